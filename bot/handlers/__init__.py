@@ -1,0 +1,31 @@
+"""All handler routers, in the order they are tried."""
+
+from __future__ import annotations
+
+from bot.router import Router
+
+
+def build_router() -> Router:
+    from bot.handlers import (
+        contribute,
+        coordinator,
+        help,
+        ideas,
+        privacy,
+        signals,
+        start,
+        themes,
+    )
+
+    root = Router("root")
+    root.include(
+        start.router,
+        help.router,
+        themes.router,
+        ideas.router,
+        signals.router,
+        coordinator.router,
+        privacy.router,
+        contribute.router,
+    )
+    return root

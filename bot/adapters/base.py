@@ -1,0 +1,27 @@
+"""The adapter protocol every platform implements."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.events import ChatRef, Incoming, MessageRef, Reply
+
+Feed = Callable[[Incoming], Awaitable[None]]
+
+
+class Unreachable(Exception):
+    """The chat cannot be reached any more (blocked, kicked, deleted)."""
+
+
+class Adapter(Protocol):
+    platform: str
+    capabilities: frozenset[str]  # "buttons", "edit", "native_polls", "location", "photos"
+
+    async def start(self, feed: Feed) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef: ...
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None: ...

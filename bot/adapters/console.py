@@ -1,0 +1,128 @@
+"""The terminal chat: the embedded default, no token and no server.
+
+Interactive in a terminal; scripted when stdin is not a terminal (each line is a message,
+every reply is printed). Buttons print as numbered choices. Lines starting with ':' are
+directives for trying things out: `:as NAME`, `:group NAME`, `:dm`, `:location LAT LON`,
+`:photo`, `:jobs` (run scheduled jobs now), `:quit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.adapters.base import Feed
+from bot.commands import parse_command
+from bot.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ConsoleAdapter:
+    platform = "console"
+    capabilities = frozenset({"location", "photos"})
+
+    def __init__(
+        self,
+        user: str = "buurtbewoner",
+        group: str | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        language_code: str | None = None,
+    ) -> None:
+        self.user = user
+        self.group = group
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.language_code = language_code
+        self.interactive = self.stdin.isatty()
+        self.after_each: list[Hook] = []
+        self.on_jobs: Hook | None = None
+        self._ids = itertools.count(1)
+        self._photos = itertools.count(1)
+
+    @property
+    def chat(self) -> ChatRef:
+        if self.group:
+            return ChatRef(self.platform, f"group:{self.group}", "group", self.group)
+        return ChatRef(self.platform, f"dm:{self.user}", "direct")
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def start(self, feed: Feed) -> None:
+        while True:
+            if self.interactive:
+                where = f"#{self.group}" if self.group else "dm"
+                self.stdout.write(f"{self.user} ({where})> ")
+                self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                return
+            line = line.rstrip("\n")
+            if not self.interactive:
+                self._print(f"{self.user}> {line}")
+            if line.startswith(":") and not line.startswith("::"):
+                if not await self._directive(line[1:].strip(), feed):
+                    return
+            else:
+                await feed(self.incoming(line))
+            for hook in self.after_each:
+                await hook()
+
+    def incoming(self, line: str) -> Incoming:
+        user = UserRef(self.platform, self.user, self.user, self.language_code)
+        ref = MessageRef(self.chat, f"u{next(self._ids)}")
+        cmd = parse_command(line)
+        if cmd is not None:
+            return Incoming("command", user, self.chat, text=line, command=cmd[0], args=cmd[1], message=ref)
+        return Incoming("text", user, self.chat, text=line, message=ref)
+
+    async def _directive(self, line: str, feed: Feed) -> bool:
+        word, _sep, rest = line.partition(" ")
+        user = UserRef(self.platform, self.user, self.user, self.language_code)
+        if word == "as" and rest:
+            self.user = rest.strip()
+        elif word == "group":
+            self.group = rest.strip() or None
+        elif word == "dm":
+            self.group = None
+        elif word == "location":
+            try:
+                lat, lon = (float(x) for x in rest.replace(",", " ").split())
+            except ValueError:
+                self._print("(use :location 52.381 4.637)")
+                return True
+            await feed(Incoming("location", user, self.chat, location=Location(lat, lon)))
+        elif word == "photo":
+            file_id = f"console-photo-{next(self._photos)}"
+            await feed(
+                Incoming("photo", user, self.chat, text=rest, attachment=Attachment("photo", file_id, self.platform))
+            )
+        elif word == "jobs":
+            if self.on_jobs is not None:
+                await self.on_jobs()
+        elif word in ("quit", "exit"):
+            return False
+        else:
+            self._print("(directives: :as NAME, :group NAME, :dm, :location LAT LON, :photo, :jobs, :quit)")
+        return True
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        header = "wijkbot"
+        if chat.id != self.chat.id:
+            header += f" → {chat.id.partition(':')[2] or chat.id}"
+        self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
+        for i, button in enumerate(reply.flat_buttons(), start=1):
+            self._print(f"    [{i}] {button.label}")
+        return MessageRef(chat, f"b{next(self._ids)}")
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        await self.send(ref.chat, reply)

@@ -1,0 +1,59 @@
+"""Operator tasks behind the CLI: coordinator grants, health check, console chat."""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy import text
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.config import Settings
+from storage.db import Database
+from storage.repo import audit, people, places
+
+
+class AdminError(Exception):
+    pass
+
+
+async def grant_coordinator(settings: Settings, platform: str, user_id: str, slug: str) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            hood = await places.neighbourhood_by_slug(session, slug)
+            if hood is None or hood.id is None:
+                names = ", ".join(n.slug for n in await places.neighbourhoods(session))
+                raise AdminError(f"unknown neighbourhood {slug!r}; known: {names or 'none (run setup)'}")
+            person = await people.get_or_create_person(
+                session, platform, user_id, settings.default_locale
+            )
+            assert person.id is not None
+            changed = await people.grant_coordinator(session, person.id, hood.id)
+            await audit.record(session, None, "coordinator.granted", "person", person.id, neighbourhood=slug)
+    finally:
+        await db.dispose()
+    if not changed:
+        return f"{platform}:{user_id} was already coordinator of {hood.name}."
+    return f"{platform}:{user_id} is now coordinator of {hood.name}."
+
+
+async def check(settings: Settings) -> int:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception as exc:
+        print(f"wijkbot: database not reachable: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:
+    app = App(settings)
+    console = ConsoleAdapter(user=user, group=group, language_code=lang)
+    console.on_jobs = app.run_jobs_now
+    app.add(console)
+    await app.run()

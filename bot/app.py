@@ -1,0 +1,68 @@
+"""Wires settings, store, dispatcher, adapters, outbox and scheduler into one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.adapters.base import Adapter
+from bot.clock import Clock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.handlers import build_router
+from bot.jobs import build_scheduler, support_batch
+from bot.middlewares import DEFAULT_MIDDLEWARES
+from bot.outbox import OutboxSender
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings, clock: Clock | None = None, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.effective_database_url)
+        self.dispatcher = Dispatcher(
+            self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock
+        )
+        self.adapters: dict[str, Adapter] = {}
+        self.outbox = OutboxSender(self.db, self.adapters)
+        self.dispatcher.after_commit.append(self.flush_outbox)
+
+    def add(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    async def flush_outbox(self) -> None:
+        await self.outbox.flush()
+
+    async def run_jobs_now(self) -> None:
+        if await support_batch(self.db):
+            await self.flush_outbox()
+
+    async def run(self) -> None:
+        """Run every adapter until the first one stops (the console at end of input)."""
+        scheduler = build_scheduler(self.db, self.settings.support_batch_minutes, self.flush_outbox)
+        scheduler.start()
+        sender = asyncio.create_task(self.outbox.run_forever())
+        tasks = [
+            asyncio.create_task(a.start(self.dispatcher.feed_for(a)), name=a.platform)
+            for a in self.adapters.values()
+        ]
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                t.result()
+        finally:
+            for t in tasks:
+                t.cancel()
+            sender.cancel()
+            scheduler.shutdown(wait=False)
+            for a in self.adapters.values():
+                await a.stop()
+            await self.flush_outbox()
+            await self.db.dispose()
+
+
+def migrate(settings: Settings) -> None:
+    upgrade(settings.effective_database_url)

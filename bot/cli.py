@@ -1,0 +1,118 @@
+"""The `wijkbot` command: run, chat, db upgrade, setup, admin and tally."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import CONFIG_ENV, ConfigError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wijkbot", description="Chat bot for a neighbourhood platform.")
+    p.add_argument("--config", help="TOML settings file (same names as WIJKBOT_*, lower case)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run every configured platform; the console chat if none")
+    chat = sub.add_parser("chat", help="talk to Wijkbot in this terminal")
+    chat.add_argument("--as", dest="user", default=os.environ.get("USER") or "buurtbewoner")
+    chat.add_argument("--group", help="talk in a group chat with this name")
+    chat.add_argument("--lang", help="platform language of the user (nl, en)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+
+    setup = sub.add_parser("setup", help="create neighbourhoods and themes from a TOML file")
+    setup.add_argument("--file", required=True, type=Path)
+
+    admin = sub.add_parser("admin", help="administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    grant = admin_sub.add_parser("grant-coordinator", help="make a person coordinator")
+    grant.add_argument("--platform", default="console")
+    grant.add_argument("--user", required=True, help="platform user id (console: the --as name)")
+    grant.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
+
+    sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
+    sub.add_parser("tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["tally"]:
+        from bot.budget.tally_cli import main as tally_main
+
+        return tally_main(args_list[1:])
+    args = _parser().parse_args(args_list)
+    if args.config:
+        os.environ[CONFIG_ENV] = args.config
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"wijkbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("alembic", "apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except _CliError as exc:
+        print(f"wijkbot: {exc}", file=sys.stderr)
+        return 2
+
+
+class _CliError(Exception):
+    pass
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import admin
+    from bot.app import migrate
+    from bot.setup_data import SetupError, apply_setup
+    from storage.db import Database
+
+    if args.command == "db":
+        migrate(settings)
+        print("Database is up to date.")
+        return 0
+    if args.command == "check":
+        return await admin.check(settings)
+    migrate(settings)
+    if args.command == "setup":
+        db = Database(settings.effective_database_url)
+        try:
+            result = await apply_setup(db, args.file)
+        except SetupError as exc:
+            raise _CliError(str(exc)) from None
+        finally:
+            await db.dispose()
+        print(f"Set up {result.neighbourhoods} neighbourhoods and {result.themes} themes.")
+        return 0
+    if args.command == "admin":
+        try:
+            print(await admin.grant_coordinator(settings, args.platform, args.user, args.neighbourhood))
+        except admin.AdminError as exc:
+            raise _CliError(str(exc)) from None
+        return 0
+    if args.command == "run" and settings.platforms:
+        raise _CliError(
+            "platform adapters ({}) are not built yet; unset their settings to use the console".format(
+                ", ".join(settings.platforms)
+            )
+        )
+    user = getattr(args, "user", None) or os.environ.get("USER") or "buurtbewoner"
+    group = getattr(args, "group", None)
+    lang = getattr(args, "lang", None)
+    if args.command == "run":
+        print("No platform is configured: opening the console chat. (Ctrl-D to leave)", flush=True)
+    await admin.console_chat(settings, user, group, lang)
+    return 0

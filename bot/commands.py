@@ -1,0 +1,21 @@
+"""Recognising commands in typed text, shared by adapters without native commands."""
+
+from __future__ import annotations
+
+import re
+
+_COMMAND = re.compile(r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
+
+
+def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """'/idee Meer bankjes' -> ('idee', 'Meer bankjes'); None if not a command for us.
+
+    A command addressed to another bot (`/start@OtherBot`) is not ours.
+    """
+    m = _COMMAND.match(text.strip())
+    if not m:
+        return None
+    name, target, args = m.group(1), m.group(2), m.group(3) or ""
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return name.lower(), args.strip()

@@ -1,0 +1,121 @@
+"""Typed settings from WIJKBOT_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SUPPORTED_LOCALES = ("nl", "en")
+CONFIG_ENV = "WIJKBOT_CONFIG"
+
+
+class ConfigError(Exception):
+    """A setting is wrong or missing; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIJKBOT_", extra="forbid")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    default_locale: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    support_batch_minutes: int = 60
+
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
+
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get(CONFIG_ENV)
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> Settings:
+        if self.matrix_homeserver:
+            if not self.matrix_user_id:
+                raise ValueError("WIJKBOT_MATRIX_USER_ID is needed with WIJKBOT_MATRIX_HOMESERVER")
+            if not (self.matrix_password or self.matrix_access_token):
+                raise ValueError(
+                    "WIJKBOT_MATRIX_PASSWORD or WIJKBOT_MATRIX_ACCESS_TOKEN is needed "
+                    "with WIJKBOT_MATRIX_HOMESERVER"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'wijkbot.db').resolve()}"
+
+    @property
+    def platforms(self) -> list[str]:
+        found = []
+        if self.telegram_token:
+            found.append("telegram")
+        if self.matrix_homeserver:
+            found.append("matrix")
+        return found
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings or raise ConfigError with one line naming the setting."""
+    toml_path = os.environ.get(CONFIG_ENV)
+    if toml_path and not Path(toml_path).is_file():
+        raise ConfigError(f"{CONFIG_ENV}: file not found: {toml_path}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        name = f"WIJKBOT_{loc.upper()}" if loc else "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {msg}") from None
+    except Exception as exc:  # a broken TOML file raises from the parser
+        raise ConfigError(f"{CONFIG_ENV}: {exc}") from None

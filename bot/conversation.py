@@ -1,0 +1,86 @@
+"""Multi-step dialog state, persisted per user per chat so a restart continues the dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.events import Button, ChatRef, UserRef
+from bot.router import State
+from storage.models import ConversationState, utcnow
+
+
+class Dialog:
+    """The dialog of one user in one chat; saved by the dispatcher in the event's transaction."""
+
+    def __init__(self, session: AsyncSession, chat: ChatRef, user: UserRef) -> None:
+        self._session = session
+        self._chat = chat
+        self._user = user
+        self._row: ConversationState | None = None
+        self.state: str | None = None
+        self.data: dict[str, Any] = {}
+        self.choices: list[Button] = []
+        self._dirty = False
+
+    async def load(self) -> Dialog:
+        self._row = (
+            await self._session.exec(
+                select(ConversationState).where(
+                    col(ConversationState.platform) == self._chat.platform,
+                    col(ConversationState.chat_id) == self._chat.id,
+                    col(ConversationState.user_id) == self._user.id,
+                )
+            )
+        ).first()
+        if self._row is not None:
+            self.state = self._row.state
+            self.data = dict(self._row.data)
+            self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
+        return self
+
+    def is_in(self, *states: State) -> bool:
+        return self.state in {s.name for s in states}
+
+    def goto(self, state: State, **data: Any) -> None:
+        """Move to `state`, merging `data` into what the dialog already holds."""
+        self.state = state.name
+        self.data.update(data)
+        self._dirty = True
+
+    def update(self, **data: Any) -> None:
+        self.data.update(data)
+        self._dirty = True
+
+    def clear(self) -> None:
+        self.state = None
+        self.data = {}
+        self._dirty = True
+
+    def offer(self, buttons: list[Button]) -> None:
+        """Remember the buttons last shown, so a typed number or label can press them."""
+        if [(b.label, b.data) for b in buttons] != [(b.label, b.data) for b in self.choices]:
+            self.choices = list(buttons)
+            self._dirty = True
+
+    async def save(self) -> None:
+        if not self._dirty:
+            return
+        empty = self.state is None and not self.choices
+        if self._row is None:
+            if empty:
+                return
+            self._row = ConversationState(
+                platform=self._chat.platform, chat_id=self._chat.id, user_id=self._user.id
+            )
+        elif empty:
+            await self._session.delete(self._row)
+            self._row = None
+            return
+        self._row.state = self.state
+        self._row.data = dict(self.data)
+        self._row.choices = [{"label": b.label, "data": b.data} for b in self.choices]
+        self._row.updated_at = utcnow()
+        self._session.add(self._row)

@@ -1,0 +1,233 @@
+"""Feeds each `Incoming` through middlewares to the first matching handler.
+
+One event is one transaction: replies are buffered and sent only after commit, so a
+user is never told "saved" about something that was rolled back. One error boundary
+logs the traceback and tells the user kindly, in their language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.adapters.base import Adapter, Unreachable
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import Ctx, Outgoing
+from bot.conversation import Dialog
+from bot.errors import UserFacingError
+from bot.events import Incoming, Reply
+from bot.i18n import _, fold, use_locale
+from bot.router import Route, Router
+from bot.text import MAX_TEXT
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[Ctx], Awaitable[None]]
+Middleware = Callable[[Next, Ctx], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[None]]
+
+CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
+CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        router: Router,
+        settings: Settings,
+        middlewares: Sequence[Middleware] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.router = router
+        self.settings = settings
+        self.middlewares = list(middlewares)
+        self.clock = clock or SystemClock()
+        self.after_commit: list[AfterCommit] = []
+
+    def feed_for(self, adapter: Adapter) -> Callable[[Incoming], Awaitable[None]]:
+        async def feed(event: Incoming) -> None:
+            await self.handle(adapter, event)
+
+        return feed
+
+    async def handle(self, adapter: Adapter, event: Incoming) -> None:
+        with use_locale(event.user.language_code or self.settings.default_locale):
+            outgoing, enqueued = await self._transaction(adapter, event)
+            await self._deliver(adapter, event, outgoing)
+        if enqueued:
+            for hook in self.after_commit:
+                await hook()
+
+    async def _transaction(
+        self, adapter: Adapter, event: Incoming
+    ) -> tuple[list[Outgoing], bool]:
+        async with self.db.session() as session:
+            ctx: Ctx | None = None
+            try:
+                dialog = await Dialog(session, event.chat, event.user).load()
+                ctx = Ctx(
+                    event=event,
+                    session=session,
+                    dialog=dialog,
+                    settings=self.settings,
+                    clock=self.clock,
+                    capabilities=adapter.capabilities,
+                )
+                await self._run(ctx)
+                self._remember_choices(ctx)
+                await dialog.save()
+                await session.commit()
+                return ctx.outgoing, bool(session.info.pop("outbox_written", False))
+            except UserFacingError as exc:
+                await session.rollback()
+                return [Outgoing("send", Reply(exc.message))], False
+            except Exception:
+                await session.rollback()
+                log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
+                text = _(
+                    "Sorry, something went wrong on our side. Nothing was saved. "
+                    "Please try again in a moment, or type /help."
+                )
+                return [Outgoing("send", Reply(text))], False
+
+    async def _run(self, ctx: Ctx) -> None:
+        call: Next = self._route
+        for mw in reversed(self.middlewares):
+            call = _bind(mw, call)
+        await call(ctx)
+
+    @staticmethod
+    def _remember_choices(ctx: Ctx) -> None:
+        sent_here = [o for o in ctx.outgoing if o.verb == "send"]
+        if sent_here:
+            ctx.dialog.offer(sent_here[-1].reply.flat_buttons())
+
+    @staticmethod
+    async def _deliver(adapter: Adapter, event: Incoming, outgoing: list[Outgoing]) -> None:
+        for out in outgoing:
+            try:
+                if out.verb == "edit" and out.ref is not None:
+                    await adapter.edit(out.ref, out.reply)
+                else:
+                    await adapter.send(event.chat, out.reply)
+            except Unreachable:
+                log.info("chat unreachable on %s", adapter.platform)
+                return
+            except Exception:
+                log.exception("sending a reply failed on %s", adapter.platform)
+
+    # -- routing ---------------------------------------------------------------------------
+
+    async def _route(self, ctx: Ctx) -> None:
+        event = ctx.event
+        if event.kind == "text":
+            text = event.text.strip()
+            if len(text) > MAX_TEXT:
+                await ctx.reply(
+                    _(
+                        "That message is too long ({count} characters). "
+                        "Please keep it under {limit} characters."
+                    ).format(count=len(text), limit=MAX_TEXT)
+                )
+                return
+            if not text:
+                if ctx.dialog.state is not None or ctx.is_direct:
+                    await ctx.reply(_("I received an empty message. Please type some text."))
+                return
+            event = self._pressed_choice(ctx, text) or event
+            if event.kind == "text" and fold(text) in CANCEL_WORDS:
+                event = dataclasses.replace(event, kind="command", command="stop", args="")
+            ctx.event = event
+
+        if event.kind == "command" and (event.command or "") in CANCEL_COMMANDS:
+            await self._cancel(ctx)
+            return
+        if event.kind == "button" and event.button_data == "cancel":
+            await self._cancel(ctx)
+            return
+
+        route = self._resolve(ctx)
+        if route is None:
+            await self._fallback(ctx)
+            return
+        if route.role == "coordinator" and not ctx.coordinator_of:
+            await ctx.reply(
+                _("Only a coordinator of the neighbourhood can do this. Type /help to see what you can do.")
+            )
+            return
+        await route.handler(ctx)
+
+    def _resolve(self, ctx: Ctx) -> Route | None:
+        event = ctx.event
+        if event.kind == "command":
+            route = self.router.find_command(event.command or "")
+            if route is not None and not route.keeps_dialog:
+                ctx.dialog.clear()
+            return route
+        if event.kind == "button":
+            data = event.button_data or ""
+            if data.startswith("@"):
+                state, _sep, value = data[1:].partition("|")
+                if ctx.dialog.state != state:
+                    return None
+                ctx.event = dataclasses.replace(event, button_data=value)
+                return self.router.find_state(state)
+            return self.router.find_callback(data)
+        if ctx.dialog.state is not None:
+            route = self.router.find_state(ctx.dialog.state)
+            if route is not None:
+                return route
+            ctx.dialog.clear()
+        if ctx.event.chat.kind == "group":
+            return None
+        return self.router.find_message(event.kind)
+
+    @staticmethod
+    def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:
+        """A typed number or button label counts as pressing that button."""
+        choices = ctx.dialog.choices
+        if not choices:
+            return None
+        picked = None
+        if text.isdigit() and 1 <= int(text) <= len(choices):
+            picked = choices[int(text) - 1]
+        else:
+            wanted = fold(text)
+            picked = next((b for b in choices if fold(b.label) == wanted), None)
+        if picked is None:
+            return None
+        return dataclasses.replace(ctx.event, kind="button", button_data=picked.data, text="")
+
+    async def _cancel(self, ctx: Ctx) -> None:
+        if ctx.dialog.state is None:
+            await ctx.reply(_("There is nothing to stop. Type /help to see what I can do."))
+            return
+        ctx.dialog.clear()
+        await ctx.reply(_("Stopped. Nothing was saved. Type /help to see what I can do."))
+
+    async def _fallback(self, ctx: Ctx) -> None:
+        event = ctx.event
+        if event.kind == "command":
+            await ctx.reply(
+                _("I don't know the command /{command}. Type /help to see what I can do.").format(
+                    command=event.command
+                )
+            )
+        elif event.kind == "button":
+            await ctx.reply(
+                _("This button no longer works: it belongs to an earlier conversation. Type /help to start again.")
+            )
+        elif event.chat.kind == "direct":
+            await ctx.reply(_("Sorry, I didn't understand that. Choose one of the buttons, or type /help."))
+
+
+def _bind(mw: Middleware, nxt: Next) -> Next:
+    async def call(ctx: Ctx) -> None:
+        await mw(nxt, ctx)
+
+    return call

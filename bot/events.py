@@ -1,0 +1,96 @@
+"""Neutral value types shared by adapters, the dispatcher and handlers.
+
+Adapters translate platform updates into these; handlers never see platform objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatKind = Literal["direct", "group"]
+IncomingKind = Literal[
+    "text", "command", "button", "location", "photo", "poll_answer", "joined", "left"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    platform: str
+    id: str
+    display_name: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    platform: str
+    id: str
+    kind: ChatKind = "direct"
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    chat: ChatRef
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the platform keeps for us; downloaded only when needed."""
+
+    kind: Literal["photo"]
+    file_id: str
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    kind: IncomingKind
+    user: UserRef
+    chat: ChatRef
+    text: str = ""
+    command: str | None = None
+    args: str = ""
+    button_data: str | None = None
+    location: Location | None = None
+    attachment: Attachment | None = None
+    message: MessageRef | None = None
+    reply_to: MessageRef | None = None
+    poll_option_ids: tuple[int, ...] = ()
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: Keyboard = ()
+    reply_to: MessageRef | None = None
+    photo: Attachment | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+
+def keyboard(*rows: list[Button] | tuple[Button, ...] | Button) -> Keyboard:
+    """Build a keyboard; a bare Button is a row of one."""
+    out: list[tuple[Button, ...]] = []
+    for row in rows:
+        out.append((row,) if isinstance(row, Button) else tuple(row))
+    return tuple(out)

@@ -1,0 +1,97 @@
+"""Pieces several dialogs share: picking a neighbourhood, checking typed text."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.i18n import _, fold
+from bot.router import State
+from bot.text import MAX_TITLE, clean, has_words
+from storage.models import Neighbourhood
+from storage.repo import people, places
+
+
+def match_neighbourhood(text: str, options: list[Neighbourhood]) -> Neighbourhood | None:
+    """Forgiving of case, accents, dashes, a missing word and small typos."""
+    wanted = fold(text)
+    if not wanted:
+        return None
+    by_fold = {fold(n.name): n for n in options} | {fold(n.slug): n for n in options}
+    if wanted in by_fold:
+        return by_fold[wanted]
+    starts = [n for key, n in by_fold.items() if key.startswith(wanted) and len(wanted) >= 3]
+    if len({n.id for n in starts}) == 1:
+        return starts[0]
+    close = difflib.get_close_matches(wanted, list(by_fold), n=1, cutoff=0.8)
+    return by_fold[close[0]] if close else None
+
+
+async def ask_neighbourhood(ctx: Ctx, state: State, question: str | None = None) -> bool:
+    """Ask which neighbourhood; False (and an explanation) if none is set up yet."""
+    options = await places.neighbourhoods(ctx.session)
+    if not options:
+        await ctx.reply(
+            _("No neighbourhoods have been set up yet. Ask a coordinator to run 'wijkbot setup'.")
+        )
+        ctx.dialog.clear()
+        return False
+    buttons = [ctx.choice(state, n.name, str(n.id)) for n in options]
+    await ctx.ask(
+        question or _("Which neighbourhood is it about? Choose one, or type its name."),
+        state,
+        buttons,
+    )
+    return True
+
+
+async def read_neighbourhood(ctx: Ctx) -> Neighbourhood | None:
+    """The neighbourhood picked by button or typed name; tells the user when unclear."""
+    options = await places.neighbourhoods(ctx.session)
+    event = ctx.event
+    chosen: Neighbourhood | None = None
+    if event.kind == "button" and event.button_data and event.button_data.isdigit():
+        chosen = next((n for n in options if n.id == int(event.button_data)), None)
+    elif event.kind == "text":
+        chosen = match_neighbourhood(event.text, options)
+    if chosen is None:
+        await ctx.reply(
+            _("I don't know that neighbourhood. Choose one of the buttons, or check the spelling."),
+            [ctx.choice(State(ctx.dialog.state or ""), n.name, str(n.id)) for n in options]
+            + [ctx.cancel_button()],
+        )
+    return chosen
+
+
+async def home_of(ctx: Ctx) -> Neighbourhood | None:
+    if ctx.person is None or ctx.person.id is None:
+        return None
+    return await people.home_neighbourhood(ctx.session, ctx.person.id)
+
+
+async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
+    """Typed text from the event, cleaned; None (and a kind reply) if it can't be used."""
+    if ctx.event.kind != "text":
+        await ctx.reply(_("Please type your answer as text, or choose Cancel."), [ctx.cancel_button()])
+        return None
+    text = clean(ctx.event.text)
+    if not has_words(text):
+        await ctx.reply(
+            _("Please use a few words, not only symbols or emoji. Or choose Cancel."),
+            [ctx.cancel_button()],
+        )
+        return None
+    if title and len(text) > MAX_TITLE:
+        await ctx.reply(
+            _("That is a bit long for a title ({count} characters). Keep it under {limit}.").format(
+                count=len(text), limit=MAX_TITLE
+            ),
+            [ctx.cancel_button()],
+        )
+        return None
+    return text
+
+
+async def please_choose(ctx: Ctx, buttons: list[Button]) -> None:
+    await ctx.reply(_("Please choose one of the buttons."), [*buttons, ctx.cancel_button()])

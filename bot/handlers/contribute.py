@@ -1,0 +1,106 @@
+"""One-off contributions: a direct message with an idea or a report, without /start.
+
+The bot asks only what it needs (is it an idea or a report, and the neighbourhood);
+nobody is asked to sign up.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers import ideas, signals
+from bot.handlers.common import please_choose
+from bot.i18n import _, fold
+from bot.router import Router, State, StatesGroup
+from bot.text import clean, first_line, has_words
+from storage.repo import places
+
+router = Router("contribute")
+
+GREETINGS = frozenset({"hoi", "hallo", "hey", "hi", "hello", "goedemorgen", "goedemiddag",
+                       "goedenavond", "dag", "hee", "salam", "merhaba"})  # fmt: skip
+_PREFIX = re.compile(r"^\s*(idee|idea|melding|report)\s*[:\-–]\s*", re.IGNORECASE)
+
+
+class OneOff(StatesGroup):
+    kind = State()
+
+
+def _kind_buttons(ctx: Ctx) -> list[Button]:
+    return [
+        ctx.choice(OneOff.kind, _("It is an idea"), "idea"),
+        ctx.choice(OneOff.kind, _("It is a problem to report"), "signal"),
+    ]
+
+
+@router.message(kinds=("text",))
+async def free_text(ctx: Ctx) -> None:
+    text = clean(ctx.event.text)
+    if fold(text).strip("!.? ") in GREETINGS or not has_words(text):
+        await ctx.reply(
+            _("Hi! You can send me an idea or a problem in your neighbourhood, in your own words.")
+            + "\n"
+            + _("Type /start to choose your neighbourhood and themes, or /help to see everything.")
+        )
+        return
+    m = _PREFIX.match(text)
+    if m:
+        kind = "idea" if fold(m.group(1)) in ("idee", "idea") else "signal"
+        await continue_as(ctx, kind, text[m.end():].strip() or text)
+        return
+    await ctx.ask(
+        _("Thank you for your message! Is it an idea, or a problem you want to report?"),
+        OneOff.kind,
+        _kind_buttons(ctx),
+        text=text,
+    )
+
+
+@router.state(OneOff.kind)
+async def chosen_kind(ctx: Ctx) -> None:
+    kind = ctx.event.button_data if ctx.event.kind == "button" else None
+    if kind not in ("idea", "signal"):
+        await please_choose(ctx, _kind_buttons(ctx))
+        return
+    await continue_as(ctx, kind, str(ctx.dialog.data.get("text", "")))
+
+
+async def continue_as(ctx: Ctx, kind: str, text: str) -> None:
+    ctx.dialog.clear()
+    if kind == "idea":
+        ctx.dialog.update(title=first_line(text), body=text, theme_id=None)
+        await ideas.ask_where_or_confirm(ctx)
+    else:
+        await signals.next_step(ctx, text=text, category="other")
+
+
+@router.message(kinds=("photo", "location"))
+async def attachment_first(ctx: Ctx) -> None:
+    """A photo or a location sent out of the blue starts a report."""
+    event = ctx.event
+    if event.kind == "photo" and event.attachment is not None:
+        ctx.dialog.update(photo_platform=event.attachment.platform, photo=event.attachment.file_id)
+    elif event.location is not None:
+        ctx.dialog.update(lat=event.location.lat, lon=event.location.lon)
+    await signals.next_step(ctx)
+
+
+async def start_from_link(ctx: Ctx, payload: str) -> bool:
+    """Deep links such as `melding-schalkwijk` or `idee-delftwijk` open a one-off flow."""
+    kind, _sep, slug = payload.partition("-")
+    kind = {"melding": "signal", "report": "signal", "idee": "idea", "idea": "idea"}.get(kind, "")
+    hood = await places.neighbourhood_by_slug(ctx.session, slug) if slug else None
+    if not kind or hood is None:
+        return False
+    ctx.dialog.update(neighbourhood_id=hood.id)
+    if kind == "signal":
+        await ctx.reply(_("Report a problem in {name}.").format(name=hood.name))
+        await signals.next_step(ctx)
+    else:
+        await ctx.ask(
+            _("Share an idea for {name}. Give it a short title.").format(name=hood.name),
+            ideas.IdeaForm.title,
+        )
+    return True

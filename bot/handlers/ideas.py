@@ -1,0 +1,230 @@
+"""Ideas: a short dialog or `/idee <text>`; recent ideas with a support button."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers.common import (
+    ask_neighbourhood,
+    home_of,
+    please_choose,
+    read_neighbourhood,
+    read_text,
+)
+from bot.i18n import _, ngettext
+from bot.notify import tell
+from bot.router import Router, State, StatesGroup
+from bot.text import clean, first_line, has_words
+from storage.models import Person
+from storage.repo import ideas, places
+
+router = Router("ideas")
+
+
+class IdeaForm(StatesGroup):
+    title = State()
+    body = State()
+    theme = State()
+    neighbourhood = State()
+    confirm = State()
+
+
+def idea_ref(idea_id: int | None) -> str:
+    return f"I-{idea_id}"
+
+
+@router.command("idee", "idea", "initiatief")
+async def new_idea(ctx: Ctx) -> None:
+    text = clean(ctx.event.args)
+    if text:
+        if not has_words(text):
+            await ctx.reply(_("Please describe your idea in a few words, not only symbols or emoji."))
+            return
+        ctx.dialog.update(title=first_line(text), body=text, theme_id=None)
+        await ask_where_or_confirm(ctx)
+        return
+    await ctx.ask(_("What is your idea? Give it a short title."), IdeaForm.title)
+
+
+@router.state(IdeaForm.title)
+async def idea_title(ctx: Ctx) -> None:
+    title = await read_text(ctx, title=True)
+    if title is None:
+        return
+    await ctx.ask(
+        _("Tell a bit more: what do you want to do, and who could help?"),
+        IdeaForm.body,
+        [ctx.choice(IdeaForm.body, _("Skip"), "skip")],
+        title=title,
+    )
+
+
+@router.state(IdeaForm.body)
+async def idea_body(ctx: Ctx) -> None:
+    if ctx.event.kind == "button" and ctx.event.button_data == "skip":
+        body = ""
+    else:
+        body = await read_text(ctx) or ""
+        if not body:
+            return
+    ctx.dialog.update(body=body)
+    home = await home_of(ctx)
+    themes = await places.themes_for(ctx.session, home.id if home else None)
+    buttons = [ctx.choice(IdeaForm.theme, t.name_in(ctx.locale), str(t.id)) for t in themes]
+    buttons.append(ctx.choice(IdeaForm.theme, _("No theme"), "none"))
+    await ctx.ask(_("Which theme fits best?"), IdeaForm.theme, buttons)
+
+
+@router.state(IdeaForm.theme)
+async def idea_theme(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value is None or not (value == "none" or value.isdigit()):
+        home = await home_of(ctx)
+        themes = await places.themes_for(ctx.session, home.id if home else None)
+        await please_choose(
+            ctx,
+            [ctx.choice(IdeaForm.theme, t.name_in(ctx.locale), str(t.id)) for t in themes]
+            + [ctx.choice(IdeaForm.theme, _("No theme"), "none")],
+        )
+        return
+    ctx.dialog.update(theme_id=int(value) if value.isdigit() else None)
+    await ask_where_or_confirm(ctx)
+
+
+async def ask_where_or_confirm(ctx: Ctx) -> None:
+    """Ask the neighbourhood only if we don't know it, then say who will see the idea."""
+    known = ctx.dialog.data.get("neighbourhood_id")
+    if known is not None:
+        hood = await places.neighbourhood(ctx.session, int(known))
+        if hood is not None:
+            await ask_confirm(ctx, hood.name)
+            return
+    home = await home_of(ctx)
+    if home is None:
+        await ask_neighbourhood(ctx, IdeaForm.neighbourhood)
+        return
+    ctx.dialog.update(neighbourhood_id=home.id)
+    await ask_confirm(ctx, home.name)
+
+
+async def ask_confirm(ctx: Ctx, neighbourhood_name: str) -> None:
+    title = ctx.dialog.data["title"]
+    await ctx.ask(
+        _("Your idea: “{title}”").format(title=title)
+        + "\n"
+        + _("This idea will be visible to everyone in {name}. Your name is not shown.").format(
+            name=neighbourhood_name
+        )
+        + "\n"
+        + _("Shall I post it?"),
+        IdeaForm.confirm,
+        [ctx.choice(IdeaForm.confirm, _("Post"), "yes")],
+    )
+
+
+@router.state(IdeaForm.neighbourhood)
+async def idea_neighbourhood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is None:
+        return
+    ctx.dialog.update(neighbourhood_id=chosen.id)
+    await ask_confirm(ctx, chosen.name)
+
+
+@router.state(IdeaForm.confirm)
+async def idea_confirm(ctx: Ctx) -> None:
+    if not (ctx.event.kind == "button" and ctx.event.button_data == "yes"):
+        await please_choose(ctx, [ctx.choice(IdeaForm.confirm, _("Post"), "yes")])
+        return
+    data = ctx.dialog.data
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    idea = await ideas.create_idea(
+        ctx.session,
+        neighbourhood_id=int(data["neighbourhood_id"]),
+        author_id=person.id,
+        title=str(data["title"]),
+        body=str(data.get("body", "")),
+        theme_id=data.get("theme_id"),
+    )
+    ctx.dialog.clear()
+    await ctx.edit(
+        _("Thank you! Your idea has number {ref}. Neighbours can now support it with /ideeen.").format(
+            ref=idea_ref(idea.id)
+        )
+    )
+
+
+@router.command("ideeen", "ideeën", "ideas")
+async def recent(ctx: Ctx) -> None:
+    home = await home_of(ctx)
+    if home is None or home.id is None:
+        await ctx.reply(_("First tell me your neighbourhood with /start."))
+        return
+    found = await ideas.recent_ideas(ctx.session, home.id)
+    if not found:
+        await ctx.reply(
+            _("There are no ideas yet in {name}. Be the first: type /idee.").format(name=home.name)
+        )
+        return
+    lines = [_("Recent ideas in {name}:").format(name=home.name)]
+    buttons = []
+    for idea, count in found:
+        lines.append(
+            f"{idea_ref(idea.id)} {idea.title} – "
+            + ngettext("{n} support", "{n} supports", count).format(n=count)
+        )
+        buttons.append(
+            Button(_("Support {ref}").format(ref=idea_ref(idea.id)), f"idea:support:{idea.id}")
+        )
+    await ctx.reply("\n".join(lines), buttons)
+
+
+@router.callback("idea")
+async def support(ctx: Ctx) -> None:
+    parts = (ctx.event.button_data or "").split(":")
+    found = await ideas.idea(ctx.session, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    if found is None or found.id is None:
+        await ctx.reply(_("This idea no longer exists."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    ref = idea_ref(found.id)
+    if found.author_id == person.id:
+        await ctx.reply(_("{ref} is your own idea. Ask your neighbours to support it!").format(ref=ref))
+        return
+    added = await ideas.add_support(ctx.session, found.id, person.id)
+    total = await ideas.support_count(ctx.session, found.id)
+    if not added:
+        await ctx.reply(_("You already support {ref}. Once is enough!").format(ref=ref))
+        return
+    await ctx.reply(
+        _("You now support {ref} “{title}”.").format(ref=ref, title=found.title)
+        + " "
+        + ngettext("It has {n} support.", "It has {n} supports.", total).format(n=total)
+    )
+
+
+async def tell_authors_about_support(session: AsyncSession) -> int:
+    """The scheduled batch: each author hears once about new supports, not per click."""
+    told = 0
+    for news in await ideas.take_support_news(session):
+        author = await session.get(Person, news.idea.author_id)
+        if author is None:
+            continue
+
+        def render(n: ideas.SupportNews = news) -> str:
+            first = ngettext(
+                "Good news: your idea {ref} “{title}” got {new} new support.",
+                "Good news: your idea {ref} “{title}” got {new} new supports.",
+                n.new,
+            ).format(ref=idea_ref(n.idea.id), title=n.idea.title, new=n.new)
+            total = ngettext(
+                "It now has {n} support in total.", "It now has {n} supports in total.", n.total
+            ).format(n=n.total)
+            return f"{first} {total}"
+
+        told += await tell(session, author, render)
+    return told

@@ -1,0 +1,180 @@
+"""Signals (meldingen): what is wrong, where, an optional photo, a category; then a number."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers.common import ask_neighbourhood, home_of, please_choose, read_neighbourhood, read_text
+from bot.i18n import N_, _, when
+from bot.router import Router, State, StatesGroup
+from bot.text import MAX_TITLE
+from storage.repo import signals
+
+router = Router("signals")
+
+CATEGORY_LABELS = {
+    "road": N_("Street or pavement"),
+    "greenery": N_("Trees and greenery"),
+    "waste": N_("Litter and waste"),
+    "lighting": N_("Street lighting"),
+    "safety": N_("Safety"),
+    "other": N_("Something else"),
+}
+STATUS_LABELS = {
+    "new": N_("new"),
+    "accepted": N_("accepted"),
+    "in_progress": N_("being handled"),
+    "forwarded": N_("sent to the municipality"),
+    "resolved": N_("solved"),
+    "closed": N_("closed"),
+}
+
+
+class SignalForm(StatesGroup):
+    text = State()
+    location = State()
+    photo = State()
+    category = State()
+    neighbourhood = State()
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+@router.command("melding", "meld", "report")
+async def new_signal(ctx: Ctx) -> None:
+    await next_step(ctx)
+
+
+async def next_step(ctx: Ctx, **data: object) -> None:
+    """Ask for the first thing still missing; save when nothing is."""
+    ctx.dialog.update(**data)
+    have = ctx.dialog.data
+    if "text" not in have:
+        await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
+    elif "address" not in have and "lat" not in have:
+        await ctx.ask(
+            _("Where is it? Type an address or a place, or share your location."),
+            SignalForm.location,
+        )
+    elif "photo" not in have:
+        await ctx.ask(
+            _("Do you have a photo? Send it now, or choose Skip."),
+            SignalForm.photo,
+            [ctx.choice(SignalForm.photo, _("Skip"), "skip")],
+        )
+    elif "category" not in have:
+        await ctx.ask(_("What kind of problem is it?"), SignalForm.category, category_buttons(ctx))
+    elif have.get("neighbourhood_id") is None:
+        home = await home_of(ctx)
+        if home is None:
+            await ask_neighbourhood(ctx, SignalForm.neighbourhood)
+        else:
+            await next_step(ctx, neighbourhood_id=home.id)
+    else:
+        await save_signal(ctx, int(have["neighbourhood_id"]))
+
+
+@router.state(SignalForm.text)
+async def signal_text(ctx: Ctx) -> None:
+    text = await read_text(ctx)
+    if text is not None:
+        await next_step(ctx, text=text)
+
+
+@router.state(SignalForm.location)
+async def signal_location(ctx: Ctx) -> None:
+    event = ctx.event
+    if event.kind == "location" and event.location is not None:
+        await next_step(ctx, lat=event.location.lat, lon=event.location.lon)
+        return
+    place = await read_text(ctx)
+    if place is None:
+        return
+    if len(place) > MAX_TITLE * 2:
+        await ctx.reply(_("Please give a shorter address (a street and number is enough)."))
+        return
+    await next_step(ctx, address=place)
+
+
+@router.state(SignalForm.photo)
+async def signal_photo(ctx: Ctx) -> None:
+    event = ctx.event
+    if event.kind == "photo" and event.attachment is not None:
+        await next_step(
+            ctx, photo_platform=event.attachment.platform, photo=event.attachment.file_id
+        )
+    elif event.kind == "button" and event.button_data == "skip":
+        await next_step(ctx, photo=None)
+    else:
+        await ctx.reply(
+            _("Send a photo, or choose Skip."),
+            [ctx.choice(SignalForm.photo, _("Skip"), "skip"), ctx.cancel_button()],
+        )
+
+
+def category_buttons(ctx: Ctx) -> list[Button]:
+    return [ctx.choice(SignalForm.category, _(label), key) for key, label in CATEGORY_LABELS.items()]
+
+
+@router.state(SignalForm.category)
+async def signal_category(ctx: Ctx) -> None:
+    key = ctx.event.button_data if ctx.event.kind == "button" else None
+    if key not in CATEGORY_LABELS:
+        await please_choose(ctx, category_buttons(ctx))
+        return
+    await next_step(ctx, category=key)
+
+
+@router.state(SignalForm.neighbourhood)
+async def signal_neighbourhood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is not None:
+        await next_step(ctx, neighbourhood_id=chosen.id)
+
+
+async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
+    data = ctx.dialog.data
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    sig = await signals.create_signal(
+        ctx.session,
+        neighbourhood_id=neighbourhood_id,
+        reporter_id=person.id,
+        category=str(data.get("category", "other")),
+        text=str(data["text"]),
+        address=data.get("address"),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        photo_platform=data.get("photo_platform"),
+        photo_file_id=data.get("photo"),
+    )
+    ctx.dialog.clear()
+    await ctx.edit(
+        _("Thank you! Your report has number {ref}. We will let you know what happens with it.").format(
+            ref=sig.reference
+        )
+    )
+
+
+@router.command("mijnmeldingen", "myreports")
+async def my_signals(ctx: Ctx) -> None:
+    found = []
+    if ctx.person is not None and ctx.person.id is not None:
+        found = await signals.signals_by(ctx.session, ctx.person.id)
+    if not found:
+        await ctx.reply(_("You have no reports yet. Type /melding to report something."))
+        return
+    lines = [_("Your reports:")]
+    for sig in found:
+        history = await signals.history(ctx.session, sig.id or 0)
+        last = history[-1] if history else None
+        line = _("{ref} ({date}): {status}").format(
+            ref=sig.reference, date=when(sig.created_at), status=status_label(sig.status)
+        )
+        line += f" – {sig.text[:60]}"
+        if last is not None and last.note:
+            line += "\n   " + _("Note: {note}").format(note=last.note)
+        lines.append(line)
+    await ctx.reply("\n".join(lines))

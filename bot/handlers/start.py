@@ -1,0 +1,163 @@
+"""/start: welcome, language, neighbourhood, themes to follow; also /taal and /wijk."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers import contribute
+from bot.handlers.common import ask_neighbourhood, please_choose, read_neighbourhood
+from bot.handlers.help import resident_help
+from bot.handlers.themes import theme_buttons
+from bot.i18n import _
+from bot.router import Router, State, StatesGroup
+from storage.repo import people, places
+
+router = Router("start")
+
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    neighbourhood = State()
+    themes = State()
+
+
+class Settings(StatesGroup):
+    language = State()
+    neighbourhood = State()
+
+
+@router.command("start")
+async def start(ctx: Ctx) -> None:
+    if ctx.event.args and await contribute.start_from_link(ctx, ctx.event.args.strip()):
+        return
+    buttons = [ctx.choice(Onboarding.language, name, code) for code, name in LANGUAGES.items()]
+    await ctx.ask(
+        _("Hi! I am Wijkbot, the chat helper of your neighbourhood platform.")
+        + "\n"
+        + _("Which language do you prefer?"),
+        Onboarding.language,
+        buttons,
+    )
+
+
+def _picked_language(ctx: Ctx) -> str | None:
+    if ctx.event.kind == "button" and ctx.event.button_data in LANGUAGES:
+        return ctx.event.button_data
+    return None
+
+
+@router.state(Onboarding.language)
+async def onboarding_language(ctx: Ctx) -> None:
+    code = _picked_language(ctx)
+    if code is None:
+        await please_choose(
+            ctx, [ctx.choice(Onboarding.language, n, c) for c, n in LANGUAGES.items()]
+        )
+        return
+    ctx.switch_locale(code)
+    ctx.dialog.update(locale=code)
+    await ask_neighbourhood(
+        ctx, Onboarding.neighbourhood, _("Which neighbourhood do you live in? Choose one, or type its name.")
+    )
+
+
+@router.state(Onboarding.neighbourhood)
+async def onboarding_neighbourhood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is None:
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None and chosen.id is not None
+    ctx.switch_locale(ctx.dialog.data.get("locale", ctx.locale))
+    await people.set_home(ctx.session, person.id, chosen.id)
+    text, buttons = await theme_buttons(ctx, Onboarding.themes, chosen.id)
+    await ctx.ask(
+        _("Welcome to {name}!").format(name=chosen.name)
+        + "\n"
+        + _("Which themes do you care about? Tap to follow or unfollow, then choose Done.")
+        + "\n"
+        + text,
+        Onboarding.themes,
+        [*buttons, ctx.choice(Onboarding.themes, _("Done"), "done")],
+        neighbourhood_id=chosen.id,
+    )
+
+
+@router.state(Onboarding.themes)
+async def onboarding_themes(ctx: Ctx) -> None:
+    data = ctx.event.button_data if ctx.event.kind == "button" else None
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    if data == "done":
+        person.onboarded = True
+        ctx.session.add(person)
+        ctx.dialog.clear()
+        await ctx.edit(_("All set! You can change your themes any time with /themas."))
+        await ctx.reply(resident_help())
+        return
+    if data is None or not data.isdigit():
+        await ctx.reply(_("Tap a theme to follow it, or choose Done."))
+        return
+    theme_id = int(data)
+    if theme_id in await places.followed_theme_ids(ctx.session, person.id):
+        await places.unfollow(ctx.session, person.id, theme_id)
+    else:
+        await places.follow(ctx.session, person.id, theme_id)
+    text, buttons = await theme_buttons(ctx, Onboarding.themes, ctx.dialog.data["neighbourhood_id"])
+    await ctx.edit(
+        _("Which themes do you care about? Tap to follow or unfollow, then choose Done.")
+        + "\n"
+        + text,
+        [*buttons, ctx.choice(Onboarding.themes, _("Done"), "done"), ctx.cancel_button()],
+    )
+
+
+@router.command("taal", "language", "lang")
+async def language(ctx: Ctx) -> None:
+    wanted = ctx.event.args.strip().lower()
+    if wanted in LANGUAGES:
+        await _set_language(ctx, wanted)
+        return
+    buttons = [ctx.choice(Settings.language, n, c) for c, n in LANGUAGES.items()]
+    await ctx.ask(_("Which language do you prefer?"), Settings.language, buttons)
+
+
+@router.state(Settings.language)
+async def language_chosen(ctx: Ctx) -> None:
+    code = _picked_language(ctx)
+    if code is None:
+        await please_choose(ctx, [ctx.choice(Settings.language, n, c) for c, n in LANGUAGES.items()])
+        return
+    ctx.dialog.clear()
+    await _set_language(ctx, code)
+
+
+async def _set_language(ctx: Ctx, code: str) -> None:
+    await ctx.ensure_person()
+    ctx.switch_locale(code)
+    await ctx.reply(_("From now on I will write to you in English."))
+
+
+@router.command("wijk", "buurt", "neighbourhood")
+async def neighbourhood(ctx: Ctx) -> None:
+    await ask_neighbourhood(
+        ctx, Settings.neighbourhood, _("Which neighbourhood do you live in? Choose one, or type its name.")
+    )
+
+
+@router.state(Settings.neighbourhood)
+async def neighbourhood_chosen(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is None:
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None and chosen.id is not None
+    await people.set_home(ctx.session, person.id, chosen.id)
+    ctx.dialog.clear()
+    await ctx.reply(_("Your neighbourhood is now {name}.").format(name=chosen.name))
+
+
+def language_buttons(ctx: Ctx, state: State) -> list[Button]:
+    return [ctx.choice(state, name, code) for code, name in LANGUAGES.items()]

@@ -1,0 +1,100 @@
+"""/themas: the themes of my neighbourhood, tap to follow or unfollow (idempotent)."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers.common import home_of
+from bot.i18n import _
+from bot.router import Router, State
+from storage.repo import places
+
+router = Router("themes")
+
+
+async def theme_buttons(
+    ctx: Ctx, state: State | None, neighbourhood_id: int
+) -> tuple[str, list[Button]]:
+    """A line per theme saying whether I follow it, and a toggle button for each."""
+    themes = await places.themes_for(ctx.session, neighbourhood_id)
+    followed: set[int] = set()
+    if ctx.person is not None and ctx.person.id is not None:
+        followed = await places.followed_theme_ids(ctx.session, ctx.person.id)
+    lines, buttons = [], []
+    for t in themes:
+        name = t.name_in(ctx.locale)
+        on = t.id in followed
+        lines.append(("✓ " if on else "· ") + name + (_(" (following)") if on else ""))
+        label = (_("Unfollow {name}") if on else _("Follow {name}")).format(name=name)
+        value = str(t.id)
+        buttons.append(ctx.choice(state, label, value) if state else Button(label, f"theme:{value}"))
+    if not themes:
+        lines.append(_("There are no themes yet in this neighbourhood."))
+    return "\n".join(lines), buttons
+
+
+@router.command("themas", "themes", "thema")
+async def list_themes(ctx: Ctx) -> None:
+    home = await home_of(ctx)
+    if home is None or home.id is None:
+        await ctx.reply(_("First tell me your neighbourhood with /start."))
+        return
+    text, buttons = await theme_buttons(ctx, None, home.id)
+    await ctx.reply(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
+
+
+@router.callback("theme")
+async def toggle_theme(ctx: Ctx) -> None:
+    _prefix, _sep, raw = (ctx.event.button_data or "").partition(":")
+    home = await home_of(ctx)
+    theme = await places.theme(ctx.session, int(raw)) if raw.isdigit() else None
+    if home is None or home.id is None or theme is None or theme.id is None:
+        await ctx.reply(_("This button no longer works. Type /themas to see the themes again."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    if theme.id in await places.followed_theme_ids(ctx.session, person.id):
+        await places.unfollow(ctx.session, person.id, theme.id)
+    else:
+        await places.follow(ctx.session, person.id, theme.id)
+    text, buttons = await theme_buttons(ctx, None, home.id)
+    await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
+
+
+@router.command("volg", "follow")
+async def follow_by_name(ctx: Ctx) -> None:
+    await _by_name(ctx, follow=True)
+
+
+@router.command("ontvolg", "unfollow")
+async def unfollow_by_name(ctx: Ctx) -> None:
+    await _by_name(ctx, follow=False)
+
+
+async def _by_name(ctx: Ctx, follow: bool) -> None:
+    from bot.i18n import fold
+
+    home = await home_of(ctx)
+    if home is None or home.id is None:
+        await ctx.reply(_("First tell me your neighbourhood with /start."))
+        return
+    wanted = fold(ctx.event.args)
+    themes = await places.themes_for(ctx.session, home.id)
+    theme = next(
+        (t for t in themes if wanted and wanted in {fold(n) for n in [t.slug, *t.names.values()]}),
+        None,
+    )
+    if theme is None or theme.id is None:
+        names = ", ".join(t.name_in(ctx.locale) for t in themes)
+        await ctx.reply(_("Which theme? Choose one of: {names}.").format(names=names))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    name = theme.name_in(ctx.locale)
+    if follow:
+        changed = await places.follow(ctx.session, person.id, theme.id)
+        msg = _("You now follow {name}.") if changed else _("You already follow {name}.")
+    else:
+        changed = await places.unfollow(ctx.session, person.id, theme.id)
+        msg = _("You no longer follow {name}.") if changed else _("You did not follow {name}.")
+    await ctx.reply(msg.format(name=name))

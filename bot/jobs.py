@@ -1,0 +1,36 @@
+"""Scheduled jobs (APScheduler): the batched support news for idea authors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.handlers.ideas import tell_authors_about_support
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+async def support_batch(db: Database) -> int:
+    async with db.transaction() as session:
+        return await tell_authors_about_support(session)
+
+
+def build_scheduler(
+    db: Database, minutes: int, after: Callable[[], Awaitable[object]] | None = None
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="Europe/Amsterdam")
+
+    async def run_support_batch() -> None:
+        told = await support_batch(db)
+        log.info("support batch: %d authors told", told)
+        if told and after is not None:
+            await after()
+
+    scheduler.add_job(
+        run_support_batch, "interval", minutes=minutes, id="support-batch", coalesce=True,
+        max_instances=1, replace_existing=True,
+    )  # fmt: skip
+    return scheduler

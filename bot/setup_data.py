@@ -1,0 +1,72 @@
+"""`wijkbot setup --file wijkbot.toml`: neighbourhoods and themes, idempotent."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.db import Database
+from storage.repo import places
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+class SetupError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    neighbourhoods: int
+    themes: int
+
+
+def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SetupError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SetupError(f"{path}: {exc}") from None
+    hoods = data.get("neighbourhood", [])
+    themes = data.get("theme", [])
+    if not isinstance(hoods, list) or not isinstance(themes, list):
+        raise SetupError(f"{path}: use [[neighbourhood]] and [[theme]] tables")
+    for i, h in enumerate(hoods, 1):
+        if not isinstance(h.get("slug"), str) or not _SLUG.match(h["slug"]):
+            raise SetupError(f"{path}: neighbourhood {i}: slug must be lowercase letters, digits, '-'")
+        if not isinstance(h.get("name"), str) or not h["name"].strip():
+            raise SetupError(f"{path}: neighbourhood {h['slug']}: name is missing")
+    for i, t in enumerate(themes, 1):
+        if not isinstance(t.get("slug"), str) or not _SLUG.match(t["slug"]):
+            raise SetupError(f"{path}: theme {i}: slug must be lowercase letters, digits, '-'")
+        names = t.get("names")
+        if not isinstance(names, dict) or "nl" not in names:
+            raise SetupError(f"{path}: theme {t['slug']}: names need at least nl")
+    return {"neighbourhood": hoods, "theme": themes}
+
+
+async def apply_setup(db: Database, path: Path) -> SetupResult:
+    data = read_setup(path)
+    async with db.transaction() as session:
+        slugs: dict[str, int] = {}
+        for h in data["neighbourhood"]:
+            hood = await places.upsert_neighbourhood(session, str(h["slug"]), str(h["name"]).strip())
+            assert hood.id is not None
+            slugs[hood.slug] = hood.id
+        count = 0
+        for t in data["theme"]:
+            scope = t.get("neighbourhood")
+            if scope is not None and scope not in slugs:
+                found = await places.neighbourhood_by_slug(session, str(scope))
+                if found is None or found.id is None:
+                    raise SetupError(f"{path}: theme {t['slug']}: unknown neighbourhood {scope}")
+                slugs[str(scope)] = found.id
+            names = {str(k): str(v) for k, v in dict(t["names"]).items()}  # type: ignore[call-overload]
+            await places.upsert_theme(
+                session, str(t["slug"]), names, slugs[str(scope)] if scope else None
+            )
+            count += 1
+    return SetupResult(len(data["neighbourhood"]), count)

@@ -1,0 +1,36 @@
+"""Cleaning what people type: one place for length limits and odd unicode."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_TEXT = 4000
+MAX_TITLE = 120
+
+# Bidirectional overrides and isolates can make text display differently than it reads;
+# right-to-left scripts themselves are kept.
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def clean(text: str) -> str:
+    """NFC-normalise, drop control characters (not newlines) and bidi overrides, trim."""
+    text = unicodedata.normalize("NFC", text).translate(_BIDI_CONTROLS)
+    kept = [
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+        or ch == "\u200d"  # zero-width joiner keeps emoji sequences intact
+    ]
+    lines = ["".join(line).rstrip() for line in "".join(kept).split("\n")]
+    return "\n".join(lines).strip()
+
+
+def has_words(text: str, minimum: int = 2) -> bool:
+    """At least `minimum` letters or digits, in any script (so not only emoji or dots)."""
+    return sum(1 for ch in text if unicodedata.category(ch)[0] in "LN") >= minimum
+
+
+def first_line(text: str, limit: int = MAX_TITLE) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0]
+    return (cut or line[: limit - 1]) + "…"

@@ -1,0 +1,223 @@
+"""SQLModel tables for the neighbourhood-platform domain.
+
+Personal data is kept to what the flows need: no names, no phone numbers.
+Ideas and signals outlive their author (author set to NULL on erasure).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+
+
+class Neighbourhood(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = _ts()
+
+
+class Theme(SQLModel, table=True):
+    """A theme people gather around; city-wide when neighbourhood_id is NULL."""
+
+    __table_args__ = (UniqueConstraint("neighbourhood_id", "slug"),)
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, index=True)
+    neighbourhood_id: int | None = Field(
+        default=None, foreign_key="neighbourhood.id", ondelete="CASCADE"
+    )
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+    def name_in(self, locale: str) -> str:
+        return self.names.get(locale) or self.names.get("nl") or self.slug
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    locale: str = Field(default="nl", max_length=8)
+    onboarded: bool = False
+    created_at: datetime = _ts()
+
+
+class Account(SQLModel, table=True):
+    """A platform account (Telegram user id, Matrix id, console name) of a person."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    platform: str = Field(max_length=20)
+    platform_user_id: str = Field(max_length=255)
+    created_at: datetime = _ts()
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("person_id", "neighbourhood_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE")
+    role: str = Field(default="resident", max_length=20)  # resident | coordinator
+    is_home: bool = False
+    created_at: datetime = _ts()
+
+
+class ThemeFollow(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("person_id", "theme_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    theme_id: int = Field(foreign_key="theme.id", ondelete="CASCADE")
+    created_at: datetime = _ts()
+
+
+class Channel(SQLModel, table=True):
+    """A platform chat we talk in: a group linked to a neighbourhood, or a direct chat."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=255)
+    kind: str = Field(default="direct", max_length=10)  # direct | group
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="CASCADE", index=True
+    )
+    neighbourhood_id: int | None = Field(
+        default=None, foreign_key="neighbourhood.id", ondelete="SET NULL"
+    )
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
+    reachable: bool = True
+    created_at: datetime = _ts()
+
+
+class Idea(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", index=True)
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
+    author_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    title: str = Field(max_length=200)
+    body: str = Field(default="", sa_type=Text)
+    status: str = Field(default="open", max_length=20)
+    created_at: datetime = _ts(index=True)
+
+
+class IdeaSupport(SQLModel, table=True):
+    """One support per person per idea, enforced by the database."""
+
+    __table_args__ = (UniqueConstraint("idea_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    author_notified: bool = Field(default=False, index=True)
+    created_at: datetime = _ts()
+
+
+class Signal(SQLModel, table=True):
+    """A report (melding) of something wrong in the neighbourhood."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", index=True)
+    reporter_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    category: str = Field(max_length=40)
+    text: str = Field(sa_type=Text)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = None
+    lon: float | None = None
+    photo_platform: str | None = Field(default=None, max_length=20)
+    photo_file_id: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="new", max_length=20, index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+    @property
+    def reference(self) -> str:
+        return f"M-{1000 + (self.id or 0)}"
+
+
+class SignalUpdate(SQLModel, table=True):
+    """Status history of a signal; each change is told to the reporter."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    signal_id: int = Field(foreign_key="signal.id", ondelete="CASCADE", index=True)
+    status: str = Field(max_length=20)
+    note: str = Field(default="", sa_type=Text)
+    by_person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: datetime = _ts()
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a user is in a multi-step dialog, per chat; survives restarts."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=255)
+    user_id: str = Field(max_length=255)
+    state: str | None = Field(default=None, max_length=80)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    choices: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    updated_at: datetime = _ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send later (feedback, batches); written in the same transaction."""
+
+    __table_args__ = (Index("ix_outbox_pending", "platform", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=255)
+    text: str = Field(sa_type=Text)
+    buttons: list[list[dict[str, str]]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    failed: bool = False
+
+
+class SyncCursor(SQLModel, table=True):
+    """Last processed position per platform (Telegram update_id, Matrix next_batch)."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    value: str = Field(sa_type=Text)
+    updated_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what: every coordinator action leaves one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_person_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL"
+    )
+    action: str = Field(max_length=60)
+    subject_type: str = Field(max_length=40)
+    subject_id: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()

@@ -1,0 +1,1 @@
+"""Typed queries, one module per aggregate; handlers never write SQL."""

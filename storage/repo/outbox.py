@@ -1,0 +1,52 @@
+"""The durable outbox: messages written in the same transaction as the change they tell."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage, utcnow
+
+
+async def enqueue(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    text: str,
+    buttons: list[list[dict[str, str]]] | None = None,
+) -> OutboxMessage:
+    msg = OutboxMessage(platform=platform, chat_id=chat_id, text=text, buttons=buttons or [])
+    session.add(msg)
+    await session.flush()
+    session.info["outbox_written"] = True
+    return msg
+
+
+async def pending(session: AsyncSession, platform: str, limit: int = 100) -> list[OutboxMessage]:
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.platform) == platform,
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.failed).is_(False),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:
+    msg.sent_at = at or utcnow()
+    session.add(msg)
+
+
+async def mark_failed(
+    session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool
+) -> None:
+    msg.attempts += 1
+    msg.last_error = error[:500]
+    msg.failed = give_up
+    session.add(msg)

@@ -1,0 +1,101 @@
+"""Signals (meldingen) and their status history."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Signal, SignalUpdate, utcnow
+
+STATUSES = ("new", "accepted", "in_progress", "forwarded", "resolved", "closed")
+CATEGORIES = ("road", "greenery", "waste", "lighting", "safety", "other")
+_REF = re.compile(r"^\s*M?-?\s*(\d{4,})\s*$", re.IGNORECASE)
+
+
+def parse_reference(text: str) -> int | None:
+    """'M-1042', 'm1042' or '1042' -> signal id 42."""
+    m = _REF.match(text)
+    if not m:
+        return None
+    number = int(m.group(1))
+    return number - 1000 if number > 1000 else None
+
+
+async def create_signal(
+    session: AsyncSession,
+    *,
+    neighbourhood_id: int,
+    reporter_id: int,
+    category: str,
+    text: str,
+    address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    photo_platform: str | None = None,
+    photo_file_id: str | None = None,
+) -> Signal:
+    signal = Signal(
+        neighbourhood_id=neighbourhood_id,
+        reporter_id=reporter_id,
+        category=category,
+        text=text,
+        address=address,
+        lat=lat,
+        lon=lon,
+        photo_platform=photo_platform,
+        photo_file_id=photo_file_id,
+    )
+    session.add(signal)
+    await session.flush()
+    assert signal.id is not None
+    session.add(SignalUpdate(signal_id=signal.id, status="new", by_person_id=reporter_id))
+    await session.flush()
+    return signal
+
+
+async def signal(session: AsyncSession, signal_id: int) -> Signal | None:
+    return await session.get(Signal, signal_id)
+
+
+async def signals_by(session: AsyncSession, person_id: int) -> list[Signal]:
+    stmt = select(Signal).where(col(Signal.reporter_id) == person_id).order_by(col(Signal.id))
+    return list((await session.exec(stmt)).all())
+
+
+async def open_signals(
+    session: AsyncSession, neighbourhood_ids: list[int], limit: int = 10
+) -> list[Signal]:
+    stmt = (
+        select(Signal)
+        .where(
+            col(Signal.neighbourhood_id).in_(neighbourhood_ids),
+            col(Signal.status).not_in(["resolved", "closed"]),
+        )
+        .order_by(col(Signal.id))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def set_status(
+    session: AsyncSession, sig: Signal, status: str, note: str, by_person_id: int
+) -> SignalUpdate:
+    assert sig.id is not None
+    sig.status = status
+    sig.updated_at = utcnow()
+    session.add(sig)
+    update = SignalUpdate(signal_id=sig.id, status=status, note=note, by_person_id=by_person_id)
+    session.add(update)
+    await session.flush()
+    return update
+
+
+async def history(session: AsyncSession, signal_id: int) -> list[SignalUpdate]:
+    stmt = (
+        select(SignalUpdate)
+        .where(col(SignalUpdate.signal_id) == signal_id)
+        .order_by(col(SignalUpdate.id))
+    )
+    return list((await session.exec(stmt)).all())
