@@ -1,0 +1,940 @@
+"""Bot API method implementations of the stand-in (one ``m_<method>`` per method)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .telegram_format import EntityParseError, format_text
+from .telegram_records import (
+    BotApiError,
+    CallbackAnswer,
+    JSONDict,
+    SentRecord,
+    StoredMessage,
+    TgChat,
+    Upload,
+    bad_request,
+    image_info,
+)
+from .telegram_state import TelegramWorld, member_dict
+
+__all__ = ["JSON_FIELDS", "Params", "TelegramBotApiMethods"]
+
+# Parameters that carry JSON-serialized objects when sent as form fields.
+JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "reply_parameters",
+        "entities",
+        "caption_entities",
+        "options",
+        "scope",
+        "commands",
+        "allowed_updates",
+        "link_preview_options",
+        "media",
+        "explanation_entities",
+        "question_entities",
+        "description_entities",
+        "correct_option_ids",
+        "menu_button",
+        "permissions",
+        "results",
+        "message_ids",
+    }
+)
+# Parameters that are strings even when they look like numbers or JSON.
+STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "question",
+        "explanation",
+        "description",
+        "parse_mode",
+        "caption_parse_mode",
+        "question_parse_mode",
+        "explanation_parse_mode",
+        "description_parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "url",
+        "language_code",
+        "title",
+        "name",
+        "short_description",
+        "action",
+        "type",
+        "emoji",
+        "file_id",
+        "photo",
+        "document",
+        "secret_token",
+        "ip_address",
+        "custom_title",
+        "business_connection_id",
+        "message_effect_id",
+    }
+)
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+INLINE_BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+SEND_METHODS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendlocation",
+        "sendpoll",
+        "copymessage",
+        "forwardmessage",
+    }
+)
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Turn a form/query string into the value Telegram would read from it."""
+    if not isinstance(value, str):
+        return value
+    if name in STRING_FIELDS:
+        return value
+    if name in JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError:
+            if name == "reply_markup":
+                raise bad_request("can't parse reply keyboard markup JSON object") from None
+            if name in ("entities", "caption_entities"):
+                raise bad_request("can't parse entities JSON object") from None
+            raise bad_request(f"can't parse {name} JSON object") from None
+    if value in ("true", "True"):
+        return True
+    if value in ("false", "False"):
+        return False
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    if re.fullmatch(r"-?\d+\.\d*(e-?\d+)?", value):
+        return float(value)
+    return value
+
+
+class Params:
+    """Typed access to the parameters of one request."""
+
+    def __init__(self, values: JSONDict, files: dict[str, Upload]) -> None:
+        self.values = values
+        self.files = files
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name)
+        return default if value is None else value
+
+    def get_str(self, name: str) -> str | None:
+        value = self.values.get(name)
+        return None if value is None else str(value)
+
+    def get_int(self, name: str, default: int | None = None) -> int | None:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def require_int(self, name: str) -> int:
+        value = self.get_int(name)
+        if value is None:
+            raise bad_request(f"{name} is empty")
+        return value
+
+    def get_float(self, name: str, default: float | None = None) -> float | None:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def get_bool(self, name: str, default: bool = False) -> bool:
+        value = self.values.get(name)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            return value.lower() in ("true", "1")
+        return bool(value)
+
+    def get_json(self, name: str) -> Any:
+        value = self.values.get(name)
+        if isinstance(value, str) and value:
+            return coerce(name, value) if name in JSON_FIELDS else json.loads(value)
+        return value
+
+    def input_file(self, name: str) -> str | Upload | None:
+        """A file parameter: an Upload, or a file_id/URL string (attach:// resolved)."""
+        if name in self.files:
+            return self.files[name]
+        value = self.values.get(name)
+        if isinstance(value, str) and value.startswith("attach://"):
+            return self.files.get(value[len("attach://") :])
+        return None if value in (None, "") else str(value)
+
+
+Handler = Callable[["TelegramBotApiMethods", Params], Awaitable[Any]]
+
+
+class TelegramBotApiMethods(TelegramWorld):
+    """The Bot API methods, operating on the world state."""
+
+    _poll_generation = 0
+    _closing = False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _resolve_chat(self, value: Any, *, for_sending: bool = True) -> TgChat:
+        if value is None or value == "":
+            raise bad_request("chat_id is empty")
+        chat: TgChat | None = None
+        if isinstance(value, str) and value.startswith("@"):
+            chat = next(
+                (c for c in self._chats.values() if c.username and f"@{c.username}" == value),
+                None,
+            )
+        else:
+            try:
+                chat = self._chats.get(int(value))
+            except (TypeError, ValueError):
+                chat = None
+        if chat is None:
+            raise bad_request("chat not found")
+        if for_sending:
+            self._check_can_write(chat)
+        return chat
+
+    def _check_can_write(self, chat: TgChat) -> None:
+        if chat.type == "private":
+            if chat.id in self._blocked_by:
+                raise BotApiError(403, "Forbidden: bot was blocked by the user")
+            user = self._users.get(chat.id)
+            if user is not None and user.is_bot:
+                raise BotApiError(403, "Forbidden: bot can't send messages to bots")
+            return
+        status = self.bot_status(chat)
+        kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
+        if status == "kicked":
+            raise BotApiError(403, f"Forbidden: bot was kicked from the {kind}")
+        if status == "left":
+            raise BotApiError(403, f"Forbidden: bot is not a member of the {kind}")
+
+    def _known_users(self) -> dict[int, JSONDict]:
+        return {uid: u.to_api() for uid, u in self._users.items()}
+
+    def _formatted(
+        self, p: Params, text_field: str, mode_field: str, entities_field: str
+    ) -> tuple[str, list[JSONDict]]:
+        text = p.get_str(text_field) or ""
+        mode = p.get_str(mode_field)
+        entities = p.get_json(entities_field)
+        try:
+            formatted = format_text(text, mode, entities, self._known_users())
+        except EntityParseError as exc:
+            raise bad_request(f"can't parse entities: {exc}") from None
+        except ValueError:
+            raise bad_request("unsupported parse_mode") from None
+        return formatted.text, formatted.entities
+
+    def _reply_markup(self, p: Params) -> tuple[JSONDict | None, JSONDict | None]:
+        """(markup as sent, markup to store on the message: inline keyboards only)."""
+        markup = p.get_json("reply_markup")
+        if markup is None:
+            return None, None
+        if not isinstance(markup, dict):
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        if "inline_keyboard" in markup:
+            rows = markup["inline_keyboard"]
+            if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+                raise bad_request(
+                    'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
+                )
+            for row in rows:
+                for button in row:
+                    self._check_inline_button(button)
+            cleaned = [row for row in rows if row]
+            return markup, ({"inline_keyboard": cleaned} if cleaned else None)
+        if "keyboard" in markup or "remove_keyboard" in markup or "force_reply" in markup:
+            return markup, None
+        raise bad_request("can't parse reply keyboard markup JSON object")
+
+    @staticmethod
+    def _check_inline_button(button: Any) -> None:
+        if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+            raise bad_request("can't parse inline keyboard button: Text is not specified")
+        actions = [key for key in INLINE_BUTTON_ACTIONS if key in button]
+        if not actions:
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed in the "
+                "inline keyboard"
+            )
+        if "callback_data" in button:
+            data = button["callback_data"]
+            if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
+                raise bad_request("BUTTON_DATA_INVALID")
+        if "url" in button:
+            url = button["url"]
+            if not isinstance(url, str) or not re.match(r"^(https?|tg)://\S+$", url):
+                raise bad_request("BUTTON_URL_INVALID")
+
+    def _reply_target(self, p: Params, chat: TgChat) -> StoredMessage | None:
+        params = p.get_json("reply_parameters")
+        if params is None and p.get_int("reply_to_message_id") is not None:
+            params = {
+                "message_id": p.get_int("reply_to_message_id"),
+                "allow_sending_without_reply": p.get_bool("allow_sending_without_reply"),
+            }
+        if params is None:
+            return None
+        if not isinstance(params, dict) or "message_id" not in params:
+            raise bad_request("can't parse reply parameters JSON object")
+        target_chat = chat
+        if params.get("chat_id") not in (None, chat.id):
+            target_chat = self._resolve_chat(params["chat_id"], for_sending=False)
+        target = self._find_message(target_chat.id, int(params["message_id"]))
+        if target is None:
+            if params.get("allow_sending_without_reply"):
+                return None
+            raise bad_request("message to be replied not found")
+        return target
+
+    def _send(
+        self,
+        method: str,
+        p: Params,
+        chat: TgChat,
+        content: JSONDict,
+        sent_text: str,
+        parse_mode: str | None,
+    ) -> JSONDict:
+        markup_sent, markup_stored = self._reply_markup(p)
+        target = self._reply_target(p, chat)
+        if markup_stored is not None:
+            content["reply_markup"] = markup_stored
+        if p.get_bool("protect_content"):
+            content["has_protected_content"] = True
+        stored = self._store_message(
+            chat, self.bot_user.to_api(), content, from_bot=True, reply_to=target
+        )
+        result = copy.deepcopy(stored.data)
+        self._record_sent(
+            SentRecord(
+                method=method,
+                chat_id=chat.id,
+                message_id=stored.message_id,
+                text=sent_text,
+                parse_mode=parse_mode,
+                reply_markup=markup_sent,
+                message=result,
+                params=copy.deepcopy(p.values),
+            )
+        )
+        return result
+
+    def _bot_message(self, p: Params, *, not_found: str) -> tuple[TgChat, StoredMessage]:
+        if p.get("inline_message_id") is not None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        chat = self._resolve_chat(p.get("chat_id"))
+        message_id = p.get_int("message_id")
+        if message_id is None:
+            raise bad_request("message identifier is not specified")
+        stored = self._find_message(chat.id, message_id)
+        if stored is None:
+            raise bad_request(not_found)
+        return chat, stored
+
+    def _record_edit(self, method: str, p: Params, stored: StoredMessage, text: str) -> JSONDict:
+        result = copy.deepcopy(stored.data)
+        markup = p.get_json("reply_markup")
+        self._record_sent(
+            SentRecord(
+                method=method,
+                chat_id=stored.chat_id,
+                message_id=stored.message_id,
+                text=text,
+                parse_mode=p.get_str("parse_mode"),
+                reply_markup=markup if isinstance(markup, dict) else None,
+                message=result,
+                params=copy.deepcopy(p.values),
+            )
+        )
+        return result
+
+    # ------------------------------------------------------------------ bot and updates
+
+    async def m_getMe(self, p: Params) -> JSONDict:
+        data = self.bot_user.to_api()
+        data.update(
+            can_join_groups=self.can_join_groups,
+            can_read_all_group_messages=not self.privacy_mode,
+            supports_inline_queries=False,
+            can_connect_to_business=False,
+            has_main_web_app=False,
+            has_topics_enabled=False,
+            allows_users_to_create_topics=False,
+        )
+        return data
+
+    async def m_logOut(self, p: Params) -> bool:
+        return True
+
+    async def m_close(self, p: Params) -> bool:
+        return True
+
+    async def m_getUpdates(self, p: Params) -> list[JSONDict]:
+        if self._webhook is not None:
+            raise BotApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = p.get_int("offset", 0) or 0
+        limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
+        timeout = max(p.get_float("timeout", 0.0) or 0.0, 0.0)
+        allowed = p.get_json("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed]
+        self._confirm_updates(offset)
+        # A new getUpdates request terminates a pending one, like on the real server.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._updates_changed.set()
+        self._updates_changed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if generation != self._poll_generation:
+                raise BotApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only "
+                    "one bot instance is running",
+                )
+            if self._updates or self._closing:
+                return copy.deepcopy(self._updates[:limit])
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            event = self._updates_changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    async def m_setWebhook(self, p: Params) -> bool:
+        url = p.get_str("url") or ""
+        if not url:
+            self._webhook = None
+            return True
+        if not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        allowed = p.get_json("allowed_updates")
+        self._webhook = {
+            "url": url,
+            "max_connections": p.get_int("max_connections", 40),
+            "allowed_updates": allowed if isinstance(allowed, list) else None,
+            "secret_token": p.get_str("secret_token"),
+        }
+        if p.get_bool("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def m_deleteWebhook(self, p: Params) -> bool:
+        self._webhook = None
+        if p.get_bool("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def m_getWebhookInfo(self, p: Params) -> JSONDict:
+        info: JSONDict = {
+            "url": self._webhook["url"] if self._webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self._webhook:
+            info["max_connections"] = self._webhook["max_connections"]
+            if self._webhook.get("allowed_updates"):
+                info["allowed_updates"] = self._webhook["allowed_updates"]
+        return info
+
+    # ------------------------------------------------------------------ sending
+
+    async def m_sendMessage(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        raw = p.get_str("text") or ""
+        if not raw.strip():
+            raise bad_request("message text is empty")
+        text, entities = self._formatted(p, "text", "parse_mode", "entities")
+        if not text:
+            raise bad_request("message text is empty")
+        if len(text) > MAX_TEXT:
+            raise bad_request("message is too long")
+        content: JSONDict = {"text": text}
+        if entities:
+            content["entities"] = entities
+        preview = p.get_json("link_preview_options")
+        if isinstance(preview, dict) and preview:
+            content["link_preview_options"] = preview
+        return self._send("sendMessage", p, chat, content, raw, p.get_str("parse_mode"))
+
+    def _caption(self, p: Params, content: JSONDict) -> str:
+        raw = p.get_str("caption") or ""
+        if raw:
+            caption, entities = self._formatted(p, "caption", "parse_mode", "caption_entities")
+            if len(caption) > MAX_CAPTION:
+                raise bad_request("message caption is too long")
+            if caption:
+                content["caption"] = caption
+            if entities:
+                content["caption_entities"] = entities
+        return raw
+
+    async def m_sendPhoto(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        photo = p.input_file("photo")
+        if photo is None:
+            raise bad_request("there is no photo in the request")
+        if isinstance(photo, Upload):
+            info = image_info(photo.data)
+            if info is None:
+                raise bad_request("IMAGE_PROCESS_FAILED")
+            sizes = self._store_photo(photo.data, info[1], info[2])
+        elif photo in self._photo_sets:
+            sizes = copy.deepcopy(self._photo_sets[photo])
+        elif photo.startswith(("http://", "https://")):
+            # Never fetched (tests must not reach the network); a stock photo stands in.
+            sizes = self._store_photo(b"", 1280, 960)
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        content: JSONDict = {"photo": sizes}
+        raw = self._caption(p, content)
+        if p.get_bool("has_spoiler"):
+            content["has_media_spoiler"] = True
+        return self._send("sendPhoto", p, chat, content, raw, p.get_str("parse_mode"))
+
+    async def m_sendDocument(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        document = p.input_file("document")
+        if document is None:
+            raise bad_request("there is no document in the request")
+        if isinstance(document, Upload):
+            name = document.filename or "document"
+            extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
+            mime = document.content_type or "application/octet-stream"
+            stored = self._store_file(document.data, "documents", extension, mime)
+            doc: JSONDict = {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_name": name,
+                "mime_type": mime,
+                "file_size": len(document.data),
+            }
+        elif document in self._files:
+            known = self._files[document]
+            doc = {
+                "file_id": known.file_id,
+                "file_unique_id": known.file_unique_id,
+                "mime_type": known.mime_type,
+                "file_size": len(known.data),
+            }
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        content: JSONDict = {"document": doc}
+        raw = self._caption(p, content)
+        return self._send("sendDocument", p, chat, content, raw, p.get_str("parse_mode"))
+
+    async def m_sendLocation(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        latitude = p.get_float("latitude")
+        longitude = p.get_float("longitude")
+        if latitude is None or longitude is None:
+            raise bad_request("wrong latitude" if latitude is None else "wrong longitude")
+        if not -90 <= latitude <= 90:
+            raise bad_request("wrong latitude")
+        if not -180 <= longitude <= 180:
+            raise bad_request("wrong longitude")
+        location: JSONDict = {"latitude": latitude, "longitude": longitude}
+        for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
+            if p.get(key) is not None:
+                location[key] = p.get(key)
+        return self._send("sendLocation", p, chat, {"location": location}, "", None)
+
+    async def m_sendPoll(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        question = p.get_str("question") or ""
+        if not question.strip():
+            raise bad_request("poll question must be non-empty")
+        if len(question) > 300:
+            raise bad_request("poll question length must not exceed 300")
+        options = p.get_json("options")
+        if not isinstance(options, list) or not options:
+            raise bad_request("poll must have at least 1 option")
+        if len(options) > 12:
+            raise bad_request("poll can't have more than 12 options")
+        texts = [o.get("text") if isinstance(o, dict) else o for o in options]
+        if any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise bad_request("poll options must be non-empty")
+        if any(len(str(t)) > 100 for t in texts):
+            raise bad_request("poll options length must not exceed 100")
+        kind = p.get_str("type") or "regular"
+        if kind not in ("regular", "quiz"):
+            raise bad_request("wrong poll type specified")
+        poll_id = str(self._next_poll_id)
+        self._next_poll_id += 1
+        poll: JSONDict = {
+            "id": poll_id,
+            "question": question,
+            "options": [
+                {"text": t, "voter_count": 0, "persistent_id": f"{index}x{poll_id[-6:]}"}
+                for index, t in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": p.get_bool("is_closed"),
+            "is_anonymous": p.get_bool("is_anonymous", True),
+            "type": kind,
+            "allows_multiple_answers": p.get_bool("allows_multiple_answers"),
+            "allows_revoting": p.get_bool("allows_revoting", kind == "regular"),
+            "members_only": p.get_bool("members_only"),
+        }
+        if kind == "quiz":
+            correct = p.get_json("correct_option_ids")
+            if correct is None and p.get_int("correct_option_id") is not None:
+                correct = [p.get_int("correct_option_id")]
+            if (
+                not isinstance(correct, list)
+                or not correct
+                or any(not isinstance(c, int) or not 0 <= c < len(texts) for c in correct)
+            ):
+                raise bad_request("wrong correct option ID specified")
+            poll["correct_option_ids"] = correct
+        for key in ("open_period", "close_date"):
+            if p.get_int(key) is not None:
+                poll[key] = p.get_int(key)
+        message = self._send("sendPoll", p, chat, {"poll": poll}, question, None)
+        self._polls[poll_id] = (chat.id, message["message_id"])
+        return message
+
+    async def m_stopPoll(self, p: Params) -> JSONDict:
+        _, stored = self._bot_message(p, not_found="message with poll to stop not found")
+        poll = stored.data.get("poll")
+        if poll is None or not stored.from_bot:
+            raise bad_request("message with poll to stop not found")
+        if poll["is_closed"]:
+            raise bad_request("poll has already been closed")
+        poll["is_closed"] = True
+        _, markup = self._reply_markup(p)
+        if markup is not None:
+            stored.data["reply_markup"] = markup
+        else:
+            stored.data.pop("reply_markup", None)
+        self._record_edit("stopPoll", p, stored, poll["question"])
+        return copy.deepcopy(poll)
+
+    async def m_sendChatAction(self, p: Params) -> bool:
+        chat = self._resolve_chat(p.get("chat_id"))
+        action = p.get_str("action")
+        if action not in CHAT_ACTIONS:
+            raise bad_request("wrong parameter action in request")
+        self._chat_actions.append((chat.id, action))
+        return True
+
+    # ------------------------------------------------------------------ editing
+
+    async def m_editMessageText(self, p: Params) -> JSONDict:
+        _, stored = self._bot_message(p, not_found="message to edit not found")
+        if not stored.from_bot:
+            raise bad_request("message can't be edited")
+        if "text" not in stored.data:
+            raise bad_request("there is no text in the message to edit")
+        raw = p.get_str("text") or ""
+        if not raw.strip():
+            raise bad_request("message text is empty")
+        text, entities = self._formatted(p, "text", "parse_mode", "entities")
+        if not text:
+            raise bad_request("message text is empty")
+        if len(text) > MAX_TEXT:
+            raise bad_request("MESSAGE_TOO_LONG")
+        _, markup = self._reply_markup(p)
+        current = (
+            stored.data.get("text"),
+            stored.data.get("entities", []),
+            stored.data.get("reply_markup"),
+        )
+        if current == (text, entities, markup):
+            raise bad_request(NOT_MODIFIED)
+        stored.data["text"] = text
+        stored.data.pop("entities", None)
+        if entities:
+            stored.data["entities"] = entities
+        self._apply_markup(stored, markup)
+        return self._record_edit("editMessageText", p, stored, raw)
+
+    async def m_editMessageCaption(self, p: Params) -> JSONDict:
+        _, stored = self._bot_message(p, not_found="message to edit not found")
+        if not stored.from_bot:
+            raise bad_request("message can't be edited")
+        if not {"photo", "document"} & stored.data.keys():
+            raise bad_request("there is no caption in the message to edit")
+        content: JSONDict = {}
+        raw = self._caption(p, content)
+        _, markup = self._reply_markup(p)
+        current = (
+            stored.data.get("caption"),
+            stored.data.get("caption_entities"),
+            stored.data.get("reply_markup"),
+        )
+        if current == (content.get("caption"), content.get("caption_entities"), markup):
+            raise bad_request(NOT_MODIFIED)
+        stored.data.pop("caption", None)
+        stored.data.pop("caption_entities", None)
+        stored.data.update(content)
+        self._apply_markup(stored, markup)
+        return self._record_edit("editMessageCaption", p, stored, raw)
+
+    async def m_editMessageReplyMarkup(self, p: Params) -> JSONDict:
+        _, stored = self._bot_message(p, not_found="message to edit not found")
+        if not stored.from_bot:
+            raise bad_request("message can't be edited")
+        _, markup = self._reply_markup(p)
+        if stored.data.get("reply_markup") == markup:
+            raise bad_request(NOT_MODIFIED)
+        self._apply_markup(stored, markup)
+        text = str(stored.data.get("text", stored.data.get("caption", "")))
+        return self._record_edit("editMessageReplyMarkup", p, stored, text)
+
+    def _apply_markup(self, stored: StoredMessage, markup: JSONDict | None) -> None:
+        stored.data.pop("reply_markup", None)
+        if markup is not None:
+            stored.data["reply_markup"] = markup
+        stored.data["edit_date"] = self._now()
+
+    async def m_deleteMessage(self, p: Params) -> bool:
+        chat, stored = self._bot_message(p, not_found="message to delete not found")
+        if not stored.from_bot and chat.is_group:
+            member = self._members.get(chat.id, {}).get(self.bot_user.id, {})
+            if not (member.get("status") == "creator" or member.get("can_delete_messages")):
+                raise bad_request("message can't be deleted")
+        del self._messages[chat.id][stored.message_id]
+        self._deleted.append((chat.id, stored.message_id))
+        return True
+
+    # ------------------------------------------------------------------ callbacks, commands
+
+    async def m_answerCallbackQuery(self, p: Params) -> bool:
+        query_id = p.get_str("callback_query_id") or ""
+        entry = self._callback_queries.get(query_id)
+        if entry is None or entry[1]:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = p.get_str("text")
+        if text is not None and len(text) > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        self._callback_queries[query_id] = (entry[0], True)
+        self._callback_answers.append(
+            CallbackAnswer(
+                callback_query_id=query_id,
+                text=text,
+                show_alert=p.get_bool("show_alert"),
+                url=p.get_str("url"),
+                cache_time=p.get_int("cache_time", 0) or 0,
+                query=copy.deepcopy(entry[0]),
+            )
+        )
+        return True
+
+    def _scope_key(self, p: Params) -> tuple[str, str]:
+        scope = p.get_json("scope") or {"type": "default"}
+        language = p.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("invalid language code specified")
+        if not isinstance(scope, dict):
+            raise bad_request("can't parse BotCommandScope JSON object")
+        kind = scope.get("type")
+        if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return str(kind), language
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            chat = self._resolve_chat(scope.get("chat_id"), for_sending=False)
+            if kind == "chat":
+                return f"chat:{chat.id}", language
+            if not chat.is_group:
+                raise bad_request("can't use specified scope for private chats")
+            if kind == "chat_administrators":
+                return f"chat_administrators:{chat.id}", language
+            user_id = scope.get("user_id")
+            if not isinstance(user_id, int) or user_id not in self._users:
+                raise bad_request("user not found")
+            return f"chat_member:{chat.id}:{user_id}", language
+        raise bad_request("wrong BotCommandScope type specified")
+
+    async def m_setMyCommands(self, p: Params) -> bool:
+        commands = p.get_json("commands")
+        if not isinstance(commands, list):
+            raise bad_request("can't parse commands JSON object")
+        if len(commands) > 100:
+            raise bad_request("too many commands")
+        cleaned: list[JSONDict] = []
+        for command in commands:
+            if not isinstance(command, dict):
+                raise bad_request("can't parse BotCommand JSON object")
+            name = command.get("command")
+            description = command.get("description")
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+            cleaned.append({"command": name, "description": description})
+        key = self._scope_key(p)
+        if cleaned:
+            self._commands[key] = cleaned
+        else:
+            self._commands.pop(key, None)
+        return True
+
+    async def m_getMyCommands(self, p: Params) -> list[JSONDict]:
+        return copy.deepcopy(self._commands.get(self._scope_key(p), []))
+
+    async def m_deleteMyCommands(self, p: Params) -> bool:
+        self._commands.pop(self._scope_key(p), None)
+        return True
+
+    async def m_setChatMenuButton(self, p: Params) -> bool:
+        button = p.get_json("menu_button") or {"type": "default"}
+        chat_id = p.get_int("chat_id")
+        if chat_id is not None:
+            self._resolve_chat(chat_id, for_sending=False)
+        self._menu_buttons[chat_id] = button
+        return True
+
+    async def m_getChatMenuButton(self, p: Params) -> JSONDict:
+        chat_id = p.get_int("chat_id")
+        default = self._menu_buttons.get(None, {"type": "commands"})
+        return copy.deepcopy(self._menu_buttons.get(chat_id, default))
+
+    # ------------------------------------------------------------------ chats and files
+
+    async def m_getChat(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        data = chat.to_api()
+        data.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        )
+        if chat.is_group:
+            data["permissions"] = {
+                "can_send_messages": True,
+                "can_send_polls": True,
+                "can_send_other_messages": True,
+                "can_add_web_page_previews": True,
+                "can_invite_users": True,
+            }
+        return data
+
+    async def m_getChatMember(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        user_id = p.require_int("user_id")
+        user = self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        if chat.type == "private" and user_id not in (chat.id, self.bot_user.id):
+            raise bad_request("user not found")
+        member = self._members.get(chat.id, {}).get(user_id)
+        return copy.deepcopy(member) if member else member_dict(user.to_api(), "left")
+
+    async def m_getChatAdministrators(self, p: Params) -> list[JSONDict]:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        return [
+            copy.deepcopy(m)
+            for m in self._members.get(chat.id, {}).values()
+            if m["status"] in ("creator", "administrator")
+        ]
+
+    async def m_getChatMemberCount(self, p: Params) -> int:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        return sum(
+            1
+            for m in self._members.get(chat.id, {}).values()
+            if m["status"] in ("creator", "administrator", "member")
+            or (m["status"] == "restricted" and m.get("is_member"))
+        )
+
+    async def m_leaveChat(self, p: Params) -> bool:
+        chat = self._resolve_chat(p.get("chat_id"))
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        self._chat_member_update(chat, self.bot_user, self.bot_user, "left")
+        return True
+
+    async def m_getFile(self, p: Params) -> JSONDict:
+        file_id = p.get_str("file_id") or ""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if len(stored.data) > 20 * 1024 * 1024:
+            raise bad_request("file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.file_path,
+        }
+
+
+def method_table() -> dict[str, tuple[str, Handler]]:
+    """Lower-cased method name -> (canonical name, unbound handler)."""
+    table: dict[str, tuple[str, Handler]] = {}
+    for attr in dir(TelegramBotApiMethods):
+        if attr.startswith("m_"):
+            name = attr[2:]
+            table[name.lower()] = (name, getattr(TelegramBotApiMethods, attr))
+    return table

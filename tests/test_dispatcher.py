@@ -1,0 +1,87 @@
+"""The dispatcher: routing, cancel, stale buttons, the error boundary, one transaction per event."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from bot.app import App
+from bot.handlers import ideas as ideas_handlers
+from storage.models import ConversationState, Idea
+from tests.support.fake import Chat, FakeAdapter
+
+
+async def test_unknown_command_gets_help_hint(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", lang="en")
+    [reply] = await chat.say("/fietsenstalling")
+    assert "/fietsenstalling" in reply.text and "/help" in reply.text
+
+
+async def test_cancel_leaves_dialog_and_saves_nothing(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/idee")
+    await chat.say("Een moestuin")
+    [reply] = await chat.say("Cancel")
+    assert "Nothing was saved" in reply.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Idea))).one() == 0
+        assert (await s.exec(select(ConversationState))).first() is None
+    [again] = await chat.say("/stop")
+    assert "nothing to stop" in again.text
+
+
+async def test_stale_dialog_button_is_explained(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/start")
+    await chat.say("/help")  # keeps the dialog
+    await chat.say("/melding")  # a new command ends the onboarding dialog
+    [reply] = await chat.press("English")
+    assert "no longer works" in reply.text
+
+
+async def test_error_boundary_rolls_back_and_is_kind(
+    app: App, make_chat, monkeypatch, caplog  # type: ignore[no-untyped-def]
+) -> None:
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/wijk")
+    await chat.press("Schalkwijk")
+
+    async def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(ideas_handlers.ideas, "create_idea", broken)
+    await chat.say("/idee Een bankje bij de bushalte")
+    [reply] = await chat.press("Post")
+    assert "something went wrong" in reply.text and "Nothing was saved" in reply.text
+    assert "Traceback" not in reply.text and "disk on fire" not in reply.text
+    assert "disk on fire" in caplog.text  # the traceback is logged for us
+    monkeypatch.undo()
+    # The dialog is where it was: pressing again now works.
+    [ok] = await chat.press("Post")
+    assert "I-1" in ok.text
+
+
+async def test_over_long_and_empty_text(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/melding")
+    [long] = await chat.say("x" * 4001)
+    assert "too long" in long.text and "4000" in long.text.replace(".", "").replace(",", "")
+    [empty] = await chat.say("   ")
+    assert "empty" in empty.text
+    [still] = await chat.say("Kapotte lantaarnpaal")
+    assert "Where is it" in still.text
+
+
+async def test_typed_number_and_label_press_buttons(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/start")
+    [by_number] = await chat.say("2")  # English
+    assert "neighbourhood" in by_number.text
+    [by_label] = await chat.say("DELFTWIJK")
+    assert "Welcome to Delftwijk" in by_label.text
+
+
+async def test_group_chatter_is_ignored_but_commands_answered(make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+    chat: Chat = make_chat("anna", group="buurtapp", lang="en")
+    assert await chat.say("Wie heeft er zin in koffie?") == []
+    [reply] = await chat.say("/help")
+    assert "/idee" in reply.text
