@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,6 +69,8 @@ class Dialog:
     async def save(self) -> None:
         if not self._dirty:
             return
+        if self._row is not None and (inspect(self._row).deleted or inspect(self._row).was_deleted):
+            self._row = None  # erased together with the person (/vergeetmij)
         empty = self.state is None and not self.choices
         if self._row is None:
             if empty:

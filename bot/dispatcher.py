@@ -201,7 +201,9 @@ class Dispatcher:
             picked = next((b for b in choices if fold(b.label) == wanted), None)
         if picked is None:
             return None
-        return dataclasses.replace(ctx.event, kind="button", button_data=picked.data, text="")
+        return dataclasses.replace(
+            ctx.event, kind="button", button_data=picked.data, text="", message=None
+        )
 
     async def _cancel(self, ctx: Ctx) -> None:
         if ctx.dialog.state is None:

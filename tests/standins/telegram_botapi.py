@@ -225,10 +225,9 @@ class BotApiStandIn(TelegramBotApiMethods):
                 self._failures = [f for f in self._failures if f.remaining > 0]
                 raise failure.error
         if self._limiter is not None and method in SEND_METHODS:
-            try:
+            chat = None
+            if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit():
                 chat = self._chats.get(int(chat_id))
-            except (TypeError, ValueError):
-                chat = None
             if chat is not None:
                 retry_after = self._limiter.check(chat.id, chat.is_group)
                 if retry_after is not None:
@@ -246,6 +245,7 @@ class BotApiStandIn(TelegramBotApiMethods):
         entry = _METHODS.get(spelled.lower())
         name = entry[0] if entry else spelled
         params: JSONDict = {}
+        files: dict[str, Upload] = {}
         status, description = 200, None
         try:
             params, files = await self._read_params(request)
@@ -263,9 +263,8 @@ class BotApiStandIn(TelegramBotApiMethods):
             self.server_errors.append(traceback.format_exc())
             status, description = 500, "Internal Server Error"
             body = {"ok": False, "error_code": 500, "description": description}
-        logged = {k: v for k, v in params.items()}
-        if files := locals().get("files"):
-            logged.update({k: f"<upload {len(v.data)} bytes>" for k, v in files.items()})
+        logged = dict(params)
+        logged.update({k: f"<upload {len(v.data)} bytes>" for k, v in files.items()})
         self._record_request(RequestRecord(name, logged, status, description, time.time()))
         return web.json_response(body, status=status)
 

@@ -226,7 +226,21 @@ class TelegramBotApiMethods(TelegramWorld):
     """The Bot API methods, operating on the world state."""
 
     _poll_generation = 0
+    _waiting_polls = 0
     _closing = False
+
+    @property
+    def polling(self) -> bool:
+        """True while a getUpdates long poll is waiting for updates."""
+        return self._waiting_polls > 0
+
+    async def wait_until_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has a getUpdates long poll pending."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.polling:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no getUpdates long poll within {timeout}s")
+            await asyncio.sleep(0.005)
 
     # ------------------------------------------------------------------ helpers
 
@@ -461,8 +475,12 @@ class TelegramBotApiMethods(TelegramWorld):
             if remaining <= 0:
                 return []
             event = self._updates_changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            self._waiting_polls += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), remaining)
+            finally:
+                self._waiting_polls -= 1
 
     async def m_setWebhook(self, p: Params) -> bool:
         url = p.get_str("url") or ""

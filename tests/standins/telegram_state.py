@@ -331,8 +331,8 @@ class TelegramWorld:
         reply = data.get("reply_to_message")
         if reply and reply.get("from", {}).get("id") == self.bot_user.id:
             return True
-        text = data.get("text", data.get("caption", ""))
-        entities = data.get("entities", data.get("caption_entities", []))
+        text = str(data.get("text") or data.get("caption") or "")
+        entities: list[JSONDict] = data.get("entities") or data.get("caption_entities") or []
         units = text.encode("utf-16-le")
         me = f"@{self.bot_user.username}".lower()
         for entity in entities:

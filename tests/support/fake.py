@@ -90,7 +90,7 @@ class Chat:
     async def _feed(self, event: Incoming) -> list[Sent]:
         before = len(self.adapter.log)
         await self.app.dispatcher.handle(self.adapter, event)
-        return self.adapter.log[before:]
+        return [s for s in self.adapter.log[before:] if s.chat.id == self.chat.id]
 
     async def say(self, text: str) -> list[Sent]:
         cmd = parse_command(text)
