@@ -42,9 +42,9 @@ async def test_one_line_idea_and_support_once(app: App, make_chat) -> None:  # t
     await anna.press("Post")
     bob = await _resident(make_chat, "bob")
     [listing] = await bob.say("/ideeen")
-    assert "I-1 Een buurtbieb" in listing.text and "0 supports" in listing.text
+    assert "I-1 Een buurtbieb" in listing.text and "0 supporters" in listing.text
     [ok] = await bob.press("Support I-1")
-    assert "You now support I-1" in ok.text and "1 support." in ok.text
+    assert "You now support I-1" in ok.text and "1 supporter." in ok.text
     [twice] = await bob.press("Support I-1")
     assert "already support" in twice.text
     [own] = await anna.press_data("idea:support:1")
@@ -75,7 +75,7 @@ async def test_author_hears_in_a_batch(app: App, make_chat, adapter: FakeAdapter
     assert not [s for s in adapter.in_chat("dm:anna") if "Good news" in s.text]  # not per click
     await app.run_jobs_now()
     news = [s for s in adapter.in_chat("dm:anna") if "Good news" in s.text]
-    assert len(news) == 1 and "3 new supports" in news[0].text
+    assert len(news) == 1 and "3 new supporters" in news[0].text
     await app.run_jobs_now()  # nothing new: nothing sent
     assert len([s for s in adapter.in_chat("dm:anna") if "Good news" in s.text]) == 1
     async with app.db.session() as s:

@@ -59,7 +59,7 @@ async def test_theme_follow_is_idempotent(make_chat, app: App) -> None:  # type:
     [toggled] = await chat.press("Unfollow Greening")
     assert "· Greening" in toggled.text
     [gone] = await chat.say("/ontvolg vergroening")
-    assert "did not follow" in gone.text
+    assert "were not following" in gone.text
 
 
 async def test_restart_mid_dialog_continues(

@@ -12,7 +12,7 @@ from tests.support.fake import Chat
 async def test_one_message_idea_asks_only_the_neighbourhood(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
     chat: Chat = make_chat("passant", lang="en")
     [kind] = await chat.say("Kunnen we een buurtfeest houden op de Zaanenlaan?")
-    assert kind.labels[:2] == ["It is an idea", "It is a problem to report"]
+    assert kind.labels[:2] == ["It is an idea", "It is a problem"]
     [hood] = await chat.press("It is an idea")
     assert "Which neighbourhood" in hood.text
     [confirm] = await chat.say("zijlweg west")

@@ -48,8 +48,10 @@ async def test_coordinator_sets_status_and_reporter_hears_in_own_language(
     await anna.press("Skip")
     await anna.press("Street or pavement")
 
-    listing = await coco.say("/meldingen")
-    assert any("M-1001" in s.text for s in listing)
+    [listing] = await coco.say("/meldingen")
+    assert "M-1001" in listing.text and listing.labels == ["M-1001"]
+    [detail] = await coco.press("M-1001")
+    assert "Kennemerplein 5" in detail.text and "Straat of stoep" in detail.text
     [ask] = await coco.press("In behandeling")
     assert "M-1001" in ask.text
     [done] = await coco.say("We komen dinsdag langs.")

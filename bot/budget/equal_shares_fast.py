@@ -22,7 +22,7 @@ caller repeats that run with exact arithmetic.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from itertools import accumulate, compress
@@ -32,6 +32,8 @@ from bot.budget.amounts import Number
 from bot.budget.equal_shares import candidates
 from bot.budget.profile import Profile
 
+STATS: dict = {"retry": 0, "ratio": []}
+GUESS = 2.0
 TOLERANCE = 1e-9
 """Relative margin within which two float results count as too close to call."""
 
@@ -48,6 +50,27 @@ def _getter(voters: Sequence[int]) -> _Getter:
         only = voters[0]
         return lambda budget: (budget[only],)
     return itemgetter(*voters)
+
+
+def _solve(low: list[float], supporters: int, cost: float) -> tuple[int, int, float]:
+    """The equal payment for ``cost``: returns (zero budgets, capped payers, payment).
+
+    ``low`` holds the sorted budgets below some bound that the payment is known to stay
+    under; the other ``supporters - len(low)`` budgets are all above it.
+    """
+    zeros = bisect_right(low, 0.0)
+    payers = supporters - zeros
+    prefix = list(accumulate(low[zeros:], initial=0.0))
+    lo, hi = zeros, len(low)
+    # Smallest k such that the k poorest payers are capped and the next pays the share.
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cost - prefix[mid - zeros] <= low[mid] * (supporters - mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    capped = lo - zeros
+    return zeros, capped, (cost - prefix[capped]) / (payers - capped)
 
 
 class FastEqualShares:
@@ -90,41 +113,39 @@ class _Run:
         self.budget = [per_voter] * engine.profile.n_voters
         self.getters = dict(engine.getters)
         self.live = {p: engine.profile.supporters[p] for p in engine.pool}
+        self.payments: dict[int, float] = {}
 
     def price(self, p: int) -> _Price | None:
         """Price project ``p`` against the current budgets; ``None`` if unaffordable."""
         values = self.getters[p](self.budget)
-        budgets = sorted(filter(None, values))
-        payers = len(budgets)
-        if payers < 0.75 * len(values) and len(values) > 16:
-            # Drop supporters who have run out of money: they never pay again this run.
-            self.live[p] = live = tuple(compress(self.live[p], values))
-            if live:
-                self.getters[p] = _getter(live)
-        if not payers:
-            return None
         cost = self.engine.costs[p]
-        prefix = list(accumulate(budgets))
-        total = prefix[-1]
+        total = sum(values)
         if total < cost * (1 - TOLERANCE):
             return None
         if total <= cost * (1 + TOLERANCE):
             raise _Refused
-        # Smallest k such that the k poorest are capped and voter k pays the equal share.
-        lo, hi = 0, payers - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            paid = prefix[mid - 1] if mid else 0.0
-            if cost - paid <= budgets[mid] * (payers - mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        paid = prefix[lo - 1] if lo else 0.0
-        payment = (cost - paid) / (payers - lo)
+        # Only budgets below a bound ``cap`` on the payment can be capped: sort just those.
+        cap = max(self.payments.get(p, 0.0), cost / len(values)) * GUESS
+        while True:
+            low = [v for v in values if v < cap]
+            if sum(low) + cap * (len(values) - len(low)) > cost:
+                low.sort()
+                zeros, capped, payment = _solve(low, len(values), cost)
+                if payment * (1 + 2 * TOLERANCE) < cap:
+                    break
+            STATS["retry"] += 1
+            cap *= 4
+        payers = len(values) - zeros
+        if zeros * 4 > len(values) > 16:
+            # Drop supporters who have run out of money: they never pay again this run.
+            self.live[p] = live = tuple(compress(self.live[p], values))
+            self.getters[p] = _getter(live)
+        STATS["ratio"].append(payment / cap)
+        self.payments[p] = payment
         exact = None
-        if lo == 0 and budgets[0] > payment * (1 + TOLERANCE):
+        if capped == 0 and (zeros == len(low) or low[zeros] > payment * (1 + TOLERANCE)):
             exact = Fraction(1, payers)
-        return _Price(payment / cost, payment, exact, budgets)
+        return _Price(payment / cost, payment, exact, low)
 
     def buy_all(self) -> list[int]:
         profile = self.engine.profile

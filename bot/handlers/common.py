@@ -84,7 +84,7 @@ async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
         return None
     if title and len(text) > MAX_TITLE:
         await ctx.reply(
-            _("That is a bit long for a title ({count} characters). Keep it under {limit}.").format(
+            _("That is a bit long for a title ({count} characters). Keep it under {limit} characters.").format(
                 count=len(text), limit=MAX_TITLE
             ),
             [ctx.cancel_button()],

@@ -31,7 +31,7 @@ class OneOff(StatesGroup):
 def _kind_buttons(ctx: Ctx) -> list[Button]:
     return [
         ctx.choice(OneOff.kind, _("It is an idea"), "idea"),
-        ctx.choice(OneOff.kind, _("It is a problem to report"), "signal"),
+        ctx.choice(OneOff.kind, _("It is a problem"), "signal"),
     ]
 
 

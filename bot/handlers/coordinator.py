@@ -38,9 +38,9 @@ async def open_reports(ctx: Ctx) -> None:
     if not found:
         await ctx.reply(_("There are no open reports in your neighbourhood."))
         return
-    await ctx.reply(_("Open reports (oldest first):"))
-    for sig in found:
-        await ctx.reply(describe(sig), status_buttons(sig))
+    lines = [_("Open reports (oldest first). Choose one to see it and change its status:")]
+    lines += [f"{sig.reference} · {status_label(sig.status)} · {sig.text[:60]}" for sig in found]
+    await ctx.reply("\n".join(lines), [Button(sig.reference, f"sig:{sig.id}:open") for sig in found])
 
 
 def describe(sig: Signal) -> str:
@@ -66,7 +66,7 @@ def status_buttons(sig: Signal) -> list[Button]:
 async def _signal_for(ctx: Ctx, signal_id: int) -> Signal:
     sig = await signals.signal(ctx.session, signal_id)
     if sig is None:
-        raise UserFacingError(_("I can't find that report. Check the number, for example M-1042."))
+        raise UserFacingError(_("I can't find that report. A report number looks like M-1042."))
     if not can_coordinate(ctx.coordinator_of, sig.neighbourhood_id):
         hood = await ctx.session.get(Neighbourhood, sig.neighbourhood_id)
         raise UserFacingError(
@@ -80,10 +80,13 @@ async def _signal_for(ctx: Ctx, signal_id: int) -> Signal:
 @router.callback("sig", role="coordinator")
 async def status_pressed(ctx: Ctx) -> None:
     parts = (ctx.event.button_data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in CHANGEABLE:
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*CHANGEABLE, "open"):
         await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
         return
     sig = await _signal_for(ctx, int(parts[1]))
+    if parts[2] == "open":
+        await ctx.reply(describe(sig), status_buttons(sig))
+        return
     await ctx.ask(
         _("New status for {ref}: {status}. Add a short note for the reporter, or choose No note.").format(
             ref=sig.reference, status=status_label(parts[2])

@@ -17,7 +17,7 @@ from bot.i18n import _, ngettext
 from bot.notify import tell
 from bot.router import Router, State, StatesGroup
 from bot.text import clean, first_line, has_words
-from storage.models import Person
+from storage.models import Neighbourhood, Person
 from storage.repo import ideas, places
 
 router = Router("ideas")
@@ -29,6 +29,7 @@ class IdeaForm(StatesGroup):
     theme = State()
     neighbourhood = State()
     confirm = State()
+    browse = State()
 
 
 def idea_ref(idea_id: int | None) -> str:
@@ -161,8 +162,21 @@ async def idea_confirm(ctx: Ctx) -> None:
 async def recent(ctx: Ctx) -> None:
     home = await home_of(ctx)
     if home is None or home.id is None:
-        await ctx.reply(_("First tell me your neighbourhood with /start."))
+        await ask_neighbourhood(ctx, IdeaForm.browse)
         return
+    await show_recent(ctx, home)
+
+
+@router.state(IdeaForm.browse)
+async def browse_neighbourhood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is not None:
+        ctx.dialog.clear()
+        await show_recent(ctx, chosen)
+
+
+async def show_recent(ctx: Ctx, home: Neighbourhood) -> None:
+    assert home.id is not None
     found = await ideas.recent_ideas(ctx.session, home.id)
     if not found:
         await ctx.reply(
@@ -174,7 +188,7 @@ async def recent(ctx: Ctx) -> None:
     for idea, count in found:
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
-            + ngettext("{n} support", "{n} supports", count).format(n=count)
+            + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
         )
         buttons.append(
             Button(_("Support {ref}").format(ref=idea_ref(idea.id)), f"idea:support:{idea.id}")
@@ -203,7 +217,7 @@ async def support(ctx: Ctx) -> None:
     await ctx.reply(
         _("You now support {ref} “{title}”.").format(ref=ref, title=found.title)
         + " "
-        + ngettext("It has {n} support.", "It has {n} supports.", total).format(n=total)
+        + ngettext("It has {n} supporter.", "It has {n} supporters.", total).format(n=total)
     )
 
 
@@ -217,12 +231,12 @@ async def tell_authors_about_support(session: AsyncSession) -> int:
 
         def render(n: ideas.SupportNews = news) -> str:
             first = ngettext(
-                "Good news: your idea {ref} “{title}” got {new} new support.",
-                "Good news: your idea {ref} “{title}” got {new} new supports.",
+                "Good news: your idea {ref} “{title}” got {new} new supporter.",
+                "Good news: your idea {ref} “{title}” got {new} new supporters.",
                 n.new,
             ).format(ref=idea_ref(n.idea.id), title=n.idea.title, new=n.new)
             total = ngettext(
-                "It now has {n} support in total.", "It now has {n} supports in total.", n.total
+                "It now has {n} supporter in total.", "It now has {n} supporters in total.", n.total
             ).format(n=n.total)
             return f"{first} {total}"
 

@@ -28,7 +28,7 @@ async def my_data(ctx: Ctx) -> None:
     pid = person.id
     lines = [_("This is everything we store about you:")]
     lines.append(_("Language: {code}").format(code=person.locale))
-    lines.append(_("Known since: {date}").format(date=when(person.created_at)))
+    lines.append(_("With us since: {date}").format(date=when(person.created_at)))
     for acc in await people.accounts_of(ctx.session, pid):
         lines.append(_("Account: {platform} {id}").format(platform=acc.platform, id=acc.platform_user_id))
     for m in await people.memberships_of(ctx.session, pid):

@@ -96,5 +96,5 @@ async def _by_name(ctx: Ctx, follow: bool) -> None:
         msg = _("You now follow {name}.") if changed else _("You already follow {name}.")
     else:
         changed = await places.unfollow(ctx.session, person.id, theme.id)
-        msg = _("You no longer follow {name}.") if changed else _("You did not follow {name}.")
+        msg = _("You no longer follow {name}.") if changed else _("You were not following {name}.")
     await ctx.reply(msg.format(name=name))

@@ -14,9 +14,14 @@ Usage::
 
 The Bot API side answers ``/bot<token>/<method>`` (GET or POST; JSON, form-encoded or
 multipart bodies) with ``{"ok": true, "result": ...}`` or the Bot API error shape, and
-serves downloads at ``/file/bot<token>/<file_path>``. The control API (acting as users,
-inspecting what the bot did, injecting failures) is inherited from
-:class:`~tests.standins.telegram_state.TelegramWorld`.
+serves downloads at ``/file/bot<token>/<file_path>``.
+
+Modules: ``telegram_state`` (the world and the control API: acting as users, reading
+what the bot did, failure injection), ``telegram_methods`` / ``telegram_chat_methods``
+(the Bot API methods), ``telegram_params`` (request decoding), ``telegram_format``
+(HTML/MarkdownV2 entity parsing as tdlib does it), ``telegram_records`` (data types).
+
+Create one stand-in per test (its asyncio events belong to the running loop).
 """
 
 from __future__ import annotations
@@ -33,14 +38,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .telegram_methods import (
-    SEND_METHODS,
-    Handler,
-    Params,
-    TelegramBotApiMethods,
-    coerce,
-    method_table,
-)
+from .telegram_chat_methods import Handler, TelegramBotApiMethods, method_table
+from .telegram_methods import SEND_METHODS
+from .telegram_params import Params, coerce
 from .telegram_records import (
     BotApiError,
     FloodLimits,

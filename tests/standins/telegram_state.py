@@ -709,7 +709,7 @@ class TelegramWorld:
 
     @property
     def request_counts(self) -> Counter[str]:
-        """Requests per Bot API method name (as the client spelled it)."""
+        """Requests per Bot API method (canonical name; unknown methods as requested)."""
         return Counter(self._request_counts)
 
     @property

@@ -697,3 +697,102 @@ async def test_wait_for_sent_times_out_with_context(api: BotApiStandIn, bot: Bot
         await bot.send_message(chat.id, "<b>", parse_mode="HTML")
     with pytest.raises(TimeoutError, match="can't parse entities"):
         await api.wait_for_sent(timeout=0.05)
+
+
+# ---------------------------------------------------------------------- more behaviour
+
+
+async def test_cannot_initiate_conversation_and_unknown_chat(api: BotApiStandIn, bot: Bot) -> None:
+    stranger = api.user(1009, "Stranger")
+    with pytest.raises(Forbidden, match="can't initiate conversation"):
+        await bot.send_message(stranger.id, "hallo")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(424242, "hallo")
+
+
+async def test_privacy_mode_off_and_admin_bot_see_all_group_messages() -> None:
+    async with BotApiStandIn(token=TOKEN, privacy_mode=False) as open_api:
+        alice = open_api.user(1001, "Alice")
+        group = open_api.group(-1001, "Oud", type="group")
+        await open_api.add_bot_to_group(group, alice)
+        assert (await open_api.send_text(alice, group, "praatje")).update_id is not None
+    async with BotApiStandIn(token=TOKEN) as api:
+        alice = api.user(1001, "Alice")
+        group = api.group(-1001, "Oud", type="group")
+        await api.add_bot_to_group(group, alice, as_admin=True)
+        assert (await api.send_text(alice, group, "praatje")).update_id is not None
+        await api.set_member_status(group, api.bot_user, "member")
+        assert (await api.send_text(alice, group, "praatje")).update_id is None
+        reply_to_bot = await api.send_text(alice, group, "/start")
+        assert reply_to_bot.update_id is not None
+
+
+async def test_answer_callback_query_once(api: BotApiStandIn, bot: Bot) -> None:
+    alice = api.user(1001, "Alice")
+    chat = api.private_chat(alice)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    await bot.send_message(chat.id, "kies", reply_markup=keyboard)
+    [shown] = await api.wait_for_sent()
+    query_id = await api.press_button(alice, shown, "a")
+    [update] = await bot.get_updates()
+    assert update.callback_query is not None and update.callback_query.id == query_id
+    assert update.callback_query.message is not None
+    assert update.callback_query.message.chat.id == chat.id
+    assert await update.callback_query.answer("ok", show_alert=True)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await update.callback_query.answer()
+    assert api.callback_answers[0].show_alert is True
+
+
+async def test_user_edits_document_and_raw_updates(api: BotApiStandIn, bot: Bot) -> None:
+    alice = api.user(1001, "Alice")
+    chat = api.private_chat(alice)
+    original = await api.send_text(alice, chat, "Typfout")
+    await api.edit_text(alice, original, "Typo hersteld")
+    document = await bot.send_document(chat.id, b"a;b\n1;2\n", filename="stemmen.csv")
+    assert document.document is not None and document.document.file_name == "stemmen.csv"
+    file = await bot.get_file(document.document.file_id)
+    assert bytes(await file.download_as_bytearray()) == b"a;b\n1;2\n"
+    await api.inject_update(
+        "message_reaction",
+        {
+            "chat": chat.to_api(),
+            "message_id": original.message_id,
+            "user": alice.to_api(),
+            "date": int(time.time()),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        },
+    )
+    updates = await bot.get_updates()
+    assert updates[-1].edited_message is not None
+    assert updates[-1].edited_message.text == "Typo hersteld"
+    await bot.get_updates(offset=updates[-1].update_id + 1, allowed_updates=["message_reaction"])
+    await api.inject_update(
+        "message_reaction",
+        {
+            "chat": chat.to_api(),
+            "message_id": original.message_id,
+            "user": alice.to_api(),
+            "date": int(time.time()),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        },
+    )
+    [reaction] = await bot.get_updates()
+    assert reaction.message_reaction is not None
+    assert api.request_counts["getUpdates"] == 3
+    record = await api.wait_for_request("sendDocument")
+    assert record.params["document"] == "<upload 8 bytes>"
+
+
+async def test_group_delete_needs_rights(api: BotApiStandIn, bot: Bot) -> None:
+    alice = api.user(1001, "Alice")
+    group = api.group(-1001234567890, "Wijk Noord")
+    await api.add_bot_to_group(group, alice)
+    message = await api.send_text(alice, group, "/start")
+    with pytest.raises(BadRequest, match=r"(?i)message can't be deleted"):
+        await bot.delete_message(group.id, message.message_id)
+    await api.set_member_status(group, api.bot_user, "administrator")
+    assert await bot.delete_message(group.id, message.message_id)
+    assert message.message_id not in [m.message_id for m in api.messages_in(group)]

@@ -1,0 +1,199 @@
+"""Bot API methods of the stand-in: callbacks, commands, chats, members and files."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .telegram_methods import MessageMethods
+from .telegram_params import Params
+from .telegram_records import CallbackAnswer, JSONDict, bad_request
+from .telegram_state import member_dict
+
+__all__ = ["Handler", "TelegramBotApiMethods", "method_table"]
+
+Handler = Callable[["TelegramBotApiMethods", Params], Awaitable[Any]]
+
+
+class TelegramBotApiMethods(MessageMethods):
+    """All Bot API methods (``m_<methodName>``), operating on the world state."""
+
+    # ------------------------------------------------------------------ callbacks, commands
+
+    async def m_answerCallbackQuery(self, p: Params) -> bool:
+        query_id = p.get_str("callback_query_id") or ""
+        entry = self._callback_queries.get(query_id)
+        if entry is None or entry[1]:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = p.get_str("text")
+        if text is not None and len(text) > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        self._callback_queries[query_id] = (entry[0], True)
+        self._callback_answers.append(
+            CallbackAnswer(
+                callback_query_id=query_id,
+                text=text,
+                show_alert=p.get_bool("show_alert"),
+                url=p.get_str("url"),
+                cache_time=p.get_int("cache_time", 0) or 0,
+                query=copy.deepcopy(entry[0]),
+            )
+        )
+        return True
+
+    def _scope_key(self, p: Params) -> tuple[str, str]:
+        scope = p.get_json("scope") or {"type": "default"}
+        language = p.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("invalid language code specified")
+        if not isinstance(scope, dict):
+            raise bad_request("can't parse BotCommandScope JSON object")
+        kind = scope.get("type")
+        if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return str(kind), language
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            chat = self._resolve_chat(scope.get("chat_id"), for_sending=False)
+            if kind == "chat":
+                return f"chat:{chat.id}", language
+            if not chat.is_group:
+                raise bad_request("can't use specified scope for private chats")
+            if kind == "chat_administrators":
+                return f"chat_administrators:{chat.id}", language
+            user_id = scope.get("user_id")
+            if not isinstance(user_id, int) or user_id not in self._users:
+                raise bad_request("user not found")
+            return f"chat_member:{chat.id}:{user_id}", language
+        raise bad_request("wrong BotCommandScope type specified")
+
+    async def m_setMyCommands(self, p: Params) -> bool:
+        commands = p.get_json("commands")
+        if not isinstance(commands, list):
+            raise bad_request("can't parse commands JSON object")
+        if len(commands) > 100:
+            raise bad_request("too many commands")
+        cleaned: list[JSONDict] = []
+        for command in commands:
+            if not isinstance(command, dict):
+                raise bad_request("can't parse BotCommand JSON object")
+            name = command.get("command")
+            description = command.get("description")
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+            cleaned.append({"command": name, "description": description})
+        key = self._scope_key(p)
+        if cleaned:
+            self._commands[key] = cleaned
+        else:
+            self._commands.pop(key, None)
+        return True
+
+    async def m_getMyCommands(self, p: Params) -> list[JSONDict]:
+        return copy.deepcopy(self._commands.get(self._scope_key(p), []))
+
+    async def m_deleteMyCommands(self, p: Params) -> bool:
+        self._commands.pop(self._scope_key(p), None)
+        return True
+
+    async def m_setChatMenuButton(self, p: Params) -> bool:
+        button = p.get_json("menu_button") or {"type": "default"}
+        chat_id = p.get_int("chat_id")
+        if chat_id is not None:
+            self._resolve_chat(chat_id, for_sending=False)
+        self._menu_buttons[chat_id] = button
+        return True
+
+    async def m_getChatMenuButton(self, p: Params) -> JSONDict:
+        chat_id = p.get_int("chat_id")
+        default = self._menu_buttons.get(None, {"type": "commands"})
+        return copy.deepcopy(self._menu_buttons.get(chat_id, default))
+
+    # ------------------------------------------------------------------ chats and files
+
+    async def m_getChat(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        data = chat.to_api()
+        data.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        )
+        if chat.is_group:
+            data["permissions"] = {
+                "can_send_messages": True,
+                "can_send_polls": True,
+                "can_send_other_messages": True,
+                "can_add_web_page_previews": True,
+                "can_invite_users": True,
+            }
+        return data
+
+    async def m_getChatMember(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        user_id = p.require_int("user_id")
+        user = self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        if chat.type == "private" and user_id not in (chat.id, self.bot_user.id):
+            raise bad_request("user not found")
+        member = self._members.get(chat.id, {}).get(user_id)
+        return copy.deepcopy(member) if member else member_dict(user.to_api(), "left")
+
+    async def m_getChatAdministrators(self, p: Params) -> list[JSONDict]:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        return [
+            copy.deepcopy(m)
+            for m in self._members.get(chat.id, {}).values()
+            if m["status"] in ("creator", "administrator")
+        ]
+
+    async def m_getChatMemberCount(self, p: Params) -> int:
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        return sum(
+            1
+            for m in self._members.get(chat.id, {}).values()
+            if m["status"] in ("creator", "administrator", "member")
+            or (m["status"] == "restricted" and m.get("is_member"))
+        )
+
+    async def m_leaveChat(self, p: Params) -> bool:
+        chat = self._resolve_chat(p.get("chat_id"))
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        self._chat_member_update(chat, self.bot_user, self.bot_user, "left")
+        return True
+
+    async def m_getFile(self, p: Params) -> JSONDict:
+        file_id = p.get_str("file_id") or ""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if len(stored.data) > 20 * 1024 * 1024:
+            raise bad_request("file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.file_path,
+        }
+
+
+def method_table() -> dict[str, tuple[str, Handler]]:
+    """Lower-cased method name -> (canonical name, unbound handler)."""
+    table: dict[str, tuple[str, Handler]] = {}
+    for attr in dir(TelegramBotApiMethods):
+        if attr.startswith("m_"):
+            name = attr[2:]
+            table[name.lower()] = (name, getattr(TelegramBotApiMethods, attr))
+    return table
