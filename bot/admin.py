@@ -24,13 +24,17 @@ async def grant_coordinator(settings: Settings, platform: str, user_id: str, slu
             hood = await places.neighbourhood_by_slug(session, slug)
             if hood is None or hood.id is None:
                 names = ", ".join(n.slug for n in await places.neighbourhoods(session))
-                raise AdminError(f"unknown neighbourhood {slug!r}; known: {names or 'none (run setup)'}")
+                raise AdminError(
+                    f"unknown neighbourhood {slug!r}; known: {names or 'none (run setup)'}"
+                )
             person = await people.get_or_create_person(
                 session, platform, user_id, settings.default_locale
             )
             assert person.id is not None
             changed = await people.grant_coordinator(session, person.id, hood.id)
-            await audit.record(session, None, "coordinator.granted", "person", person.id, neighbourhood=slug)
+            await audit.record(
+                session, None, "coordinator.granted", "person", person.id, neighbourhood=slug
+            )
     finally:
         await db.dispose()
     if not changed:

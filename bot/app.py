@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class App:
-    def __init__(self, settings: Settings, clock: Clock | None = None, db: Database | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, db: Database | None = None
+    ) -> None:
         self.settings = settings
         self.db = db or Database(settings.effective_database_url)
         self.dispatcher = Dispatcher(

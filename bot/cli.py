@@ -14,7 +14,9 @@ from bot.config import CONFIG_ENV, ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wijkbot", description="Chat bot for a neighbourhood platform.")
+    p = argparse.ArgumentParser(
+        prog="wijkbot", description="Chat bot for a neighbourhood platform."
+    )
     p.add_argument("--config", help="TOML settings file (same names as WIJKBOT_*, lower case)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -29,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
 
     setup = sub.add_parser("setup", help="create neighbourhoods and themes from a TOML file")
     setup.add_argument("--file", required=True, type=Path)
+    setup.add_argument(
+        "--if-empty", action="store_true", help="only when no neighbourhood exists yet"
+    )
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
@@ -38,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
 
     sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
-    sub.add_parser("tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False)
+    sub.add_parser(
+        "tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False
+    )
     return p
 
 
@@ -77,7 +84,7 @@ class _CliError(Exception):
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import admin
     from bot.app import migrate
-    from bot.setup_data import SetupError, apply_setup
+    from bot.setup_data import SetupError, apply_setup, has_neighbourhoods
     from storage.db import Database
 
     if args.command == "db":
@@ -90,6 +97,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "setup":
         db = Database(settings.effective_database_url)
         try:
+            if args.if_empty and await has_neighbourhoods(db):
+                return 0
             result = await apply_setup(db, args.file)
         except SetupError as exc:
             raise _CliError(str(exc)) from None
@@ -99,7 +108,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "admin":
         try:
-            print(await admin.grant_coordinator(settings, args.platform, args.user, args.neighbourhood))
+            print(
+                await admin.grant_coordinator(
+                    settings, args.platform, args.user, args.neighbourhood
+                )
+            )
         except admin.AdminError as exc:
             raise _CliError(str(exc)) from None
         return 0

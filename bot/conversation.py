@@ -69,8 +69,10 @@ class Dialog:
     async def save(self) -> None:
         if not self._dirty:
             return
-        if self._row is not None and (inspect(self._row).deleted or inspect(self._row).was_deleted):
-            self._row = None  # erased together with the person (/vergeetmij)
+        if self._row is not None:
+            row_state = inspect(self._row)
+            if row_state is not None and (row_state.deleted or row_state.was_deleted):
+                self._row = None  # erased together with the person (/vergeetmij)
         empty = self.state is None and not self.choices
         if self._row is None:
             if empty:

@@ -63,9 +63,7 @@ class Dispatcher:
             for hook in self.after_commit:
                 await hook()
 
-    async def _transaction(
-        self, adapter: Adapter, event: Incoming
-    ) -> tuple[list[Outgoing], bool]:
+    async def _transaction(self, adapter: Adapter, event: Incoming) -> tuple[list[Outgoing], bool]:
         async with self.db.session() as session:
             ctx: Ctx | None = None
             try:
@@ -157,7 +155,9 @@ class Dispatcher:
             return
         if route.role == "coordinator" and not ctx.coordinator_of:
             await ctx.reply(
-                _("Only a coordinator of the neighbourhood can do this. Type /help to see what you can do.")
+                _(
+                    "Only a coordinator of the neighbourhood can do this. Type /help to see what you can do."
+                )
             )
             return
         await route.handler(ctx)
@@ -222,10 +222,14 @@ class Dispatcher:
             )
         elif event.kind == "button":
             await ctx.reply(
-                _("This button no longer works: it belongs to an earlier conversation. Type /help to start again.")
+                _(
+                    "This button no longer works: it belongs to an earlier conversation. Type /help to start again."
+                )
             )
         elif event.chat.kind == "direct":
-            await ctx.reply(_("Sorry, I didn't understand that. Choose one of the buttons, or type /help."))
+            await ctx.reply(
+                _("Sorry, I didn't understand that. Choose one of the buttons, or type /help.")
+            )
 
 
 def _bind(mw: Middleware, nxt: Next) -> Next:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import os
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,10 @@ from babel.numbers import format_currency, format_decimal
 from bot.config import SUPPORTED_LOCALES
 
 DOMAIN = "wijkbot"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The repository's locales/ in a checkout; an installed copy (the Docker image) names its own.
+LOCALES_DIR = Path(
+    os.environ.get("WIJKBOT_LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales"
+)
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
 _current: ContextVar[str] = ContextVar("wijkbot_locale", default="nl")

@@ -51,9 +51,7 @@ class OutboxSender:
     async def _send_one(self, adapter: Adapter, msg: OutboxMessage) -> bool:
         reply = Reply(
             text=msg.text,
-            buttons=tuple(
-                tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons
-            ),
+            buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
         )
         chat = ChatRef(adapter.platform, msg.chat_id, "direct")
         error: str | None = None

@@ -36,7 +36,9 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
         raise SetupError(f"{path}: use [[neighbourhood]] and [[theme]] tables")
     for i, h in enumerate(hoods, 1):
         if not isinstance(h.get("slug"), str) or not _SLUG.match(h["slug"]):
-            raise SetupError(f"{path}: neighbourhood {i}: slug must be lowercase letters, digits, '-'")
+            raise SetupError(
+                f"{path}: neighbourhood {i}: slug must be lowercase letters, digits, '-'"
+            )
         if not isinstance(h.get("name"), str) or not h["name"].strip():
             raise SetupError(f"{path}: neighbourhood {h['slug']}: name is missing")
     for i, t in enumerate(themes, 1):
@@ -53,7 +55,9 @@ async def apply_setup(db: Database, path: Path) -> SetupResult:
     async with db.transaction() as session:
         slugs: dict[str, int] = {}
         for h in data["neighbourhood"]:
-            hood = await places.upsert_neighbourhood(session, str(h["slug"]), str(h["name"]).strip())
+            hood = await places.upsert_neighbourhood(
+                session, str(h["slug"]), str(h["name"]).strip()
+            )
             assert hood.id is not None
             slugs[hood.slug] = hood.id
         count = 0
@@ -70,3 +74,8 @@ async def apply_setup(db: Database, path: Path) -> SetupResult:
             )
             count += 1
     return SetupResult(len(data["neighbourhood"]), count)
+
+
+async def has_neighbourhoods(db: Database) -> bool:
+    async with db.session() as session:
+        return bool(await places.neighbourhoods(session))

@@ -16,7 +16,10 @@ def clean(text: str) -> str:
     """NFC-normalise, drop control characters (not newlines) and bidi overrides, trim."""
     text = unicodedata.normalize("NFC", text).translate(_BIDI_CONTROLS)
     kept = [
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
         or ch == "\u200d"  # zero-width joiner keeps emoji sequences intact
     ]
     lines = ["".join(line).rstrip() for line in "".join(kept).split("\n")]

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -27,7 +26,7 @@ def utcnow() -> datetime:
 
 
 def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
 
 
 class Neighbourhood(SQLModel, table=True):
@@ -197,7 +196,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _ts()
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     failed: bool = False
 
 
@@ -213,9 +212,7 @@ class AuditEvent(SQLModel, table=True):
     """Who changed what: every coordinator action leaves one."""
 
     id: int | None = Field(default=None, primary_key=True)
-    actor_person_id: int | None = Field(
-        default=None, foreign_key="person.id", ondelete="SET NULL"
-    )
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     action: str = Field(max_length=60)
     subject_type: str = Field(max_length=40)
     subject_id: int | None = None

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from bot.i18n import translations, use_locale, _
+from bot.i18n import _, translations, use_locale
 from storage.db import sync_url
 
 ROOT = Path(__file__).resolve().parent.parent

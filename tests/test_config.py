@@ -38,7 +38,10 @@ def test_toml_file_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         ({"WIJKBOT_DATABASE_URL": "mysql://x"}, "WIJKBOT_DATABASE_URL"),
         ({"WIJKBOT_MATRIX_HOMESERVER": "http://127.0.0.1:8008"}, "WIJKBOT_MATRIX_USER_ID"),
         (
-            {"WIJKBOT_MATRIX_HOMESERVER": "http://127.0.0.1:8008", "WIJKBOT_MATRIX_USER_ID": "@b:l"},
+            {
+                "WIJKBOT_MATRIX_HOMESERVER": "http://127.0.0.1:8008",
+                "WIJKBOT_MATRIX_USER_ID": "@b:l",
+            },
             "WIJKBOT_MATRIX_PASSWORD",
         ),
         ({"WIJKBOT_TIMEZONE": "Mars/Olympus"}, "WIJKBOT_TIMEZONE"),
@@ -57,7 +60,11 @@ def test_wrong_setting_names_itself(
 
 
 def test_cli_config_error_is_one_line_without_traceback(tmp_path: Path) -> None:
-    env = {"WIJKBOT_DEFAULT_LOCALE": "klingon", "WIJKBOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"}
+    env = {
+        "WIJKBOT_DEFAULT_LOCALE": "klingon",
+        "WIJKBOT_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"], env=env, capture_output=True, text=True
     )

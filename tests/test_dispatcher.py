@@ -39,7 +39,10 @@ async def test_stale_dialog_button_is_explained(make_chat) -> None:  # type: ign
 
 
 async def test_error_boundary_rolls_back_and_is_kind(
-    app: App, make_chat, monkeypatch, caplog  # type: ignore[no-untyped-def]
+    app: App,
+    make_chat,
+    monkeypatch,
+    caplog,  # type: ignore[no-untyped-def]
 ) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/wijk")
@@ -80,7 +83,9 @@ async def test_typed_number_and_label_press_buttons(make_chat) -> None:  # type:
     assert "Welcome to Delftwijk" in by_label.text
 
 
-async def test_group_chatter_is_ignored_but_commands_answered(make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_group_chatter_is_ignored_but_commands_answered(
+    make_chat, adapter: FakeAdapter
+) -> None:  # type: ignore[no-untyped-def]
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     assert await chat.say("Wie heeft er zin in koffie?") == []
     [reply] = await chat.say("/help")

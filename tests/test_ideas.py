@@ -26,7 +26,9 @@ async def test_idea_dialog(app: App, make_chat) -> None:  # type: ignore[no-unty
     [theme] = await chat.say("Wie doet mee met tegels eruit, plantjes erin?")
     assert "Greening" in theme.labels and "No theme" in theme.labels
     [confirm] = await chat.press("Greening")
-    assert "visible to everyone in Schalkwijk" in confirm.text and "name is not shown" in confirm.text
+    assert (
+        "visible to everyone in Schalkwijk" in confirm.text and "name is not shown" in confirm.text
+    )
     [done] = await chat.press("Post")
     assert "I-1" in done.text
     async with app.db.session() as s:

@@ -63,7 +63,10 @@ async def test_theme_follow_is_idempotent(make_chat, app: App) -> None:  # type:
 
 
 async def test_restart_mid_dialog_continues(
-    settings: Settings, app: App, adapter: FakeAdapter, clock  # type: ignore[no-untyped-def]
+    settings: Settings,
+    app: App,
+    adapter: FakeAdapter,
+    clock,  # type: ignore[no-untyped-def]
 ) -> None:
     chat = Chat(app, adapter, "anna", lang="en")
     await chat.say("/melding")

@@ -96,7 +96,9 @@ async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: igno
     assert "erased" in bye.text
     async with app.db.session() as s:
         assert (await s.exec(select(func.count()).select_from(Person))).one() == 1  # bob
-        assert (await s.exec(select(Account).where(Account.platform_user_id == "anna"))).first() is None
+        assert (
+            await s.exec(select(Account).where(Account.platform_user_id == "anna"))
+        ).first() is None
         assert (await s.exec(select(func.count()).select_from(ThemeFollow))).one() == 0
         idea = await s.get(Idea, 1)
         assert idea is not None and idea.author_id is None  # the idea stays, nameless

@@ -99,7 +99,9 @@ async def test_random_input_in_every_state(
 
     async with app.db.session() as s:
         for sig in (await s.exec(select(Signal))).all():
-            history = (await s.exec(select(SignalUpdate).where(SignalUpdate.signal_id == sig.id))).all()
+            history = (
+                await s.exec(select(SignalUpdate).where(SignalUpdate.signal_id == sig.id))
+            ).all()
             assert history and history[0].status == "new"
             assert sig.text.strip()
         for idea in (await s.exec(select(Idea))).all():

@@ -33,13 +33,20 @@ async def test_report_with_location_and_photo(app: App, make_chat) -> None:  # t
     assert "M-1001" in done.text and "let you know" in done.text
     async with app.db.session() as s:
         sig = (await s.exec(select(Signal))).one()
-        assert (sig.category, sig.lat, sig.lon, sig.photo_file_id) == ("lighting", 52.3702, 4.6581, "tg-file-77")
+        assert (sig.category, sig.lat, sig.lon, sig.photo_file_id) == (
+            "lighting",
+            52.3702,
+            4.6581,
+            "tg-file-77",
+        )
     [mine] = await anna.say("/mijnmeldingen")
     assert "M-1001" in mine.text and "new" in mine.text
 
 
 async def test_coordinator_sets_status_and_reporter_hears_in_own_language(
-    app: App, make_chat, adapter: FakeAdapter  # type: ignore[no-untyped-def]
+    app: App,
+    make_chat,
+    adapter: FakeAdapter,  # type: ignore[no-untyped-def]
 ) -> None:
     anna, coco = await _setup(app, make_chat)
     await anna.say("/melding")

@@ -79,7 +79,9 @@ class ConsoleAdapter:
         ref = MessageRef(self.chat, f"u{next(self._ids)}")
         cmd = parse_command(line)
         if cmd is not None:
-            return Incoming("command", user, self.chat, text=line, command=cmd[0], args=cmd[1], message=ref)
+            return Incoming(
+                "command", user, self.chat, text=line, command=cmd[0], args=cmd[1], message=ref
+            )
         return Incoming("text", user, self.chat, text=line, message=ref)
 
     async def _directive(self, line: str, feed: Feed) -> bool:
@@ -101,7 +103,13 @@ class ConsoleAdapter:
         elif word == "photo":
             file_id = f"console-photo-{next(self._photos)}"
             await feed(
-                Incoming("photo", user, self.chat, text=rest, attachment=Attachment("photo", file_id, self.platform))
+                Incoming(
+                    "photo",
+                    user,
+                    self.chat,
+                    text=rest,
+                    attachment=Attachment("photo", file_id, self.platform),
+                )
             )
         elif word == "jobs":
             if self.on_jobs is not None:
@@ -109,7 +117,9 @@ class ConsoleAdapter:
         elif word in ("quit", "exit"):
             return False
         else:
-            self._print("(directives: :as NAME, :group NAME, :dm, :location LAT LON, :photo, :jobs, :quit)")
+            self._print(
+                "(directives: :as NAME, :group NAME, :dm, :location LAT LON, :photo, :jobs, :quit)"
+            )
         return True
 
     async def stop(self) -> None:

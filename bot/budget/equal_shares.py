@@ -65,7 +65,9 @@ class _Budgets:
         return (self.floats[cid], self.values[cid])
 
 
-def _afford_approval(budgets: _Budgets, supporters: tuple[int, ...], cost: Number) -> Fraction | None:
+def _afford_approval(
+    budgets: _Budgets, supporters: tuple[int, ...], cost: Number
+) -> Fraction | None:
     hist = Counter(map(budgets.of_voter.__getitem__, supporters))
     hist.pop(0, None)
     values = budgets.values

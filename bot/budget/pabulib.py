@@ -127,7 +127,8 @@ class _Parser:
         required = {
             "meta": (),
             "projects": ("project_id", "cost"),
-            "votes": ("voter_id", "vote") + (() if self.vote_type in APPROVAL_TYPES else ("points",)),
+            "votes": ("voter_id", "vote")
+            + (() if self.vote_type in APPROVAL_TYPES else ("points",)),
         }[section]
         missing = [c for c in required if c not in header]
         if missing:
@@ -217,7 +218,9 @@ class _Parser:
         projects = _id_list(row[self.i_vote])
         if not self.ids.issuperset(projects):
             unknown = next(p for p in projects if p not in self.ids)
-            raise PabulibError(lineno, f"ballot of voter {voter!r} names unknown project {unknown!r}")
+            raise PabulibError(
+                lineno, f"ballot of voter {voter!r} names unknown project {unknown!r}"
+            )
         if len(set(projects)) != len(projects):
             twice = next(p for p in projects if projects.count(p) > 1)
             raise PabulibError(lineno, f"ballot of voter {voter!r} lists project {twice!r} twice")

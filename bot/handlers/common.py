@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 
+from storage.models import Neighbourhood
+from storage.repo import people, places
+
 from bot.context import Ctx
 from bot.events import Button
 from bot.i18n import _, fold
 from bot.router import State
 from bot.text import MAX_TITLE, clean, has_words
-from storage.models import Neighbourhood
-from storage.repo import people, places
 
 
 def match_neighbourhood(text: str, options: list[Neighbourhood]) -> Neighbourhood | None:
@@ -73,7 +74,9 @@ async def home_of(ctx: Ctx) -> Neighbourhood | None:
 async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
     """Typed text from the event, cleaned; None (and a kind reply) if it can't be used."""
     if ctx.event.kind != "text":
-        await ctx.reply(_("Please type your answer as text, or choose Cancel."), [ctx.cancel_button()])
+        await ctx.reply(
+            _("Please type your answer as text, or choose Cancel."), [ctx.cancel_button()]
+        )
         return None
     text = clean(ctx.event.text)
     if not has_words(text):
@@ -84,9 +87,9 @@ async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
         return None
     if title and len(text) > MAX_TITLE:
         await ctx.reply(
-            _("That is a bit long for a title ({count} characters). Keep it under {limit} characters.").format(
-                count=len(text), limit=MAX_TITLE
-            ),
+            _(
+                "That is a bit long for a title ({count} characters). Keep it under {limit} characters."
+            ).format(count=len(text), limit=MAX_TITLE),
             [ctx.cancel_button()],
         )
         return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from storage.repo import places
+
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers import ideas, signals
@@ -15,7 +17,6 @@ from bot.handlers.common import please_choose
 from bot.i18n import _, fold
 from bot.router import Router, State, StatesGroup
 from bot.text import clean, first_line, has_words
-from storage.repo import places
 
 router = Router("contribute")
 
@@ -48,7 +49,7 @@ async def free_text(ctx: Ctx) -> None:
     m = _PREFIX.match(text)
     if m:
         kind = "idea" if fold(m.group(1)) in ("idee", "idea") else "signal"
-        await continue_as(ctx, kind, text[m.end():].strip() or text)
+        await continue_as(ctx, kind, text[m.end() :].strip() or text)
         return
     await ctx.ask(
         _("Thank you for your message! Is it an idea, or a problem you want to report?"),

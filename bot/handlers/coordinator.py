@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from storage.models import Neighbourhood, Person, Signal
+from storage.repo import audit, signals
+
 from bot.context import Ctx
-from bot.events import Button
 from bot.errors import UserFacingError
+from bot.events import Button
 from bot.handlers.common import read_text
 from bot.handlers.signals import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.i18n import _, fold
 from bot.notify import tell
 from bot.permissions import can_coordinate
 from bot.router import Router, State, StatesGroup
-from storage.models import Neighbourhood, Person, Signal
-from storage.repo import audit, signals
 
 router = Router("coordinator")
 
@@ -40,7 +41,9 @@ async def open_reports(ctx: Ctx) -> None:
         return
     lines = [_("Open reports (oldest first). Choose one to see it and change its status:")]
     lines += [f"{sig.reference} · {status_label(sig.status)} · {sig.text[:60]}" for sig in found]
-    await ctx.reply("\n".join(lines), [Button(sig.reference, f"sig:{sig.id}:open") for sig in found])
+    await ctx.reply(
+        "\n".join(lines), [Button(sig.reference, f"sig:{sig.id}:open") for sig in found]
+    )
 
 
 def describe(sig: Signal) -> str:
@@ -50,7 +53,8 @@ def describe(sig: Signal) -> str:
             f"{sig.reference} · {_(CATEGORY_LABELS.get(sig.category, sig.category))}"
             f" · {status_label(sig.status)}",
             sig.text[:500],
-            _("Place: {place}").format(place=place) + (" · " + _("with photo") if sig.photo_file_id else ""),
+            _("Place: {place}").format(place=place)
+            + (" · " + _("with photo") if sig.photo_file_id else ""),
         ]
     )
 
@@ -88,9 +92,9 @@ async def status_pressed(ctx: Ctx) -> None:
         await ctx.reply(describe(sig), status_buttons(sig))
         return
     await ctx.ask(
-        _("New status for {ref}: {status}. Add a short note for the reporter, or choose No note.").format(
-            ref=sig.reference, status=status_label(parts[2])
-        ),
+        _(
+            "New status for {ref}: {status}. Add a short note for the reporter, or choose No note."
+        ).format(ref=sig.reference, status=status_label(parts[2])),
         StatusForm.note,
         [ctx.choice(StatusForm.note, _("No note"), "none")],
         signal_id=sig.id,
@@ -115,9 +119,13 @@ async def status_note(ctx: Ctx) -> None:
 @router.command("status", role="coordinator")
 async def status_command(ctx: Ctx) -> None:
     parts = ctx.event.args.split(maxsplit=1)
-    usage = _("Use it like this: /status M-1042 accepted We will look at it this week.") + "\n" + _(
-        "Possible statuses: {statuses}."
-    ).format(statuses=", ".join(status_label(s) for s in CHANGEABLE))
+    usage = (
+        _("Use it like this: /status M-1042 accepted We will look at it this week.")
+        + "\n"
+        + _("Possible statuses: {statuses}.").format(
+            statuses=", ".join(status_label(s) for s in CHANGEABLE)
+        )
+    )
     signal_id = signals.parse_reference(parts[0]) if parts else None
     if signal_id is None or len(parts) < 2:
         await ctx.reply(usage)
@@ -156,7 +164,14 @@ async def change_status(ctx: Ctx, sig: Signal, status: str, note: str) -> None:
     old = sig.status
     await signals.set_status(ctx.session, sig, status, note, coordinator.id)
     await audit.record(
-        ctx.session, coordinator.id, "signal.status", "signal", sig.id, old=old, new=status, note=note
+        ctx.session,
+        coordinator.id,
+        "signal.status",
+        "signal",
+        sig.id,
+        old=old,
+        new=status,
+        note=note,
     )
     told = False
     if sig.reporter_id is not None:

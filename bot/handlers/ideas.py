@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.models import Neighbourhood, Person
+from storage.repo import ideas, places
 
 from bot.context import Ctx
 from bot.events import Button
@@ -17,8 +19,6 @@ from bot.i18n import _, ngettext
 from bot.notify import tell
 from bot.router import Router, State, StatesGroup
 from bot.text import clean, first_line, has_words
-from storage.models import Neighbourhood, Person
-from storage.repo import ideas, places
 
 router = Router("ideas")
 
@@ -41,7 +41,9 @@ async def new_idea(ctx: Ctx) -> None:
     text = clean(ctx.event.args)
     if text:
         if not has_words(text):
-            await ctx.reply(_("Please describe your idea in a few words, not only symbols or emoji."))
+            await ctx.reply(
+                _("Please describe your idea in a few words, not only symbols or emoji.")
+            )
             return
         ctx.dialog.update(title=first_line(text), body=text, theme_id=None)
         await ask_where_or_confirm(ctx)
@@ -152,9 +154,9 @@ async def idea_confirm(ctx: Ctx) -> None:
     )
     ctx.dialog.clear()
     await ctx.edit(
-        _("Thank you! Your idea has number {ref}. Neighbours can now support it with /ideeen.").format(
-            ref=idea_ref(idea.id)
-        )
+        _(
+            "Thank you! Your idea has number {ref}. Neighbours can now support it with /ideeen."
+        ).format(ref=idea_ref(idea.id))
     )
 
 
@@ -199,7 +201,11 @@ async def show_recent(ctx: Ctx, home: Neighbourhood) -> None:
 @router.callback("idea")
 async def support(ctx: Ctx) -> None:
     parts = (ctx.event.button_data or "").split(":")
-    found = await ideas.idea(ctx.session, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    found = (
+        await ideas.idea(ctx.session, int(parts[2]))
+        if len(parts) == 3 and parts[2].isdigit()
+        else None
+    )
     if found is None or found.id is None:
         await ctx.reply(_("This idea no longer exists."))
         return
@@ -207,7 +213,9 @@ async def support(ctx: Ctx) -> None:
     assert person.id is not None
     ref = idea_ref(found.id)
     if found.author_id == person.id:
-        await ctx.reply(_("{ref} is your own idea. Ask your neighbours to support it!").format(ref=ref))
+        await ctx.reply(
+            _("{ref} is your own idea. Ask your neighbours to support it!").format(ref=ref)
+        )
         return
     added = await ideas.add_support(ctx.session, found.id, person.id)
     total = await ideas.support_count(ctx.session, found.id)

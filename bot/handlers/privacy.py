@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from storage.models import Neighbourhood
+from storage.repo import audit, ideas, people, places, signals
+
 from bot.context import Ctx
 from bot.handlers.common import please_choose
 from bot.handlers.ideas import idea_ref
 from bot.i18n import _, when
 from bot.router import Router, State, StatesGroup
-from storage.models import Neighbourhood
-from storage.repo import audit, ideas, people, places, signals
 
 router = Router("privacy")
 
@@ -21,16 +22,16 @@ class Forget(StatesGroup):
 async def my_data(ctx: Ctx) -> None:
     person = ctx.person
     if person is None or person.id is None:
-        await ctx.reply(
-            _("We store nothing about you. You have not shared anything with us yet.")
-        )
+        await ctx.reply(_("We store nothing about you. You have not shared anything with us yet."))
         return
     pid = person.id
     lines = [_("This is everything we store about you:")]
     lines.append(_("Language: {code}").format(code=person.locale))
     lines.append(_("With us since: {date}").format(date=when(person.created_at)))
     for acc in await people.accounts_of(ctx.session, pid):
-        lines.append(_("Account: {platform} {id}").format(platform=acc.platform, id=acc.platform_user_id))
+        lines.append(
+            _("Account: {platform} {id}").format(platform=acc.platform, id=acc.platform_user_id)
+        )
     for m in await people.memberships_of(ctx.session, pid):
         hood = await ctx.session.get(Neighbourhood, m.neighbourhood_id)
         name = hood.name if hood else "?"
@@ -52,7 +53,9 @@ async def my_data(ctx: Ctx) -> None:
     for sig in await signals.signals_by(ctx.session, pid):
         lines.append(_("Your report {ref}: {text}").format(ref=sig.reference, text=sig.text[:80]))
     lines.append("")
-    lines.append(_("We do not store your name or phone number. Type /vergeetmij to erase your data."))
+    lines.append(
+        _("We do not store your name or phone number. Type /vergeetmij to erase your data.")
+    )
     await ctx.reply("\n".join(lines))
 
 

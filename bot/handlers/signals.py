@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from storage.repo import signals
+
 from bot.context import Ctx
 from bot.events import Button
-from bot.handlers.common import ask_neighbourhood, home_of, please_choose, read_neighbourhood, read_text
+from bot.handlers.common import (
+    ask_neighbourhood,
+    home_of,
+    please_choose,
+    read_neighbourhood,
+    read_text,
+)
 from bot.i18n import N_, _, when
 from bot.router import Router, State, StatesGroup
 from bot.text import MAX_TITLE
-from storage.repo import signals
 
 router = Router("signals")
 
@@ -115,7 +122,9 @@ async def signal_photo(ctx: Ctx) -> None:
 
 
 def category_buttons(ctx: Ctx) -> list[Button]:
-    return [ctx.choice(SignalForm.category, _(label), key) for key, label in CATEGORY_LABELS.items()]
+    return [
+        ctx.choice(SignalForm.category, _(label), key) for key, label in CATEGORY_LABELS.items()
+    ]
 
 
 @router.state(SignalForm.category)
@@ -152,9 +161,9 @@ async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
     )
     ctx.dialog.clear()
     await ctx.edit(
-        _("Thank you! Your report has number {ref}. We will let you know what happens with it.").format(
-            ref=sig.reference
-        )
+        _(
+            "Thank you! Your report has number {ref}. We will let you know what happens with it."
+        ).format(ref=sig.reference)
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from storage.repo import people, places
+
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers import contribute
@@ -10,7 +12,6 @@ from bot.handlers.help import resident_help
 from bot.handlers.themes import theme_buttons
 from bot.i18n import _
 from bot.router import Router, State, StatesGroup
-from storage.repo import people, places
 
 router = Router("start")
 
@@ -59,7 +60,9 @@ async def onboarding_language(ctx: Ctx) -> None:
     ctx.switch_locale(code)
     ctx.dialog.update(locale=code)
     await ask_neighbourhood(
-        ctx, Onboarding.neighbourhood, _("Which neighbourhood do you live in? Choose one, or type its name.")
+        ctx,
+        Onboarding.neighbourhood,
+        _("Which neighbourhood do you live in? Choose one, or type its name."),
     )
 
 
@@ -128,7 +131,9 @@ async def language(ctx: Ctx) -> None:
 async def language_chosen(ctx: Ctx) -> None:
     code = _picked_language(ctx)
     if code is None:
-        await please_choose(ctx, [ctx.choice(Settings.language, n, c) for c, n in LANGUAGES.items()])
+        await please_choose(
+            ctx, [ctx.choice(Settings.language, n, c) for c, n in LANGUAGES.items()]
+        )
         return
     ctx.dialog.clear()
     await _set_language(ctx, code)
@@ -143,7 +148,9 @@ async def _set_language(ctx: Ctx, code: str) -> None:
 @router.command("wijk", "buurt", "neighbourhood")
 async def neighbourhood(ctx: Ctx) -> None:
     await ask_neighbourhood(
-        ctx, Settings.neighbourhood, _("Which neighbourhood do you live in? Choose one, or type its name.")
+        ctx,
+        Settings.neighbourhood,
+        _("Which neighbourhood do you live in? Choose one, or type its name."),
     )
 
 

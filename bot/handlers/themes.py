@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from storage.repo import places
+
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers.common import home_of
 from bot.i18n import _
 from bot.router import Router, State
-from storage.repo import places
 
 router = Router("themes")
 
@@ -27,7 +28,9 @@ async def theme_buttons(
         lines.append(("✓ " if on else "· ") + name + (_(" (following)") if on else ""))
         label = (_("Unfollow {name}") if on else _("Follow {name}")).format(name=name)
         value = str(t.id)
-        buttons.append(ctx.choice(state, label, value) if state else Button(label, f"theme:{value}"))
+        buttons.append(
+            ctx.choice(state, label, value) if state else Button(label, f"theme:{value}")
+        )
     if not themes:
         lines.append(_("There are no themes yet in this neighbourhood."))
     return "\n".join(lines), buttons

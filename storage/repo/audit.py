@@ -32,7 +32,9 @@ async def record(
 async def events_for(session: AsyncSession, subject_type: str, subject_id: int) -> list[AuditEvent]:
     stmt = (
         select(AuditEvent)
-        .where(col(AuditEvent.subject_type) == subject_type, col(AuditEvent.subject_id) == subject_id)
+        .where(
+            col(AuditEvent.subject_type) == subject_type, col(AuditEvent.subject_id) == subject_id
+        )
         .order_by(col(AuditEvent.id))
     )
     return list((await session.exec(stmt)).all())

@@ -43,9 +43,7 @@ async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | No
     session.add(msg)
 
 
-async def mark_failed(
-    session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool
-) -> None:
+async def mark_failed(session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool) -> None:
     msg.attempts += 1
     msg.last_error = error[:500]
     msg.failed = give_up

@@ -25,9 +25,7 @@ async def person_for_account(session: AsyncSession, platform: str, user_id: str)
     return (await session.exec(stmt)).first()
 
 
-async def create_person(
-    session: AsyncSession, platform: str, user_id: str, locale: str
-) -> Person:
+async def create_person(session: AsyncSession, platform: str, user_id: str, locale: str) -> Person:
     person = Person(locale=locale)
     session.add(person)
     await session.flush()
@@ -74,8 +72,12 @@ async def set_home(session: AsyncSession, person_id: int, neighbourhood_id: int)
         elif m.is_home:
             m.is_home = False
             session.add(m)
-    if not any(m.neighbourhood_id == neighbourhood_id for m in await memberships_of(session, person_id)):
-        session.add(Membership(person_id=person_id, neighbourhood_id=neighbourhood_id, is_home=True))
+    if not any(
+        m.neighbourhood_id == neighbourhood_id for m in await memberships_of(session, person_id)
+    ):
+        session.add(
+            Membership(person_id=person_id, neighbourhood_id=neighbourhood_id, is_home=True)
+        )
     await session.flush()
 
 
@@ -151,10 +153,10 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
     accounts = await accounts_of(session, person_id)
     for acc in accounts:
         await session.exec(
-            delete(ConversationState).where(  # type: ignore[call-overload]
+            delete(ConversationState).where(
                 col(ConversationState.platform) == acc.platform,
                 col(ConversationState.user_id) == acc.platform_user_id,
             )
         )
-    await session.exec(delete(ThemeFollow).where(col(ThemeFollow.person_id) == person_id))  # type: ignore[call-overload]
-    await session.exec(delete(Person).where(col(Person.id) == person_id))  # type: ignore[call-overload]
+    await session.exec(delete(ThemeFollow).where(col(ThemeFollow.person_id) == person_id))
+    await session.exec(delete(Person).where(col(Person.id) == person_id))

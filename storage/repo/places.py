@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,7 +35,7 @@ async def upsert_neighbourhood(session: AsyncSession, slug: str, name: str) -> N
 
 async def themes_for(session: AsyncSession, neighbourhood_id: int | None) -> list[Theme]:
     """City-wide themes plus those of the neighbourhood."""
-    cond = col(Theme.neighbourhood_id).is_(None)
+    cond: ColumnElement[bool] = col(Theme.neighbourhood_id).is_(None)
     if neighbourhood_id is not None:
         cond = or_(cond, col(Theme.neighbourhood_id) == neighbourhood_id)
     return list((await session.exec(select(Theme).where(cond).order_by(col(Theme.id)))).all())

@@ -72,7 +72,12 @@ class Chat:
     """One user talking in one chat: `await chat.say("/idee")`, `await chat.press("Post")`."""
 
     def __init__(
-        self, app: App, adapter: FakeAdapter, user: str, group: str | None = None, lang: str | None = None
+        self,
+        app: App,
+        adapter: FakeAdapter,
+        user: str,
+        group: str | None = None,
+        lang: str | None = None,
     ) -> None:
         self.app = app
         self.adapter = adapter
@@ -95,7 +100,15 @@ class Chat:
     async def say(self, text: str) -> list[Sent]:
         cmd = parse_command(text)
         if cmd is not None:
-            event = Incoming("command", self.user, self.chat, text=text, command=cmd[0], args=cmd[1], message=self._ref())
+            event = Incoming(
+                "command",
+                self.user,
+                self.chat,
+                text=text,
+                command=cmd[0],
+                args=cmd[1],
+                message=self._ref(),
+            )
         else:
             event = Incoming("text", self.user, self.chat, text=text, message=self._ref())
         return await self._feed(event)
@@ -115,7 +128,9 @@ class Chat:
             for b in s.reply.flat_buttons():
                 if b.label == label or label.lower() in b.label.lower():
                     return s, b
-        raise AssertionError(f"no button {label!r}; last: {self.last().text!r} {self.last().labels}")
+        raise AssertionError(
+            f"no button {label!r}; last: {self.last().text!r} {self.last().labels}"
+        )
 
     async def press(self, label: str) -> list[Sent]:
         sent, button = self.button(label)
@@ -126,7 +141,9 @@ class Chat:
         return await self._feed(event)
 
     async def location(self, lat: float, lon: float) -> list[Sent]:
-        return await self._feed(Incoming("location", self.user, self.chat, location=Location(lat, lon)))
+        return await self._feed(
+            Incoming("location", self.user, self.chat, location=Location(lat, lon))
+        )
 
     async def photo(self, file_id: str = "photo-1") -> list[Sent]:
         att = Attachment("photo", file_id, self.adapter.platform)

@@ -6,6 +6,7 @@ directory that user owns. Set WIJKBOT_TEST_POSTGRES_URL to use a server you alre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -14,7 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_BIN_DIRS = ["/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/17/bin"]
+PG_BIN_DIRS = [
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/17/bin",
+]
 
 
 def find_bin(name: str) -> str | None:
@@ -61,10 +66,8 @@ class PostgresServer:
     def stop(self) -> None:
         pg_ctl = find_bin("pg_ctl")
         if pg_ctl:
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run(pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-            except subprocess.CalledProcessError:
-                pass
         for _ in range(20):
             try:
                 shutil.rmtree(self.dir)
