@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,6 +33,7 @@ class Ctx:
     settings: Settings
     clock: Clock
     capabilities: frozenset[str]
+    direct_link: Callable[[str], str | None] = field(default=lambda _payload: None)
     person: Person | None = None
     coordinator_of: list[int] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)

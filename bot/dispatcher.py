@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.context import Ctx, Outgoing
 from bot.conversation import Dialog
 from bot.errors import UserFacingError
-from bot.events import Incoming, Reply
+from bot.events import Button, Incoming, Reply
 from bot.i18n import _, fold, use_locale
 from bot.router import Route, Router
 from bot.text import MAX_TEXT
@@ -75,6 +75,7 @@ class Dispatcher:
                     settings=self.settings,
                     clock=self.clock,
                     capabilities=adapter.capabilities,
+                    direct_link=adapter.direct_link,
                 )
                 await self._run(ctx)
                 self._remember_choices(ctx)
@@ -103,7 +104,8 @@ class Dispatcher:
     def _remember_choices(ctx: Ctx) -> None:
         sent_here = [o for o in ctx.outgoing if o.verb == "send"]
         if sent_here:
-            ctx.dialog.offer(sent_here[-1].reply.flat_buttons())
+            buttons = [b for b in sent_here[-1].reply.flat_buttons() if b.url is None]
+            ctx.dialog.offer(buttons)
 
     @staticmethod
     async def _deliver(adapter: Adapter, event: Incoming, outgoing: list[Outgoing]) -> None:
@@ -153,6 +155,9 @@ class Dispatcher:
         if route is None:
             await self._fallback(ctx)
             return
+        if ctx.event.chat.kind == "group" and route.kind == "command" and not route.in_groups:
+            await self._to_direct_chat(ctx)
+            return
         if route.role == "coordinator" and not ctx.coordinator_of:
             await ctx.reply(
                 _(
@@ -183,8 +188,8 @@ class Dispatcher:
             if route is not None:
                 return route
             ctx.dialog.clear()
-        if ctx.event.chat.kind == "group":
-            return None
+        if ctx.event.chat.kind == "group" and event.kind in ("text", "photo", "location"):
+            return None  # residents chatting among themselves
         return self.router.find_message(event.kind)
 
     @staticmethod
@@ -204,6 +209,18 @@ class Dispatcher:
         return dataclasses.replace(
             ctx.event, kind="button", button_data=picked.data, text="", message=None
         )
+
+    @staticmethod
+    async def _to_direct_chat(ctx: Ctx) -> None:
+        command = ctx.event.command or ""
+        link = ctx.direct_link(command)
+        text = _("Let's do that in a private chat, so the group is not flooded.")
+        if link:
+            await ctx.reply(text, [Button(_("Open a private chat"), "", url=link)])
+        else:
+            await ctx.reply(
+                text + " " + _("Send me a direct message with /{command}.").format(command=command)
+            )
 
     async def _cancel(self, ctx: Ctx) -> None:
         if ctx.dialog.state is None:

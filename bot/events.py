@@ -38,8 +38,11 @@ class MessageRef:
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button: `data` comes back as a button press; with `url` it opens a link instead."""
+
     label: str
     data: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

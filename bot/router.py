@@ -44,6 +44,7 @@ class Route:
     role: Role | None = None
     keeps_dialog: bool = False
     kinds: tuple[str, ...] = ()
+    in_groups: bool = False
 
 
 @dataclass
@@ -58,18 +59,29 @@ class Router:
     def _add(self, route: Route) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.routes.append(
-                Route(route.kind, route.keys, fn, route.role, route.keeps_dialog, route.kinds)
-            )
+                Route(
+                    route.kind, route.keys, fn, route.role, route.keeps_dialog, route.kinds,
+                    route.in_groups,
+                )
+            )  # fmt: skip
             return fn
 
         return register
 
     def command(
-        self, *names: str, role: Role | None = None, keeps_dialog: bool = False
+        self,
+        *names: str,
+        role: Role | None = None,
+        keeps_dialog: bool = False,
+        in_groups: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Handle `/name` (and `!name` on Matrix); names are matched case-insensitively."""
+        """Handle `/name` (and `!name` on Matrix); names are matched case-insensitively.
+
+        Commands are for direct chats unless `in_groups`: in a group the bot answers
+        briefly and moves the conversation to a direct chat, so the group is not flooded.
+        """
         keys = tuple(n.lower() for n in names)
-        return self._add(Route("command", keys, _noop, role, keeps_dialog))
+        return self._add(Route("command", keys, _noop, role, keeps_dialog, in_groups=in_groups))
 
     def callback(self, prefix: str, role: Role | None = None) -> Callable[[Handler], Handler]:
         """Handle a button whose data starts with `prefix:`."""
@@ -83,7 +95,7 @@ class Router:
         self, kinds: tuple[str, ...] = ("text",), role: Role | None = None
     ) -> Callable[[Handler], Handler]:
         """Handle free input outside a dialog (first match wins)."""
-        return self._add(Route("message", (), _noop, role, kinds=kinds))
+        return self._add(Route("message", (), _noop, role, kinds=kinds, in_groups=True))
 
     def walk(self) -> Iterator[Route]:
         yield from self.routes

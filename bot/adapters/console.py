@@ -131,8 +131,11 @@ class ConsoleAdapter:
             header += f" → {chat.id.partition(':')[2] or chat.id}"
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
-            self._print(f"    [{i}] {button.label}")
+            self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))
         return MessageRef(chat, f"b{next(self._ids)}")
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         await self.send(ref.chat, reply)
+
+    def direct_link(self, payload: str) -> str | None:
+        return None

@@ -9,6 +9,7 @@ def build_router() -> Router:
     from bot.handlers import (
         contribute,
         coordinator,
+        groups,
         help,
         ideas,
         privacy,
@@ -25,6 +26,7 @@ def build_router() -> Router:
         ideas.router,
         signals.router,
         coordinator.router,
+        groups.router,
         privacy.router,
         contribute.router,
     )

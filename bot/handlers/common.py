@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from storage.models import Neighbourhood
-from storage.repo import people, places
+from storage.repo import channels, people, places
 
 from bot.context import Ctx
 from bot.events import Button
@@ -63,6 +63,14 @@ async def read_neighbourhood(ctx: Ctx) -> Neighbourhood | None:
             + [ctx.cancel_button()],
         )
     return chosen
+
+
+async def group_neighbourhood(ctx: Ctx) -> Neighbourhood | None:
+    """The neighbourhood the group chat is linked to, if any."""
+    linked = await channels.channel(ctx.session, ctx.event.chat.platform, ctx.event.chat.id)
+    if linked is None or linked.neighbourhood_id is None:
+        return None
+    return await places.neighbourhood(ctx.session, linked.neighbourhood_id)
 
 
 async def home_of(ctx: Ctx) -> Neighbourhood | None:

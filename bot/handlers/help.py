@@ -36,11 +36,15 @@ def coordinator_help(prefix: str = "/") -> str:
             _("For coordinators:"),
             _("{p}meldingen – new and open reports in your neighbourhood").format(p=p),
             _("{p}status M-1042 accepted [note] – change the status of a report").format(p=p),
+            _(
+                "{p}koppel Schalkwijk [theme] – in a group chat: link the group to your neighbourhood"
+            ).format(p=p),
+            _("{p}ontkoppel – in a group chat: undo the link").format(p=p),
         ]
     )
 
 
-@router.command("help", "hulp", keeps_dialog=True)
+@router.command("help", "hulp", keeps_dialog=True, in_groups=True)
 async def show_help(ctx: Ctx) -> None:
     text = resident_help()
     if ctx.is_coordinator:

@@ -10,6 +10,7 @@ from bot.context import Ctx
 from bot.events import Button
 from bot.handlers.common import (
     ask_neighbourhood,
+    group_neighbourhood,
     home_of,
     please_choose,
     read_neighbourhood,
@@ -160,9 +161,9 @@ async def idea_confirm(ctx: Ctx) -> None:
     )
 
 
-@router.command("ideeen", "ideeën", "ideas")
+@router.command("ideeen", "ideeën", "ideas", in_groups=True)
 async def recent(ctx: Ctx) -> None:
-    home = await home_of(ctx)
+    home = await group_neighbourhood(ctx) if not ctx.is_direct else await home_of(ctx)
     if home is None or home.id is None:
         await ask_neighbourhood(ctx, IdeaForm.browse)
         return

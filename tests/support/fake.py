@@ -64,6 +64,9 @@ class FakeAdapter:
                 return
         raise AssertionError(f"edit of unknown message {ref}")
 
+    def direct_link(self, payload: str) -> str | None:
+        return f"https://fake.example/bot?start={payload}"
+
     def in_chat(self, chat_id: str) -> list[Sent]:
         return [s for s in self.sent if s.chat.id == chat_id]
 
