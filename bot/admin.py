@@ -55,6 +55,29 @@ async def check(settings: Settings) -> int:
     return 0
 
 
+async def run_platforms(settings: Settings) -> None:
+    """Every configured platform in one event loop."""
+    app = App(settings)
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram import TelegramAdapter, TelegramError
+
+        try:
+            app.add(TelegramAdapter(settings, app.db))
+        except TelegramError as exc:
+            raise AdminError(str(exc)) from None
+    if settings.matrix_homeserver:
+        raise AdminError("the Matrix adapter is not built yet; unset WIJKBOT_MATRIX_HOMESERVER")
+    print("Wijkbot runs on: " + ", ".join(app.adapters), flush=True)
+    try:
+        await app.run()
+    except Exception as exc:
+        from bot.adapters.telegram import TelegramError
+
+        if isinstance(exc, TelegramError):
+            raise AdminError(str(exc)) from None
+        raise
+
+
 async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:
     app = App(settings)
     console = ConsoleAdapter(user=user, group=group, language_code=lang)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
@@ -43,26 +45,37 @@ class App:
             await self.flush_outbox()
 
     async def run(self) -> None:
-        """Run every adapter until the first one stops (the console at end of input)."""
+        """Run every adapter until one stops (the console at end of input) or a signal."""
         scheduler = build_scheduler(self.db, self.settings.support_batch_minutes, self.flush_outbox)
         scheduler.start()
         sender = asyncio.create_task(self.outbox.run_forever())
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
         tasks = [
             asyncio.create_task(a.start(self.dispatcher.feed_for(a)), name=a.platform)
             for a in self.adapters.values()
         ]
+        stopper = asyncio.create_task(stop.wait())
         try:
-            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done, _pending = await asyncio.wait(
+                [*tasks, stopper], return_when=asyncio.FIRST_COMPLETED
+            )
             for t in done:
-                t.result()
+                if t is not stopper:
+                    t.result()
         finally:
-            for t in tasks:
-                t.cancel()
-            sender.cancel()
-            scheduler.shutdown(wait=False)
             for a in self.adapters.values():
                 await a.stop()
-            await self.flush_outbox()
+            pending = (await asyncio.wait(tasks, timeout=10))[1] if tasks else set()
+            for t in (*pending, stopper, sender):
+                t.cancel()
+            scheduler.shutdown(wait=False)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
             await self.db.dispose()
 
 

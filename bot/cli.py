@@ -117,11 +117,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             raise _CliError(str(exc)) from None
         return 0
     if args.command == "run" and settings.platforms:
-        raise _CliError(
-            "platform adapters ({}) are not built yet; unset their settings to use the console".format(
-                ", ".join(settings.platforms)
-            )
-        )
+        try:
+            await admin.run_platforms(settings)
+        except admin.AdminError as exc:
+            raise _CliError(str(exc)) from None
+        return 0
     user = getattr(args, "user", None) or os.environ.get("USER") or "buurtbewoner"
     group = getattr(args, "group", None)
     lang = getattr(args, "lang", None)

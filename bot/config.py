@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: SecretStr | None = None
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
@@ -76,8 +80,21 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            bot_id, _sep, secret = value.get_secret_value().partition(":")
+            if not bot_id.isdigit() or not secret:
+                raise ValueError("expected the form 123456:ABC… that BotFather gives")
+        return value
+
     @model_validator(mode="after")
     def _matrix_complete(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError(
+                "WIJKBOT_TELEGRAM_WEBHOOK_SECRET is needed with WIJKBOT_TELEGRAM_WEBHOOK_URL"
+            )
         if self.matrix_homeserver:
             if not self.matrix_user_id:
                 raise ValueError("WIJKBOT_MATRIX_USER_ID is needed with WIJKBOT_MATRIX_HOMESERVER")

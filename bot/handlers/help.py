@@ -1,47 +1,76 @@
-"""/help: what the bot can do, for residents and for coordinators."""
+"""/help: what the bot can do, for residents and for coordinators.
+
+`MENU` is the one list of commands: the help text and the platforms' command menus
+(Telegram's setMyCommands) are both built from it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from bot.context import Ctx
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.router import Router
 
 router = Router("help")
 
 
+@dataclass(frozen=True)
+class MenuEntry:
+    name: str
+    description: str  # a msgid
+    audience: Literal["resident", "coordinator"] = "resident"
+    in_groups: bool = False
+    usage: str = ""  # a msgid with example arguments
+
+
+MENU = (
+    MenuEntry("idee", N_("share an idea for the neighbourhood")),
+    MenuEntry("ideeen", N_("see recent ideas and support them"), in_groups=True),
+    MenuEntry("melding", N_("report a problem (a street light, litter, a loose tile)")),
+    MenuEntry("mijnmeldingen", N_("see what happened to your reports")),
+    MenuEntry("themas", N_("choose the themes you follow")),
+    MenuEntry("wijk", N_("change your neighbourhood")),
+    MenuEntry("taal", N_("change the language")),
+    MenuEntry("mijngegevens", N_("see what we store about you")),
+    MenuEntry("vergeetmij", N_("erase your data")),
+    MenuEntry("stop", N_("stop what you are doing")),
+    MenuEntry("help", N_("what I can do"), in_groups=True),
+    MenuEntry("meldingen", N_("new and open reports in your neighbourhood"), "coordinator"),
+    MenuEntry(
+        "status",
+        N_("change the status of a report"),
+        "coordinator",
+        usage=N_("M-1042 accepted [note]"),
+    ),
+    MenuEntry(
+        "koppel",
+        N_("in a group chat: link the group to your neighbourhood"),
+        "coordinator",
+        in_groups=True,
+        usage=N_("Schalkwijk [theme]"),
+    ),
+    MenuEntry("ontkoppel", N_("in a group chat: undo the link"), "coordinator", in_groups=True),
+)
+
+
+def _line(entry: MenuEntry, prefix: str) -> str:
+    usage = f" {_(entry.usage)}" if entry.usage else ""
+    return f"{prefix}{entry.name}{usage} – {_(entry.description)}"
+
+
 def resident_help(prefix: str = "/") -> str:
-    p = prefix
-    return "\n".join(
-        [
-            _("This is what I can do:"),
-            _("{p}idee – share an idea for the neighbourhood").format(p=p),
-            _("{p}ideeen – see recent ideas and support them").format(p=p),
-            _("{p}melding – report a problem (a street light, litter, a loose tile)").format(p=p),
-            _("{p}mijnmeldingen – see what happened to your reports").format(p=p),
-            _("{p}themas – choose the themes you follow").format(p=p),
-            _("{p}wijk – change your neighbourhood").format(p=p),
-            _("{p}taal – change the language").format(p=p),
-            _("{p}mijngegevens – see what we store about you").format(p=p),
-            _("{p}vergeetmij – erase your data").format(p=p),
-            _("{p}stop – stop what you are doing").format(p=p),
-            _("You can also just send me a message with your idea or report."),
-        ]
-    )
+    lines = [_("This is what I can do:")]
+    lines += [_line(e, prefix) for e in MENU if e.audience == "resident" and e.name != "help"]
+    lines.append(_("You can also just send me a message with your idea or report."))
+    return "\n".join(lines)
 
 
 def coordinator_help(prefix: str = "/") -> str:
-    p = prefix
-    return "\n".join(
-        [
-            _("For coordinators:"),
-            _("{p}meldingen – new and open reports in your neighbourhood").format(p=p),
-            _("{p}status M-1042 accepted [note] – change the status of a report").format(p=p),
-            _(
-                "{p}koppel Schalkwijk [theme] – in a group chat: link the group to your neighbourhood"
-            ).format(p=p),
-            _("{p}ontkoppel – in a group chat: undo the link").format(p=p),
-        ]
-    )
+    lines = [_("For coordinators:")]
+    lines += [_line(e, prefix) for e in MENU if e.audience == "coordinator"]
+    return "\n".join(lines)
 
 
 @router.command("help", "hulp", keeps_dialog=True, in_groups=True)

@@ -1,0 +1,192 @@
+"""Wijkbot on Telegram, end to end over real HTTP against the Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlmodel import select
+
+from bot.admin import grant_coordinator
+from storage.models import Channel, Signal, SyncCursor
+from tests.e2e.telegram.conftest import BOT_NAME, RunningBot
+from tests.standins.telegram_records import SentRecord
+
+pytestmark = pytest.mark.e2e
+
+
+def _data(record: SentRecord, label: str) -> str:
+    return str(record.button(label)["callback_data"])
+
+
+async def test_onboarding_in_a_direct_chat(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1001, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "/start")
+    [hello] = await tg.replies(dm.id)
+    assert "Which language" in hello.plain_text and hello.parse_mode == "HTML"
+    await api.press_button(anna, hello, _data(hello, "English"))
+    [hood] = await tg.replies(dm.id)
+    assert any(a.callback_query_id for a in api.callback_answers)  # the spinner stops
+    await api.press_button(anna, hood, _data(hood, "Schalkwijk"))
+    [themes] = await tg.replies(dm.id)
+    await api.press_button(anna, themes, _data(themes, "Follow Greening"))
+    [edited] = await tg.replies(dm.id)
+    assert edited.method == "editMessageText" and edited.message_id == themes.message_id
+    assert "✓ Greening" in edited.plain_text
+    await api.press_button(anna, edited, _data(edited, "Done"))
+    done = await tg.replies(dm.id, count=2)
+    assert "All set" in done[0].plain_text and "/idee" in done[1].plain_text
+    # The command menu was set per language and scope.
+    assert api.commands[("all_private_chats", "nl")]
+    nl_menu = {c["command"]: c["description"] for c in api.commands[("all_private_chats", "nl")]}
+    en_menu = {c["command"]: c["description"] for c in api.commands[("all_private_chats", "en")]}
+    assert nl_menu["idee"] == "deel een idee voor de wijk" and en_menu["idee"].startswith("share")
+    assert {c["command"] for c in api.commands[("all_group_chats", "nl")]} >= {"koppel", "help"}
+
+
+async def test_user_text_is_escaped_for_html(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1002, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "/idee <b>Gratis</b> & <i>kunst</i> in het park")
+    [hood] = await tg.replies(dm.id)
+    await api.press_button(anna, hood, _data(hood, "Molenwijk"))
+    [confirm] = await tg.replies(dm.id)
+    assert "<b>Gratis</b> & <i>kunst</i>" in confirm.plain_text  # shown literally, not as markup
+
+
+async def test_deep_link_one_off_signal_with_location_and_photo(tg: RunningBot) -> None:
+    api = tg.api
+    passant = api.user(1003, "Passant", language_code="en")
+    dm = api.private_chat(passant)
+    await api.send_text(passant, dm, "/start melding-schalkwijk")
+    await tg.replies(dm.id, count=2)
+    await api.send_text(passant, dm, "Omgevallen boom op het fietspad")
+    [where] = await tg.replies(dm.id)
+    assert "Where is it" in where.plain_text
+    await api.send_location(passant, dm, 52.3702, 4.6581)
+    [photo_q] = await tg.replies(dm.id)
+    photo = await api.send_photo(passant, dm)
+    [category] = await tg.replies(dm.id)
+    await api.press_button(passant, category, _data(category, "Trees and greenery"))
+    [done] = await tg.replies(dm.id)
+    assert "M-1001" in done.plain_text
+    largest = max(photo.data["photo"], key=lambda p: p["width"] * p["height"])
+    assert tg.app is not None
+    async with tg.app.db.session() as s:
+        sig = (await s.exec(select(Signal))).one()
+        assert (sig.lat, sig.lon, sig.category) == (52.3702, 4.6581, "greenery")
+        assert sig.photo_file_id == largest["file_id"] and sig.photo_platform == "telegram"
+    assert photo_q.plain_text and "getFile" not in api.request_counts  # not downloaded yet
+    assert tg.adapter is not None
+    assert await tg.adapter.download(largest["file_id"]) == api.file_bytes(largest["file_id"])
+
+
+async def test_group_commands_with_bot_name(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1004, "Anna", language_code="en")
+    group = api.group(-100500, "Buurtapp Schalkwijk", creator=anna)
+    await api.add_bot_to_group(group, anna)
+    [hello] = await tg.replies(group.id)
+    assert "/koppel" in hello.plain_text
+    await api.send_text(anna, group, f"/help@{BOT_NAME}")
+    [help_reply] = await tg.replies(group.id)
+    assert "/idee" in help_reply.plain_text
+    await api.send_text(anna, group, "/help@SomeOtherBot")
+    await api.send_text(anna, group, "/melding")
+    [moved] = await tg.replies(group.id)  # only the /melding answer, not the other bot's help
+    assert "private chat" in moved.plain_text
+    assert moved.button("private")["url"] == f"https://t.me/{BOT_NAME}?start=melding"
+
+
+async def test_group_linked_by_coordinator_and_refused_for_resident(tg: RunningBot) -> None:
+    api = tg.api
+    assert tg.app is not None
+    await grant_coordinator(tg.settings, "telegram", "2001", "schalkwijk")
+    coco = api.user(2001, "Coco", language_code="nl")
+    bert = api.user(2002, "Bert", language_code="en")
+    group = api.group(-100600, "Groen Schalkwijk", creator=coco)
+    await api.set_member_status(group, bert, "member")
+    await api.add_bot_to_group(group, coco)
+    await tg.replies(group.id)
+    await api.send_text(bert, group, "/koppel Schalkwijk")
+    [refused] = await tg.replies(group.id)
+    assert "Only a coordinator" in refused.plain_text
+    await api.send_text(coco, group, "/koppel Schalkwijk vergroening")
+    [linked] = await tg.replies(group.id)
+    assert "gekoppeld aan Schalkwijk, thema Vergroening" in linked.plain_text
+    async with tg.app.db.session() as s:
+        channel = (await s.exec(select(Channel).where(Channel.chat_id == str(group.id)))).one()
+        assert channel.neighbourhood_id is not None and channel.kind == "group"
+    await api.remove_bot_from_group(group, coco)
+    await asyncio.sleep(0)
+    for _ in range(50):
+        async with tg.app.db.session() as s:
+            channel = (await s.exec(select(Channel).where(Channel.chat_id == str(group.id)))).one()
+        if not channel.reachable:
+            break
+        await asyncio.sleep(0.05)
+    assert channel.reachable is False
+
+
+async def test_429_storm_is_honoured(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1005, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    api.rate_limit_next("sendMessage", count=3, retry_after=1)
+    await api.send_text(anna, dm, "/help")
+    [reply] = await tg.replies(dm.id, within=10)
+    assert "/idee" in reply.plain_text
+    assert api.request_counts["sendMessage"] >= 4  # three refused, then delivered
+
+
+async def test_blocked_user_is_marked_unreachable(tg: RunningBot) -> None:
+    api = tg.api
+    assert tg.app is not None
+    await grant_coordinator(tg.settings, "telegram", "2001", "schalkwijk")
+    anna = api.user(1006, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "melding: Kapotte lantaarnpaal")
+    await tg.replies(dm.id)
+    await api.send_text(anna, dm, "Kennemerplein")
+    [skip] = await tg.replies(dm.id)
+    await api.press_button(anna, skip, _data(skip, "Skip"))
+    [hood] = await tg.replies(dm.id)
+    await api.press_button(anna, hood, _data(hood, "Schalkwijk"))
+    await tg.replies(dm.id)
+    await api.block_bot(anna)
+    coco = api.user(2001, "Coco", language_code="nl")
+    coco_dm = api.private_chat(coco)
+    await api.send_text(coco, coco_dm, "/status M-1001 opgelost Gerepareerd")
+    [ok] = await tg.replies(coco_dm.id)
+    assert "M-1001" in ok.plain_text  # the coordinator is not bothered by the block
+    for _ in range(50):
+        async with tg.app.db.session() as s:
+            channel = (await s.exec(select(Channel).where(Channel.chat_id == str(dm.id)))).one()
+        if not channel.reachable:
+            break
+        await asyncio.sleep(0.05)
+    assert channel.reachable is False
+    await api.send_text(coco, coco_dm, "/help")  # the bot still runs
+    await tg.replies(coco_dm.id)
+
+
+async def test_restart_neither_replays_nor_loses(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1007, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "/idee")
+    await tg.replies(dm.id)
+    await tg.stop()
+    await api.send_text(anna, dm, "Bankjes bij de vijver")  # arrives while the bot is down
+    await tg.start()
+    [reply] = await tg.replies(dm.id)
+    assert "Tell a bit more" in reply.plain_text  # the dialog continued after the restart
+    await asyncio.sleep(1.2)  # one more long-poll round: nothing is answered twice
+    assert len([r for r in api.sent if r.chat_id == dm.id]) == 2
+    assert tg.app is not None
+    async with tg.app.db.session() as s:
+        cursor = await s.get(SyncCursor, "telegram.update_id")
+        assert cursor is not None and int(cursor.value) >= 2
