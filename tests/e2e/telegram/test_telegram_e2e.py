@@ -190,3 +190,61 @@ async def test_restart_neither_replays_nor_loses(tg: RunningBot) -> None:
     async with tg.app.db.session() as s:
         cursor = await s.get(SyncCursor, "telegram.update_id")
         assert cursor is not None and int(cursor.value) >= 2
+
+
+async def test_webhook_mode_checks_the_secret(
+    api,
+    db_url: str,
+    tmp_path,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    import socket
+
+    import aiohttp
+
+    from bot.config import Settings
+    from tests.e2e.telegram.conftest import TOKEN
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        database_url=db_url, data_dir=tmp_path, telegram_token=TOKEN,  # type: ignore[arg-type]
+        telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
+        telegram_webhook_url="https://wijkbot.invalid/telegram", telegram_webhook_port=port,
+        telegram_webhook_secret="s3cret-for-tests",  # type: ignore[arg-type]
+    )  # fmt: skip
+    bot = RunningBot(api, settings, clock)
+    bot.app = None
+    from bot.adapters.telegram import TelegramAdapter
+    from bot.app import App
+
+    bot.app = App(settings, clock=clock)
+    bot.adapter = TelegramAdapter(settings, bot.app.db)
+    task = asyncio.create_task(bot.adapter.start(bot.app.dispatcher.feed_for(bot.adapter)))
+    try:
+        for _ in range(100):
+            if api.webhook and api.webhook.get("url"):
+                break
+            await asyncio.sleep(0.05)
+        assert api.webhook is not None and api.webhook["url"].endswith("/telegram")
+        anna = api.user(1010, "Anna", language_code="en")
+        dm = api.private_chat(anna)
+        await api.send_text(anna, dm, "/help")
+        update = api.pending_updates[-1]
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/telegram"
+            bad = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+            assert bad.status == 403
+            good = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-for-tests"}
+            )
+            assert good.status == 200
+        [reply] = await bot.replies(dm.id)
+        assert "/idee" in reply.plain_text
+    finally:
+        await bot.adapter.stop()
+        await asyncio.wait_for(task, timeout=5)
+        await bot.app.db.dispose()
