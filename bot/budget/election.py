@@ -77,9 +77,8 @@ class Election:
 
     def __post_init__(self) -> None:
         if self.vote_type not in VOTE_TYPES:
-            raise ValueError(
-                f"unsupported vote_type {self.vote_type!r}; supported: {', '.join(sorted(VOTE_TYPES))}"
-            )
+            supported = ", ".join(sorted(VOTE_TYPES))
+            raise ValueError(f"unsupported vote_type {self.vote_type!r}; supported: {supported}")
         meta = dict(self.meta)
         if meta.get("vote_type", "").strip() != self.vote_type:
             meta["vote_type"] = self.vote_type

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from types import MappingProxyType
 from typing import TextIO
 
-from bot.budget.amounts import Number, format_amount, parse_amount
+from bot.budget.amounts import Number, parse_amount
 from bot.budget.election import APPROVAL_TYPES, VOTE_TYPES, Ballot, Election, Project
+from bot.budget.pabulib_write import write_pabulib
 
 __all__ = ["Ballot", "Election", "PabulibError", "Project", "parse_pabulib", "write_pabulib"]
 
@@ -63,9 +64,9 @@ def _section_of(row: _Row) -> str | None:
 def _amount(text: str, what: str, lineno: int) -> Number:
     value = parse_amount(text)
     if value is None:
-        raise PabulibError(lineno, f"{what} {text.strip()!r} is not a number")
+        raise PabulibError(lineno, f"{what} is not a number: {text.strip()!r}")
     if value < 0:
-        raise PabulibError(lineno, f"{what} {text.strip()!r} is negative")
+        raise PabulibError(lineno, f"{what} is negative: {text.strip()!r}")
     return value
 
 
@@ -84,6 +85,7 @@ class _Parser:
         self.ballots: list[Ballot] = []
         self.voter_ids: set[str] = set()
         self.vote_type = ""
+        self.budget: Number = 0
         self.last_line = 0
         self.i_voter = self.i_vote = self.i_points = -1
         self.extra: list[tuple[int, str]] = []
@@ -101,14 +103,18 @@ class _Parser:
     def _start(self, lineno: int, section: str) -> None:
         if self.handle is self._header_row:
             raise PabulibError(lineno, f"section {self.seen[-1].upper()} has no header row")
-        if len(self.seen) == len(_SECTIONS) or section != _SECTIONS[len(self.seen)]:
-            expected = _SECTIONS[len(self.seen)] if len(self.seen) < len(_SECTIONS) else None
-            what = f"expected {expected.upper()}" if expected else "repeated"
-            raise PabulibError(lineno, f"section {section.upper()} out of order ({what})")
+        if section in self.seen:
+            raise PabulibError(lineno, f"section {section.upper()} appears twice")
+        expected = _SECTIONS[len(self.seen)]
+        if section != expected:
+            raise PabulibError(
+                lineno, f"missing section {expected.upper()} (found {section.upper()} first)"
+            )
         if section == "meta":
             self.meta_line = lineno
-        elif section == "votes":
+        elif section == "projects":
             self.vote_type = self._meta_vote_type()
+            self.budget = self._meta_budget()
         self.seen.append(section)
         self.handle = self._header_row
 
@@ -122,8 +128,8 @@ class _Parser:
         section = self.seen[-1]
         if "" in header or len(set(header)) != len(header):
             raise PabulibError(lineno, f"{section.upper()} header has empty or repeated columns")
-        if section == "meta" and len(header) != 2:
-            raise PabulibError(lineno, "META header must have two columns (key;value)")
+        if section == "meta" and [h.lower() for h in header] != ["key", "value"]:
+            raise PabulibError(lineno, f"META header must be key;value, found {';'.join(header)!r}")
         required = {
             "meta": (),
             "projects": ("project_id", "cost"),
@@ -169,6 +175,11 @@ class _Parser:
             raise PabulibError(lineno, f"META key {key!r} given twice")
         self.meta[key] = ";".join(row[1:]).strip()
         self.meta_lines[key] = lineno
+
+    def _meta_budget(self) -> Number:
+        if "budget" not in self.meta:
+            raise PabulibError(self.meta_line, "META section has no budget")
+        return _amount(self.meta["budget"], "budget", self.meta_lines["budget"])
 
     def _meta_vote_type(self) -> str:
         if "vote_type" not in self.meta:
@@ -246,11 +257,8 @@ class _Parser:
             else:
                 problem = f"missing section {_SECTIONS[len(self.seen)].upper()}"
             raise PabulibError(max(self.last_line, 1), f"{problem} (the file ends here)")
-        if "budget" not in self.meta:
-            raise PabulibError(self.meta_line, "META section has no budget")
-        budget = _amount(self.meta["budget"], "budget", self.meta_lines["budget"])
         return Election(
-            budget=budget,
+            budget=self.budget,
             vote_type=self.vote_type,
             projects=tuple(self.projects),
             ballots=tuple(self.ballots),
@@ -279,36 +287,3 @@ def parse_pabulib(source: str | TextIO) -> Election:
     for lineno, row in _rows(source):
         parser.feed(lineno, row)
     return parser.finish()
-
-
-def write_pabulib(election: Election) -> str:
-    """Render ``election`` as Pabulib text; :func:`parse_pabulib` reads it back unchanged."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(["META"])
-    writer.writerow(["key", "value"])
-    for key, value in election.meta.items():
-        writer.writerow([key, value])
-
-    project_cols: dict[str, None] = {}
-    for project in election.projects:
-        project_cols.update(dict.fromkeys(project.extra))
-    writer.writerow(["PROJECTS"])
-    writer.writerow(["project_id", "cost", *project_cols])
-    for project in election.projects:
-        extra = [project.extra.get(c, "") for c in project_cols]
-        writer.writerow([project.project_id, format_amount(project.cost), *extra])
-
-    vote_cols: dict[str, None] = {}
-    for ballot in election.ballots:
-        vote_cols.update(dict.fromkeys(ballot.extra))
-    with_points = election.uses_points
-    writer.writerow(["VOTES"])
-    writer.writerow(["voter_id", "vote", *(["points"] if with_points else []), *vote_cols])
-    for ballot in election.ballots:
-        fields = [ballot.voter_id, ",".join(ballot.projects)]
-        if with_points:
-            fields.append(",".join(format_amount(p) for p in ballot.points or ()))
-        fields.extend(ballot.extra.get(c, "") for c in vote_cols)
-        writer.writerow(fields)
-    return out.getvalue()

@@ -22,6 +22,8 @@ from bot.budget.amounts import Number, normalise
 from bot.budget.election import Election
 from bot.budget.equal_shares import candidates, equal_shares, preselected
 from bot.budget.equal_shares_fast import FastEqualShares
+from bot.budget.equal_shares_points import FastPointsEqualShares
+from bot.budget.float_mes import FloatEngine
 from bot.budget.greedy import greedy, greedy_stop
 from bot.budget.profile import Profile, build_profile
 
@@ -38,9 +40,13 @@ class Outcome:
 class _MES:
     """MES runs for one profile: the fast float engine with an exact fallback."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, *, runs: int = 1) -> None:
         self.profile = profile
-        self.fast = FastEqualShares(profile) if FastEqualShares.suitable(profile) else None
+        self.fast: FloatEngine | None = None
+        if FastEqualShares.suitable(profile):
+            self.fast = FastEqualShares(profile, reorder=runs > 1)
+        elif FastPointsEqualShares.suitable(profile):
+            self.fast = FastPointsEqualShares(profile, reorder=runs > 1)
 
     def run(self, per_voter: Number) -> list[int]:
         if self.fast is not None:
@@ -65,7 +71,7 @@ def mes_add1(profile: Profile) -> list[int]:
     """
     if profile.n_voters == 0:
         return []
-    runner = _MES(profile)
+    runner = _MES(profile, runs=2)
     start = Fraction(profile.budget, profile.n_voters)
     pool = candidates(profile)
     previous = preselected(profile)
