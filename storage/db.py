@@ -13,26 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def async_url(url: str) -> str:
-    """Pick the asyncio driver for a plain database URL."""
+def _with_driver(url: str, sqlite_driver: str) -> str:
     u = make_url(url)
     backend = u.get_backend_name()
     if backend == "sqlite":
-        return str(u.set(drivername="sqlite+aiosqlite"))
+        return str(u.set(drivername=sqlite_driver))
     if backend in ("postgresql", "postgres"):
+        # psycopg 3 serves both the asyncio engine and the blocking one.
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database: {backend}")
+
+
+def async_url(url: str) -> str:
+    """The asyncio driver for a plain database URL."""
+    return _with_driver(url, "sqlite+aiosqlite")
 
 
 def sync_url(url: str) -> str:
-    """Pick the blocking driver, for Alembic and the APScheduler job store."""
-    u = make_url(url)
-    backend = u.get_backend_name()
-    if backend == "sqlite":
-        return str(u.set(drivername="sqlite"))
-    if backend in ("postgresql", "postgres"):
-        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database: {backend}")
+    """The blocking driver, for Alembic and the APScheduler job store."""
+    return _with_driver(url, "sqlite")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

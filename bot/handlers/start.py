@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.models import Neighbourhood
 from storage.repo import people, places
 
 from bot.context import Ctx
@@ -33,7 +34,7 @@ class Settings(StatesGroup):
 async def start(ctx: Ctx) -> None:
     if ctx.event.args and await contribute.start_from_link(ctx, ctx.event.args.strip()):
         return
-    buttons = [ctx.choice(Onboarding.language, name, code) for code, name in LANGUAGES.items()]
+    buttons = language_buttons(ctx, Onboarding.language)
     await ctx.ask(
         _("Hi! I am Wijkbot, the chat helper of your neighbourhood platform.")
         + "\n"
@@ -53,28 +54,20 @@ def _picked_language(ctx: Ctx) -> str | None:
 async def onboarding_language(ctx: Ctx) -> None:
     code = _picked_language(ctx)
     if code is None:
-        await please_choose(
-            ctx, [ctx.choice(Onboarding.language, n, c) for c, n in LANGUAGES.items()]
-        )
+        await please_choose(ctx, language_buttons(ctx, Onboarding.language))
         return
     ctx.switch_locale(code)
     ctx.dialog.update(locale=code)
-    await ask_neighbourhood(
-        ctx,
-        Onboarding.neighbourhood,
-        _("Which neighbourhood do you live in? Choose one, or type its name."),
-    )
+    await ask_home(ctx, Onboarding.neighbourhood)
 
 
 @router.state(Onboarding.neighbourhood)
 async def onboarding_neighbourhood(ctx: Ctx) -> None:
-    chosen = await read_neighbourhood(ctx)
+    chosen = await read_home(ctx)
     if chosen is None:
         return
-    person = await ctx.ensure_person()
-    assert person.id is not None and chosen.id is not None
+    assert chosen.id is not None
     ctx.switch_locale(ctx.dialog.data.get("locale", ctx.locale))
-    await people.set_home(ctx.session, person.id, chosen.id)
     text, buttons = await theme_buttons(ctx, Onboarding.themes, chosen.id)
     await ctx.ask(
         _("Welcome to {name}!").format(name=chosen.name)
@@ -123,8 +116,11 @@ async def language(ctx: Ctx) -> None:
     if wanted in LANGUAGES:
         await _set_language(ctx, wanted)
         return
-    buttons = [ctx.choice(Settings.language, n, c) for c, n in LANGUAGES.items()]
-    await ctx.ask(_("Which language do you prefer?"), Settings.language, buttons)
+    await ctx.ask(
+        _("Which language do you prefer?"),
+        Settings.language,
+        language_buttons(ctx, Settings.language),
+    )
 
 
 @router.state(Settings.language)
@@ -147,21 +143,30 @@ async def _set_language(ctx: Ctx, code: str) -> None:
 
 @router.command("wijk", "buurt", "neighbourhood")
 async def neighbourhood(ctx: Ctx) -> None:
-    await ask_neighbourhood(
-        ctx,
-        Settings.neighbourhood,
-        _("Which neighbourhood do you live in? Choose one, or type its name."),
-    )
+    await ask_home(ctx, Settings.neighbourhood)
+
+
+async def ask_home(ctx: Ctx, state: State) -> None:
+    question = _("Which neighbourhood do you live in? Choose one, or type its name.")
+    await ask_neighbourhood(ctx, state, question)
+
+
+async def read_home(ctx: Ctx) -> Neighbourhood | None:
+    """The neighbourhood picked, made the person's home; None if it was unclear."""
+    chosen = await read_neighbourhood(ctx)
+    if chosen is None:
+        return None
+    person = await ctx.ensure_person()
+    assert person.id is not None and chosen.id is not None
+    await people.set_home(ctx.session, person.id, chosen.id)
+    return chosen
 
 
 @router.state(Settings.neighbourhood)
 async def neighbourhood_chosen(ctx: Ctx) -> None:
-    chosen = await read_neighbourhood(ctx)
+    chosen = await read_home(ctx)
     if chosen is None:
         return
-    person = await ctx.ensure_person()
-    assert person.id is not None and chosen.id is not None
-    await people.set_home(ctx.session, person.id, chosen.id)
     ctx.dialog.clear()
     await ctx.reply(_("Your neighbourhood is now {name}.").format(name=chosen.name))
 

@@ -1,0 +1,93 @@
+"""Matrix room events (as parsed by matrix-nio) -> neutral `Incoming` events.
+
+Reactions and redactions need the adapter's memory of its own buttons, so they are
+handled there; this module covers what can be read from the event alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nio import (
+    RoomEncryptedImage,
+    RoomMessageImage,
+    RoomMessageText,
+    RoomMessageUnknown,
+    UnknownEvent,
+)
+
+from bot.adapters.matrix_render import parse_geo_uri, strip_mention, strip_reply_fallback
+from bot.commands import parse_command
+from bot.events import Attachment, ChatRef, Incoming, MessageRef, UserRef
+
+PLATFORM = "matrix"
+POLL_RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
+
+
+def relates_to(event: Any) -> dict[str, Any]:
+    content = event.source.get("content", {})
+    rel = content.get("m.relates_to")
+    return rel if isinstance(rel, dict) else {}
+
+
+def is_edit(event: Any) -> bool:
+    return relates_to(event).get("rel_type") == "m.replace"
+
+
+def to_incoming(event: Any, chat: ChatRef, user: UserRef, own_names: list[str]) -> Incoming | None:
+    """The neutral event for a message people send; None for what the bot ignores.
+
+    Ignored: notices (bots talking), emotes, edits of earlier messages (answering them
+    would answer twice), stickers, files and anything unknown.
+    """
+    if is_edit(event):
+        return None
+    ref = MessageRef(chat, event.event_id)
+    rel = relates_to(event)
+    in_reply = rel.get("m.in_reply_to")
+    reply_to = (
+        MessageRef(chat, str(in_reply["event_id"]))
+        if isinstance(in_reply, dict) and in_reply.get("event_id")
+        else None
+    )
+    if isinstance(event, RoomMessageText):
+        text = strip_reply_fallback(event.body) if reply_to else event.body
+        text = strip_mention(text, own_names)
+        cmd = parse_command(text)
+        if cmd is not None:
+            return Incoming(
+                "command", user, chat, text=text, command=cmd[0], args=cmd[1],
+                message=ref, reply_to=reply_to,
+            )  # fmt: skip
+        return Incoming("text", user, chat, text=text, message=ref, reply_to=reply_to)
+    if isinstance(event, (RoomMessageImage, RoomEncryptedImage)):
+        content = event.source.get("content", {})
+        filename = content.get("filename")
+        caption = event.body if filename and filename != event.body else ""
+        attachment = Attachment("photo", event.url, PLATFORM)
+        return Incoming(
+            "photo", user, chat, text=caption, attachment=attachment, message=ref,
+            reply_to=reply_to,
+        )  # fmt: skip
+    if isinstance(event, RoomMessageUnknown) and event.msgtype == "m.location":
+        location = parse_geo_uri(str(event.content.get("geo_uri", "")))
+        if location is None:
+            return None
+        return Incoming("location", user, chat, location=location, message=ref)
+    if isinstance(event, UnknownEvent) and event.type in POLL_RESPONSE_TYPES:
+        return _poll_answer(event, chat, user)
+    return None
+
+
+def _poll_answer(event: Any, chat: ChatRef, user: UserRef) -> Incoming | None:
+    """MSC3381 answers name option ids; ours are numbers, others are not ours to count."""
+    content = event.source.get("content", {})
+    body = content.get(event.type) or content.get("org.matrix.msc3381.poll.response") or {}
+    answers = body.get("answers") if isinstance(body, dict) else None
+    poll_id = relates_to(event).get("event_id")
+    if not isinstance(answers, list) or not poll_id:
+        return None
+    ids = tuple(int(a) for a in answers if isinstance(a, str) and a.isdigit())
+    return Incoming(
+        "poll_answer", user, chat, message=MessageRef(chat, str(poll_id)), poll_option_ids=ids
+    )
