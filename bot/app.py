@@ -46,7 +46,9 @@ class App:
 
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal."""
-        scheduler = build_scheduler(self.db, self.settings.support_batch_minutes, self.flush_outbox)
+        scheduler = build_scheduler(
+            self.db, self.settings.support_batch_minutes, self.dispatcher.clock, self.flush_outbox
+        )
         scheduler.start()
         sender = asyncio.create_task(self.outbox.run_forever())
         loop = asyncio.get_running_loop()

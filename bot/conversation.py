@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Button, ChatRef, UserRef
 from bot.router import State
 from storage.models import ConversationState, utcnow
+
+DIALOG_TTL = timedelta(days=7)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def purge_stale(session: AsyncSession, now: datetime) -> int:
+    """Delete dialogs nobody touched within DIALOG_TTL; returns how many."""
+    result = await session.exec(
+        delete(ConversationState).where(col(ConversationState.updated_at) < now - DIALOG_TTL)
+    )
+    return int(result.rowcount or 0)
 
 
 class Dialog:
@@ -25,8 +41,15 @@ class Dialog:
         self.data: dict[str, Any] = {}
         self.choices: list[Button] = []
         self._dirty = False
+        self._now: datetime | None = None
 
-    async def load(self) -> Dialog:
+    async def load(self, now: datetime | None = None) -> Dialog:
+        """Load the dialog; one left alone for longer than DIALOG_TTL starts afresh.
+
+        A half-written report is personal data of someone who may never come back, so it
+        is not kept for ever (see also `purge_stale`).
+        """
+        self._now = now
         self._row = (
             await self._session.exec(
                 select(ConversationState).where(
@@ -36,6 +59,14 @@ class Dialog:
                 )
             )
         ).first()
+        if (
+            self._row is not None
+            and now is not None
+            and aware(self._row.updated_at) < now - DIALOG_TTL
+        ):
+            self.clear()
+            self.choices = []
+            return self
         if self._row is not None:
             self.state = self._row.state
             self.data = dict(self._row.data)
@@ -87,5 +118,5 @@ class Dialog:
         self._row.state = self.state
         self._row.data = dict(self.data)
         self._row.choices = [{"label": b.label, "data": b.data} for b in self.choices]
-        self._row.updated_at = utcnow()
+        self._row.updated_at = self._now or utcnow()
         self._session.add(self._row)

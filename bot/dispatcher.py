@@ -67,7 +67,7 @@ class Dispatcher:
         async with self.db.session() as session:
             ctx: Ctx | None = None
             try:
-                dialog = await Dialog(session, event.chat, event.user).load()
+                dialog = await Dialog(session, event.chat, event.user).load(self.clock.now())
                 ctx = Ctx(
                     event=event,
                     session=session,

@@ -7,10 +7,17 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.clock import Clock
+from bot.conversation import purge_stale
 from bot.handlers.ideas import tell_authors_about_support
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+async def purge_dialogs(db: Database, clock: Clock) -> int:
+    async with db.transaction() as session:
+        return await purge_stale(session, clock.now())
 
 
 async def support_batch(db: Database) -> int:
@@ -19,7 +26,10 @@ async def support_batch(db: Database) -> int:
 
 
 def build_scheduler(
-    db: Database, minutes: int, after: Callable[[], Awaitable[object]] | None = None
+    db: Database,
+    minutes: int,
+    clock: Clock,
+    after: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="Europe/Amsterdam")
 
@@ -32,5 +42,9 @@ def build_scheduler(
     scheduler.add_job(
         run_support_batch, "interval", minutes=minutes, id="support-batch", coalesce=True,
         max_instances=1, replace_existing=True,
+    )  # fmt: skip
+    scheduler.add_job(
+        purge_dialogs, "interval", hours=6, args=(db, clock), id="purge-dialogs",
+        coalesce=True, max_instances=1, replace_existing=True,
     )  # fmt: skip
     return scheduler

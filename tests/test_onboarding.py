@@ -91,3 +91,26 @@ async def test_language_switch(make_chat) -> None:  # type: ignore[no-untyped-de
     chat: Chat = make_chat("anna", lang="en")
     [reply] = await chat.say("/taal en")
     assert "English" in reply.text
+
+
+async def test_abandoned_dialog_is_forgotten_after_a_week(app: App, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot.jobs import purge_dialogs
+    from storage.models import ConversationState
+
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/melding")
+    await chat.say("Mijn buurman parkeert op de stoep")  # personal, half-written
+    clock.advance(timedelta(days=8))
+    [fresh] = await chat.say("Kennemerplein")  # no longer read as the answer to "where?"
+    assert "idea, or a problem" in fresh.text
+    await chat.say("/stop")
+    other: Chat = make_chat("bob", lang="en")
+    await other.say("/idee")
+    clock.advance(timedelta(days=8))
+    assert await purge_dialogs(app.db, clock) == 1
+    async with app.db.session() as s:
+        assert (await s.exec(select(ConversationState))).all() == []

@@ -63,7 +63,8 @@ class Inbound:
         self.grace = undecryptable_grace
         self.user_id = session.user_id
         self.gone: set[str] = set()  # rooms we were removed from in this run
-        self._inviters: dict[str, str] = {}
+        self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
+        self._inviters: dict[str, str] = {}  # rooms joined, until the join is seen
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
         self._told: set[str] = set()  # megolm sessions we already told about
 
@@ -106,17 +107,26 @@ class Inbound:
                 and e.state_key == self.user_id
                 and e.membership == "invite"
             ]
-            if not mine:
+            if mine:
+                direct = bool(mine[-1].content.get("is_direct"))
+                self._invites[room_id] = (mine[-1].sender, direct)
+        for room_id, (inviter, direct) in list(self._invites.items()):
+            try:
+                await self._answer_invite(room_id, inviter, direct)
+            except CONNECTION_ERRORS as exc:  # the invite stays; tried again next sync
+                log.warning("matrix: answering the invite to %s failed: %s", room_id, exc)
                 continue
-            inviter = mine[-1].sender
-            if not (mine[-1].content.get("is_direct") or self._may_invite(inviter)):
-                log.info("matrix: declined an invite to %s from %s", room_id, inviter)
-                await self.client.room_leave(room_id)
-                continue
-            result = await self.client.join(room_id)
-            if isinstance(result, JoinError):
-                log.warning("matrix: joining %s failed: %s", room_id, result.message)
-                continue
+            del self._invites[room_id]
+
+    async def _answer_invite(self, room_id: str, inviter: str, direct: bool) -> None:
+        if not (direct or self._may_invite(inviter)):
+            log.info("matrix: declined an invite to %s from %s", room_id, inviter)
+            await self.client.room_leave(room_id)
+            return
+        result = await self.client.join(room_id)
+        if isinstance(result, JoinError):
+            log.warning("matrix: joining %s failed: %s", room_id, result.message)
+        else:
             self._inviters[room_id] = inviter
 
     def _may_invite(self, inviter: str) -> bool:
@@ -140,9 +150,13 @@ class Inbound:
         found: list[Any] = []
         start = prev_batch
         for _page in range(GAP_PAGES):
-            resp = await self.client.room_messages(
-                room_id, start=start, end=since, direction=MessageDirection.back, limit=100
-            )
+            try:
+                resp = await self.client.room_messages(
+                    room_id, start=start, end=since, direction=MessageDirection.back, limit=100
+                )
+            except CONNECTION_ERRORS as exc:
+                log.warning("matrix: paging back in %s failed (%s); some events skipped", room_id, exc)  # fmt: skip
+                break
             if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
                 break
             found.extend(resp.chunk)
