@@ -120,3 +120,31 @@ class Dialog:
         self._row.choices = [{"label": b.label, "data": b.data} for b in self.choices]
         self._row.updated_at = self._now or utcnow()
         self._session.add(self._row)
+
+
+async def set_dialog_for(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    user_id: str,
+    state: State,
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Put someone else's dialog in a state (a coordinator's question awaits their answer)."""
+    row = (
+        await session.exec(
+            select(ConversationState).where(
+                col(ConversationState.platform) == platform,
+                col(ConversationState.chat_id) == chat_id,
+                col(ConversationState.user_id) == user_id,
+            )
+        )
+    ).first()
+    if row is None:
+        row = ConversationState(platform=platform, chat_id=chat_id, user_id=user_id)
+    row.state = state.name
+    row.data = dict(data)
+    row.choices = []
+    row.updated_at = now
+    session.add(row)

@@ -33,6 +33,9 @@ class Neighbourhood(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=80, unique=True, index=True)
     name: str = Field(max_length=120)
+    # How reports reach the municipality (kind and non-secret settings); secrets are
+    # named here by environment variable, never stored.
+    forwarding: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
 
 
@@ -147,6 +150,7 @@ class Signal(SQLModel, table=True):
     photo_platform: str | None = Field(default=None, max_length=20)
     photo_file_id: str | None = Field(default=None, max_length=500)
     status: str = Field(default="new", max_length=20, index=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="signal.id", ondelete="SET NULL")
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -155,12 +159,40 @@ class Signal(SQLModel, table=True):
         return f"M-{1000 + (self.id or 0)}"
 
 
+class SignalFollower(SQLModel, table=True):
+    """A resident who reported the same problem; they hear what happens too."""
+
+    __table_args__ = (UniqueConstraint("signal_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    signal_id: int = Field(foreign_key="signal.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _ts()
+
+
+class SignalForward(SQLModel, table=True):
+    """A signal on its way to (or at) the municipality; at most one per signal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    signal_id: int = Field(foreign_key="signal.id", ondelete="CASCADE", unique=True)
+    kind: str = Field(max_length=20)
+    idempotency_key: str = Field(max_length=80, unique=True)
+    external_id: str | None = Field(default=None, max_length=200)
+    external_state: str | None = Field(default=None, max_length=40)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    forwarded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = _ts()
+
+
 class SignalUpdate(SQLModel, table=True):
     """Status history of a signal; each change is told to the reporter."""
 
     id: int | None = Field(default=None, primary_key=True)
     signal_id: int = Field(foreign_key="signal.id", ondelete="CASCADE", index=True)
     status: str = Field(max_length=20)
+    kind: str = Field(default="status", max_length=20)  # status | question | answer | municipality
     note: str = Field(default="", sa_type=Text)
     by_person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: datetime = _ts()

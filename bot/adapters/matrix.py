@@ -23,7 +23,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from nio import AsyncClient, LocalProtocolError, RoomGetEventResponse, SyncError, SyncResponse
+from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
 
 from bot.adapters.base import Feed, Unreachable
 from bot.adapters.matrix_events import PLATFORM
@@ -259,8 +259,7 @@ class MatrixAdapter:
     async def _is_ours(self, ref: MessageRef) -> bool:
         if self.memory.knows(ref.id):
             return True
-        resp = await self.client.room_get_event(ref.chat.id, ref.id)
-        return isinstance(resp, RoomGetEventResponse) and resp.event.sender == self.user_id
+        return self._inbound is not None and await self._inbound.sent_by_us(ref.chat.id, ref.id)
 
     async def _set_reactions(self, room_id: str, event_id: str, count: int) -> None:
         """Our keycap reactions under a message: one per numbered button, at most ten."""

@@ -24,13 +24,14 @@ from nio import (
     MessageDirection,
     ReactionEvent,
     RedactionEvent,
+    RoomGetEventResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
     SyncResponse,
 )
 
 from bot.adapters.base import Feed
-from bot.adapters.matrix_events import PLATFORM, to_incoming
+from bot.adapters.matrix_events import PLATFORM, members_before_leaving, to_incoming
 from bot.adapters.matrix_memory import SentMessages
 from bot.adapters.matrix_render import keycap_index
 from bot.adapters.matrix_session import CONNECTION_ERRORS, MatrixSession
@@ -41,6 +42,7 @@ from storage.repo import people
 log = logging.getLogger(__name__)
 
 GAP_PAGES = 5  # pages of 100 events fetched back after a long downtime, per room
+TELL_EVERY = 30.0  # seconds between two "I could not read your message" in one room
 
 Tell = Callable[[ChatRef, Reply], Awaitable[object]]
 
@@ -66,7 +68,7 @@ class Inbound:
         self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
         self._inviters: dict[str, str] = {}  # rooms joined, until the join is seen
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
-        self._told: set[str] = set()  # megolm sessions we already told about
+        self._told: dict[str, float] = {}  # room -> when we last said we could not read
 
     @property
     def client(self) -> Any:
@@ -179,7 +181,7 @@ class Inbound:
         if room is not None:
             members, title = room.member_count, room.display_name
         else:  # left while we were down: count from the events the sync gives
-            members, title = _members_before(info.state + events, self.user_id), None
+            members, title = members_before_leaving(info.state + events, self.user_id), None
         if members > 2:
             chat = ChatRef(PLATFORM, room_id, "group", title)
             await self._deliver(Incoming("left", self._user(room_id, own[-1].sender), chat))
@@ -227,8 +229,16 @@ class Inbound:
         if self.memory.knows(event.reacts_to):
             self.memory.pressed(event.event_id, event.reacts_to, index)
             await self._press(chat, user, event.reacts_to, index)
-        else:  # a message from before a restart: the digit, as if typed
+        elif await self.sent_by_us(chat.id, event.reacts_to):
+            # Ours, from before a restart: the digit, as if typed.
             await self._deliver(Incoming("text", user, chat, text=str(index + 1)))
+
+    async def sent_by_us(self, room_id: str, event_id: str) -> bool:
+        try:
+            resp = await self.client.room_get_event(room_id, event_id)
+        except CONNECTION_ERRORS:
+            return False
+        return isinstance(resp, RoomGetEventResponse) and resp.event.sender == self.user_id
 
     async def _press(self, chat: ChatRef, user: UserRef, message_id: str, index: int) -> None:
         buttons = self.memory.buttons(message_id)
@@ -262,9 +272,10 @@ class Inbound:
 
     async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         log.warning("matrix: cannot decrypt %s in %s", event.event_id, room_id)
-        if event.session_id in self._told:
-            return
-        self._told.add(event.session_id)
+        now = time.monotonic()
+        if now - self._told.get(room_id, -TELL_EVERY) < TELL_EVERY:
+            return  # said it a moment ago (several unreadable messages in a row)
+        self._told[room_id] = now
         async with self.session.db.transaction() as s:
             person = await people.person_for_account(s, PLATFORM, event.sender)
         with use_locale(person.locale if person else self.session.settings.default_locale):
@@ -282,12 +293,3 @@ class Inbound:
             await self.feed(incoming)
         except Exception:
             log.exception("matrix: handling a %s event failed", incoming.kind)
-
-
-def _members_before(events: list[Any], own_id: str) -> int:
-    """Joined and invited members, the bot counted as still there."""
-    membership: dict[str, str] = {own_id: "join"}
-    for e in events:
-        if isinstance(e, RoomMemberEvent) and e.state_key != own_id:
-            membership[e.state_key] = e.membership
-    return sum(1 for m in membership.values() if m in ("join", "invite"))

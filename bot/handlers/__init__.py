@@ -16,6 +16,7 @@ def build_router() -> Router:
         signals,
         start,
         themes,
+        triage,
     )
 
     root = Router("root")
@@ -27,6 +28,7 @@ def build_router() -> Router:
         signals.router,
         coordinator.router,
         groups.router,
+        triage.router,
         privacy.router,
         contribute.router,
     )

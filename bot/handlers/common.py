@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import difflib
 
-from storage.models import Neighbourhood
-from storage.repo import channels, people, places
-
 from bot.context import Ctx
 from bot.events import Button
 from bot.i18n import _, fold
 from bot.router import State
 from bot.text import MAX_TITLE, clean, has_words
+from storage.models import Neighbourhood
+from storage.repo import channels, people, places
 
 
 def match_neighbourhood(text: str, options: list[Neighbourhood]) -> Neighbourhood | None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from storage.repo import places
-
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers import ideas, signals
@@ -17,6 +15,7 @@ from bot.handlers.common import please_choose
 from bot.i18n import _, fold
 from bot.router import Router, State, StatesGroup
 from bot.text import clean, first_line, has_words
+from storage.repo import places
 
 router = Router("contribute")
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from storage.models import Neighbourhood, Person, Signal
-from storage.repo import audit, signals
-
 from bot.context import Ctx
 from bot.errors import UserFacingError
 from bot.events import Button
 from bot.handlers.common import read_text
-from bot.handlers.signals import CATEGORY_LABELS, STATUS_LABELS, status_label
+from bot.handlers.signals import CATEGORY_LABELS, STATUS_LABELS, status_label, tell_concerned
 from bot.i18n import _, fold
-from bot.notify import tell
 from bot.permissions import can_coordinate
 from bot.router import Router, State, StatesGroup
+from storage.models import Neighbourhood, Signal
+from storage.repo import audit, signals
 
 router = Router("coordinator")
 
@@ -60,14 +58,23 @@ def describe(sig: Signal) -> str:
 
 
 def status_buttons(sig: Signal) -> list[Button]:
-    return [
+    """Status changes plus the triage actions (forward, close with a reason, merge, ask)."""
+    buttons = [
         Button(status_label(s).capitalize(), f"sig:{sig.id}:{s}")
-        for s in CHANGEABLE
+        for s in ("accepted", "in_progress", "resolved")
         if s != sig.status
+    ]
+    return [
+        *buttons,
+        Button(_("Forward to the municipality"), f"tri:{sig.id}:forward"),
+        Button(_("Ask the reporter a question"), f"tri:{sig.id}:ask"),
+        Button(_("Same as another report"), f"tri:{sig.id}:merge"),
+        Button(_("Close, with a reason"), f"tri:{sig.id}:close"),
     ]
 
 
-async def _signal_for(ctx: Ctx, signal_id: int) -> Signal:
+async def signal_for(ctx: Ctx, signal_id: int) -> Signal:
+    """The signal, if this coordinator may act on it; otherwise a kind refusal."""
     sig = await signals.signal(ctx.session, signal_id)
     if sig is None:
         raise UserFacingError(_("I can't find that report. A report number looks like M-1042."))
@@ -87,7 +94,7 @@ async def status_pressed(ctx: Ctx) -> None:
     if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*CHANGEABLE, "open"):
         await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
         return
-    sig = await _signal_for(ctx, int(parts[1]))
+    sig = await signal_for(ctx, int(parts[1]))
     if parts[2] == "open":
         await ctx.reply(describe(sig), status_buttons(sig))
         return
@@ -111,7 +118,7 @@ async def status_note(ctx: Ctx) -> None:
         if not note:
             return
     data = ctx.dialog.data
-    sig = await _signal_for(ctx, int(data["signal_id"]))
+    sig = await signal_for(ctx, int(data["signal_id"]))
     ctx.dialog.clear()
     await change_status(ctx, sig, str(data["status"]), note)
 
@@ -135,7 +142,7 @@ async def status_command(ctx: Ctx) -> None:
     if status is None:
         await ctx.reply(_("I don't know that status.") + "\n" + usage)
         return
-    sig = await _signal_for(ctx, signal_id)
+    sig = await signal_for(ctx, signal_id)
     await change_status(ctx, sig, status, note)
 
 
@@ -155,11 +162,18 @@ def _split_status(rest: str) -> tuple[str | None, str]:
     return None, ""
 
 
-async def change_status(ctx: Ctx, sig: Signal, status: str, note: str) -> None:
+async def change_status(
+    ctx: Ctx, sig: Signal, status: str, note: str, *, ask_solved: bool = True
+) -> None:
     coordinator = ctx.person
     assert coordinator is not None and coordinator.id is not None and sig.id is not None
     if status == sig.status and not note:
         await ctx.reply(_("{ref} already has this status.").format(ref=sig.reference))
+        return
+    if status == "closed" and not note:
+        await ctx.reply(
+            _("Please give a reason when you close a report, so the reporter knows why.")
+        )
         return
     old = sig.status
     await signals.set_status(ctx.session, sig, status, note, coordinator.id)
@@ -173,20 +187,23 @@ async def change_status(ctx: Ctx, sig: Signal, status: str, note: str) -> None:
         new=status,
         note=note,
     )
-    told = False
-    if sig.reporter_id is not None:
-        reporter = await ctx.session.get(Person, sig.reporter_id)
-        if reporter is not None:
 
-            def render() -> str:
-                text = _("News about your report {ref}: it is now {status}.").format(
-                    ref=sig.reference, status=status_label(status)
-                )
-                if note:
-                    text += "\n" + _("Note from the coordinator: {note}").format(note=note)
-                return text
+    def render() -> str:
+        text = _("News about your report {ref}: it is now {status}.").format(
+            ref=sig.reference, status=status_label(status)
+        )
+        if note:
+            text += "\n" + _("Note from the coordinator: {note}").format(note=note)
+        if ask_solved and status in ("resolved", "closed"):
+            text += "\n" + _("Is the problem really solved?")
+        return text
 
-            told = await tell(ctx.session, reporter, render)
+    told = await tell_concerned(
+        ctx.session,
+        sig,
+        render,
+        with_solved_question=ask_solved and status in ("resolved", "closed"),
+    )
     msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
     if told:
         msg += " " + _("The reporter will be told.")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from storage.models import Neighbourhood, Theme
-from storage.repo import audit, channels, places
-
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers.common import match_neighbourhood
 from bot.i18n import _, fold
 from bot.permissions import can_coordinate
 from bot.router import Router
+from storage.models import Neighbourhood, Theme
+from storage.repo import audit, channels, places
 
 router = Router("groups")
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from storage.models import Neighbourhood, Person
-from storage.repo import ideas, places
 
 from bot.context import Ctx
 from bot.events import Button
@@ -20,6 +18,8 @@ from bot.i18n import _, ngettext
 from bot.notify import tell
 from bot.router import Router, State, StatesGroup
 from bot.text import clean, first_line, has_words
+from storage.models import Neighbourhood, Person
+from storage.repo import ideas, places
 
 router = Router("ideas")
 

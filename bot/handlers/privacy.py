@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from storage.models import Neighbourhood
-from storage.repo import audit, ideas, people, places, signals
-
 from bot.context import Ctx
 from bot.handlers.common import please_choose
 from bot.handlers.ideas import idea_ref
 from bot.i18n import _, when
 from bot.router import Router, State, StatesGroup
+from storage.models import Neighbourhood
+from storage.repo import audit, ideas, people, places, signals
 
 router = Router("privacy")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from storage.repo import signals
+from collections.abc import Callable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import Ctx
 from bot.events import Button
@@ -14,8 +16,12 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.i18n import N_, _, when
+from bot.notify import tell
 from bot.router import Router, State, StatesGroup
-from bot.text import MAX_TITLE
+from bot.similar import Known, likely_same
+from bot.text import MAX_TITLE, first_line
+from storage.models import Person, Signal
+from storage.repo import audit, people, signals
 
 router = Router("signals")
 
@@ -34,6 +40,7 @@ STATUS_LABELS = {
     "forwarded": N_("sent to the municipality"),
     "resolved": N_("solved"),
     "closed": N_("closed"),
+    "reopened": N_("open again"),
 }
 
 
@@ -43,6 +50,7 @@ class SignalForm(StatesGroup):
     photo = State()
     category = State()
     neighbourhood = State()
+    duplicate = State()
 
 
 def status_label(status: str) -> str:
@@ -79,8 +87,60 @@ async def next_step(ctx: Ctx, **data: object) -> None:
             await ask_neighbourhood(ctx, SignalForm.neighbourhood)
         else:
             await next_step(ctx, neighbourhood_id=home.id)
+    elif not have.get("dup_checked") and await offer_duplicates(ctx):
+        return
     else:
         await save_signal(ctx, int(have["neighbourhood_id"]))
+
+
+async def offer_duplicates(ctx: Ctx) -> bool:
+    """Before filing: "is it one of these?" for open reports nearby or alike."""
+    have = ctx.dialog.data
+    known = [
+        Known(s.id or 0, s.category, s.text, s.lat, s.lon, s.address)
+        for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))
+    ]
+    found = likely_same(
+        str(have["text"]), have.get("category"), have.get("lat"), have.get("lon"),
+        have.get("address"), known,
+    )  # fmt: skip
+    if not found:
+        return False
+    buttons = []
+    for m in found:
+        label = f"M-{1000 + m.known.id}: {first_line(m.known.text, 40)}"
+        if m.metres is not None:
+            label += " " + _("({metres} m away)").format(metres=round(m.metres))
+        buttons.append(ctx.choice(SignalForm.duplicate, label, str(m.known.id)))
+    buttons.append(ctx.choice(SignalForm.duplicate, _("No, this is something else"), "new"))
+    await ctx.ask(
+        _("Someone may have reported this already. Is it one of these?"),
+        SignalForm.duplicate,
+        buttons,
+    )
+    return True
+
+
+@router.state(SignalForm.duplicate)
+async def signal_duplicate(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value == "new":
+        await next_step(ctx, dup_checked=True)
+        return
+    original = await signals.signal(ctx.session, int(value)) if value and value.isdigit() else None
+    if original is None or original.id is None:
+        await ctx.reply(_("Please choose one of the buttons."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    if original.reporter_id != person.id:
+        await signals.add_follower(ctx.session, original.id, person.id)
+    ctx.dialog.clear()
+    await ctx.edit(
+        _(
+            "Thank you! This was already reported as {ref}. You now follow it: we will let you know what happens."
+        ).format(ref=original.reference)
+    )
 
 
 @router.state(SignalForm.text)
@@ -187,3 +247,81 @@ async def my_signals(ctx: Ctx) -> None:
             line += "\n   " + _("Note: {note}").format(note=last.note)
         lines.append(line)
     await ctx.reply("\n".join(lines))
+
+
+async def tell_concerned(
+    session: AsyncSession,
+    sig: Signal,
+    render: Callable[[], str],
+    *,
+    with_solved_question: bool = False,
+) -> int:
+    """Tell the reporter and everyone following the report, each in their own language."""
+    people_ids = await signals.followers(session, sig.id or 0)
+    if sig.reporter_id is not None:
+        people_ids = [sig.reporter_id, *(p for p in people_ids if p != sig.reporter_id)]
+    told = 0
+    for pid in people_ids:
+        person = await session.get(Person, pid)
+        if person is None:
+            continue
+        ask = with_solved_question and pid == sig.reporter_id
+        told += await tell(session, person, render, solved_buttons(sig) if ask else None)
+    return told
+
+
+async def tell_coordinators(session: AsyncSession, sig: Signal, render: Callable[[], str]) -> int:
+    told = 0
+    for coordinator in await people.coordinators_of(session, sig.neighbourhood_id):
+        told += await tell(session, coordinator, render)
+    return told
+
+
+def solved_buttons(sig: Signal) -> Callable[[], list[Button]]:
+    """Asked when a report is closed: is it really solved? "No" reopens it."""
+
+    def make() -> list[Button]:
+        return [
+            Button(_("Yes, it is solved"), f"solved:{sig.id}:yes"),
+            Button(_("No, it is not solved"), f"solved:{sig.id}:no"),
+        ]
+
+    return make
+
+
+@router.callback("solved")
+async def solved_answer(ctx: Ctx) -> None:
+    """The reporter's answer to "is it really solved?"; "no" reopens the report."""
+    parts = (ctx.event.button_data or "").split(":")
+    sig = (
+        await signals.signal(ctx.session, int(parts[1]))
+        if len(parts) == 3 and parts[1].isdigit()
+        else None
+    )
+    if (
+        sig is None
+        or ctx.person is None
+        or ctx.person.id is None
+        or sig.reporter_id != ctx.person.id
+    ):
+        await ctx.reply(_("This button no longer works."))
+        return
+    if parts[2] == "yes":
+        await ctx.edit(_("Good to hear! Thank you for reporting {ref}.").format(ref=sig.reference))
+        return
+    if sig.status not in ("resolved", "closed"):
+        await ctx.edit(_("{ref} is already open again.").format(ref=sig.reference))
+        return
+    await signals.set_status(
+        ctx.session, sig, "reopened", _("The reporter says it is not solved."), ctx.person.id
+    )
+    await audit.record(ctx.session, ctx.person.id, "signal.reopened", "signal", sig.id)
+    await tell_coordinators(
+        ctx.session, sig,
+        lambda: _("The reporter says {ref} is not solved. It is open again.").format(ref=sig.reference),
+    )  # fmt: skip
+    await ctx.edit(
+        _("Thank you. {ref} is open again and the coordinator has been told.").format(
+            ref=sig.reference
+        )
+    )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from storage.models import Neighbourhood
-from storage.repo import people, places
-
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers import contribute
@@ -13,6 +10,8 @@ from bot.handlers.help import resident_help
 from bot.handlers.themes import theme_buttons
 from bot.i18n import _
 from bot.router import Router, State, StatesGroup
+from storage.models import Neighbourhood
+from storage.repo import people, places
 
 router = Router("start")
 

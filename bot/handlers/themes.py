@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from storage.repo import places
-
 from bot.context import Ctx
 from bot.events import Button
 from bot.handlers.common import home_of
 from bot.i18n import _
 from bot.router import Router, State
+from storage.repo import places
 
 router = Router("themes")
 

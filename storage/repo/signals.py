@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Signal, SignalUpdate, utcnow
+from storage.models import Signal, SignalFollower, SignalUpdate, utcnow
 
-STATUSES = ("new", "accepted", "in_progress", "forwarded", "resolved", "closed")
+STATUSES = ("new", "accepted", "in_progress", "forwarded", "resolved", "closed", "reopened")
 CATEGORIES = ("road", "greenery", "waste", "lighting", "safety", "other")
 _REF = re.compile(r"^\s*M?-?\s*(\d{4,})\s*$", re.IGNORECASE)
 
@@ -99,3 +100,57 @@ async def history(session: AsyncSession, signal_id: int) -> list[SignalUpdate]:
         .order_by(col(SignalUpdate.id))
     )
     return list((await session.exec(stmt)).all())
+
+
+async def open_in(session: AsyncSession, neighbourhood_id: int, limit: int = 200) -> list[Signal]:
+    """The most recent open signals of a neighbourhood (candidates for duplicates)."""
+    stmt = (
+        select(Signal)
+        .where(
+            col(Signal.neighbourhood_id) == neighbourhood_id,
+            col(Signal.status).not_in(["resolved", "closed"]),
+            col(Signal.duplicate_of_id).is_(None),
+        )
+        .order_by(col(Signal.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def add_follower(session: AsyncSession, signal_id: int, person_id: int) -> bool:
+    """Follow a signal once; False if already following (a database constraint)."""
+    try:
+        async with session.begin_nested():
+            session.add(SignalFollower(signal_id=signal_id, person_id=person_id))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def followers(session: AsyncSession, signal_id: int) -> list[int]:
+    stmt = select(SignalFollower.person_id).where(col(SignalFollower.signal_id) == signal_id)
+    return list((await session.exec(stmt)).all())
+
+
+async def followed_by(session: AsyncSession, person_id: int) -> list[Signal]:
+    stmt = (
+        select(Signal)
+        .join(SignalFollower, col(SignalFollower.signal_id) == col(Signal.id))
+        .where(col(SignalFollower.person_id) == person_id)
+        .order_by(col(Signal.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def add_note(
+    session: AsyncSession, sig: Signal, kind: str, note: str, by_person_id: int | None
+) -> SignalUpdate:
+    """A question, answer or message in the history; the status stays as it is."""
+    assert sig.id is not None
+    update = SignalUpdate(
+        signal_id=sig.id, status=sig.status, kind=kind, note=note, by_person_id=by_person_id
+    )
+    session.add(update)
+    await session.flush()
+    return update

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 15:49:41.950505
+Create Date: 2026-11-26 16:35:07.427629
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('forwarding', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_neighbourhood'))
     )
@@ -118,8 +119,10 @@ def upgrade() -> None:
     sa.Column('photo_platform', sa.String(length=20), nullable=True),
     sa.Column('photo_file_id', sa.String(length=500), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['signal.id'], name=op.f('fk_signal_duplicate_of_id_signal'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhood.id'], name=op.f('fk_signal_neighbourhood_id_neighbourhood')),
     sa.ForeignKeyConstraint(['reporter_id'], ['person.id'], name=op.f('fk_signal_reporter_id_person'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signal'))
@@ -180,10 +183,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_idea_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_idea_neighbourhood_id'), ['neighbourhood_id'], unique=False)
 
+    op.create_table('signalfollower',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('signal_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_signalfollower_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signal_id'], ['signal.id'], name=op.f('fk_signalfollower_signal_id_signal'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signalfollower')),
+    sa.UniqueConstraint('signal_id', 'person_id', name=op.f('uq_signalfollower_signal_id_person_id'))
+    )
+    with op.batch_alter_table('signalfollower', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signalfollower_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_signalfollower_signal_id'), ['signal_id'], unique=False)
+
+    op.create_table('signalforward',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('signal_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=80), nullable=False),
+    sa.Column('external_id', sa.String(length=200), nullable=True),
+    sa.Column('external_state', sa.String(length=40), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('forwarded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['signal_id'], ['signal.id'], name=op.f('fk_signalforward_signal_id_signal'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signalforward')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_signalforward_idempotency_key')),
+    sa.UniqueConstraint('signal_id', name=op.f('uq_signalforward_signal_id'))
+    )
     op.create_table('signalupdate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('signal_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('by_person_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -240,6 +276,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signalupdate_signal_id'))
 
     op.drop_table('signalupdate')
+    op.drop_table('signalforward')
+    with op.batch_alter_table('signalfollower', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signalfollower_signal_id'))
+        batch_op.drop_index(batch_op.f('ix_signalfollower_person_id'))
+
+    op.drop_table('signalfollower')
     with op.batch_alter_table('idea', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idea_neighbourhood_id'))
         batch_op.drop_index(batch_op.f('ix_idea_created_at'))

@@ -1,0 +1,55 @@
+"""Forwarded signals: what is due to be sent, what is due to be checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import SignalForward
+
+
+async def for_signal(session: AsyncSession, signal_id: int) -> SignalForward | None:
+    stmt = select(SignalForward).where(col(SignalForward.signal_id) == signal_id)
+    return (await session.exec(stmt)).first()
+
+
+async def due_to_send(session: AsyncSession, now: datetime, limit: int = 50) -> list[SignalForward]:
+    stmt = (
+        select(SignalForward)
+        .where(
+            col(SignalForward.external_id).is_(None),
+            or_(
+                col(SignalForward.next_attempt_at).is_(None),
+                col(SignalForward.next_attempt_at) <= now,
+            ),
+        )
+        .order_by(col(SignalForward.id))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[SignalForward]:
+    stmt = (
+        select(SignalForward)
+        .where(
+            col(SignalForward.external_id).is_not(None),
+            or_(
+                col(SignalForward.external_state).is_(None),
+                col(SignalForward.external_state).not_in(["closed"]),
+            ),
+        )
+        .order_by(col(SignalForward.checked_at))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def failing(session: AsyncSession, signal_ids: list[int]) -> dict[int, SignalForward]:
+    stmt = select(SignalForward).where(
+        col(SignalForward.signal_id).in_(signal_ids), col(SignalForward.last_error).is_not(None),
+        col(SignalForward.external_id).is_(None),
+    )  # fmt: skip
+    return {f.signal_id: f for f in (await session.exec(stmt)).all()}

@@ -1,0 +1,1 @@
+"""The Matrix adapter against a real Synapse homeserver."""

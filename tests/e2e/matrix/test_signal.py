@@ -1,0 +1,82 @@
+"""A one-off report from Matrix: a photo from the media repository, then a location."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.adapters.matrix_render import KEYCAPS
+from bot.clock import FrozenClock
+from storage.models import Signal
+from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
+from tests.e2e.matrix.resident import Resident, body
+from tests.e2e.matrix.test_direct import number_of
+
+pytestmark = [pytest.mark.e2e, SQLITE_ONLY]
+
+
+def tiny_png() -> bytes:
+    """A valid 1×1 grey PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x80")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+async def test_one_off_report_with_photo_and_location(
+    bot: Bot, make_resident: Any, clock: FrozenClock
+) -> None:
+    await bot.start(clock)
+    dirk: Resident = await make_resident("dirk")
+    room = await direct_chat(dirk, bot, encrypted=False)
+
+    mxc = await dirk.upload_png(tiny_png())
+    assert mxc.startswith("mxc://localhost/")
+    mark = dirk.mark()
+    image = {
+        "msgtype": "m.image",
+        "body": "stoeptegel.png",
+        "url": mxc,
+        "info": {"mimetype": "image/png", "w": 1, "h": 1, "size": len(tiny_png())},
+    }
+    await dirk.send(room, image)
+    await dirk.message_from(bot.user_id, room, "Wat is er mis?", mark)
+
+    mark = dirk.mark()
+    await dirk.say(room, "Losse stoeptegel bij de bushalte")
+    await dirk.message_from(bot.user_id, room, "Waar is het?", mark)
+
+    mark = dirk.mark()
+    location = {
+        "msgtype": "m.location",
+        "body": "Locatie 52.3678, 4.6536",
+        "geo_uri": "geo:52.3678,4.6536;u=12",
+    }
+    await dirk.send(room, location)
+    kinds = await dirk.message_from(bot.user_id, room, "Wat voor probleem", mark)
+
+    road = number_of(body(kinds), "Straat")
+    mark = dirk.mark()
+    await dirk.react(room, kinds.event_id, KEYCAPS[road - 1])
+    hood = await dirk.message_from(bot.user_id, room, "Over welke wijk", mark)
+
+    mark = dirk.mark()
+    await dirk.say(room, "Schalkwijk")
+    await dirk.message_from(bot.user_id, room, "Dank je! Je melding heeft nummer", mark)
+
+    async with bot.app.db.session() as s:
+        signal = (await s.exec(select(Signal))).one()
+    assert signal.photo_platform == "matrix" and signal.photo_file_id == mxc
+    assert (signal.lat, signal.lon) == (52.3678, 4.6536)
+    assert signal.category == "road" and "stoeptegel" in signal.text
+    assert hood is not None

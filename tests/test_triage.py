@@ -1,0 +1,137 @@
+"""Triage: duplicates before filing, close with a reason, merge, questions, reopening."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.admin import grant_coordinator
+from bot.app import App
+from storage.models import AuditEvent, Signal, SignalFollower, SignalUpdate
+from tests.support.fake import Chat, FakeAdapter
+
+
+async def _report(chat: Chat, text: str, lat: float, lon: float, category: str) -> list:  # type: ignore[type-arg]
+    await chat.say("/melding")
+    await chat.say(text)
+    await chat.location(lat, lon)
+    await chat.press("Skip")
+    return await chat.press(category)
+
+
+async def _people(app: App, make_chat) -> tuple[Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    chats = []
+    for name in ("anna", "bob"):
+        c: Chat = make_chat(name, lang="en")
+        await c.say("/wijk")
+        await c.press("Schalkwijk")
+        chats.append(c)
+    coco: Chat = make_chat("coco", lang="en")
+    await coco.say("/taal en")
+    return chats[0], chats[1], coco
+
+
+async def test_duplicate_offered_before_filing(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Losliggende stoeptegel", 52.37020, 4.65810, "Street or pavement")
+    [offer] = await _report(
+        bob, "Tegel ligt los bij de bakker", 52.37025, 4.65815, "Street or pavement"
+    )
+    assert "reported this already" in offer.text
+    assert (
+        offer.labels[0].startswith("M-1001: Losliggende stoeptegel") and "m away" in offer.labels[0]
+    )
+    [followed] = await bob.press("M-1001")
+    assert "already reported as M-1001" in followed.text
+    async with app.db.session() as s:
+        assert len((await s.exec(select(Signal))).all()) == 1
+        assert (await s.exec(select(SignalFollower))).one().signal_id == 1
+    # Followers hear what happens too.
+    await coco.say("/status M-1001 in behandeling Morgen gerepareerd")
+    assert any("M-1001" in m.text for m in adapter.in_chat("dm:bob"))
+    # "No, something else" files a new one.
+    [again] = await _report(
+        bob, "Losliggende stoeptegel bij de kerk", 52.37021, 4.65811, "Street or pavement"
+    )
+    assert "reported this already" in again.text
+    [new] = await bob.press("something else")
+    assert "M-1002" in new.text
+
+
+async def test_close_needs_a_reason_and_reporter_can_reopen(
+    app: App, make_chat, adapter: FakeAdapter
+) -> None:  # type: ignore[no-untyped-def]
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
+    [bare] = await coco.say("/status M-1001 closed")
+    assert "give a reason" in bare.text
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    [why] = await coco.press("Close, with a reason")
+    assert "Why do you close M-1001" in why.text
+    await coco.say("Lamp is vervangen")
+    [news] = [m for m in adapter.in_chat("dm:anna") if "News about your report M-1001" in m.text]
+    assert "Lamp is vervangen" in news.text and "really solved" in news.text
+    [reopened] = await anna.press("No, it is not solved")
+    assert "open again" in reopened.text
+    assert any("not solved" in m.text for m in adapter.in_chat("dm:coco"))
+    async with app.db.session() as s:
+        assert (await s.get(Signal, 1)).status == "reopened"  # type: ignore[union-attr]
+        actions = [a.action for a in (await s.exec(select(AuditEvent))).all()]
+        assert actions.count("signal.status") == 1 and "signal.reopened" in actions
+    [twice] = await anna.press_data("solved:1:no")
+    assert "already open again" in twice.text
+
+
+async def test_question_and_answer(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Fietswrak", 52.37, 4.65, "Something else")
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    await coco.press("Ask the reporter a question")
+    [sent] = await coco.say("Staat het wrak bij het station of bij de school?")
+    assert "sent to the reporter" in sent.text
+    [question] = [
+        m for m in adapter.in_chat("dm:anna") if "question about your report M-1001" in m.text
+    ]
+    assert "bij het station" in question.text
+    [thanks] = await anna.say("Bij de school, naast het hek")
+    assert "coordinator will read your answer" in thanks.text
+    assert any("Bij de school, naast het hek" in m.text for m in adapter.in_chat("dm:coco"))
+    async with app.db.session() as s:
+        kinds = [
+            u.kind for u in (await s.exec(select(SignalUpdate).order_by(SignalUpdate.id))).all()
+        ]  # type: ignore[arg-type]
+        assert kinds == ["status", "question", "answer"]
+
+
+async def test_merge_into_original(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
+    await bob.say("melding: Grote tak op de weg bij Europaweg")  # far away in words, no location
+    await bob.say("Europaweg")
+    await bob.press("Skip")
+    await coco.say("/meldingen")
+    await coco.press("M-1002")
+    await coco.press("Same as another report")
+    [self_ref] = await coco.say("M-1002")
+    assert "not M-1002 itself" in self_ref.text
+    [done] = await coco.say("M-1001")
+    assert "M-1002" in done.text
+    async with app.db.session() as s:
+        dup = await s.get(Signal, 2)
+        assert dup is not None and dup.duplicate_of_id == 1 and dup.status == "closed"
+        assert [f.person_id for f in (await s.exec(select(SignalFollower))).all()] == [
+            dup.reporter_id
+        ]
+    [told] = [m for m in adapter.in_chat("dm:bob") if "M-1002" in m.text and "closed" in m.text]
+    assert "M-1001" in told.text and not told.labels  # no "really solved?" for a merge
+
+
+async def test_forward_without_configuration(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Gat in de weg", 52.37, 4.65, "Street or pavement")
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    [reply] = await coco.press("Forward to the municipality")
+    assert "not set up for Schalkwijk" in reply.text
