@@ -66,16 +66,17 @@ async def run_platforms(settings: Settings) -> None:
         except TelegramError as exc:
             raise AdminError(str(exc)) from None
     if settings.matrix_homeserver:
-        raise AdminError("the Matrix adapter is not built yet; unset WIJKBOT_MATRIX_HOMESERVER")
+        from bot.adapters.matrix import MatrixAdapter
+
+        app.add(MatrixAdapter(settings, app.db, allowed_inviters=settings.matrix_allowed_inviters or None))
     print("Wijkbot runs on: " + ", ".join(app.adapters), flush=True)
+    from bot.adapters.matrix_session import MatrixLoginError
+    from bot.adapters.telegram import TelegramError
+
     try:
         await app.run()
-    except Exception as exc:
-        from bot.adapters.telegram import TelegramError
-
-        if isinstance(exc, TelegramError):
-            raise AdminError(str(exc)) from None
-        raise
+    except (TelegramError, MatrixLoginError) as exc:
+        raise AdminError(str(exc)) from None
 
 
 async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:

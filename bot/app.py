@@ -71,7 +71,10 @@ class App:
         finally:
             for a in self.adapters.values():
                 await a.stop()
-            pending = (await asyncio.wait(tasks, timeout=10))[1] if tasks else set()
+            finished, pending = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
+            for t in finished:
+                if not t.cancelled() and t.exception() is not None:
+                    log.info("%s stopped with %r", t.get_name(), t.exception())
             for t in (*pending, stopper, sender):
                 t.cancel()
             scheduler.shutdown(wait=False)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     matrix_user_id: str | None = None
     matrix_password: SecretStr | None = None
     matrix_access_token: SecretStr | None = None
+    # Users ("@coco:example.org") or servers ("example.org") whose room invites are
+    # accepted; empty means the bot's own homeserver. Direct-chat invites always are.
+    matrix_allowed_inviters: list[str] = []
 
     @classmethod
     def settings_customise_sources(
