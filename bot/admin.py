@@ -68,7 +68,11 @@ async def run_platforms(settings: Settings) -> None:
     if settings.matrix_homeserver:
         from bot.adapters.matrix import MatrixAdapter
 
-        app.add(MatrixAdapter(settings, app.db, allowed_inviters=settings.matrix_allowed_inviters or None))
+        app.add(
+            MatrixAdapter(
+                settings, app.db, allowed_inviters=settings.matrix_allowed_inviters or None
+            )
+        )
     print("Wijkbot runs on: " + ", ".join(app.adapters), flush=True)
     from bot.adapters.matrix_session import MatrixLoginError
     from bot.adapters.telegram import TelegramError
