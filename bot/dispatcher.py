@@ -102,7 +102,7 @@ class Dispatcher:
 
     @staticmethod
     def _remember_choices(ctx: Ctx) -> None:
-        sent_here = [o for o in ctx.outgoing if o.verb == "send"]
+        sent_here = ctx.outgoing  # sends and edits alike: the last one shows the buttons
         if sent_here:
             buttons = [b for b in sent_here[-1].reply.flat_buttons() if b.url is None]
             ctx.dialog.offer(buttons)

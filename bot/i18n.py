@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -99,8 +99,19 @@ def number(value: int | float | Decimal) -> str:
     return format_decimal(value, locale=_current.get())
 
 
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def when(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(TIMEZONE), "d MMMM, HH:mm", locale=_current.get())
+    return format_datetime(
+        _utc(moment).astimezone(TIMEZONE), "d MMMM, HH:mm", locale=_current.get()
+    )
+
+
+def day(moment: datetime) -> str:
+    return format_datetime(_utc(moment).astimezone(TIMEZONE), "d MMM", locale=_current.get())
 
 
 def fold(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -11,13 +12,19 @@ from bot.clock import Clock
 from bot.conversation import purge_stale
 from bot.handlers.ideas import tell_authors_about_support
 from storage.db import Database
+from storage.repo import outbox
 
 log = logging.getLogger(__name__)
 
 
+OUTBOX_KEEP = timedelta(days=30)
+
+
 async def purge_dialogs(db: Database, clock: Clock) -> int:
+    """Forget unfinished dialogs and old sent messages: both hold personal data."""
     async with db.transaction() as session:
-        return await purge_stale(session, clock.now())
+        count = await purge_stale(session, clock.now())
+        return count + await outbox.purge_sent(session, clock.now() - OUTBOX_KEEP)
 
 
 async def support_batch(db: Database) -> int:

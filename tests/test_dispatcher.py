@@ -90,3 +90,29 @@ async def test_group_chatter_is_ignored_but_commands_answered(
     assert await chat.say("Wie heeft er zin in koffie?") == []
     [reply] = await chat.say("/help")
     assert "/idee" in reply.text
+
+
+async def test_failure_after_a_savepoint_rolls_back_everything(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    """A nested transaction (one support per person) must not commit the event early."""
+    from storage.models import IdeaSupport
+
+    anna: Chat = make_chat("anna", lang="en")
+    await anna.say("/wijk")
+    await anna.press("Schalkwijk")
+    await anna.say("/idee Een buurtbieb in de telefooncel")
+    await anna.press("Post")
+    bob: Chat = make_chat("bob", lang="en")
+    await bob.say("/wijk")
+    await bob.press("Schalkwijk")
+    await bob.say("/ideeen")
+
+    async def fails_afterwards(nxt, ctx) -> None:  # type: ignore[no-untyped-def]
+        await nxt(ctx)
+        if ctx.event.kind == "button":
+            raise RuntimeError("a later failure in the same event")
+
+    app.dispatcher.middlewares.append(fails_afterwards)
+    [reply] = await bob.press("Support I-1")
+    assert "Nothing was saved" in reply.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(IdeaSupport))).one() == 0

@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.app import App
-from storage.models import Account, Idea, IdeaSupport, Membership, Person, Signal, ThemeFollow
+from storage.models import (
+    Account,
+    Idea,
+    IdeaSupport,
+    Membership,
+    OutboxMessage,
+    Person,
+    Signal,
+    ThemeFollow,
+)
 from tests.support.fake import Chat
 
 
@@ -85,6 +94,10 @@ async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: igno
     await bob.say("/idee Moestuin")
     await bob.press("Post")
     await anna.press_data("idea:support:2")
+    await bob.press_data("idea:support:1")
+    await app.run_jobs_now()  # anna hears about bob's support: a message kept in the outbox
+    async with app.db.session() as s:
+        assert (await s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "dm:anna"))).all()
 
     [data] = await anna.say("/mijngegevens")
     for expected in ("Delftwijk", "Youth", "I-1", "M-1001", "I-2", "fake anna"):
@@ -104,7 +117,33 @@ async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: igno
         assert idea is not None and idea.author_id is None  # the idea stays, nameless
         sig = await s.get(Signal, 1)
         assert sig is not None and sig.reporter_id is None
-        support = (await s.exec(select(IdeaSupport))).one()
-        assert support.person_id is None  # the count stays, the link is gone
+        supports = (await s.exec(select(IdeaSupport).where(IdeaSupport.idea_id == 2))).all()
+        assert [x.person_id for x in supports] == [None]  # the count stays, the link is gone
+        outbox = (
+            await s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "dm:anna"))
+        ).all()
+        assert outbox == []  # nothing sent to her, or about her, is kept
     [after] = await anna.say("/mijngegevens")
     assert "store nothing" in after.text
+
+
+async def test_sent_messages_are_forgotten_after_a_month(app: App, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.jobs import purge_dialogs
+
+    anna: Chat = make_chat("anna", lang="en")
+    await anna.say("/wijk")
+    await anna.press("Delftwijk")
+    await anna.say("/idee Moestuin")
+    await anna.press("Post")
+    bob: Chat = make_chat("bob", lang="en")
+    await bob.press_data("idea:support:1")
+    await app.run_jobs_now()
+    async with app.db.session() as s:
+        assert len((await s.exec(select(OutboxMessage))).all()) == 1
+    assert await purge_dialogs(app.db, clock) == 0  # still fresh
+    clock.advance(timedelta(days=31))
+    assert await purge_dialogs(app.db, clock) >= 1
+    async with app.db.session() as s:
+        assert (await s.exec(select(OutboxMessage))).all() == []

@@ -38,17 +38,19 @@ async def test_duplicate_offered_before_filing(app: App, make_chat, adapter: Fak
         bob, "Tegel ligt los bij de bakker", 52.37025, 4.65815, "Street or pavement"
     )
     assert "reported this already" in offer.text
-    assert (
-        offer.labels[0].startswith("M-1001: Losliggende stoeptegel") and "m away" in offer.labels[0]
-    )
+    assert offer.labels[0].startswith("M-1001 · Street or pavement ·")
+    assert "m away" in offer.labels[0]
+    assert "Losliggende" not in offer.labels[0]  # another resident's words are not shown
     [followed] = await bob.press("M-1001")
     assert "already reported as M-1001" in followed.text
     async with app.db.session() as s:
         assert len((await s.exec(select(Signal))).all()) == 1
         assert (await s.exec(select(SignalFollower))).one().signal_id == 1
-    # Followers hear what happens too.
-    await coco.say("/status M-1001 in behandeling Morgen gerepareerd")
-    assert any("M-1001" in m.text for m in adapter.in_chat("dm:bob"))
+    # Followers hear the status too, but not what the coordinator wrote to the reporter.
+    await coco.say("/status M-1001 in behandeling Morgen om 10:00 bij u langs")
+    [followed_news] = [m for m in adapter.in_chat("dm:bob") if "a report you follow" in m.text]
+    assert "being handled" in followed_news.text and "10:00" not in followed_news.text
+    assert any("10:00" in m.text for m in adapter.in_chat("dm:anna"))
     # "No, something else" files a new one.
     [again] = await _report(
         bob, "Losliggende stoeptegel bij de kerk", 52.37021, 4.65811, "Street or pavement"
@@ -135,3 +137,22 @@ async def test_forward_without_configuration(app: App, make_chat) -> None:  # ty
     await coco.press("M-1001")
     [reply] = await coco.press("Forward to the municipality")
     assert "not set up for Schalkwijk" in reply.text
+
+
+async def test_only_offered_reports_can_be_followed(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    anna, _bob, _coco = await _people(app, make_chat)
+    await _report(anna, "Inbraak in de schuur", 52.37, 4.65, "Safety")
+    eve: Chat = make_chat("eve", lang="en")
+    await eve.say("/wijk")
+    await eve.press("Delftwijk")
+    [offer] = await _report(eve, "Kapotte bank", 52.39, 4.60, "Something else")
+    assert "M-1002" in offer.text  # nothing offered: filed at once
+    await eve.say("/melding")
+    await eve.say("Nog een kapotte bank")
+    await eve.say("Delftlaan 3")
+    await eve.press("Skip")
+    await eve.press("Something else")
+    [forged] = await eve.press_data("@SignalForm.duplicate|1")  # a report she was never shown
+    assert "choose one of the buttons" in forged.text.lower()
+    async with app.db.session() as s:
+        assert (await s.exec(select(SignalFollower))).all() == []

@@ -188,13 +188,16 @@ async def change_status(
         note=note,
     )
 
-    def render() -> str:
-        text = _("News about your report {ref}: it is now {status}.").format(
-            ref=sig.reference, status=status_label(status)
+    def render(for_reporter: bool) -> str:
+        news = (
+            _("News about your report {ref}: it is now {status}.")
+            if for_reporter
+            else _("News about {ref}, a report you follow: it is now {status}.")
         )
-        if note:
+        text = news.format(ref=sig.reference, status=status_label(status))
+        if note and (for_reporter or sig.duplicate_of_id is not None):
             text += "\n" + _("Note from the coordinator: {note}").format(note=note)
-        if ask_solved and status in ("resolved", "closed"):
+        if for_reporter and ask_solved and status in ("resolved", "closed"):
             text += "\n" + _("Is the problem really solved?")
         return text
 

@@ -51,6 +51,8 @@ async def my_data(ctx: Ctx) -> None:
         lines.append(_("Ideas you support: {refs}").format(refs=refs))
     for sig in await signals.signals_by(ctx.session, pid):
         lines.append(_("Your report {ref}: {text}").format(ref=sig.reference, text=sig.text[:80]))
+    for sig in await signals.followed_by(ctx.session, pid):
+        lines.append(_("You follow report {ref}").format(ref=sig.reference))
     lines.append("")
     lines.append(
         _("We do not store your name or phone number. Type /vergeetmij to erase your data.")

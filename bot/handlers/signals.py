@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,7 +16,7 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
-from bot.i18n import N_, _, when
+from bot.i18n import N_, _, day, when
 from bot.notify import tell
 from bot.router import Router, State, StatesGroup
 from bot.similar import Known, likely_same
@@ -106,12 +107,19 @@ async def offer_duplicates(ctx: Ctx) -> bool:
     )  # fmt: skip
     if not found:
         return False
+    # Labels say what, where and how far, not the other resident's own words.
+    by_id = {s.id: s for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))}
     buttons = []
     for m in found:
-        label = f"M-{1000 + m.known.id}: {first_line(m.known.text, 40)}"
+        other = by_id[m.known.id]
+        label = f"M-{1000 + m.known.id} · {_(CATEGORY_LABELS.get(other.category, other.category))}"
         if m.metres is not None:
-            label += " " + _("({metres} m away)").format(metres=round(m.metres))
+            label += " · " + _("{metres} m away").format(metres=round(m.metres))
+        elif other.address:
+            label += f" · {first_line(other.address, 30)}"
+        label += f" · {day(other.created_at)}"
         buttons.append(ctx.choice(SignalForm.duplicate, label, str(m.known.id)))
+    ctx.dialog.update(dup_candidates=[m.known.id for m in found])
     buttons.append(ctx.choice(SignalForm.duplicate, _("No, this is something else"), "new"))
     await ctx.ask(
         _("Someone may have reported this already. Is it one of these?"),
@@ -127,7 +135,12 @@ async def signal_duplicate(ctx: Ctx) -> None:
     if value == "new":
         await next_step(ctx, dup_checked=True)
         return
-    original = await signals.signal(ctx.session, int(value)) if value and value.isdigit() else None
+    offered = ctx.dialog.data.get("dup_candidates", [])
+    original = (
+        await signals.signal(ctx.session, int(value))
+        if value and value.isdigit() and int(value) in offered
+        else None
+    )
     if original is None or original.id is None:
         await ctx.reply(_("Please choose one of the buttons."))
         return
@@ -252,11 +265,15 @@ async def my_signals(ctx: Ctx) -> None:
 async def tell_concerned(
     session: AsyncSession,
     sig: Signal,
-    render: Callable[[], str],
+    render: Callable[[bool], str],
     *,
     with_solved_question: bool = False,
 ) -> int:
-    """Tell the reporter and everyone following the report, each in their own language."""
+    """Tell the reporter and everyone following the report, each in their own language.
+
+    `render(for_reporter)`: what a coordinator wrote to the reporter is for the reporter
+    only; followers hear the status.
+    """
     people_ids = await signals.followers(session, sig.id or 0)
     if sig.reporter_id is not None:
         people_ids = [sig.reporter_id, *(p for p in people_ids if p != sig.reporter_id)]
@@ -265,8 +282,11 @@ async def tell_concerned(
         person = await session.get(Person, pid)
         if person is None:
             continue
-        ask = with_solved_question and pid == sig.reporter_id
-        told += await tell(session, person, render, solved_buttons(sig) if ask else None)
+        is_reporter = pid == sig.reporter_id
+        ask = with_solved_question and is_reporter
+        told += await tell(
+            session, person, partial(render, is_reporter), solved_buttons(sig) if ask else None
+        )
     return told
 
 

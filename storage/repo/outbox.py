@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
@@ -48,3 +48,14 @@ async def mark_failed(session: AsyncSession, msg: OutboxMessage, error: str, giv
     msg.last_error = error[:500]
     msg.failed = give_up
     session.add(msg)
+
+
+async def purge_sent(session: AsyncSession, before: datetime) -> int:
+    """Forget what was sent (or given up on) before `before`: it holds personal messages."""
+    result = await session.exec(
+        delete(OutboxMessage).where(
+            or_(col(OutboxMessage.sent_at) < before, col(OutboxMessage.failed)),
+            col(OutboxMessage.created_at) < before,
+        )
+    )
+    return int(result.rowcount or 0)

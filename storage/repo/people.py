@@ -11,6 +11,7 @@ from storage.models import (
     ConversationState,
     Membership,
     Neighbourhood,
+    OutboxMessage,
     Person,
     ThemeFollow,
 )
@@ -150,6 +151,20 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
     Foreign keys do the rest: ON DELETE CASCADE for accounts, memberships, follows and
     direct chats; SET NULL for authorship and supports.
     """
+    direct = (
+        await session.exec(
+            select(Channel).where(
+                col(Channel.person_id) == person_id, col(Channel.kind) == "direct"
+            )
+        )
+    ).all()
+    for chat in direct:  # messages waiting for them, or kept after sending
+        await session.exec(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.platform) == chat.platform,
+                col(OutboxMessage.chat_id) == chat.chat_id,
+            )
+        )
     accounts = await accounts_of(session, person_id)
     for acc in accounts:
         await session.exec(
