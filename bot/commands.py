@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-_COMMAND = re.compile(r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
+_COMMAND = re.compile(
+    r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@([A-Za-z0-9_]+))?(?=$|[\s:,.;!?])[:,.;!?]*\s*(.*)$",
+    re.DOTALL,
+)
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -15,7 +18,13 @@ def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str]
     m = _COMMAND.match(text.strip())
     if not m:
         return None
-    name, target, args = m.group(1), m.group(2), m.group(3) or ""
+    name, target, args = m.group(1), m.group(2), m.group(3) or ""  # "/melding: glas" works too
     if target and bot_username and target.lower() != bot_username.lower():
         return None
     return name.lower(), args.strip()
+
+
+def addressed_elsewhere(text: str, bot_username: str | None) -> bool:
+    """`/start@OtherBot`: a command for another bot in the same group."""
+    m = _COMMAND.match(text.strip())
+    return bool(m and m.group(2) and bot_username and m.group(2).lower() != bot_username.lower())

@@ -130,8 +130,13 @@ async def set_dialog_for(
     state: State,
     data: dict[str, Any],
     now: datetime,
-) -> None:
-    """Put someone else's dialog in a state (a coordinator's question awaits their answer)."""
+    *,
+    only_if_idle: bool = False,
+) -> bool:
+    """Put someone else's dialog in a state (a coordinator's question awaits their answer).
+
+    With `only_if_idle`, a dialog they are in the middle of is left alone (False).
+    """
     row = (
         await session.exec(
             select(ConversationState).where(
@@ -143,8 +148,11 @@ async def set_dialog_for(
     ).first()
     if row is None:
         row = ConversationState(platform=platform, chat_id=chat_id, user_id=user_id)
+    elif only_if_idle and row.state is not None and aware(row.updated_at) >= now - DIALOG_TTL:
+        return False
     row.state = state.name
     row.data = dict(data)
     row.choices = []
     row.updated_at = now
     session.add(row)
+    return True

@@ -125,6 +125,9 @@ class Dispatcher:
 
     async def _route(self, ctx: Ctx) -> None:
         event = ctx.event
+        chatter = event.chat.kind == "group" and ctx.dialog.state is None
+        if event.kind == "text" and chatter:
+            return  # residents talking among themselves in a group: not for us
         if event.kind == "text":
             text = event.text.strip()
             if len(text) > MAX_TEXT:

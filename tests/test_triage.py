@@ -156,3 +156,26 @@ async def test_only_offered_reports_can_be_followed(app: App, make_chat) -> None
     assert "choose one of the buttons" in forged.text.lower()
     async with app.db.session() as s:
         assert (await s.exec(select(SignalFollower))).all() == []
+
+
+async def test_question_does_not_break_a_dialog_in_progress(
+    app: App, make_chat, adapter: FakeAdapter
+) -> None:  # type: ignore[no-untyped-def]
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Fietswrak", 52.37, 4.65, "Something else")
+    await anna.say("/melding")
+    await anna.say("Lantaarnpaal knippert")  # now asked "Where is it?"
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    await coco.press("Ask the reporter a question")
+    await coco.say("Welke kleur heeft de fiets?")
+    [question] = [m for m in adapter.in_chat("dm:anna") if "question about your report" in m.text]
+    assert "Press Answer" in question.text and question.labels == ["Answer"]
+    [photo_q] = await anna.say("Kennemerplein 3")  # still her report, not an answer
+    assert "photo" in photo_q.text
+    await anna.say("/stop")
+    [ask] = await anna.press("Answer")
+    assert "Type your answer about M-1001" in ask.text
+    await anna.say("Rood, met een mand")
+    assert any("Rood, met een mand" in m.text for m in adapter.in_chat("dm:coco"))
+    assert not any("Kennemerplein 3" in m.text for m in adapter.in_chat("dm:coco"))

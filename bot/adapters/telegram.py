@@ -195,6 +195,13 @@ class TelegramAdapter:
                 await self._call(lambda: query.answer())
             except Exception:
                 log.info("telegram: could not answer a callback query")
+        msg = update.message
+        if msg is not None and msg.migrate_to_chat_id is not None:
+            # A group became a supergroup: same group, new id; keep its link.
+            async with self.db.transaction() as session:
+                await channels.move_chat(
+                    session, PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id)
+                )
         event = to_incoming(update, self.username)
         if event is not None:
             try:

@@ -7,7 +7,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.commands import parse_command
+from bot.commands import addressed_elsewhere, parse_command
 from bot.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
 
 PLATFORM = "telegram"
@@ -55,9 +55,10 @@ def _message_event(msg: Message, bot_username: str) -> Incoming | None:
     starts_with_command = any(e.type == "bot_command" and e.offset == 0 for e in msg.entities or ())
     if starts_with_command or text.startswith("/"):
         parsed = parse_command(text, bot_username)
-        if parsed is None:
-            return None  # addressed to another bot
-        return Incoming("command", text=text, command=parsed[0], args=parsed[1], **base)  # type: ignore[arg-type]
+        if parsed is not None:
+            return Incoming("command", text=text, command=parsed[0], args=parsed[1], **base)  # type: ignore[arg-type]
+        if addressed_elsewhere(text, bot_username):
+            return None  # a command for another bot in the group
     return Incoming("text", text=text, **base)  # type: ignore[arg-type]
 
 

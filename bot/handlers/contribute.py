@@ -7,6 +7,7 @@ nobody is asked to sign up.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.context import Ctx
 from bot.events import Button
@@ -88,10 +89,13 @@ async def attachment_first(ctx: Ctx) -> None:
 
 
 async def start_from_link(ctx: Ctx, payload: str) -> bool:
-    """Deep links such as `melding-schalkwijk` or `idee-delftwijk` open a one-off flow."""
+    """Deep links open a flow: `melding-schalkwijk` or `idee-delftwijk` for a neighbourhood,
+    `melding`, `idee` or any other command name (from a group's "private chat" button)."""
     kind, _sep, slug = payload.partition("-")
     kind = {"melding": "signal", "report": "signal", "idee": "idea", "idea": "idea"}.get(kind, "")
-    hood = await places.neighbourhood_by_slug(ctx.session, slug) if slug else None
+    if not slug:
+        return await _run_command(ctx, payload)
+    hood = await places.neighbourhood_by_slug(ctx.session, slug)
     if not kind or hood is None:
         return False
     ctx.dialog.update(neighbourhood_id=hood.id)
@@ -103,4 +107,15 @@ async def start_from_link(ctx: Ctx, payload: str) -> bool:
             _("Share an idea for {name}. Give it a short title.").format(name=hood.name),
             ideas.IdeaForm.title,
         )
+    return True
+
+
+async def _run_command(ctx: Ctx, name: str) -> bool:
+    from bot.handlers import build_router
+
+    route = build_router().find_command(name)
+    if route is None or name in ("start", "stop"):
+        return False
+    ctx.event = replace(ctx.event, command=name, args="")
+    await route.handler(ctx)
     return True

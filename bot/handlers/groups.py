@@ -92,6 +92,19 @@ async def _link(ctx: Ctx, hood: Neighbourhood, theme: Theme | None) -> None:
         )
         return
     chat = ctx.event.chat
+    current = await channels.channel(ctx.session, chat.platform, chat.id)
+    if (
+        current is not None
+        and current.neighbourhood_id is not None
+        and not can_coordinate(ctx.coordinator_of, current.neighbourhood_id)
+    ):
+        linked = await places.neighbourhood(ctx.session, current.neighbourhood_id)
+        await ctx.reply(
+            _("You are not a coordinator of {name}, so you cannot unlink this group.").format(
+                name=linked.name if linked else "?"
+            )
+        )
+        return
     await channels.link_group(
         ctx.session, chat.platform, chat.id, hood.id, theme.id if theme else None
     )

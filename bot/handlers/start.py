@@ -7,11 +7,11 @@ from bot.events import Button
 from bot.handlers import contribute
 from bot.handlers.common import ask_neighbourhood, please_choose, read_neighbourhood
 from bot.handlers.help import resident_help
-from bot.handlers.themes import theme_buttons
+from bot.handlers.themes import apply_theme_button, theme_buttons
 from bot.i18n import _
 from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
-from storage.repo import people, places
+from storage.repo import people
 
 router = Router("start")
 
@@ -92,14 +92,9 @@ async def onboarding_themes(ctx: Ctx) -> None:
         await ctx.edit(_("All set! You can change your themes any time with /themas."))
         await ctx.reply(resident_help())
         return
-    if data is None or not data.isdigit():
+    if data is None or not await apply_theme_button(ctx, data):
         await ctx.reply(_("Tap a theme to follow it, or choose Done."))
         return
-    theme_id = int(data)
-    if theme_id in await places.followed_theme_ids(ctx.session, person.id):
-        await places.unfollow(ctx.session, person.id, theme_id)
-    else:
-        await places.follow(ctx.session, person.id, theme_id)
     text, buttons = await theme_buttons(ctx, Onboarding.themes, ctx.dialog.data["neighbourhood_id"])
     await ctx.edit(
         _("Which themes do you care about? Tap to follow or unfollow, then choose Done.")

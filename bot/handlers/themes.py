@@ -26,7 +26,7 @@ async def theme_buttons(
         on = t.id in followed
         lines.append(("✓ " if on else "· ") + name + (_(" (following)") if on else ""))
         label = (_("Unfollow {name}") if on else _("Follow {name}")).format(name=name)
-        value = str(t.id)
+        value = f"{t.id}:{'off' if on else 'on'}"  # the intent, so a double tap is harmless
         buttons.append(
             ctx.choice(state, label, value) if state else Button(label, f"theme:{value}")
         )
@@ -45,20 +45,28 @@ async def list_themes(ctx: Ctx) -> None:
     await ctx.reply(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
 
 
-@router.callback("theme")
-async def toggle_theme(ctx: Ctx) -> None:
-    _prefix, _sep, raw = (ctx.event.button_data or "").partition(":")
-    home = await home_of(ctx)
+async def apply_theme_button(ctx: Ctx, value: str) -> bool:
+    """`<theme id>:on|off` from a theme button; False if it makes no sense (stale)."""
+    raw, _sep, intent = value.partition(":")
     theme = await places.theme(ctx.session, int(raw)) if raw.isdigit() else None
-    if home is None or home.id is None or theme is None or theme.id is None:
-        await ctx.reply(_("This button no longer works. Type /themas to see the themes again."))
-        return
+    if theme is None or theme.id is None or intent not in ("on", "off"):
+        return False
     person = await ctx.ensure_person()
     assert person.id is not None
-    if theme.id in await places.followed_theme_ids(ctx.session, person.id):
-        await places.unfollow(ctx.session, person.id, theme.id)
-    else:
+    if intent == "on":
         await places.follow(ctx.session, person.id, theme.id)
+    else:
+        await places.unfollow(ctx.session, person.id, theme.id)
+    return True
+
+
+@router.callback("theme")
+async def toggle_theme(ctx: Ctx) -> None:
+    value = (ctx.event.button_data or "").partition(":")[2]
+    home = await home_of(ctx)
+    if home is None or home.id is None or not await apply_theme_button(ctx, value):
+        await ctx.reply(_("This button no longer works. Type /themas to see the themes again."))
+        return
     text, buttons = await theme_buttons(ctx, None, home.id)
     await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.conversation import set_dialog_for
+from bot.events import Button
 from bot.handlers.common import read_text
 from bot.handlers.coordinator import change_status, signal_for
 from bot.handlers.signals import tell_coordinators
@@ -117,22 +118,45 @@ async def ask_reporter(ctx: Ctx) -> None:
         return
     await signals.add_note(ctx.session, sig, "question", question, ctx.person.id)
     await audit.record(ctx.session, ctx.person.id, "signal.question", "signal", sig.id)
-    await set_dialog_for(
+    # Their next message is the answer, unless they are busy with something else:
+    # then the Answer button starts it when they are ready.
+    waiting = await set_dialog_for(
         ctx.session, chat.platform, chat.chat_id, accounts[0].platform_user_id,
-        ReporterReply.answer, {"signal_id": sig.id}, ctx.clock.now(),
+        ReporterReply.answer, {"signal_id": sig.id}, ctx.clock.now(), only_if_idle=True,
     )  # fmt: skip
 
     def render() -> str:
-        return (
-            _("A coordinator has a question about your report {ref}:").format(ref=sig.reference)
-            + "\n"
-            + question
-            + "\n"
-            + _("Just reply here with your answer.")
+        return "\n".join(
+            [
+                _("A coordinator has a question about your report {ref}:").format(
+                    ref=sig.reference
+                ),
+                question,
+                _("Just reply here with your answer.")
+                if waiting
+                else _("Press Answer when you are ready to reply."),
+            ]
         )
 
-    await tell(ctx.session, reporter, render)
+    def answer_button() -> list[Button]:
+        return [Button(_("Answer"), f"ans:{sig.id}")]
+
+    await tell(ctx.session, reporter, render, answer_button)
     await ctx.reply(_("Your question was sent to the reporter of {ref}.").format(ref=sig.reference))
+
+
+@router.callback("ans")
+async def answer_pressed(ctx: Ctx) -> None:
+    raw = (ctx.event.button_data or "").partition(":")[2]
+    sig = await signals.signal(ctx.session, int(raw)) if raw.isdigit() else None
+    if sig is None or ctx.person is None or sig.reporter_id != ctx.person.id:
+        await ctx.reply(_("This button no longer works."))
+        return
+    await ctx.ask(
+        _("Type your answer about {ref}.").format(ref=sig.reference),
+        ReporterReply.answer,
+        signal_id=sig.id,
+    )
 
 
 @router.state(ReporterReply.answer)

@@ -59,3 +59,11 @@ async def linked_groups(session: AsyncSession, neighbourhood_id: int) -> list[Ch
         col(Channel.reachable),
     )
     return list((await session.exec(stmt)).all())
+
+
+async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> None:
+    """The platform gave the chat a new id (a Telegram group upgraded to a supergroup)."""
+    found = await channel(session, platform, old_id)
+    if found is not None and await channel(session, platform, new_id) is None:
+        found.chat_id = new_id
+        session.add(found)
