@@ -31,7 +31,7 @@ class App:
             self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock
         )
         self.adapters: dict[str, Adapter] = {}
-        self.outbox = OutboxSender(self.db, self.adapters)
+        self.outbox = OutboxSender(self.db, self.adapters, self.dispatcher.clock)
         self.dispatcher.after_commit.append(self.flush_outbox)
 
     def add(self, adapter: Adapter) -> None:

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     default_locale: Literal["nl", "en"] = "nl"
-    timezone: str = "Europe/Amsterdam"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     support_batch_minutes: int = 60
 
@@ -70,17 +69,6 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
     @field_validator("telegram_token")

@@ -73,9 +73,6 @@ class Dialog:
             self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
         return self
 
-    def is_in(self, *states: State) -> bool:
-        return self.state in {s.name for s in states}
-
     def goto(self, state: State, **data: Any) -> None:
         """Move to `state`, merging `data` into what the dialog already holds."""
         self.state = state.name

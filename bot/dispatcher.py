@@ -22,6 +22,7 @@ from bot.i18n import _, fold, use_locale
 from bot.router import Route, Router
 from bot.text import MAX_TEXT
 from storage.db import Database
+from storage.repo import cursors
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +81,28 @@ class Dispatcher:
                 await self._run(ctx)
                 self._remember_choices(ctx)
                 await dialog.save()
+                if event.cursor is not None:
+                    await cursors.put(session, *event.cursor)
                 await session.commit()
                 return ctx.outgoing, bool(session.info.pop("outbox_written", False))
             except UserFacingError as exc:
                 await session.rollback()
+                await self._store_cursor(event)
                 return [Outgoing("send", Reply(exc.message))], False
             except Exception:
                 await session.rollback()
+                await self._store_cursor(event)  # a failing update is not retried for ever
                 log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
                 text = _(
                     "Sorry, something went wrong on our side. Nothing was saved. "
                     "Please try again in a moment, or type /help."
                 )
                 return [Outgoing("send", Reply(text))], False
+
+    async def _store_cursor(self, event: Incoming) -> None:
+        if event.cursor is not None:
+            async with self.db.transaction() as session:
+                await cursors.put(session, *event.cursor)
 
     async def _run(self, ctx: Ctx) -> None:
         call: Next = self._route

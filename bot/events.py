@@ -74,6 +74,9 @@ class Incoming:
     message: MessageRef | None = None
     reply_to: MessageRef | None = None
     poll_option_ids: tuple[int, ...] = ()
+    # A sync position (key, value) stored in the same transaction as the event's effects,
+    # so a crash can neither replay a handled update nor skip an unhandled one.
+    cursor: tuple[str, str] | None = None
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

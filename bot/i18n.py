@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
 from bot.config import SUPPORTED_LOCALES
 
@@ -89,10 +89,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction; translate it later with `_`."""
     return message
-
-
-def money(amount: int | Decimal, currency: str = "EUR") -> str:
-    return format_currency(amount, currency, locale=_current.get(), format_type="standard")
 
 
 def number(value: int | float | Decimal) -> str:

@@ -26,6 +26,8 @@ async def locale(nxt: Next, ctx: Ctx) -> None:
     default = ctx.settings.default_locale
     if ctx.person is not None:
         set_locale(normalise_locale(ctx.person.locale, default))
+    elif "locale" in ctx.dialog.data:  # chosen during onboarding, before we store anybody
+        set_locale(normalise_locale(str(ctx.dialog.data["locale"]), default))
     else:
         set_locale(normalise_locale(ctx.event.user.language_code, default))
     await nxt(ctx)

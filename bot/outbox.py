@@ -1,28 +1,39 @@
 """Sends what the outbox holds, one sender per platform; nothing is lost on a restart.
 
-This first version sends in order and retries failed rows a few times; rate limits per
-platform and backoff schedules arrive with the broadcast work (issue 5).
+A message that fails is retried with exponential backoff (30 s, 1 min, 2 min … at most an
+hour apart) for a day; a chat that is unreachable (blocked, kicked) is given up at once.
+Rate limits per platform arrive with the broadcast work (issue 5).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 
 from bot.adapters.base import Adapter, Unreachable
+from bot.clock import Clock
+from bot.conversation import aware
 from bot.events import Button, ChatRef, Reply
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repo import outbox
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY_GAP = timedelta(hours=1)
+GIVE_UP_AFTER = timedelta(days=1)
+
+
+def next_try(attempts: int, now: datetime) -> datetime:
+    return now + min(FIRST_RETRY * (2 ** min(attempts, 12)), MAX_RETRY_GAP)
 
 
 class OutboxSender:
-    def __init__(self, db: Database, adapters: dict[str, Adapter]) -> None:
+    def __init__(self, db: Database, adapters: dict[str, Adapter], clock: Clock) -> None:
         self.db = db
         self.adapters = adapters
+        self.clock = clock
         self._lock = asyncio.Lock()
 
     async def flush(self) -> int:
@@ -37,7 +48,7 @@ class OutboxSender:
         sent = 0
         while True:
             async with self.db.transaction() as session:
-                batch = await outbox.pending(session, platform)
+                batch = await outbox.pending(session, platform, self.clock.now())
             if not batch:
                 return sent
             progress = False
@@ -61,9 +72,9 @@ class OutboxSender:
         except Unreachable as exc:
             error, give_up = f"unreachable: {exc}", True
         except Exception as exc:
-            log.exception("outbox message %s failed", msg.id)
+            log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
             error = f"{type(exc).__name__}: {exc}"
-            give_up = msg.attempts + 1 >= MAX_ATTEMPTS
+            give_up = self.clock.now() - aware(msg.created_at) > GIVE_UP_AFTER
         async with self.db.transaction() as session:
             row = await session.get(OutboxMessage, msg.id)
             if row is None:
@@ -71,7 +82,9 @@ class OutboxSender:
             if error is None:
                 await outbox.mark_sent(session, row)
             else:
-                await outbox.mark_failed(session, row, error, give_up)
+                await outbox.mark_failed(
+                    session, row, error, give_up, next_try(row.attempts, self.clock.now())
+                )
         return error is None
 
     async def run_forever(self, interval: float = 5.0) -> None:

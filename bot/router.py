@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -58,12 +58,7 @@ class Router:
 
     def _add(self, route: Route) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self.routes.append(
-                Route(
-                    route.kind, route.keys, fn, route.role, route.keeps_dialog, route.kinds,
-                    route.in_groups,
-                )
-            )  # fmt: skip
+            self.routes.append(replace(route, handler=fn))
             return fn
 
         return register

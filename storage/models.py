@@ -227,6 +227,7 @@ class OutboxMessage(SQLModel, table=True):
     )
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     failed: bool = False

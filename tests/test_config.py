@@ -44,7 +44,6 @@ def test_toml_file_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: P
             },
             "WIJKBOT_MATRIX_PASSWORD",
         ),
-        ({"WIJKBOT_TIMEZONE": "Mars/Olympus"}, "WIJKBOT_TIMEZONE"),
         ({"WIJKBOT_CONFIG": "/nonexistent/wijkbot.toml"}, "WIJKBOT_CONFIG"),
     ],
 )

@@ -32,3 +32,28 @@ def test_deep_link_payload_is_safe() -> None:
     assert start_payload("melding-schalkwijk") == "melding-schalkwijk"
     assert start_payload("idee indische buurt!") == "idee-indische-buurt-"
     assert len(start_payload("x" * 100)) == 64
+
+
+def test_token_never_reaches_a_log_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import logging
+
+    from bot.adapters.telegram import TelegramAdapter
+    from bot.config import Settings
+    from storage.db import Database
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    token = "123456789:AAF-secret-token-value"
+    try:
+        settings = Settings(data_dir=tmp_path, telegram_token=token)  # type: ignore[arg-type]
+        TelegramAdapter(settings, Database(settings.effective_database_url))
+        logging.getLogger("httpx").warning("POST https://api.telegram.org/bot%s/getMe", token)
+        logging.getLogger("telegram.ext.Updater").error("failed with %s", token)
+    finally:
+        root.removeHandler(handler)
+    assert token not in stream.getvalue()
+    assert stream.getvalue().count("<token>") == 2
+    assert "<token>" not in repr(settings) and token not in repr(settings)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -48,7 +50,9 @@ from storage.repo import channels, cursors
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CURSOR_KEY = "telegram.update_id"
+# Telegram picks update ids at random again after a week without updates.
+CURSOR_MAX_AGE = timedelta(days=6)
+SEEN_WEBHOOK_UPDATES = 10_000
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "poll_answer"]
 MAX_ATTEMPTS = 6
 UNREACHABLE_HINTS = ("chat not found", "bot was kicked", "not a member", "user is deactivated")
@@ -87,8 +91,9 @@ class TelegramAdapter:
         self.username = ""
         self._stopping = asyncio.Event()
         self._redact = RedactToken(token)
-        for name in ("", "telegram", "httpx", "bot"):
-            logging.getLogger(name).addFilter(self._redact)
+        # On the handlers, so records of every logger pass through it.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._redact)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().token(
             token
         )
@@ -103,6 +108,8 @@ class TelegramAdapter:
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.bot = self.app.bot
         self._cursor = 0
+        self._cursor_key = f"telegram.{token.partition(':')[0]}.update_id"  # per bot, not per token
+        self._seen: OrderedDict[int, None] = OrderedDict()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,7 +124,10 @@ class TelegramAdapter:
             ) from None
         self.username = self.bot.username
         async with self.db.transaction() as session:
-            self._cursor = int(await cursors.get(session, CURSOR_KEY) or 0)
+            stored = await cursors.get(
+                session, self._cursor_key, newer_than=datetime.now(UTC) - CURSOR_MAX_AGE
+            )
+            self._cursor = int(stored or 0)
         await self._set_commands()
         log.info("telegram: running as @%s", self.username)
         try:
@@ -137,7 +147,7 @@ class TelegramAdapter:
         while not self._stopping.is_set():
             try:
                 updates = await self.bot.get_updates(
-                    offset=self._cursor + 1,
+                    offset=self._cursor + 1 if self._cursor else None,
                     timeout=self.poll_timeout,
                     allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.poll_timeout + 10,
@@ -146,9 +156,9 @@ class TelegramAdapter:
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
+            except InvalidToken:
+                raise TelegramError("Telegram refused the token (WIJKBOT_TELEGRAM_TOKEN)") from None
             except (NetworkError, TimedOut) as exc:
-                if isinstance(exc, InvalidToken):
-                    raise TelegramError("Telegram refused the token") from None
                 log.warning(
                     "telegram: polling failed (%s), retrying in %.0f s", type(exc).__name__, backoff
                 )
@@ -179,14 +189,19 @@ class TelegramAdapter:
                     update = await asyncio.wait_for(queue.get(), timeout=1.0)
                 except TimeoutError:
                     continue
-                if isinstance(update, Update):
-                    await self._handle(update, feed)
+                if isinstance(update, Update) and update.update_id not in self._seen:
+                    # Webhook deliveries may come in parallel and out of order: remember
+                    # what was handled instead of trusting the order of ids.
+                    self._seen[update.update_id] = None
+                    while len(self._seen) > SEEN_WEBHOOK_UPDATES:
+                        self._seen.popitem(last=False)
+                    await self._handle(update, feed, ordered=False)
         finally:
             await updater.stop()
 
-    async def _handle(self, update: Update, feed: Feed) -> None:
-        """Handle one update exactly once, then remember it was handled."""
-        if update.update_id <= self._cursor:
+    async def _handle(self, update: Update, feed: Feed, ordered: bool = True) -> None:
+        """Handle one update once; its id is stored in the same transaction as its effects."""
+        if ordered and update.update_id <= self._cursor:
             return  # already handled before a restart
         if update.callback_query is not None:
             # Always answer, also for a stale button, so the client stops its spinner.
@@ -203,14 +218,16 @@ class TelegramAdapter:
                     session, PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id)
                 )
         event = to_incoming(update, self.username)
+        position = (self._cursor_key, str(max(update.update_id, self._cursor)))
         if event is not None:
             try:
-                await feed(event)
+                await feed(replace(event, cursor=position))
             except Exception:
                 log.exception("telegram: update %s failed", update.update_id)
-        self._cursor = update.update_id
-        async with self.db.transaction() as session:
-            await cursors.put(session, CURSOR_KEY, str(update.update_id))
+        else:
+            async with self.db.transaction() as session:
+                await cursors.put(session, *position)
+        self._cursor = max(update.update_id, self._cursor)
 
     # -- sending -----------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AuditEvent
@@ -27,14 +26,3 @@ async def record(
             detail=detail,
         )
     )
-
-
-async def events_for(session: AsyncSession, subject_type: str, subject_id: int) -> list[AuditEvent]:
-    stmt = (
-        select(AuditEvent)
-        .where(
-            col(AuditEvent.subject_type) == subject_type, col(AuditEvent.subject_id) == subject_id
-        )
-        .order_by(col(AuditEvent.id))
-    )
-    return list((await session.exec(stmt)).all())

@@ -52,15 +52,6 @@ async def mark_reachable(
         session.add(found)
 
 
-async def linked_groups(session: AsyncSession, neighbourhood_id: int) -> list[Channel]:
-    stmt = select(Channel).where(
-        col(Channel.kind) == "group",
-        col(Channel.neighbourhood_id) == neighbourhood_id,
-        col(Channel.reachable),
-    )
-    return list((await session.exec(stmt)).all())
-
-
 async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> None:
     """The platform gave the chat a new id (a Telegram group upgraded to a supergroup)."""
     found = await channel(session, platform, old_id)

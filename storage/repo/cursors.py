@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import SyncCursor, utcnow
 
 
-async def get(session: AsyncSession, key: str) -> str | None:
+async def get(session: AsyncSession, key: str, newer_than: datetime | None = None) -> str | None:
+    """The stored position; None if there is none, or it is older than `newer_than`."""
     row = await session.get(SyncCursor, key)
-    return row.value if row is not None else None
+    if row is None:
+        return None
+    stamp = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+    if newer_than is not None and stamp < newer_than:
+        return None
+    return row.value
 
 
 async def put(session: AsyncSession, key: str, value: str) -> None:

@@ -24,13 +24,20 @@ async def enqueue(
     return msg
 
 
-async def pending(session: AsyncSession, platform: str, limit: int = 100) -> list[OutboxMessage]:
+async def pending(
+    session: AsyncSession, platform: str, now: datetime, limit: int = 100
+) -> list[OutboxMessage]:
+    """Unsent messages that are due (new ones, and failed ones whose backoff is over)."""
     stmt = (
         select(OutboxMessage)
         .where(
             col(OutboxMessage.platform) == platform,
             col(OutboxMessage.sent_at).is_(None),
             col(OutboxMessage.failed).is_(False),
+            or_(
+                col(OutboxMessage.next_attempt_at).is_(None),
+                col(OutboxMessage.next_attempt_at) <= now,
+            ),
         )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
@@ -43,10 +50,13 @@ async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | No
     session.add(msg)
 
 
-async def mark_failed(session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool) -> None:
+async def mark_failed(
+    session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool, retry_at: datetime
+) -> None:
     msg.attempts += 1
     msg.last_error = error[:500]
     msg.failed = give_up
+    msg.next_attempt_at = retry_at
     session.add(msg)
 
 

@@ -188,7 +188,7 @@ async def test_restart_neither_replays_nor_loses(tg: RunningBot) -> None:
     assert len([r for r in api.sent if r.chat_id == dm.id]) == 2
     assert tg.app is not None
     async with tg.app.db.session() as s:
-        cursor = await s.get(SyncCursor, "telegram.update_id")
+        cursor = await s.get(SyncCursor, "telegram.123456789.update_id")
         assert cursor is not None and int(cursor.value) >= 2
 
 
@@ -248,3 +248,31 @@ async def test_webhook_mode_checks_the_secret(
         await bot.adapter.stop()
         await asyncio.wait_for(task, timeout=5)
         await bot.app.db.dispose()
+
+
+async def test_a_week_old_cursor_is_not_trusted(tg: RunningBot) -> None:
+    """After a week without updates Telegram may restart ids lower; an old cursor must not
+    make the bot deaf."""
+    from datetime import UTC, datetime, timedelta
+
+    api = tg.api
+    await tg.stop()
+    assert tg.settings.database_url is not None
+    from storage.db import Database
+
+    db = Database(tg.settings.database_url)
+    async with db.transaction() as s:
+        s.add(
+            SyncCursor(
+                key="telegram.123456789.update_id",
+                value="815000000",
+                updated_at=datetime.now(UTC) - timedelta(days=8),
+            )
+        )
+    await db.dispose()
+    anna = api.user(1011, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "/help")
+    await tg.start()
+    [reply] = await tg.replies(dm.id)
+    assert "/idee" in reply.plain_text
