@@ -6,15 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
+from functools import partial
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_router
-from bot.jobs import build_scheduler, support_batch
+from bot.jobs import Job, build_scheduler, purge_dialogs, support_batch
 from bot.middlewares import DEFAULT_MIDDLEWARES
 from bot.outbox import OutboxSender
+from bot.signal_forwarding import ForwardingService
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -33,6 +36,15 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         self.outbox = OutboxSender(self.db, self.adapters, self.dispatcher.clock)
         self.dispatcher.after_commit.append(self.flush_outbox)
+        clock = self.dispatcher.clock
+        self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
+        self.jobs = [
+            Job("support-batch", timedelta(minutes=settings.support_batch_minutes),
+                partial(support_batch, self.db)),
+            Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
+            Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
+            Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),
+        ]  # fmt: skip
 
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -41,14 +53,19 @@ class App:
         await self.outbox.flush()
 
     async def run_jobs_now(self) -> None:
-        if await support_batch(self.db):
-            await self.flush_outbox()
+        """Every scheduled job once, now (the console's `:jobs`, and tests)."""
+        for job in self.jobs:
+            if await job.run():
+                await self.flush_outbox()
+
+    async def fetch_photo(self, platform: str, file_id: str) -> bytes | None:
+        """A photo's bytes from the platform that holds it, when the adapter can fetch files."""
+        download = getattr(self.adapters.get(platform), "download", None)
+        return await download(file_id) if download is not None else None
 
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal."""
-        scheduler = build_scheduler(
-            self.db, self.settings.support_batch_minutes, self.dispatcher.clock, self.flush_outbox
-        )
+        scheduler = build_scheduler(self.jobs, self.flush_outbox)
         scheduler.start()
         sender = asyncio.create_task(self.outbox.run_forever())
         loop = asyncio.get_running_loop()

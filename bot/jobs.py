@@ -1,9 +1,10 @@
-"""Scheduled jobs (APScheduler): the batched support news for idea authors."""
+"""Scheduled jobs (APScheduler): support news for authors, forwarding, privacy clean-up."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,26 +33,37 @@ async def support_batch(db: Database) -> int:
         return await tell_authors_about_support(session)
 
 
+@dataclass(frozen=True)
+class Job:
+    """Something done on a schedule; `run` returns how much it did (0: nothing new)."""
+
+    id: str
+    every: timedelta
+    run: Callable[[], Awaitable[int]]
+
+
 def build_scheduler(
-    db: Database,
-    minutes: int,
-    clock: Clock,
-    after: Callable[[], Awaitable[object]] | None = None,
+    jobs: list[Job], after: Callable[[], Awaitable[object]] | None = None
 ) -> AsyncIOScheduler:
+    """APScheduler runs each job on its interval; `after` (sending the outbox) follows work."""
     scheduler = AsyncIOScheduler(timezone="Europe/Amsterdam")
 
-    async def run_support_batch() -> None:
-        told = await support_batch(db)
-        log.info("support batch: %d authors told", told)
-        if told and after is not None:
-            await after()
+    def wrap(job: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                done = await job.run()
+            except Exception:
+                log.exception("job %s failed", job.id)
+                return
+            log.info("job %s: %d", job.id, done)
+            if done and after is not None:
+                await after()
 
-    scheduler.add_job(
-        run_support_batch, "interval", minutes=minutes, id="support-batch", coalesce=True,
-        max_instances=1, replace_existing=True,
-    )  # fmt: skip
-    scheduler.add_job(
-        purge_dialogs, "interval", hours=6, args=(db, clock), id="purge-dialogs",
-        coalesce=True, max_instances=1, replace_existing=True,
-    )  # fmt: skip
+        return run
+
+    for job in jobs:
+        scheduler.add_job(
+            wrap(job), "interval", seconds=job.every.total_seconds(), id=job.id,
+            coalesce=True, max_instances=1, replace_existing=True,
+        )  # fmt: skip
     return scheduler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
             )
         if not isinstance(h.get("name"), str) or not h["name"].strip():
             raise SetupError(f"{path}: neighbourhood {h['slug']}: name is missing")
+        if "forwarding" in h:
+            _check_forwarding(path, h["slug"], h["forwarding"])
     for i, t in enumerate(themes, 1):
         if not isinstance(t.get("slug"), str) or not _SLUG.match(t["slug"]):
             raise SetupError(f"{path}: theme {i}: slug must be lowercase letters, digits, '-'")
@@ -50,13 +53,41 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
     return {"neighbourhood": hoods, "theme": themes}
 
 
+SECRET_KEYS = ("api_key", "password")
+
+
+def _table(value: object) -> dict[str, object]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _check_forwarding(path: Path, slug: str, table: object) -> None:
+    """Validate a `forwarding` table; secrets must be named by environment variable."""
+    from bot.forwarding import ForwardingConfigError, load_forwarding_config
+
+    where = f"{path}: neighbourhood {slug}"
+    if not isinstance(table, dict):
+        raise SetupError(f"{where}: forwarding must be a table")
+    for key in SECRET_KEYS:
+        if key in table:
+            raise SetupError(
+                f"{where}: forwarding.{key}: keep secrets out of this file; "
+                f"set an environment variable and name it with {key}_env"
+            )
+    # Check the shape now; the secrets themselves are read when forwarding.
+    names = {str(table[f"{k}_env"]): "set-at-runtime" for k in SECRET_KEYS if f"{k}_env" in table}
+    try:
+        load_forwarding_config(table, env={**os.environ, **names})
+    except ForwardingConfigError as exc:
+        raise SetupError(f"{where}: {exc}") from None
+
+
 async def apply_setup(db: Database, path: Path) -> SetupResult:
     data = read_setup(path)
     async with db.transaction() as session:
         slugs: dict[str, int] = {}
         for h in data["neighbourhood"]:
             hood = await places.upsert_neighbourhood(
-                session, str(h["slug"]), str(h["name"]).strip()
+                session, str(h["slug"]), str(h["name"]).strip(), _table(h.get("forwarding"))
             )
             assert hood.id is not None
             slugs[hood.slug] = hood.id

@@ -180,6 +180,7 @@ class SignalForward(SQLModel, table=True):
     external_state: str | None = Field(default=None, max_length=40)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
+    failed: bool = False  # given up: sending the same again cannot help
     next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     forwarded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

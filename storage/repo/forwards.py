@@ -45,11 +45,3 @@ async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[SignalF
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
-
-
-async def failing(session: AsyncSession, signal_ids: list[int]) -> dict[int, SignalForward]:
-    stmt = select(SignalForward).where(
-        col(SignalForward.signal_id).in_(signal_ids), col(SignalForward.last_error).is_not(None),
-        col(SignalForward.external_id).is_(None),
-    )  # fmt: skip
-    return {f.signal_id: f for f in (await session.exec(stmt)).all()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,12 +24,14 @@ async def neighbourhood_by_slug(session: AsyncSession, slug: str) -> Neighbourho
     return (await session.exec(stmt)).first()
 
 
-async def upsert_neighbourhood(session: AsyncSession, slug: str, name: str) -> Neighbourhood:
+async def upsert_neighbourhood(
+    session: AsyncSession, slug: str, name: str, forwarding: dict[str, Any] | None = None
+) -> Neighbourhood:
     found = await neighbourhood_by_slug(session, slug)
     if found is None:
         found = Neighbourhood(slug=slug, name=name)
-    else:
-        found.name = name
+    found.name = name
+    found.forwarding = dict(forwarding or {})
     session.add(found)
     await session.flush()
     return found

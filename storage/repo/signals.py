@@ -81,13 +81,21 @@ async def open_signals(
 
 
 async def set_status(
-    session: AsyncSession, sig: Signal, status: str, note: str, by_person_id: int
+    session: AsyncSession,
+    sig: Signal,
+    status: str,
+    note: str,
+    by_person_id: int | None,
+    kind: str = "status",
 ) -> SignalUpdate:
+    """Change the status; `by_person_id` None when the municipality changed it."""
     assert sig.id is not None
     sig.status = status
     sig.updated_at = utcnow()
     session.add(sig)
-    update = SignalUpdate(signal_id=sig.id, status=status, note=note, by_person_id=by_person_id)
+    update = SignalUpdate(
+        signal_id=sig.id, status=status, note=note, by_person_id=by_person_id, kind=kind
+    )
     session.add(update)
     await session.flush()
     return update

@@ -64,6 +64,9 @@ class FakeAdapter:
                 return
         raise AssertionError(f"edit of unknown message {ref}")
 
+    async def download(self, file_id: str) -> bytes:
+        return b"\x89PNG\r\n\x1a\n" + file_id.encode()  # the bytes behind a file id
+
     def direct_link(self, payload: str) -> str | None:
         return f"https://fake.example/bot?start={payload}"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 16:54:06.803009
+Create Date: 2026-11-26 16:57:56.213133
 """
 from alembic import op
 import sqlalchemy as sa
@@ -207,6 +207,7 @@ def upgrade() -> None:
     sa.Column('external_state', sa.String(length=40), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('failed', sa.Boolean(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('forwarded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
