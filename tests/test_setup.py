@@ -10,13 +10,13 @@ from bot.app import App
 from bot.setup_data import SetupError, apply_setup
 from storage.repo import places
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "wijkbot.example.toml"
 HOOD = '[[neighbourhood]]\nslug = "schalkwijk"\nname = "Schalkwijk"\n'
 
 
 async def test_setup_is_idempotent(app: App, tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "wijkbot.example.toml"
-    await apply_setup(app.db, example)
-    await apply_setup(app.db, example)
+    await apply_setup(app.db, EXAMPLE)
+    await apply_setup(app.db, EXAMPLE)
     async with app.db.session() as s:
         assert len(await places.neighbourhoods(s)) == 7
         assert len(await places.themes_for(s, None)) == 6
