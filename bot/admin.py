@@ -6,6 +6,7 @@ import sys
 
 from sqlalchemy import text
 
+from bot import export as export_mod
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.config import Settings
@@ -40,6 +41,28 @@ async def grant_coordinator(settings: Settings, platform: str, user_id: str, slu
     if not changed:
         return f"{platform}:{user_id} was already coordinator of {hood.name}."
     return f"{platform}:{user_id} is now coordinator of {hood.name}."
+
+
+async def export(
+    settings: Settings, what: export_mod.Kind, fmt: export_mod.Format, slug: str | None
+) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            hood_id = None
+            if slug:
+                hood = await places.neighbourhood_by_slug(session, slug)
+                if hood is None:
+                    raise AdminError(f"unknown neighbourhood {slug!r}")
+                hood_id = hood.id
+            load = export_mod.signal_rows if what == "signals" else export_mod.idea_rows
+            rows = await load(session, hood_id)
+        try:
+            return export_mod.render(what, fmt, rows)
+        except export_mod.ExportError as exc:
+            raise AdminError(str(exc)) from None
+    finally:
+        await db.dispose()
 
 
 async def check(settings: Settings) -> int:

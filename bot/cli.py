@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--user", required=True, help="platform user id (console: the --as name)")
     grant.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
 
+    export = sub.add_parser(
+        "export", help="signals or ideas for the area team, without personal data"
+    )
+    export.add_argument("what", choices=["signals", "ideas"])
+    export.add_argument("--format", choices=["csv", "json", "geojson"], default="csv")
+    export.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
+    export.add_argument("--out", type=Path, help="write to this file instead of the screen")
+
     sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
     sub.add_parser(
         "tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False
@@ -105,6 +113,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await db.dispose()
         print(f"Set up {result.neighbourhoods} neighbourhoods and {result.themes} themes.")
+        return 0
+    if args.command == "export":
+        try:
+            text = await admin.export(settings, args.what, args.format, args.neighbourhood)
+        except admin.AdminError as exc:
+            raise _CliError(str(exc)) from None
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
         return 0
     if args.command == "admin":
         try:

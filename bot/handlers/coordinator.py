@@ -10,8 +10,8 @@ from bot.handlers.signals import CATEGORY_LABELS, STATUS_LABELS, status_label, t
 from bot.i18n import _, fold
 from bot.permissions import can_coordinate
 from bot.router import Router, State, StatesGroup
-from storage.models import Neighbourhood, Signal
-from storage.repo import audit, signals
+from storage.models import Neighbourhood, Signal, SignalForward
+from storage.repo import audit, forwards, signals
 
 router = Router("coordinator")
 
@@ -57,6 +57,20 @@ def describe(sig: Signal) -> str:
     )
 
 
+def forward_line(fwd: SignalForward) -> str:
+    if fwd.external_id:
+        return _("At the municipality ({kind}), their number: {number}").format(
+            kind=fwd.kind, number=fwd.external_id
+        )
+    if fwd.failed:
+        return _("Sending to the municipality failed: {error}").format(error=fwd.last_error)
+    if fwd.last_error:
+        return _("Not at the municipality yet; we keep trying ({error})").format(
+            error=fwd.last_error
+        )
+    return _("Being sent to the municipality")
+
+
 def status_buttons(sig: Signal) -> list[Button]:
     """Status changes plus the triage actions (forward, close with a reason, merge, ask)."""
     buttons = [
@@ -96,7 +110,11 @@ async def status_pressed(ctx: Ctx) -> None:
         return
     sig = await signal_for(ctx, int(parts[1]))
     if parts[2] == "open":
-        await ctx.reply(describe(sig), status_buttons(sig))
+        text = describe(sig)
+        fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+        if fwd is not None:
+            text += "\n" + forward_line(fwd)
+        await ctx.reply(text, status_buttons(sig))
         return
     await ctx.ask(
         _(

@@ -95,10 +95,13 @@ async def test_signalen_round_trip(
             "other": signalen.category_url("overlast-in-de-openbare-ruimte", "overig-openbare-ruimte"),
         },
     })  # fmt: skip
-    anna, _bob, _coco = await _report_and_follow(make_chat)
+    anna, _bob, coco = await _report_and_follow(make_chat)
     assert await app.forwarding.send_due() == 1
     assert await app.forwarding.send_due() == 0  # never twice
     [stored] = signalen.signals.values()
+    await coco.say("/meldingen")
+    [detail] = await coco.press("M-1001")
+    assert f"hun nummer: {stored.signal_id}" in detail.text
     assert stored.payload["location"]["geometrie"]["coordinates"] == [4.653, 52.3645]
     assert stored.attachments and stored.attachments[0].data.startswith(b"\x89PNG")
     assert "reporter" not in stored.payload or "email" not in stored.payload["reporter"]
