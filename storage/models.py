@@ -222,6 +222,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     chat_id: str = Field(max_length=255)
+    chat_kind: str = Field(default="direct", max_length=10)  # direct | group (its rate limit)
     text: str = Field(sa_type=Text)
     buttons: list[list[dict[str, str]]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
@@ -230,6 +231,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
+    # Claimed (set) before the platform is asked to send, cleared when that attempt fails:
+    # after a crash, claimed_at without sent_at marks the message that was in flight.
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     failed: bool = False
 

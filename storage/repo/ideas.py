@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Idea, IdeaSupport
+from storage.repo.unique import add_once
 
 
 async def create_idea(
@@ -62,13 +62,7 @@ async def support_count(session: AsyncSession, idea_id: int) -> int:
 
 async def add_support(session: AsyncSession, idea_id: int, person_id: int) -> bool:
     """Support an idea once; False if this person already did (a database constraint)."""
-    try:
-        async with session.begin_nested():
-            session.add(IdeaSupport(idea_id=idea_id, person_id=person_id))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return await add_once(session, IdeaSupport(idea_id=idea_id, person_id=person_id))
 
 
 async def ideas_by(session: AsyncSession, person_id: int) -> list[Idea]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Signal, SignalFollower, SignalUpdate, utcnow
+from storage.repo.unique import add_once
 
 STATUSES = ("new", "accepted", "in_progress", "forwarded", "resolved", "closed", "reopened")
 CATEGORIES = ("road", "greenery", "waste", "lighting", "safety", "other")
@@ -127,13 +127,7 @@ async def open_in(session: AsyncSession, neighbourhood_id: int, limit: int = 200
 
 async def add_follower(session: AsyncSession, signal_id: int, person_id: int) -> bool:
     """Follow a signal once; False if already following (a database constraint)."""
-    try:
-        async with session.begin_nested():
-            session.add(SignalFollower(signal_id=signal_id, person_id=person_id))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return await add_once(session, SignalFollower(signal_id=signal_id, person_id=person_id))
 
 
 async def followers(session: AsyncSession, signal_id: int) -> list[int]:
