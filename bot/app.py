@@ -35,7 +35,7 @@ class App:
         )
         self.adapters: dict[str, Adapter] = {}
         self.outbox = OutboxSender(self.db, self.adapters, self.dispatcher.clock)
-        self.dispatcher.after_commit.append(self.flush_outbox)
+        self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
         self.jobs = [
@@ -50,7 +50,15 @@ class App:
         self.adapters[adapter.platform] = adapter
 
     async def flush_outbox(self) -> None:
+        """Send everything the outbox holds, and return when it is sent (tests, `:jobs`)."""
         await self.outbox.flush()
+
+    async def send_outbox_soon(self) -> None:
+        """After a handled event: a few messages inline, the rest by the background sender."""
+        await self.outbox.flush_some()
+
+    async def wake_outbox(self) -> None:
+        self.outbox.wake()
 
     async def run_jobs_now(self) -> None:
         """Every scheduled job once, now (the console's `:jobs`, and tests)."""
@@ -65,7 +73,7 @@ class App:
 
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal."""
-        scheduler = build_scheduler(self.jobs, self.flush_outbox)
+        scheduler = build_scheduler(self.jobs, self.wake_outbox)
         scheduler.start()
         sender = asyncio.create_task(self.outbox.run_forever())
         loop = asyncio.get_running_loop()

@@ -1,20 +1,37 @@
 """Sends what the outbox holds, one sender per platform; nothing is lost on a restart.
 
-A message that fails is retried with exponential backoff (30 s, 1 min, 2 min … at most an
-hour apart) for a day; a chat that is unreachable (blocked, kicked) is given up at once.
-Rate limits per platform arrive with the broadcast work (issue 5).
+Each message goes claim → send → mark, each step its own transaction: the row is claimed
+(`claimed_at`) and committed, the platform is asked to send it, and the row is marked sent.
+Killed between send and mark, the message is sent again after the restart: delivery is at
+least once, and only the message in flight at the kill (one per platform; the sender is
+sequential) can reach its recipient twice. `claimed_at` without `sent_at` marks it.
+
+Limits: each platform has a `RateLimits` (bot/outbox_limits.py); the sender waits before a
+send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
+benchmarks run on simulated time). A message that fails is retried with exponential
+backoff (30 s, 1 min, 2 min … at most an hour apart) for a day; a chat that is unreachable
+(blocked, kicked) is given up at once.
+
+Two ways in: `flush()` sends everything due and returns when done (tests, the console's
+`:jobs`); `flush_some()` runs after each handled event, sends at most a few messages inline
+and leaves the rest to the background loop (`run_forever`), which it wakes — so a large
+broadcast never holds up the dispatcher.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.adapters.base import Adapter, Unreachable
 from bot.clock import Clock
 from bot.conversation import aware
 from bot.events import Button, ChatRef, Reply
+from bot.outbox_limits import RateLimiter, RateLimits, limits_for
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repo import outbox
@@ -23,51 +40,175 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_GAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
+INLINE_MAX = 20  # messages sent inline after a handled event; the rest in the background
+BATCH = 200  # rows read per query
+
+Monotonic = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
     return now + min(FIRST_RETRY * (2 ** min(attempts, 12)), MAX_RETRY_GAP)
 
 
+class PlatformQueue:
+    """The sending state of one platform: its limiter, a lock (one pass at a time), a wake-up."""
+
+    def __init__(self, platform: str, limits: RateLimits) -> None:
+        self.platform = platform
+        self.limiter = RateLimiter(limits)
+        self.lock = asyncio.Lock()
+        self.wake = asyncio.Event()
+        self.recovered = False
+
+
 class OutboxSender:
-    def __init__(self, db: Database, adapters: dict[str, Adapter], clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        adapters: dict[str, Adapter],
+        clock: Clock,
+        *,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        limits: Mapping[str, RateLimits] | None = None,
+    ) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
-        self._lock = asyncio.Lock()
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.limits = dict(limits or {})
+        self._queues: dict[str, PlatformQueue] = {}
+
+    def queue(self, platform: str) -> PlatformQueue:
+        q = self._queues.get(platform)
+        if q is None:
+            q = PlatformQueue(platform, self.limits.get(platform) or limits_for(platform))
+            self._queues[platform] = q
+        return q
+
+    # -- the ways in ---------------------------------------------------------------------------
 
     async def flush(self) -> int:
-        """Send everything pending on every platform we have an adapter for."""
+        """Send everything due on every platform we have an adapter for; the number sent."""
         sent = 0
-        async with self._lock:
-            for platform, adapter in self.adapters.items():
-                sent += await self._flush_platform(platform, adapter)
+        for platform in list(self.adapters):
+            q = self.queue(platform)
+            async with q.lock:
+                sent += (await self._drain(q, None))[0]
         return sent
 
-    async def _flush_platform(self, platform: str, adapter: Adapter) -> int:
+    async def flush_some(self, max_messages: int = INLINE_MAX) -> int:
+        """Send at most `max_messages` per platform now; wake the background loop for the rest.
+
+        Never waits for a pass that is already running (a broadcast): it only wakes it.
+        """
         sent = 0
+        for platform in list(self.adapters):
+            q = self.queue(platform)
+            if q.lock.locked():
+                q.wake.set()
+                continue
+            async with q.lock:
+                done, more = await self._drain(q, max_messages)
+            sent += done
+            if more:
+                q.wake.set()
+        return sent
+
+    def wake(self) -> None:
+        """New rows are waiting: the background loop sends them now, not at its next tick."""
+        for platform in list(self.adapters):
+            self.queue(platform).wake.set()
+
+    async def run_forever(self, interval: float = 5.0) -> None:
+        """One loop per platform, woken by `wake()` or every `interval` s (for retries)."""
+        loops: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                for platform in list(self.adapters):
+                    if platform not in loops:
+                        loops[platform] = asyncio.create_task(
+                            self._run_platform(platform, interval), name=f"outbox-{platform}"
+                        )
+                await asyncio.sleep(interval)
+        finally:
+            for task in loops.values():
+                task.cancel()
+            for task in loops.values():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _run_platform(self, platform: str, interval: float) -> None:
+        q = self.queue(platform)
+        while True:
+            q.wake.clear()  # a wake-up during the pass below makes the loop go round again
+            try:
+                async with q.lock:
+                    await self._drain(q, None)
+            except Exception:
+                log.exception("outbox: sending on %s failed", platform)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(q.wake.wait(), interval)
+
+    # -- one pass ----------------------------------------------------------------------------
+
+    async def _drain(self, q: PlatformQueue, budget: int | None) -> tuple[int, bool]:
+        """Send due messages in order; (sent, whether some were left for lack of budget)."""
+        adapter = self.adapters.get(q.platform)
+        if adapter is None:
+            return 0, False
+        if not q.recovered:
+            await self._report_in_doubt(q.platform)
+            q.recovered = True
+        sent = attempted = 0
+        after = 0
         while True:
             async with self.db.transaction() as session:
-                batch = await outbox.pending(session, platform, self.clock.now())
+                batch = await outbox.pending(session, q.platform, self.clock.now(), BATCH, after)
             if not batch:
-                return sent
-            progress = False
+                return sent, False
             for msg in batch:
-                ok = await self._send_one(adapter, msg)
-                sent += ok
-                progress = progress or ok
-            if not progress:
-                return sent
+                if budget is not None and attempted >= budget:
+                    return sent, True
+                assert msg.id is not None
+                after = msg.id
+                await self._pace(q, msg)
+                attempted += 1
+                sent += await self._send_one(q, adapter, msg)
 
-    async def _send_one(self, adapter: Adapter, msg: OutboxMessage) -> bool:
+    async def _report_in_doubt(self, platform: str) -> None:
+        async with self.db.transaction() as session:
+            doubt = await outbox.in_doubt(session, platform)
+        if doubt:
+            log.warning(
+                "outbox: %d %s message(s) were being sent when the bot stopped; sending them "
+                "again (their recipients may get them twice)",
+                len(doubt),
+                platform,
+            )
+
+    async def _pace(self, q: PlatformQueue, msg: OutboxMessage) -> None:
+        while (wait := q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic())) > 0:
+            await self.sleep(wait)
+
+    async def _send_one(self, q: PlatformQueue, adapter: Adapter, msg: OutboxMessage) -> bool:
+        assert msg.id is not None
+        async with self.db.transaction() as session:  # 1. claim
+            if not await outbox.claim(session, msg.id, self.clock.now()):
+                return False  # erased meanwhile (/vergeetmij) or sent already
+        q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
         reply = Reply(
             text=msg.text,
             buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
         )
-        chat = ChatRef(adapter.platform, msg.chat_id, "direct")
+        chat = ChatRef(
+            adapter.platform, msg.chat_id, "group" if msg.chat_kind == "group" else "direct"
+        )
         error: str | None = None
         give_up = False
-        try:
+        try:  # 2. send
             await adapter.send(chat, reply)
         except Unreachable as exc:
             error, give_up = f"unreachable: {exc}", True
@@ -75,22 +216,12 @@ class OutboxSender:
             log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
             error = f"{type(exc).__name__}: {exc}"
             give_up = self.clock.now() - aware(msg.created_at) > GIVE_UP_AFTER
-        async with self.db.transaction() as session:
-            row = await session.get(OutboxMessage, msg.id)
-            if row is None:
-                return False
+        async with self.db.transaction() as session:  # 3. mark
             if error is None:
-                await outbox.mark_sent(session, row)
-            else:
+                return await outbox.mark_sent_id(session, msg.id)
+            row = await session.get(OutboxMessage, msg.id)
+            if row is not None:
                 await outbox.mark_failed(
                     session, row, error, give_up, next_try(row.attempts, self.clock.now())
                 )
-        return error is None
-
-    async def run_forever(self, interval: float = 5.0) -> None:
-        while True:
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("outbox flush failed")
-            await asyncio.sleep(interval)
+        return False

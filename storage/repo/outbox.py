@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import col, delete, or_, select
+from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
@@ -16,33 +17,78 @@ async def enqueue(
     chat_id: str,
     text: str,
     buttons: list[list[dict[str, str]]] | None = None,
+    chat_kind: str = "direct",
 ) -> OutboxMessage:
-    msg = OutboxMessage(platform=platform, chat_id=chat_id, text=text, buttons=buttons or [])
+    msg = OutboxMessage(
+        platform=platform, chat_id=chat_id, chat_kind=chat_kind, text=text, buttons=buttons or []
+    )
     session.add(msg)
     await session.flush()
     session.info["outbox_written"] = True
     return msg
 
 
+def _due(platform: str, now: datetime) -> list[Any]:
+    return [
+        col(OutboxMessage.platform) == platform,
+        col(OutboxMessage.sent_at).is_(None),
+        col(OutboxMessage.failed).is_(False),
+        or_(
+            col(OutboxMessage.next_attempt_at).is_(None),
+            col(OutboxMessage.next_attempt_at) <= now,
+        ),
+    ]
+
+
 async def pending(
-    session: AsyncSession, platform: str, now: datetime, limit: int = 100
+    session: AsyncSession, platform: str, now: datetime, limit: int = 100, after_id: int = 0
 ) -> list[OutboxMessage]:
-    """Unsent messages that are due (new ones, and failed ones whose backoff is over)."""
+    """Unsent messages that are due (new ones, and failed ones whose backoff is over).
+
+    In the order they were written; `after_id` pages through them (keyset, no OFFSET).
+    """
     stmt = (
         select(OutboxMessage)
-        .where(
-            col(OutboxMessage.platform) == platform,
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.failed).is_(False),
-            or_(
-                col(OutboxMessage.next_attempt_at).is_(None),
-                col(OutboxMessage.next_attempt_at) <= now,
-            ),
-        )
+        .where(*_due(platform, now), col(OutboxMessage.id) > after_id)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+async def in_doubt(session: AsyncSession, platform: str | None = None) -> list[OutboxMessage]:
+    """Claimed but neither sent nor failed: in flight when the process stopped.
+
+    They are sent again (at least once); the recipient may get such a message twice.
+    """
+    stmt = select(OutboxMessage).where(
+        col(OutboxMessage.claimed_at).is_not(None), col(OutboxMessage.sent_at).is_(None)
+    )
+    if platform is not None:
+        stmt = stmt.where(col(OutboxMessage.platform) == platform)
+    return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())
+
+
+async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
+    """Step 1 of claim → send → mark: committed before the platform is asked to send.
+
+    False when the message is gone (erased meanwhile) or already sent.
+    """
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == msg_id, col(OutboxMessage.sent_at).is_(None))
+        .values(claimed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_sent_id(session: AsyncSession, msg_id: int, at: datetime | None = None) -> bool:
+    """Step 3: the platform took it. False when the row is gone."""
+    result = await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == msg_id).values(sent_at=at or utcnow())
+    )
+    return bool(result.rowcount)
 
 
 async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:
@@ -54,6 +100,7 @@ async def mark_failed(
     session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool, retry_at: datetime
 ) -> None:
     msg.attempts += 1
+    msg.claimed_at = None  # the attempt is over: it failed, nothing is in flight
     msg.last_error = error[:500]
     msg.failed = give_up
     msg.next_attempt_at = retry_at

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 16:57:56.213133
+Create Date: 2026-11-26 17:13:48.686950
 """
 from alembic import op
 import sqlalchemy as sa
@@ -43,12 +43,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sa.String(length=20), nullable=False),
     sa.Column('chat_id', sa.String(length=255), nullable=False),
+    sa.Column('chat_kind', sa.String(length=10), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('buttons', sa.JSON(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outboxmessage'))
