@@ -1,4 +1,4 @@
-"""The `wijkbot` command: run, chat, db upgrade, setup, admin and tally."""
+"""The `wijkbot` command: run, chat, db upgrade, setup, admin, budget and tally."""
 
 from __future__ import annotations
 
@@ -49,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json", "geojson"], default="csv")
     export.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
     export.add_argument("--out", type=Path, help="write to this file instead of the screen")
+
+    budget = sub.add_parser("budget", help="neighbourhood budget rounds")
+    budget_sub = budget.add_subparsers(dest="budget_command", required=True)
+    b_import = budget_sub.add_parser("import", help="a new round from a .pb or .csv file")
+    b_import.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
+    b_import.add_argument("--title", help="title of the round (a .pb file may give one)")
+    b_import.add_argument("--rule", required=True, help="counting rule (greedy, mes, ...)")
+    b_import.add_argument("--budget", type=int, help="budget in whole euros (needed for CSV)")
+    b_import.add_argument("--ballot", choices=["approval", "knapsack", "cumulative"])
+    b_import.add_argument("file", type=Path, metavar="FILE", help="FILE.pb or FILE.csv")
+    b_codes = budget_sub.add_parser("codes", help="one-time voting codes for letters")
+    b_codes.add_argument("round", type=int, metavar="ROUND")
+    b_codes.add_argument("--count", type=int, required=True)
+    b_codes.add_argument("--out", type=Path, required=True, help="new CSV file for the codes")
+    b_export = budget_sub.add_parser("export", help="anonymised ballots as a Pabulib file")
+    b_export.add_argument("round", type=int, metavar="ROUND")
+    b_export.add_argument("--out", type=Path, help="write to this file instead of the screen")
 
     sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
     sub.add_parser(
@@ -124,6 +141,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.command == "budget":
+        return await _budget(args, settings)
     if args.command == "admin":
         try:
             print(
@@ -146,4 +165,33 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         print("No platform is configured: opening the console chat. (Ctrl-D to leave)", flush=True)
     await admin.console_chat(settings, user, group, lang)
+    return 0
+
+
+async def _budget(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import budget_admin
+
+    try:
+        if args.budget_command == "import":
+            round_id = await budget_admin.import_round(
+                settings,
+                args.file,
+                args.neighbourhood,
+                args.rule,
+                title=args.title,
+                budget=args.budget,
+                ballot_type=args.ballot,
+            )
+            print(round_id)
+        elif args.budget_command == "codes":
+            made = await budget_admin.make_codes(settings, args.round, args.count, args.out)
+            print(f"Wrote {made} voting codes to {args.out}.")
+        else:
+            text = await budget_admin.export_round(settings, args.round)
+            if args.out:
+                args.out.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+    except budget_admin.BudgetAdminError as exc:
+        raise _CliError(str(exc)) from None
     return 0

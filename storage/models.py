@@ -6,6 +6,8 @@ Ideas and signals outlive their author (author set to NULL on erasure).
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -256,3 +258,80 @@ class AuditEvent(SQLModel, table=True):
     subject_id: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+# --- Neighbourhood budgets (issue 6) ------------------------------------------------------
+#
+# Ballot secrecy by schema: a Ballot holds choices and nothing about its voter; a VoterRoll
+# row says who (or which code) voted and nothing about the choices. Neither references the
+# other, neither has a timestamp, and both have random UUID keys (WITHOUT ROWID on SQLite),
+# so no id or row order links a ballot to its voter.
+
+
+def _uuid() -> str:
+    return uuid.uuid4().hex
+
+
+class BudgetRound(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE", index=True)
+    title: str = Field(max_length=200)
+    budget: int  # whole euros
+    ballot_type: str = Field(default="knapsack", max_length=20)  # approval|knapsack|cumulative
+    min_projects: int = 1  # approval and cumulative: at least this many projects
+    max_projects: int | None = None  # approval: at most this many
+    points: int | None = None  # cumulative: points to divide
+    counting_rule: str = Field(default="greedy", max_length=20)
+    phase: str = Field(default="proposals", max_length=20)  # proposals|voting|closed|results
+    opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    locked: bool = False
+    code_salt: str = Field(default_factory=lambda: secrets.token_hex(32), max_length=64)
+    created_at: datetime = _ts()
+
+
+class BudgetProject(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="budgetround.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)  # the project id on ballots and in Pabulib files
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    cost: int  # whole euros
+    feasible: bool | None = None
+    feasibility_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class Ballot(SQLModel, table=True):
+    """Choices only: project codes (a list) or {code: points}. No voter, no time."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=32)
+    round_id: int = Field(foreign_key="budgetround.id", ondelete="CASCADE", index=True)
+    choices: Any = Field(sa_column=Column(JSON, nullable=False))
+
+
+class VotingCode(SQLModel, table=True):
+    """A one-time code for a letter, stored only as an HMAC keyed by the round's salt."""
+
+    __table_args__ = (UniqueConstraint("round_id", "code_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="budgetround.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64)
+    used: bool = False
+
+
+class VoterRoll(SQLModel, table=True):
+    """Who (a person) or which code has voted in a round: once each. No choices, no time."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        UniqueConstraint("round_id", "voting_code_id"),
+        {"sqlite_with_rowid": False},
+    )
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=32)
+    round_id: int = Field(foreign_key="budgetround.id", ondelete="CASCADE", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    voting_code_id: int | None = Field(
+        default=None, foreign_key="votingcode.id", ondelete="SET NULL"
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 17:13:48.686950
+Create Date: 2026-11-26 17:38:11.020803
 """
 from alembic import op
 import sqlalchemy as sa
@@ -95,6 +95,28 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['actor_person_id'], ['person.id'], name=op.f('fk_auditevent_actor_person_id_person'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auditevent'))
     )
+    op.create_table('budgetround',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('neighbourhood_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('budget', sa.Integer(), nullable=False),
+    sa.Column('ballot_type', sa.String(length=20), nullable=False),
+    sa.Column('min_projects', sa.Integer(), nullable=False),
+    sa.Column('max_projects', sa.Integer(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('counting_rule', sa.String(length=20), nullable=False),
+    sa.Column('phase', sa.String(length=20), nullable=False),
+    sa.Column('opens_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closes_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('locked', sa.Boolean(), nullable=False),
+    sa.Column('code_salt', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhood.id'], name=op.f('fk_budgetround_neighbourhood_id_neighbourhood'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budgetround'))
+    )
+    with op.batch_alter_table('budgetround', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_budgetround_neighbourhood_id'), ['neighbourhood_id'], unique=False)
+
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -147,6 +169,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('theme', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_theme_slug'), ['slug'], unique=False)
+
+    op.create_table('ballot',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('choices', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['round_id'], ['budgetround.id'], name=op.f('fk_ballot_round_id_budgetround'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot')),
+    sqlite_with_rowid=False
+    )
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ballot_round_id'), ['round_id'], unique=False)
+
+    op.create_table('budgetproject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('cost', sa.Integer(), nullable=False),
+    sa.Column('feasible', sa.Boolean(), nullable=True),
+    sa.Column('feasibility_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['round_id'], ['budgetround.id'], name=op.f('fk_budgetproject_round_id_budgetround'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budgetproject')),
+    sa.UniqueConstraint('round_id', 'code', name=op.f('uq_budgetproject_round_id_code'))
+    )
+    with op.batch_alter_table('budgetproject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_budgetproject_round_id'), ['round_id'], unique=False)
 
     op.create_table('channel',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -247,6 +296,18 @@ def upgrade() -> None:
     with op.batch_alter_table('themefollow', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_themefollow_person_id'), ['person_id'], unique=False)
 
+    op.create_table('votingcode',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['round_id'], ['budgetround.id'], name=op.f('fk_votingcode_round_id_budgetround'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_votingcode')),
+    sa.UniqueConstraint('round_id', 'code_hash', name=op.f('uq_votingcode_round_id_code_hash'))
+    )
+    with op.batch_alter_table('votingcode', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_votingcode_round_id'), ['round_id'], unique=False)
+
     op.create_table('ideasupport',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('idea_id', sa.Integer(), nullable=False),
@@ -262,16 +323,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ideasupport_author_notified'), ['author_notified'], unique=False)
         batch_op.create_index(batch_op.f('ix_ideasupport_idea_id'), ['idea_id'], unique=False)
 
+    op.create_table('voterroll',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('voting_code_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_voterroll_person_id_person'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['budgetround.id'], name=op.f('fk_voterroll_round_id_budgetround'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['voting_code_id'], ['votingcode.id'], name=op.f('fk_voterroll_voting_code_id_votingcode'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_voterroll')),
+    sa.UniqueConstraint('round_id', 'person_id', name=op.f('uq_voterroll_round_id_person_id')),
+    sa.UniqueConstraint('round_id', 'voting_code_id', name=op.f('uq_voterroll_round_id_voting_code_id')),
+    sqlite_with_rowid=False
+    )
+    with op.batch_alter_table('voterroll', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voterroll_round_id'), ['round_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('voterroll', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_voterroll_round_id'))
+
+    op.drop_table('voterroll')
     with op.batch_alter_table('ideasupport', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ideasupport_idea_id'))
         batch_op.drop_index(batch_op.f('ix_ideasupport_author_notified'))
 
     op.drop_table('ideasupport')
+    with op.batch_alter_table('votingcode', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_votingcode_round_id'))
+
+    op.drop_table('votingcode')
     with op.batch_alter_table('themefollow', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_themefollow_person_id'))
 
@@ -296,6 +381,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_channel_person_id'))
 
     op.drop_table('channel')
+    with op.batch_alter_table('budgetproject', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_budgetproject_round_id'))
+
+    op.drop_table('budgetproject')
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ballot_round_id'))
+
+    op.drop_table('ballot')
     with op.batch_alter_table('theme', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_theme_slug'))
 
@@ -310,6 +403,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_membership_person_id'))
 
     op.drop_table('membership')
+    with op.batch_alter_table('budgetround', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_budgetround_neighbourhood_id'))
+
+    op.drop_table('budgetround')
     op.drop_table('auditevent')
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_person_id'))

@@ -1,0 +1,566 @@
+"""Neighbourhood budget rounds: projects, import, voting codes, secret ballots, export.
+
+Secrecy: :func:`cast_ballot` writes a :class:`VoterRoll` row (who or which code voted) and a
+:class:`Ballot` row (what was chosen) in one transaction; nothing links the two. The roll's
+unique constraints make a second vote impossible, also under concurrent attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import enum
+import hashlib
+import hmac
+import io
+import random
+import re
+import secrets
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.budget.election import Ballot as PbBallot
+from bot.budget.election import Election
+from bot.budget.election import Project as PbProject
+from bot.budget.pabulib import PabulibError, parse_pabulib
+from bot.budget.pabulib_write import write_pabulib
+from bot.budget.rules import RULES
+from storage.db import Database
+from storage.models import Ballot, BudgetProject, BudgetRound, VoterRoll, VotingCode
+
+BALLOT_TYPES = ("approval", "knapsack", "cumulative")
+PHASES = ("proposals", "voting", "closed", "results")
+
+
+class BudgetError(ValueError):
+    """A round, project list or import that cannot be accepted; ``line`` when from a file."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__(f"line {line}: {problem}" if line is not None else problem)
+
+
+# --- rounds and projects ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    code: str
+    title: str
+    cost: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RoundSpec:
+    """What an import file says about a round (the caller adds neighbourhood and rule)."""
+
+    title: str
+    budget: int | None
+    ballot_type: str | None
+    min_projects: int | None
+    max_projects: int | None
+    points: int | None
+    projects: tuple[ProjectSpec, ...]
+
+
+async def create_round(
+    session: AsyncSession,
+    *,
+    neighbourhood_id: int,
+    title: str,
+    budget: int,
+    counting_rule: str,
+    ballot_type: str = "knapsack",
+    min_projects: int = 1,
+    max_projects: int | None = None,
+    points: int | None = None,
+) -> BudgetRound:
+    if counting_rule not in RULES:
+        raise BudgetError(f"unknown counting rule {counting_rule!r}; valid: {', '.join(RULES)}")
+    if ballot_type not in BALLOT_TYPES:
+        raise BudgetError(f"unknown ballot type {ballot_type!r}; valid: {', '.join(BALLOT_TYPES)}")
+    if budget <= 0:
+        raise BudgetError("the budget must be a positive number of euros")
+    if ballot_type == "cumulative" and not points:
+        raise BudgetError("a cumulative ballot needs the number of points to divide")
+    if max_projects is not None and max_projects < min_projects:
+        raise BudgetError("the maximum number of projects is below the minimum")
+    round_ = BudgetRound(
+        neighbourhood_id=neighbourhood_id,
+        title=title,
+        budget=budget,
+        counting_rule=counting_rule,
+        ballot_type=ballot_type,
+        min_projects=min_projects,
+        max_projects=max_projects,
+        points=points,
+    )
+    session.add(round_)
+    await session.flush()
+    return round_
+
+
+async def get_round(session: AsyncSession, round_id: int) -> BudgetRound | None:
+    return await session.get(BudgetRound, round_id)
+
+
+async def add_projects(
+    session: AsyncSession, round_: BudgetRound, projects: Sequence[ProjectSpec]
+) -> list[BudgetProject]:
+    if round_.locked:
+        raise BudgetError("the round is locked: voting has opened")
+    assert round_.id is not None
+    rows = [
+        BudgetProject(
+            round_id=round_.id, code=p.code, title=p.title, description=p.description, cost=p.cost
+        )
+        for p in projects
+    ]
+    session.add_all(rows)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise BudgetError("a project id is used twice in this round") from None
+    return rows
+
+
+async def projects_of(session: AsyncSession, round_id: int) -> list[BudgetProject]:
+    stmt = (
+        select(BudgetProject)
+        .where(col(BudgetProject.round_id) == round_id)
+        .order_by(col(BudgetProject.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def open_voting(
+    session: AsyncSession, round_: BudgetRound, opens_at: datetime, closes_at: datetime
+) -> None:
+    """Schedule voting and lock the rules."""
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise BudgetError("opening and closing times need a time zone")
+    if closes_at <= opens_at:
+        raise BudgetError("voting must close after it opens")
+    round_.opens_at, round_.closes_at = opens_at, closes_at
+    round_.phase = "voting"
+    round_.locked = True
+    session.add(round_)
+    await session.flush()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    return moment
+
+
+def is_closed(round_: BudgetRound, now: datetime) -> bool:
+    """Voting is over: closed by phase, or the closing time has passed."""
+    closes_at = _aware(round_.closes_at)
+    return round_.phase in ("closed", "results") or (closes_at is not None and now >= closes_at)
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def _whole(value: Any, what: str, line: int | None) -> int:
+    if isinstance(value, int) and value >= 0:
+        return value
+    raise BudgetError(f"{what} must be a whole number of euros, not {value}", line)
+
+
+def parse_pb_projects(source: str) -> RoundSpec:
+    """Round settings and projects from a Pabulib file; its votes are ignored."""
+    try:
+        election = parse_pabulib(source)
+    except PabulibError as exc:
+        raise BudgetError(exc.problem, exc.line) from None
+    meta = election.meta
+
+    def meta_int(key: str) -> int | None:
+        value = meta.get(key, "").strip()
+        return int(value) if value.isdigit() else None
+
+    ballot_type = "cumulative" if election.vote_type == "cumulative" else None
+    if election.vote_type == "approval":
+        ballot_type = "knapsack" if "max_sum_cost" in meta else "approval"
+    if ballot_type is None:
+        raise BudgetError(f"vote type {election.vote_type!r} is not supported for a round")
+    projects = tuple(
+        ProjectSpec(
+            code=p.project_id,
+            title=(p.extra.get("name") or p.project_id)[:200],
+            cost=_whole(p.cost, f"the cost of project {p.project_id}", None),
+            description=p.extra.get("description", ""),
+        )
+        for p in election.projects
+    )
+    return RoundSpec(
+        title=meta.get("description", "").strip(),
+        budget=_whole(election.budget, "the budget", None),
+        ballot_type=ballot_type,
+        min_projects=meta_int("min_length"),
+        max_projects=meta_int("max_length"),
+        points=meta_int("max_sum_points"),
+        projects=projects,
+    )
+
+
+_EUROS = re.compile(r"^€?\s*(\d{1,3}(?:\.\d{3})+|\d+)(?:,-|,00)?$")
+_CSV_HEADER = ["id", "title", "description", "cost"]
+
+
+def parse_csv_projects(source: str) -> tuple[ProjectSpec, ...]:
+    """Projects from CSV with the header ``id,title,description,cost`` (cost in euros)."""
+    reader = csv.reader(io.StringIO(source.removeprefix("\ufeff"), newline=""), strict=True)
+    projects: list[ProjectSpec] = []
+    seen: set[str] = set()
+    header_done = False
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not "".join(row).strip():
+                continue
+            if not header_done:
+                if [c.strip().lower() for c in row] != _CSV_HEADER:
+                    raise BudgetError("the header must be: id,title,description,cost", line)
+                header_done = True
+                continue
+            if len(row) != 4:
+                raise BudgetError(f"expected 4 fields, found {len(row)}", line)
+            code, title, description, cost_text = (c.strip() for c in row)
+            if not code or not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", code):
+                raise BudgetError(f"project id {code!r} must be 1-40 letters, digits, _ . -", line)
+            if code in seen:
+                raise BudgetError(f"project id {code!r} appears twice", line)
+            if not title:
+                raise BudgetError("the title is empty", line)
+            m = _EUROS.match(cost_text)
+            if m is None:
+                raise BudgetError(f"cost is not a whole number of euros: {cost_text!r}", line)
+            seen.add(code)
+            projects.append(
+                ProjectSpec(code, title[:200], int(m.group(1).replace(".", "")), description)
+            )
+    except csv.Error as exc:
+        raise BudgetError(f"unreadable row ({exc})", reader.line_num) from None
+    if not header_done:
+        raise BudgetError("the file is empty", 1)
+    if not projects:
+        raise BudgetError("the file lists no projects", reader.line_num)
+    return tuple(projects)
+
+
+async def import_round(
+    session: AsyncSession,
+    *,
+    neighbourhood_id: int,
+    source: str,
+    kind: str,
+    counting_rule: str,
+    title: str | None = None,
+    budget: int | None = None,
+    ballot_type: str | None = None,
+) -> BudgetRound:
+    """A new round with its projects from a Pabulib (``kind="pb"``) or CSV text."""
+    if kind == "pb":
+        spec = parse_pb_projects(source)
+    elif kind == "csv":
+        projects = parse_csv_projects(source)
+        spec = RoundSpec("", None, None, None, None, None, projects)
+    else:
+        raise BudgetError(f"unknown file kind {kind!r}: use a .pb or .csv file")
+    total_budget = budget if budget is not None else spec.budget
+    if total_budget is None:
+        raise BudgetError("a CSV file has no budget: give it with --budget")
+    round_title = title or spec.title
+    if not round_title:
+        raise BudgetError("the round needs a title: give it with --title")
+    round_ = await create_round(
+        session,
+        neighbourhood_id=neighbourhood_id,
+        title=round_title[:200],
+        budget=total_budget,
+        counting_rule=counting_rule,
+        ballot_type=ballot_type or spec.ballot_type or "knapsack",
+        min_projects=spec.min_projects or 1,
+        max_projects=spec.max_projects,
+        points=spec.points,
+    )
+    await add_projects(session, round_, spec.projects)
+    return round_
+
+
+# --- voting codes -------------------------------------------------------------------------
+
+# Crockford base32: no I, L, O, U. 12 random symbols (60 bits) and a Luhn mod 32 check
+# symbol, shown as XXXX-XXXX-XXXX-X (13 symbols, like Amsterdam's letters).
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+_DATA_LENGTH = 12
+_SIMILAR = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _luhn_sum(symbols: str, double_first: bool) -> int:
+    n = len(ALPHABET)
+    total = 0
+    factor = 2 if double_first else 1
+    for ch in reversed(symbols):
+        addend = factor * _INDEX[ch]
+        total += addend // n + addend % n
+        factor = 3 - factor
+    return total
+
+
+def check_symbol(data: str) -> str:
+    n = len(ALPHABET)
+    return ALPHABET[(n - _luhn_sum(data, double_first=True) % n) % n]
+
+
+def new_code() -> str:
+    data = "".join(secrets.choice(ALPHABET) for _ in range(_DATA_LENGTH))
+    return format_code(data + check_symbol(data))
+
+
+def format_code(symbols: str) -> str:
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+
+
+def normalise_code(typed: str) -> str | None:
+    """The 13 symbols of a typed code, or None when it is mistyped (check the code)."""
+    cleaned = re.sub(r"[\s\-_.]", "", typed).upper().translate(_SIMILAR)
+    if len(cleaned) != _DATA_LENGTH + 1 or any(c not in _INDEX for c in cleaned):
+        return None
+    if _luhn_sum(cleaned, double_first=False) % len(ALPHABET) != 0:
+        return None
+    return cleaned
+
+
+def hash_code(round_: BudgetRound, symbols: str) -> str:
+    return hmac.new(bytes.fromhex(round_.code_salt), symbols.encode(), hashlib.sha256).hexdigest()
+
+
+async def create_codes(
+    session: AsyncSession, round_: BudgetRound, count: int, *, now: datetime
+) -> list[str]:
+    """``count`` new one-time codes; only their hashes are stored."""
+    if count <= 0:
+        raise BudgetError("the number of codes must be positive")
+    if is_closed(round_, now):
+        raise BudgetError("voting in this round has closed")
+    assert round_.id is not None
+    codes: dict[str, str] = {}
+    while len(codes) < count:
+        code = new_code()
+        codes[hash_code(round_, code.replace("-", ""))] = code
+    session.add_all(VotingCode(round_id=round_.id, code_hash=h) for h in codes)
+    await session.flush()
+    return list(codes.values())
+
+
+# --- casting ------------------------------------------------------------------------------
+
+
+class VoteResult(enum.Enum):
+    OK = "ok"
+    ALREADY_VOTED = "already_voted"
+    CODE_TYPO = "code_typo"  # malformed or wrong check symbol: "check the code"
+    WRONG_CODE = "wrong_code"
+    USED_CODE = "used_code"
+    OUTSIDE_WINDOW = "outside_window"
+    OVER_BUDGET = "over_budget"
+    INVALID = "invalid"
+
+
+def _canonical_choices(
+    round_: BudgetRound, costs: Mapping[str, int], choices: Any
+) -> tuple[VoteResult, Any]:
+    """Check ``choices`` against the round's ballot type; the form to store when valid."""
+    if round_.ballot_type == "cumulative":
+        if not isinstance(choices, Mapping) or not choices:
+            return VoteResult.INVALID, None
+        points = dict(choices)
+        if any(k not in costs for k in points) or any(
+            not isinstance(v, int) or isinstance(v, bool) or v <= 0 for v in points.values()
+        ):
+            return VoteResult.INVALID, None
+        if sum(points.values()) > (round_.points or 0) or len(points) < round_.min_projects:
+            return VoteResult.INVALID, None
+        return VoteResult.OK, {k: points[k] for k in sorted(points)}
+    if isinstance(choices, str | bytes | Mapping) or not isinstance(choices, Sequence | set):
+        return VoteResult.INVALID, None
+    chosen = list(choices)
+    if len(set(chosen)) != len(chosen) or any(c not in costs for c in chosen) or not chosen:
+        return VoteResult.INVALID, None
+    if round_.ballot_type == "knapsack":
+        if sum(costs[c] for c in chosen) > round_.budget:
+            return VoteResult.OVER_BUDGET, None
+    elif len(chosen) < round_.min_projects or (
+        round_.max_projects is not None and len(chosen) > round_.max_projects
+    ):
+        return VoteResult.INVALID, None
+    return VoteResult.OK, sorted(chosen)
+
+
+async def cast_ballot(
+    session: AsyncSession,
+    round_: BudgetRound,
+    choices: Any,
+    *,
+    now: datetime,
+    person_id: int | None = None,
+    code: str | None = None,
+) -> VoteResult:
+    """Record one secret ballot for a person or a code, atomically with the voter roll.
+
+    Call at the start of a transaction and commit it; ``choices`` is a list of project ids
+    (approval, knapsack) or ``{project id: points}`` (cumulative).
+    """
+    if (person_id is None) == (code is None):
+        raise ValueError("give either a person or a code")
+    assert round_.id is not None
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # Take SQLite's write lock first (waiting for it), so a later write cannot fail
+        # with a stale read snapshot when many voters arrive at once.
+        await session.exec(
+            text("UPDATE budgetround SET locked = locked WHERE id = :id").bindparams(id=round_.id)
+        )  # type: ignore[call-overload]
+    opens_at, closes_at = _aware(round_.opens_at), _aware(round_.closes_at)
+    if (
+        round_.phase != "voting"
+        or opens_at is None
+        or closes_at is None
+        or not opens_at <= now < closes_at
+    ):
+        return VoteResult.OUTSIDE_WINDOW
+    code_row: VotingCode | None = None
+    if code is not None:
+        symbols = normalise_code(code)
+        if symbols is None:
+            return VoteResult.CODE_TYPO
+        stmt = select(VotingCode).where(
+            col(VotingCode.round_id) == round_.id,
+            col(VotingCode.code_hash) == hash_code(round_, symbols),
+        )
+        code_row = (await session.exec(stmt)).first()
+        if code_row is None:
+            return VoteResult.WRONG_CODE
+        if code_row.used:
+            return VoteResult.USED_CODE
+    projects = await projects_of(session, round_.id)
+    costs = {p.code: p.cost for p in projects if p.feasible is not False}
+    result, stored = _canonical_choices(round_, costs, choices)
+    if result is not VoteResult.OK:
+        return result
+    try:
+        async with session.begin_nested():
+            session.add(
+                VoterRoll(
+                    round_id=round_.id,
+                    person_id=person_id,
+                    voting_code_id=code_row.id if code_row else None,
+                )
+            )
+            await session.flush()
+            if code_row is not None:
+                await session.exec(
+                    update(VotingCode).where(col(VotingCode.id) == code_row.id).values(used=True)
+                )
+            session.add(Ballot(round_id=round_.id, choices=stored))
+            await session.flush()
+    except IntegrityError:
+        return VoteResult.USED_CODE if code_row is not None else VoteResult.ALREADY_VOTED
+    return VoteResult.OK
+
+
+_SQLITE_VOTE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def vote(
+    db: Database,
+    round_id: int,
+    choices: Any,
+    *,
+    now: datetime,
+    person_id: int | None = None,
+    code: str | None = None,
+) -> VoteResult:
+    """:func:`cast_ballot` in its own transaction (what a chat handler calls).
+
+    On SQLite, votes in this process take turns: SQLite has one writer at a time anyway, and
+    many connections waiting for its lock at once can time out.
+    """
+    lock = _SQLITE_VOTE_LOCKS.setdefault(db, asyncio.Lock()) if db.is_sqlite else None
+    async with lock or contextlib.nullcontext(), db.transaction() as session:
+        round_ = await get_round(session, round_id)
+        if round_ is None:
+            return VoteResult.INVALID
+        return await cast_ballot(session, round_, choices, now=now, person_id=person_id, code=code)
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+async def election_of(session: AsyncSession, round_: BudgetRound) -> Election:
+    """The round's anonymous ballots as an election; voters numbered in a random order."""
+    assert round_.id is not None
+    projects = [p for p in await projects_of(session, round_.id) if p.feasible is not False]
+    stmt = select(Ballot.choices).where(col(Ballot.round_id) == round_.id)
+    all_choices = list((await session.exec(stmt)).all())
+    random.SystemRandom().shuffle(all_choices)
+    cumulative = round_.ballot_type == "cumulative"
+    ballots = []
+    for number, choices in enumerate(all_choices, start=1):
+        if cumulative:
+            ballots.append(
+                PbBallot(str(number), tuple(choices), tuple(int(v) for v in choices.values()))
+            )
+        else:
+            ballots.append(PbBallot(str(number), tuple(choices)))
+    meta = {
+        "description": round_.title,
+        "num_projects": str(len(projects)),
+        "num_votes": str(len(ballots)),
+        "budget": str(round_.budget),
+        "vote_type": "cumulative" if cumulative else "approval",
+        "rule": round_.counting_rule,
+        "currency": "EUR",
+        "language": "nl",
+    }
+    if round_.ballot_type == "knapsack":
+        meta["max_sum_cost"] = str(round_.budget)
+    else:
+        meta["min_length"] = str(round_.min_projects)
+    if round_.ballot_type == "approval" and round_.max_projects is not None:
+        meta["max_length"] = str(round_.max_projects)
+    if cumulative:
+        meta["max_sum_points"] = str(round_.points)
+    return Election(
+        budget=round_.budget,
+        vote_type=meta["vote_type"],
+        projects=tuple(
+            PbProject(p.code, p.cost, {"name": p.title, "description": p.description})
+            for p in projects
+        ),
+        ballots=tuple(ballots),
+        meta=meta,
+    )
+
+
+async def export_pabulib(session: AsyncSession, round_: BudgetRound, now: datetime) -> str:
+    """The anonymised ballots as a Pabulib file; only after voting has closed."""
+    if not is_closed(round_, now):
+        raise BudgetError("voting has not closed yet: ballots are shown only after closing")
+    return write_pabulib(await election_of(session, round_))
