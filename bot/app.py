@@ -34,7 +34,9 @@ class App:
             self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock
         )
         self.adapters: dict[str, Adapter] = {}
-        self.outbox = OutboxSender(self.db, self.adapters, self.dispatcher.clock)
+        self.outbox = OutboxSender(
+            self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo
+        )
         self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)

@@ -83,11 +83,28 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll the platform may show natively (Matrix MSC3381); others use the buttons.
+
+    `answer_ids` are the button data of the options, so a native answer and a button press
+    arrive as the same thing.
+    """
+
+    question: str
+    options: tuple[str, ...]
+    answer_ids: tuple[str, ...]
+    multiple: bool = False
+    disclosed: bool = True  # results visible while the poll is open
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     buttons: Keyboard = ()
     reply_to: MessageRef | None = None
-    photo: Attachment | None = None
+    photo: Attachment | None = None  # a photo the platform already holds
+    image: bytes | None = None  # a PNG the bot made (a chart); `text` is its caption
+    poll: PollSpec | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def flat_buttons(self) -> list[Button]:

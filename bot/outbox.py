@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from bot.adapters.base import Adapter, Unreachable
 from bot.clock import Clock
 from bot.conversation import aware
-from bot.events import Button, ChatRef, Reply
+from bot.events import Attachment, Button, ChatRef, PollSpec, Reply
 from bot.outbox_limits import RateLimiter, RateLimits, limits_for
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import Media, OutboxMessage
 from storage.repo import outbox
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ BATCH = 200  # rows read per query
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+FetchPhoto = Callable[[str, str], Awaitable[bytes | None]]
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
@@ -72,6 +73,7 @@ class OutboxSender:
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         limits: Mapping[str, RateLimits] | None = None,
+        fetch_photo: FetchPhoto | None = None,
     ) -> None:
         self.db = db
         self.adapters = adapters
@@ -80,6 +82,9 @@ class OutboxSender:
         self.sleep = sleep
         self.limits = dict(limits or {})
         self._queues: dict[str, PlatformQueue] = {}
+        self.fetch_photo = fetch_photo
+        # Images sent to many chats are read (or downloaded) once: a small cache by key.
+        self._images: dict[str, bytes | None] = {}
 
     def queue(self, platform: str) -> PlatformQueue:
         q = self._queues.get(platform)
@@ -193,16 +198,57 @@ class OutboxSender:
         while (wait := q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic())) > 0:
             await self.sleep(wait)
 
+    async def _reply(self, platform: str, msg: OutboxMessage) -> Reply:
+        """The row as a Reply: text and buttons, plus a poll, an image or a photo."""
+        extra = msg.extra or {}
+        poll = extra.get("poll")
+        photo: Attachment | None = None
+        image: bytes | None = None
+        if (media_id := extra.get("media_id")) is not None:
+            image = await self._image(f"media:{media_id}", lambda: self._media(int(media_id)))
+        elif (ph := extra.get("photo")) is not None:
+            if ph["platform"] == platform:
+                photo = Attachment("photo", ph["file_id"], platform)
+            elif self.fetch_photo is not None:
+                fetch = self.fetch_photo
+                key = f"photo:{ph['platform']}:{ph['file_id']}"
+                image = await self._image(key, lambda: fetch(ph["platform"], ph["file_id"]))
+        return Reply(
+            text=msg.text,
+            buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
+            photo=photo,
+            image=image,
+            poll=PollSpec(
+                question=poll["question"], options=tuple(poll["options"]),
+                answer_ids=tuple(poll["answer_ids"]), multiple=bool(poll.get("multiple")),
+                disclosed=bool(poll.get("disclosed", True)),
+            ) if poll else None,
+        )  # fmt: skip
+
+    async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
+        if key not in self._images:
+            try:
+                data = await load()
+            except Exception as exc:  # the text still goes out, without the picture
+                log.warning("outbox: image %s unavailable: %s", key, type(exc).__name__)
+                data = None
+            if len(self._images) >= 16:
+                self._images.pop(next(iter(self._images)))
+            self._images[key] = data
+        return self._images[key]
+
+    async def _media(self, media_id: int) -> bytes | None:
+        async with self.db.transaction() as session:
+            media = await session.get(Media, media_id)
+            return bytes(media.data) if media is not None else None
+
     async def _send_one(self, q: PlatformQueue, adapter: Adapter, msg: OutboxMessage) -> bool:
         assert msg.id is not None
         async with self.db.transaction() as session:  # 1. claim
             if not await outbox.claim(session, msg.id, self.clock.now()):
                 return False  # erased meanwhile (/vergeetmij) or sent already
         q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
-        reply = Reply(
-            text=msg.text,
-            buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
-        )
+        reply = await self._reply(adapter.platform, msg)
         chat = ChatRef(
             adapter.platform, msg.chat_id, "group" if msg.chat_kind == "group" else "direct"
         )

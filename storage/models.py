@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -109,6 +109,7 @@ class Channel(SQLModel, table=True):
     )
     theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
     reachable: bool = True
+    last_digest_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
 
 
@@ -229,6 +230,9 @@ class OutboxMessage(SQLModel, table=True):
     buttons: list[list[dict[str, str]]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # What goes with the text: {"poll": PollSpec fields}, {"media_id": N} (an image we made),
+    # {"photo": {"platform", "file_id"}} (a photo a coordinator sent). See bot/broadcast.py.
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -238,6 +242,76 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     failed: bool = False
+
+
+class Media(SQLModel, table=True):
+    """An image the bot made (a result chart), stored once and sent to many chats."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_type: str = Field(default="image/png", max_length=40)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _ts()
+
+
+class Preference(SQLModel, table=True):
+    """How a resident wants to hear from us: digest rhythm and broadcasts (polls, news)."""
+
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", primary_key=True)
+    digest: str = Field(default="weekly", max_length=10)  # daily | weekly | never
+    broadcasts: bool = True  # polls and announcements by direct message
+    last_digest_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+# --- Polls and announcements (issue 5) ----------------------------------------------------
+
+
+class Poll(SQLModel, table=True):
+    """A question to a neighbourhood (or one theme in it); rules locked once sent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE", index=True)
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
+    created_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    question: str = Field(max_length=300)
+    options: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    multiple: bool = False
+    live_results: bool = True  # False: results only after closing
+    named: bool = False  # True: results show who chose what (voters are told before voting)
+    closes_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    recipients: int = 0  # residents reached by direct message when it was sent
+    groups: int = 0  # linked groups it was sent to
+    created_at: datetime = _ts()
+
+
+class PollVote(SQLModel, table=True):
+    """One row per chosen option; one person's choices per poll, whatever channel they used."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "person_id", "option"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    option: int
+    # Only for named polls: the name the platform showed when the person voted.
+    display_name: str | None = Field(default=None, max_length=120)
+    created_at: datetime = _ts()
+
+
+class Announcement(SQLModel, table=True):
+    """News from a coordinator, optionally about an event (reminded the day before)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE", index=True)
+    theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
+    created_by_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    text: str = Field(sa_type=Text)
+    photo_platform: str | None = Field(default=None, max_length=20)
+    photo_file_id: str | None = Field(default=None, max_length=500)
+    event_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)
+    place: str | None = Field(default=None, max_length=300)
+    reminder_sent: bool = False
+    created_at: datetime = _ts()
 
 
 class SyncCursor(SQLModel, table=True):
@@ -286,6 +360,9 @@ class BudgetRound(SQLModel, table=True):
     opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     locked: bool = False
+    # Set when counted at closing: {"selected": [codes], "total_cost": N, "votes": {code: n}}.
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     code_salt: str = Field(default_factory=lambda: secrets.token_hex(32), max_length=64)
     created_at: datetime = _ts()
 
@@ -300,6 +377,17 @@ class BudgetProject(SQLModel, table=True):
     cost: int  # whole euros
     feasible: bool | None = None
     feasibility_reason: str | None = Field(default=None, sa_type=Text)
+    # Proposed by a resident in the proposals phase (NULL: added by a coordinator or import).
+    proposer_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+
+
+class BudgetSupport(SQLModel, table=True):
+    """A resident supports a proposal (proposals phase): once per person per project."""
+
+    __table_args__ = (UniqueConstraint("project_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="budgetproject.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
 
 
 class Ballot(SQLModel, table=True):

@@ -1,0 +1,104 @@
+"""One message to many: the groups and residents of a target, each row in the outbox first.
+
+Polls, announcements, results and reminders all go this way. A text is rendered once per
+language (groups get the platform's default language); rows are written in bulk, in the
+transaction of the change they announce, so a crash cannot lose or half-send a broadcast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.events import Button
+from bot.i18n import use_locale
+from storage.models import Media, OutboxMessage, utcnow
+from storage.repo import audience
+
+Render = Callable[[], str]
+RenderButtons = Callable[[], list[list[Button]]]
+
+
+@dataclass(frozen=True)
+class Target:
+    neighbourhood_id: int
+    theme_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    groups: int
+    residents: int
+
+
+def button_rows(rows: list[list[Button]]) -> list[list[dict[str, str]]]:
+    return [[{"label": b.label, "data": b.data} for b in row] for row in rows]
+
+
+async def store_image(session: AsyncSession, png: bytes) -> int:
+    """Keep an image once; outbox rows refer to it by id (`extra={"media_id": id}`)."""
+    media = Media(data=png)
+    session.add(media)
+    await session.flush()
+    assert media.id is not None
+    return media.id
+
+
+async def broadcast(
+    session: AsyncSession,
+    target: Target,
+    render: Render,
+    buttons: RenderButtons | None = None,
+    extra: dict[str, Any] | None = None,
+    *,
+    group_locale: str = "nl",
+    to_groups: bool = True,
+    to_residents: bool = True,
+) -> Reach:
+    """Queue `render()` (with buttons and extra) for every group and resident of `target`."""
+    rendered: dict[str, tuple[str, list[list[dict[str, str]]]]] = {}
+
+    def in_locale(locale: str) -> tuple[str, list[list[dict[str, str]]]]:
+        if locale not in rendered:
+            with use_locale(locale):
+                rendered[locale] = (render(), button_rows(buttons()) if buttons else [])
+        return rendered[locale]
+
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    groups = residents = 0
+    if to_groups:
+        for chat in await audience.groups_of(session, target.neighbourhood_id, target.theme_id):
+            text, kb = in_locale(group_locale)
+            rows.append(_row(chat.platform, chat.chat_id, "group", text, kb, extra, now))
+            groups += 1
+    if to_residents:
+        for person, chat in await audience.residents_of(
+            session, target.neighbourhood_id, target.theme_id
+        ):
+            text, kb = in_locale(person.locale)
+            rows.append(_row(chat.platform, chat.chat_id, "direct", text, kb, extra, now))
+            residents += 1
+    if rows:
+        await session.exec(insert(OutboxMessage), params=rows)
+        session.info["outbox_written"] = True
+    return Reach(groups, residents)
+
+
+def _row(
+    platform: str,
+    chat_id: str,
+    kind: str,
+    text: str,
+    kb: list[list[dict[str, str]]],
+    extra: dict[str, Any] | None,
+    now: Any,
+) -> dict[str, Any]:
+    return {
+        "platform": platform, "chat_id": chat_id, "chat_kind": kind, "text": text,
+        "buttons": kb, "extra": extra or {}, "attempts": 0, "failed": False, "created_at": now,
+    }  # fmt: skip
