@@ -17,6 +17,7 @@ from bot.handlers import build_router
 from bot.jobs import Job, build_scheduler, purge_dialogs, support_batch
 from bot.middlewares import DEFAULT_MIDDLEWARES
 from bot.outbox import OutboxSender
+from bot.polls import close_due
 from bot.signal_forwarding import ForwardingService
 from storage.db import Database
 from storage.migrate import upgrade
@@ -46,6 +47,8 @@ class App:
             Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
             Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),
+            Job("poll-close", timedelta(seconds=30),
+                partial(close_due, self.db, clock, settings.default_locale)),
         ]  # fmt: skip
 
     def add(self, adapter: Adapter) -> None:

@@ -196,6 +196,8 @@ class Dispatcher:
                 ctx.event = dataclasses.replace(event, button_data=value)
                 return self.router.find_state(state)
             return self.router.find_callback(data)
+        if event.kind == "poll_answer":  # an answer to a native poll is never a dialog step
+            return self.router.find_message(event.kind)
         if ctx.dialog.state is not None:
             route = self.router.find_state(ctx.dialog.state)
             if route is not None:

@@ -12,6 +12,7 @@ def build_router() -> Router:
         groups,
         help,
         ideas,
+        polls,
         privacy,
         signals,
         start,
@@ -29,6 +30,7 @@ def build_router() -> Router:
         coordinator.router,
         groups.router,
         triage.router,
+        polls.router,
         privacy.router,
         contribute.router,
     )

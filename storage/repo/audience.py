@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import col, exists, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Channel, Membership, Person, Preference, ThemeFollow
+from storage.models import Channel, Membership, Person, Preference, Theme, ThemeFollow
 
 
 async def groups_of(
@@ -30,11 +30,19 @@ async def residents_of(
     A theme target reaches its followers; a neighbourhood target its members. People who
     turned broadcasts off, or whose chat is unreachable, are left out.
     """
+    members = select(Membership.person_id).where(
+        col(Membership.neighbourhood_id) == neighbourhood_id
+    )
+    who = members
     if theme_id is not None:
-        who = select(ThemeFollow.person_id).where(col(ThemeFollow.theme_id) == theme_id)
-    else:
-        who = select(Membership.person_id).where(
-            col(Membership.neighbourhood_id) == neighbourhood_id
+        # A theme of this neighbourhood reaches all its followers; a city-wide theme only
+        # those of its followers who belong to this neighbourhood.
+        local_theme = select(Theme.id).where(
+            col(Theme.id) == theme_id, col(Theme.neighbourhood_id) == neighbourhood_id
+        )
+        who = select(ThemeFollow.person_id).where(
+            col(ThemeFollow.theme_id) == theme_id,
+            or_(exists(local_theme), col(ThemeFollow.person_id).in_(members)),
         )
     stmt = (
         select(Person, Channel)

@@ -1,0 +1,161 @@
+"""Polls as messages: the question with its buttons, results with a chart, closing on time.
+
+A poll goes out as text plus one button per option (`pv:{poll}:{option}`) on every
+platform; where the platform has native polls (Matrix MSC3381) the same options travel as
+a `PollSpec`, whose answer ids are the same button data — so a native answer and a button
+press are one thing to the handlers, and one person has one vote whatever the channel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.broadcast import Reach, Target, broadcast, store_image
+from bot.charts import bar_chart
+from bot.clock import Clock
+from bot.events import Button
+from bot.i18n import _, ngettext, number, use_locale, when
+from storage.db import Database
+from storage.models import Poll
+from storage.repo import polls
+from storage.repo.polls import Tally
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_QUESTION, MAX_OPTION = 300, 100
+NAMES_SHOWN = 20
+
+
+def vote_data(poll_id: int, option: int) -> str:
+    return f"pv:{poll_id}:{option}"
+
+
+def poll_text(poll: Poll) -> str:
+    lines = [f"📊 {poll.question}", ""]
+    lines.append(_("Choose one or more answers.") if poll.multiple else _("Choose one answer."))
+    lines.append(
+        _("You can change your choice until {moment}.").format(moment=when(poll.closes_at))
+    )
+    if poll.named:
+        lines.append(_("Your name is shown with your choice in the results."))
+    if not poll.live_results:
+        lines.append(_("The results are shared after closing."))
+    return "\n".join(lines)
+
+
+def poll_buttons(poll: Poll) -> list[list[Button]]:
+    assert poll.id is not None
+    rows = [[Button(option, vote_data(poll.id, i))] for i, option in enumerate(poll.options)]
+    rows.append([Button(_("Results"), f"pr:{poll.id}")])
+    return rows
+
+
+def poll_extra(poll: Poll) -> dict[str, object]:
+    assert poll.id is not None
+    return {
+        "poll": {
+            "question": poll.question,
+            "options": list(poll.options),
+            "answer_ids": [vote_data(poll.id, i) for i in range(len(poll.options))],
+            "multiple": poll.multiple,
+            "disclosed": poll.live_results,
+        }
+    }
+
+
+async def send_poll(session: AsyncSession, poll: Poll, now: datetime, group_locale: str) -> Reach:
+    """Send the poll to its target; from now on its rules can't change."""
+    assert poll.id is not None
+    reach = await broadcast(
+        session,
+        Target(poll.neighbourhood_id, poll.theme_id),
+        lambda: poll_text(poll),
+        lambda: poll_buttons(poll),
+        poll_extra(poll),
+        group_locale=group_locale,
+    )
+    poll.sent_at = now
+    poll.recipients = reach.residents
+    poll.groups = reach.groups
+    session.add(poll)
+    return reach
+
+
+def _percent(count: int, total: int) -> str:
+    return f"{round(100 * count / total) if total else 0}%"
+
+
+def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
+    head = _("Results: {question}") if closed else _("Results so far: {question}")
+    lines = [head.format(question=poll.question), ""]
+    total = sum(tally.counts)
+    for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
+        lines.append(f"• {option}: {number(count)} ({_percent(count, total)})")
+        if poll.named and names:
+            shown = ", ".join(names[:NAMES_SHOWN])
+            more = len(names) - NAMES_SHOWN
+            lines.append(
+                "  " + shown + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+            )
+    lines.append("")
+    lines.append(
+        ngettext("{n} person voted.", "{n} people voted.", tally.voters).format(
+            n=number(tally.voters)
+        )
+    )
+    if poll.recipients:
+        lines.append(
+            _("Turnout: {voters} of the {reached} residents we sent it to directly ({pct}), "
+              "plus votes in {groups} group chats.").format(
+                voters=number(tally.voters), reached=number(poll.recipients),
+                pct=_percent(tally.voters, poll.recipients), groups=number(poll.groups),
+            )
+        )  # fmt: skip
+    if poll.multiple:
+        lines.append(_("People could choose more than one answer."))
+    return "\n".join(lines)
+
+
+def results_chart(poll: Poll, tally: Tally) -> bytes:
+    total = sum(tally.counts)
+    return bar_chart(
+        poll.question,
+        list(poll.options),
+        tally.counts,
+        [f"{number(c)} ({_percent(c, total)})" for c in tally.counts],
+    )
+
+
+async def close_poll(
+    session: AsyncSession, poll: Poll, now: datetime, group_locale: str
+) -> Reach | None:
+    """Close now and send the results, with a chart, to the same groups and residents.
+
+    None if the poll was closed already (by the scheduler or another coordinator).
+    """
+    if not await polls.claim_close(session, poll, now):
+        return None
+    tally = await polls.tally(session, poll)
+    with use_locale(group_locale):
+        media_id = await store_image(session, results_chart(poll, tally))
+    return await broadcast(
+        session,
+        Target(poll.neighbourhood_id, poll.theme_id),
+        lambda: results_text(poll, tally, closed=True),
+        None,
+        {"media_id": media_id},
+        group_locale=group_locale,
+    )
+
+
+async def close_due(db: Database, clock: Clock, group_locale: str) -> int:
+    """Close every poll whose time has come (also those missed while the bot was down)."""
+    closed = 0
+    while True:
+        async with db.transaction() as session:
+            due = await polls.due_to_close(session, clock.now())
+            if not due:
+                return closed
+            await close_poll(session, due[0], clock.now(), group_locale)
+            closed += 1
