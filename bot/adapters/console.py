@@ -129,6 +129,8 @@ class ConsoleAdapter:
         header = "wijkbot"
         if chat.id != self.chat.id:
             header += f" → {chat.id.partition(':')[2] or chat.id}"
+        if reply.image is not None or reply.photo is not None:
+            self._print(f"{header}: [🖼]")
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
             self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Coroutine
@@ -31,8 +32,10 @@ from bot.adapters.matrix_inbound import Inbound
 from bot.adapters.matrix_memory import SentMessages
 from bot.adapters.matrix_render import (
     KEYCAPS,
+    POLL_START,
     edit_content,
     numbered_buttons,
+    poll_content,
     reaction_content,
     render,
 )
@@ -55,7 +58,7 @@ FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 
 class MatrixAdapter:
     platform = PLATFORM
-    capabilities = frozenset({"edit", "location", "photos"})
+    capabilities = frozenset({"edit", "location", "photos", "native_polls"})
 
     def __init__(
         self,
@@ -225,14 +228,41 @@ class MatrixAdapter:
         if photo is not None and photo.platform == PLATFORM and photo.file_id.startswith("mxc://"):
             image = {"msgtype": "m.image", "body": "photo", "url": photo.file_id}
             await self.session.room_send(chat.id, "m.room.message", image)
-        content = render(reply)
+        if reply.image is not None:
+            await self._send_image(chat.id, reply.image)
+        if reply.poll is not None:
+            event_type, content = POLL_START, poll_content(reply)
+        else:
+            event_type, content = "m.room.message", render(reply)
         if reply.reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply.reply_to.id}}
-        event_id = await self.session.room_send(chat.id, "m.room.message", content)
+        event_id = await self.session.room_send(chat.id, event_type, content)
         buttons = numbered_buttons(reply)
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
+
+    async def _send_image(self, room_id: str, data: bytes) -> None:
+        """Upload a PNG we made (a chart) and show it; encrypted where the room is."""
+        client = self.client
+        room = client.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted)
+        resp, keys = await client.upload(
+            lambda *_args: io.BytesIO(data), content_type="image/png", filename="chart.png",
+            encrypt=encrypt, filesize=len(data),
+        )  # fmt: skip
+        url = getattr(resp, "content_uri", None)
+        if url is None:
+            raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
+        content: dict[str, Any] = {
+            "msgtype": "m.image", "body": "chart.png",
+            "info": {"mimetype": "image/png", "size": len(data)},
+        }  # fmt: skip
+        if encrypt and keys:
+            content["file"] = {**keys, "url": url}
+        else:
+            content["url"] = url
+        await self.session.room_send(room_id, "m.room.message", content)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """An `m.replace` edit of our own message; anyone else's gets a new message."""

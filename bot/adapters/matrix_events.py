@@ -81,17 +81,32 @@ def to_incoming(event: Any, chat: ChatRef, user: UserRef, own_names: list[str]) 
 
 
 def _poll_answer(event: Any, chat: ChatRef, user: UserRef) -> Incoming | None:
-    """MSC3381 answers name option ids; ours are numbers, others are not ours to count."""
+    """MSC3381 answers name option ids; ours are `pv:{poll}:{option}` (see matrix_render).
+
+    The answer becomes `poll_answer` with text `pv:{poll}` and the chosen option numbers;
+    an empty list takes the vote back. Answers to polls that are not ours are ignored.
+    """
     content = event.source.get("content", {})
     body = content.get(event.type) or content.get("org.matrix.msc3381.poll.response") or {}
     answers = body.get("answers") if isinstance(body, dict) else None
     poll_id = relates_to(event).get("event_id")
     if not isinstance(answers, list) or not poll_id:
         return None
-    ids = tuple(int(a) for a in answers if isinstance(a, str) and a.isdigit())
+    polls: set[str] = set()
+    options: list[int] = []
+    for answer in answers:
+        parts = answer.split(":") if isinstance(answer, str) else []
+        if len(parts) != 3 or parts[0] != "pv" or not (parts[1] + parts[2]).isdigit():
+            return None
+        polls.add(parts[1])
+        options.append(int(parts[2]))
+    if len(polls) > 1:
+        return None
+    ours = f"pv:{polls.pop()}" if polls else ""
     return Incoming(
-        "poll_answer", user, chat, message=MessageRef(chat, str(poll_id)), poll_option_ids=ids
-    )
+        "poll_answer", user, chat, text=ours, message=MessageRef(chat, str(poll_id)),
+        poll_option_ids=tuple(options),
+    )  # fmt: skip
 
 
 def members_before_leaving(events: list[Any], own_id: str) -> int:

@@ -55,6 +55,34 @@ def render(reply: Reply) -> dict[str, Any]:
     return {"msgtype": "m.text", "body": body, "format": HTML_FORMAT, "formatted_body": rich}
 
 
+POLL_START = "org.matrix.msc3381.poll.start"
+_TEXT = "org.matrix.msc1767.text"
+
+
+def poll_content(reply: Reply) -> dict[str, Any]:
+    """An MSC3381 poll start event; the rendered reply is the fallback for other clients.
+
+    Answer ids are the buttons' data, so a poll answer names the same choice as a button.
+    """
+    poll = reply.poll
+    assert poll is not None
+    fallback = render(reply)
+    kind = "disclosed" if poll.disclosed else "undisclosed"
+    return {
+        POLL_START: {
+            "question": {_TEXT: poll.question, "body": poll.question, "msgtype": "m.text"},
+            "kind": f"org.matrix.msc3381.poll.{kind}",
+            "max_selections": len(poll.options) if poll.multiple else 1,
+            "answers": [
+                {"id": answer_id, _TEXT: label}
+                for answer_id, label in zip(poll.answer_ids, poll.options, strict=True)
+            ],
+        },
+        _TEXT: fallback["body"],
+        "body": fallback["body"],
+    }
+
+
 def edit_content(event_id: str, new: dict[str, Any]) -> dict[str, Any]:
     """An `m.replace` edit; the outer body is the fallback for clients without edits."""
     return {

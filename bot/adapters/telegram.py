@@ -33,6 +33,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.adapters.base import Feed, Unreachable
 from bot.adapters.telegram_convert import (
+    MAX_CAPTION,
     MAX_MESSAGE,
     PLATFORM,
     as_html,
@@ -79,7 +80,7 @@ class RedactToken(logging.Filter):
 
 class TelegramAdapter:
     platform = PLATFORM
-    capabilities = frozenset({"buttons", "edit", "location", "photos", "native_polls"})
+    capabilities = frozenset({"buttons", "edit", "location", "photos"})
 
     def __init__(self, settings: Settings, db: Database, poll_timeout: int = 30) -> None:
         if settings.telegram_token is None:
@@ -261,6 +262,30 @@ class TelegramAdapter:
             await channels.mark_reachable(session, PLATFORM, chat_id, False)
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        picture: str | bytes | None = reply.image
+        if picture is None and reply.photo is not None and reply.photo.platform == PLATFORM:
+            picture = reply.photo.file_id
+        if picture is not None:
+            return await self._send_picture(chat, reply, picture)
+        return await self._send_text(chat, reply)
+
+    async def _send_picture(self, chat: ChatRef, reply: Reply, picture: str | bytes) -> MessageRef:
+        """A photo (ours or one Telegram holds); the text as its caption when it fits."""
+        fits = len(reply.text) <= MAX_CAPTION
+
+        async def send_photo() -> Message:
+            return await self.bot.send_photo(
+                chat_id=int(chat.id), photo=picture,
+                caption=as_html(reply.text) if fits else None, parse_mode="HTML",
+                reply_markup=markup(reply) if fits else None,
+            )  # fmt: skip
+
+        sent = await self._call(send_photo, chat.id)
+        if fits:
+            return MessageRef(chat, str(sent.message_id))
+        return await self._send_text(chat, reply)
+
+    async def _send_text(self, chat: ChatRef, reply: Reply) -> MessageRef:
         parts = split_text(reply.text, MAX_MESSAGE)
         last: Message | None = None
         for i, part in enumerate(parts):

@@ -12,6 +12,7 @@ from bot.events import Attachment, ChatRef, Incoming, Location, MessageRef, Repl
 
 PLATFORM = "telegram"
 MAX_MESSAGE = 4096
+MAX_CAPTION = 1024  # a photo caption, counted after HTML parsing
 MAX_CALLBACK_DATA = 64
 _PAYLOAD = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -110,12 +110,14 @@ def test_messages_become_neutral_events() -> None:
 
     vote = {
         "m.relates_to": {"rel_type": "m.reference", "event_id": "$poll"},
-        "org.matrix.msc3381.poll.response": {"answers": ["2"]},
+        "org.matrix.msc3381.poll.response": {"answers": ["pv:7:2", "pv:7:0"]},
     }
     answer = to_incoming(event(vote, "org.matrix.msc3381.poll.response"), CHAT, USER, [])
-    assert answer is not None and answer.kind == "poll_answer"
-    assert answer.poll_option_ids == (2,) and answer.message is not None
+    assert answer is not None and answer.kind == "poll_answer" and answer.text == "pv:7"
+    assert answer.poll_option_ids == (2, 0) and answer.message is not None
     assert answer.message.id == "$poll"
+    vote["org.matrix.msc3381.poll.response"] = {"answers": ["2"]}  # someone else's poll
+    assert to_incoming(event(vote, "org.matrix.msc3381.poll.response"), CHAT, USER, []) is None
 
     edited = {
         "msgtype": "m.text",
