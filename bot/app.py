@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapters.base import Adapter
+from bot.announcements import remind_due
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -49,6 +50,8 @@ class App:
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),
             Job("poll-close", timedelta(seconds=30),
                 partial(close_due, self.db, clock, settings.default_locale)),
+            Job("event-reminders", timedelta(minutes=5),
+                partial(remind_due, self.db, clock, settings.default_locale)),
         ]  # fmt: skip
 
     def add(self, adapter: Adapter) -> None:

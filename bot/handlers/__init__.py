@@ -7,6 +7,7 @@ from bot.router import Router
 
 def build_router() -> Router:
     from bot.handlers import (
+        announce,
         contribute,
         coordinator,
         groups,
@@ -31,6 +32,7 @@ def build_router() -> Router:
         groups.router,
         triage.router,
         polls.router,
+        announce.router,
         privacy.router,
         contribute.router,
     )

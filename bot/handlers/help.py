@@ -39,6 +39,14 @@ MENU = (
     MenuEntry("help", N_("what I can do"), in_groups=True),
     MenuEntry("meldingen", N_("new and open reports in your neighbourhood"), "coordinator"),
     MenuEntry(
+        "peiling",
+        N_("ask the neighbourhood a question"),
+        "coordinator",
+        usage=N_("Question? | answer | answer"),
+    ),
+    MenuEntry("peilingen", N_("see, and close, your open polls"), "coordinator"),
+    MenuEntry("aankondiging", N_("send news or an event to the neighbourhood"), "coordinator"),
+    MenuEntry(
         "status",
         N_("change the status of a report"),
         "coordinator",

@@ -16,6 +16,7 @@ from bot.context import Ctx
 from bot.conversation import aware
 from bot.events import Button
 from bot.handlers.common import please_choose
+from bot.handlers.targets import read_target, target_buttons, target_name
 from bot.i18n import _, fold, number, when
 from bot.notify import tell
 from bot.permissions import can_coordinate
@@ -32,7 +33,7 @@ from bot.router import Router, State, StatesGroup
 from bot.text import clean, has_words
 from bot.when import in_days, parse_moment
 from storage.models import Poll
-from storage.repo import audit, places, polls
+from storage.repo import audit, polls
 
 router = Router("polls")
 
@@ -168,17 +169,6 @@ async def _take_option(ctx: Ctx, text: str, *, quiet: bool) -> bool:
     return True
 
 
-async def _target_name(ctx: Ctx, neighbourhood_id: int, theme_id: int | None) -> str:
-    hood = await places.neighbourhood(ctx.session, neighbourhood_id)
-    name = hood.name if hood else "?"
-    if theme_id is None:
-        return _("everyone in {name}").format(name=name)
-    theme = await places.theme(ctx.session, theme_id)
-    return _("followers of {theme} in {name}").format(
-        theme=theme.name_in(ctx.locale) if theme else "?", name=name
-    )
-
-
 async def show_summary(ctx: Ctx) -> None:
     d = ctx.dialog.data
     lines = [_("Your poll:"), "", f"📊 {d['question']}"]
@@ -190,7 +180,7 @@ async def show_summary(ctx: Ctx) -> None:
         else _("Answers: people choose one")
     )
     lines.append(_("Closes: {moment}").format(moment=when(datetime.fromisoformat(d["closes_at"]))))
-    target = await _target_name(ctx, d["neighbourhood_id"], d["theme_id"])
+    target = await target_name(ctx, d["neighbourhood_id"], d["theme_id"])
     lines.append(_("Goes to: {target}").format(target=target))
     lines.append(
         _("Results: visible while the poll is open")
@@ -275,27 +265,17 @@ async def poll_closes(ctx: Ctx) -> None:
 
 
 async def ask_target(ctx: Ctx) -> None:
-    buttons: list[Button] = []
-    for hood_id in ctx.coordinator_of:
-        hood = await places.neighbourhood(ctx.session, hood_id)
-        if hood is None:
-            continue
-        buttons.append(ctx.choice(PollForm.target, await _target_name(ctx, hood_id, None),
-                                  f"{hood_id}:"))  # fmt: skip
-        for theme in await places.themes_for(ctx.session, hood_id):
-            label = await _target_name(ctx, hood_id, theme.id)
-            buttons.append(ctx.choice(PollForm.target, label, f"{hood_id}:{theme.id}"))
+    buttons = await target_buttons(ctx, PollForm.target)
     await ctx.ask(_("Who should get this poll?"), PollForm.target, buttons)
 
 
 @router.state(PollForm.target)
 async def poll_target(ctx: Ctx) -> None:
-    raw = ctx.event.button_data if ctx.event.kind == "button" else None
-    hood, _sep, theme = (raw or "").partition(":")
-    if not hood.isdigit() or not can_coordinate(ctx.coordinator_of, int(hood)):
+    target = read_target(ctx)
+    if target is None:
         await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
         return
-    ctx.dialog.update(neighbourhood_id=int(hood), theme_id=int(theme) if theme.isdigit() else None)
+    ctx.dialog.update(neighbourhood_id=target[0], theme_id=target[1])
     await show_summary(ctx)
 
 

@@ -1,0 +1,214 @@
+"""Announcements: `/aankondiging [text]`, then an optional photo, event date and place.
+
+The coordinator sees a summary before it goes out to a neighbourhood or one theme in it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.announcements import announcement_text, send_announcement
+from bot.context import Ctx
+from bot.handlers.common import please_choose, read_text
+from bot.handlers.targets import read_target, target_buttons, target_name
+from bot.i18n import _, number
+from bot.permissions import can_coordinate
+from bot.router import Router, State, StatesGroup
+from bot.text import MAX_TEXT, clean
+from bot.when import parse_moment
+from storage.models import Announcement
+from storage.repo import audit
+
+router = Router("announce")
+
+MAX_ANNOUNCEMENT = 2000
+MAX_PLACE = 200
+MAX_AHEAD = timedelta(days=365)
+
+
+class AnnounceForm(StatesGroup):
+    text = State()
+    photo = State()
+    event = State()
+    place = State()
+    target = State()
+    confirm = State()
+
+
+@router.command("aankondiging", "announce", "nieuws", role="coordinator")
+async def new_announcement(ctx: Ctx) -> None:
+    ctx.dialog.clear()
+    text = clean(ctx.event.args)
+    if text:
+        await take_text(ctx, text)
+        return
+    await ctx.ask(_("What do you want to tell the neighbourhood? Type your message."),
+                  AnnounceForm.text)  # fmt: skip
+
+
+@router.state(AnnounceForm.text)
+async def announce_text(ctx: Ctx) -> None:
+    text = await read_text(ctx)
+    if text is not None:
+        await take_text(ctx, text)
+
+
+async def take_text(ctx: Ctx, text: str) -> None:
+    if len(text) > MAX_ANNOUNCEMENT:
+        await ctx.ask(
+            _("That message is too long ({count} characters). Keep it under {limit}.").format(
+                count=len(text), limit=MAX_ANNOUNCEMENT
+            ),
+            AnnounceForm.text,
+        )
+        return
+    ctx.dialog.update(text=text, photo=None, event_at=None, place=None,
+                      neighbourhood_id=ctx.coordinator_of[0], theme_id=None)  # fmt: skip
+    await ctx.ask(
+        _("Do you want to add a photo? Send it now, or choose No photo."),
+        AnnounceForm.photo,
+        [ctx.choice(AnnounceForm.photo, _("No photo"), "none")],
+    )
+
+
+@router.state(AnnounceForm.photo)
+async def announce_photo(ctx: Ctx) -> None:
+    att = ctx.event.attachment
+    if ctx.event.kind == "photo" and att is not None:
+        ctx.dialog.update(photo={"platform": att.platform, "file_id": att.file_id})
+    elif not (ctx.event.kind == "button" and ctx.event.button_data == "none"):
+        await please_choose(ctx, [ctx.choice(AnnounceForm.photo, _("No photo"), "none")])
+        return
+    await ask_event(ctx)
+
+
+async def ask_event(ctx: Ctx) -> None:
+    await ctx.ask(
+        _(
+            "Is it about an event? Type the date and time, like 12-12 20:00. "
+            "People get a reminder the day before. Or choose No event."
+        ),
+        AnnounceForm.event,
+        [ctx.choice(AnnounceForm.event, _("No event"), "none")],
+    )
+
+
+@router.state(AnnounceForm.event)
+async def announce_event(ctx: Ctx) -> None:
+    if ctx.event.kind == "button" and ctx.event.button_data == "none":
+        await ask_target_or_confirm(ctx)
+        return
+    now = ctx.clock.now()
+    moment = parse_moment(ctx.event.text, now) if ctx.event.kind == "text" else None
+    if moment is None:
+        await ctx.reply(_("I could not read that date. Type it like 12-12 20:00."))
+        await ask_event(ctx)
+        return
+    if moment <= now or moment > now + MAX_AHEAD:
+        await ctx.reply(_("That date is in the past or more than a year away."))
+        await ask_event(ctx)
+        return
+    ctx.dialog.update(event_at=moment.isoformat())
+    await ctx.ask(
+        _("Where is it? Type the place, or choose Skip."),
+        AnnounceForm.place,
+        [ctx.choice(AnnounceForm.place, _("Skip"), "none")],
+    )
+
+
+@router.state(AnnounceForm.place)
+async def announce_place(ctx: Ctx) -> None:
+    if not (ctx.event.kind == "button" and ctx.event.button_data == "none"):
+        place = await read_text(ctx)
+        if place is None:
+            return
+        if len(place) > MAX_PLACE or "\n" in place:
+            await ctx.reply(
+                _("Please give the place on one line, under {limit} characters.").format(
+                    limit=MAX_PLACE
+                ),
+                [ctx.choice(AnnounceForm.place, _("Skip"), "none"), ctx.cancel_button()],
+            )
+            return
+        ctx.dialog.update(place=place)
+    await ask_target_or_confirm(ctx)
+
+
+async def ask_target_or_confirm(ctx: Ctx) -> None:
+    buttons = await target_buttons(ctx, AnnounceForm.target)
+    if len(buttons) == 1:
+        await confirm(ctx)
+        return
+    await ctx.ask(_("Who should get this message?"), AnnounceForm.target, buttons)
+
+
+@router.state(AnnounceForm.target)
+async def announce_target(ctx: Ctx) -> None:
+    target = read_target(ctx)
+    if target is None:
+        await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
+        return
+    ctx.dialog.update(neighbourhood_id=target[0], theme_id=target[1])
+    await confirm(ctx)
+
+
+def _draft(ctx: Ctx) -> Announcement:
+    d = ctx.dialog.data
+    photo = d.get("photo") or {}
+    return Announcement(
+        neighbourhood_id=d["neighbourhood_id"], theme_id=d["theme_id"], text=d["text"],
+        photo_platform=photo.get("platform"), photo_file_id=photo.get("file_id"),
+        event_at=datetime.fromisoformat(d["event_at"]) if d.get("event_at") else None,
+        place=d.get("place"),
+    )  # fmt: skip
+
+
+async def confirm(ctx: Ctx) -> None:
+    draft = _draft(ctx)
+    target = await target_name(ctx, draft.neighbourhood_id, draft.theme_id)
+    lines = [
+        _("This goes to {target}:").format(target=target),
+        "",
+        announcement_text(draft)[:MAX_TEXT],
+    ]
+    if draft.photo_file_id:
+        lines.append(_("(with your photo)"))
+    await ctx.ask("\n".join(lines), AnnounceForm.confirm,
+                  [ctx.choice(AnnounceForm.confirm, _("Send"), "send")])  # fmt: skip
+
+
+@router.state(AnnounceForm.confirm)
+async def announce_confirm(ctx: Ctx) -> None:
+    if not (ctx.event.kind == "button" and ctx.event.button_data == "send"):
+        await please_choose(ctx, [ctx.choice(AnnounceForm.confirm, _("Send"), "send")])
+        return
+    draft = _draft(ctx)
+    if not can_coordinate(ctx.coordinator_of, draft.neighbourhood_id):
+        ctx.dialog.clear()
+        await ctx.reply(_("You are no longer a coordinator there, so nothing was sent."))
+        return
+    person = await ctx.ensure_person()
+    draft.created_by_id = person.id
+    ctx.session.add(draft)
+    await ctx.session.flush()
+    reach = await send_announcement(
+        ctx.session, draft, ctx.clock.now(), ctx.settings.default_locale
+    )
+    if reach.groups == 0 and reach.residents == 0:
+        await ctx.session.delete(draft)
+        await ctx.reply(
+            _(
+                "Nobody would get this message yet: there are no linked groups and no "
+                "residents there. Link a group with /koppel, or choose who gets it."
+            )
+        )
+        await ask_target_or_confirm(ctx)
+        return
+    await audit.record(ctx.session, person.id, "announcement.sent", "announcement", draft.id,
+                       groups=reach.groups, residents=reach.residents)  # fmt: skip
+    ctx.dialog.clear()
+    await ctx.reply(
+        _("Sent to {groups} group chats and {residents} residents.").format(
+            groups=number(reach.groups), residents=number(reach.residents)
+        )
+    )

@@ -1,0 +1,44 @@
+"""Choosing who a broadcast goes to: a neighbourhood a coordinator runs, or one theme in it."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.i18n import _
+from bot.permissions import can_coordinate
+from bot.router import State
+from storage.repo import places
+
+
+async def target_name(ctx: Ctx, neighbourhood_id: int, theme_id: int | None) -> str:
+    hood = await places.neighbourhood(ctx.session, neighbourhood_id)
+    name = hood.name if hood else "?"
+    if theme_id is None:
+        return _("everyone in {name}").format(name=name)
+    theme = await places.theme(ctx.session, theme_id)
+    return _("followers of {theme} in {name}").format(
+        theme=theme.name_in(ctx.locale) if theme else "?", name=name
+    )
+
+
+async def target_buttons(ctx: Ctx, state: State) -> list[Button]:
+    """Each neighbourhood the coordinator runs, and each theme in it."""
+    buttons: list[Button] = []
+    for hood_id in ctx.coordinator_of:
+        if await places.neighbourhood(ctx.session, hood_id) is None:
+            continue
+        label = await target_name(ctx, hood_id, None)
+        buttons.append(ctx.choice(state, label, f"{hood_id}:"))
+        for theme in await places.themes_for(ctx.session, hood_id):
+            label = await target_name(ctx, hood_id, theme.id)
+            buttons.append(ctx.choice(state, label, f"{hood_id}:{theme.id}"))
+    return buttons
+
+
+def read_target(ctx: Ctx) -> tuple[int, int | None] | None:
+    """The (neighbourhood, theme) a pressed target button names; None if not one of ours."""
+    raw = ctx.event.button_data if ctx.event.kind == "button" else None
+    hood, _sep, theme = (raw or "").partition(":")
+    if not hood.isdigit() or not can_coordinate(ctx.coordinator_of, int(hood)):
+        return None
+    return int(hood), int(theme) if theme.isdigit() else None
