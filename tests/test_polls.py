@@ -280,3 +280,17 @@ async def test_simultaneous_presses_count_once(app: App, make_chat) -> None:  # 
     poll = await _poll(app)
     await asyncio.gather(*(anna.press_data(f"pv:{poll.id}:0") for _ in range(5)))
     assert len(await _votes(app)) == 1
+
+
+async def test_my_votes_are_shown_and_erased_with_me(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    coco, _group, anna, _bob = await _setup(app, make_chat)
+    await coco.say("/peiling Welke dag? | Zaterdag | Zondag")
+    await coco.press("Show names")
+    await coco.press("Send")
+    await app.flush_outbox()
+    await anna.press("Zondag")
+    [mine] = await anna.say("/mijngegevens")
+    assert "Your vote on “Welke dag?”: Zondag." in mine.text
+    await anna.say("/vergeetmij")
+    await anna.press("Yes, erase my data")
+    assert await _votes(app) == []  # the vote and the name shown with it are gone

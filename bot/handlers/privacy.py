@@ -8,7 +8,7 @@ from bot.handlers.ideas import idea_ref
 from bot.i18n import _, when
 from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
-from storage.repo import audit, ideas, people, places, signals
+from storage.repo import audit, ideas, people, places, polls, signals
 
 router = Router("privacy")
 
@@ -53,6 +53,11 @@ async def my_data(ctx: Ctx) -> None:
         lines.append(_("Your report {ref}: {text}").format(ref=sig.reference, text=sig.text[:80]))
     for sig in await signals.followed_by(ctx.session, pid):
         lines.append(_("You follow report {ref}").format(ref=sig.reference))
+    for poll, options in await polls.votes_of(ctx.session, pid):
+        chosen = ", ".join(poll.options[i] for i in options if 0 <= i < len(poll.options))
+        lines.append(
+            _("Your vote on “{question}”: {choice}.").format(question=poll.question, choice=chosen)
+        )
     lines.append("")
     lines.append(
         _("We do not store your name or phone number. Type /vergeetmij to erase your data.")

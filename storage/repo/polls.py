@@ -130,3 +130,20 @@ async def claim_close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     if result.rowcount:
         poll.closed_at = now
     return bool(result.rowcount)
+
+
+async def votes_of(session: AsyncSession, person_id: int) -> list[tuple[Poll, list[int]]]:
+    """A person's choices per poll (for /mijngegevens)."""
+    rows = (
+        await session.exec(
+            select(Poll, PollVote.option)
+            .join(PollVote, col(PollVote.poll_id) == col(Poll.id))
+            .where(col(PollVote.person_id) == person_id)
+            .order_by(col(Poll.id), col(PollVote.option))
+        )
+    ).all()
+    out: dict[int, tuple[Poll, list[int]]] = {}
+    for poll, option in rows:
+        assert poll.id is not None
+        out.setdefault(poll.id, (poll, []))[1].append(option)
+    return list(out.values())
