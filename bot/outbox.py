@@ -42,6 +42,7 @@ MAX_RETRY_GAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
 INLINE_MAX = 20  # messages sent inline after a handled event; the rest in the background
 BATCH = 200  # rows read per query
+CONCURRENCY = 8  # sends in flight at once per platform (round trips overlap)
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -50,6 +51,48 @@ FetchPhoto = Callable[[str, str], Awaitable[bytes | None]]
 
 def next_try(attempts: int, now: datetime) -> datetime:
     return now + min(FIRST_RETRY * (2 ** min(attempts, 12)), MAX_RETRY_GAP)
+
+
+class InFlight:
+    """At most `limit` sends at once, one per chat; counts what was sent."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.tasks: set[asyncio.Task[bool]] = set()
+        self.by_chat: dict[str, asyncio.Task[bool]] = {}
+        self.sent = 0
+
+    def _collect(self, done: set[asyncio.Task[bool]]) -> None:
+        for task in done:
+            self.tasks.discard(task)
+            self.sent += bool(task.result())  # _deliver handles the platform's errors
+
+    async def wait_for_chat(self, chat_id: str) -> None:
+        task = self.by_chat.get(chat_id)
+        if task is not None and not task.done():
+            await asyncio.wait({task})
+        self._collect({t for t in self.tasks if t.done()})
+
+    async def start(self, chat_id: str, send: Awaitable[bool]) -> None:
+        while len(self.tasks) >= self.limit:
+            done, _pending = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+            self._collect(done)
+        task = asyncio.ensure_future(send)
+        self.tasks.add(task)
+        self.by_chat[chat_id] = task
+
+    async def finish(self) -> int:
+        if self.tasks:
+            done, _pending = await asyncio.wait(self.tasks)
+            self._collect(done)
+        self.by_chat.clear()
+        return self.sent
+
+    async def cancel(self) -> None:
+        """Stopping (cancelled): the sends already started may finish their three steps."""
+        if self.tasks:
+            await asyncio.wait(self.tasks)
+            self._collect({t for t in self.tasks if t.done()})
 
 
 class PlatformQueue:
@@ -74,6 +117,7 @@ class OutboxSender:
         sleep: Sleep = asyncio.sleep,
         limits: Mapping[str, RateLimits] | None = None,
         fetch_photo: FetchPhoto | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.db = db
         self.adapters = adapters
@@ -83,6 +127,7 @@ class OutboxSender:
         self.limits = dict(limits or {})
         self._queues: dict[str, PlatformQueue] = {}
         self.fetch_photo = fetch_photo
+        self.concurrency = concurrency
         # Images sent to many chats are read (or downloaded) once: a small cache by key.
         self._images: dict[str, bytes | None] = {}
 
@@ -160,28 +205,42 @@ class OutboxSender:
     # -- one pass ----------------------------------------------------------------------------
 
     async def _drain(self, q: PlatformQueue, budget: int | None) -> tuple[int, bool]:
-        """Send due messages in order; (sent, whether some were left for lack of budget)."""
+        """Send due messages in order; (sent, whether some were left for lack of budget).
+
+        Up to `concurrency` sends are in flight at once (round trips overlap), never two to
+        the same chat (their order stays), and each starts only when the limiter allows.
+        """
         adapter = self.adapters.get(q.platform)
         if adapter is None:
             return 0, False
         if not q.recovered:
             await self._report_in_doubt(q.platform)
             q.recovered = True
-        sent = attempted = 0
+        attempted = 0
         after = 0
-        while True:
-            async with self.db.transaction() as session:
-                batch = await outbox.pending(session, q.platform, self.clock.now(), BATCH, after)
-            if not batch:
-                return sent, False
-            for msg in batch:
-                if budget is not None and attempted >= budget:
-                    return sent, True
-                assert msg.id is not None
-                after = msg.id
-                await self._pace(q, msg)
-                attempted += 1
-                sent += await self._send_one(q, adapter, msg)
+        flight = InFlight(self.concurrency)
+        try:
+            while True:
+                async with self.db.transaction() as session:
+                    batch = await outbox.pending(
+                        session, q.platform, self.clock.now(), BATCH, after
+                    )
+                if not batch:
+                    return await flight.finish(), False
+                for msg in batch:
+                    if budget is not None and attempted >= budget:
+                        return await flight.finish(), True
+                    assert msg.id is not None
+                    after = msg.id
+                    await flight.wait_for_chat(msg.chat_id)
+                    attempted += 1
+                    if not await self._claim(msg):
+                        continue  # erased meanwhile (/vergeetmij) or sent already
+                    await self._pace(q, msg)
+                    q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
+                    await flight.start(msg.chat_id, self._deliver(adapter, msg))
+        finally:
+            await flight.cancel()
 
     async def _report_in_doubt(self, platform: str) -> None:
         async with self.db.transaction() as session:
@@ -242,12 +301,15 @@ class OutboxSender:
             media = await session.get(Media, media_id)
             return bytes(media.data) if media is not None else None
 
-    async def _send_one(self, q: PlatformQueue, adapter: Adapter, msg: OutboxMessage) -> bool:
+    async def _claim(self, msg: OutboxMessage) -> bool:
+        """Step 1, committed before the platform is asked; False when there is nothing to send."""
         assert msg.id is not None
-        async with self.db.transaction() as session:  # 1. claim
-            if not await outbox.claim(session, msg.id, self.clock.now()):
-                return False  # erased meanwhile (/vergeetmij) or sent already
-        q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
+        async with self.db.transaction() as session:
+            return await outbox.claim(session, msg.id, self.clock.now())
+
+    async def _deliver(self, adapter: Adapter, msg: OutboxMessage) -> bool:
+        """Steps 2 and 3: send, then mark sent (or failed, with its retry time)."""
+        assert msg.id is not None
         reply = await self._reply(adapter.platform, msg)
         chat = ChatRef(
             adapter.platform, msg.chat_id, "group" if msg.chat_kind == "group" else "direct"
@@ -265,9 +327,10 @@ class OutboxSender:
         async with self.db.transaction() as session:  # 3. mark
             if error is None:
                 return await outbox.mark_sent_id(session, msg.id)
-            row = await session.get(OutboxMessage, msg.id)
-            if row is not None:
-                await outbox.mark_failed(
-                    session, row, error, give_up, next_try(row.attempts, self.clock.now())
-                )
+            # One UPDATE, no read first: on SQLite a transaction that reads and then writes
+            # can fail at once while another send is being marked.
+            await outbox.mark_failed(
+                session, msg.id, msg.attempts + 1, error, give_up,
+                next_try(msg.attempts, self.clock.now()),
+            )  # fmt: skip
         return False

@@ -46,7 +46,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock up front (waiting up to busy_timeout). A deferred
+    # transaction that reads and then writes fails at once in WAL mode when another
+    # connection committed meanwhile (the outbox sender runs next to the dispatcher).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_path(url: str) -> Path | None:

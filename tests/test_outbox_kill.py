@@ -1,9 +1,11 @@
-"""Killed mid-broadcast (SIGKILL, a real process), the bot resumes: nobody lost, one duplicate.
+"""Killed mid-broadcast (SIGKILL, a real process), the bot resumes: nobody lost, and only
+the messages in flight at the kill (at most the sender's concurrency) can come twice.
 
 The bot runs in a child process (tests/support/outbox_kill_child.py) with the real Telegram
 adapter against the Bot API stand-in, which runs here. The stand-in kills the child at the
 worst moment: inside the sendMessage request, after the message is delivered and before
-the bot hears so. That message is in flight; it is the only one that may come twice.
+the bot hears so. That message is in flight, and so may be a few others the sender had
+started at the same time; they are the only ones that may come twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.outbox import CONCURRENCY
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repo import outbox
@@ -113,8 +116,9 @@ async def test_kill_9_mid_broadcast_loses_nobody_and_repeats_only_the_message_in
             state = await counts(db_url)
             reached = len({r.chat_id for r in api.sent})
             observed.append({"delivered": len(api.sent), "chats": reached, **state})
-            # Every chat reached is marked sent, except the one in flight at the kill.
-            assert state == {"sent": reached - 1, "in_doubt": 1, "failed": 0}, (state, log)
+            # Every chat reached is marked sent, except those in flight at the kill.
+            assert state["failed"] == 0 and 1 <= state["in_doubt"] <= CONCURRENCY, state
+            assert state["sent"] < reached <= state["sent"] + state["in_doubt"], (state, log)
 
         bot = await start_bot(env, log)
         try:
@@ -136,7 +140,8 @@ async def test_kill_9_mid_broadcast_loses_nobody_and_repeats_only_the_message_in
     assert set(received) == set(chats)  # no recipient lost
     duplicates = sum(n - 1 for n in received.values())
     in_flight = sum(o["in_doubt"] for o in observed)
-    assert duplicates == in_flight == len(KILL_AT)  # only the message in flight at each kill
+    # Only messages in flight at a kill come twice; the one being answered at each kill does.
+    assert len(KILL_AT) <= duplicates <= in_flight
     assert (await counts(db_url)) == {"sent": N, "in_doubt": 0, "failed": 0}
     assert "were being sent when the bot stopped" in await asyncio.to_thread(log.read_text)
     record_property("kills", observed)

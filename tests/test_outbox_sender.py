@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.events import ChatRef, MessageRef, Reply
-from bot.outbox import OutboxSender
+from bot.outbox import CONCURRENCY, OutboxSender
 from storage.models import OutboxMessage
 from storage.repo import outbox
 from tests.support.fake import FakeAdapter
@@ -89,22 +89,23 @@ async def test_other_platforms_are_not_paced(app: App) -> None:
     assert await sender.flush() == 50 and adapter.sim.slept == 0.0
 
 
-async def test_killed_mid_send_resends_only_the_message_in_flight(app: App) -> None:
-    chats = [str(2000 + i) for i in range(10)]
+async def test_killed_mid_send_resends_only_the_messages_in_flight(app: App) -> None:
+    chats = [str(2000 + i) for i in range(30)]
     await enqueue(app, chats)
     dying = TimedAdapter(platform="telegram", die_after=4)
     with pytest.raises(Killed):
         await sender_for(app, dying).flush()
     async with app.db.session() as s:
-        doubt = await outbox.in_doubt(s)
-    assert [m.chat_id for m in doubt] == ["2003"]  # claimed, delivered, never marked
-    assert sum(r.sent_at is not None for r in await rows(app)) == 3
+        doubt = [m.chat_id for m in await outbox.in_doubt(s)]
+    marked = sum(r.sent_at is not None for r in await rows(app))
+    assert "2003" in doubt  # claimed, delivered, never marked
+    assert 1 <= len(doubt) <= CONCURRENCY and marked + len(doubt) < len(chats)
 
     restarted = TimedAdapter(platform="telegram")
-    assert await sender_for(app, restarted).flush() == 7
+    assert await sender_for(app, restarted).flush() == len(chats) - marked
     received = [s.chat.id for s in dying.sent + restarted.sent]
     assert sorted(set(received)) == chats  # nobody lost
-    assert len(received) - len(chats) == 1  # only the message in flight came twice
+    assert 1 <= len(received) - len(chats) <= len(doubt)  # only messages in flight came twice
     async with app.db.session() as s:
         assert await outbox.in_doubt(s) == []
 

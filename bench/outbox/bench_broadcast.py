@@ -1,4 +1,4 @@
-"""Broadcast one message to many recipients through the Telegram Bot API stand-in.
+"""Broadcast one poll to many recipients through the Telegram Bot API stand-in.
 
     .venv/bin/python -m bench.outbox.bench_broadcast [--recipients 10000] [--only a|b]
 
@@ -11,7 +11,9 @@
     stand-in, in this process, enforces the same limits on the same clock and answers 429
     to any message over them. Reports the simulated time against the floor N / 30 s.
 
-Both start from N rows written in one transaction (the broadcast), on a fresh SQLite file.
+Both start from a neighbourhood of N residents with a direct chat each, on a fresh SQLite
+file, and a poll sent to it the way a coordinator sends one (`bot.polls.send_poll`: N outbox
+rows with the question, three answer buttons and a results button, in one transaction).
 """
 
 from __future__ import annotations
@@ -22,24 +24,28 @@ import math
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy import insert
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.outbox import OutboxSender
 from bot.outbox_limits import NO_LIMITS, TELEGRAM_LIMITS
+from bot.polls import send_poll
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.models import Channel, Membership, Neighbourhood, Person, Poll
 from storage.repo import outbox
 from tests.standins.telegram_botapi import BotApiStandIn, FloodLimits
 from tests.support.outbox_sim import SimTime
 
 TOKEN = "123456789:AAF-wijkbot_bench_token"
 FIRST_CHAT = 100_000
-TEXT = "Nieuwe peiling in Schalkwijk: waar moet het nieuwe bankje komen? Stem in de chat."
+TEXT = "Waar moet het nieuwe bankje in Schalkwijk komen?"
 
 
 def fresh_db(tmp: Path, name: str) -> str:
@@ -49,10 +55,30 @@ def fresh_db(tmp: Path, name: str) -> str:
 
 
 async def write_broadcast(db: Database, recipients: int) -> float:
+    """N residents of one neighbourhood, then the poll to them; seconds to send the poll."""
+    now = SystemClock().now()
+    async with db.transaction() as s:
+        hood = Neighbourhood(slug="schalkwijk", name="Schalkwijk")
+        s.add(hood)
+        await s.flush()
+        assert hood.id is not None
+        ids = range(1, recipients + 1)
+        await s.exec(insert(Person), params=[{"id": i, "locale": "nl", "onboarded": True,
+                                              "created_at": now} for i in ids])  # fmt: skip
+        await s.exec(insert(Membership), params=[
+            {"person_id": i, "neighbourhood_id": hood.id, "role": "resident", "is_home": True,
+             "created_at": now} for i in ids])  # fmt: skip
+        await s.exec(insert(Channel), params=[
+            {"platform": "telegram", "chat_id": str(FIRST_CHAT + i - 1), "kind": "direct",
+             "person_id": i, "reachable": True, "created_at": now} for i in ids])  # fmt: skip
+        poll = Poll(neighbourhood_id=hood.id, question=TEXT, options=["Plein", "Park", "School"],
+                    closes_at=now + timedelta(days=7))  # fmt: skip
+        s.add(poll)
     start = time.perf_counter()
     async with db.transaction() as s:
-        for i in range(recipients):
-            await outbox.enqueue(s, "telegram", str(FIRST_CHAT + i), TEXT)
+        poll = await s.merge(poll)
+        reach = await send_poll(s, poll, now, "nl")
+    assert reach.residents == recipients, reach
     return time.perf_counter() - start
 
 
@@ -101,7 +127,8 @@ async def bench_unlimited(recipients: int, tmp: Path) -> None:
         await asyncio.wait_for(server.wait(), timeout=10)
     print("(a) rate limits lifted; stand-in in a separate process, CPU time is the bot's only")
     print(f"    recipients            {recipients}")
-    print(f"    writing the broadcast {enqueue:.2f} s (one transaction)")
+    print(f"    sending the poll      {enqueue:.2f} s (audience query + {recipients} outbox rows, "
+          "one transaction)")  # fmt: skip
     print(f"    sent / delivered      {sent} / {delivered} to {chats} chats; "
           f"unsent left {left}; errors {errors}")  # fmt: skip
     print(f"    wall time             {wall:.2f} s")

@@ -97,14 +97,21 @@ async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | No
 
 
 async def mark_failed(
-    session: AsyncSession, msg: OutboxMessage, error: str, give_up: bool, retry_at: datetime
+    session: AsyncSession,
+    msg_id: int,
+    attempts: int,
+    error: str,
+    give_up: bool,
+    retry_at: datetime,
 ) -> None:
-    msg.attempts += 1
-    msg.claimed_at = None  # the attempt is over: it failed, nothing is in flight
-    msg.last_error = error[:500]
-    msg.failed = give_up
-    msg.next_attempt_at = retry_at
-    session.add(msg)
+    """The attempt is over and failed: nothing is in flight (claimed_at cleared)."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == msg_id)
+        .values(attempts=attempts, claimed_at=None, last_error=error[:500], failed=give_up,
+                next_attempt_at=retry_at)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
 
 
 async def purge_sent(session: AsyncSession, before: datetime) -> int:
