@@ -11,16 +11,18 @@ from functools import partial
 
 from bot.adapters.base import Adapter
 from bot.announcements import remind_due
+from bot.budget_rounds import sweep as budget_sweep
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digests import digest_jobs
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_router
-from bot.jobs import Job, build_scheduler, purge_dialogs, support_batch
+from bot.jobs import Job, build_scheduler, purge_dialogs, start_scheduler, support_batch
 from bot.middlewares import DEFAULT_MIDDLEWARES
 from bot.outbox import OutboxSender
 from bot.polls import close_due
 from bot.signal_forwarding import ForwardingService
-from storage.db import Database
+from storage.db import Database, sync_url
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,12 @@ class App:
             Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
             Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),
+            Job("budget-rounds", timedelta(minutes=1), partial(budget_sweep, self.db, clock, settings.default_locale)),
             Job("poll-close", timedelta(seconds=30),
                 partial(close_due, self.db, clock, settings.default_locale)),
             Job("event-reminders", timedelta(minutes=5),
                 partial(remind_due, self.db, clock, settings.default_locale)),
+            *digest_jobs(self.db, clock, settings.default_locale),
         ]  # fmt: skip
 
     def add(self, adapter: Adapter) -> None:
@@ -81,8 +85,8 @@ class App:
 
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal."""
-        scheduler = build_scheduler(self.jobs, self.wake_outbox)
-        scheduler.start()
+        scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
+        start_scheduler(scheduler, self.jobs)  # cron jobs (digests) kept in the database
         sender = asyncio.create_task(self.outbox.run_forever())
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

@@ -8,8 +8,10 @@ from bot.router import Router
 def build_router() -> Router:
     from bot.handlers import (
         announce,
+        budget,
         contribute,
         coordinator,
+        digest,
         groups,
         help,
         ideas,
@@ -26,7 +28,9 @@ def build_router() -> Router:
         start.router,
         help.router,
         themes.router,
+        digest.router,
         ideas.router,
+        budget.router,
         signals.router,
         coordinator.router,
         groups.router,

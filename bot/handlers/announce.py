@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.announcements import announcement_text, send_announcement
 from bot.context import Ctx
-from bot.handlers.common import please_choose, read_text
+from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, target_buttons, target_name
 from bot.i18n import _, number
 from bot.permissions import can_coordinate
@@ -47,6 +47,7 @@ async def new_announcement(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.text)
+@guarded("aankondiging", coordinator=True)
 async def announce_text(ctx: Ctx) -> None:
     text = await read_text(ctx)
     if text is not None:
@@ -72,6 +73,7 @@ async def take_text(ctx: Ctx, text: str) -> None:
 
 
 @router.state(AnnounceForm.photo)
+@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
 async def announce_photo(ctx: Ctx) -> None:
     att = ctx.event.attachment
     if ctx.event.kind == "photo" and att is not None:
@@ -94,6 +96,7 @@ async def ask_event(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.event)
+@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
 async def announce_event(ctx: Ctx) -> None:
     if ctx.event.kind == "button" and ctx.event.button_data == "none":
         await ask_target_or_confirm(ctx)
@@ -117,6 +120,7 @@ async def announce_event(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.place)
+@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
 async def announce_place(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "none"):
         place = await read_text(ctx)
@@ -143,6 +147,7 @@ async def ask_target_or_confirm(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.target)
+@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
 async def announce_target(ctx: Ctx) -> None:
     target = read_target(ctx)
     if target is None:
@@ -178,6 +183,7 @@ async def confirm(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.confirm)
+@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
 async def announce_confirm(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "send"):
         await please_choose(ctx, [ctx.choice(AnnounceForm.confirm, _("Send"), "send")])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import functools
+from collections.abc import Callable
 
 from bot.context import Ctx
 from bot.events import Button
 from bot.i18n import _, fold
-from bot.router import State
+from bot.router import Handler, State
 from bot.text import MAX_TITLE, clean, has_words
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
@@ -105,3 +107,35 @@ async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
 
 async def please_choose(ctx: Ctx, buttons: list[Button]) -> None:
     await ctx.reply(_("Please choose one of the buttons."), [*buttons, ctx.cancel_button()])
+
+
+async def lost(ctx: Ctx, command: str) -> None:
+    """The dialog lost what it needs (an old or damaged conversation): start again."""
+    ctx.dialog.clear()
+    await ctx.reply(
+        _(
+            "Sorry, I lost track of this conversation. Nothing was saved. Type /{command} to start again."
+        ).format(command=command)
+    )
+
+
+def guarded(command: str, *keys: str, coordinator: bool = False) -> Callable[[Handler], Handler]:
+    """A dialog step that needs `keys` in the dialog (and a coordinator, if so marked).
+
+    An old or damaged dialog, or a coordinator whose role ended meanwhile, is told kindly
+    and starts again, instead of hitting an error.
+    """
+
+    def wrap(step: Handler) -> Handler:
+        @functools.wraps(step)
+        async def checked(ctx: Ctx) -> None:
+            if (coordinator and not ctx.coordinator_of) or any(
+                k not in ctx.dialog.data for k in keys
+            ):
+                await lost(ctx, command)
+                return
+            await step(ctx)
+
+        return checked
+
+    return wrap

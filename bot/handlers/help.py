@@ -28,9 +28,12 @@ class MenuEntry:
 MENU = (
     MenuEntry("idee", N_("share an idea for the neighbourhood")),
     MenuEntry("ideeen", N_("see recent ideas and support them"), in_groups=True),
+    MenuEntry("wijkbudget", N_("neighbourhood budget: propose and support projects")),
+    MenuEntry("stem", N_("vote in the neighbourhood budget, in a private chat")),
     MenuEntry("melding", N_("report a problem (a street light, litter, a loose tile)")),
     MenuEntry("mijnmeldingen", N_("see what happened to your reports")),
     MenuEntry("themas", N_("choose the themes you follow")),
+    MenuEntry("overzicht", N_("choose how often you get a digest of what is new")),
     MenuEntry("wijk", N_("change your neighbourhood")),
     MenuEntry("taal", N_("change the language")),
     MenuEntry("mijngegevens", N_("see what we store about you")),
@@ -46,6 +49,7 @@ MENU = (
     ),
     MenuEntry("peilingen", N_("see, and close, your open polls"), "coordinator"),
     MenuEntry("aankondiging", N_("send news or an event to the neighbourhood"), "coordinator"),
+    MenuEntry("budgetronde", N_("create and manage a neighbourhood budget round"), "coordinator"),
     MenuEntry(
         "status",
         N_("change the status of a report"),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.context import Ctx
 from bot.conversation import aware
 from bot.events import Button
-from bot.handlers.common import please_choose
+from bot.handlers.common import guarded, please_choose
 from bot.handlers.targets import read_target, target_buttons, target_name
 from bot.i18n import _, fold, number, when
 from bot.notify import tell
@@ -83,6 +83,7 @@ async def new_poll(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.question)
+@guarded("peiling", "options", coordinator=True)
 async def poll_question(ctx: Ctx) -> None:
     if ctx.event.kind != "text":
         await ctx.reply(_("Please type the question as text, or choose Cancel."))
@@ -123,6 +124,7 @@ async def ask_option(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.options)
+@guarded("peiling", "question", "options", coordinator=True)
 async def poll_option(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "button" and event.button_data == "done":
@@ -206,6 +208,18 @@ async def show_summary(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.settings)
+@guarded(
+    "peiling",
+    "question",
+    "options",
+    "multiple",
+    "live",
+    "named",
+    "closes_at",
+    "neighbourhood_id",
+    "theme_id",
+    coordinator=True,
+)
 async def poll_settings(ctx: Ctx) -> None:
     d = ctx.dialog.data
     value = ctx.event.button_data if ctx.event.kind == "button" else None
@@ -238,6 +252,18 @@ async def ask_closing(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.closes)
+@guarded(
+    "peiling",
+    "question",
+    "options",
+    "multiple",
+    "live",
+    "named",
+    "closes_at",
+    "neighbourhood_id",
+    "theme_id",
+    coordinator=True,
+)
 async def poll_closes(ctx: Ctx) -> None:
     now = ctx.clock.now()
     moment: datetime | None = None
@@ -270,6 +296,18 @@ async def ask_target(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.target)
+@guarded(
+    "peiling",
+    "question",
+    "options",
+    "multiple",
+    "live",
+    "named",
+    "closes_at",
+    "neighbourhood_id",
+    "theme_id",
+    coordinator=True,
+)
 async def poll_target(ctx: Ctx) -> None:
     target = read_target(ctx)
     if target is None:

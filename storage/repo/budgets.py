@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,7 +36,15 @@ from bot.budget.pabulib import PabulibError, parse_pabulib
 from bot.budget.pabulib_write import write_pabulib
 from bot.budget.rules import RULES
 from storage.db import Database
-from storage.models import Ballot, BudgetProject, BudgetRound, VoterRoll, VotingCode
+from storage.models import (
+    Ballot,
+    BudgetProject,
+    BudgetRound,
+    BudgetSupport,
+    VoterRoll,
+    VotingCode,
+)
+from storage.repo.unique import add_once
 
 BALLOT_TYPES = ("approval", "knapsack", "cumulative")
 PHASES = ("proposals", "voting", "closed", "results")
@@ -135,6 +144,11 @@ async def add_projects(
     return rows
 
 
+def on_ballot(project: BudgetProject) -> bool:
+    """Feasible projects go on the ballot; a resident's proposal only once marked feasible."""
+    return project.feasible is True or (project.feasible is None and project.proposer_id is None)
+
+
 async def projects_of(session: AsyncSession, round_id: int) -> list[BudgetProject]:
     stmt = (
         select(BudgetProject)
@@ -152,7 +166,7 @@ async def open_voting(
         raise BudgetError("opening and closing times need a time zone")
     if closes_at <= opens_at:
         raise BudgetError("voting must close after it opens")
-    round_.opens_at, round_.closes_at = opens_at, closes_at
+    round_.opens_at, round_.closes_at = opens_at.astimezone(UTC), closes_at.astimezone(UTC)
     round_.phase = "voting"
     round_.locked = True
     session.add(round_)
@@ -460,7 +474,7 @@ async def cast_ballot(
         if code_row.used:
             return VoteResult.USED_CODE
     projects = await projects_of(session, round_.id)
-    costs = {p.code: p.cost for p in projects if p.feasible is not False}
+    costs = {p.code: p.cost for p in projects if on_ballot(p)}
     result, stored = _canonical_choices(round_, costs, choices)
     if result is not VoteResult.OK:
         return result
@@ -485,11 +499,11 @@ async def cast_ballot(
     return VoteResult.OK
 
 
-_SQLITE_VOTE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+_SQLITE_VOTE_LOCKS: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def vote(
-    db: Database,
+    db: Database | AsyncEngine,
     round_id: int,
     choices: Any,
     *,
@@ -499,11 +513,18 @@ async def vote(
 ) -> VoteResult:
     """:func:`cast_ballot` in its own transaction (what a chat handler calls).
 
-    On SQLite, votes in this process take turns: SQLite has one writer at a time anyway, and
-    many connections waiting for its lock at once can time out.
+    ``db`` is the database or its engine (a handler has the engine of its session). On SQLite,
+    votes in this process take turns: SQLite has one writer at a time anyway, and many
+    connections waiting for its lock at once can time out.
     """
-    lock = _SQLITE_VOTE_LOCKS.setdefault(db, asyncio.Lock()) if db.is_sqlite else None
-    async with lock or contextlib.nullcontext(), db.transaction() as session:
+    engine = db.engine if isinstance(db, Database) else db
+    sqlite = engine.dialect.name == "sqlite"
+    lock = _SQLITE_VOTE_LOCKS.setdefault(engine.sync_engine, asyncio.Lock()) if sqlite else None
+    async with (
+        lock or contextlib.nullcontext(),
+        AsyncSession(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
         round_ = await get_round(session, round_id)
         if round_ is None:
             return VoteResult.INVALID
@@ -516,7 +537,7 @@ async def vote(
 async def election_of(session: AsyncSession, round_: BudgetRound) -> Election:
     """The round's anonymous ballots as an election; voters numbered in a random order."""
     assert round_.id is not None
-    projects = [p for p in await projects_of(session, round_.id) if p.feasible is not False]
+    projects = [p for p in await projects_of(session, round_.id) if on_ballot(p)]
     stmt = select(Ballot.choices).where(col(Ballot.round_id) == round_.id)
     all_choices = list((await session.exec(stmt)).all())
     random.SystemRandom().shuffle(all_choices)
@@ -564,3 +585,218 @@ async def export_pabulib(session: AsyncSession, round_: BudgetRound, now: dateti
     if not is_closed(round_, now):
         raise BudgetError("voting has not closed yet: ballots are shown only after closing")
     return write_pabulib(await election_of(session, round_))
+
+
+# --- rounds in chat: settings, proposals, feasibility, schedule ---------------------------
+
+
+def _check_open(round_: BudgetRound) -> None:
+    if round_.locked:
+        raise BudgetError("the round is locked: voting has opened")
+
+
+async def update_rules(
+    session: AsyncSession,
+    round_: BudgetRound,
+    *,
+    budget: int | None = None,
+    counting_rule: str | None = None,
+    ballot_type: str | None = None,
+    min_projects: int | None = None,
+    max_projects: int | None = None,
+    points: int | None = None,
+) -> None:
+    """Change a round's rules; refused once voting has opened (the rules are locked)."""
+    _check_open(round_)
+    if budget is not None:
+        if budget <= 0:
+            raise BudgetError("the budget must be a positive number of euros")
+        round_.budget = budget
+    if counting_rule is not None:
+        if counting_rule not in RULES:
+            raise BudgetError(f"unknown counting rule {counting_rule!r}")
+        round_.counting_rule = counting_rule
+    if ballot_type is not None:
+        if ballot_type not in BALLOT_TYPES:
+            raise BudgetError(f"unknown ballot type {ballot_type!r}")
+        if ballot_type == "cumulative" and not points:
+            raise BudgetError("a cumulative ballot needs the number of points to divide")
+        if max_projects is not None and max_projects < (min_projects or 1):
+            raise BudgetError("the maximum number of projects is below the minimum")
+        round_.ballot_type = ballot_type
+        round_.min_projects = min_projects or 1
+        round_.max_projects = max_projects
+        round_.points = points
+    session.add(round_)
+    await session.flush()
+
+
+async def next_project_code(session: AsyncSession, round_id: int) -> str:
+    """The lowest unused number as a project id: "1", "2", … (ids may come from an import)."""
+    used = {p.code for p in await projects_of(session, round_id)}
+    n = len(used) + 1
+    while str(n) in used:
+        n += 1
+    return str(n)
+
+
+async def add_project(
+    session: AsyncSession,
+    round_: BudgetRound,
+    *,
+    title: str,
+    description: str,
+    cost: int,
+    proposer_id: int | None = None,
+) -> BudgetProject:
+    """One project, by a coordinator (on the ballot) or proposed by a resident (to assess)."""
+    _check_open(round_)
+    if proposer_id is not None and round_.phase != "proposals":
+        raise BudgetError("the proposals phase is over")
+    assert round_.id is not None
+    for _attempt in range(3):
+        code = await next_project_code(session, round_.id)
+        project = BudgetProject(
+            round_id=round_.id,
+            code=code,
+            title=title,
+            description=description,
+            cost=cost,
+            proposer_id=proposer_id,
+        )
+        if await add_once(session, project):
+            return project
+    raise BudgetError("could not give the project an id; try again")
+
+
+async def project(session: AsyncSession, project_id: int) -> BudgetProject | None:
+    return await session.get(BudgetProject, project_id)
+
+
+async def add_support(session: AsyncSession, project_id: int, person_id: int) -> bool:
+    """Support a proposal once; False if this person already did (a database constraint)."""
+    return await add_once(session, BudgetSupport(project_id=project_id, person_id=person_id))
+
+
+async def support_counts(session: AsyncSession, round_id: int) -> dict[int, int]:
+    stmt = (
+        select(BudgetSupport.project_id, func.count())
+        .join(BudgetProject, col(BudgetProject.id) == col(BudgetSupport.project_id))
+        .where(col(BudgetProject.round_id) == round_id)
+        .group_by(col(BudgetSupport.project_id))
+    )
+    return {int(pid): int(n) for pid, n in (await session.exec(stmt)).all()}
+
+
+async def set_feasibility(
+    session: AsyncSession, round_: BudgetRound, project_: BudgetProject, feasible: bool, reason: str
+) -> None:
+    _check_open(round_)
+    if not feasible and not reason.strip():
+        raise BudgetError("give a reason when a project is not feasible")
+    project_.feasible = feasible
+    project_.feasibility_reason = reason or None
+    session.add(project_)
+    await session.flush()
+
+
+async def schedule_voting(
+    session: AsyncSession, round_: BudgetRound, opens_at: datetime, closes_at: datetime
+) -> None:
+    """Set when voting opens and closes; the scheduled job opens it (and locks the rules)."""
+    _check_open(round_)
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise BudgetError("opening and closing times need a time zone")
+    if closes_at <= opens_at:
+        raise BudgetError("voting must close after it opens")
+    # Stored in UTC: SQLite keeps only the wall time of an aware datetime.
+    round_.opens_at, round_.closes_at = opens_at.astimezone(UTC), closes_at.astimezone(UTC)
+    session.add(round_)
+    await session.flush()
+
+
+async def rounds_in(
+    session: AsyncSession, neighbourhood_ids: Sequence[int], *, include_done: bool = True
+) -> list[BudgetRound]:
+    stmt = select(BudgetRound).where(col(BudgetRound.neighbourhood_id).in_(neighbourhood_ids))
+    if not include_done:
+        stmt = stmt.where(col(BudgetRound.phase) != "results")
+    return list((await session.exec(stmt.order_by(col(BudgetRound.id).desc()))).all())
+
+
+async def due_to_open(session: AsyncSession, now: datetime) -> list[int]:
+    stmt = select(BudgetRound.id).where(
+        col(BudgetRound.phase) == "proposals",
+        col(BudgetRound.opens_at).is_not(None),
+        col(BudgetRound.opens_at) <= now,
+    )
+    return [int(i) for i in (await session.exec(stmt)).all() if i is not None]
+
+
+async def due_to_close(session: AsyncSession, now: datetime) -> list[int]:
+    stmt = select(BudgetRound.id).where(
+        col(BudgetRound.phase).in_(("voting", "closed")),
+        col(BudgetRound.closes_at).is_not(None),
+        col(BudgetRound.closes_at) <= now,
+    )
+    return [int(i) for i in (await session.exec(stmt)).all() if i is not None]
+
+
+async def lock_for_update(session: AsyncSession, round_id: int) -> BudgetRound | None:
+    """The round, locked against a second sweep doing the same (a row lock on PostgreSQL)."""
+    stmt = select(BudgetRound).where(col(BudgetRound.id) == round_id).with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def start_voting(session: AsyncSession, round_: BudgetRound) -> None:
+    """Voting opens now: the rules are locked."""
+    round_.phase = "voting"
+    round_.locked = True
+    session.add(round_)
+    await session.flush()
+
+
+async def turnout(session: AsyncSession, round_id: int) -> int:
+    """How many have voted (the roll holds no choices)."""
+    stmt = select(func.count()).select_from(VoterRoll).where(col(VoterRoll.round_id) == round_id)
+    return int((await session.exec(stmt)).one())
+
+
+async def has_voted(session: AsyncSession, round_id: int, person_id: int) -> bool:
+    stmt = select(VoterRoll.id).where(
+        col(VoterRoll.round_id) == round_id, col(VoterRoll.person_id) == person_id
+    )
+    return (await session.exec(stmt)).first() is not None
+
+
+async def code_status(
+    session: AsyncSession, rounds: Sequence[BudgetRound], symbols: str
+) -> tuple[BudgetRound | None, VoteResult]:
+    """Which of ``rounds`` a normalised code belongs to: OK, WRONG_CODE or USED_CODE."""
+    for round_ in rounds:
+        stmt = select(VotingCode).where(
+            col(VotingCode.round_id) == round_.id,
+            col(VotingCode.code_hash) == hash_code(round_, symbols),
+        )
+        row = (await session.exec(stmt)).first()
+        if row is not None:
+            return round_, VoteResult.USED_CODE if row.used else VoteResult.OK
+    return None, VoteResult.WRONG_CODE
+
+
+def accepts_votes(round_: BudgetRound, now: datetime) -> bool:
+    opens_at, closes_at = _aware(round_.opens_at), _aware(round_.closes_at)
+    return (
+        round_.phase == "voting"
+        and opens_at is not None
+        and closes_at is not None
+        and opens_at <= now < closes_at
+    )
+
+
+async def open_rounds(session: AsyncSession, now: datetime) -> list[BudgetRound]:
+    """Rounds taking votes right now."""
+    stmt = (
+        select(BudgetRound).where(col(BudgetRound.phase) == "voting").order_by(col(BudgetRound.id))
+    )
+    return [r for r in (await session.exec(stmt)).all() if accepts_votes(r, now)]

@@ -1,0 +1,277 @@
+"""Build the weekly digests for 10,000 residents and 5,000 new items.
+
+    .venv/bin/python -m bench.digest.bench_digest [--residents 10000] [--compare 1000]
+        [--items 5000] [--postgres postgresql://user:pass@host/db]
+
+A fresh SQLite file (or an empty PostgreSQL database, `--postgres`) is filled with seven
+neighbourhoods, six themes and the residents: each with a direct chat, a home neighbourhood
+and two followed themes; a fifth on daily digests, a tenth on none, the rest on the default
+(weekly, no Preference row). The new items: 60 % ideas (with 10,000 supports), 40 % status
+changes of reports (a new report and its acceptance, some with followers), and 14 polls —
+half closing within two days, half closed yesterday — with votes.
+
+One weekly run (residents and linked groups) is measured three times, each rolled back so
+the next starts from the same state: wall time; peak Python memory (tracemalloc) of the
+run alone; and the number of SQL statements sent (`before_cursor_execute`). The same is done
+for `--compare` residents, to show the query count does not depend on how many there are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.digests import queue_digests
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import (
+    Channel,
+    Idea,
+    IdeaSupport,
+    Membership,
+    Neighbourhood,
+    Person,
+    Poll,
+    PollVote,
+    Preference,
+    Signal,
+    SignalFollower,
+    SignalUpdate,
+    Theme,
+    ThemeFollow,
+)
+
+NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # a Monday, 19:00 in Amsterdam
+HOODS, THEMES, GROUPS_PER_HOOD = 7, 6, 2
+
+
+@contextmanager
+def count_queries(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement sent to the database while inside, as a list of their SQL."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+async def _bulk(db: Database, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    async with db.transaction() as s:
+        await s.exec(insert(model), params=rows)  # type: ignore[call-overload]
+        if db.engine.dialect.name == "postgresql" and "id" in rows[0]:  # explicit ids
+            table = model.__tablename__
+            await s.exec(text(  # type: ignore[call-overload]
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            ))  # fmt: skip
+
+
+async def populate(db: Database, residents: int, items: int, now: datetime = NOW) -> None:
+    """The neighbourhood platform of the docstring, written in bulk."""
+    await add_places(db, now)
+    await add_residents(db, 1, residents, now)
+    await add_items(db, residents, items, now)
+
+
+async def add_places(db: Database, now: datetime = NOW) -> None:
+    await _bulk(db, Neighbourhood, [
+        {"id": h, "slug": f"wijk-{h}", "name": f"Wijk {h}", "forwarding": {}, "created_at": now}
+        for h in range(1, HOODS + 1)
+    ])  # fmt: skip
+    await _bulk(db, Theme, [
+        {"id": t, "slug": f"thema-{t}", "names": {"nl": f"Thema {t}", "en": f"Theme {t}"},
+         "neighbourhood_id": None, "created_at": now}
+        for t in range(1, THEMES + 1)
+    ])  # fmt: skip
+    await _bulk(db, Channel, [
+        {"platform": "telegram", "chat_id": f"-{h}{g}", "kind": "group", "neighbourhood_id": h,
+         "theme_id": g or None, "reachable": True, "created_at": now}
+        for h in range(1, HOODS + 1) for g in range(GROUPS_PER_HOOD)
+    ])  # fmt: skip
+
+
+async def add_residents(db: Database, first: int, count: int, now: datetime = NOW) -> None:
+    people = range(first, first + count)
+    await _bulk(db, Person, [
+        {"id": p, "locale": "nl" if p % 3 else "en", "onboarded": True, "created_at": now}
+        for p in people
+    ])  # fmt: skip
+    await _bulk(db, Channel, [
+        {"platform": "telegram", "chat_id": str(100_000 + p), "kind": "direct", "person_id": p,
+         "reachable": True, "created_at": now}
+        for p in people
+    ])  # fmt: skip
+    hood_of = {p: 1 + p % HOODS for p in people}
+    await _bulk(db, Membership, [
+        {"person_id": p, "neighbourhood_id": hood_of[p], "role": "resident", "is_home": True,
+         "created_at": now}
+        for p in people
+    ])  # fmt: skip
+    await _bulk(db, ThemeFollow, [
+        {"person_id": p, "theme_id": 1 + (p + k) % THEMES, "created_at": now}
+        for p in people for k in (0, 1)
+    ])  # fmt: skip
+    await _bulk(db, Preference, [
+        {"person_id": p, "digest": "daily" if p % 10 < 2 else "never", "broadcasts": p % 4 != 0,
+         "last_digest_at": now - timedelta(days=1)}
+        for p in people if p % 10 < 3
+    ])  # fmt: skip
+
+
+async def add_items(db: Database, residents: int, items: int, now: datetime = NOW) -> None:
+    """New ideas, report changes and polls by (and voted in by) residents 1 … `residents`."""
+    rnd = random.Random(42)
+    people = range(1, residents + 1)
+    n_ideas, n_signals = items * 6 // 10, items * 2 // 10  # a report counts twice: new, accepted
+    at = [now - timedelta(minutes=rnd.randint(1, 3 * 24 * 60)) for _ in range(n_ideas)]
+    await _bulk(db, Idea, [
+        {"id": i + 1, "neighbourhood_id": 1 + i % HOODS,
+         "theme_id": None if i % 5 == 0 else 1 + i % THEMES, "author_id": rnd.choice(people),
+         "title": f"Idee {i + 1}: meer groen in de straat", "body": "", "status": "open",
+         "created_at": at[i]}
+        for i in range(n_ideas)
+    ])  # fmt: skip
+    supports = {(rnd.randint(1, n_ideas), rnd.choice(people)) for _ in range(10_000)}
+    await _bulk(db, IdeaSupport, [
+        {"idea_id": i, "person_id": p, "author_notified": True, "created_at": now}
+        for i, p in supports
+    ])  # fmt: skip
+    await _bulk(db, Signal, [
+        {"id": s + 1, "neighbourhood_id": 1 + s % HOODS, "reporter_id": rnd.choice(people),
+         "category": "road", "text": f"Losse stoeptegel {s + 1}", "status": "accepted",
+         "created_at": now - timedelta(days=2), "updated_at": now - timedelta(days=1)}
+        for s in range(n_signals)
+    ])  # fmt: skip
+    await _bulk(db, SignalUpdate, [
+        {"signal_id": s + 1, "status": status, "kind": "status", "note": "",
+         "by_person_id": None, "created_at": now - timedelta(days=days, minutes=s % 600)}
+        for s in range(n_signals) for status, days in (("new", 2), ("accepted", 1))
+    ])  # fmt: skip
+    follows = {(rnd.randint(1, n_signals), rnd.choice(people)) for _ in range(n_signals // 2)}
+    await _bulk(db, SignalFollower, [
+        {"signal_id": s, "person_id": p, "created_at": now} for s, p in follows
+    ])  # fmt: skip
+    await _bulk(db, Poll, [
+        {"id": k + 1, "neighbourhood_id": 1 + k % HOODS, "theme_id": None if k % 2 else 1,
+         "question": f"Peiling {k + 1}: een bankje op het plein?", "options": ["Ja", "Nee"],
+         "multiple": False, "live_results": True, "named": False,
+         "closes_at": now + timedelta(days=1) if k < 7 else now - timedelta(days=1),
+         "closed_at": None if k < 7 else now - timedelta(days=1),
+         "sent_at": now - timedelta(days=5), "recipients": 0, "groups": 0, "created_at": now}
+        for k in range(14)
+    ])  # fmt: skip
+    voters = {(rnd.randint(1, 14), rnd.choice(people)) for _ in range(min(residents, 2_000))}
+    await _bulk(db, PollVote, [
+        {"poll_id": q, "person_id": p, "option": p % 2, "created_at": now} for q, p in voters
+    ])  # fmt: skip
+
+
+async def build_once(db: Database, *, trace: bool = False) -> tuple[int, float, int, float]:
+    """One weekly run, rolled back: (messages, seconds, statements, peak MB)."""
+    async with db.session() as s:
+        with count_queries(db.engine) as statements:
+            if trace:
+                tracemalloc.start()
+            start = time.perf_counter()
+            messages = await queue_digests(s, NOW, "weekly", group_locale="nl")
+            seconds = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+            if trace:
+                tracemalloc.stop()
+        await s.rollback()
+    return messages, seconds, len(statements), peak
+
+
+async def measure(url: str, residents: int, items: int) -> dict[str, float]:
+    db = Database(url)
+    try:
+        start = time.perf_counter()
+        await populate(db, residents, items)
+        filled = time.perf_counter() - start
+        messages, seconds, queries, _ = await build_once(db)
+        _m, _s, _q, peak = await build_once(db, trace=True)
+        return {"residents": residents, "items": items, "filled": filled, "messages": messages,
+                "seconds": seconds, "queries": queries, "peak_mb": peak}  # fmt: skip
+    finally:
+        await db.dispose()
+
+
+def fresh_sqlite(tmp: Path, name: str) -> str:
+    url = f"sqlite:///{tmp / name}"
+    upgrade(url)
+    return url
+
+
+def fresh_postgres(admin_url: str, name: str) -> str:
+    import psycopg
+
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = plain.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    return url
+
+
+def report(backend: str, r: dict[str, float]) -> None:
+    print(f"{backend}: {int(r['residents'])} residents, {int(r['items'])} new items")
+    print(f"    filling the database  {r['filled']:.2f} s (not part of the digest)")
+    print(f"    digests written       {int(r['messages'])} (outbox rows; one per resident/group "
+          "with something new)")  # fmt: skip
+    print(f"    building them         {r['seconds']:.2f} s")
+    print(f"    peak Python memory    {r['peak_mb']:.1f} MB (tracemalloc, the run alone)")
+    print(f"    SQL statements        {int(r['queries'])}")
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = []
+        for n in (args.compare, args.residents):
+            if args.postgres:
+                url = fresh_postgres(args.postgres, f"bench_digest_{n}")
+                backend = "PostgreSQL"
+            else:
+                url = fresh_sqlite(Path(tmp), f"digest-{n}.db")
+                backend = "SQLite (file, WAL)"
+            results.append(await measure(url, n, args.items))
+            report(backend, results[-1])
+    small, large = results
+    same = "the same" if small["queries"] == large["queries"] else "NOT the same"
+    print(f"SQL statements: {int(small['queries'])} for {int(small['residents'])} residents, "
+          f"{int(large['queries'])} for {int(large['residents'])}: {same}")  # fmt: skip
+    print(f"process peak RSS        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+          " MB (everything, the filling included)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--residents", type=int, default=10_000)
+    parser.add_argument("--compare", type=int, default=1_000)
+    parser.add_argument("--items", type=int, default=5_000)
+    parser.add_argument("--postgres", help="an admin URL; databases bench_digest_N are made")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""/overzicht: how often I get a digest, and whether polls and news come by message.
+
+Also the "Open M-1042" button of a digest: a report's status, with a way to follow it.
+"""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.events import Button
+from bot.handlers.signals import status_label
+from bot.i18n import _, when
+from bot.router import Router
+from storage.models import Preference
+from storage.repo import digests, signals
+
+router = Router("digest")
+
+CHOICES = ("daily", "weekly", "never")
+
+
+def describe(pref: Preference) -> str:
+    rhythm = {
+        "daily": _("You get a digest every day at 19:00."),
+        "weekly": _("You get a digest every Monday at 19:00."),
+        "never": _("You get no digest."),
+    }.get(pref.digest, "")
+    news = (
+        _("Polls and news from your neighbourhood come by message.")
+        if pref.broadcasts
+        else _("Polls and news do not come by message.")
+    )
+    return "\n".join(
+        [
+            _("A digest is one short message with what is new: ideas, reports and polls."),
+            rhythm,
+            news,
+        ]
+    )
+
+
+def buttons(pref: Preference) -> list[Button]:
+    labels = {"daily": _("Every day"), "weekly": _("Every week"), "never": _("Never")}
+    out = [Button(("✓ " if pref.digest == c else "") + labels[c], f"dg:{c}") for c in CHOICES]
+    out.append(
+        Button(_("No polls and news by message"), "dg:bc:off")
+        if pref.broadcasts
+        else Button(_("Send polls and news by message"), "dg:bc:on")
+    )
+    return out
+
+
+@router.command("overzicht", "digest")
+async def show(ctx: Ctx) -> None:
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    pref = await digests.preference(ctx.session, person.id)
+    await ctx.reply(describe(pref), buttons(pref))
+
+
+@router.callback("dg")
+async def choose(ctx: Ctx) -> None:
+    value = (ctx.event.button_data or "").partition(":")[2]
+    if value not in (*CHOICES, "bc:on", "bc:off"):
+        await ctx.reply(_("This button no longer works."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    pref = await digests.preference(ctx.session, person.id)
+    if value in CHOICES:
+        pref.digest = value
+    else:
+        pref.broadcasts = value == "bc:on"
+    await digests.save_preference(ctx.session, pref)
+    await ctx.edit(_("Saved.") + "\n" + describe(pref), buttons(pref))
+
+
+@router.callback("sigview")
+async def open_signal(ctx: Ctx) -> None:
+    """`sigview:<id>` shows a report; `sigview:<id>:follow` follows it."""
+    parts = (ctx.event.button_data or "").split(":")
+    sig = (
+        await signals.signal(ctx.session, int(parts[1]))
+        if parts[1:2] and parts[1].isdigit()
+        else None
+    )
+    if sig is None or sig.id is None:
+        await ctx.reply(_("This button no longer works."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    involved = sig.reporter_id == person.id or person.id in await signals.followers(
+        ctx.session, sig.id
+    )
+    if parts[2:] == ["follow"]:
+        if not involved:
+            await signals.add_follower(ctx.session, sig.id, person.id)
+        await ctx.reply(
+            _("You now follow {ref}. We will let you know when its status changes.").format(
+                ref=sig.reference
+            )
+        )
+        return
+    lines = [
+        f"{sig.reference}: {sig.text}",
+        _("Status: {status}").format(status=status_label(sig.status)),
+        _("Reported on {date}").format(date=when(sig.created_at)),
+    ]
+    if sig.address:
+        lines.append(_("Place: {place}").format(place=sig.address))
+    follow = (
+        []
+        if involved
+        else [Button(_("Follow {ref}").format(ref=sig.reference), f"sigview:{sig.id}:follow")]
+    )
+    await ctx.reply("\n".join(lines), follow)

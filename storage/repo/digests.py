@@ -1,0 +1,432 @@
+"""Set-based reads and writes for digests: a fixed number of queries whatever the head count.
+
+Who is due is a condition (`Due`), not a list of ids, so the follows, memberships and claims
+of all due residents are each one query; items are loaded once for the whole run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    distinct,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
+
+from storage.models import (
+    Channel,
+    Idea,
+    IdeaSupport,
+    Membership,
+    Neighbourhood,
+    OutboxMessage,
+    Person,
+    Poll,
+    PollVote,
+    Preference,
+    Signal,
+    SignalFollower,
+    SignalUpdate,
+    Theme,
+    ThemeFollow,
+)
+
+DEFAULT_DIGEST = "weekly"
+CHANGE_KINDS = ("status", "municipality")
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Due:
+    """Residents on `cadence` whose last digest is older than `before` (all of them: force)."""
+
+    cadence: str
+    before: datetime
+    force: bool = False
+
+    def last_is_old(self, column: Any) -> ColumnElement[bool]:
+        if self.force:
+            return true()
+        return or_(column.is_(None), column < self.before)
+
+
+def _rows(*columns: Any) -> Any:
+    """A select of many columns: sqlmodel's `select` is typed for at most four."""
+    return Select(*columns)
+
+
+def _reachable_direct() -> ColumnElement[bool]:
+    return exists().where(
+        col(Channel.person_id) == col(Person.id),
+        col(Channel.kind) == "direct",
+        col(Channel.reachable),
+    )
+
+
+def _due_people(due: Due) -> Any:
+    """The ids of the due residents, as a subquery other queries filter on."""
+    return (
+        select(Person.id)
+        .outerjoin(Preference, col(Preference.person_id) == col(Person.id))
+        .where(
+            func.coalesce(Preference.digest, DEFAULT_DIGEST) == due.cadence,
+            due.last_is_old(col(Preference.last_digest_at)),
+            _reachable_direct(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Resident:
+    person_id: int
+    locale: str
+    platform: str
+    chat_id: str
+    last_digest_at: datetime | None
+    broadcasts: bool
+
+
+async def due_residents(session: AsyncSession, due: Due) -> list[Resident]:
+    """Each due resident once, with their latest reachable direct chat."""
+    stmt = (
+        _rows(
+            Person.id, Person.locale, Preference.last_digest_at, Preference.broadcasts,
+            Channel.platform, Channel.chat_id,
+        )
+        .join(Channel, col(Channel.person_id) == col(Person.id))
+        .outerjoin(Preference, col(Preference.person_id) == col(Person.id))
+        .where(
+            col(Channel.kind) == "direct",
+            col(Channel.reachable),
+            func.coalesce(Preference.digest, DEFAULT_DIGEST) == due.cadence,
+            due.last_is_old(col(Preference.last_digest_at)),
+        )
+        .order_by(col(Person.id), col(Channel.id).desc())
+    )  # fmt: skip
+    out: list[Resident] = []
+    for pid, locale, last, broadcasts, platform, chat_id in (await session.exec(stmt)).all():
+        if out and out[-1].person_id == pid:
+            continue  # one chat per person: the latest, as in notify.tell
+        out.append(Resident(pid, locale, platform, chat_id, aware(last), broadcasts is not False))
+    return out
+
+
+async def memberships(session: AsyncSession, due: Due) -> list[tuple[int, int]]:
+    """(person, neighbourhood) for every due resident."""
+    stmt = select(Membership.person_id, Membership.neighbourhood_id).where(
+        col(Membership.person_id).in_(_due_people(due))
+    )
+    return [(p, n) for p, n in (await session.exec(stmt)).all()]
+
+
+async def follows(session: AsyncSession, due: Due) -> list[tuple[int, int]]:
+    """(person, theme) for every due resident."""
+    stmt = select(ThemeFollow.person_id, ThemeFollow.theme_id).where(
+        col(ThemeFollow.person_id).in_(_due_people(due))
+    )
+    return [(p, t) for p, t in (await session.exec(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class Group:
+    channel_id: int
+    platform: str
+    chat_id: str
+    neighbourhood_id: int
+    theme_id: int | None
+    last_digest_at: datetime | None
+
+
+def _group_due(before: datetime, force: bool) -> list[ColumnElement[bool]]:
+    return [
+        col(Channel.kind) == "group",
+        col(Channel.reachable).is_(True),
+        col(Channel.neighbourhood_id).is_not(None),
+        Due("weekly", before, force).last_is_old(col(Channel.last_digest_at)),
+    ]
+
+
+async def due_groups(session: AsyncSession, before: datetime, force: bool) -> list[Group]:
+    stmt = (
+        _rows(
+            Channel.id, Channel.platform, Channel.chat_id, Channel.neighbourhood_id,
+            Channel.theme_id, Channel.last_digest_at,
+        )
+        .where(*_group_due(before, force))
+        .order_by(col(Channel.id))
+    )  # fmt: skip
+    return [
+        Group(cid, platform, chat_id, int(hood), theme, aware(last))
+        for cid, platform, chat_id, hood, theme, last in (await session.exec(stmt)).all()
+    ]
+
+
+# --- Items: loaded once per run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdeaRow:
+    id: int
+    neighbourhood_id: int
+    theme_id: int | None
+    author_id: int | None
+    title: str
+    created_at: datetime
+    supporters: int
+
+
+async def new_ideas(session: AsyncSession, since: datetime) -> list[IdeaRow]:
+    """Ideas created after `since` with their support count, oldest first."""
+    counts = (
+        select(IdeaSupport.idea_id, func.count().label("n"))
+        .join(Idea, col(Idea.id) == col(IdeaSupport.idea_id))
+        .where(col(Idea.created_at) > since)
+        .group_by(col(IdeaSupport.idea_id))
+        .subquery()
+    )
+    stmt = (
+        _rows(
+            Idea.id, Idea.neighbourhood_id, Idea.theme_id, Idea.author_id, Idea.title,
+            Idea.created_at, func.coalesce(counts.c.n, 0),
+        )
+        .outerjoin(counts, counts.c.idea_id == col(Idea.id))
+        .where(col(Idea.created_at) > since, col(Idea.status) == "open")
+        .order_by(col(Idea.created_at), col(Idea.id))
+    )  # fmt: skip
+    rows = (await session.exec(stmt)).all()
+    return [IdeaRow(i, n, t, a, title, aware(c) or c, int(s)) for i, n, t, a, title, c, s in rows]
+
+
+@dataclass
+class SignalRow:
+    id: int
+    neighbourhood_id: int
+    reporter_id: int | None
+    text: str
+    status: str
+    changes: list[tuple[datetime, int | None]]  # (when, by whom), oldest first
+
+    @property
+    def last_change(self) -> datetime:
+        return self.changes[-1][0]
+
+    def changed_for(self, person_id: int | None, since: datetime) -> bool:
+        """Changed after `since` by somebody other than the person (their own news is old)."""
+        return any(
+            at > since and (person_id is None or by != person_id)
+            for at, by in reversed(self.changes)
+        )
+
+
+async def changed_signals(session: AsyncSession, since: datetime) -> list[SignalRow]:
+    """Signals whose status changed after `since` (a new report counts), by last change."""
+    stmt = (
+        _rows(
+            Signal.id, Signal.neighbourhood_id, Signal.reporter_id, Signal.text, Signal.status,
+            SignalUpdate.created_at, SignalUpdate.by_person_id,
+        )
+        .join(SignalUpdate, col(SignalUpdate.signal_id) == col(Signal.id))
+        .where(
+            col(SignalUpdate.created_at) > since,
+            col(SignalUpdate.kind).in_(CHANGE_KINDS),
+            col(Signal.duplicate_of_id).is_(None),
+        )
+        .order_by(col(SignalUpdate.id))
+    )  # fmt: skip
+    found: dict[int, SignalRow] = {}
+    for sid, hood, reporter, text, status, at, by in (await session.exec(stmt)).all():
+        row = found.get(sid)
+        if row is None:
+            row = found[sid] = SignalRow(sid, hood, reporter, text, status, [])
+        row.changes.append((aware(at) or at, by))
+    return sorted(found.values(), key=lambda r: (r.last_change, r.id))
+
+
+async def signal_followers(
+    session: AsyncSession, due: Due, since: datetime
+) -> list[tuple[int, int]]:
+    """(person, signal) for due residents following a signal that changed after `since`."""
+    changed = select(SignalUpdate.signal_id).where(col(SignalUpdate.created_at) > since)
+    stmt = select(SignalFollower.person_id, SignalFollower.signal_id).where(
+        col(SignalFollower.signal_id).in_(changed),
+        col(SignalFollower.person_id).in_(_due_people(due)),
+    )
+    return [(p, s) for p, s in (await session.exec(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class PollRow:
+    id: int
+    neighbourhood_id: int
+    theme_id: int | None
+    question: str
+    options: list[str]
+    closes_at: datetime
+    closed_at: datetime | None
+    counts: tuple[int, ...] = ()
+    voters: int = 0
+
+
+async def polls(
+    session: AsyncSession, now: datetime, soon: datetime, since: datetime
+) -> list[PollRow]:
+    """Polls that are out and close before `soon`, and polls closed after `since`, with
+    their counts."""
+    stmt = _rows(
+        Poll.id, Poll.neighbourhood_id, Poll.theme_id, Poll.question, Poll.options,
+        Poll.closes_at, Poll.closed_at,
+    ).where(
+        col(Poll.sent_at).is_not(None),
+        or_(
+            and_(col(Poll.closed_at).is_(None), col(Poll.closes_at) > now,
+                 col(Poll.closes_at) <= soon),
+            col(Poll.closed_at) > since,
+        ),
+    ).order_by(col(Poll.closes_at), col(Poll.id))  # fmt: skip
+    rows = (await session.exec(stmt)).all()
+    closed = [r[0] for r in rows if r[6] is not None]
+    per_option: dict[int, dict[int, int]] = {}
+    voters: dict[int, int] = {}
+    if closed:
+        tally = (
+            select(PollVote.poll_id, PollVote.option, func.count())
+            .where(col(PollVote.poll_id).in_(closed))
+            .group_by(col(PollVote.poll_id), col(PollVote.option))
+        )
+        for pid, option, n in (await session.exec(tally)).all():
+            per_option.setdefault(pid, {})[option] = int(n)
+        people = (
+            select(PollVote.poll_id, func.count(distinct(col(PollVote.person_id))))
+            .where(col(PollVote.poll_id).in_(closed))
+            .group_by(col(PollVote.poll_id))
+        )
+        voters = {pid: int(n) for pid, n in (await session.exec(people)).all()}
+    out = []
+    for pid, hood, theme, question, options, closes_at, closed_at in rows:
+        counts = tuple(per_option.get(pid, {}).get(i, 0) for i in range(len(options)))
+        out.append(
+            PollRow(pid, hood, theme, question, list(options), aware(closes_at) or closes_at,
+                    aware(closed_at), counts, voters.get(pid, 0))
+        )  # fmt: skip
+    return out
+
+
+async def votes_of_due(
+    session: AsyncSession, due: Due, poll_ids: list[int]
+) -> list[tuple[int, int]]:
+    """(person, poll) for due residents who voted in one of `poll_ids`."""
+    if not poll_ids:
+        return []
+    stmt = (
+        select(PollVote.person_id, PollVote.poll_id)
+        .where(col(PollVote.poll_id).in_(poll_ids), col(PollVote.person_id).in_(_due_people(due)))
+        .distinct()
+    )
+    return [(p, q) for p, q in (await session.exec(stmt)).all()]
+
+
+async def neighbourhood_names(session: AsyncSession) -> dict[int, str]:
+    rows = (await session.exec(select(Neighbourhood.id, Neighbourhood.name))).all()
+    return {i: name for i, name in rows if i is not None}
+
+
+async def themes(session: AsyncSession) -> dict[int, Theme]:
+    return {t.id: t for t in (await session.exec(select(Theme))).all() if t.id is not None}
+
+
+# --- Claims: who gets this period's digest (idempotent) ----------------------------------------
+
+
+def _insert_ignoring_conflicts(session: AsyncSession) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(Preference).on_conflict_do_nothing()
+    return sqlite.insert(Preference).on_conflict_do_nothing()
+
+
+async def claim_residents(session: AsyncSession, due: Due, now: datetime) -> set[int]:
+    """Stamp `last_digest_at = now` on the due residents; the ids stamped by this call.
+
+    The stamp is the period's claim: a second run (a double fire, another process waiting on
+    the same rows) finds them no longer due and claims nobody, so nobody gets two digests.
+    """
+    stamped = (
+        update(Preference)
+        .where(
+            col(Preference.digest) == due.cadence,
+            due.last_is_old(col(Preference.last_digest_at)),
+            col(Preference.person_id).in_(select(Person.id).where(_reachable_direct())),
+        )
+        .values(last_digest_at=now)
+        .returning(col(Preference.person_id))
+        .execution_options(synchronize_session=False)
+    )
+    claimed = set((await session.exec(stamped)).scalars().all())
+    if due.cadence == DEFAULT_DIGEST:  # residents who never chose: their row starts now
+        no_row = select(
+            Person.id, literal(due.cadence), literal(True), literal(now, DateTime(timezone=True))
+        ).where(
+            ~exists().where(col(Preference.person_id) == col(Person.id)),
+            _reachable_direct(),
+        )  # fmt: skip
+        added = (
+            _insert_ignoring_conflicts(session)
+            .from_select(["person_id", "digest", "broadcasts", "last_digest_at"], no_row)
+            .returning(Preference.__table__.c.person_id)  # type: ignore[attr-defined]
+        )
+        claimed |= set((await session.exec(added)).scalars().all())
+    return claimed
+
+
+async def claim_groups(
+    session: AsyncSession, before: datetime, force: bool, now: datetime
+) -> set[int]:
+    stmt = (
+        update(Channel)
+        .where(*_group_due(before, force))
+        .values(last_digest_at=now)
+        .returning(col(Channel.id))
+        .execution_options(synchronize_session=False)
+    )
+    return set((await session.exec(stmt)).scalars().all())
+
+
+async def queue(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """All digests of a run into the outbox in one statement."""
+    if rows:
+        await session.exec(insert(OutboxMessage), params=rows)
+        session.info["outbox_written"] = True
+
+
+# --- A resident's own setting ------------------------------------------------------------------
+
+
+async def preference(session: AsyncSession, person_id: int) -> Preference:
+    """The person's setting (the defaults when they never chose)."""
+    found = await session.get(Preference, person_id)
+    return found or Preference(person_id=person_id)
+
+
+async def save_preference(session: AsyncSession, pref: Preference) -> None:
+    session.add(pref)
+    await session.flush()
