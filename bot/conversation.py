@@ -73,6 +73,11 @@ class Dialog:
             self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
         return self
 
+    @property
+    def changed_at(self) -> datetime | None:
+        """When the dialog (or the buttons it remembers) last changed; None if never."""
+        return aware(self._row.updated_at) if self._row is not None else None
+
     def goto(self, state: State, **data: Any) -> None:
         """Move to `state`, merging `data` into what the dialog already holds."""
         self.state = state.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 from bot.adapters.base import Adapter, Unreachable
 from bot.clock import Clock, SystemClock
@@ -22,7 +23,7 @@ from bot.i18n import _, fold, use_locale
 from bot.router import Route, Router
 from bot.text import MAX_TEXT
 from storage.db import Database
-from storage.repo import cursors
+from storage.repo import cursors, outbox
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ Next = Callable[[Ctx], Awaitable[None]]
 Middleware = Callable[[Next, Ctx], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
 
+RECENT = timedelta(days=2)
 CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
 CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
 
@@ -152,6 +154,7 @@ class Dispatcher:
                 if ctx.dialog.state is not None or ctx.is_direct:
                     await ctx.reply(_("I received an empty message. Please type some text."))
                 return
+            await self._offer_broadcast_buttons(ctx)
             event = self._pressed_choice(ctx, text) or event
             if event.kind == "text" and fold(text) in CANCEL_WORDS:
                 event = dataclasses.replace(event, kind="command", command="stop", args="")
@@ -206,6 +209,23 @@ class Dispatcher:
         if ctx.event.chat.kind == "group" and event.kind in ("text", "photo", "location"):
             return None  # residents chatting among themselves
         return self.router.find_message(event.kind)
+
+    @staticmethod
+    async def _offer_broadcast_buttons(ctx: Ctx) -> None:
+        """In an idle direct chat, a number typed after a poll or digest presses its button.
+
+        Platforms without buttons (Matrix, the console) show them as a numbered list; the
+        newest message with buttons counts, whether it was a reply or sent by the outbox.
+        """
+        if not ctx.is_direct or ctx.dialog.state is not None:
+            return
+        chat = ctx.event.chat
+        # Newer than the buttons of our last reply; with none, from the last two days (so
+        # "1" then "3" both count on a multiple-choice poll).
+        after = ctx.dialog.changed_at if ctx.dialog.choices else ctx.clock.now() - RECENT
+        rows = await outbox.last_buttons_to(ctx.session, chat.platform, chat.id, after)
+        if rows:
+            ctx.dialog.choices = [Button(b["label"], b["data"]) for row in rows for b in row]
 
     @staticmethod
     def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:

@@ -294,3 +294,20 @@ async def test_my_votes_are_shown_and_erased_with_me(app: App, make_chat) -> Non
     await anna.say("/vergeetmij")
     await anna.press("Yes, erase my data")
     assert await _votes(app) == []  # the vote and the name shown with it are gone
+
+
+async def test_typed_numbers_vote_where_there_are_no_buttons(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    """Matrix and the console show buttons as a numbered list: typing 2 presses the second."""
+    coco, _group, anna, _bob = await _setup(app, make_chat)
+    await coco.say("/peiling Wat wil je? | Bankjes | Bomen | Speeltuin")
+    await coco.press("Allow more answers")
+    await coco.press("Send")
+    await app.flush_outbox()
+    [first] = await anna.say("2")
+    assert "“Wat wil je?”: Bomen." in first.text
+    [both] = await anna.say("3")
+    assert "Bomen, Speeltuin" in both.text
+    await anna.say("/themas")  # a newer reply with its own buttons takes over …
+    [followed] = await anna.say("1")
+    assert "follow" in followed.text.lower()
+    assert sorted(o for _p, o in await _votes(app)) == [1, 2]  # … so no vote for Bankjes

@@ -69,6 +69,22 @@ async def in_doubt(session: AsyncSession, platform: str | None = None) -> list[O
     return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())
 
 
+async def last_buttons_to(
+    session: AsyncSession, platform: str, chat_id: str, after: datetime | None
+) -> list[list[dict[str, str]]] | None:
+    """The buttons of the newest message sent to a chat (claimed after `after`), if any."""
+    stmt = select(OutboxMessage).where(
+        col(OutboxMessage.platform) == platform,
+        col(OutboxMessage.chat_id) == chat_id,
+        col(OutboxMessage.sent_at).is_not(None),
+        col(OutboxMessage.claimed_at).is_not(None),
+    )
+    if after is not None:
+        stmt = stmt.where(col(OutboxMessage.claimed_at) > after)
+    msg = (await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()))).first()
+    return msg.buttons if msg is not None and msg.buttons else None
+
+
 async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
     """Step 1 of claim → send → mark: committed before the platform is asked to send.
 
