@@ -72,7 +72,11 @@ async def in_doubt(session: AsyncSession, platform: str | None = None) -> list[O
 async def last_buttons_to(
     session: AsyncSession, platform: str, chat_id: str, after: datetime | None
 ) -> list[list[dict[str, str]]] | None:
-    """The buttons of the newest message sent to a chat (claimed after `after`), if any."""
+    """The buttons of the newest message with buttons sent to a chat (claimed after `after`).
+
+    A plain message in between (an announcement) does not hide them: the numbered list is
+    still on screen just above it.
+    """
     stmt = select(OutboxMessage).where(
         col(OutboxMessage.platform) == platform,
         col(OutboxMessage.chat_id) == chat_id,
@@ -81,8 +85,8 @@ async def last_buttons_to(
     )
     if after is not None:
         stmt = stmt.where(col(OutboxMessage.claimed_at) > after)
-    msg = (await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()))).first()
-    return msg.buttons if msg is not None and msg.buttons else None
+    newest = await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()).limit(10))
+    return next((msg.buttons for msg in newest if msg.buttons), None)
 
 
 async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
