@@ -42,6 +42,13 @@ MIN_OPEN = timedelta(minutes=10)
 QUICK_CLOSE_DAYS = (1, 3, 7)
 
 
+# A poll step after the question needs the whole draft; an old or damaged dialog, or a lost
+# coordinator role, starts again kindly.
+DRAFT = ("question", "options", "multiple", "live", "named", "closes_at", "neighbourhood_id",
+         "theme_id")  # fmt: skip
+draft_step = guarded("peiling", *DRAFT, coordinator=True)
+
+
 class PollForm(StatesGroup):
     question = State()
     options = State()
@@ -208,18 +215,7 @@ async def show_summary(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.settings)
-@guarded(
-    "peiling",
-    "question",
-    "options",
-    "multiple",
-    "live",
-    "named",
-    "closes_at",
-    "neighbourhood_id",
-    "theme_id",
-    coordinator=True,
-)
+@draft_step
 async def poll_settings(ctx: Ctx) -> None:
     d = ctx.dialog.data
     value = ctx.event.button_data if ctx.event.kind == "button" else None
@@ -252,18 +248,7 @@ async def ask_closing(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.closes)
-@guarded(
-    "peiling",
-    "question",
-    "options",
-    "multiple",
-    "live",
-    "named",
-    "closes_at",
-    "neighbourhood_id",
-    "theme_id",
-    coordinator=True,
-)
+@draft_step
 async def poll_closes(ctx: Ctx) -> None:
     now = ctx.clock.now()
     moment: datetime | None = None
@@ -296,18 +281,7 @@ async def ask_target(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.target)
-@guarded(
-    "peiling",
-    "question",
-    "options",
-    "multiple",
-    "live",
-    "named",
-    "closes_at",
-    "neighbourhood_id",
-    "theme_id",
-    coordinator=True,
-)
+@draft_step
 async def poll_target(ctx: Ctx) -> None:
     target = read_target(ctx)
     if target is None:
