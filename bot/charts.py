@@ -13,6 +13,11 @@ BAR_COLOUR = "#1f6f8b"  # readable on white, also in greyscale
 HIGHLIGHT = "#e07a1f"
 
 
+def _literal(text: str) -> str:
+    """matplotlib reads $…$ as math; people's text is shown as typed."""
+    return text.replace("$", r"\$")
+
+
 def bar_chart(
     title: str,
     labels: Sequence[str],
@@ -28,12 +33,14 @@ def bar_chart(
     positions = list(range(n))[::-1]
     colours = [HIGHLIGHT if highlight and highlight[i] else BAR_COLOUR for i in range(n)]
     ax.barh(positions, values, color=colours)
-    ax.set_yticks(positions, [textwrap.shorten(label, 40, placeholder="…") for label in labels])
-    ax.set_title(textwrap.shorten(title, 70, placeholder="…"), loc="left")
+    ax.set_yticks(
+        positions, [_literal(textwrap.shorten(label, 40, placeholder="…")) for label in labels]
+    )
+    ax.set_title(_literal(textwrap.shorten(title, 70, placeholder="…")), loc="left")
     top = max(values, default=0) or 1
     ax.set_xlim(0, top * 1.25)
     for pos, value, text in zip(positions, values, value_labels or [], strict=False):
-        ax.text(value + top * 0.01, pos, text, va="center")
+        ax.text(value + top * 0.01, pos, _literal(text), va="center")
     ax.xaxis.set_visible(False)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)

@@ -3,8 +3,8 @@
 Each message goes claim → send → mark, each step its own transaction: the row is claimed
 (`claimed_at`) and committed, the platform is asked to send it, and the row is marked sent.
 Killed between send and mark, the message is sent again after the restart: delivery is at
-least once, and only the message in flight at the kill (one per platform; the sender is
-sequential) can reach its recipient twice. `claimed_at` without `sent_at` marks it.
+least once, and only the messages in flight at the kill (at most CONCURRENCY per platform)
+can reach their recipients twice. `claimed_at` without `sent_at` marks them.
 
 Limits: each platform has a `RateLimits` (bot/outbox_limits.py); the sender waits before a
 send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
@@ -286,11 +286,9 @@ class OutboxSender:
 
     async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
         if key not in self._images:
-            try:
-                data = await load()
-            except Exception as exc:  # the text still goes out, without the picture
-                log.warning("outbox: image %s unavailable: %s", key, type(exc).__name__)
-                data = None
+            data = await load()  # an error: this message is retried later, not sent bare
+            if data is None:
+                log.warning("outbox: image %s unavailable; the text goes without it", key)
             if len(self._images) >= 16:
                 self._images.pop(next(iter(self._images)))
             self._images[key] = data
@@ -310,14 +308,13 @@ class OutboxSender:
     async def _deliver(self, adapter: Adapter, msg: OutboxMessage) -> bool:
         """Steps 2 and 3: send, then mark sent (or failed, with its retry time)."""
         assert msg.id is not None
-        reply = await self._reply(adapter.platform, msg)
         chat = ChatRef(
             adapter.platform, msg.chat_id, "group" if msg.chat_kind == "group" else "direct"
         )
         error: str | None = None
         give_up = False
         try:  # 2. send
-            await adapter.send(chat, reply)
+            await adapter.send(chat, await self._reply(adapter.platform, msg))
         except Unreachable as exc:
             error, give_up = f"unreachable: {exc}", True
         except Exception as exc:

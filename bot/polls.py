@@ -8,6 +8,7 @@ press are one thing to the handlers, and one person has one vote whatever the ch
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +23,7 @@ from storage.models import Poll
 from storage.repo import polls
 from storage.repo.polls import Tally
 
+log = logging.getLogger(__name__)
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 MAX_QUESTION, MAX_OPTION = 300, 100
 NAMES_SHOWN = 20
@@ -104,14 +106,11 @@ def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
             n=number(tally.voters)
         )
     )
-    if poll.recipients:
-        lines.append(
-            _("Turnout: {voters} of the {reached} residents we sent it to directly ({pct}), "
-              "plus votes in {groups} group chats.").format(
-                voters=number(tally.voters), reached=number(poll.recipients),
-                pct=_percent(tally.voters, poll.recipients), groups=number(poll.groups),
-            )
-        )  # fmt: skip
+    lines.append(
+        _("The poll went to {reached} residents directly and to {groups} group chats.").format(
+            reached=number(poll.recipients), groups=number(poll.groups)
+        )
+    )
     if poll.multiple:
         lines.append(_("People could choose more than one answer."))
     return "\n".join(lines)
@@ -137,14 +136,18 @@ async def close_poll(
     if not await polls.claim_close(session, poll, now):
         return None
     tally = await polls.tally(session, poll)
-    with use_locale(group_locale):
-        media_id = await store_image(session, results_chart(poll, tally))
+    extra: dict[str, object] = {}
+    try:
+        with use_locale(group_locale):
+            extra["media_id"] = await store_image(session, results_chart(poll, tally))
+    except Exception:  # the results still go out, as text
+        log.exception("poll %s: no chart", poll.id)
     return await broadcast(
         session,
         Target(poll.neighbourhood_id, poll.theme_id),
         lambda: results_text(poll, tally, closed=True),
         None,
-        {"media_id": media_id},
+        extra,
         group_locale=group_locale,
     )
 

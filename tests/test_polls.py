@@ -137,7 +137,10 @@ async def test_closing_on_time_sends_results_with_a_chart(
     results = [s for s in anna.mine() if s.text.startswith("Results:")]
     assert len(results) == 1
     assert results[0].reply.image is not None and results[0].reply.image.startswith(b"\x89PNG")
-    assert "Ja: 2 (100%)" in results[0].text and "Turnout: 2 of the 3 residents" in results[0].text
+    assert (
+        "Ja: 2 (100%)" in results[0].text
+        and "went to 3 residents directly and to 1 group" in results[0].text
+    )
     assert any(s.text.startswith("Uitslag:") and s.reply.image for s in group.mine())
     # A vote after closing gets a clear reply and changes nothing.
     [late] = await anna.press("Nee")
@@ -311,3 +314,42 @@ async def test_typed_numbers_vote_where_there_are_no_buttons(app: App, make_chat
     [followed] = await anna.say("1")
     assert "follow" in followed.text.lower()
     assert sorted(o for _p, o in await _votes(app)) == [1, 2]  # … so no vote for Bankjes
+
+
+async def test_groups_never_see_a_choice_or_hidden_results(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    """Review: a vote from someone without a private chat, and a coordinator's look."""
+    coco, group, _anna, _bob = await _setup(app, make_chat)
+    await coco.say("/peiling Welke dag? | Zaterdag | Zondag")
+    await coco.press("Results only after closing")
+    await coco.press("Send")
+    await app.flush_outbox()
+    poll = await _poll(app)
+    stranger: Chat = make_chat("zoe", group="schalkwijk-app", lang="en")
+    [said] = await stranger.press_data(f"pv:{poll.id}:1")
+    assert "your vote is counted" in said.text and "Zondag" not in said.text
+    assert said.reply.flat_buttons()[0].url  # a way to a private chat
+    [look] = await group.press_data(f"pr:{poll.id}")  # the coordinator, in the group
+    assert "shared after closing" in look.text and "Zondag" not in look.text
+    [private] = await coco.press_data(f"pr:{poll.id}")  # … and privately
+    assert "Zondag: 1 (100%)" in private.text
+
+
+async def test_dollar_signs_do_not_stop_closing(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+    coco, _group, anna, _bob = await _setup(app, make_chat)
+    await coco.say("/peiling Kosten? | 5$ per maand | $^$ weet niet")
+    await coco.press("Send")
+    await coco.say("/peiling Tweede vraag? | Ja | Nee")
+    await coco.press("Send")
+    clock.advance(timedelta(days=8))
+    await app.run_jobs_now()
+    async with app.db.session() as s:
+        assert all(p.closed_at is not None for p in (await s.exec(select(Poll))).all())
+    charts = [m for m in anna.mine() if m.text.startswith("Results:") and m.reply.image]
+    assert len(charts) == 2
+
+
+async def test_forged_huge_poll_ids_get_a_kind_reply(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    _coco, _group, anna, _bob = await _setup(app, make_chat)
+    [vote] = await anna.press_data("pv:99999999999999999999:0")
+    [look] = await anna.press_data("pr:99999999999999999999")
+    assert "no longer works" in vote.text and "no longer exists" in look.text

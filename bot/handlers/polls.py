@@ -37,6 +37,7 @@ from storage.repo import audit, polls
 
 router = Router("polls")
 
+MAX_ID = 2**31 - 1  # larger numbers in (forged) button data name no poll
 MAX_OPEN = timedelta(days=90)
 MIN_OPEN = timedelta(minutes=10)
 QUICK_CLOSE_DAYS = (1, 3, 7)
@@ -368,7 +369,10 @@ async def native_answer(ctx: Ctx) -> None:
 
 
 async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> None:
-    poll = await polls.get(ctx.session, poll_id)
+    if poll_id > MAX_ID:
+        await _answer_voter(ctx, _("That button no longer works."))
+        return
+    poll = await polls.get_for_vote(ctx.session, poll_id)
     if poll is None or poll.sent_at is None:
         await _answer_voter(ctx, _("This poll no longer exists."))
         return
@@ -412,7 +416,10 @@ async def _answer_voter(ctx: Ctx, text: str) -> None:
         return
     if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text):
         return
-    await ctx.reply(text)
+    # No private chat yet: the group must not see what someone chose.
+    neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
+    link = ctx.direct_link("start")
+    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])
 
 
 # -- results and closing ----------------------------------------------------------------------
@@ -421,12 +428,13 @@ async def _answer_voter(ctx: Ctx, text: str) -> None:
 @router.callback("pr")
 async def results_button(ctx: Ctx) -> None:
     _prefix, _sep, raw = (ctx.event.button_data or "").partition(":")
-    poll = await polls.get(ctx.session, int(raw)) if raw.isdigit() else None
+    poll = await polls.get(ctx.session, int(raw)) if raw.isdigit() and int(raw) <= MAX_ID else None
     if poll is None:
         await ctx.reply(_("This poll no longer exists."))
         return
     closed = _is_closed(poll, ctx.clock.now())
-    mine = can_coordinate(ctx.coordinator_of, poll.neighbourhood_id)
+    # A coordinator may look early, but only in a private chat: never for a whole group.
+    mine = ctx.is_direct and can_coordinate(ctx.coordinator_of, poll.neighbourhood_id)
     if not (closed or poll.live_results or mine):
         await ctx.reply(
             _("The results are shared after closing, on {moment}.").format(
@@ -466,7 +474,9 @@ async def my_polls(ctx: Ctx) -> None:
 async def close_button(ctx: Ctx) -> None:
     parts = (ctx.event.button_data or "").split(":")
     poll = (
-        await polls.get(ctx.session, int(parts[1])) if parts[1:2] and parts[1].isdigit() else None
+        await polls.get(ctx.session, int(parts[1]))
+        if parts[1:2] and parts[1].isdigit() and int(parts[1]) <= MAX_ID
+        else None
     )
     if poll is None or not can_coordinate(ctx.coordinator_of, poll.neighbourhood_id):
         await ctx.reply(_("That button no longer works."))

@@ -24,6 +24,13 @@ async def get(session: AsyncSession, poll_id: int) -> Poll | None:
     return await session.get(Poll, poll_id)
 
 
+async def get_for_vote(session: AsyncSession, poll_id: int) -> Poll | None:
+    """The poll, locked until this transaction ends (PostgreSQL): a vote and a close, or two
+    presses of one person, take turns — no vote slips in after the count."""
+    stmt = select(Poll).where(col(Poll.id) == poll_id).with_for_update()
+    return (await session.exec(stmt)).first()
+
+
 async def choices_of(session: AsyncSession, poll_id: int, person_id: int) -> set[int]:
     stmt = select(PollVote.option).where(
         col(PollVote.poll_id) == poll_id, col(PollVote.person_id) == person_id
