@@ -212,7 +212,11 @@ class Items:
         return [
             p
             for p in self.closing
-            if _reaches(p, hoods, themes) and p.id not in voted and p.closes_at > since + SOON
+            if _reaches(p, hoods, themes)
+            and p.id not in voted
+            # not in an earlier digest: it closed later than that one looked ahead, or it
+            # was sent after it
+            and (p.closes_at > since + SOON or (p.sent_at is not None and p.sent_at > since))
         ][:MAX_ITEMS]
 
     def results_for(self, hoods: set[int], themes: set[int], since: datetime) -> list[PollRow]:

@@ -71,6 +71,22 @@ async def run_registered(job_id: str) -> None:
     await run()
 
 
+class SafeScheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that keeps going when its job store fails for a moment.
+
+    APScheduler lets an error from storing a job's next run time escape its wake-up, after
+    which no timer is set and no job runs again. Here the error is logged and the pass
+    retried after `jobstore_retry_interval`; a job that had run already is idempotent.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            return super()._process_jobs()
+        except Exception:
+            log.exception("scheduler: a pass failed; retrying")
+            return float(self.jobstore_retry_interval)
+
+
 def cron_trigger(line: str) -> CronTrigger:
     return CronTrigger.from_crontab(line, timezone=TIMEZONE)
 
@@ -85,9 +101,16 @@ def build_scheduler(
     Cron jobs are registered here and put in their store by `start_scheduler`; with a
     `store_url` (a blocking SQLAlchemy URL) that store is the database.
     """
-    scheduler = AsyncIOScheduler(timezone=TIMEZONE)
+    scheduler = SafeScheduler(timezone=TIMEZONE)
     if store_url is not None:
-        scheduler.add_jobstore(SQLAlchemyJobStore(url=store_url), PERSISTENT)
+        # The job store is blocking and runs on the event loop. On SQLite it must not wait
+        # long for the write lock: the app's transaction holding it needs the loop to
+        # finish. It gives up quickly, and the pass is retried (SafeScheduler).
+        sqlite = store_url.startswith("sqlite")
+        options = {"connect_args": {"timeout": 0.2}} if sqlite else {}
+        scheduler.add_jobstore(
+            SQLAlchemyJobStore(url=store_url, engine_options=options), PERSISTENT
+        )
     else:
         scheduler.add_jobstore(MemoryJobStore(), PERSISTENT)
 

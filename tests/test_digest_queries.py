@@ -19,3 +19,22 @@ async def test_query_count_does_not_grow_with_residents(db_url: str) -> None:
         await db.dispose()
     assert 0 < few_messages < many_messages
     assert many_queries == few_queries <= 20
+
+
+def test_a_poll_sent_after_the_last_digest_is_shown_even_if_it_closes_within_two_days() -> None:
+    """Review: a daily digest missed polls sent after it that close within ~a day."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digests import Items
+    from storage.repo.digests import PollRow
+
+    last = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)  # day 1, 19:00 Amsterdam
+    poll = PollRow(1, 1, None, "Meer bankjes?", ["Ja", "Nee"],
+                   closes_at=last + timedelta(days=1, hours=15), closed_at=None,
+                   sent_at=last + timedelta(hours=1))  # fmt: skip
+    items = Items([], [], [poll], {})
+    assert [p.id for p in items.closing_for({1}, None, last, set())] == [1]
+    earlier = PollRow(2, 1, None, "Oud?", ["Ja", "Nee"], closes_at=poll.closes_at,
+                      closed_at=None, sent_at=last - timedelta(days=3))  # fmt: skip
+    items = Items([], [], [earlier], {})
+    assert items.closing_for({1}, None, last, set()) == []  # shown in the earlier digest

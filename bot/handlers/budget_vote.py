@@ -407,8 +407,11 @@ async def confirm(ctx: Ctx) -> None:
         )
         return
     data = dict(ctx.dialog.data)
-    person_id = ctx.person.id if data.get("mode") == "person" and ctx.person else None
+    # A known person voting with a code is on the roll as both: one vote either way.
+    person_id = ctx.person.id if ctx.person is not None else None
     code = data_str(ctx, "code") if data.get("mode") == "code" else None
+    if data.get("mode") != "person" and code is None:
+        person_id = None
     if person_id is None and code is None:
         await lost(ctx, "stem")
         return

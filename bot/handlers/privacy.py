@@ -8,7 +8,7 @@ from bot.handlers.ideas import idea_ref
 from bot.i18n import _, when
 from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
-from storage.repo import audit, ideas, people, places, polls, signals
+from storage.repo import audit, budgets, ideas, people, places, polls, signals
 
 router = Router("privacy")
 
@@ -89,7 +89,22 @@ async def forget_confirmed(ctx: Ctx) -> None:
         ctx.dialog.clear()
         await ctx.reply(_("We store nothing about you, so there is nothing to erase."))
         return
+    voted_in = [
+        r for r in await budgets.open_rounds(ctx.session, ctx.clock.now())
+        if r.id is not None and await budgets.has_voted(ctx.session, r.id, person.id)
+    ]  # fmt: skip
+    if voted_in:
+        # Erasing now would let this account vote again in the same round.
+        ctx.dialog.clear()
+        await ctx.reply(
+            _(
+                "You voted in “{title}”, which is open until {moment}. So that everyone votes "
+                "only once, we can erase your data after that. Please ask again then."
+            ).format(title=voted_in[0].title, moment=when(voted_in[0].closes_at or ctx.clock.now()))
+        )
+        return
     await audit.record(ctx.session, None, "person.erased", "person", None)
+    await budgets.withdraw_unchecked_proposals(ctx.session, person.id)
     await people.erase_person(ctx.session, person.id)
     ctx.person = None
     ctx.dialog.clear()

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.budget.election import Ballot as PbBallot
@@ -441,8 +441,8 @@ async def cast_ballot(
     Call at the start of a transaction and commit it; ``choices`` is a list of project ids
     (approval, knapsack) or ``{project id: points}`` (cumulative).
     """
-    if (person_id is None) == (code is None):
-        raise ValueError("give either a person or a code")
+    if person_id is None and code is None:
+        raise ValueError("give a person, a code, or both (a known person voting with a code)")
     assert round_.id is not None
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
@@ -451,6 +451,19 @@ async def cast_ballot(
         await session.exec(
             text("UPDATE budgetround SET locked = locked WHERE id = :id").bindparams(id=round_.id)
         )  # type: ignore[call-overload]
+    else:
+        # Share-lock the round and read it again: closing (which locks it for update) waits
+        # for this vote, or this vote sees the round closed — never a vote after the count.
+        locked = (
+            select(BudgetRound)
+            .where(col(BudgetRound.id) == round_.id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        round_ = (await session.exec(locked)).one()
+    assert round_.id is not None
+    if person_id is not None and await has_voted(session, round_.id, person_id):
+        return VoteResult.ALREADY_VOTED
     opens_at, closes_at = _aware(round_.opens_at), _aware(round_.closes_at)
     if (
         round_.phase != "voting"
@@ -495,6 +508,8 @@ async def cast_ballot(
             session.add(Ballot(round_id=round_.id, choices=stored))
             await session.flush()
     except IntegrityError:
+        if person_id is not None and await has_voted(session, round_.id, person_id):
+            return VoteResult.ALREADY_VOTED
         return VoteResult.USED_CODE if code_row is not None else VoteResult.ALREADY_VOTED
     return VoteResult.OK
 
@@ -800,3 +815,17 @@ async def open_rounds(session: AsyncSession, now: datetime) -> list[BudgetRound]
         select(BudgetRound).where(col(BudgetRound.phase) == "voting").order_by(col(BudgetRound.id))
     )
     return [r for r in (await session.exec(stmt)).all() if accepts_votes(r, now)]
+
+
+async def withdraw_unchecked_proposals(session: AsyncSession, person_id: int) -> int:
+    """A proposer erases their data: their proposals not yet checked go with them.
+
+    (Without a proposer they would look like a coordinator's project, which is on the
+    ballot.) Proposals already found feasible or not stay, without a name.
+    """
+    result = await session.exec(
+        delete(BudgetProject).where(
+            col(BudgetProject.proposer_id) == person_id, col(BudgetProject.feasible).is_(None)
+        )
+    )
+    return int(result.rowcount or 0)

@@ -286,6 +286,7 @@ class PollRow:
     closed_at: datetime | None
     counts: tuple[int, ...] = ()
     voters: int = 0
+    sent_at: datetime | None = None
 
 
 async def polls(
@@ -295,7 +296,7 @@ async def polls(
     their counts."""
     stmt = _rows(
         Poll.id, Poll.neighbourhood_id, Poll.theme_id, Poll.question, Poll.options,
-        Poll.closes_at, Poll.closed_at,
+        Poll.closes_at, Poll.closed_at, Poll.sent_at,
     ).where(
         col(Poll.sent_at).is_not(None),
         or_(
@@ -323,11 +324,11 @@ async def polls(
         )
         voters = {pid: int(n) for pid, n in (await session.exec(people)).all()}
     out = []
-    for pid, hood, theme, question, options, closes_at, closed_at in rows:
+    for pid, hood, theme, question, options, closes_at, closed_at, sent_at in rows:
         counts = tuple(per_option.get(pid, {}).get(i, 0) for i in range(len(options)))
         out.append(
             PollRow(pid, hood, theme, question, list(options), aware(closes_at) or closes_at,
-                    aware(closed_at), counts, voters.get(pid, 0))
+                    aware(closed_at), counts, voters.get(pid, 0), aware(sent_at))
         )  # fmt: skip
     return out
 

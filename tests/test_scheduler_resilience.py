@@ -1,0 +1,42 @@
+"""A failing job store must not stop the scheduler (review: SQLite lock while a digest fired)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.jobstores.memory import MemoryJobStore
+
+from bot.jobs import SafeScheduler
+
+
+class FlakyStore(MemoryJobStore):
+    """Fails to store the next run time once, like SQLite answering "database is locked"."""
+
+    failures = 1
+
+    def update_job(self, job: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("database is locked")
+        super().update_job(job)
+
+
+async def test_scheduler_keeps_running_after_a_job_store_error() -> None:
+    runs: list[datetime] = []
+
+    async def tick() -> None:
+        runs.append(datetime.now(UTC))
+
+    scheduler = SafeScheduler(jobstore_retry_interval=0.05)
+    store = FlakyStore()
+    scheduler.add_jobstore(store, "flaky")
+    scheduler.start()
+    try:
+        scheduler.add_job(tick, "interval", seconds=0.1, jobstore="flaky", id="tick")
+        await asyncio.sleep(1.0)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert store.failures == 0  # the error happened …
+    assert len(runs) >= 3  # … and the job kept running afterwards
