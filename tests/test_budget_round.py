@@ -47,7 +47,7 @@ async def create_round(coco: Chat, title: str = "Schalkwijk aan Zet 2027") -> No
     assert "How do residents vote?" in ballot.text
     [rule] = await coco.press("a basket")
     assert "greedy" in rule.text and "mes-add1-greedy" in rule.text
-    ready, view = await coco.press("greedy:")
+    ready, view = await coco.press("greedy")
     assert "is ready" in ready.text and "/wijkbudget" in ready.text
     assert "Budget: €70,000" in view.text and "Phase: proposals" in view.text
 

@@ -288,10 +288,7 @@ async def ballot_done(ctx: Ctx) -> None:
 
 
 def _rule_buttons(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.choice(RoundForm.rule, f"{rule}: {_(RULE_LABELS[rule])}"[:60], rule)
-        for rule in COUNTING_RULES
-    ]
+    return [ctx.choice(RoundForm.rule, rule, rule) for rule in COUNTING_RULES]
 
 
 async def ask_rule(ctx: Ctx, **data: object) -> None:
