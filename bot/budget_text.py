@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Literal
 
 from babel.numbers import format_decimal
 
-from bot.i18n import TIMEZONE, current_locale
+from bot import when
+from bot.i18n import current_locale
 
 MAX_EUROS = 100_000_000  # more than any neighbourhood budget: a typo, not a plan
 MAX_DESCRIPTION = 1000
@@ -69,41 +70,9 @@ def euros(amount: int) -> str:
     return "€" + format_decimal(amount, locale=current_locale())
 
 
-_DATE = re.compile(
-    r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})(?:[-/.](?P<y>\d{4}))?"
-    r"(?:\s+(?:om\s+|at\s+)?(?P<H>\d{1,2})(?:[:.](?P<M>\d{2}))?(?:\s*u(?:ur)?)?)?$"
-)
-_ISO = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2}))?$"
-)
-
-
 def parse_moment(typed: str, now: datetime) -> datetime | None:
     """A day and time in Europe/Amsterdam: "1-12-2026 19:00", "1-12 19:00", "2026-12-01 19:00".
 
     Without a year: the next such day. Without a time: midnight at the start of that day.
     """
-    text = " ".join(typed.strip().lower().split())
-    m = _ISO.match(text) or _DATE.match(text)
-    if m is None:
-        return None
-    parts = m.groupdict()
-    local_now = now.astimezone(TIMEZONE)
-    year = int(parts["y"]) if parts.get("y") else local_now.year
-    try:
-        moment = datetime(
-            year,
-            int(parts["m"]),
-            int(parts["d"]),
-            int(parts["H"] or 0),
-            int(parts["M"] or 0),
-            tzinfo=TIMEZONE,
-        )
-    except ValueError:
-        return None
-    if not parts.get("y") and moment < local_now:
-        try:
-            moment = moment.replace(year=year + 1)
-        except ValueError:
-            return None
-    return moment
+    return when.parse_moment(typed, now, default_time=time(0, 0))

@@ -11,7 +11,7 @@ DEFAULT_HOUR = time(20, 0)  # a day without a time means the evening
 _DATE = re.compile(
     r"^(?:(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
     r"|(?P<d2>\d{1,2})[-/.](?P<m2>\d{1,2})(?:[-/.](?P<y2>\d{2,4}))?)"
-    r"(?:\s+(?:om\s+|at\s+)?(?P<h>\d{1,2})(?:[:.](?P<mi>\d{2}))?(?:\s*u(?:ur)?)?)?$",
+    r"(?:(?:\s+|T)(?:om\s+|at\s+)?(?P<h>\d{1,2})(?:[:.](?P<mi>\d{2}))?(?:\s*u(?:ur)?)?)?$",
     re.IGNORECASE,
 )
 
@@ -30,8 +30,9 @@ def in_days(now: datetime, days: int, clock_time: time = DEFAULT_HOUR) -> dateti
     return at_local(local(now).date() + timedelta(days=days), clock_time)
 
 
-def parse_moment(text: str, now: datetime) -> datetime | None:
-    """'12-12 20:00', '12/12/2026 9.30', '2026-12-12 20:00' or '12-12' (20:00); None if not.
+def parse_moment(text: str, now: datetime, default_time: time = DEFAULT_HOUR) -> datetime | None:
+    """'12-12 20:00', '12/12/2026 9.30', '2026-12-12 20:00' or '12-12' (at `default_time`);
+    None if it is not a date.
 
     A date without a year is the next such date from now.
     """
@@ -43,8 +44,8 @@ def parse_moment(text: str, now: datetime) -> datetime | None:
         day_n = int(g["d1"] or g["d2"])
         month = int(g["m1"] or g["m2"])
         year_text = g["y1"] or g["y2"]
-        hour = int(g["h"]) if g["h"] is not None else DEFAULT_HOUR.hour
-        minute = int(g["mi"]) if g["mi"] is not None else 0
+        hour = int(g["h"]) if g["h"] is not None else default_time.hour
+        minute = int(g["mi"]) if g["mi"] is not None else default_time.minute
         clock_time = time(hour, minute)
         today = local(now).date()
         if year_text is None:
