@@ -109,7 +109,7 @@ async def test_plain_news_and_bad_input(app: App, make_chat, clock: FrozenClock)
     [summary] = coco.mine()[-1:]
     assert "followers of Greening in Schalkwijk" in summary.text
     [nobody, *_rest] = await coco.press("Send")  # nobody follows Greening yet
-    assert "Nobody would get this message" in nobody.text
+    assert "Nobody would get this yet" in nobody.text
     await coco.press("everyone in Schalkwijk")
     await coco.press("Send")
     await app.flush_outbox()

@@ -353,3 +353,16 @@ async def test_forged_huge_poll_ids_get_a_kind_reply(app: App, make_chat) -> Non
     [vote] = await anna.press_data("pv:99999999999999999999:0")
     [look] = await anna.press_data("pr:99999999999999999999")
     assert "no longer works" in vote.text and "no longer exists" in look.text
+
+
+async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    coco: Chat = make_chat("coco", lang="en")
+    await coco.say("/taal en")
+    await coco.say("/peiling Iemand? | Ja | Nee")
+    await coco.press("Change who gets it")
+    await coco.press("followers of Youth")
+    [nobody, summary] = await coco.press("Send")
+    assert "Nobody would get this yet" in nobody.text and "Your poll" in summary.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(Poll))).all() == []

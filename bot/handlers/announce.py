@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bot.announcements import announcement_text, send_announcement
 from bot.context import Ctx
 from bot.handlers.common import guarded, please_choose, read_text
-from bot.handlers.targets import read_target, target_buttons, target_name
+from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.i18n import _, number
 from bot.permissions import can_coordinate
 from bot.router import Router, State, StatesGroup
@@ -200,14 +200,7 @@ async def announce_confirm(ctx: Ctx) -> None:
     reach = await send_announcement(
         ctx.session, draft, ctx.clock.now(), ctx.settings.default_locale
     )
-    if reach.groups == 0 and reach.residents == 0:
-        await ctx.session.delete(draft)
-        await ctx.reply(
-            _(
-                "Nobody would get this message yet: there are no linked groups and no "
-                "residents there. Link a group with /koppel, or choose who gets it."
-            )
-        )
+    if await refused_for_nobody(ctx, draft, reach):
         await ask_target_or_confirm(ctx)
         return
     await audit.record(ctx.session, person.id, "announcement.sent", "announcement", draft.id,

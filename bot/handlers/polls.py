@@ -16,7 +16,7 @@ from bot.context import Ctx
 from bot.conversation import aware
 from bot.events import Button
 from bot.handlers.common import guarded, please_choose
-from bot.handlers.targets import read_target, target_buttons, target_name
+from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.i18n import _, fold, number, when
 from bot.notify import tell
 from bot.permissions import can_coordinate
@@ -318,14 +318,7 @@ async def send(ctx: Ctx) -> None:
     ctx.session.add(poll)
     await ctx.session.flush()
     reach = await send_poll(ctx.session, poll, ctx.clock.now(), ctx.settings.default_locale)
-    if reach.groups == 0 and reach.residents == 0:
-        await ctx.session.delete(poll)
-        await ctx.reply(
-            _(
-                "Nobody would get this poll yet: there are no linked groups and no residents "
-                "there. Link a group with /koppel, or choose who gets it."
-            )
-        )
+    if await refused_for_nobody(ctx, poll, reach):
         await show_summary(ctx)
         return
     await audit.record(ctx.session, person.id, "poll.sent", "poll", poll.id,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlmodel import SQLModel
+
+from bot.broadcast import Reach
 from bot.context import Ctx
 from bot.events import Button
 from bot.i18n import _
@@ -42,3 +45,17 @@ def read_target(ctx: Ctx) -> tuple[int, int | None] | None:
     if not hood.isdigit() or not can_coordinate(ctx.coordinator_of, int(hood)):
         return None
     return int(hood), int(theme) if theme.isdigit() else None
+
+
+async def refused_for_nobody(ctx: Ctx, sent: SQLModel, reach: Reach) -> bool:
+    """Nobody got it (no linked groups, no residents): undo it and say so; True then."""
+    if reach.groups or reach.residents:
+        return False
+    await ctx.session.delete(sent)
+    await ctx.reply(
+        _(
+            "Nobody would get this yet: there are no linked groups and no residents there. "
+            "Link a group with /koppel, or choose who gets it."
+        )
+    )
+    return True
