@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Button
 from bot.i18n import use_locale
-from storage.models import Media, OutboxMessage, utcnow
-from storage.repo import audience
+from storage.models import Media, utcnow
+from storage.repo import audience, outbox
 
 Render = Callable[[], str]
 RenderButtons = Callable[[], list[list[Button]]]
@@ -74,31 +73,14 @@ async def broadcast(
     if to_groups:
         for chat in await audience.groups_of(session, target.neighbourhood_id, target.theme_id):
             text, kb = in_locale(group_locale)
-            rows.append(_row(chat.platform, chat.chat_id, "group", text, kb, extra, now))
+            rows.append(outbox.new_row(chat.platform, chat.chat_id, "group", text, kb, extra, now))
             groups += 1
     if to_residents:
         for person, chat in await audience.residents_of(
             session, target.neighbourhood_id, target.theme_id
         ):
             text, kb = in_locale(person.locale)
-            rows.append(_row(chat.platform, chat.chat_id, "direct", text, kb, extra, now))
+            rows.append(outbox.new_row(chat.platform, chat.chat_id, "direct", text, kb, extra, now))
             residents += 1
-    if rows:
-        await session.exec(insert(OutboxMessage), params=rows)
-        session.info["outbox_written"] = True
+    await outbox.enqueue_many(session, rows)
     return Reach(groups, residents)
-
-
-def _row(
-    platform: str,
-    chat_id: str,
-    kind: str,
-    text: str,
-    kb: list[list[dict[str, str]]],
-    extra: dict[str, Any] | None,
-    now: Any,
-) -> dict[str, Any]:
-    return {
-        "platform": platform, "chat_id": chat_id, "chat_kind": kind, "text": text,
-        "buttons": kb, "extra": extra or {}, "attempts": 0, "failed": False, "created_at": now,
-    }  # fmt: skip

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.broadcast import button_rows
 from bot.clock import Clock
 from bot.events import Button
 from bot.handlers.ideas import idea_ref
@@ -36,6 +37,7 @@ from bot.jobs import Job
 from storage.db import Database
 from storage.models import Theme
 from storage.repo import digests as repo
+from storage.repo import outbox
 from storage.repo.digests import Due, Group, IdeaRow, PollRow, Resident, SignalRow
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
@@ -380,16 +382,6 @@ def heading_for(cadence: str) -> str:
     return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
 
 
-def _row(
-    platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
-) -> dict[str, Any]:
-    return {
-        "platform": platform, "chat_id": chat_id, "chat_kind": kind, "text": text,
-        "buttons": [[{"label": b.label, "data": b.data}] for b in buttons], "extra": {},
-        "attempts": 0, "failed": False, "created_at": now,
-    }  # fmt: skip
-
-
 # --- A run --------------------------------------------------------------------------------------
 
 
@@ -449,7 +441,17 @@ async def queue_digests(
             with use_locale(r.locale):
                 footer = _("Get this more or less often: /overzicht")
                 text, buttons = render(d, heading_for(cadence), items.themes, footer)
-            rows.append(_row(r.platform, r.chat_id, "direct", text, buttons, now))
+            rows.append(
+                outbox.new_row(
+                    r.platform,
+                    r.chat_id,
+                    "direct",
+                    text,
+                    button_rows([[b] for b in buttons]),
+                    None,
+                    now,
+                )
+            )
     if groups:
         names = await repo.neighbourhood_names(session)
         claimed_groups = await repo.claim_groups(session, now - PERIODS["weekly"] / 2, force, now)
@@ -465,8 +467,18 @@ async def queue_digests(
                 if theme is not None:
                     name = f"{name}, {theme.name_in(group_locale)}"
                 text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
-            rows.append(_row(g.platform, g.chat_id, "group", text, buttons, now))
-    await repo.queue(session, rows)
+            rows.append(
+                outbox.new_row(
+                    g.platform,
+                    g.chat_id,
+                    "group",
+                    text,
+                    button_rows([[b] for b in buttons]),
+                    None,
+                    now,
+                )
+            )
+    await outbox.enqueue_many(session, rows)
     return len(rows)
 
 

@@ -154,7 +154,8 @@ class Dispatcher:
                 if ctx.dialog.state is not None or ctx.is_direct:
                     await ctx.reply(_("I received an empty message. Please type some text."))
                 return
-            await self._offer_broadcast_buttons(ctx)
+            if text.isdigit():  # the only way to press a listed button we did not reply with
+                await self._offer_broadcast_buttons(ctx)
             event = self._pressed_choice(ctx, text) or event
             if event.kind == "text" and fold(text) in CANCEL_WORDS:
                 event = dataclasses.replace(event, kind="command", command="stop", args="")

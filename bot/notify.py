@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.broadcast import button_rows
 from bot.events import Button
 from bot.i18n import use_locale
 from storage.models import Person
@@ -25,6 +26,6 @@ async def tell(
         return False
     with use_locale(person.locale):
         text = render()
-        rows = [[{"label": b.label, "data": b.data}] for b in (buttons() if buttons else [])]
+        rows = button_rows([[b] for b in (buttons() if buttons else [])])
     await outbox.enqueue(session, chat.platform, chat.chat_id, text, rows)
     return True

@@ -221,7 +221,11 @@ class ConversationState(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message to send later (feedback, batches); written in the same transaction."""
 
-    __table_args__ = (Index("ix_outbox_pending", "platform", "sent_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "platform", "sent_at"),
+        # A chat's messages: the buttons last sent there, erasing a person's messages.
+        Index("ix_outbox_chat", "platform", "chat_id", "claimed_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     chat_id: str = Field(max_length=255)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).parent / "scripts"
+
+# The day in Amsterdam when the session runs (its reports get today's date).
+TODAY = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).day
 
 EXPECTED = {
     "nl": [
@@ -30,7 +35,7 @@ EXPECTED = {
         "Toelichting van de coördinator: We komen dinsdag langs.",
         "wijkbot → anna: Nieuws over je melding M-1002: die is nu opgelost.",
         "Goed nieuws: 1 persoon steunt nu ook je idee I-1",
-        "M-1002 (26",  # /mijnmeldingen shows the date …
+        f"M-1002 ({TODAY}",  # /mijnmeldingen shows the date (the console runs on real time) …
         "opgelost – Er ligt glas op het fietspad",
         "wijkbot → anna: 📊 Waar moet het nieuwe bankje komen?",
         "Je stem op “Waar moet het nieuwe bankje komen?”: Plein.",

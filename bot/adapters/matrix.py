@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import logging
 import time
@@ -80,6 +81,7 @@ class MatrixAdapter:
         self.sync_filter = {"room": {"timeline": {"limit": timeline_limit}}}
         self.undecryptable_grace = undecryptable_grace
         self.memory = SentMessages()
+        self._uploaded: dict[str, str] = {}  # sha256 of an image -> its mxc URL
         self.ready = asyncio.Event()  # set once the first sync is handled
         self._rooms_known = asyncio.Event()  # set once a sync told nio which rooms we are in
         self._inbound: Inbound | None = None
@@ -247,13 +249,21 @@ class MatrixAdapter:
         client = self.client
         room = client.rooms.get(room_id)
         encrypt = bool(room is not None and room.encrypted)
-        resp, keys = await client.upload(
-            lambda *_args: io.BytesIO(data), content_type="image/png", filename="chart.png",
-            encrypt=encrypt, filesize=len(data),
-        )  # fmt: skip
-        url = getattr(resp, "content_uri", None)
-        if url is None:
-            raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
+        digest = hashlib.sha256(data).hexdigest()
+        url = None if encrypt else self._uploaded.get(digest)
+        keys: dict[str, Any] | None = None
+        if url is None:  # a chart going to many plain rooms is uploaded once
+            resp, keys = await client.upload(
+                lambda *_args: io.BytesIO(data), content_type="image/png",
+                filename="chart.png", encrypt=encrypt, filesize=len(data),
+            )  # fmt: skip
+            url = getattr(resp, "content_uri", None)
+            if url is None:
+                raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
+            if not encrypt:
+                if len(self._uploaded) >= 16:
+                    self._uploaded.pop(next(iter(self._uploaded)))
+                self._uploaded[digest] = url
         content: dict[str, Any] = {
             "msgtype": "m.image", "body": "chart.png",
             "info": {"mimetype": "image/png", "size": len(data)},

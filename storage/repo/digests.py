@@ -17,7 +17,6 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
-    insert,
     literal,
     or_,
     true,
@@ -34,7 +33,6 @@ from storage.models import (
     IdeaSupport,
     Membership,
     Neighbourhood,
-    OutboxMessage,
     Person,
     Poll,
     PollVote,
@@ -410,13 +408,6 @@ async def claim_groups(
         .execution_options(synchronize_session=False)
     )
     return set((await session.exec(stmt)).scalars().all())
-
-
-async def queue(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """All digests of a run into the outbox in one statement."""
-    if rows:
-        await session.exec(insert(OutboxMessage), params=rows)
-        session.info["outbox_written"] = True
 
 
 # --- A resident's own setting ------------------------------------------------------------------

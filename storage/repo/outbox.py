@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,30 @@ async def enqueue(
     await session.flush()
     session.info["outbox_written"] = True
     return msg
+
+
+def new_row(
+    platform: str,
+    chat_id: str,
+    chat_kind: str,
+    text: str,
+    buttons: list[list[dict[str, str]]],
+    extra: dict[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """One outbox row as parameters for `enqueue_many`."""
+    return {
+        "platform": platform, "chat_id": chat_id, "chat_kind": chat_kind, "text": text,
+        "buttons": buttons, "extra": extra or {}, "attempts": 0, "failed": False,
+        "created_at": now,
+    }  # fmt: skip
+
+
+async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many messages (a broadcast, a digest run) in one INSERT statement."""
+    if rows:
+        await session.exec(insert(OutboxMessage), params=rows)
+        session.info["outbox_written"] = True
 
 
 def _due(platform: str, now: datetime) -> list[Any]:
