@@ -106,9 +106,16 @@ async def run_platforms(settings: Settings) -> None:
         raise AdminError(str(exc)) from None
 
 
+def add_console(app: App, console: ConsoleAdapter) -> None:
+    """The console on an app: `:jobs` runs the jobs, and everything a line caused is printed
+    before the next line is read, even while the background sender is busy. So the talk
+    reads in order, and `:as` cannot change whose chat a message seems to land in."""
+    console.on_jobs = app.run_jobs_now
+    console.after_each.append(app.flush_outbox)
+    app.add(console)
+
+
 async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:
     app = App(settings)
-    console = ConsoleAdapter(user=user, group=group, language_code=lang)
-    console.on_jobs = app.run_jobs_now
-    app.add(console)
+    add_console(app, ConsoleAdapter(user=user, group=group, language_code=lang))
     await app.run()

@@ -1,0 +1,43 @@
+"""The console chat keeps the talk in order, even while the background sender is busy."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from bot.adapters.console import ConsoleAdapter
+from bot.admin import add_console, grant_coordinator
+from bot.app import App
+
+SCRIPT = """\
+/start
+Nederlands
+schalkwijk
+Klaar
+Er ligt glas op het fietspad
+2
+Spaarnwouderstraat
+Overslaan
+:as coco
+/status M-1001 opgelost Het glas is opgeruimd
+:as anna
+/mijnmeldingen
+"""
+
+
+async def test_news_for_another_chat_is_printed_before_the_next_line(app: App) -> None:
+    await grant_coordinator(app.settings, "console", "coco", "schalkwijk")
+    out = io.StringIO()
+    console = ConsoleAdapter(user="anna", stdin=io.StringIO(SCRIPT), stdout=out)
+    add_console(app, console)
+    # The background sender is in the middle of a pass while every line is handled.
+    busy = app.outbox.queue("console").lock
+    await busy.acquire()
+    asyncio.get_running_loop().call_later(0.2, busy.release)
+
+    await console.start(app.dispatcher.feed_for(console))
+
+    text = out.getvalue()
+    news = text.index("wijkbot → anna: Nieuws over je melding M-1001: die is nu opgelost.")
+    assert text.index("coco> /status M-1001") < news < text.index("coco> :as anna")
+    assert "opgelost – Er ligt glas op het fietspad" in text[news:]
