@@ -24,6 +24,7 @@ from bot.polls import close_due
 from bot.signal_forwarding import ForwardingService
 from storage.db import Database, sync_url
 from storage.migrate import upgrade
+from storage.models import use_clock
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class App:
         self.dispatcher = Dispatcher(
             self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock
         )
+        # Rows are stamped by the same clock the bot reads (a test's clock, or the system's).
+        use_clock(self.dispatcher.clock.now)
         self.adapters: dict[str, Adapter] = {}
         self.outbox = OutboxSender(
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo

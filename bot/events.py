@@ -105,6 +105,9 @@ class Reply:
     photo: Attachment | None = None  # a photo the platform already holds
     image: bytes | None = None  # a PNG the bot made (a chart); `text` is its caption
     poll: PollSpec | None = None
+    # The results of the poll sent as this message: the platform ends it there first (Matrix:
+    # an MSC3381 end event; Telegram: its vote buttons are removed).
+    ends: MessageRef | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def flat_buttons(self) -> list[Button]:

@@ -26,11 +26,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.adapters.base import Adapter, Unreachable
 from bot.clock import Clock
 from bot.conversation import aware
-from bot.events import Attachment, Button, ChatRef, PollSpec, Reply
+from bot.events import Attachment, Button, ChatRef, MessageRef, PollSpec, Reply
 from bot.outbox_limits import RateLimiter, RateLimits, limits_for
 from storage.db import Database
 from storage.models import Media, OutboxMessage
@@ -47,6 +48,10 @@ CONCURRENCY = 8  # sends in flight at once per platform (round trips overlap)
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 FetchPhoto = Callable[[str, str], Awaitable[bytes | None]]
+
+
+def _kind(msg: OutboxMessage) -> Literal["group", "direct"]:
+    return "group" if msg.chat_kind == "group" else "direct"
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
@@ -272,8 +277,15 @@ class OutboxSender:
                 fetch = self.fetch_photo
                 key = f"photo:{ph['platform']}:{ph['file_id']}"
                 image = await self._image(key, lambda: fetch(ph["platform"], ph["file_id"]))
+        ends: MessageRef | None = None
+        if (poll_id := extra.get("ends_poll")) is not None:
+            async with self.db.transaction() as session:
+                sent_as = await outbox.poll_message(session, platform, msg.chat_id, int(poll_id))
+            if sent_as is not None:
+                ends = MessageRef(ChatRef(platform, msg.chat_id, _kind(msg)), sent_as)
         return Reply(
             text=msg.text,
+            ends=ends,
             buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
             photo=photo,
             image=image,
@@ -308,13 +320,12 @@ class OutboxSender:
     async def _deliver(self, adapter: Adapter, msg: OutboxMessage) -> bool:
         """Steps 2 and 3: send, then mark sent (or failed, with its retry time)."""
         assert msg.id is not None
-        chat = ChatRef(
-            adapter.platform, msg.chat_id, "group" if msg.chat_kind == "group" else "direct"
-        )
+        chat = ChatRef(adapter.platform, msg.chat_id, _kind(msg))
         error: str | None = None
         give_up = False
+        ref: MessageRef | None = None
         try:  # 2. send
-            await adapter.send(chat, await self._reply(adapter.platform, msg))
+            ref = await adapter.send(chat, await self._reply(adapter.platform, msg))
         except Unreachable as exc:
             error, give_up = f"unreachable: {exc}", True
         except Exception as exc:
@@ -323,7 +334,7 @@ class OutboxSender:
             give_up = self.clock.now() - aware(msg.created_at) > GIVE_UP_AFTER
         async with self.db.transaction() as session:  # 3. mark
             if error is None:
-                return await outbox.mark_sent_id(session, msg.id)
+                return await outbox.mark_sent_id(session, msg.id, ref=ref.id if ref else None)
             # One UPDATE, no read first: on SQLite a transaction that reads and then writes
             # can fail at once while another send is being marked.
             await outbox.mark_failed(

@@ -62,7 +62,8 @@ def poll_extra(poll: Poll) -> dict[str, object]:
             "answer_ids": [vote_data(poll.id, i) for i in range(len(poll.options))],
             "multiple": poll.multiple,
             "disclosed": poll.live_results,
-        }
+        },
+        "poll_id": poll.id,  # its results end it where it was sent (outbox.poll_message)
     }
 
 
@@ -136,7 +137,7 @@ async def close_poll(
     if not await polls.claim_close(session, poll, now):
         return None
     tally = await polls.tally(session, poll)
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"ends_poll": poll.id}
     try:
         with use_locale(group_locale):
             extra["media_id"] = await store_image(session, results_chart(poll, tally))

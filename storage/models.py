@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +24,22 @@ SQLModel.metadata.naming_convention = {
 }
 
 
-def utcnow() -> datetime:
+def _system_now() -> datetime:
     return datetime.now(UTC)
+
+
+_now: Callable[[], datetime] = _system_now
+
+
+def use_clock(now: Callable[[], datetime] | None) -> None:
+    """Time stamps (`created_at` …) come from this clock: the app's, so that a test clock
+    and the rows it writes agree. None: the system clock."""
+    global _now
+    _now = now or _system_now
+
+
+def utcnow() -> datetime:
+    return _now()
 
 
 def _ts(**kw: Any) -> Any:
@@ -234,8 +249,9 @@ class OutboxMessage(SQLModel, table=True):
     buttons: list[list[dict[str, str]]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    # What goes with the text: {"poll": PollSpec fields}, {"media_id": N} (an image we made),
-    # {"photo": {"platform", "file_id"}} (a photo a coordinator sent). See bot/broadcast.py.
+    # What goes with the text: {"poll": PollSpec fields, "poll_id": N}, {"media_id": N} (an
+    # image we made), {"photo": {"platform", "file_id"}} (a photo a coordinator sent),
+    # {"ends_poll": N} (results: end poll N where it was posted). See bot/broadcast.py.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
@@ -245,6 +261,8 @@ class OutboxMessage(SQLModel, table=True):
     # after a crash, claimed_at without sent_at marks the message that was in flight.
     claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The platform's id of the sent message (a poll is ended there when it closes).
+    sent_ref: str | None = Field(default=None, max_length=255)
     failed: bool = False
 
 

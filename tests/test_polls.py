@@ -142,6 +142,11 @@ async def test_closing_on_time_sends_results_with_a_chart(
         and "went to 3 residents directly and to 1 group" in results[0].text
     )
     assert any(s.text.startswith("Uitslag:") and s.reply.image for s in group.mine())
+    # The results end the poll where each chat got it (Matrix ends it, Telegram drops buttons).
+    for chat, head in ((anna, "Results:"), (group, "Uitslag:")):
+        [poll_msg] = [s for s in chat.mine() if s.text.startswith("📊 Meer bankjes?")]
+        [result] = [s for s in chat.mine() if s.text.startswith(head)]
+        assert result.reply.ends == poll_msg.ref
     # A vote after closing gets a clear reply and changes nothing.
     [late] = await anna.press("Nee")
     assert "closed on" in late.text and "not counted" in late.text

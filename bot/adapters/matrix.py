@@ -33,10 +33,12 @@ from bot.adapters.matrix_inbound import Inbound
 from bot.adapters.matrix_memory import SentMessages
 from bot.adapters.matrix_render import (
     KEYCAPS,
+    POLL_END,
     POLL_START,
     edit_content,
     numbered_buttons,
     poll_content,
+    poll_end_content,
     reaction_content,
     render,
 )
@@ -226,6 +228,8 @@ class MatrixAdapter:
         await self._wait_rooms_known()
         if self._inbound is not None and chat.id in self._inbound.gone:
             raise Unreachable(chat.id)
+        if reply.ends is not None:  # the poll these are the results of: end it first
+            await self._end_poll(chat.id, reply.ends.id, reply.text)
         photo = reply.photo
         if photo is not None and photo.platform == PLATFORM and photo.file_id.startswith("mxc://"):
             image = {"msgtype": "m.image", "body": "photo", "url": photo.file_id}
@@ -243,6 +247,17 @@ class MatrixAdapter:
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
+
+    async def _end_poll(self, room_id: str, start_event_id: str, results: str) -> None:
+        """Clients stop taking answers. Not worth failing the results for (they follow)."""
+        try:
+            await self.session.room_send(
+                room_id, POLL_END, poll_end_content(start_event_id, results)
+            )
+        except Unreachable:
+            raise
+        except Exception as exc:
+            log.warning("matrix: could not end a poll in %s: %s", room_id, exc)
 
     async def _send_image(self, room_id: str, data: bytes) -> None:
         """Upload a PNG we made (a chart) and show it; encrypted where the room is."""

@@ -56,6 +56,7 @@ def render(reply: Reply) -> dict[str, Any]:
 
 
 POLL_START = "org.matrix.msc3381.poll.start"
+POLL_END = "org.matrix.msc3381.poll.end"
 _TEXT = "org.matrix.msc1767.text"
 
 
@@ -80,6 +81,18 @@ def poll_content(reply: Reply) -> dict[str, Any]:
         },
         _TEXT: fallback["body"],
         "body": fallback["body"],
+    }
+
+
+def poll_end_content(start_event_id: str, results: str) -> dict[str, Any]:
+    """An MSC3381 poll end event: clients stop taking answers. Its text fallback is the first
+    line of our results (the full results, counted over every chat, follow as a message)."""
+    first = results.split("\n", 1)[0]
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start_event_id},
+        POLL_END: {},
+        _TEXT: first,
+        "body": first,
     }
 
 

@@ -10,6 +10,7 @@ restart neither replays nor skips updates. Webhook mode uses PTB's webhook serve
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 from collections import OrderedDict
@@ -56,6 +57,7 @@ CURSOR_MAX_AGE = timedelta(days=6)
 SEEN_WEBHOOK_UPDATES = 10_000
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "poll_answer"]
 MAX_ATTEMPTS = 6
+UPLOADED_KEPT = 64  # file_ids of images we uploaded, newest kept
 UNREACHABLE_HINTS = ("chat not found", "bot was kicked", "not a member", "user is deactivated")
 
 
@@ -111,6 +113,10 @@ class TelegramAdapter:
         self._cursor = 0
         self._cursor_key = f"telegram.{token.partition(':')[0]}.update_id"  # per bot, not per token
         self._seen: OrderedDict[int, None] = OrderedDict()
+        # An image we uploaded once (a results chart to thousands of chats) is sent again by
+        # the file_id Telegram gave it: sha256 of the bytes -> file_id.
+        self._uploaded: OrderedDict[str, str] = OrderedDict()
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -262,14 +268,61 @@ class TelegramAdapter:
             await channels.mark_reachable(session, PLATFORM, chat_id, False)
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
-        picture: str | bytes | None = reply.image
-        if picture is None and reply.photo is not None and reply.photo.platform == PLATFORM:
-            picture = reply.photo.file_id
-        if picture is not None:
-            return await self._send_picture(chat, reply, picture)
+        if reply.ends is not None:  # the poll these are the results of: no more vote buttons
+            await self._remove_buttons(reply.ends)
+        if reply.image is not None:
+            return await self._send_image(chat, reply, reply.image)
+        if reply.photo is not None and reply.photo.platform == PLATFORM:
+            return await self._send_picture(chat, reply, reply.photo.file_id)
         return await self._send_text(chat, reply)
 
+    async def _remove_buttons(self, ref: MessageRef) -> None:
+        """Not worth failing the results for: the message may be gone or too old to edit."""
+
+        async def remove() -> Any:
+            return await self.bot.edit_message_reply_markup(
+                chat_id=int(ref.chat.id), message_id=int(ref.id), reply_markup=None
+            )
+
+        try:
+            await self._call(remove, ref.chat.id)
+        except (BadRequest, ValueError) as exc:
+            log.info("telegram: could not remove the buttons of a closed poll: %s", exc)
+
+    async def _send_image(self, chat: ChatRef, reply: Reply, data: bytes) -> MessageRef:
+        """Our own image: uploaded the first time, then sent by Telegram's file_id."""
+        key = hashlib.sha256(data).hexdigest()
+        if key not in self._uploaded:
+            # Sends run side by side: the first uploads, the others wait for its file_id.
+            lock = self._uploading.setdefault(key, asyncio.Lock())
+            async with lock:
+                if key not in self._uploaded:
+                    try:
+                        return await self._upload(chat, reply, data, key)
+                    finally:
+                        self._uploading.pop(key, None)
+        known = self._uploaded.get(key)
+        if known is not None:
+            try:
+                return await self._send_picture(chat, reply, known)
+            except BadRequest:  # the file_id is no longer valid: upload again
+                self._uploaded.pop(key, None)
+        return await self._upload(chat, reply, data, key)
+
+    async def _upload(self, chat: ChatRef, reply: Reply, data: bytes, key: str) -> MessageRef:
+        ref, sent = await self._send_photo(chat, reply, data)
+        if sent.photo:
+            self._uploaded[key] = sent.photo[-1].file_id  # the largest size
+            while len(self._uploaded) > UPLOADED_KEPT:
+                self._uploaded.popitem(last=False)
+        return ref
+
     async def _send_picture(self, chat: ChatRef, reply: Reply, picture: str | bytes) -> MessageRef:
+        return (await self._send_photo(chat, reply, picture))[0]
+
+    async def _send_photo(
+        self, chat: ChatRef, reply: Reply, picture: str | bytes
+    ) -> tuple[MessageRef, Message]:
         """A photo (ours or one Telegram holds); the text as its caption when it fits."""
         fits = len(reply.text) <= MAX_CAPTION
 
@@ -282,8 +335,8 @@ class TelegramAdapter:
 
         sent = await self._call(send_photo, chat.id)
         if fits:
-            return MessageRef(chat, str(sent.message_id))
-        return await self._send_text(chat, reply)
+            return MessageRef(chat, str(sent.message_id)), sent
+        return await self._send_text(chat, reply), sent
 
     async def _send_text(self, chat: ChatRef, reply: Reply) -> MessageRef:
         parts = split_text(reply.text, MAX_MESSAGE)

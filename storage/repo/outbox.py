@@ -128,12 +128,34 @@ async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
     return bool(result.rowcount)
 
 
-async def mark_sent_id(session: AsyncSession, msg_id: int, at: datetime | None = None) -> bool:
-    """Step 3: the platform took it. False when the row is gone."""
+async def mark_sent_id(
+    session: AsyncSession, msg_id: int, at: datetime | None = None, ref: str | None = None
+) -> bool:
+    """Step 3: the platform took it (as message `ref`). False when the row is gone."""
     result = await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.id) == msg_id).values(sent_at=at or utcnow())
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == msg_id)
+        .values(sent_at=at or utcnow(), sent_ref=ref[:255] if ref else None)
     )
     return bool(result.rowcount)
+
+
+async def poll_message(
+    session: AsyncSession, platform: str, chat_id: str, poll_id: int
+) -> str | None:
+    """The platform's id of poll `poll_id` as sent to a chat, if it was sent there."""
+    stmt = (
+        select(OutboxMessage.sent_ref)
+        .where(
+            col(OutboxMessage.platform) == platform,
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.sent_ref).is_not(None),
+            OutboxMessage.extra["poll_id"].as_integer() == poll_id,
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
 
 
 async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.adapters.matrix_render import KEYCAPS, POLL_START
+from bot.adapters.matrix_render import KEYCAPS, POLL_END, POLL_START
 from bot.admin import grant_coordinator
 from bot.clock import FrozenClock
 from storage.models import Poll, PollVote
@@ -100,5 +100,22 @@ async def test_poll_in_room_and_direct_chat_counts_once(
         return r == room and content.get("msgtype") == "m.image" and "url" in content
 
     await anna.wait_for(chart, "the results chart", mark)
+
+    def ended(poll_event: Any, r_expected: str) -> Any:
+        def match(r: str, e: Any) -> bool:
+            content = e.source.get("content", {})
+            return (
+                r == r_expected
+                and e.source.get("type") == POLL_END
+                and getattr(e, "sender", None) == bot.user_id
+                and content.get("m.relates_to", {}).get("event_id") == poll_event.event_id
+            )
+
+        return match
+
+    # Element stops taking answers: the poll is ended where it was posted, room and direct chat.
+    end = await anna.wait_for(ended(in_room, room), "the poll's end event in the room", mark)
+    assert body(end).startswith("Uitslag: Meer bankjes")  # the fallback for other clients
+    await anna.wait_for(ended(in_dm, anna_dm), "the poll's end event in the direct chat", mark)
     async with bot.app.db.session() as s:
         assert (await s.exec(select(Poll))).one().closed_at is not None

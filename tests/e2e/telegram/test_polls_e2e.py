@@ -8,6 +8,8 @@ import pytest
 from sqlmodel import select
 
 from bot.admin import grant_coordinator
+from bot.charts import bar_chart
+from bot.events import ChatRef, Reply
 from storage.models import Poll, PollVote
 from tests.e2e.telegram.conftest import RunningBot
 from tests.standins.telegram_records import SentRecord
@@ -70,7 +72,15 @@ async def test_poll_voted_in_group_and_direct_chat_counts_once(tg: RunningBot) -
         lambda r: r.chat_id == group.id and r.method == "sendPhoto", since=0
     )
     assert "Uitslag: Meer bankjes" in chart.plain_text and "Nee: 1 (100%)" in chart.plain_text
-    await api.press_button(anna, in_dm, _data(in_dm, "Ja"))
+    # The group and both residents (anna, coco) get the chart: uploaded once, then by file_id.
+    charts = await api.wait_for_sent(lambda r: r.method == "sendPhoto", count=3, since=0)
+    ids = {size["file_id"] for r in charts for size in r.message["photo"]}
+    assert len([r for r in charts if r.params.get("photo") not in ids]) == 1
+    # The poll messages lose their vote buttons: nobody can press a closed poll in a group.
+    [in_group_now] = [m for m in api.messages_in(group) if m.message_id == in_group.message_id]
+    assert "reply_markup" not in in_group_now.data and "Meer bankjes" in in_group_now.data["text"]
+    # A press that raced the closing (the old buttons were still on anna's screen):
+    await api.press_button(anna, in_dm, _data(in_dm, "Ja"), check=False)
     [late] = await api.wait_for_sent(
         lambda r: r.chat_id == anna_dm.id and "not counted" in r.plain_text, since=0
     )
@@ -78,3 +88,23 @@ async def test_poll_voted_in_group_and_direct_chat_counts_once(tg: RunningBot) -
     async with app.db.session() as s:
         assert (await s.exec(select(Poll))).one().closed_at is not None
         assert (await s.exec(select(PollVote.option))).all() == [1]
+
+
+async def test_a_stale_chart_file_id_is_uploaded_again(tg: RunningBot) -> None:
+    """Telegram forgets file ids now and then: the chart is then uploaded again, not lost."""
+    api, adapter = tg.api, tg.adapter
+    assert adapter is not None
+    anna = api.user(1201, "Anna", language_code="nl")
+    dm = api.private_chat(anna)
+    chart = Reply(text="Uitslag: Meer bankjes?", image=bar_chart("Meer bankjes?", ["Ja"], [1]))
+    chat = ChatRef("telegram", str(dm.id), "direct")
+    await adapter.send(chat, chart)
+    api._photo_sets.clear()  # every photo id Telegram gave us is now unknown
+    await adapter.send(chat, chart)
+    sent = await api.wait_for_sent(
+        lambda r: r.chat_id == dm.id and r.method == "sendPhoto", count=2, since=0
+    )
+    assert [r.plain_text for r in sent] == ["Uitslag: Meer bankjes?"] * 2
+    assert all(r.message["photo"] for r in sent)
+    photo_calls = [r.status for r in api.request_log if r.method.lower() == "sendphoto"]
+    assert photo_calls == [200, 400, 200]  # upload; the forgotten id refused; upload again
