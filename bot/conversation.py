@@ -14,6 +14,7 @@ from bot.router import State
 from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)
+STICKY = "~"  # dialog data keys that outlive the dialog itself (until DIALOG_TTL)
 
 
 def aware(moment: datetime) -> datetime:
@@ -89,8 +90,10 @@ class Dialog:
         self._dirty = True
 
     def clear(self) -> None:
+        """End the dialog. Keys starting with STICKY stay (a limit on guessing codes must
+        outlive /stop)."""
         self.state = None
-        self.data = {}
+        self.data = {k: v for k, v in self.data.items() if k.startswith(STICKY)}
         self._dirty = True
 
     def offer(self, buttons: list[Button]) -> None:
@@ -106,7 +109,7 @@ class Dialog:
             row_state = inspect(self._row)
             if row_state is not None and (row_state.deleted or row_state.was_deleted):
                 self._row = None  # erased together with the person (/vergeetmij)
-        empty = self.state is None and not self.choices
+        empty = self.state is None and not self.choices and not self.data
         if self._row is None:
             if empty:
                 return

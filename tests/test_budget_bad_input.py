@@ -296,3 +296,33 @@ async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
         done = (await s.exec(select(BudgetRound))).one()
         assert done.phase == "results" and done.locked and done.result is not None
         assert done.result["voters"] == 0
+
+
+async def test_guessing_codes_is_limited(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+    await _open_knapsack_round(app, make_chat, clock)
+    async with app.db.transaction() as s:
+        round_ = (await s.exec(select(BudgetRound))).one()
+        [code] = await budgets.create_codes(s, round_, 1, now=clock.now())
+    erik: Chat = make_chat("erik", lang="en")
+    await erik.say("/stem")
+    for _ in range(4):
+        [unknown] = await erik.say(budgets.new_code())
+        assert "I don't know this code" in unknown.text
+    await erik.say("/stop")  # stopping does not reset the count
+    [fifth] = await erik.say(f"/stem {budgets.new_code()}")
+    assert "I don't know this code" in fifth.text
+    # Even the right code waits now: a guesser can't tell a hit from a miss.
+    [wait] = await erik.say(code)
+    assert "too many wrong codes" in wait.text and "wait 15 minutes" in wait.text
+    clock.advance(timedelta(minutes=10))
+    [still] = await erik.say(f"/stem {code}")
+    assert "wait 5 minutes" in still.text
+    clock.advance(timedelta(minutes=5, seconds=1))
+    [basket] = await erik.say(f"/stem {code}")
+    assert "In your basket: €0 of €70,000" in basket.text
+    nl: Chat = make_chat("fien", lang="nl")  # in Dutch too; the count is per person
+    await nl.say("/stem")
+    for _ in range(5):
+        await nl.say(budgets.new_code())
+    [wacht] = await nl.say(code)
+    assert "te veel verkeerde codes" in wacht.text and "wacht 15 minuten" in wacht.text

@@ -7,6 +7,8 @@ anywhere keeps the voter next to their choices. The receipt repeats no choices.
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.budget_rounds import ballot_rules
 from bot.budget_text import euros
 from bot.context import Ctx
+from bot.conversation import STICKY
 from bot.events import Button
 from bot.handlers.budget_common import data_basket, data_int, data_str, round_ref
 from bot.handlers.common import lost
@@ -24,6 +27,10 @@ from storage.repo import budgets, people
 from storage.repo.budgets import VoteResult
 
 router = Router("budget_vote")
+# Codes have 60 random bits, so guessing cannot work; still, nobody gets to try many.
+GUESS_LIMIT = 5  # well-formed but unknown codes …
+GUESS_WINDOW = timedelta(minutes=15)  # … within this time; then wait until it has passed
+WRONG_CODES = STICKY + "wrong_codes"  # kept across /stop and new dialogs
 
 
 class VoteForm(StatesGroup):
@@ -132,7 +139,27 @@ async def code_typed(ctx: Ctx) -> None:
     await check_code(ctx, open_now, ctx.event.text)
 
 
+def _wrong_codes(ctx: Ctx) -> list[datetime]:
+    """When this person typed a well-formed but unknown code, within the last GUESS_WINDOW."""
+    since = ctx.clock.now() - GUESS_WINDOW
+    times = [datetime.fromisoformat(t) for t in ctx.dialog.data.get(WRONG_CODES, [])]
+    return [t for t in times if t > since]
+
+
 async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
+    wrong = _wrong_codes(ctx)
+    if len(wrong) >= GUESS_LIMIT:
+        wait = min(wrong) + GUESS_WINDOW - ctx.clock.now()
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        ctx.dialog.clear()
+        await ctx.reply(
+            ngettext(
+                "You typed too many wrong codes. To keep the vote safe, please wait {n} minute and try again with /stem.",
+                "You typed too many wrong codes. To keep the vote safe, please wait {n} minutes and try again with /stem.",
+                minutes,
+            ).format(n=minutes)
+        )
+        return
     symbols = budgets.normalise_code(typed)
     if symbols is None:
         await ctx.ask(
@@ -144,6 +171,8 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
         return
     round_, status = await budgets.code_status(ctx.session, rounds, symbols)
     if status is VoteResult.WRONG_CODE or round_ is None:
+        wrong.append(ctx.clock.now())
+        ctx.dialog.update(**{WRONG_CODES: [t.isoformat() for t in wrong]})
         await ctx.ask(
             _("I don't know this code. Check it and type it again, or ask a coordinator for help."),
             VoteForm.code,
