@@ -21,6 +21,7 @@ from bot.budget.tally_cli import natural_key
 from bot.budget_text import euros
 from bot.charts import bar_chart
 from bot.clock import Clock
+from bot.conversation import aware
 from bot.i18n import N_, _, ngettext, when
 from storage.db import Database
 from storage.models import BudgetProject, BudgetRound
@@ -138,9 +139,13 @@ def chart(round_: BudgetRound, projects: list[BudgetProject]) -> bytes:
     )
 
 
-async def open_round(session: AsyncSession, round_: BudgetRound, group_locale: str = "nl") -> None:
-    """Voting opens: lock the rules and tell the neighbourhood."""
+async def open_round(
+    session: AsyncSession, round_: BudgetRound, group_locale: str = "nl", announce: bool = True
+) -> None:
+    """Voting opens: lock the rules and tell the neighbourhood (unless it is over already)."""
     await budgets.start_voting(session, round_)
+    if not announce:
+        return
     closes_at = round_.closes_at
 
     def render() -> str:
@@ -187,7 +192,9 @@ async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
         async with db.transaction() as session:
             round_ = await budgets.lock_for_update(session, round_id)
             if round_ is not None and round_.phase == "proposals":
-                await open_round(session, round_, group_locale)
+                # Down for the whole window: no "vote now" just before the results.
+                over = round_.closes_at is not None and aware(round_.closes_at) <= now
+                await open_round(session, round_, group_locale, announce=not over)
                 done += 1
     async with db.session() as session:
         to_close = await budgets.due_to_close(session, now)

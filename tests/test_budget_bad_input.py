@@ -12,7 +12,7 @@ from bot.app import App
 from bot.budget_rounds import sweep
 from bot.budget_text import parse_euros, parse_moment
 from bot.clock import FrozenClock
-from storage.models import Ballot, BudgetProject, BudgetRound, VoterRoll
+from storage.models import Ballot, BudgetProject, BudgetRound, Neighbourhood, VoterRoll
 from storage.repo import budgets
 from storage.repo.budgets import VoteResult
 from tests.support.fake import Chat, FakeAdapter
@@ -278,11 +278,15 @@ async def test_approval_and_cumulative_baskets(app: App, make_chat, clock: Froze
 
 
 async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
-    app: App, clock: FrozenClock
-) -> None:
+    app: App, make_chat, clock: FrozenClock
+) -> None:  # type: ignore[no-untyped-def]
+    anna = await resident(make_chat, "anna")
     async with app.db.transaction() as s:
+        [hood_id] = (
+            await s.exec(select(Neighbourhood.id).where(Neighbourhood.name == "Schalkwijk"))
+        ).all()
         round_ = await budgets.create_round(
-            s, neighbourhood_id=1, title="Oud", budget=1000, counting_rule="greedy"
+            s, neighbourhood_id=hood_id, title="Oud", budget=1000, counting_rule="greedy"
         )
         await budgets.add_projects(s, round_, [budgets.ProjectSpec("A", "A", 500)])
         await budgets.schedule_voting(
@@ -296,6 +300,11 @@ async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
         done = (await s.exec(select(BudgetRound))).one()
         assert done.phase == "results" and done.locked and done.result is not None
         assert done.result["voters"] == 0
+    # Residents are not invited to a vote that is already over: they get the results only.
+    await app.flush_outbox()
+    told = [s.text for s in anna.mine()]
+    assert any("Oud" in t and "A" in t for t in told)
+    assert not any("Voting has started" in t for t in told)
 
 
 async def test_guessing_codes_is_limited(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
