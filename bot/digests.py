@@ -10,8 +10,10 @@ set-based queries (storage/repo/digests.py), then assembles each digest in Pytho
 number of queries does not grow with the number of residents.
 
 Once per period: a run first stamps `last_digest_at` on the residents it serves (a claim);
-a second run in the same half period finds them no longer due. The digests and the stamps
-are written in one transaction, so a crash sends nothing and loses nothing.
+a resident is due when their last digest is older than the latest scheduled time (`slot`),
+so a second run for the same time finds them no longer due, and a digest sent late after
+downtime does not make the next one skip. The digests and the stamps are written in one
+transaction, so a crash sends nothing and loses nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache, partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +45,9 @@ from storage.repo.digests import Due, Group, IdeaRow, PollRow, Resident, SignalR
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 CRON = {"daily": "0 19 * * *", "weekly": "0 19 * * mon"}  # Europe/Amsterdam
+DIGEST_TIME = time(19, 0)  # the hour in CRON
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SLOT_SKEW = timedelta(minutes=1)
 SOON = timedelta(days=2)  # "closes soon"
 MAX_ITEMS = 5  # per section; the rest is counted
 MAX_TITLE = 80
@@ -82,6 +88,20 @@ class Digest:
         return not (
             self.ideas or self.my_signals or self.hood_signals or self.closing or self.results
         )
+
+
+def slot(cadence: str, now: datetime) -> datetime:
+    """The latest scheduled digest time (19:00 Amsterdam, Mondays for weekly) at `now`.
+
+    A run that fires a little early (clock skew) still counts for the time it fired for.
+    """
+    local = (now + SLOT_SKEW).astimezone(AMSTERDAM)
+    day = local.date()
+    if cadence == "weekly":
+        day -= timedelta(days=local.weekday())
+    if datetime.combine(day, DIGEST_TIME, tzinfo=AMSTERDAM) > local:
+        day -= PERIODS[cadence]  # by the calendar: 19:00 stays 19:00 across DST
+    return datetime.combine(day, DIGEST_TIME, tzinfo=AMSTERDAM).astimezone(UTC)
 
 
 def since_of(last: datetime | None, now: datetime, period: timedelta) -> datetime:
@@ -395,12 +415,10 @@ async def queue_digests(
     hears only what is new since their last digest.
     """
     period = PERIODS[cadence]
-    due = Due(cadence, now - period / 2, force)
+    due = Due(cadence, slot(cadence, now), force)
     residents = await repo.due_residents(session, due)
     groups = (
-        await repo.due_groups(session, now - PERIODS["weekly"] / 2, force)
-        if cadence == "weekly"
-        else []
+        await repo.due_groups(session, slot("weekly", now), force) if cadence == "weekly" else []
     )
     if not residents and not groups:
         return 0
@@ -454,7 +472,7 @@ async def queue_digests(
             )
     if groups:
         names = await repo.neighbourhood_names(session)
-        claimed_groups = await repo.claim_groups(session, now - PERIODS["weekly"] / 2, force, now)
+        claimed_groups = await repo.claim_groups(session, slot("weekly", now), force, now)
         for g in groups:
             if g.channel_id not in claimed_groups:
                 continue

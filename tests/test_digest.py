@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.digests import send_digests
+from bot.digests import CRON, send_digests, slot
+from bot.jobs import cron_trigger
 from storage.models import (
     Channel,
-    Idea,
     OutboxMessage,
     Poll,
     PollVote,
     Preference,
-    SignalUpdate,
 )
 from storage.repo import places, signals
 from tests.support.fake import Chat, FakeAdapter
+
+AMS = ZoneInfo("Europe/Amsterdam")
 
 
 async def _resident(make_chat, name: str, hood: str = "Schalkwijk", lang: str = "en") -> Chat:  # type: ignore[no-untyped-def]
@@ -29,22 +31,12 @@ async def _resident(make_chat, name: str, hood: str = "Schalkwijk", lang: str = 
     return chat
 
 
-async def _on_the_clock(app: App, model: type[Idea] | type[SignalUpdate]) -> None:
-    """Rows get the wall-clock time; move the newest to the test's frozen clock."""
-    async with app.db.transaction() as s:
-        newest = (await s.exec(select(model).order_by(col(model.id).desc()))).first()
-        assert newest is not None
-        newest.created_at = app.dispatcher.clock.now()
-        s.add(newest)
-
-
 async def _idea(chat: Chat, title: str, theme: str | None = None) -> None:
     await chat.say("/idee")
     await chat.say(title)
     await chat.press("Skip")
     await chat.press(theme or "No theme")
     await chat.press("Post")
-    await _on_the_clock(chat.app, Idea)
 
 
 async def _digests(app: App, clock: FrozenClock, cadence: str = "weekly", **kw: bool) -> int:
@@ -176,7 +168,6 @@ async def test_report_changes_mine_and_my_neighbourhood(
             s, neighbourhood_id=hood.id, reporter_id=1, category="road",
             text="Losse stoeptegel bij de bakker", address="Amsterdamstraat 10",
         )  # fmt: skip
-    await _on_the_clock(app, SignalUpdate)
     bob = await _resident(make_chat, "bob")
     dirk = await _resident(make_chat, "dirk", hood="Delftwijk")
     clock.advance(timedelta(hours=1))
@@ -184,7 +175,6 @@ async def test_report_changes_mine_and_my_neighbourhood(
         sig = await signals.signal(s, 1)
         assert sig is not None
         await signals.set_status(s, sig, "accepted", "We komen dinsdag.", None)
-    await _on_the_clock(app, SignalUpdate)
     clock.advance(timedelta(hours=1))
 
     await _digests(app, clock)
@@ -299,3 +289,44 @@ async def test_forget_me_removes_the_preference(app: App, make_chat) -> None:  #
     await anna.press("Yes, erase my data")
     async with app.db.session() as s:
         assert (await s.exec(select(func.count()).select_from(Preference))).one() == 0
+
+
+async def test_a_late_digest_does_not_make_the_next_one_skip(
+    app: App, make_chat, clock: FrozenClock
+) -> None:  # type: ignore[no-untyped-def]
+    anna = await _resident(make_chat, "anna")
+    author = await _resident(make_chat, "bram")
+    monday = datetime(2026, 11, 30, 19, 0, tzinfo=AMS)
+    clock.advance(monday - clock.now())
+    await _idea(author, "Buurtbarbecue")
+    await _digests(app, clock)
+    assert len(_digest_of(anna)) == 1
+    # The bot is down on the next Monday; it comes back on Saturday and catches up …
+    clock.advance(timedelta(days=12))
+    await _idea(author, "Rommelmarkt")
+    await _digests(app, clock)
+    assert len(_digest_of(anna)) == 2 and "Rommelmarkt" in _digest_of(anna)[1]
+    await _digests(app, clock)  # a double fire sends nothing more
+    assert len(_digest_of(anna)) == 2
+    # … and two days later the Monday digest still comes, with what is new since Saturday.
+    clock.advance(datetime(2026, 12, 14, 19, 0, 20, tzinfo=AMS) - clock.now())
+    await _idea(author, "Kerstmarkt")
+    clock.advance(timedelta(seconds=5))
+    await _digests(app, clock)
+    assert len(_digest_of(anna)) == 3
+    assert "Kerstmarkt" in _digest_of(anna)[2] and "Rommelmarkt" not in _digest_of(anna)[2]
+
+
+def test_the_digest_slot_is_the_latest_scheduled_time() -> None:
+    for cadence in ("daily", "weekly"):
+        trigger = cron_trigger(CRON[cadence])
+        for start in (datetime(2027, 3, 20, tzinfo=AMS), datetime(2026, 10, 17, tzinfo=AMS)):
+            for hour in range(0, 24 * 21, 5):  # three weeks around a DST change
+                now = (start + timedelta(hours=hour)).astimezone(UTC)
+                at = slot(cadence, now)
+                assert trigger.get_next_fire_time(None, at) == at  # a scheduled time …
+                after = trigger.get_next_fire_time(at, at + timedelta(seconds=1))
+                assert at <= now < after  # … the latest one
+    # A run firing a few seconds early still counts for its own time.
+    monday = datetime(2026, 11, 30, 19, 0, tzinfo=AMS)
+    assert slot("weekly", monday - timedelta(seconds=3)) == monday
