@@ -26,9 +26,10 @@ from collections.abc import Coroutine
 from typing import Any
 
 from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
+from nio.crypto import decrypt_attachment
 
 from bot.adapters.base import Feed, Unreachable
-from bot.adapters.matrix_events import PLATFORM
+from bot.adapters.matrix_events import PLATFORM, split_file_id
 from bot.adapters.matrix_inbound import Inbound
 from bot.adapters.matrix_memory import SentMessages
 from bot.adapters.matrix_render import (
@@ -231,11 +232,16 @@ class MatrixAdapter:
         if reply.ends is not None:  # the poll these are the results of: end it first
             await self._end_poll(chat.id, reply.ends.id, reply.text)
         photo = reply.photo
+        picture = reply.image
         if photo is not None and photo.platform == PLATFORM and photo.file_id.startswith("mxc://"):
-            image = {"msgtype": "m.image", "body": "photo", "url": photo.file_id}
-            await self.session.room_send(chat.id, "m.room.message", image)
-        if reply.image is not None:
-            await self._send_image(chat.id, reply.image)
+            url, keys = split_file_id(photo.file_id)
+            if keys is None:  # a plain file on the server: shown again by its URL
+                image = {"msgtype": "m.image", "body": "photo", "url": url}
+                await self.session.room_send(chat.id, "m.room.message", image)
+            else:  # sent in an encrypted room: decrypted, then uploaded as this room needs
+                picture = await self.download(photo.file_id)
+        if picture is not None:
+            await self._send_image(chat.id, picture)
         if reply.poll is not None:
             event_type, content = POLL_START, poll_content(reply)
         else:
@@ -247,6 +253,17 @@ class MatrixAdapter:
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
+
+    async def download(self, file_id: str) -> bytes:
+        """A file from the media repository (decrypted when it came in an encrypted room)."""
+        url, keys = split_file_id(file_id)
+        resp = await self.client.download(mxc=url)
+        body = getattr(resp, "body", None)
+        if not isinstance(body, bytes):
+            raise MatrixSendError(f"download failed: {getattr(resp, 'message', resp)}")
+        if keys is None:
+            return body
+        return bytes(decrypt_attachment(body, keys["k"], keys["sha256"], keys["iv"]))
 
     async def _end_poll(self, room_id: str, start_event_id: str, results: str) -> None:
         """Clients stop taking answers. Not worth failing the results for (they follow)."""

@@ -7,6 +7,7 @@ handled there; this module covers what can be read from the event alone.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from nio import (
     RoomEncryptedImage,
@@ -65,7 +66,10 @@ def to_incoming(event: Any, chat: ChatRef, user: UserRef, own_names: list[str]) 
         content = event.source.get("content", {})
         filename = content.get("filename")
         caption = event.body if filename and filename != event.body else ""
-        attachment = Attachment("photo", event.url, PLATFORM)
+        file_id = event.url
+        if isinstance(event, RoomEncryptedImage):
+            file_id = encrypted_file_id(event.url, event.key, event.iv, event.hashes)
+        attachment = Attachment("photo", file_id, PLATFORM)
         return Incoming(
             "photo", user, chat, text=caption, attachment=attachment, message=ref,
             reply_to=reply_to,
@@ -78,6 +82,21 @@ def to_incoming(event: Any, chat: ChatRef, user: UserRef, own_names: list[str]) 
     if isinstance(event, UnknownEvent) and event.type in POLL_RESPONSE_TYPES:
         return _poll_answer(event, chat, user)
     return None
+
+
+def encrypted_file_id(url: str, key: dict[str, Any], iv: str, hashes: dict[str, str]) -> str:
+    """An encrypted image as one string: its mxc URL plus what decrypts it (in the fragment),
+    so it can be downloaded later, like a plain one (see `split_file_id`)."""
+    return url + "#" + urlencode({"k": key.get("k", ""), "iv": iv, "sha256": hashes["sha256"]})
+
+
+def split_file_id(file_id: str) -> tuple[str, dict[str, str] | None]:
+    """The mxc URL and, for an encrypted file, its key, iv and sha256."""
+    url, _sep, fragment = file_id.partition("#")
+    if not fragment:
+        return url, None
+    parts = dict(parse_qsl(fragment))
+    return url, parts if {"k", "iv", "sha256"} <= parts.keys() else None
 
 
 def _poll_answer(event: Any, chat: ChatRef, user: UserRef) -> Incoming | None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from typing import Any
 
 import pytest
+from nio import UploadResponse
 from sqlmodel import select
 
 from bot.adapters.matrix_render import KEYCAPS
 from bot.clock import FrozenClock
-from storage.models import Signal
+from bot.events import Attachment, ChatRef, Reply
+from storage.models import ConversationState, Signal
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.resident import Resident, body
 from tests.e2e.matrix.test_direct import number_of
@@ -77,6 +80,58 @@ async def test_one_off_report_with_photo_and_location(
     async with bot.app.db.session() as s:
         signal = (await s.exec(select(Signal))).one()
     assert signal.photo_platform == "matrix" and signal.photo_file_id == mxc
+    # The photo can be fetched for forwarding to the municipality and to other platforms.
+    assert await bot.app.fetch_photo("matrix", mxc) == tiny_png()
     assert (signal.lat, signal.lon) == (52.3678, 4.6536)
     assert signal.category == "road" and "stoeptegel" in signal.text
     assert hood is not None
+
+
+async def test_a_photo_from_an_encrypted_chat_can_be_fetched_and_shown_again(
+    bot: Bot, make_resident: Any, clock: FrozenClock
+) -> None:
+    """Element encrypts images in encrypted rooms: the bot keeps what decrypts them."""
+    await bot.start(clock)
+    erik: Resident = await make_resident("erik")
+    room = await direct_chat(erik, bot, encrypted=True)
+    png = tiny_png()
+    resp, keys = await erik.client.upload(
+        io.BytesIO(png), content_type="image/png", filename="lamp.png",
+        encrypt=True, filesize=len(png),
+    )  # fmt: skip
+    assert isinstance(resp, UploadResponse) and keys is not None
+    mark = erik.mark()
+    image = {
+        "msgtype": "m.image", "body": "lamp.png", "file": {**keys, "url": resp.content_uri},
+        "info": {"mimetype": "image/png", "w": 1, "h": 1, "size": len(png)},
+    }  # fmt: skip
+    await erik.send(room, image)
+    await erik.message_from(bot.user_id, room, "Wat is er mis?", mark)
+    mark = erik.mark()
+    await erik.say(room, "Kapotte straatlamp")
+    await erik.message_from(bot.user_id, room, "Waar is het?", mark)
+
+    # The report in progress holds the photo.
+    [file_id] = [d["photo"] for d in await _dialog_data(bot, room) if d.get("photo")]
+    assert file_id.startswith(resp.content_uri + "#")
+    assert await bot.app.fetch_photo("matrix", file_id) == png  # decrypted
+    # Shown again in a chat (as an announcement photo would be): uploaded anew, readable.
+    mark = erik.mark()
+    await bot.adapter.send(
+        ChatRef("matrix", room, "direct"),
+        Reply(text="Zo ziet het eruit", photo=Attachment("photo", file_id, "matrix")),
+    )
+
+    def shown(r: str, e: Any) -> bool:
+        return r == room and e.source.get("content", {}).get("msgtype") == "m.image"
+
+    again = await erik.wait_for(shown, "the photo shown again", mark)
+    url = again.source["content"].get("file", {}).get("url") or again.source["content"]["url"]
+    assert url != resp.content_uri
+
+
+async def _dialog_data(bot: Bot, room: str) -> list[dict[str, Any]]:
+    async with bot.app.db.session() as s:
+        return [
+            c.data for c in (await s.exec(select(ConversationState))).all() if c.chat_id == room
+        ]
