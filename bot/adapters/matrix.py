@@ -52,8 +52,9 @@ from bot.adapters.matrix_session import (
     wait_or_stop,
 )
 from bot.config import Settings
-from bot.events import ChatRef, MessageRef, Reply
+from bot.events import Button, ChatRef, MessageRef, Reply
 from storage.db import Database
+from storage.repo import outbox
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class MatrixAdapter:
     ) -> None:
         """`allowed_inviters`: users ("@coco:example.org") or servers ("example.org")
         whose room invites are accepted; by default the bot's own homeserver."""
+        self.db = db
         self.session = MatrixSession(settings, db)
         self.user_id = self.session.user_id
         own_server = self.user_id.split(":", 1)[1]
@@ -114,7 +116,7 @@ class MatrixAdapter:
         self._finished.clear()
         inbound = Inbound(
             self.session, self.memory, feed, self.send, self.allowed_inviters,
-            self.undecryptable_grace,
+            self.undecryptable_grace, self._recall,
         )  # fmt: skip
         self._inbound = inbound
         try:
@@ -253,6 +255,12 @@ class MatrixAdapter:
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
+
+    async def _recall(self, room_id: str, event_id: str) -> list[Button]:
+        """The numbered buttons of a message the outbox sent (a poll, a digest)."""
+        async with self.db.transaction() as session:
+            rows = await outbox.sent_buttons(session, PLATFORM, room_id, event_id)
+        return [Button(b["label"], b["data"]) for row in rows or [] for b in row]
 
     async def download(self, file_id: str) -> bytes:
         """A file from the media repository (decrypted when it came in an encrypted room)."""

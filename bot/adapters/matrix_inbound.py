@@ -35,7 +35,7 @@ from bot.adapters.matrix_events import PLATFORM, members_before_leaving, to_inco
 from bot.adapters.matrix_memory import SentMessages
 from bot.adapters.matrix_render import keycap_index
 from bot.adapters.matrix_session import CONNECTION_ERRORS, MatrixSession
-from bot.events import ChatRef, Incoming, MessageRef, Reply, UserRef
+from bot.events import Button, ChatRef, Incoming, MessageRef, Reply, UserRef
 from bot.i18n import _, use_locale
 from storage.repo import people
 
@@ -45,6 +45,7 @@ GAP_PAGES = 5  # pages of 100 events fetched back after a long downtime, per roo
 TELL_EVERY = 30.0  # seconds between two "I could not read your message" in one room
 
 Tell = Callable[[ChatRef, Reply], Awaitable[object]]
+Recall = Callable[[str, str], Awaitable[list[Button]]]  # (room, our event) -> its buttons
 
 
 class Inbound:
@@ -56,8 +57,10 @@ class Inbound:
         tell: Tell,
         allowed_inviters: list[str],
         undecryptable_grace: float,
+        recall: Recall | None = None,
     ) -> None:
         self.session = session
+        self.recall = recall
         self.memory = memory
         self.feed = feed
         self.tell = tell
@@ -226,6 +229,11 @@ class Inbound:
         index = keycap_index(event.key)
         if index is None:
             return
+        if not self.memory.knows(event.reacts_to) and self.recall is not None:
+            # Not in this run's memory (a restart, an old poll): the outbox kept its buttons.
+            buttons = await self.recall(chat.id, event.reacts_to)
+            if buttons:
+                self.memory.remember(event.reacts_to, buttons)
         if self.memory.knows(event.reacts_to):
             self.memory.pressed(event.event_id, event.reacts_to, index)
             await self._press(chat, user, event.reacts_to, index)

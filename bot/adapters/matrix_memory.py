@@ -1,7 +1,8 @@
 """What the Matrix adapter remembers of its own messages during one run.
 
-Kept in memory only, and bounded: a reaction on a message from before a restart is
-fed as the typed digit instead, and the core maps it to the buttons it last offered.
+Kept in memory only, and bounded. A reaction on a message from before a restart: the
+outbox's copy gives its buttons when the outbox sent it (`Inbound.recall`); otherwise it
+is fed as the typed digit, and the core maps that to the buttons it last offered.
 """
 
 from __future__ import annotations

@@ -140,6 +140,18 @@ async def mark_sent_id(
     return bool(result.rowcount)
 
 
+async def sent_buttons(
+    session: AsyncSession, platform: str, chat_id: str, sent_ref: str
+) -> list[list[dict[str, str]]] | None:
+    """The buttons of the message we sent to a chat as `sent_ref`, if the outbox sent it."""
+    stmt = select(OutboxMessage.buttons).where(
+        col(OutboxMessage.platform) == platform,
+        col(OutboxMessage.chat_id) == chat_id,
+        col(OutboxMessage.sent_ref) == sent_ref,
+    )
+    return (await session.exec(stmt.limit(1))).first()
+
+
 async def poll_message(
     session: AsyncSession, platform: str, chat_id: str, poll_id: int
 ) -> str | None:

@@ -88,12 +88,20 @@ async def test_poll_in_room_and_direct_chat_counts_once(
     await anna.react(anna_dm, in_dm.event_id, KEYCAPS[1])
     await anna.message_from(bot.user_id, anna_dm, "Nee", mark)
     assert await votes(bot) == [1]
+    # After a restart the reaction still presses that message's button, also in a room:
+    # the outbox kept the poll's buttons with the event id it was sent as.
+    await bot.stop()
+    await bot.start(clock)
+    mark = anna.mark()
+    await anna.react(room, in_room.event_id, KEYCAPS[0])
+    await anna.message_from(bot.user_id, anna_dm, "Ja", mark)
+    assert await votes(bot) == [0]
 
     clock.advance(timedelta(days=8))
     mark = anna.mark()
     await bot.app.run_jobs_now()
     results = await anna.message_from(bot.user_id, room, "Uitslag: Meer bankjes", mark)
-    assert "Nee: 1 (100%)" in body(results)
+    assert "Ja: 1 (100%)" in body(results)
 
     def chart(r: str, e: Any) -> bool:
         content = e.source.get("content", {})
