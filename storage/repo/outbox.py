@@ -149,7 +149,8 @@ async def sent_buttons(
         col(OutboxMessage.chat_id) == chat_id,
         col(OutboxMessage.sent_ref) == sent_ref,
     )
-    return (await session.exec(stmt.limit(1))).first()
+    found = (await session.exec(stmt.limit(1))).first()
+    return list(found) if found is not None else None
 
 
 async def poll_message(
