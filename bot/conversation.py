@@ -72,6 +72,7 @@ class Dialog:
             self.state = self._row.state
             self.data = dict(self._row.data)
             self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
+            self._drop_expired()
         return self
 
     @property
@@ -90,11 +91,38 @@ class Dialog:
         self._dirty = True
 
     def clear(self) -> None:
-        """End the dialog. Keys starting with STICKY stay (a limit on guessing codes must
-        outlive /stop)."""
+        """End the dialog. Sticky values (`stick`) stay until they expire: a limit on
+        guessing codes must outlive /stop."""
         self.state = None
         self.data = {k: v for k, v in self.data.items() if k.startswith(STICKY)}
         self._dirty = True
+
+    def erase(self) -> None:
+        """Forget everything, sticky values too."""
+        self.state = None
+        self.data = {}
+        self.choices = []
+        self._dirty = True
+
+    def stick(self, key: str, value: Any, until: datetime) -> None:
+        """Keep `value` across dialogs until `until`; then it is gone."""
+        self.data[STICKY + key] = {"until": until.isoformat(), "value": value}
+        self._dirty = True
+
+    def sticky(self, key: str) -> Any:
+        """A value kept with `stick`, or None once it has expired."""
+        kept = self.data.get(STICKY + key)
+        if not isinstance(kept, dict) or "until" not in kept:
+            return None
+        if self._now is not None and datetime.fromisoformat(kept["until"]) <= self._now:
+            return None
+        return kept.get("value")
+
+    def _drop_expired(self) -> None:
+        for key in [k for k in self.data if k.startswith(STICKY)]:
+            if self.sticky(key[len(STICKY) :]) is None:
+                del self.data[key]
+                self._dirty = True
 
     def offer(self, buttons: list[Button]) -> None:
         """Remember the buttons last shown, so a typed number or label can press them."""

@@ -415,10 +415,12 @@ async def queue_digests(
     hears only what is new since their last digest.
     """
     period = PERIODS[cadence]
-    due = Due(cadence, slot(cadence, now), force)
+    due = Due(cadence, slot(cadence, now) - SLOT_SKEW, force)
     residents = await repo.due_residents(session, due)
     groups = (
-        await repo.due_groups(session, slot("weekly", now), force) if cadence == "weekly" else []
+        await repo.due_groups(session, slot("weekly", now) - SLOT_SKEW, force)
+        if cadence == "weekly"
+        else []
     )
     if not residents and not groups:
         return 0
@@ -472,7 +474,9 @@ async def queue_digests(
             )
     if groups:
         names = await repo.neighbourhood_names(session)
-        claimed_groups = await repo.claim_groups(session, slot("weekly", now), force, now)
+        claimed_groups = await repo.claim_groups(
+            session, slot("weekly", now) - SLOT_SKEW, force, now
+        )
         for g in groups:
             if g.channel_id not in claimed_groups:
                 continue

@@ -300,7 +300,8 @@ class OutboxSender:
         if key not in self._images:
             data = await load()  # an error: this message is retried later, not sent bare
             if data is None:
-                log.warning("outbox: image %s unavailable; the text goes without it", key)
+                shown = key.partition("#")[0]  # never a decryption key in the log
+                log.warning("outbox: image %s unavailable; the text goes without it", shown)
             if len(self._images) >= 16:
                 self._images.pop(next(iter(self._images)))
             self._images[key] = data

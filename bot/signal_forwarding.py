@@ -116,8 +116,7 @@ class ForwardingService:
         outgoing = OutgoingSignal(
             reference=sig.reference, text=sig.text, category=sig.category,
             created_at=aware(sig.created_at), lat=sig.lat, lon=sig.lon, address=sig.address,
-            photo=photo, photo_filename=f"{sig.reference}.jpg" if photo else None,
-            photo_content_type="image/jpeg" if photo else None,
+            photo=photo, photo_filename=None, photo_content_type=None,  # guessed from the bytes
             reporter_email=None, reporter_phone=None, sharing_allowed=False,
             neighbourhood=hood.name,
         )  # fmt: skip

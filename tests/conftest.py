@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.i18n import set_locale
 from bot.setup_data import apply_setup
 from storage.migrate import upgrade
+from storage.models import use_clock
 from tests.support.fake import Chat, FakeAdapter
 from tests.support.pg import PostgresServer, find_bin
 
@@ -84,6 +85,13 @@ def db_url(
     yield admin.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def system_clock_after_each_test() -> Iterator[None]:
+    """An App stamps rows by its clock (`use_clock`); the next test starts from the system's."""
+    yield
+    use_clock(None)
 
 
 @pytest.fixture

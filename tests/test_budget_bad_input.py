@@ -12,7 +12,14 @@ from bot.app import App
 from bot.budget_rounds import sweep
 from bot.budget_text import parse_euros, parse_moment
 from bot.clock import FrozenClock
-from storage.models import Ballot, BudgetProject, BudgetRound, Neighbourhood, VoterRoll
+from storage.models import (
+    Ballot,
+    BudgetProject,
+    BudgetRound,
+    ConversationState,
+    Neighbourhood,
+    VoterRoll,
+)
 from storage.repo import budgets
 from storage.repo.budgets import VoteResult
 from tests.support.fake import Chat, FakeAdapter
@@ -323,10 +330,17 @@ async def test_guessing_codes_is_limited(app: App, make_chat, clock: FrozenClock
     # Even the right code waits now: a guesser can't tell a hit from a miss.
     [wait] = await erik.say(code)
     assert "too many wrong codes" in wait.text and "wait 15 minutes" in wait.text
+    [mine] = await erik.say("/mijngegevens")  # what is kept, and for how long
+    assert "You typed 5 unknown voting codes in the last 15 minutes" in mine.text
     clock.advance(timedelta(minutes=10))
     [still] = await erik.say(f"/stem {code}")
     assert "wait 5 minutes" in still.text
     clock.advance(timedelta(minutes=5, seconds=1))
+    [nothing] = await erik.say("/mijngegevens")
+    assert "We store nothing about you" in nothing.text
+    async with app.db.session() as s:  # the row that held the times is gone, too
+        rows = (await s.exec(select(ConversationState))).all()
+        assert not [r for r in rows if r.user_id == "erik"]
     [basket] = await erik.say(f"/stem {code}")
     assert "In your basket: €0 of €70,000" in basket.text
     nl: Chat = make_chat("fien", lang="nl")  # in Dutch too; the count is per person

@@ -59,6 +59,7 @@ from storage.repo import outbox
 log = logging.getLogger(__name__)
 
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
+DOWNLOAD_TIMEOUT = 60.0  # seconds for one media download (a stuck one would hold a send slot)
 
 
 class MatrixAdapter:
@@ -241,7 +242,10 @@ class MatrixAdapter:
                 image = {"msgtype": "m.image", "body": "photo", "url": url}
                 await self.session.room_send(chat.id, "m.room.message", image)
             else:  # sent in an encrypted room: decrypted, then uploaded as this room needs
-                picture = await self.download(photo.file_id)
+                try:
+                    picture = await self.download(photo.file_id)
+                except Exception as exc:  # gone from the server: the text goes without it
+                    log.warning("matrix: a photo could not be downloaded (%s)", exc)
         if picture is not None:
             await self._send_image(chat.id, picture)
         if reply.poll is not None:
@@ -265,7 +269,7 @@ class MatrixAdapter:
     async def download(self, file_id: str) -> bytes:
         """A file from the media repository (decrypted when it came in an encrypted room)."""
         url, keys = split_file_id(file_id)
-        resp = await self.client.download(mxc=url)
+        resp = await asyncio.wait_for(self.client.download(mxc=url), DOWNLOAD_TIMEOUT)
         body = getattr(resp, "body", None)
         if not isinstance(body, bytes):
             raise MatrixSendError(f"download failed: {getattr(resp, 'message', resp)}")

@@ -67,7 +67,7 @@ def to_incoming(event: Any, chat: ChatRef, user: UserRef, own_names: list[str]) 
         filename = content.get("filename")
         caption = event.body if filename and filename != event.body else ""
         file_id = event.url
-        if isinstance(event, RoomEncryptedImage):
+        if isinstance(event, RoomEncryptedImage) and (event.hashes or {}).get("sha256"):
             file_id = encrypted_file_id(event.url, event.key, event.iv, event.hashes)
         attachment = Attachment("photo", file_id, PLATFORM)
         return Incoming(

@@ -231,7 +231,11 @@ class Inbound:
             return
         if not self.memory.knows(event.reacts_to) and self.recall is not None:
             # Not in this run's memory (a restart, an old poll): the outbox kept its buttons.
-            buttons = await self.recall(chat.id, event.reacts_to)
+            try:
+                buttons = await self.recall(chat.id, event.reacts_to)
+            except Exception:  # the database: the reaction still counts as a typed number
+                log.exception("matrix: could not look up the buttons of %s", event.reacts_to)
+                buttons = []
             if buttons:
                 self.memory.remember(event.reacts_to, buttons)
         if self.memory.knows(event.reacts_to):

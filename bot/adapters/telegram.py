@@ -16,7 +16,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -47,6 +47,7 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.events import ChatRef, MessageRef, Reply
 from bot.i18n import _, use_locale
 from storage.db import Database
+from storage.models import utcnow
 from storage.repo import channels, cursors
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class TelegramAdapter:
         self.username = self.bot.username
         async with self.db.transaction() as session:
             stored = await cursors.get(
-                session, self._cursor_key, newer_than=datetime.now(UTC) - CURSOR_MAX_AGE
+                session, self._cursor_key, newer_than=utcnow() - CURSOR_MAX_AGE
             )
             self._cursor = int(stored or 0)
         await self._set_commands()

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.budget_rounds import ballot_rules
 from bot.budget_text import euros
 from bot.context import Ctx
-from bot.conversation import STICKY
 from bot.events import Button
 from bot.handlers.budget_common import data_basket, data_int, data_str, round_ref
 from bot.handlers.common import lost
@@ -30,7 +29,7 @@ router = Router("budget_vote")
 # Codes have 60 random bits, so guessing cannot work; still, nobody gets to try many.
 GUESS_LIMIT = 5  # well-formed but unknown codes …
 GUESS_WINDOW = timedelta(minutes=15)  # … within this time; then wait until it has passed
-WRONG_CODES = STICKY + "wrong_codes"  # kept across /stop and new dialogs
+WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GUESS_WINDOW
 
 
 class VoteForm(StatesGroup):
@@ -139,15 +138,15 @@ async def code_typed(ctx: Ctx) -> None:
     await check_code(ctx, open_now, ctx.event.text)
 
 
-def _wrong_codes(ctx: Ctx) -> list[datetime]:
-    """When this person typed a well-formed but unknown code, within the last GUESS_WINDOW."""
+def wrong_codes(ctx: Ctx) -> list[datetime]:
+    """When this chat typed a well-formed but unknown code, within the last GUESS_WINDOW."""
     since = ctx.clock.now() - GUESS_WINDOW
-    times = [datetime.fromisoformat(t) for t in ctx.dialog.data.get(WRONG_CODES, [])]
+    times = [datetime.fromisoformat(t) for t in ctx.dialog.sticky(WRONG_CODES) or []]
     return [t for t in times if t > since]
 
 
 async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
-    wrong = _wrong_codes(ctx)
+    wrong = wrong_codes(ctx)
     if len(wrong) >= GUESS_LIMIT:
         wait = min(wrong) + GUESS_WINDOW - ctx.clock.now()
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
@@ -171,8 +170,9 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
         return
     round_, status = await budgets.code_status(ctx.session, rounds, symbols)
     if status is VoteResult.WRONG_CODE or round_ is None:
-        wrong.append(ctx.clock.now())
-        ctx.dialog.update(**{WRONG_CODES: [t.isoformat() for t in wrong]})
+        now = ctx.clock.now()
+        wrong.append(now)
+        ctx.dialog.stick(WRONG_CODES, [t.isoformat() for t in wrong], now + GUESS_WINDOW)
         await ctx.ask(
             _("I don't know this code. Check it and type it again, or ask a coordinator for help."),
             VoteForm.code,
@@ -446,8 +446,7 @@ async def confirm(ctx: Ctx) -> None:
         return
     choices: Any = dict(basket) if round_.ballot_type == "cumulative" else sorted(basket)
     # Forget the basket first, committed, so no dialog row ever outlives the vote.
-    ctx.dialog.clear()
-    ctx.dialog.offer([])
+    ctx.dialog.erase()
     await ctx.dialog.save()
     await ctx.session.commit()
     engine = ctx.session.bind

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.context import Ctx
+from bot.handlers.budget_vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.common import please_choose
 from bot.handlers.ideas import idea_ref
-from bot.i18n import _, when
+from bot.i18n import _, ngettext, when
 from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
 from storage.repo import audit, budgets, ideas, people, places, polls, signals
@@ -20,11 +21,22 @@ class Forget(StatesGroup):
 @router.command("mijngegevens", "mydata", "privacy")
 async def my_data(ctx: Ctx) -> None:
     person = ctx.person
+    guesses = len(wrong_codes(ctx))
+    guessed = ngettext(
+        "You typed {n} unknown voting code in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
+        "You typed {n} unknown voting codes in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
+        guesses,
+    ).format(n=guesses, minutes=int(GUESS_WINDOW.total_seconds() // 60))
     if person is None or person.id is None:
+        if guesses:
+            await ctx.reply(_("This is everything we store about you:") + "\n" + guessed)
+            return
         await ctx.reply(_("We store nothing about you. You have not shared anything with us yet."))
         return
     pid = person.id
     lines = [_("This is everything we store about you:")]
+    if guesses:
+        lines.append(guessed)
     lines.append(_("Language: {code}").format(code=person.locale))
     lines.append(_("With us since: {date}").format(date=when(person.created_at)))
     for acc in await people.accounts_of(ctx.session, pid):

@@ -128,6 +128,14 @@ async def test_a_photo_from_an_encrypted_chat_can_be_fetched_and_shown_again(
     again = await erik.wait_for(shown, "the photo shown again", mark)
     url = again.source["content"].get("file", {}).get("url") or again.source["content"]["url"]
     assert url != resp.content_uri
+    # A photo that is gone from the server: the text still arrives, without it.
+    gone = "mxc://localhost/gone#" + file_id.partition("#")[2]
+    mark = erik.mark()
+    await bot.adapter.send(
+        ChatRef("matrix", room, "direct"),
+        Reply(text="De markt gaat door", photo=Attachment("photo", gone, "matrix")),
+    )
+    await erik.message_from(bot.user_id, room, "De markt gaat door", mark)
 
 
 async def _dialog_data(bot: Bot, room: str) -> list[dict[str, Any]]:

@@ -228,6 +228,14 @@ async def test_webhook_mode_checks_the_secret(
                 break
             await asyncio.sleep(0.05)
         assert api.webhook is not None and api.webhook["url"].endswith("/telegram")
+        for _ in range(100):  # the webhook may be registered before its server listens
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            break
         anna = api.user(1010, "Anna", language_code="en")
         dm = api.private_chat(anna)
         await api.send_text(anna, dm, "/help")
