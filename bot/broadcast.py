@@ -7,7 +7,7 @@ transaction of the change they announce, so a crash cannot lose or half-send a b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,11 +54,15 @@ async def broadcast(
     buttons: RenderButtons | None = None,
     extra: dict[str, Any] | None = None,
     *,
+    per_chat: Mapping[tuple[str, str], dict[str, Any]] | None = None,
     group_locale: str = "nl",
     to_groups: bool = True,
     to_residents: bool = True,
 ) -> Reach:
-    """Queue `render()` (with buttons and extra) for every group and resident of `target`."""
+    """Queue `render()` (with buttons and extra) for every group and resident of `target`.
+
+    `per_chat`: more extra for some chats, by (platform, chat id).
+    """
     rendered: dict[str, tuple[str, list[list[dict[str, str]]]]] = {}
 
     def in_locale(locale: str) -> tuple[str, list[list[dict[str, str]]]]:
@@ -67,20 +71,26 @@ async def broadcast(
                 rendered[locale] = (render(), button_rows(buttons()) if buttons else [])
         return rendered[locale]
 
+    def extra_for(platform: str, chat_id: str) -> dict[str, Any] | None:
+        more = per_chat.get((platform, chat_id)) if per_chat else None
+        return {**(extra or {}), **more} if more else extra
+
     now = utcnow()
     rows: list[dict[str, Any]] = []
     groups = residents = 0
     if to_groups:
         for chat in await audience.groups_of(session, target.neighbourhood_id, target.theme_id):
             text, kb = in_locale(group_locale)
-            rows.append(outbox.new_row(chat.platform, chat.chat_id, "group", text, kb, extra, now))
+            more = extra_for(chat.platform, chat.chat_id)
+            rows.append(outbox.new_row(chat.platform, chat.chat_id, "group", text, kb, more, now))
             groups += 1
     if to_residents:
         for person, chat in await audience.residents_of(
             session, target.neighbourhood_id, target.theme_id
         ):
             text, kb = in_locale(person.locale)
-            rows.append(outbox.new_row(chat.platform, chat.chat_id, "direct", text, kb, extra, now))
+            more = extra_for(chat.platform, chat.chat_id)
+            rows.append(outbox.new_row(chat.platform, chat.chat_id, "direct", text, kb, more, now))
             residents += 1
     await outbox.enqueue_many(session, rows)
     return Reach(groups, residents)

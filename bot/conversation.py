@@ -14,7 +14,7 @@ from bot.router import State
 from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)
-STICKY = "~"  # dialog data keys that outlive the dialog itself (until DIALOG_TTL)
+STICKY = "~"  # prefix of dialog data keys kept by `stick`: they outlive the dialog until their end
 
 
 def aware(moment: datetime) -> datetime:

@@ -44,8 +44,9 @@ from storage.repo import outbox
 from storage.repo.digests import Due, Group, IdeaRow, PollRow, Resident, SignalRow
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-CRON = {"daily": "0 19 * * *", "weekly": "0 19 * * mon"}  # Europe/Amsterdam
-DIGEST_TIME = time(19, 0)  # the hour in CRON
+DIGEST_TIME = time(19, 0)  # Europe/Amsterdam; Mondays for weekly digests
+_AT = f"{DIGEST_TIME.minute} {DIGEST_TIME.hour}"
+CRON = {"daily": f"{_AT} * * *", "weekly": f"{_AT} * * mon"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 SLOT_SKEW = timedelta(minutes=1)
 SOON = timedelta(days=2)  # "closes soon"
@@ -102,6 +103,12 @@ def slot(cadence: str, now: datetime) -> datetime:
     if datetime.combine(day, DIGEST_TIME, tzinfo=AMSTERDAM) > local:
         day -= PERIODS[cadence]  # by the calendar: 19:00 stays 19:00 across DST
     return datetime.combine(day, DIGEST_TIME, tzinfo=AMSTERDAM).astimezone(UTC)
+
+
+def due_before(cadence: str, now: datetime) -> datetime:
+    """Due: whose last digest is older than this (the latest scheduled time, less the skew
+    an early run may have stamped)."""
+    return slot(cadence, now) - SLOT_SKEW
 
 
 def since_of(last: datetime | None, now: datetime, period: timedelta) -> datetime:
@@ -402,6 +409,15 @@ def heading_for(cadence: str) -> str:
     return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
 
 
+def _row(
+    platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
+) -> dict[str, Any]:
+    """A digest as an outbox row: each item's button on its own line."""
+    return outbox.new_row(
+        platform, chat_id, kind, text, button_rows([[b] for b in buttons]), None, now
+    )
+
+
 # --- A run --------------------------------------------------------------------------------------
 
 
@@ -415,13 +431,10 @@ async def queue_digests(
     hears only what is new since their last digest.
     """
     period = PERIODS[cadence]
-    due = Due(cadence, slot(cadence, now) - SLOT_SKEW, force)
+    due = Due(cadence, due_before(cadence, now), force)
+    groups_before = due_before("weekly", now)
     residents = await repo.due_residents(session, due)
-    groups = (
-        await repo.due_groups(session, slot("weekly", now) - SLOT_SKEW, force)
-        if cadence == "weekly"
-        else []
-    )
+    groups = await repo.due_groups(session, groups_before, force) if cadence == "weekly" else []
     if not residents and not groups:
         return 0
     lasts = [r.last_digest_at for r in residents] + [g.last_digest_at for g in groups]
@@ -461,22 +474,10 @@ async def queue_digests(
             with use_locale(r.locale):
                 footer = _("Get this more or less often: /overzicht")
                 text, buttons = render(d, heading_for(cadence), items.themes, footer)
-            rows.append(
-                outbox.new_row(
-                    r.platform,
-                    r.chat_id,
-                    "direct",
-                    text,
-                    button_rows([[b] for b in buttons]),
-                    None,
-                    now,
-                )
-            )
+            rows.append(_row(r.platform, r.chat_id, "direct", text, buttons, now))
     if groups:
         names = await repo.neighbourhood_names(session)
-        claimed_groups = await repo.claim_groups(
-            session, slot("weekly", now) - SLOT_SKEW, force, now
-        )
+        claimed_groups = await repo.claim_groups(session, groups_before, force, now)
         for g in groups:
             if g.channel_id not in claimed_groups:
                 continue
@@ -489,17 +490,7 @@ async def queue_digests(
                 if theme is not None:
                     name = f"{name}, {theme.name_in(group_locale)}"
                 text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
-            rows.append(
-                outbox.new_row(
-                    g.platform,
-                    g.chat_id,
-                    "group",
-                    text,
-                    button_rows([[b] for b in buttons]),
-                    None,
-                    now,
-                )
-            )
+            rows.append(_row(g.platform, g.chat_id, "group", text, buttons, now))
     await outbox.enqueue_many(session, rows)
     return len(rows)
 

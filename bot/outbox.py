@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.adapters.base import Adapter, Unreachable
+from bot.bounded import Bounded
 from bot.clock import Clock
 from bot.conversation import aware
 from bot.events import Attachment, Button, ChatRef, MessageRef, PollSpec, Reply
@@ -134,7 +135,7 @@ class OutboxSender:
         self.fetch_photo = fetch_photo
         self.concurrency = concurrency
         # Images sent to many chats are read (or downloaded) once: a small cache by key.
-        self._images: dict[str, bytes | None] = {}
+        self._images: Bounded[str, bytes | None] = Bounded(16)
 
     def queue(self, platform: str) -> PlatformQueue:
         q = self._queues.get(platform)
@@ -277,15 +278,10 @@ class OutboxSender:
                 fetch = self.fetch_photo
                 key = f"photo:{ph['platform']}:{ph['file_id']}"
                 image = await self._image(key, lambda: fetch(ph["platform"], ph["file_id"]))
-        ends: MessageRef | None = None
-        if (poll_id := extra.get("ends_poll")) is not None:
-            async with self.db.transaction() as session:
-                sent_as = await outbox.poll_message(session, platform, msg.chat_id, int(poll_id))
-            if sent_as is not None:
-                ends = MessageRef(ChatRef(platform, msg.chat_id, _kind(msg)), sent_as)
+        ends = extra.get("ends")  # the poll message these results end
         return Reply(
             text=msg.text,
-            ends=ends,
+            ends=MessageRef(ChatRef(platform, msg.chat_id, _kind(msg)), ends) if ends else None,
             buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
             photo=photo,
             image=image,
@@ -302,8 +298,6 @@ class OutboxSender:
             if data is None:
                 shown = key.partition("#")[0]  # never a decryption key in the log
                 log.warning("outbox: image %s unavailable; the text goes without it", shown)
-            if len(self._images) >= 16:
-                self._images.pop(next(iter(self._images)))
             self._images[key] = data
         return self._images[key]
 

@@ -20,7 +20,7 @@ from bot.events import Button
 from bot.i18n import _, ngettext, number, use_locale, when
 from storage.db import Database
 from storage.models import Poll
-from storage.repo import polls
+from storage.repo import outbox, polls
 from storage.repo.polls import Tally
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def poll_extra(poll: Poll) -> dict[str, object]:
             "multiple": poll.multiple,
             "disclosed": poll.live_results,
         },
-        "poll_id": poll.id,  # its results end it where it was sent (outbox.poll_message)
+        "poll_id": poll.id,  # its results end it where it was sent (outbox.poll_messages)
     }
 
 
@@ -137,7 +137,10 @@ async def close_poll(
     if not await polls.claim_close(session, poll, now):
         return None
     tally = await polls.tally(session, poll)
-    extra: dict[str, object] = {"ends_poll": poll.id}
+    extra: dict[str, object] = {}
+    # Where the poll was sent, so the results can end it there (one query for all chats).
+    assert poll.id is not None
+    sent = await outbox.poll_messages(session, poll.id)
     try:
         with use_locale(group_locale):
             extra["media_id"] = await store_image(session, results_chart(poll, tally))
@@ -149,6 +152,7 @@ async def close_poll(
         lambda: results_text(poll, tally, closed=True),
         None,
         extra,
+        per_chat={chat: {"ends": ref} for chat, ref in sent.items()},
         group_locale=group_locale,
     )
 

@@ -51,6 +51,7 @@ from bot.adapters.matrix_session import (
     backoff,
     wait_or_stop,
 )
+from bot.bounded import Bounded
 from bot.config import Settings
 from bot.events import Button, ChatRef, MessageRef, Reply
 from storage.db import Database
@@ -87,7 +88,7 @@ class MatrixAdapter:
         self.sync_filter = {"room": {"timeline": {"limit": timeline_limit}}}
         self.undecryptable_grace = undecryptable_grace
         self.memory = SentMessages()
-        self._uploaded: dict[str, str] = {}  # sha256 of an image -> its mxc URL
+        self._uploaded: Bounded[str, str] = Bounded(16)  # sha256 of an image -> its mxc URL
         self.ready = asyncio.Event()  # set once the first sync is handled
         self._rooms_known = asyncio.Event()  # set once a sync told nio which rooms we are in
         self._inbound: Inbound | None = None
@@ -305,8 +306,6 @@ class MatrixAdapter:
             if url is None:
                 raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
             if not encrypt:
-                if len(self._uploaded) >= 16:
-                    self._uploaded.pop(next(iter(self._uploaded)))
                 self._uploaded[digest] = url
         content: dict[str, Any] = {
             "msgtype": "m.image", "body": "chart.png",

@@ -43,6 +43,7 @@ from bot.adapters.telegram_convert import (
     start_payload,
     to_incoming,
 )
+from bot.bounded import Bounded
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.events import ChatRef, MessageRef, Reply
 from bot.i18n import _, use_locale
@@ -116,8 +117,8 @@ class TelegramAdapter:
         self._seen: OrderedDict[int, None] = OrderedDict()
         # An image we uploaded once (a results chart to thousands of chats) is sent again by
         # the file_id Telegram gave it: sha256 of the bytes -> file_id.
-        self._uploaded: OrderedDict[str, str] = OrderedDict()
-        self._uploading: dict[str, asyncio.Lock] = {}
+        self._uploaded: Bounded[str, str] = Bounded(UPLOADED_KEPT)
+        self._uploading = asyncio.Lock()  # sends side by side: one uploads, the others wait
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -293,29 +294,20 @@ class TelegramAdapter:
     async def _send_image(self, chat: ChatRef, reply: Reply, data: bytes) -> MessageRef:
         """Our own image: uploaded the first time, then sent by Telegram's file_id."""
         key = hashlib.sha256(data).hexdigest()
-        if key not in self._uploaded:
-            # Sends run side by side: the first uploads, the others wait for its file_id.
-            lock = self._uploading.setdefault(key, asyncio.Lock())
-            async with lock:
-                if key not in self._uploaded:
-                    try:
-                        return await self._upload(chat, reply, data, key)
-                    finally:
-                        self._uploading.pop(key, None)
-        known = self._uploaded.get(key)
-        if known is not None:
-            try:
-                return await self._send_picture(chat, reply, known)
-            except BadRequest:  # the file_id is no longer valid: upload again
-                self._uploaded.pop(key, None)
+        async with self._uploading:
+            known = self._uploaded.get(key)
+            if known is None:
+                return await self._upload(chat, reply, data, key)
+        try:
+            return await self._send_picture(chat, reply, known)
+        except BadRequest:  # the file_id is no longer valid: upload again
+            self._uploaded.pop(key, None)
         return await self._upload(chat, reply, data, key)
 
     async def _upload(self, chat: ChatRef, reply: Reply, data: bytes, key: str) -> MessageRef:
         ref, sent = await self._send_photo(chat, reply, data)
         if sent.photo:
             self._uploaded[key] = sent.photo[-1].file_id  # the largest size
-            while len(self._uploaded) > UPLOADED_KEPT:
-                self._uploaded.popitem(last=False)
         return ref
 
     async def _send_picture(self, chat: ChatRef, reply: Reply, picture: str | bytes) -> MessageRef:

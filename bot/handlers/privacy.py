@@ -21,22 +21,22 @@ class Forget(StatesGroup):
 @router.command("mijngegevens", "mydata", "privacy")
 async def my_data(ctx: Ctx) -> None:
     person = ctx.person
-    guesses = len(wrong_codes(ctx))
-    guessed = ngettext(
-        "You typed {n} unknown voting code in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
-        "You typed {n} unknown voting codes in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
-        guesses,
-    ).format(n=guesses, minutes=int(GUESS_WINDOW.total_seconds() // 60))
+    lines = [_("This is everything we store about you:")]
+    if guesses := len(wrong_codes(ctx)):
+        lines.append(
+            ngettext(
+                "You typed {n} unknown voting code in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
+                "You typed {n} unknown voting codes in the last {minutes} minutes. We keep this for {minutes} minutes, to stop guessing.",
+                guesses,
+            ).format(n=guesses, minutes=int(GUESS_WINDOW.total_seconds() // 60))
+        )
     if person is None or person.id is None:
         if guesses:
-            await ctx.reply(_("This is everything we store about you:") + "\n" + guessed)
+            await ctx.reply("\n".join(lines))
             return
         await ctx.reply(_("We store nothing about you. You have not shared anything with us yet."))
         return
     pid = person.id
-    lines = [_("This is everything we store about you:")]
-    if guesses:
-        lines.append(guessed)
     lines.append(_("Language: {code}").format(code=person.locale))
     lines.append(_("With us since: {date}").format(date=when(person.created_at)))
     for acc in await people.accounts_of(ctx.session, pid):

@@ -153,22 +153,13 @@ async def sent_buttons(
     return list(found) if found is not None else None
 
 
-async def poll_message(
-    session: AsyncSession, platform: str, chat_id: str, poll_id: int
-) -> str | None:
-    """The platform's id of poll `poll_id` as sent to a chat, if it was sent there."""
-    stmt = (
-        select(OutboxMessage.sent_ref)
-        .where(
-            col(OutboxMessage.platform) == platform,
-            col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.sent_ref).is_not(None),
-            OutboxMessage.extra["poll_id"].as_integer() == poll_id,
-        )
-        .order_by(col(OutboxMessage.id).desc())
-        .limit(1)
+async def poll_messages(session: AsyncSession, poll_id: int) -> dict[tuple[str, str], str]:
+    """Where poll `poll_id` was sent: (platform, chat id) -> the platform's message id."""
+    stmt = select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.sent_ref).where(
+        col(OutboxMessage.sent_ref).is_not(None),
+        OutboxMessage.extra["poll_id"].as_integer() == poll_id,
     )
-    return (await session.exec(stmt)).first()
+    return {(p, c): r for p, c, r in (await session.exec(stmt)).all() if r is not None}
 
 
 async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:
