@@ -43,6 +43,17 @@ def test_no_handler_imports_a_platform_library_today() -> None:
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["from datetime import datetime, UTC\nx = datetime.now(UTC)", "import time\nx = time.time()",
+     "import datetime\nx = datetime.date.today()", "from bot.clock import SystemClock"],
+)  # fmt: skip
+def test_lint_rule_keeps_the_wall_clock_out_of_tests(source: str) -> None:
+    """Data a test builds from the wall clock passes today and fails once the date moves on."""
+    assert "TID251" in _ruff_on(source + "\n", "tests/test_example.py")
+    assert "TID251" not in _ruff_on(source + "\n", "bot/example.py")
+
+
 def test_catalogs_complete_in_dutch_and_english() -> None:
     done = subprocess.run([sys.executable, "tools/i18n.py", "check"], capture_output=True,
                           text=True, cwd=ROOT)  # fmt: skip
