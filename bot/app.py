@@ -9,19 +9,25 @@ import signal
 from datetime import timedelta
 from functools import partial
 
-from bot.adapters.base import Adapter
-from bot.announcements import remind_due
-from bot.budget_rounds import sweep as budget_sweep
-from bot.clock import Clock
 from bot.config import Settings
-from bot.digests import digest_jobs
-from bot.dispatcher import Dispatcher
+from bot.core.clock import Clock
+from bot.core.dispatcher import Dispatcher
+from bot.core.middlewares import DEFAULT_MIDDLEWARES
+from bot.core.ports import Adapter
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.scheduler import (
+    Job,
+    build_scheduler,
+    purge_dialogs,
+    start_scheduler,
+    support_batch,
+)
 from bot.handlers import build_router
-from bot.jobs import Job, build_scheduler, purge_dialogs, start_scheduler, support_batch
-from bot.middlewares import DEFAULT_MIDDLEWARES
-from bot.outbox import OutboxSender
-from bot.polls import close_due
-from bot.signal_forwarding import ForwardingService
+from bot.services.announcements import remind_due
+from bot.services.budget.rounds import sweep as budget_sweep
+from bot.services.digests import digest_jobs
+from bot.services.polls import close_due
+from bot.services.signals.forwarding import ForwardingService
 from storage.db import Database, sync_url
 from storage.migrate import upgrade
 from storage.models import use_clock

@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["tally"]:
-        from bot.budget.tally_cli import main as tally_main
+        from bot.services.budget.counting.tally_cli import main as tally_main
 
         return tally_main(args_list[1:])
     args = _parser().parse_args(args_list)
@@ -107,9 +107,9 @@ class _CliError(Exception):
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import admin
     from bot.app import migrate
-    from bot.setup_data import SetupError, apply_setup, has_neighbourhoods
+    from bot.ops import admin
+    from bot.ops.setup_data import SetupError, apply_setup, has_neighbourhoods
     from storage.db import Database
 
     if args.command == "db":
@@ -169,7 +169,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _budget(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import budget_admin
+    from bot.ops import budget as budget_admin
 
     try:
         if args.budget_command == "import":

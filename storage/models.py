@@ -251,7 +251,7 @@ class OutboxMessage(SQLModel, table=True):
     )
     # What goes with the text: {"poll": PollSpec fields, "poll_id": N}, {"media_id": N} (an
     # image we made), {"photo": {"platform", "file_id"}} (a photo a coordinator sent),
-    # {"ends": message id} (poll results: end the poll message there). See bot/broadcast.py.
+    # {"ends": message id} (poll results: end the poll message there). See bot/delivery/broadcast.py.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from bot.app import App
-from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.i18n import set_locale
-from bot.setup_data import apply_setup
+from bot.core.clock import FrozenClock
+from bot.core.i18n import set_locale
+from bot.ops.setup_data import apply_setup
 from storage.migrate import upgrade
 from storage.models import use_clock
 from tests.support.fake import Chat, FakeAdapter

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
+from bot.ops.admin import grant_coordinator
 from storage.models import Announcement
 from tests.support.fake import Chat, FakeAdapter
 

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from bot.i18n import _, translations, use_locale
+from bot.core.i18n import _, translations, use_locale
 from storage.db import sync_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def _ruff_on(source: str, filename: str) -> str:
 @pytest.mark.parametrize(
     "source",
     ["import telegram", "from telegram.ext import Application", "from nio import AsyncClient",
-     "import nio.events", "from bot.adapters.matrix import MatrixAdapter"],
+     "import nio.events", "from bot.adapters.matrix.adapter import MatrixAdapter"],
 )  # fmt: skip
 def test_lint_rule_keeps_platform_libraries_out_of_handlers(source: str) -> None:
     assert "TID251" in _ruff_on(source + "\n", "bot/handlers/example.py")
@@ -46,7 +46,7 @@ def test_no_handler_imports_a_platform_library_today() -> None:
 @pytest.mark.parametrize(
     "source",
     ["from datetime import datetime, UTC\nx = datetime.now(UTC)", "import time\nx = time.time()",
-     "import datetime\nx = datetime.date.today()", "from bot.clock import SystemClock"],
+     "import datetime\nx = datetime.date.today()", "from bot.core.clock import SystemClock"],
 )  # fmt: skip
 def test_lint_rule_keeps_the_wall_clock_out_of_tests(source: str) -> None:
     """Data a test builds from the wall clock passes today and fails once the date moves on."""

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.budget_rounds import sweep
-from bot.budget_text import parse_euros, parse_moment
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
+from bot.ops.admin import grant_coordinator
+from bot.services.budget.rounds import sweep
+from bot.services.budget.text import parse_euros, parse_moment
 from storage.models import (
     Ballot,
     BudgetProject,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget.election import Ballot, Election, Project
-from bot.budget.rules import count
 from bot.cli import main
+from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting.rules import count
 from storage.db import Database
 from storage.repo import budgets
 from storage.repo.budgets import VoteResult

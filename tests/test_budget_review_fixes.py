@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage.models import Ballot, BudgetProject, BudgetRound
 from storage.repo import budgets
 from tests.test_budget_bad_input import _open_knapsack_round

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.budget_admin import make_codes
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
+from bot.ops.admin import grant_coordinator
+from bot.ops.budget import make_codes
 from storage.models import Ballot, BudgetRound, ConversationState, VoterRoll
 from tests.conftest import ROOT
 from tests.support.fake import Chat, FakeAdapter

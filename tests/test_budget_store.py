@@ -13,10 +13,10 @@ from sqlalchemy import JSON, Date, DateTime, Integer, Time
 from sqlmodel import SQLModel, col, func, select
 
 from bot.app import App
-from bot.budget.election import Ballot as PbBallot
-from bot.budget.election import Election, Project
-from bot.budget.pabulib import parse_pabulib
-from bot.budget.rules import count
+from bot.services.budget.counting.election import Ballot as PbBallot
+from bot.services.budget.counting.election import Election, Project
+from bot.services.budget.counting.pabulib import parse_pabulib
+from bot.services.budget.counting.rules import count
 from storage.models import Ballot, BudgetRound, VoterRoll, VotingCode
 from storage.repo import budgets, people, places
 from storage.repo.budgets import BudgetError, VoteResult

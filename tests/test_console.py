@@ -6,8 +6,8 @@ import asyncio
 import io
 
 from bot.adapters.console import ConsoleAdapter
-from bot.admin import add_console, grant_coordinator
 from bot.app import App
+from bot.ops.admin import add_console, grant_coordinator
 
 SCRIPT = """\
 /start

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import func, select
 
 from bot.app import App
-from bot.clock import FrozenClock
-from bot.digests import CRON, send_digests, slot
-from bot.jobs import cron_trigger
+from bot.core.clock import FrozenClock
+from bot.delivery.scheduler import cron_trigger
+from bot.services.digests import CRON, send_digests, slot
 from storage.models import (
     Channel,
     OutboxMessage,

@@ -25,7 +25,7 @@ def test_a_poll_sent_after_the_last_digest_is_shown_even_if_it_closes_within_two
     """Review: a daily digest missed polls sent after it that close within ~a day."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.digests import Items
+    from bot.services.digests import Items
     from storage.repo.digests import PollRow
 
     last = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)  # day 1, 19:00 Amsterdam

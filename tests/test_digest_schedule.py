@@ -11,9 +11,16 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from sqlmodel import select
 
 from bot.app import App
-from bot.digests import CRON
-from bot.jobs import PERSISTENT, build_scheduler, cron_trigger, run_registered, start_scheduler
+from bot.delivery.scheduler import (
+    PERSISTENT,
+    build_scheduler,
+    cron_trigger,
+    run_registered,
+    start_scheduler,
+)
+from bot.services.digests import CRON
 from storage.db import sync_url
+from storage.migrate import downgrade, upgrade
 from storage.models import OutboxMessage
 from tests.support.fake import Chat
 
@@ -121,3 +128,35 @@ async def test_missed_runs_during_downtime_send_one_digest(app: App, make_chat) 
     # A double fire of the same period sends nothing more.
     await run_registered("digest-weekly")
     assert len(await _digests_for(app, "dm:anna")) == 1
+
+
+async def test_a_digest_stored_before_the_scheduler_moved_is_kept(app: App) -> None:
+    """Upgrading a running bot: a job stored under the scheduler's old module name must be
+    restored with its next run time, not crash the start or be dropped."""
+    jobs = [j for j in app.jobs if j.cron is not None]
+    store = sync_url(app.db.url)
+    first = build_scheduler(jobs, app.flush_outbox, store)
+    start_scheduler(first, jobs)
+    first.pause()
+    due = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # a Monday 19:00 the bot was down for
+    first.modify_job("digest-weekly", PERSISTENT, next_run_time=due)
+    first.shutdown(wait=False)
+
+    downgrade(app.db.url, "0004")  # the database as the bot before the move left it
+    old = build_scheduler(jobs, app.flush_outbox, store)
+    old.start(paused=True)
+    try:
+        with pytest.raises(LookupError):  # `bot.jobs` is gone: APScheduler cannot restore it
+            old.get_job("digest-weekly", PERSISTENT)
+    finally:
+        old.shutdown(wait=False)
+
+    upgrade(app.db.url)
+    second = build_scheduler(jobs, app.flush_outbox, store)
+    second.start(paused=True)
+    try:
+        kept = second.get_job("digest-weekly", PERSISTENT)
+        assert kept is not None and kept.func is run_registered
+        assert kept.next_run_time == due  # the missed digest is still sent once
+    finally:
+        second.shutdown(wait=False)

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.events import Incoming
+from bot.core.events import Incoming
+from bot.ops.admin import grant_coordinator
 from storage.models import AuditEvent, Channel
 from tests.support.fake import Chat
 

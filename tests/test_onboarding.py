@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.config import Settings
-from bot.i18n import set_locale
+from bot.core.i18n import set_locale
 from storage.repo import people, places
 from tests.support.fake import Chat, FakeAdapter
 
@@ -98,7 +98,7 @@ async def test_abandoned_dialog_is_forgotten_after_a_week(app: App, make_chat, c
 
     from sqlmodel import select
 
-    from bot.jobs import purge_dialogs
+    from bot.delivery.scheduler import purge_dialogs
     from storage.models import ConversationState
 
     chat: Chat = make_chat("anna", lang="en")

@@ -130,7 +130,7 @@ async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: igno
 async def test_sent_messages_are_forgotten_after_a_month(app: App, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from bot.jobs import purge_dialogs
+    from bot.delivery.scheduler import purge_dialogs
 
     anna: Chat = make_chat("anna", lang="en")
     await anna.say("/wijk")

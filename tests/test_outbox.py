@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.adapters.base import Unreachable
 from bot.app import App
-from bot.events import ChatRef, MessageRef, Reply
+from bot.core.events import ChatRef, MessageRef, Reply
+from bot.core.ports import Unreachable
 from storage.models import OutboxMessage
 from storage.repo import outbox
 from tests.support.fake import FakeAdapter

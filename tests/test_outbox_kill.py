@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.outbox import CONCURRENCY
+from bot.delivery.outbox import CONCURRENCY
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repo import outbox

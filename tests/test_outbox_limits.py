@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.outbox_limits import NO_LIMITS, TELEGRAM_LIMITS, RateLimiter, RateLimits, limits_for
+from bot.delivery.limits import NO_LIMITS, TELEGRAM_LIMITS, RateLimiter, RateLimits, limits_for
 from tests.standins.telegram_records import FloodLimiter, FloodLimits
 
 

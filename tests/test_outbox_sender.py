@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.app import App
-from bot.events import ChatRef, MessageRef, Reply
-from bot.outbox import CONCURRENCY, OutboxSender
+from bot.core.events import ChatRef, MessageRef, Reply
+from bot.delivery.outbox import CONCURRENCY, OutboxSender
 from storage.models import OutboxMessage
 from storage.repo import outbox
 from tests.support.fake import FakeAdapter

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
+from bot.ops.admin import grant_coordinator
 from storage.models import Poll, PollVote, Preference
 from storage.repo import people
 from tests.support.fake import Chat, FakeAdapter

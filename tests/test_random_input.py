@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.app import App
-from bot.events import Attachment, ChatRef, Incoming, Location, UserRef
+from bot.core.events import Attachment, ChatRef, Incoming, Location, UserRef
 from bot.handlers import build_router
 from storage.models import ConversationState, Idea, Signal, SignalUpdate
 from tests.support.fake import FakeAdapter

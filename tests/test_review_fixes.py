@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.commands import addressed_elsewhere, parse_command
+from bot.core.commands import addressed_elsewhere, parse_command
+from bot.ops.admin import grant_coordinator
 from storage.models import Channel
 from storage.repo import places
 from tests.support.fake import Chat

@@ -7,7 +7,7 @@ from typing import Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 
-from bot.jobs import SafeScheduler
+from bot.delivery.scheduler import SafeScheduler
 
 
 class FlakyStore(MemoryJobStore):

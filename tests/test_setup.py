@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.setup_data import SetupError, apply_setup
+from bot.ops.setup_data import SetupError, apply_setup
 from storage.repo import places
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "wijkbot.example.toml"

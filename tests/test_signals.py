@@ -10,7 +10,7 @@ from tests.support.fake import Chat, FakeAdapter
 
 
 async def _setup(app: App, make_chat) -> tuple[Chat, Chat]:  # type: ignore[no-untyped-def]
-    from bot.admin import grant_coordinator
+    from bot.ops.admin import grant_coordinator
 
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     reporter: Chat = make_chat("anna", lang="en")
@@ -90,7 +90,7 @@ async def test_resident_is_refused_coordinator_commands(app: App, make_chat) -> 
 
 
 async def test_coordinator_cannot_act_on_other_neighbourhood(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
-    from bot.admin import grant_coordinator
+    from bot.ops.admin import grant_coordinator
 
     await grant_coordinator(app.settings, "fake", "dana", "delftwijk")
     anna, _coco = await _setup(app, make_chat)

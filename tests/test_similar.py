@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.geo import distance_m
-from bot.similar import Known, likely_same
+from bot.services.signals.similar import Known, likely_same
+from bot.util.geo import distance_m
 
 TILE = Known(1, "road", "Losliggende stoeptegel", 52.37020, 4.65810)
 TREE = Known(2, "greenery", "Boom hangt over het fietspad", 52.37030, 4.65820)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.telegram_convert import MAX_MESSAGE, as_html, split_text, start_payload
+from bot.adapters.telegram.convert import MAX_MESSAGE, as_html, split_text, start_payload
 
 
 def test_split_prefers_line_breaks() -> None:
@@ -38,7 +38,7 @@ def test_token_never_reaches_a_log_line(tmp_path) -> None:  # type: ignore[no-un
     import io
     import logging
 
-    from bot.adapters.telegram import TelegramAdapter
+    from bot.adapters.telegram.adapter import TelegramAdapter
     from bot.config import Settings
     from storage.db import Database
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
+from bot.ops.admin import grant_coordinator
 from storage.models import AuditEvent, Signal, SignalFollower, SignalUpdate
 from tests.support.fake import Chat, FakeAdapter
 

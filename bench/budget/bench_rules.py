@@ -39,8 +39,8 @@ def data_dir() -> Path:
 
 
 def _measure_ours(path: Path, rule: str) -> tuple[float, float, list[str]]:
-    from bot.budget.pabulib import parse_pabulib
-    from bot.budget.rules import count
+    from bot.services.budget.counting.pabulib import parse_pabulib
+    from bot.services.budget.counting.rules import count
 
     start = time.perf_counter()
     with open(path, encoding="utf-8", newline="") as fh:

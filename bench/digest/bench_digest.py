@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.digests import queue_digests
+from bot.services.digests import queue_digests
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import (

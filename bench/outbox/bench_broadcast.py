@@ -12,7 +12,7 @@
     to any message over them. Reports the simulated time against the floor N / 30 s.
 
 Both start from a neighbourhood of N residents with a direct chat each, on a fresh SQLite
-file, and a poll sent to it the way a coordinator sends one (`bot.polls.send_poll`: N outbox
+file, and a poll sent to it the way a coordinator sends one (`bot.services.polls.send_poll`: N outbox
 rows with the question, three answer buttons and a results button, in one transaction).
 """
 
@@ -30,12 +30,12 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import insert
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.clock import SystemClock
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.config import Settings
-from bot.outbox import OutboxSender
-from bot.outbox_limits import NO_LIMITS, TELEGRAM_LIMITS
-from bot.polls import send_poll
+from bot.core.clock import SystemClock
+from bot.delivery.limits import NO_LIMITS, TELEGRAM_LIMITS
+from bot.delivery.outbox import OutboxSender
+from bot.services.polls import send_poll
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Channel, Membership, Neighbourhood, Person, Poll

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.adapters.base import Feed
-from bot.commands import parse_command
-from bot.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
+from bot.core.commands import parse_command
+from bot.core.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
+from bot.core.ports import Feed
 
 Hook = Callable[[], Awaitable[None]]
 

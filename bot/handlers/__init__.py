@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.router import Router
+from bot.core.router import Router
 
 
 def build_router() -> Router:
@@ -10,18 +10,17 @@ def build_router() -> Router:
         announce,
         budget,
         contribute,
-        coordinator,
         digest,
         groups,
         help,
         ideas,
         polls,
         privacy,
-        signals,
         start,
         themes,
-        triage,
     )
+    from bot.handlers.signals import coordinator, triage
+    from bot.handlers.signals import report as signals
 
     root = Router("root")
     root.include(

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.announcements import announcement_text, send_announcement
-from bot.context import Ctx
+from bot.core.context import Ctx
+from bot.core.i18n import _, number
+from bot.core.permissions import can_coordinate
+from bot.core.router import Router, State, StatesGroup
+from bot.core.text import MAX_TEXT, clean
 from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
-from bot.i18n import _, number
-from bot.permissions import can_coordinate
-from bot.router import Router, State, StatesGroup
-from bot.text import MAX_TEXT, clean
-from bot.when import parse_moment
+from bot.services.announcements import announcement_text, send_announcement
+from bot.util.when import parse_moment
 from storage.models import Announcement
 from storage.repo import audit
 

@@ -6,11 +6,11 @@ import difflib
 import functools
 from collections.abc import Callable
 
-from bot.context import Ctx
-from bot.events import Button
-from bot.i18n import _, fold
-from bot.router import Handler, State
-from bot.text import MAX_TITLE, clean, has_words
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, fold
+from bot.core.router import Handler, State
+from bot.core.text import MAX_TITLE, clean, has_words
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
 

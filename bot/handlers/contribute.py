@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.context import Ctx
-from bot.events import Button
-from bot.handlers import ideas, signals
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, fold
+from bot.core.router import Router, State, StatesGroup
+from bot.core.text import clean, first_line, has_words
+from bot.handlers import ideas
 from bot.handlers.common import please_choose
-from bot.i18n import _, fold
-from bot.router import Router, State, StatesGroup
-from bot.text import clean, first_line, has_words
+from bot.handlers.signals import report as signals
 from storage.repo import places
 
 router = Router("contribute")

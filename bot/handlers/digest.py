@@ -5,11 +5,11 @@ Also the "Open M-1042" button of a digest: a report's status, with a way to foll
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.events import Button
-from bot.handlers.signals import status_label
-from bot.i18n import _, when
-from bot.router import Router
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, when
+from bot.core.router import Router
+from bot.handlers.signals.report import status_label
 from storage.models import Preference
 from storage.repo import digests, signals
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.events import Button
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, fold
+from bot.core.permissions import can_coordinate
+from bot.core.router import Router
 from bot.handlers.common import match_neighbourhood
-from bot.i18n import _, fold
-from bot.permissions import can_coordinate
-from bot.router import Router
 from storage.models import Neighbourhood, Theme
 from storage.repo import audit, channels, places
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.context import Ctx
-from bot.i18n import N_, _
-from bot.router import Router
+from bot.core.context import Ctx
+from bot.core.i18n import N_, _
+from bot.core.router import Router
 
 router = Router("help")
 

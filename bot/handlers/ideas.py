@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import Ctx
-from bot.events import Button
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, ngettext
+from bot.core.router import Router, State, StatesGroup
+from bot.core.text import clean, first_line, has_words
+from bot.delivery.notify import tell
 from bot.handlers.common import (
     ask_neighbourhood,
     group_neighbourhood,
@@ -14,10 +18,6 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
-from bot.i18n import _, ngettext
-from bot.notify import tell
-from bot.router import Router, State, StatesGroup
-from bot.text import clean, first_line, has_words
 from storage.models import Neighbourhood, Person
 from storage.repo import ideas, places
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.context import Ctx
-from bot.conversation import aware
-from bot.events import Button
+from bot.core.context import Ctx
+from bot.core.dialog import aware
+from bot.core.events import Button
+from bot.core.i18n import _, fold, number, when
+from bot.core.permissions import can_coordinate
+from bot.core.router import Router, State, StatesGroup
+from bot.core.text import clean, has_words
+from bot.delivery.notify import tell
 from bot.handlers.common import guarded, please_choose
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
-from bot.i18n import _, fold, number, when
-from bot.notify import tell
-from bot.permissions import can_coordinate
-from bot.polls import (
+from bot.services.polls import (
     MAX_OPTION,
     MAX_OPTIONS,
     MAX_QUESTION,
@@ -29,9 +31,7 @@ from bot.polls import (
     results_text,
     send_poll,
 )
-from bot.router import Router, State, StatesGroup
-from bot.text import clean, has_words
-from bot.when import in_days, parse_moment
+from bot.util.when import in_days, parse_moment
 from storage.models import Poll
 from storage.repo import audit, polls
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.handlers.budget_vote import GUESS_WINDOW, wrong_codes
+from bot.core.context import Ctx
+from bot.core.i18n import _, ngettext, when
+from bot.core.router import Router, State, StatesGroup
+from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.common import please_choose
 from bot.handlers.ideas import idea_ref
-from bot.i18n import _, ngettext, when
-from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
 from storage.repo import audit, budgets, ideas, people, places, polls, signals
 

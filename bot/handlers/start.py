@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.events import Button
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.router import Router, State, StatesGroup
 from bot.handlers import contribute
 from bot.handlers.common import ask_neighbourhood, please_choose, read_neighbourhood
 from bot.handlers.help import resident_help
 from bot.handlers.themes import apply_theme_button, theme_buttons
-from bot.i18n import _
-from bot.router import Router, State, StatesGroup
 from storage.models import Neighbourhood
 from storage.repo import people
 

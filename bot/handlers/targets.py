@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from bot.broadcast import Reach
-from bot.context import Ctx
-from bot.events import Button
-from bot.i18n import _
-from bot.permissions import can_coordinate
-from bot.router import State
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.permissions import can_coordinate
+from bot.core.router import State
+from bot.delivery.broadcast import Reach
 from storage.repo import places
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.events import Button
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.router import Router, State
 from bot.handlers.common import home_of
-from bot.i18n import _
-from bot.router import Router, State
 from storage.repo import places
 
 router = Router("themes")
@@ -82,7 +82,7 @@ async def unfollow_by_name(ctx: Ctx) -> None:
 
 
 async def _by_name(ctx: Ctx, follow: bool) -> None:
-    from bot.i18n import fold
+    from bot.core.i18n import fold
 
     home = await home_of(ctx)
     if home is None or home.id is None:

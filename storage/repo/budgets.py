@@ -29,12 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.budget.election import Ballot as PbBallot
-from bot.budget.election import Election
-from bot.budget.election import Project as PbProject
-from bot.budget.pabulib import PabulibError, parse_pabulib
-from bot.budget.pabulib_write import write_pabulib
-from bot.budget.rules import RULES
+from bot.services.budget.counting.election import Ballot as PbBallot
+from bot.services.budget.counting.election import Election
+from bot.services.budget.counting.election import Project as PbProject
+from bot.services.budget.counting.pabulib import PabulibError, parse_pabulib
+from bot.services.budget.counting.pabulib_write import write_pabulib
+from bot.services.budget.counting.rules import RULES
 from storage.db import Database
 from storage.models import (
     Ballot,

@@ -1,4 +1,4 @@
-"""Count an :class:`~bot.budget.election.Election` with pabutools, the reference we match.
+"""Count an :class:`~bot.services.budget.counting.election.Election` with pabutools, the reference we match.
 
 Used by the tests only (pabutools is a ``bench`` extra). The rule names map to pabutools calls
 as documented in the data README; ``greedy-stop`` is not in pabutools and is derived from the
@@ -30,7 +30,7 @@ from pabutools.rules import (
     method_of_equal_shares,
 )
 
-from bot.budget.election import Election
+from bot.services.budget.counting.election import Election
 
 
 def _points_times_cost(

@@ -7,8 +7,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-from bot.budget.election import Election
-from bot.budget.pabulib import parse_pabulib
+from bot.services.budget.counting.election import Election
+from bot.services.budget.counting.pabulib import parse_pabulib
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from bot.budget.amounts import Number
-from bot.budget.election import Ballot, Election, Project
+from bot.services.budget.counting.amounts import Number
+from bot.services.budget.counting.election import Ballot, Election, Project
 
 # Ids chosen so that text order and number order disagree ("10" < "9" as text).
 ID_POOL = ["1", "2", "3", "9", "10", "11", "20", "a", "b", "c9", "c10"]

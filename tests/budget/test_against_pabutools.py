@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bot.budget.election import Election
-from bot.budget.rules import RULES, count
+from bot.services.budget.counting.election import Election
+from bot.services.budget.counting.rules import RULES, count
 from tests.budget.strategies import elections
 
 pytest.importorskip("pabutools")

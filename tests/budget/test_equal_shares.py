@@ -7,13 +7,13 @@ from fractions import Fraction
 
 import pytest
 
-from bot.budget.amounts import Number
-from bot.budget.election import Ballot, Election, Project
-from bot.budget.equal_shares import equal_shares
-from bot.budget.equal_shares_fast import FastEqualShares
-from bot.budget.equal_shares_points import FastPointsEqualShares
-from bot.budget.profile import build_profile
-from bot.budget.rules import count
+from bot.services.budget.counting.amounts import Number
+from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting.equal_shares import equal_shares
+from bot.services.budget.counting.equal_shares_fast import FastEqualShares
+from bot.services.budget.counting.equal_shares_points import FastPointsEqualShares
+from bot.services.budget.counting.profile import build_profile
+from bot.services.budget.counting.rules import count
 
 
 def random_approval(rng: random.Random, voters: int, projects: int) -> Election:

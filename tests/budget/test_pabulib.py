@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.budget.amounts import format_amount, parse_amount
-from bot.budget.election import Ballot, Election, Project
-from bot.budget.pabulib import PabulibError, parse_pabulib, write_pabulib
+from bot.services.budget.counting.amounts import format_amount, parse_amount
+from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting.pabulib import PabulibError, parse_pabulib, write_pabulib
 from tests.budget.realdata import expected_results, load_election
 from tests.budget.strategies import elections
 

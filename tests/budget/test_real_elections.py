@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget.rules import count
-from bot.budget.tally_cli import natural_key
+from bot.services.budget.counting.rules import count
+from bot.services.budget.counting.tally_cli import natural_key
 from tests.budget.realdata import expected_results, load_election
 
 _SLOW = ("Poland_Warszawa_2024.pb",)

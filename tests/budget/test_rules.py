@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from bot.budget.election import Ballot, Election, Project
-from bot.budget.rules import RULES, Outcome, count
+from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting.rules import RULES, Outcome, count
 
 
 def approval(costs: dict[str, int], ballots: list[str], budget: int) -> Election:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget.tally_cli import main, natural_key, render
+from bot.services.budget.counting.tally_cli import main, natural_key, render
 from tests.budget.realdata import REPO
 
 ELECTION = """META
@@ -84,7 +84,15 @@ def test_unknown_rule_is_a_usage_error(pb_file: Path, capsys: pytest.CaptureFixt
 
 def test_runs_as_a_module(pb_file: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot.budget.tally_cli", str(pb_file), "--rule", "mes", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "bot.services.budget.counting.tally_cli",
+            str(pb_file),
+            "--rule",
+            "mes",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,

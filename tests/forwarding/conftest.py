@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bot.forwarding import OutgoingSignal
+from bot.services.signals.channels import OutgoingSignal
 
 
 def tiny_png() -> bytes:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.forwarding import (
+from bot.services.signals.channels import (
     EmailConfig,
     Forwarder,
     ForwardingConfigError,

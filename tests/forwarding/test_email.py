@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.forwarding import ForwardingError, OutgoingSignal, build_forwarder, load_forwarding_config
-from bot.forwarding.email import EmailForwarder, map_link, message_id
+from bot.services.signals.channels import (
+    ForwardingError,
+    OutgoingSignal,
+    build_forwarder,
+    load_forwarding_config,
+)
+from bot.services.signals.channels.email import EmailForwarder, map_link, message_id
 from tests.forwarding.conftest import PNG, SmtpServer, TlsFiles, start_smtp
 
 

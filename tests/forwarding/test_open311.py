@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.forwarding import ForwardingError, OutgoingSignal, build_forwarder, load_forwarding_config
-from bot.forwarding.open311 import DESCRIPTION_LIMIT, Open311Forwarder
+from bot.services.signals.channels import (
+    ForwardingError,
+    OutgoingSignal,
+    build_forwarder,
+    load_forwarding_config,
+)
+from bot.services.signals.channels.open311 import DESCRIPTION_LIMIT, Open311Forwarder
 from tests.standins.open311 import Open311StandIn
 
 KEY = "sleutel-123-geheim"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
 from bot.app import App
-from bot.setup_data import apply_setup
+from bot.ops.admin import grant_coordinator
+from bot.ops.setup_data import apply_setup
 from storage.models import Signal, SignalForward
 from tests.forwarding.conftest import SmtpServer, TlsFiles
 from tests.standins.open311 import Open311StandIn

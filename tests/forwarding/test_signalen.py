@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot.forwarding import ForwardingError, OutgoingSignal, build_forwarder, load_forwarding_config
-from bot.forwarding import signalen as signalen_module
-from bot.forwarding.signalen import TEXT_LIMIT, SignalenForwarder
+from bot.services.signals.channels import (
+    ForwardingError,
+    OutgoingSignal,
+    build_forwarder,
+    load_forwarding_config,
+)
+from bot.services.signals.channels import signalen as signalen_module
+from bot.services.signals.channels.signalen import TEXT_LIMIT, SignalenForwarder
 from tests.forwarding.conftest import PNG
 from tests.standins.signalen import STATE_DISPLAY, SignalenStandIn
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.forwarding.base import compose, trim
-from bot.forwarding.email import message_id
-from bot.forwarding.open311 import DESCRIPTION_LIMIT, description, plain_text
+from bot.services.signals.channels.base import compose, trim
+from bot.services.signals.channels.email import message_id
+from bot.services.signals.channels.open311 import DESCRIPTION_LIMIT, description, plain_text
 from tests.forwarding.conftest import SAMPLE
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -6,8 +6,8 @@ import itertools
 from dataclasses import dataclass, field
 
 from bot.app import App
-from bot.commands import parse_command
-from bot.events import (
+from bot.core.commands import parse_command
+from bot.core.events import (
     Attachment,
     Button,
     ChatRef,

@@ -14,10 +14,10 @@ import asyncio
 import logging
 import os
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
 from bot.config import Settings
-from bot.outbox_limits import TELEGRAM_LIMITS, RateLimits
+from bot.delivery.limits import TELEGRAM_LIMITS, RateLimits
 
 
 async def main() -> None:

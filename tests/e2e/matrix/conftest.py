@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.app import App
-from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.i18n import set_locale
-from bot.setup_data import apply_setup
+from bot.core.clock import FrozenClock
+from bot.core.i18n import set_locale
+from bot.ops.setup_data import apply_setup
 from tests.e2e.matrix.resident import Resident
 from tests.support.synapse import Account, SynapseServer, SynapseUnavailable
 

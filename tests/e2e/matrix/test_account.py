@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage.repo import cursors
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.relay import Relay
@@ -66,7 +66,7 @@ async def test_lost_connection_is_retried_and_nothing_is_missed(
     jan: Resident = await make_resident("jan")
     room = await direct_chat(jan, bot, encrypted=False)
 
-    with caplog.at_level(logging.WARNING, logger="bot.adapters.matrix"):
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.matrix.adapter"):
         await relay.cut()
         mark = jan.mark()
         await jan.say(room, "!help")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.adapters.matrix_render import KEYCAPS
-from bot.clock import FrozenClock
+from bot.adapters.matrix.render import KEYCAPS
+from bot.core.clock import FrozenClock
 from storage.models import Account, Person
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.resident import Resident, body, is_edit_of

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.adapters.matrix_render import KEYCAPS, POLL_END, POLL_START
-from bot.admin import grant_coordinator
-from bot.clock import FrozenClock
+from bot.adapters.matrix.render import KEYCAPS, POLL_END, POLL_START
+from bot.core.clock import FrozenClock
+from bot.ops.admin import grant_coordinator
 from storage.models import Poll, PollVote
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.resident import Resident, body

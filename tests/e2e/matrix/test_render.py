@@ -6,8 +6,8 @@ from typing import Any
 
 from nio import Event
 
-from bot.adapters.matrix_events import split_file_id, to_incoming
-from bot.adapters.matrix_render import (
+from bot.adapters.matrix.events import split_file_id, to_incoming
+from bot.adapters.matrix.render import (
     bang_commands,
     edit_content,
     keycap_index,
@@ -16,7 +16,7 @@ from bot.adapters.matrix_render import (
     strip_mention,
     strip_reply_fallback,
 )
-from bot.events import Button, ChatRef, Location, Reply, UserRef, keyboard
+from bot.core.events import Button, ChatRef, Location, Reply, UserRef, keyboard
 
 CHAT = ChatRef("matrix", "!room:localhost")
 USER = UserRef("matrix", "@anna:localhost")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.resident import Resident
 from tests.support.synapse import SynapseServer
@@ -34,7 +34,7 @@ async def test_restart_answers_what_came_in_while_down_exactly_once(
     # so it must page back for the rest.
     for text in ("!help", "!taal nl", "!mijnmeldingen"):
         await eva.say(room, text)
-    with caplog.at_level(logging.INFO, logger="bot.adapters.matrix_inbound"):
+    with caplog.at_level(logging.INFO, logger="bot.adapters.matrix.inbound"):
         restarted = await bot.start(clock, timeline_limit=2)
         assert restarted.client.device_id == device  # same device, same keys: it can decrypt
         await eva.message_from(bot.user_id, room, "Je hebt nog geen meldingen", mark)

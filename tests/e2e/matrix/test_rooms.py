@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.adapters.base import Unreachable
-from bot.admin import grant_coordinator
-from bot.clock import FrozenClock
-from bot.events import ChatRef, Reply
+from bot.core.clock import FrozenClock
+from bot.core.events import ChatRef, Reply
+from bot.core.ports import Unreachable
+from bot.ops.admin import grant_coordinator
 from storage.models import Channel, Neighbourhood
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot
 from tests.e2e.matrix.resident import Resident

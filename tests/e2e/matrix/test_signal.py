@@ -11,9 +11,9 @@ import pytest
 from nio import UploadResponse
 from sqlmodel import select
 
-from bot.adapters.matrix_render import KEYCAPS
-from bot.clock import FrozenClock
-from bot.events import Attachment, ChatRef, Reply
+from bot.adapters.matrix.render import KEYCAPS
+from bot.core.clock import FrozenClock
+from bot.core.events import Attachment, ChatRef, Reply
 from storage.models import ConversationState, Signal
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot, direct_chat
 from tests.e2e.matrix.resident import Resident, body

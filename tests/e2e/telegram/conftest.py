@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
-from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.setup_data import apply_setup
+from bot.core.clock import FrozenClock
+from bot.ops.setup_data import apply_setup
 from tests.standins.telegram_botapi import BotApiStandIn
 from tests.standins.telegram_records import SentRecord
 

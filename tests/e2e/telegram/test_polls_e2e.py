@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
-from bot.charts import bar_chart
-from bot.events import ChatRef, Reply
+from bot.core.events import ChatRef, Reply
+from bot.ops.admin import grant_coordinator
+from bot.util.charts import bar_chart
 from storage.models import Poll, PollVote
 from tests.e2e.telegram.conftest import RunningBot
 from tests.standins.telegram_records import SentRecord

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot.admin import grant_coordinator
+from bot.ops.admin import grant_coordinator
 from storage.models import Channel, Signal, SyncCursor
 from tests.e2e.telegram.conftest import BOT_NAME, RunningBot
 from tests.standins.telegram_records import SentRecord
@@ -216,7 +216,7 @@ async def test_webhook_mode_checks_the_secret(
     )  # fmt: skip
     bot = RunningBot(api, settings, clock)
     bot.app = None
-    from bot.adapters.telegram import TelegramAdapter
+    from bot.adapters.telegram.adapter import TelegramAdapter
     from bot.app import App
 
     bot.app = App(settings, clock=clock)

@@ -1,0 +1,359 @@
+"""Matrix (matrix-nio): rooms and direct chats, end-to-end encrypted or not.
+
+Restart semantics: the sync token (`next_batch`) is stored in the database after every
+sync whose events were all handled, and the next start continues from it, so what
+arrived while the bot was down is answered once and older events never again (a
+`limited` timeline is paged back up to the stored token). On the very first start there
+is no token: one sync is made only to get one, so history is not answered. A crash in
+the middle of a batch answers that batch again: at least once rather than lost.
+
+Buttons are a numbered list under the text with keycap reactions (1️⃣ … 🔟) the bot
+adds itself. A reaction on a message the bot sent with buttons presses that button;
+taking the reaction back presses it again (for toggles). A typed number works too.
+Link buttons are shown as links. The core's "/help" becomes "!help": Element intercepts
+unknown slash commands, and the bot accepts both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
+from nio.crypto import decrypt_attachment
+
+from bot.adapters.matrix.events import PLATFORM, split_file_id
+from bot.adapters.matrix.inbound import Inbound
+from bot.adapters.matrix.memory import SentMessages
+from bot.adapters.matrix.render import (
+    KEYCAPS,
+    POLL_END,
+    POLL_START,
+    edit_content,
+    numbered_buttons,
+    poll_content,
+    poll_end_content,
+    reaction_content,
+    render,
+)
+from bot.adapters.matrix.session import (
+    CONNECTION_ERRORS,
+    TOKEN_KEY,
+    MatrixSendError,
+    MatrixSession,
+    backoff,
+    wait_or_stop,
+)
+from bot.config import Settings
+from bot.core.events import Button, ChatRef, MessageRef, Reply
+from bot.core.ports import Feed, Unreachable
+from bot.util.bounded import Bounded
+from storage.db import Database
+from storage.repo import outbox
+
+log = logging.getLogger(__name__)
+
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
+DOWNLOAD_TIMEOUT = 60.0  # seconds for one media download (a stuck one would hold a send slot)
+
+
+class MatrixAdapter:
+    platform = PLATFORM
+    capabilities = frozenset({"edit", "location", "photos", "native_polls"})
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        allowed_inviters: list[str] | None = None,
+        poll_timeout_ms: int = 30_000,
+        timeline_limit: int = 50,
+        undecryptable_grace: float = 5.0,
+    ) -> None:
+        """`allowed_inviters`: users ("@coco:example.org") or servers ("example.org")
+        whose room invites are accepted; by default the bot's own homeserver."""
+        self.db = db
+        self.session = MatrixSession(settings, db)
+        self.user_id = self.session.user_id
+        own_server = self.user_id.split(":", 1)[1]
+        self.allowed_inviters = [own_server] if allowed_inviters is None else allowed_inviters
+        self.poll_timeout_ms = poll_timeout_ms
+        self.sync_filter = {"room": {"timeline": {"limit": timeline_limit}}}
+        self.undecryptable_grace = undecryptable_grace
+        self.memory = SentMessages()
+        self._uploaded: Bounded[str, str] = Bounded(16)  # sha256 of an image -> its mxc URL
+        self.ready = asyncio.Event()  # set once the first sync is handled
+        self._rooms_known = asyncio.Event()  # set once a sync told nio which rooms we are in
+        self._inbound: Inbound | None = None
+        self._stopping = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._poll: asyncio.Future[Any] | None = None
+
+    @property
+    def client(self) -> AsyncClient:
+        if self.session.client is None:
+            raise RuntimeError("the Matrix adapter is not started")
+        return self.session.client
+
+    @property
+    def rate_limited(self) -> int:
+        """How often the homeserver answered M_LIMIT_EXCEEDED (each one waited out)."""
+        return self.session.rate_limited
+
+    def direct_link(self, payload: str) -> str | None:
+        """Matrix links cannot carry a start payload; this one opens a chat with the bot."""
+        return f"https://matrix.to/#/{self.user_id}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, feed: Feed) -> None:
+        self._stopping.clear()
+        self._finished.clear()
+        inbound = Inbound(
+            self.session, self.memory, feed, self.send, self.allowed_inviters,
+            self.undecryptable_grace, self._recall,
+        )  # fmt: skip
+        self._inbound = inbound
+        try:
+            await self.session.connect(self._stopping)
+            since = await self.session.get_cursor(TOKEN_KEY)
+            full_state = since is not None  # nio keeps no room state between runs
+            if since is None:
+                first = await self._sync(None, FIRST_SYNC_FILTER, False, 0)
+                if first is None:
+                    return
+                await self._handle(inbound.handle_invites(first))  # join, answer no history
+                since = first.next_batch
+                await self.session.put_cursor(TOKEN_KEY, since)
+                self.ready.set()
+            while not self._stopping.is_set():
+                resp = await self._sync(since, self.sync_filter, full_state, self._poll_ms())
+                if resp is None:
+                    break
+                full_state = False
+                await self._handle(inbound.process(resp, since))
+                since = resp.next_batch
+                await self.session.keep_token(since)
+                self.ready.set()
+        finally:
+            self.ready.clear()
+            self._rooms_known.clear()
+            self._finished.set()
+
+    async def stop(self) -> None:
+        """Finish the event being handled, then close; the device stays logged in."""
+        self._stopping.set()
+        if self._poll is not None and not self._poll.done():
+            self._poll.cancel()
+        if self._inbound is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), 15)
+        await self.session.close()
+
+    def _poll_ms(self) -> int:
+        deadline = self._inbound.next_deadline() if self._inbound else None
+        if deadline is None:
+            return self.poll_timeout_ms
+        left_ms = int((deadline - time.monotonic()) * 1000) + 50
+        return max(100, min(self.poll_timeout_ms, left_ms))
+
+    async def _sync(
+        self, since: str | None, sync_filter: dict[str, Any], full_state: bool, poll_ms: int
+    ) -> SyncResponse | None:
+        """One sync; connection loss and server errors are retried with backoff, forever.
+        None when stopping."""
+        attempt = 0
+        while not self._stopping.is_set():
+            self._poll = asyncio.ensure_future(
+                self.client.sync(
+                    timeout=poll_ms, sync_filter=sync_filter, since=since,
+                    full_state=full_state or None,
+                )
+            )  # fmt: skip
+            try:
+                resp = await self._poll
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if self._stopping.is_set() and not (task and task.cancelling()):
+                    return None
+                raise
+            except (*CONNECTION_ERRORS, LocalProtocolError) as exc:
+                resp = exc
+            finally:
+                self._poll = None
+            if isinstance(resp, SyncResponse):
+                self._rooms_known.set()
+                return resp
+            if not self.client.logged_in or getattr(resp, "status_code", "") == "M_UNKNOWN_TOKEN":
+                await self.session.relogin()
+            attempt += 1
+            delay = backoff(attempt)
+            if isinstance(resp, SyncError) and resp.status_code == "M_LIMIT_EXCEEDED":
+                delay = (resp.retry_after_ms or 1000) / 1000
+            log.warning("matrix: sync failed (%s); retry in %.1f s", resp, delay)
+            if await wait_or_stop(self._stopping, delay):
+                return None
+        return None
+
+    async def _handle(self, work: Coroutine[Any, Any, None]) -> None:
+        """Keys first, then the sync's events; an error is logged and the loop goes on
+        (each event has its own error boundary, so this is for the unexpected)."""
+        await self._housekeeping()
+        try:
+            await work
+        except Exception:
+            log.exception("matrix: handling a sync failed; going on with the next one")
+
+    async def _housekeeping(self) -> None:
+        """Keys to upload, query and claim; to-device messages nio queued (key shares)."""
+        client = self.client
+        try:
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            await client.send_to_device_messages()
+        except CONNECTION_ERRORS as exc:
+            log.warning("matrix: key maintenance failed (%s); the next sync retries", exc)
+        except Exception:
+            log.exception("matrix: key maintenance failed; the next sync retries")
+
+    # -- outgoing --------------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        await self._wait_rooms_known()
+        if self._inbound is not None and chat.id in self._inbound.gone:
+            raise Unreachable(chat.id)
+        if reply.ends is not None:  # the poll these are the results of: end it first
+            await self._end_poll(chat.id, reply.ends.id, reply.text)
+        photo = reply.photo
+        picture = reply.image
+        if photo is not None and photo.platform == PLATFORM and photo.file_id.startswith("mxc://"):
+            url, keys = split_file_id(photo.file_id)
+            if keys is None:  # a plain file on the server: shown again by its URL
+                image = {"msgtype": "m.image", "body": "photo", "url": url}
+                await self.session.room_send(chat.id, "m.room.message", image)
+            else:  # sent in an encrypted room: decrypted, then uploaded as this room needs
+                try:
+                    picture = await self.download(photo.file_id)
+                except Exception as exc:  # gone from the server: the text goes without it
+                    log.warning("matrix: a photo could not be downloaded (%s)", exc)
+        if picture is not None:
+            await self._send_image(chat.id, picture)
+        if reply.poll is not None:
+            event_type, content = POLL_START, poll_content(reply)
+        else:
+            event_type, content = "m.room.message", render(reply)
+        if reply.reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply.reply_to.id}}
+        event_id = await self.session.room_send(chat.id, event_type, content)
+        buttons = numbered_buttons(reply)
+        self.memory.remember(event_id, buttons)
+        await self._set_reactions(chat.id, event_id, len(buttons))
+        return MessageRef(chat, event_id)
+
+    async def _recall(self, room_id: str, event_id: str) -> list[Button]:
+        """The numbered buttons of a message the outbox sent (a poll, a digest)."""
+        async with self.db.transaction() as session:
+            rows = await outbox.sent_buttons(session, PLATFORM, room_id, event_id)
+        return [Button(b["label"], b["data"]) for row in rows or [] for b in row]
+
+    async def download(self, file_id: str) -> bytes:
+        """A file from the media repository (decrypted when it came in an encrypted room)."""
+        url, keys = split_file_id(file_id)
+        resp = await asyncio.wait_for(self.client.download(mxc=url), DOWNLOAD_TIMEOUT)
+        body = getattr(resp, "body", None)
+        if not isinstance(body, bytes):
+            raise MatrixSendError(f"download failed: {getattr(resp, 'message', resp)}")
+        if keys is None:
+            return body
+        return bytes(decrypt_attachment(body, keys["k"], keys["sha256"], keys["iv"]))
+
+    async def _end_poll(self, room_id: str, start_event_id: str, results: str) -> None:
+        """Clients stop taking answers. Not worth failing the results for (they follow)."""
+        try:
+            await self.session.room_send(
+                room_id, POLL_END, poll_end_content(start_event_id, results)
+            )
+        except Unreachable:
+            raise
+        except Exception as exc:
+            log.warning("matrix: could not end a poll in %s: %s", room_id, exc)
+
+    async def _send_image(self, room_id: str, data: bytes) -> None:
+        """Upload a PNG we made (a chart) and show it; encrypted where the room is."""
+        client = self.client
+        room = client.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted)
+        digest = hashlib.sha256(data).hexdigest()
+        url = None if encrypt else self._uploaded.get(digest)
+        keys: dict[str, Any] | None = None
+        if url is None:  # a chart going to many plain rooms is uploaded once
+            resp, keys = await client.upload(
+                lambda *_args: io.BytesIO(data), content_type="image/png",
+                filename="chart.png", encrypt=encrypt, filesize=len(data),
+            )  # fmt: skip
+            url = getattr(resp, "content_uri", None)
+            if url is None:
+                raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
+            if not encrypt:
+                self._uploaded[digest] = url
+        content: dict[str, Any] = {
+            "msgtype": "m.image", "body": "chart.png",
+            "info": {"mimetype": "image/png", "size": len(data)},
+        }  # fmt: skip
+        if encrypt and keys:
+            content["file"] = {**keys, "url": url}
+        else:
+            content["url"] = url
+        await self.session.room_send(room_id, "m.room.message", content)
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """An `m.replace` edit of our own message; anyone else's gets a new message."""
+        await self._wait_rooms_known()
+        if not await self._is_ours(ref):
+            await self.send(ref.chat, reply)
+            return
+        content = edit_content(ref.id, render(reply))
+        await self.session.room_send(ref.chat.id, "m.room.message", content)
+        buttons = numbered_buttons(reply)
+        self.memory.remember(ref.id, buttons)
+        await self._set_reactions(ref.chat.id, ref.id, len(buttons))
+
+    async def _wait_rooms_known(self, within: float = 60) -> None:
+        """Sending before the first sync would take every room for one we are not in (the
+        outbox starts at the same time as the adapter)."""
+        if self._rooms_known.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._rooms_known.wait(), within)
+        if not self._rooms_known.is_set():
+            raise MatrixSendError("not connected to the homeserver yet")
+
+    async def _is_ours(self, ref: MessageRef) -> bool:
+        if self.memory.knows(ref.id):
+            return True
+        return self._inbound is not None and await self._inbound.sent_by_us(ref.chat.id, ref.id)
+
+    async def _set_reactions(self, room_id: str, event_id: str, count: int) -> None:
+        """Our keycap reactions under a message: one per numbered button, at most ten."""
+        have = self.memory.reactions(event_id)
+        want = min(count, len(KEYCAPS))
+        while len(have) > want:
+            await self.client.room_redact(room_id, have.pop(), reason="choices changed")
+        for i in range(len(have), want):
+            content = reaction_content(event_id, KEYCAPS[i])
+            try:
+                have.append(await self.session.room_send(room_id, "m.reaction", content))
+            except MatrixSendError as exc:  # e.g. already there, from before a restart
+                log.info("matrix: reaction %s not added: %s", KEYCAPS[i], exc)
+                break

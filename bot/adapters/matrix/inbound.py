@@ -1,0 +1,307 @@
+"""One Matrix sync response -> neutral events, fed in timeline order.
+
+Invites: direct-chat invites are accepted from anyone, room invites only from the
+configured users or servers. A room with the bot and one other member is a direct chat.
+Joining a group room feeds `joined`; being removed from one feeds `left`.
+Encrypted messages whose key is missing are held for a short grace period (keys often
+arrive a moment later); then the sender is told, in their language, to send it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nio import (
+    EncryptionError,
+    InviteMemberEvent,
+    JoinError,
+    LocalProtocolError,
+    MegolmEvent,
+    MessageDirection,
+    ReactionEvent,
+    RedactionEvent,
+    RoomGetEventResponse,
+    RoomMemberEvent,
+    RoomMessagesResponse,
+    SyncResponse,
+)
+
+from bot.adapters.matrix.events import PLATFORM, members_before_leaving, to_incoming
+from bot.adapters.matrix.memory import SentMessages
+from bot.adapters.matrix.render import keycap_index
+from bot.adapters.matrix.session import CONNECTION_ERRORS, MatrixSession
+from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply, UserRef
+from bot.core.i18n import _, use_locale
+from bot.core.ports import Feed
+from storage.repo import people
+
+log = logging.getLogger(__name__)
+
+GAP_PAGES = 5  # pages of 100 events fetched back after a long downtime, per room
+TELL_EVERY = 30.0  # seconds between two "I could not read your message" in one room
+
+Tell = Callable[[ChatRef, Reply], Awaitable[object]]
+Recall = Callable[[str, str], Awaitable[list[Button]]]  # (room, our event) -> its buttons
+
+
+class Inbound:
+    def __init__(
+        self,
+        session: MatrixSession,
+        memory: SentMessages,
+        feed: Feed,
+        tell: Tell,
+        allowed_inviters: list[str],
+        undecryptable_grace: float,
+        recall: Recall | None = None,
+    ) -> None:
+        self.session = session
+        self.recall = recall
+        self.memory = memory
+        self.feed = feed
+        self.tell = tell
+        self.allowed_inviters = allowed_inviters
+        self.grace = undecryptable_grace
+        self.user_id = session.user_id
+        self.gone: set[str] = set()  # rooms we were removed from in this run
+        self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
+        self._inviters: dict[str, str] = {}  # rooms joined, until the join is seen
+        self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
+        self._told: dict[str, float] = {}  # room -> when we last said we could not read
+
+    @property
+    def client(self) -> Any:
+        assert self.session.client is not None
+        return self.session.client
+
+    def next_deadline(self) -> float | None:
+        return min((d for _e, _r, d in self._pending), default=None)
+
+    async def process(self, resp: SyncResponse, since: str) -> None:
+        await self._retry_undecryptable()
+        await self.handle_invites(resp)
+        for room_id, info in resp.rooms.join.items():
+            events = list(info.timeline.events)
+            joined_at = self._own_join(events)
+            if joined_at is not None:
+                events = events[joined_at + 1 :]  # history from before we joined
+                self.gone.discard(room_id)
+                chat = self.chat(room_id)
+                if chat.kind == "group":
+                    inviter = self._inviters.pop(room_id, self.user_id)
+                    await self._deliver(Incoming("joined", self._user(room_id, inviter), chat))
+            elif info.timeline.limited and info.timeline.prev_batch:
+                events = await self._fill_gap(room_id, info.timeline.prev_batch, since) + events
+            for event in events:
+                await self._event(room_id, event)
+        for room_id, info in resp.rooms.leave.items():
+            await self._left(room_id, info)
+
+    # -- rooms -----------------------------------------------------------------------------
+
+    async def handle_invites(self, resp: SyncResponse) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            mine = [
+                e
+                for e in info.invite_state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.user_id
+                and e.membership == "invite"
+            ]
+            if mine:
+                direct = bool(mine[-1].content.get("is_direct"))
+                self._invites[room_id] = (mine[-1].sender, direct)
+        for room_id, (inviter, direct) in list(self._invites.items()):
+            try:
+                await self._answer_invite(room_id, inviter, direct)
+            except CONNECTION_ERRORS as exc:  # the invite stays; tried again next sync
+                log.warning("matrix: answering the invite to %s failed: %s", room_id, exc)
+                continue
+            del self._invites[room_id]
+
+    async def _answer_invite(self, room_id: str, inviter: str, direct: bool) -> None:
+        if not (direct or self._may_invite(inviter)):
+            log.info("matrix: declined an invite to %s from %s", room_id, inviter)
+            await self.client.room_leave(room_id)
+            return
+        result = await self.client.join(room_id)
+        if isinstance(result, JoinError):
+            log.warning("matrix: joining %s failed: %s", room_id, result.message)
+        else:
+            self._inviters[room_id] = inviter
+
+    def _may_invite(self, inviter: str) -> bool:
+        server = inviter.split(":", 1)[1] if ":" in inviter else ""
+        return any(a == inviter or a.lstrip(":") == server for a in self.allowed_inviters)
+
+    def _own_join(self, events: list[Any]) -> int | None:
+        found = None
+        for i, event in enumerate(events):
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                found = i
+        return found
+
+    async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
+        """Events the sync left out after a long downtime (its timeline was `limited`)."""
+        found: list[Any] = []
+        start = prev_batch
+        for _page in range(GAP_PAGES):
+            try:
+                resp = await self.client.room_messages(
+                    room_id, start=start, end=since, direction=MessageDirection.back, limit=100
+                )
+            except CONNECTION_ERRORS as exc:
+                log.warning("matrix: paging back in %s failed (%s); some events skipped", room_id, exc)  # fmt: skip
+                break
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            found.extend(resp.chunk)
+            if not resp.end or resp.end == start:
+                break
+            start = resp.end
+        else:
+            log.warning("matrix: more than %d pages missed in %s; older ones skipped", GAP_PAGES, room_id)  # fmt: skip
+        log.info("matrix: fetched %d events the sync left out in %s", len(found), room_id)
+        return list(reversed(found))
+
+    async def _left(self, room_id: str, info: Any) -> None:
+        """Kicked, banned or left: `left` for group rooms, so the core stops sending there."""
+        events = list(info.timeline.events)
+        own = [e for e in events if isinstance(e, RoomMemberEvent) and e.state_key == self.user_id]
+        if not own or own[-1].membership not in ("leave", "ban"):
+            return
+        self.gone.add(room_id)
+        room = self.client.rooms.pop(room_id, None)
+        if room is not None:
+            members, title = room.member_count, room.display_name
+        else:  # left while we were down: count from the events the sync gives
+            members, title = members_before_leaving(info.state + events, self.user_id), None
+        if members > 2:
+            chat = ChatRef(PLATFORM, room_id, "group", title)
+            await self._deliver(Incoming("left", self._user(room_id, own[-1].sender), chat))
+
+    def chat(self, room_id: str) -> ChatRef:
+        room = self.client.rooms.get(room_id)
+        if room is None or room.member_count <= 2:
+            return ChatRef(PLATFORM, room_id, "direct")
+        return ChatRef(PLATFORM, room_id, "group", room.display_name)
+
+    def _user(self, room_id: str, user_id: str) -> UserRef:
+        room = self.client.rooms.get(room_id)
+        name = room.user_name(user_id) if room is not None else None
+        return UserRef(PLATFORM, user_id, name, None)  # Matrix tells no language
+
+    def _own_names(self, room_id: str) -> list[str]:
+        room = self.client.rooms.get(room_id)
+        shown = room.user_name(self.user_id) if room is not None else None
+        return [self.user_id, self.user_id[1:].split(":", 1)[0], shown or ""]
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def _event(self, room_id: str, event: Any) -> None:
+        if getattr(event, "sender", self.user_id) == self.user_id:
+            return
+        chat = self.chat(room_id)
+        user = self._user(room_id, event.sender)
+        if isinstance(event, MegolmEvent):
+            await self._undecryptable(room_id, event)
+        elif isinstance(event, ReactionEvent):
+            await self._reaction(chat, user, event)
+        elif isinstance(event, RedactionEvent):
+            pressed = self.memory.taken_back(event.redacts)
+            if pressed is not None:  # a reaction taken back presses the button again
+                await self._press(chat, user, *pressed)
+        else:
+            incoming = to_incoming(event, chat, user, self._own_names(room_id))
+            if incoming is not None:
+                await self._deliver(incoming)
+
+    async def _reaction(self, chat: ChatRef, user: UserRef, event: ReactionEvent) -> None:
+        index = keycap_index(event.key)
+        if index is None:
+            return
+        if not self.memory.knows(event.reacts_to) and self.recall is not None:
+            # Not in this run's memory (a restart, an old poll): the outbox kept its buttons.
+            try:
+                buttons = await self.recall(chat.id, event.reacts_to)
+            except Exception:  # the database: the reaction still counts as a typed number
+                log.exception("matrix: could not look up the buttons of %s", event.reacts_to)
+                buttons = []
+            if buttons:
+                self.memory.remember(event.reacts_to, buttons)
+        if self.memory.knows(event.reacts_to):
+            self.memory.pressed(event.event_id, event.reacts_to, index)
+            await self._press(chat, user, event.reacts_to, index)
+        elif await self.sent_by_us(chat.id, event.reacts_to):
+            # Ours, from before a restart: the digit, as if typed.
+            await self._deliver(Incoming("text", user, chat, text=str(index + 1)))
+
+    async def sent_by_us(self, room_id: str, event_id: str) -> bool:
+        try:
+            resp = await self.client.room_get_event(room_id, event_id)
+        except CONNECTION_ERRORS:
+            return False
+        return isinstance(resp, RoomGetEventResponse) and resp.event.sender == self.user_id
+
+    async def _press(self, chat: ChatRef, user: UserRef, message_id: str, index: int) -> None:
+        buttons = self.memory.buttons(message_id)
+        if index < len(buttons):
+            ref = MessageRef(chat, message_id)
+            data = buttons[index].data
+            await self._deliver(Incoming("button", user, chat, button_data=data, message=ref))
+
+    async def _undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        """Ask our other devices and the sender's devices for the key, then wait a moment."""
+        event.room_id = room_id
+        with contextlib.suppress(LocalProtocolError):  # already asked for this session
+            await self.client.request_room_key(event)
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await self.client.to_device(event.as_key_request(event.sender, self.client.device_id))
+        self._pending.append((event, room_id, time.monotonic() + self.grace))
+
+    async def _retry_undecryptable(self) -> None:
+        pending, self._pending = self._pending, []
+        now = time.monotonic()
+        for event, room_id, deadline in pending:
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except EncryptionError:
+                if deadline > now:
+                    self._pending.append((event, room_id, deadline))
+                else:
+                    await self._tell_undecryptable(room_id, event)
+                continue
+            await self._event(room_id, decrypted)
+
+    async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        log.warning("matrix: cannot decrypt %s in %s", event.event_id, room_id)
+        now = time.monotonic()
+        if now - self._told.get(room_id, -TELL_EVERY) < TELL_EVERY:
+            return  # said it a moment ago (several unreadable messages in a row)
+        self._told[room_id] = now
+        async with self.session.db.transaction() as s:
+            person = await people.person_for_account(s, PLATFORM, event.sender)
+        with use_locale(person.locale if person else self.session.settings.default_locale):
+            text = _(
+                "I could not read your message: it is encrypted and I did not receive its key. "
+                "Please send it again."
+            )
+        try:
+            await self.tell(self.chat(room_id), Reply(text))
+        except Exception:
+            log.exception("matrix: could not tell %s about an unreadable message", room_id)
+
+    async def _deliver(self, incoming: Incoming) -> None:
+        try:
+            await self.feed(incoming)
+        except Exception:
+            log.exception("matrix: handling a %s event failed", incoming.kind)

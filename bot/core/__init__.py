@@ -1,0 +1,1 @@
+"""The chat kernel: events, router, dialogs, dispatcher, context. It knows no capability."""

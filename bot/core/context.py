@@ -1,0 +1,98 @@
+"""`Ctx`: what a handler gets — the event, the person, the dialog and reply verbs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.dialog import Dialog
+from bot.core.events import Button, Incoming, Keyboard, MessageRef, Reply, keyboard
+from bot.core.i18n import _, current_locale, set_locale
+from bot.core.router import State
+from storage.models import Person
+from storage.repo import people
+
+
+@dataclass
+class Outgoing:
+    verb: Literal["send", "edit"]
+    reply: Reply
+    ref: MessageRef | None = None
+
+
+@dataclass
+class Ctx:
+    event: Incoming
+    session: AsyncSession
+    dialog: Dialog
+    settings: Settings
+    clock: Clock
+    capabilities: frozenset[str]
+    direct_link: Callable[[str], str | None] = field(default=lambda _payload: None)
+    person: Person | None = None
+    coordinator_of: list[int] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return current_locale()
+
+    @property
+    def is_direct(self) -> bool:
+        return self.event.chat.kind == "direct"
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.coordinator_of)
+
+    async def reply(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
+        """Answer in the chat the event came from (sent after the transaction commits)."""
+        kb = keyboard(*buttons) if isinstance(buttons, list) else buttons
+        self.outgoing.append(Outgoing("send", Reply(text=text, buttons=kb)))
+
+    async def edit(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
+        """Replace the message a pressed button belongs to; a new message where not possible."""
+        kb = keyboard(*buttons) if isinstance(buttons, list) else buttons
+        ref = self.event.message
+        if self.event.kind == "button" and ref is not None and "edit" in self.capabilities:
+            self.outgoing.append(Outgoing("edit", Reply(text=text, buttons=kb), ref))
+        else:
+            await self.reply(text, kb)
+
+    async def ask(
+        self, question: str, state: State, buttons: list[Button] | None = None, /, **data: object
+    ) -> None:
+        """Move the dialog to `state` and ask; a Cancel button is always offered."""
+        self.dialog.goto(state, **data)
+        await self.reply(question, [*(buttons or []), self.cancel_button()])
+
+    def choice(self, state: State, label: str, value: str) -> Button:
+        """A button that answers the dialog step `state`; stale once the dialog moved on."""
+        return Button(label, f"@{state.name}|{value}")
+
+    def cancel_button(self) -> Button:
+        return Button(_("Cancel"), "cancel")
+
+    async def ensure_person(self) -> Person:
+        """The person behind this account, created on first contribution (no sign-up)."""
+        if self.person is None:
+            self.person = await people.create_person(
+                self.session, self.event.user.platform, self.event.user.id, current_locale()
+            )
+            assert self.person.id is not None
+            if self.is_direct:
+                await people.remember_direct_chat(
+                    self.session, self.person.id, self.event.chat.platform, self.event.chat.id
+                )
+        return self.person
+
+    def switch_locale(self, locale: str) -> None:
+        set_locale(locale)
+        if self.person is not None:
+            self.person.locale = current_locale()
+            self.session.add(self.person)

@@ -1,0 +1,191 @@
+"""Multi-step dialog state, persisted per user per chat so a restart continues the dialog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.events import Button, ChatRef, UserRef
+from bot.core.router import State
+from storage.models import ConversationState, utcnow
+
+DIALOG_TTL = timedelta(days=7)
+STICKY = "~"  # prefix of dialog data keys kept by `stick`: they outlive the dialog until their end
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def purge_stale(session: AsyncSession, now: datetime) -> int:
+    """Delete dialogs nobody touched within DIALOG_TTL; returns how many."""
+    result = await session.exec(
+        delete(ConversationState).where(col(ConversationState.updated_at) < now - DIALOG_TTL)
+    )
+    return int(result.rowcount or 0)
+
+
+class Dialog:
+    """The dialog of one user in one chat; saved by the dispatcher in the event's transaction."""
+
+    def __init__(self, session: AsyncSession, chat: ChatRef, user: UserRef) -> None:
+        self._session = session
+        self._chat = chat
+        self._user = user
+        self._row: ConversationState | None = None
+        self.state: str | None = None
+        self.data: dict[str, Any] = {}
+        self.choices: list[Button] = []
+        self._dirty = False
+        self._now: datetime | None = None
+
+    async def load(self, now: datetime | None = None) -> Dialog:
+        """Load the dialog; one left alone for longer than DIALOG_TTL starts afresh.
+
+        A half-written report is personal data of someone who may never come back, so it
+        is not kept for ever (see also `purge_stale`).
+        """
+        self._now = now
+        self._row = (
+            await self._session.exec(
+                select(ConversationState).where(
+                    col(ConversationState.platform) == self._chat.platform,
+                    col(ConversationState.chat_id) == self._chat.id,
+                    col(ConversationState.user_id) == self._user.id,
+                )
+            )
+        ).first()
+        if (
+            self._row is not None
+            and now is not None
+            and aware(self._row.updated_at) < now - DIALOG_TTL
+        ):
+            self.clear()
+            self.choices = []
+            return self
+        if self._row is not None:
+            self.state = self._row.state
+            self.data = dict(self._row.data)
+            self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
+            self._drop_expired()
+        return self
+
+    @property
+    def changed_at(self) -> datetime | None:
+        """When the dialog (or the buttons it remembers) last changed; None if never."""
+        return aware(self._row.updated_at) if self._row is not None else None
+
+    def goto(self, state: State, **data: Any) -> None:
+        """Move to `state`, merging `data` into what the dialog already holds."""
+        self.state = state.name
+        self.data.update(data)
+        self._dirty = True
+
+    def update(self, **data: Any) -> None:
+        self.data.update(data)
+        self._dirty = True
+
+    def clear(self) -> None:
+        """End the dialog. Sticky values (`stick`) stay until they expire: a limit on
+        guessing codes must outlive /stop."""
+        self.state = None
+        self.data = {k: v for k, v in self.data.items() if k.startswith(STICKY)}
+        self._dirty = True
+
+    def erase(self) -> None:
+        """Forget everything, sticky values too."""
+        self.state = None
+        self.data = {}
+        self.choices = []
+        self._dirty = True
+
+    def stick(self, key: str, value: Any, until: datetime) -> None:
+        """Keep `value` across dialogs until `until`; then it is gone."""
+        self.data[STICKY + key] = {"until": until.isoformat(), "value": value}
+        self._dirty = True
+
+    def sticky(self, key: str) -> Any:
+        """A value kept with `stick`, or None once it has expired."""
+        kept = self.data.get(STICKY + key)
+        if not isinstance(kept, dict) or "until" not in kept:
+            return None
+        if self._now is not None and datetime.fromisoformat(kept["until"]) <= self._now:
+            return None
+        return kept.get("value")
+
+    def _drop_expired(self) -> None:
+        for key in [k for k in self.data if k.startswith(STICKY)]:
+            if self.sticky(key[len(STICKY) :]) is None:
+                del self.data[key]
+                self._dirty = True
+
+    def offer(self, buttons: list[Button]) -> None:
+        """Remember the buttons last shown, so a typed number or label can press them."""
+        if [(b.label, b.data) for b in buttons] != [(b.label, b.data) for b in self.choices]:
+            self.choices = list(buttons)
+            self._dirty = True
+
+    async def save(self) -> None:
+        if not self._dirty:
+            return
+        if self._row is not None:
+            row_state = inspect(self._row)
+            if row_state is not None and (row_state.deleted or row_state.was_deleted):
+                self._row = None  # erased together with the person (/vergeetmij)
+        empty = self.state is None and not self.choices and not self.data
+        if self._row is None:
+            if empty:
+                return
+            self._row = ConversationState(
+                platform=self._chat.platform, chat_id=self._chat.id, user_id=self._user.id
+            )
+        elif empty:
+            await self._session.delete(self._row)
+            self._row = None
+            return
+        self._row.state = self.state
+        self._row.data = dict(self.data)
+        self._row.choices = [{"label": b.label, "data": b.data} for b in self.choices]
+        self._row.updated_at = self._now or utcnow()
+        self._session.add(self._row)
+
+
+async def set_dialog_for(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    user_id: str,
+    state: State,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    only_if_idle: bool = False,
+) -> bool:
+    """Put someone else's dialog in a state (a coordinator's question awaits their answer).
+
+    With `only_if_idle`, a dialog they are in the middle of is left alone (False).
+    """
+    row = (
+        await session.exec(
+            select(ConversationState).where(
+                col(ConversationState.platform) == platform,
+                col(ConversationState.chat_id) == chat_id,
+                col(ConversationState.user_id) == user_id,
+            )
+        )
+    ).first()
+    if row is None:
+        row = ConversationState(platform=platform, chat_id=chat_id, user_id=user_id)
+    elif only_if_idle and row.state is not None and aware(row.updated_at) >= now - DIALOG_TTL:
+        return False
+    row.state = state.name
+    row.data = dict(data)
+    row.choices = []
+    row.updated_at = now
+    session.add(row)
+    return True

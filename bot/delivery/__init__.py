@@ -1,0 +1,1 @@
+"""Everything sent later: the outbox and its sender, broadcasts, notices, the scheduler."""

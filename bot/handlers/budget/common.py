@@ -1,0 +1,106 @@
+"""Pieces the budget dialogs share: reading amounts and descriptions, describing projects."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.i18n import _, ngettext
+from bot.handlers.common import read_text
+from bot.services.budget.text import MAX_DESCRIPTION, MAX_EUROS, euros, parse_euros
+from storage.models import BudgetProject, BudgetRound
+
+ROUND_PREFIX = "W-"
+
+
+def round_ref(round_: BudgetRound) -> str:
+    return f"{ROUND_PREFIX}{round_.id}"
+
+
+async def read_euros(ctx: Ctx, *, at_most: int | None = None) -> int | None:
+    """Whole euros typed by the user; None (and a kind reply saying why) when unusable."""
+    if ctx.event.kind != "text":
+        await ctx.reply(
+            _("Please type an amount in euros, for example 12.500."), [ctx.cancel_button()]
+        )
+        return None
+    amount = parse_euros(ctx.event.text)
+    problem = amount.problem
+    if amount.euros is not None and at_most is not None and amount.euros > at_most:
+        await ctx.reply(
+            _("That is more than the whole budget of {budget}. Please type a lower amount.").format(
+                budget=euros(at_most)
+            ),
+            [ctx.cancel_button()],
+        )
+        return None
+    if problem is None:
+        return amount.euros
+    messages = {
+        "not_a_number": _("I could not read that as an amount. Type only the number of euros, for example 12.500."),
+        "negative": _("An amount cannot be negative. Type a number of euros, for example 12.500."),
+        "zero": _("The amount must be more than zero euros."),
+        "too_large": _("That amount is too large. The most I accept is {max}.").format(max=euros(MAX_EUROS)),
+        "cents": _("Please use whole euros, without cents."),
+    }  # fmt: skip
+    await ctx.reply(messages[problem], [ctx.cancel_button()])
+    return None
+
+
+async def read_description(ctx: Ctx) -> str | None:
+    text = await read_text(ctx)
+    if text is None:
+        return None
+    if len(text) > MAX_DESCRIPTION:
+        await ctx.reply(
+            _(
+                "That is too long for a short description ({count} characters). Keep it under {limit} characters."
+            ).format(count=len(text), limit=MAX_DESCRIPTION),
+            [ctx.cancel_button()],
+        )
+        return None
+    return text
+
+
+def feasibility_text(project: BudgetProject) -> str:
+    if project.feasible is True:
+        return _("feasible")
+    if project.feasible is False:
+        return _("not feasible: {reason}").format(reason=project.feasibility_reason or "–")
+    if project.proposer_id is None:
+        return _("on the ballot")
+    return _("not checked yet")
+
+
+def project_line(project: BudgetProject, supporters: int | None = None) -> str:
+    line = f"• {project.code} {project.title} – {euros(project.cost)}"
+    if supporters is not None:
+        line += " – " + ngettext("{n} supporter", "{n} supporters", supporters).format(n=supporters)
+    return line
+
+
+def data_int(ctx: Ctx, key: str) -> int | None:
+    """A whole number the dialog holds, or None when it is missing or garbled."""
+    value = ctx.dialog.data.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def data_str(ctx: Ctx, key: str) -> str | None:
+    value = ctx.dialog.data.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def data_basket(ctx: Ctx) -> dict[str, int]:
+    """The basket the dialog holds ({project id: points}); garbled entries are dropped."""
+    raw = ctx.dialog.data.get("basket")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(k): v
+        for k, v in raw.items()
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0
+    }

@@ -1,0 +1,258 @@
+"""/wijkbudget: the rounds of your neighbourhood; propose a project and support proposals."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import _, ngettext, when
+from bot.core.router import Router, State, StatesGroup
+from bot.delivery.notify import tell
+from bot.handlers.budget.common import (
+    data_int,
+    data_str,
+    feasibility_text,
+    project_line,
+    read_description,
+    read_euros,
+    round_ref,
+)
+from bot.handlers.common import (
+    ask_neighbourhood,
+    home_of,
+    lost,
+    please_choose,
+    read_neighbourhood,
+    read_text,
+)
+from bot.services.budget.rounds import ballot_rules, results_text
+from bot.services.budget.text import euros
+from storage.models import BudgetRound, Neighbourhood
+from storage.repo import budgets, people, places
+from storage.repo.budgets import BudgetError
+
+router = Router("budget_propose")
+
+
+class ProposeForm(StatesGroup):
+    hood = State()
+    title = State()
+    text = State()
+    cost = State()
+    confirm = State()
+
+
+@router.command("wijkbudget", "budget", "wijkaanzet")
+async def show_budgets(ctx: Ctx) -> None:
+    home = await home_of(ctx)
+    if home is None:
+        await ask_neighbourhood(ctx, ProposeForm.hood, _("Which neighbourhood do you live in?"))
+        return
+    await show_for(ctx, home)
+
+
+@router.state(ProposeForm.hood)
+async def picked_hood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is not None:
+        ctx.dialog.clear()
+        await show_for(ctx, chosen)
+
+
+async def show_for(ctx: Ctx, hood: Neighbourhood) -> None:
+    assert hood.id is not None
+    rounds = (await budgets.rounds_in(ctx.session, [hood.id]))[:3]
+    if not rounds:
+        await ctx.reply(
+            _("There is no neighbourhood budget in {name} at the moment.").format(name=hood.name)
+        )
+        return
+    for round_ in rounds:
+        await show_round(ctx, round_, hood)
+
+
+async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood) -> None:
+    assert round_.id is not None
+    projects = await budgets.projects_of(ctx.session, round_.id)
+    if round_.phase == "results" and round_.result is not None:
+        await ctx.reply(
+            results_text(round_, hood.name, [p for p in projects if budgets.on_ballot(p)])
+        )
+        return
+    lines = [
+        _("Neighbourhood budget {ref} “{title}” in {name}: {budget}").format(
+            ref=round_ref(round_), title=round_.title, name=hood.name, budget=euros(round_.budget)
+        )
+    ]
+    buttons: list[Button] = []
+    if budgets.accepts_votes(round_, ctx.clock.now()):
+        assert round_.closes_at is not None
+        lines.append(_("Voting is open until {when}.").format(when=when(round_.closes_at)))
+        lines.append(ballot_rules(round_))
+        lines += [project_line(p) for p in projects if budgets.on_ballot(p)]
+        buttons.append(Button(_("Vote"), f"bvo:{round_.id}"))
+    elif round_.phase == "proposals":
+        supports = await budgets.support_counts(ctx.session, round_.id)
+        lines.append(_("You can propose a project now. Neighbours can support proposals."))
+        if round_.opens_at is not None:
+            lines.append(_("Voting opens on {when}.").format(when=when(round_.opens_at)))
+        for p in projects:
+            own = p.proposer_id is not None
+            count = supports.get(p.id or 0, 0) if own else None
+            lines.append(project_line(p, count) + f" – {feasibility_text(p)}")
+            if own and p.feasible is not False:
+                buttons.append(Button(_("Support {code}").format(code=p.code), f"bud:sup:{p.id}"))
+        buttons.append(Button(_("Propose a project"), f"bud:new:{round_.id}"))
+    else:
+        lines.append(_("Voting has closed. The results follow soon."))
+    await ctx.reply("\n".join(lines), buttons)
+
+
+@router.callback("bud")
+async def pressed(ctx: Ctx) -> None:
+    parts = (ctx.event.button_data or "").split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        await ctx.reply(_("This button no longer works. Type /wijkbudget to start again."))
+        return
+    if parts[1] == "sup":
+        await support(ctx, int(parts[2]))
+        return
+    round_ = await budgets.get_round(ctx.session, int(parts[2]))
+    if round_ is None or round_.locked or round_.phase != "proposals":
+        await ctx.reply(_("Proposing projects for this round is over."))
+        return
+    if not ctx.is_direct:
+        await ctx.reply(
+            _("Let's do that in a private chat. Send me a direct message with /wijkbudget.")
+        )
+        return
+    await ctx.ask(
+        _("What is your project? Give it a short title."), ProposeForm.title, round_id=round_.id
+    )
+
+
+async def support(ctx: Ctx, project_id: int) -> None:
+    project = await budgets.project(ctx.session, project_id)
+    round_ = await budgets.get_round(ctx.session, project.round_id) if project else None
+    if project is None or project.id is None or round_ is None:
+        await ctx.reply(_("This proposal no longer exists."))
+        return
+    if round_.phase != "proposals" or round_.locked:
+        await ctx.reply(_("Supporting proposals is over: the vote has started."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    if project.proposer_id == person.id:
+        await ctx.reply(
+            _("{code} is your own proposal. Ask your neighbours to support it!").format(
+                code=project.code
+            )
+        )
+        return
+    if not await budgets.add_support(ctx.session, project.id, person.id):
+        await ctx.reply(_("You already support {code}. Once is enough!").format(code=project.code))
+        return
+    total = (await budgets.support_counts(ctx.session, round_.id or 0)).get(project.id, 0)
+    await ctx.reply(
+        _("You now support {code} “{title}”.").format(code=project.code, title=project.title)
+        + " "
+        + ngettext("It has {n} supporter.", "It has {n} supporters.", total).format(n=total)
+    )
+
+
+@router.state(ProposeForm.title)
+async def proposal_title(ctx: Ctx) -> None:
+    title = await read_text(ctx, title=True)
+    if title is None:
+        return
+    await ctx.ask(
+        _("Describe your project in a few sentences: what, where, and for whom?"),
+        ProposeForm.text,
+        title=title,
+    )
+
+
+@router.state(ProposeForm.text)
+async def proposal_text(ctx: Ctx) -> None:
+    text = await read_description(ctx)
+    if text is None:
+        return
+    await ctx.ask(
+        _("About how much will it cost, in euros? A guess is fine."),
+        ProposeForm.cost,
+        description=text,
+    )
+
+
+@router.state(ProposeForm.cost)
+async def proposal_cost(ctx: Ctx) -> None:
+    round_id, title = data_int(ctx, "round_id"), data_str(ctx, "title")
+    if round_id is None or title is None:
+        await lost(ctx, "wijkbudget")
+        return
+    round_ = await budgets.get_round(ctx.session, round_id)
+    if round_ is None:
+        ctx.dialog.clear()
+        await ctx.reply(_("Proposing projects for this round is over."))
+        return
+    cost = await read_euros(ctx, at_most=round_.budget)
+    if cost is None:
+        return
+    hood = await places.neighbourhood(ctx.session, round_.neighbourhood_id)
+    await ctx.ask(
+        "\n".join(
+            [
+                _("Your proposal: “{title}”, about {cost}.").format(title=title, cost=euros(cost)),
+                _("It will be visible to everyone in {name}. Your name is not shown.").format(
+                    name=hood.name if hood else ""
+                ),
+                _("A coordinator checks whether it is feasible. You will hear the answer."),
+                _("Shall I send it in?"),
+            ]
+        ),
+        ProposeForm.confirm,
+        [ctx.choice(ProposeForm.confirm, _("Send in"), "yes")],
+        cost=cost,
+    )
+
+
+@router.state(ProposeForm.confirm)
+async def proposal_confirm(ctx: Ctx) -> None:
+    if not (ctx.event.kind == "button" and ctx.event.button_data == "yes"):
+        await please_choose(ctx, [ctx.choice(ProposeForm.confirm, _("Send in"), "yes")])
+        return
+    round_id, title, cost = data_int(ctx, "round_id"), data_str(ctx, "title"), data_int(ctx, "cost")
+    description = ctx.dialog.data.get("description")
+    if round_id is None or title is None or cost is None or not isinstance(description, str):
+        await lost(ctx, "wijkbudget")
+        return
+    ctx.dialog.clear()
+    round_ = await budgets.get_round(ctx.session, round_id)
+    person = await ctx.ensure_person()
+    if round_ is None:
+        await ctx.reply(_("Proposing projects for this round is over."))
+        return
+    try:
+        project = await budgets.add_project(
+            ctx.session,
+            round_,
+            title=title[:200],
+            description=description,
+            cost=cost,
+            proposer_id=person.id,
+        )
+    except BudgetError:
+        await ctx.reply(_("Proposing projects for this round is over."))
+        return
+    for coordinator in await people.coordinators_of(ctx.session, round_.neighbourhood_id):
+        await tell(
+            ctx.session,
+            coordinator,
+            lambda: _(
+                "New proposal {code} “{title}” for “{round}”. Type /budgetronde to check it."
+            ).format(code=project.code, title=project.title, round=round_.title),
+        )
+    await ctx.edit(
+        _(
+            "Thank you! Your proposal has number {code}. Neighbours can support it with /wijkbudget."
+        ).format(code=project.code)
+    )

@@ -1,0 +1,231 @@
+"""Coordinators: the open reports of their neighbourhood and setting a status with a note."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.errors import UserFacingError
+from bot.core.events import Button
+from bot.core.i18n import _, fold
+from bot.core.permissions import can_coordinate
+from bot.core.router import Router, State, StatesGroup
+from bot.handlers.common import read_text
+from bot.handlers.signals.report import CATEGORY_LABELS, STATUS_LABELS, status_label, tell_concerned
+from storage.models import Neighbourhood, Signal, SignalForward
+from storage.repo import audit, forwards, signals
+
+router = Router("coordinator")
+
+# Words a coordinator may type for a status, in both languages.
+STATUS_WORDS = {
+    "accepted": "accepted", "geaccepteerd": "accepted", "geaccepteerd.": "accepted",
+    "in_progress": "in_progress", "in behandeling": "in_progress", "inbehandeling": "in_progress",
+    "being handled": "in_progress", "handled": "in_progress", "bezig": "in_progress",
+    "forwarded": "forwarded", "doorgestuurd": "forwarded",
+    "resolved": "resolved", "solved": "resolved", "opgelost": "resolved",
+    "closed": "closed", "gesloten": "closed",
+}  # fmt: skip
+CHANGEABLE = ("accepted", "in_progress", "forwarded", "resolved", "closed")
+
+
+class StatusForm(StatesGroup):
+    note = State()
+
+
+@router.command("meldingen", "reports", role="coordinator")
+async def open_reports(ctx: Ctx) -> None:
+    found = await signals.open_signals(ctx.session, ctx.coordinator_of)
+    if not found:
+        await ctx.reply(_("There are no open reports in your neighbourhood."))
+        return
+    lines = [_("Open reports (oldest first). Choose one to see it and change its status:")]
+    lines += [f"{sig.reference} · {status_label(sig.status)} · {sig.text[:60]}" for sig in found]
+    await ctx.reply(
+        "\n".join(lines), [Button(sig.reference, f"sig:{sig.id}:open") for sig in found]
+    )
+
+
+def describe(sig: Signal) -> str:
+    place = sig.address or (f"{sig.lat:.5f}, {sig.lon:.5f}" if sig.lat is not None else "–")
+    return "\n".join(
+        [
+            f"{sig.reference} · {_(CATEGORY_LABELS.get(sig.category, sig.category))}"
+            f" · {status_label(sig.status)}",
+            sig.text[:500],
+            _("Place: {place}").format(place=place)
+            + (" · " + _("with photo") if sig.photo_file_id else ""),
+        ]
+    )
+
+
+def forward_line(fwd: SignalForward) -> str:
+    if fwd.external_id:
+        return _("At the municipality ({kind}), their number: {number}").format(
+            kind=fwd.kind, number=fwd.external_id
+        )
+    if fwd.failed:
+        return _("Sending to the municipality failed: {error}").format(error=fwd.last_error)
+    if fwd.last_error:
+        return _("Not at the municipality yet; we keep trying ({error})").format(
+            error=fwd.last_error
+        )
+    return _("Being sent to the municipality")
+
+
+def status_buttons(sig: Signal) -> list[Button]:
+    """Status changes plus the triage actions (forward, close with a reason, merge, ask)."""
+    buttons = [
+        Button(status_label(s).capitalize(), f"sig:{sig.id}:{s}")
+        for s in ("accepted", "in_progress", "resolved")
+        if s != sig.status
+    ]
+    return [
+        *buttons,
+        Button(_("Forward to the municipality"), f"tri:{sig.id}:forward"),
+        Button(_("Ask the reporter a question"), f"tri:{sig.id}:ask"),
+        Button(_("Same as another report"), f"tri:{sig.id}:merge"),
+        Button(_("Close, with a reason"), f"tri:{sig.id}:close"),
+    ]
+
+
+async def signal_for(ctx: Ctx, signal_id: int) -> Signal:
+    """The signal, if this coordinator may act on it; otherwise a kind refusal."""
+    sig = await signals.signal(ctx.session, signal_id)
+    if sig is None:
+        raise UserFacingError(_("I can't find that report. A report number looks like M-1042."))
+    if not can_coordinate(ctx.coordinator_of, sig.neighbourhood_id):
+        hood = await ctx.session.get(Neighbourhood, sig.neighbourhood_id)
+        raise UserFacingError(
+            _("{ref} belongs to {name}. You are not a coordinator there.").format(
+                ref=sig.reference, name=hood.name if hood else "?"
+            )
+        )
+    return sig
+
+
+@router.callback("sig", role="coordinator")
+async def status_pressed(ctx: Ctx) -> None:
+    parts = (ctx.event.button_data or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*CHANGEABLE, "open"):
+        await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
+        return
+    sig = await signal_for(ctx, int(parts[1]))
+    if parts[2] == "open":
+        text = describe(sig)
+        fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+        if fwd is not None:
+            text += "\n" + forward_line(fwd)
+        await ctx.reply(text, status_buttons(sig))
+        return
+    await ctx.ask(
+        _(
+            "New status for {ref}: {status}. Add a short note for the reporter, or choose No note."
+        ).format(ref=sig.reference, status=status_label(parts[2])),
+        StatusForm.note,
+        [ctx.choice(StatusForm.note, _("No note"), "none")],
+        signal_id=sig.id,
+        status=parts[2],
+    )
+
+
+@router.state(StatusForm.note)
+async def status_note(ctx: Ctx) -> None:
+    if ctx.event.kind == "button" and ctx.event.button_data == "none":
+        note = ""
+    else:
+        note = await read_text(ctx) or ""
+        if not note:
+            return
+    data = ctx.dialog.data
+    sig = await signal_for(ctx, int(data["signal_id"]))
+    ctx.dialog.clear()
+    await change_status(ctx, sig, str(data["status"]), note)
+
+
+@router.command("status", role="coordinator")
+async def status_command(ctx: Ctx) -> None:
+    parts = ctx.event.args.split(maxsplit=1)
+    usage = (
+        _("Use it like this: /status M-1042 accepted We will look at it this week.")
+        + "\n"
+        + _("Possible statuses: {statuses}.").format(
+            statuses=", ".join(status_label(s) for s in CHANGEABLE)
+        )
+    )
+    signal_id = signals.parse_reference(parts[0]) if parts else None
+    if signal_id is None or len(parts) < 2:
+        await ctx.reply(usage)
+        return
+    rest = parts[1].strip()
+    status, note = _split_status(rest)
+    if status is None:
+        await ctx.reply(_("I don't know that status.") + "\n" + usage)
+        return
+    sig = await signal_for(ctx, signal_id)
+    await change_status(ctx, sig, status, note)
+
+
+def _split_status(rest: str) -> tuple[str | None, str]:
+    """Longest known status phrase at the start ('in behandeling …' before 'in')."""
+    words = rest.split()
+    for n in (2, 1):
+        head = fold(" ".join(words[:n]))
+        if head in STATUS_WORDS or head.replace(" ", "_") in STATUS_WORDS:
+            key = STATUS_WORDS.get(head) or STATUS_WORDS[head.replace(" ", "_")]
+            return key, " ".join(words[n:])
+    label_match = {fold(_(STATUS_LABELS[s])): s for s in CHANGEABLE}
+    for n in (4, 3, 2, 1):
+        head = fold(" ".join(words[:n]))
+        if head in label_match:
+            return label_match[head], " ".join(words[n:])
+    return None, ""
+
+
+async def change_status(
+    ctx: Ctx, sig: Signal, status: str, note: str, *, ask_solved: bool = True
+) -> None:
+    coordinator = ctx.person
+    assert coordinator is not None and coordinator.id is not None and sig.id is not None
+    if status == sig.status and not note:
+        await ctx.reply(_("{ref} already has this status.").format(ref=sig.reference))
+        return
+    if status == "closed" and not note:
+        await ctx.reply(
+            _("Please give a reason when you close a report, so the reporter knows why.")
+        )
+        return
+    old = sig.status
+    await signals.set_status(ctx.session, sig, status, note, coordinator.id)
+    await audit.record(
+        ctx.session,
+        coordinator.id,
+        "signal.status",
+        "signal",
+        sig.id,
+        old=old,
+        new=status,
+        note=note,
+    )
+
+    def render(for_reporter: bool) -> str:
+        news = (
+            _("News about your report {ref}: it is now {status}.")
+            if for_reporter
+            else _("News about {ref}, a report you follow: it is now {status}.")
+        )
+        text = news.format(ref=sig.reference, status=status_label(status))
+        if note and (for_reporter or sig.duplicate_of_id is not None):
+            text += "\n" + _("Note from the coordinator: {note}").format(note=note)
+        if for_reporter and ask_solved and status in ("resolved", "closed"):
+            text += "\n" + _("Is the problem really solved?")
+        return text
+
+    told = await tell_concerned(
+        ctx.session,
+        sig,
+        render,
+        with_solved_question=ask_solved and status in ("resolved", "closed"),
+    )
+    msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
+    if told:
+        msg += " " + _("The reporter will be told.")
+    await ctx.edit(msg)

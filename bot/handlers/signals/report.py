@@ -1,0 +1,347 @@
+"""Signals (meldingen): what is wrong, where, an optional photo, a category; then a number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.context import Ctx
+from bot.core.events import Button
+from bot.core.i18n import N_, _, day, when
+from bot.core.router import Router, State, StatesGroup
+from bot.core.text import MAX_TITLE, first_line
+from bot.delivery.notify import tell
+from bot.handlers.common import (
+    ask_neighbourhood,
+    home_of,
+    please_choose,
+    read_neighbourhood,
+    read_text,
+)
+from bot.services.signals.similar import Known, likely_same
+from storage.models import Person, Signal
+from storage.repo import audit, people, signals
+
+router = Router("signals")
+
+CATEGORY_LABELS = {
+    "road": N_("Street or pavement"),
+    "greenery": N_("Trees and greenery"),
+    "waste": N_("Litter and waste"),
+    "lighting": N_("Street lighting"),
+    "safety": N_("Safety"),
+    "other": N_("Something else"),
+}
+STATUS_LABELS = {
+    "new": N_("new"),
+    "accepted": N_("accepted"),
+    "in_progress": N_("being handled"),
+    "forwarded": N_("sent to the municipality"),
+    "resolved": N_("solved"),
+    "closed": N_("closed"),
+    "reopened": N_("open again"),
+}
+
+
+class SignalForm(StatesGroup):
+    text = State()
+    location = State()
+    photo = State()
+    category = State()
+    neighbourhood = State()
+    duplicate = State()
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+@router.command("melding", "meld", "report")
+async def new_signal(ctx: Ctx) -> None:
+    await next_step(ctx)
+
+
+async def next_step(ctx: Ctx, **data: object) -> None:
+    """Ask for the first thing still missing; save when nothing is."""
+    ctx.dialog.update(**data)
+    have = ctx.dialog.data
+    if "text" not in have:
+        await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
+    elif "address" not in have and "lat" not in have:
+        await ctx.ask(
+            _("Where is it? Type an address or a place, or share your location."),
+            SignalForm.location,
+        )
+    elif "photo" not in have:
+        await ctx.ask(
+            _("Do you have a photo? Send it now, or choose Skip."),
+            SignalForm.photo,
+            [ctx.choice(SignalForm.photo, _("Skip"), "skip")],
+        )
+    elif "category" not in have:
+        await ctx.ask(_("What kind of problem is it?"), SignalForm.category, category_buttons(ctx))
+    elif have.get("neighbourhood_id") is None:
+        home = await home_of(ctx)
+        if home is None:
+            await ask_neighbourhood(ctx, SignalForm.neighbourhood)
+        else:
+            await next_step(ctx, neighbourhood_id=home.id)
+    elif not have.get("dup_checked") and await offer_duplicates(ctx):
+        return
+    else:
+        await save_signal(ctx, int(have["neighbourhood_id"]))
+
+
+async def offer_duplicates(ctx: Ctx) -> bool:
+    """Before filing: "is it one of these?" for open reports nearby or alike."""
+    have = ctx.dialog.data
+    known = [
+        Known(s.id or 0, s.category, s.text, s.lat, s.lon, s.address)
+        for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))
+    ]
+    found = likely_same(
+        str(have["text"]), have.get("category"), have.get("lat"), have.get("lon"),
+        have.get("address"), known,
+    )  # fmt: skip
+    if not found:
+        return False
+    # Labels say what, where and how far, not the other resident's own words.
+    by_id = {s.id: s for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))}
+    buttons = []
+    for m in found:
+        other = by_id[m.known.id]
+        label = f"M-{1000 + m.known.id} · {_(CATEGORY_LABELS.get(other.category, other.category))}"
+        if m.metres is not None:
+            label += " · " + _("{metres} m away").format(metres=round(m.metres))
+        elif other.address:
+            label += f" · {first_line(other.address, 30)}"
+        label += f" · {day(other.created_at)}"
+        buttons.append(ctx.choice(SignalForm.duplicate, label, str(m.known.id)))
+    ctx.dialog.update(dup_candidates=[m.known.id for m in found])
+    buttons.append(ctx.choice(SignalForm.duplicate, _("No, this is something else"), "new"))
+    await ctx.ask(
+        _("Someone may have reported this already. Is it one of these?"),
+        SignalForm.duplicate,
+        buttons,
+    )
+    return True
+
+
+@router.state(SignalForm.duplicate)
+async def signal_duplicate(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value == "new":
+        await next_step(ctx, dup_checked=True)
+        return
+    offered = ctx.dialog.data.get("dup_candidates", [])
+    original = (
+        await signals.signal(ctx.session, int(value))
+        if value and value.isdigit() and int(value) in offered
+        else None
+    )
+    if original is None or original.id is None:
+        await ctx.reply(_("Please choose one of the buttons."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    if original.reporter_id != person.id:
+        await signals.add_follower(ctx.session, original.id, person.id)
+    ctx.dialog.clear()
+    await ctx.edit(
+        _(
+            "Thank you! This was already reported as {ref}. You now follow it: we will let you know what happens."
+        ).format(ref=original.reference)
+    )
+
+
+@router.state(SignalForm.text)
+async def signal_text(ctx: Ctx) -> None:
+    text = await read_text(ctx)
+    if text is not None:
+        await next_step(ctx, text=text)
+
+
+@router.state(SignalForm.location)
+async def signal_location(ctx: Ctx) -> None:
+    event = ctx.event
+    if event.kind == "location" and event.location is not None:
+        await next_step(ctx, lat=event.location.lat, lon=event.location.lon)
+        return
+    place = await read_text(ctx)
+    if place is None:
+        return
+    if len(place) > MAX_TITLE * 2:
+        await ctx.reply(_("Please give a shorter address (a street and number is enough)."))
+        return
+    await next_step(ctx, address=place)
+
+
+@router.state(SignalForm.photo)
+async def signal_photo(ctx: Ctx) -> None:
+    event = ctx.event
+    if event.kind == "photo" and event.attachment is not None:
+        await next_step(
+            ctx, photo_platform=event.attachment.platform, photo=event.attachment.file_id
+        )
+    elif event.kind == "button" and event.button_data == "skip":
+        await next_step(ctx, photo=None)
+    else:
+        await ctx.reply(
+            _("Send a photo, or choose Skip."),
+            [ctx.choice(SignalForm.photo, _("Skip"), "skip"), ctx.cancel_button()],
+        )
+
+
+def category_buttons(ctx: Ctx) -> list[Button]:
+    return [
+        ctx.choice(SignalForm.category, _(label), key) for key, label in CATEGORY_LABELS.items()
+    ]
+
+
+@router.state(SignalForm.category)
+async def signal_category(ctx: Ctx) -> None:
+    key = ctx.event.button_data if ctx.event.kind == "button" else None
+    if key not in CATEGORY_LABELS:
+        await please_choose(ctx, category_buttons(ctx))
+        return
+    await next_step(ctx, category=key)
+
+
+@router.state(SignalForm.neighbourhood)
+async def signal_neighbourhood(ctx: Ctx) -> None:
+    chosen = await read_neighbourhood(ctx)
+    if chosen is not None:
+        await next_step(ctx, neighbourhood_id=chosen.id)
+
+
+async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
+    data = ctx.dialog.data
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    sig = await signals.create_signal(
+        ctx.session,
+        neighbourhood_id=neighbourhood_id,
+        reporter_id=person.id,
+        category=str(data.get("category", "other")),
+        text=str(data["text"]),
+        address=data.get("address"),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        photo_platform=data.get("photo_platform"),
+        photo_file_id=data.get("photo"),
+    )
+    ctx.dialog.clear()
+    await ctx.edit(
+        _(
+            "Thank you! Your report has number {ref}. We will let you know what happens with it."
+        ).format(ref=sig.reference)
+    )
+
+
+@router.command("mijnmeldingen", "myreports")
+async def my_signals(ctx: Ctx) -> None:
+    found = []
+    if ctx.person is not None and ctx.person.id is not None:
+        found = await signals.signals_by(ctx.session, ctx.person.id)
+    if not found:
+        await ctx.reply(_("You have no reports yet. Type /melding to report something."))
+        return
+    lines = [_("Your reports:")]
+    for sig in found:
+        history = await signals.history(ctx.session, sig.id or 0)
+        last = history[-1] if history else None
+        line = _("{ref} ({date}): {status}").format(
+            ref=sig.reference, date=when(sig.created_at), status=status_label(sig.status)
+        )
+        line += f" – {sig.text[:60]}"
+        if last is not None and last.note:
+            line += "\n   " + _("Note: {note}").format(note=last.note)
+        lines.append(line)
+    await ctx.reply("\n".join(lines))
+
+
+async def tell_concerned(
+    session: AsyncSession,
+    sig: Signal,
+    render: Callable[[bool], str],
+    *,
+    with_solved_question: bool = False,
+) -> int:
+    """Tell the reporter and everyone following the report, each in their own language.
+
+    `render(for_reporter)`: what a coordinator wrote to the reporter is for the reporter
+    only; followers hear the status.
+    """
+    people_ids = await signals.followers(session, sig.id or 0)
+    if sig.reporter_id is not None:
+        people_ids = [sig.reporter_id, *(p for p in people_ids if p != sig.reporter_id)]
+    told = 0
+    for pid in people_ids:
+        person = await session.get(Person, pid)
+        if person is None:
+            continue
+        is_reporter = pid == sig.reporter_id
+        ask = with_solved_question and is_reporter
+        told += await tell(
+            session, person, partial(render, is_reporter), solved_buttons(sig) if ask else None
+        )
+    return told
+
+
+async def tell_coordinators(session: AsyncSession, sig: Signal, render: Callable[[], str]) -> int:
+    told = 0
+    for coordinator in await people.coordinators_of(session, sig.neighbourhood_id):
+        told += await tell(session, coordinator, render)
+    return told
+
+
+def solved_buttons(sig: Signal) -> Callable[[], list[Button]]:
+    """Asked when a report is closed: is it really solved? "No" reopens it."""
+
+    def make() -> list[Button]:
+        return [
+            Button(_("Yes, it is solved"), f"solved:{sig.id}:yes"),
+            Button(_("No, it is not solved"), f"solved:{sig.id}:no"),
+        ]
+
+    return make
+
+
+@router.callback("solved")
+async def solved_answer(ctx: Ctx) -> None:
+    """The reporter's answer to "is it really solved?"; "no" reopens the report."""
+    parts = (ctx.event.button_data or "").split(":")
+    sig = (
+        await signals.signal(ctx.session, int(parts[1]))
+        if len(parts) == 3 and parts[1].isdigit()
+        else None
+    )
+    if (
+        sig is None
+        or ctx.person is None
+        or ctx.person.id is None
+        or sig.reporter_id != ctx.person.id
+    ):
+        await ctx.reply(_("This button no longer works."))
+        return
+    if parts[2] == "yes":
+        await ctx.edit(_("Good to hear! Thank you for reporting {ref}.").format(ref=sig.reference))
+        return
+    if sig.status not in ("resolved", "closed"):
+        await ctx.edit(_("{ref} is already open again.").format(ref=sig.reference))
+        return
+    await signals.set_status(
+        ctx.session, sig, "reopened", _("The reporter says it is not solved."), ctx.person.id
+    )
+    await audit.record(ctx.session, ctx.person.id, "signal.reopened", "signal", sig.id)
+    await tell_coordinators(
+        ctx.session, sig,
+        lambda: _("The reporter says {ref} is not solved. It is open again.").format(ref=sig.reference),
+    )  # fmt: skip
+    await ctx.edit(
+        _("Thank you. {ref} is open again and the coordinator has been told.").format(
+            ref=sig.reference
+        )
+    )

@@ -1,0 +1,212 @@
+"""Triage by coordinators: forward, close with a reason, merge duplicates, ask the reporter.
+
+Every step is an audit event and the reporter (and followers) hear about it in their
+own language. The reporter's answer to a question reaches the coordinators.
+"""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.dialog import set_dialog_for
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.router import Router, State, StatesGroup
+from bot.delivery.notify import tell
+from bot.handlers.common import read_text
+from bot.handlers.signals.coordinator import change_status, signal_for
+from bot.handlers.signals.report import tell_coordinators
+from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
+from storage.models import Person, Signal
+from storage.repo import audit, people, signals
+
+router = Router("triage")
+ACTIONS = ("forward", "ask", "merge", "close")
+
+
+class Triage(StatesGroup):
+    reason = State()
+    question = State()
+    original = State()
+
+
+class ReporterReply(StatesGroup):
+    answer = State()
+
+
+@router.callback("tri", role="coordinator")
+async def action_pressed(ctx: Ctx) -> None:
+    parts = (ctx.event.button_data or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ACTIONS:
+        await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
+        return
+    sig = await signal_for(ctx, int(parts[1]))
+    action = parts[2]
+    if action == "forward":
+        await forward(ctx, sig)
+    elif action == "ask":
+        await ctx.ask(
+            _("What do you want to ask the reporter of {ref}?").format(ref=sig.reference),
+            Triage.question,
+            signal_id=sig.id,
+        )
+    elif action == "merge":
+        await ctx.ask(
+            _("Which report is the same problem? Type its number, for example M-1042."),
+            Triage.original,
+            signal_id=sig.id,
+        )
+    else:
+        await ctx.ask(
+            _("Why do you close {ref}? The reporter will read this.").format(ref=sig.reference),
+            Triage.reason,
+            signal_id=sig.id,
+        )
+
+
+async def forward(ctx: Ctx, sig: Signal) -> None:
+    assert ctx.person is not None and ctx.person.id is not None and sig.id is not None
+    try:
+        created = await request_forward(ctx.session, sig, ctx.clock.now())
+    except ForwardingNotConfigured as exc:
+        await ctx.reply(
+            _(
+                "Forwarding to the municipality is not set up for {name}. Ask the administrator."
+            ).format(name=exc.neighbourhood)
+        )
+        return
+    if not created:
+        await ctx.reply(_("{ref} was already sent to the municipality.").format(ref=sig.reference))
+        return
+    await audit.record(ctx.session, ctx.person.id, "signal.forward", "signal", sig.id)
+    await change_status(ctx, sig, "forwarded", "")
+
+
+@router.state(Triage.reason)
+async def close_reason(ctx: Ctx) -> None:
+    reason = await read_text(ctx)
+    if reason is None:
+        return
+    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    ctx.dialog.clear()
+    await change_status(ctx, sig, "closed", reason)
+
+
+@router.state(Triage.question)
+async def ask_reporter(ctx: Ctx) -> None:
+    question = await read_text(ctx)
+    if question is None:
+        return
+    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    ctx.dialog.clear()
+    assert ctx.person is not None and sig.id is not None
+    reporter = await ctx.session.get(Person, sig.reporter_id) if sig.reporter_id else None
+    if reporter is None or reporter.id is None:
+        await ctx.reply(
+            _("The reporter of {ref} can no longer be reached.").format(ref=sig.reference)
+        )
+        return
+    chat = await people.direct_chat_of(ctx.session, reporter.id)
+    accounts = [
+        a
+        for a in await people.accounts_of(ctx.session, reporter.id)
+        if chat and a.platform == chat.platform
+    ]
+    if chat is None or not accounts:
+        await ctx.reply(
+            _("The reporter of {ref} can no longer be reached.").format(ref=sig.reference)
+        )
+        return
+    await signals.add_note(ctx.session, sig, "question", question, ctx.person.id)
+    await audit.record(ctx.session, ctx.person.id, "signal.question", "signal", sig.id)
+    # Their next message is the answer, unless they are busy with something else:
+    # then the Answer button starts it when they are ready.
+    waiting = await set_dialog_for(
+        ctx.session, chat.platform, chat.chat_id, accounts[0].platform_user_id,
+        ReporterReply.answer, {"signal_id": sig.id}, ctx.clock.now(), only_if_idle=True,
+    )  # fmt: skip
+
+    def render() -> str:
+        return "\n".join(
+            [
+                _("A coordinator has a question about your report {ref}:").format(
+                    ref=sig.reference
+                ),
+                question,
+                _("Just reply here with your answer.")
+                if waiting
+                else _("Press Answer when you are ready to reply."),
+            ]
+        )
+
+    def answer_button() -> list[Button]:
+        return [Button(_("Answer"), f"ans:{sig.id}")]
+
+    await tell(ctx.session, reporter, render, answer_button)
+    await ctx.reply(_("Your question was sent to the reporter of {ref}.").format(ref=sig.reference))
+
+
+@router.callback("ans")
+async def answer_pressed(ctx: Ctx) -> None:
+    raw = (ctx.event.button_data or "").partition(":")[2]
+    sig = await signals.signal(ctx.session, int(raw)) if raw.isdigit() else None
+    if sig is None or ctx.person is None or sig.reporter_id != ctx.person.id:
+        await ctx.reply(_("This button no longer works."))
+        return
+    await ctx.ask(
+        _("Type your answer about {ref}.").format(ref=sig.reference),
+        ReporterReply.answer,
+        signal_id=sig.id,
+    )
+
+
+@router.state(ReporterReply.answer)
+async def reporter_answers(ctx: Ctx) -> None:
+    answer = await read_text(ctx)
+    if answer is None:
+        return
+    sig = await signals.signal(ctx.session, int(ctx.dialog.data["signal_id"]))
+    ctx.dialog.clear()
+    if sig is None or ctx.person is None:
+        await ctx.reply(_("Thank you. That report no longer exists."))
+        return
+    await signals.add_note(ctx.session, sig, "answer", answer, ctx.person.id)
+    await tell_coordinators(
+        ctx.session, sig,
+        lambda: _("The reporter of {ref} answered:").format(ref=sig.reference) + "\n" + answer,
+    )  # fmt: skip
+    await ctx.reply(_("Thank you! The coordinator will read your answer."))
+
+
+@router.state(Triage.original)
+async def merge_into(ctx: Ctx) -> None:
+    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    original_id = signals.parse_reference(ctx.event.text) if ctx.event.kind == "text" else None
+    if original_id is None:
+        await ctx.reply(
+            _("Please type a report number, for example M-1042."), [ctx.cancel_button()]
+        )
+        return
+    original = await signal_for(ctx, original_id)
+    if original.id == sig.id or original.neighbourhood_id != sig.neighbourhood_id:
+        await ctx.reply(
+            _("Choose another report of the same neighbourhood, not {ref} itself.").format(
+                ref=sig.reference
+            ),
+            [ctx.cancel_button()],
+        )
+        return
+    ctx.dialog.clear()
+    assert ctx.person is not None and sig.id is not None and original.id is not None
+    sig.duplicate_of_id = original.id
+    for pid in {*(await signals.followers(ctx.session, sig.id)), sig.reporter_id} - {
+        None,
+        original.reporter_id,
+    }:
+        await signals.add_follower(ctx.session, original.id, int(pid))  # type: ignore[arg-type]
+    await audit.record(
+        ctx.session, ctx.person.id, "signal.merged", "signal", sig.id, into=original.id
+    )
+    note = _("Same problem as {ref}; you will hear about that report from now on.").format(
+        ref=original.reference
+    )
+    await change_status(ctx, sig, "closed", note, ask_solved=False)

@@ -1,0 +1,1 @@
+"""Operator tasks behind the command line: set-up, grants, exports, budget imports."""

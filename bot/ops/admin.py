@@ -1,0 +1,121 @@
+"""Operator tasks behind the CLI: coordinator grants, health check, console chat."""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy import text
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.config import Settings
+from bot.ops import export as export_mod
+from storage.db import Database
+from storage.repo import audit, people, places
+
+
+class AdminError(Exception):
+    pass
+
+
+async def grant_coordinator(settings: Settings, platform: str, user_id: str, slug: str) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            hood = await places.neighbourhood_by_slug(session, slug)
+            if hood is None or hood.id is None:
+                names = ", ".join(n.slug for n in await places.neighbourhoods(session))
+                raise AdminError(
+                    f"unknown neighbourhood {slug!r}; known: {names or 'none (run setup)'}"
+                )
+            person = await people.get_or_create_person(
+                session, platform, user_id, settings.default_locale
+            )
+            assert person.id is not None
+            changed = await people.grant_coordinator(session, person.id, hood.id)
+            await audit.record(
+                session, None, "coordinator.granted", "person", person.id, neighbourhood=slug
+            )
+    finally:
+        await db.dispose()
+    if not changed:
+        return f"{platform}:{user_id} was already coordinator of {hood.name}."
+    return f"{platform}:{user_id} is now coordinator of {hood.name}."
+
+
+async def export(
+    settings: Settings, what: export_mod.Kind, fmt: export_mod.Format, slug: str | None
+) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            hood_id = None
+            if slug:
+                hood = await places.neighbourhood_by_slug(session, slug)
+                if hood is None:
+                    raise AdminError(f"unknown neighbourhood {slug!r}")
+                hood_id = hood.id
+            load = export_mod.signal_rows if what == "signals" else export_mod.idea_rows
+            rows = await load(session, hood_id)
+        try:
+            return export_mod.render(what, fmt, rows)
+        except export_mod.ExportError as exc:
+            raise AdminError(str(exc)) from None
+    finally:
+        await db.dispose()
+
+
+async def check(settings: Settings) -> int:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception as exc:
+        print(f"wijkbot: database not reachable: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def run_platforms(settings: Settings) -> None:
+    """Every configured platform in one event loop."""
+    app = App(settings)
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram.adapter import TelegramAdapter, TelegramError
+
+        try:
+            app.add(TelegramAdapter(settings, app.db))
+        except TelegramError as exc:
+            raise AdminError(str(exc)) from None
+    if settings.matrix_homeserver:
+        from bot.adapters.matrix.adapter import MatrixAdapter
+
+        app.add(
+            MatrixAdapter(
+                settings, app.db, allowed_inviters=settings.matrix_allowed_inviters or None
+            )
+        )
+    print("Wijkbot runs on: " + ", ".join(app.adapters), flush=True)
+    from bot.adapters.matrix.session import MatrixLoginError
+    from bot.adapters.telegram.adapter import TelegramError
+
+    try:
+        await app.run()
+    except (TelegramError, MatrixLoginError) as exc:
+        raise AdminError(str(exc)) from None
+
+
+def add_console(app: App, console: ConsoleAdapter) -> None:
+    """The console on an app: `:jobs` runs the jobs, and everything a line caused is printed
+    before the next line is read, even while the background sender is busy. So the talk
+    reads in order, and `:as` cannot change whose chat a message seems to land in."""
+    console.on_jobs = app.run_jobs_now
+    console.after_each.append(app.flush_outbox)
+    app.add(console)
+
+
+async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:
+    app = App(settings)
+    add_console(app, ConsoleAdapter(user=user, group=group, language_code=lang))
+    await app.run()

@@ -1,0 +1,1 @@
+"""Neighbourhood budgets ("Wijk aan Zet"): rounds, texts and the pure counting library."""

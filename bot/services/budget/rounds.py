@@ -1,0 +1,210 @@
+"""Budget rounds over time: the sweep that opens and closes voting, counting and publishing.
+
+The sweep runs every minute and after a restart: whatever is overdue happens at once. Each
+round is opened or closed in its own transaction, together with the messages that announce
+it (through the outbox), so a crash never publishes half a result or counts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.dialog import aware
+from bot.core.i18n import N_, _, ngettext, when
+from bot.delivery.broadcast import Target, broadcast, store_image
+from bot.services.budget.counting.election import Election
+from bot.services.budget.counting.rules import count
+from bot.services.budget.counting.tally_cli import natural_key
+from bot.services.budget.text import euros
+from bot.util.charts import bar_chart
+from storage.db import Database
+from storage.models import BudgetProject, BudgetRound
+from storage.repo import budgets, places
+
+log = logging.getLogger(__name__)
+
+RULE_LABELS = {
+    "greedy": N_("most votes first; a project that no longer fits the budget is skipped"),
+    "greedy-stop": N_("most votes first; counting stops at the first project that does not fit"),
+    "mes": N_("Method of Equal Shares: every voter gets an equal part of the budget"),
+    "mes-add1": N_(
+        "Method of Equal Shares, with the equal parts raised step by step to use more of the budget"
+    ),
+    "mes-add1-greedy": N_(
+        "Method of Equal Shares with raised parts; what is left goes to the most votes first"
+    ),
+}
+BALLOT_LABELS = {
+    "knapsack": N_("a basket: choose projects that together fit the budget"),
+    "approval": N_("choose a number of projects"),
+    "cumulative": N_("divide points over projects"),
+}
+
+
+def ballot_rules(round_: BudgetRound) -> str:
+    """The ballot rules in one sentence, in the current language."""
+    if round_.ballot_type == "knapsack":
+        return _("Choose projects that together cost at most {budget}.").format(
+            budget=euros(round_.budget)
+        )
+    if round_.ballot_type == "approval":
+        if round_.max_projects is not None:
+            return _("Choose at least {min} and at most {max} projects.").format(
+                min=round_.min_projects, max=round_.max_projects
+            )
+        return _("Choose at least {min} projects.").format(min=round_.min_projects)
+    return _("Divide {points} points over at least {min} projects.").format(
+        points=round_.points, min=round_.min_projects
+    )
+
+
+def tally(election: Election, rule: str) -> dict[str, Any]:
+    """The result to store and publish: selected ids (tally order), total cost, votes."""
+    outcome = count(election, rule)
+    votes: Counter[str] = Counter()
+    for ballot in election.ballots:
+        if ballot.points is None:
+            votes.update(ballot.projects)
+        else:
+            for project_id, points in zip(ballot.projects, ballot.points, strict=True):
+                votes[project_id] += int(points)
+    return {
+        "selected": sorted(outcome.selected, key=natural_key),
+        "total_cost": int(outcome.total_cost),
+        "votes": {p.project_id: votes.get(p.project_id, 0) for p in election.projects},
+        "voters": len(election.ballots),
+        "rule": rule,
+    }
+
+
+def results_text(round_: BudgetRound, hood_name: str, projects: list[BudgetProject]) -> str:
+    """The published result, in the current language."""
+    result = round_.result or {}
+    by_code = {p.code: p for p in projects}
+    votes: dict[str, int] = result.get("votes", {})
+    voters = int(result.get("voters", 0))
+    points = round_.ballot_type == "cumulative"
+    lines = [
+        _("Results of “{title}” in {name}").format(title=round_.title, name=hood_name),
+        ngettext("{n} person voted.", "{n} people voted.", voters).format(n=voters),
+        "",
+    ]
+    selected = [by_code[c] for c in result.get("selected", []) if c in by_code]
+    if selected:
+        lines.append(_("Chosen projects:"))
+        for p in selected:
+            n = votes.get(p.code, 0)
+            count_text = (
+                ngettext("{n} point", "{n} points", n)
+                if points
+                else ngettext("{n} vote", "{n} votes", n)
+            ).format(n=n)
+            lines.append(f"• {p.code} {p.title}: {euros(p.cost)} – {count_text}")
+    else:
+        lines.append(_("No project was chosen."))
+    lines.append(
+        _("Together {total} of {budget}.").format(
+            total=euros(int(result.get("total_cost", 0))), budget=euros(round_.budget)
+        )
+    )
+    lines += [
+        "",
+        _("Counted with: {rule}.").format(
+            rule=_(RULE_LABELS.get(round_.counting_rule, round_.counting_rule))
+        ),
+        _("Ties are broken by project id, compared as text (the way pabutools does it)."),
+        _("Anyone can count again: the anonymous ballots can be downloaded as a Pabulib file."),
+    ]
+    return "\n".join(lines)
+
+
+def chart(round_: BudgetRound, projects: list[BudgetProject]) -> bytes:
+    """Votes per project, chosen projects highlighted; words only from the round itself."""
+    result = round_.result or {}
+    votes: dict[str, int] = result.get("votes", {})
+    chosen = set(result.get("selected", []))
+    ordered = sorted(projects, key=lambda p: (-votes.get(p.code, 0), natural_key(p.code)))
+    return bar_chart(
+        round_.title,
+        [f"{p.code} {p.title}" for p in ordered],
+        [votes.get(p.code, 0) for p in ordered],
+        [str(votes.get(p.code, 0)) for p in ordered],
+        [p.code in chosen for p in ordered],
+    )
+
+
+async def open_round(
+    session: AsyncSession, round_: BudgetRound, group_locale: str = "nl", announce: bool = True
+) -> None:
+    """Voting opens: lock the rules and tell the neighbourhood (unless it is over already)."""
+    await budgets.start_voting(session, round_)
+    if not announce:
+        return
+    closes_at = round_.closes_at
+
+    def render() -> str:
+        text = _("Voting has started for “{title}”.").format(title=round_.title)
+        if closes_at is not None:
+            text += " " + _("You can vote until {when}.").format(when=when(closes_at))
+        return text + "\n" + _("Vote in a private chat with me: type /stem.")
+
+    await broadcast(session, Target(round_.neighbourhood_id), render, group_locale=group_locale)
+
+
+async def close_round(
+    session: AsyncSession, round_: BudgetRound, now: datetime, group_locale: str = "nl"
+) -> None:
+    """Count with the round's rule, store the result and publish it with a chart."""
+    assert round_.id is not None
+    round_.phase = "closed"
+    election = await budgets.election_of(session, round_)
+    round_.result = tally(election, round_.counting_rule)
+    projects = [p for p in await budgets.projects_of(session, round_.id) if budgets.on_ballot(p)]
+    hood = await places.neighbourhood(session, round_.neighbourhood_id)
+    hood_name = hood.name if hood else ""
+    media_id = await store_image(session, chart(round_, projects))
+    await broadcast(
+        session,
+        Target(round_.neighbourhood_id),
+        lambda: results_text(round_, hood_name, projects),
+        extra={"media_id": media_id},
+        group_locale=group_locale,
+    )
+    round_.phase = "results"
+    round_.published_at = now
+    session.add(round_)
+    await session.flush()
+
+
+async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
+    """Open the rounds whose time has come and close the ones whose voting is over."""
+    now = clock.now()
+    done = 0
+    async with db.session() as session:
+        to_open = await budgets.due_to_open(session, now)
+    for round_id in to_open:
+        async with db.transaction() as session:
+            round_ = await budgets.lock_for_update(session, round_id)
+            if round_ is not None and round_.phase == "proposals":
+                # Down for the whole window: no "vote now" just before the results.
+                over = round_.closes_at is not None and aware(round_.closes_at) <= now
+                await open_round(session, round_, group_locale, announce=not over)
+                done += 1
+    async with db.session() as session:
+        to_close = await budgets.due_to_close(session, now)
+    for round_id in to_close:
+        try:
+            async with db.transaction() as session:
+                round_ = await budgets.lock_for_update(session, round_id)
+                if round_ is not None and round_.phase in ("voting", "closed"):
+                    await close_round(session, round_, now, group_locale)
+                    done += 1
+        except Exception:
+            log.exception("closing budget round %s failed; the next sweep tries again", round_id)
+    return done

@@ -1,0 +1,169 @@
+"""Polls as messages: the question with its buttons, results with a chart, closing on time.
+
+A poll goes out as text plus one button per option (`pv:{poll}:{option}`) on every
+platform; where the platform has native polls (Matrix MSC3381) the same options travel as
+a `PollSpec`, whose answer ids are the same button data — so a native answer and a button
+press are one thing to the handlers, and one person has one vote whatever the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.events import Button
+from bot.core.i18n import _, ngettext, number, use_locale, when
+from bot.delivery.broadcast import Reach, Target, broadcast, store_image
+from bot.util.charts import bar_chart
+from storage.db import Database
+from storage.models import Poll
+from storage.repo import outbox, polls
+from storage.repo.polls import Tally
+
+log = logging.getLogger(__name__)
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_QUESTION, MAX_OPTION = 300, 100
+NAMES_SHOWN = 20
+
+
+def vote_data(poll_id: int, option: int) -> str:
+    return f"pv:{poll_id}:{option}"
+
+
+def poll_text(poll: Poll) -> str:
+    lines = [f"📊 {poll.question}", ""]
+    lines.append(_("Choose one or more answers.") if poll.multiple else _("Choose one answer."))
+    lines.append(
+        _("You can change your choice until {moment}.").format(moment=when(poll.closes_at))
+    )
+    if poll.named:
+        lines.append(_("Your name is shown with your choice in the results."))
+    if not poll.live_results:
+        lines.append(_("The results are shared after closing."))
+    return "\n".join(lines)
+
+
+def poll_buttons(poll: Poll) -> list[list[Button]]:
+    assert poll.id is not None
+    rows = [[Button(option, vote_data(poll.id, i))] for i, option in enumerate(poll.options)]
+    rows.append([Button(_("Results"), f"pr:{poll.id}")])
+    return rows
+
+
+def poll_extra(poll: Poll) -> dict[str, object]:
+    assert poll.id is not None
+    return {
+        "poll": {
+            "question": poll.question,
+            "options": list(poll.options),
+            "answer_ids": [vote_data(poll.id, i) for i in range(len(poll.options))],
+            "multiple": poll.multiple,
+            "disclosed": poll.live_results,
+        },
+        "poll_id": poll.id,  # its results end it where it was sent (outbox.poll_messages)
+    }
+
+
+async def send_poll(session: AsyncSession, poll: Poll, now: datetime, group_locale: str) -> Reach:
+    """Send the poll to its target; from now on its rules can't change."""
+    assert poll.id is not None
+    reach = await broadcast(
+        session,
+        Target(poll.neighbourhood_id, poll.theme_id),
+        lambda: poll_text(poll),
+        lambda: poll_buttons(poll),
+        poll_extra(poll),
+        group_locale=group_locale,
+    )
+    poll.sent_at = now
+    poll.recipients = reach.residents
+    poll.groups = reach.groups
+    session.add(poll)
+    return reach
+
+
+def _percent(count: int, total: int) -> str:
+    return f"{round(100 * count / total) if total else 0}%"
+
+
+def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
+    head = _("Results: {question}") if closed else _("Results so far: {question}")
+    lines = [head.format(question=poll.question), ""]
+    total = sum(tally.counts)
+    for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
+        lines.append(f"• {option}: {number(count)} ({_percent(count, total)})")
+        if poll.named and names:
+            shown = ", ".join(names[:NAMES_SHOWN])
+            more = len(names) - NAMES_SHOWN
+            lines.append(
+                "  " + shown + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+            )
+    lines.append("")
+    lines.append(
+        ngettext("{n} person voted.", "{n} people voted.", tally.voters).format(
+            n=number(tally.voters)
+        )
+    )
+    lines.append(
+        _("The poll went to {reached} residents directly and to {groups} group chats.").format(
+            reached=number(poll.recipients), groups=number(poll.groups)
+        )
+    )
+    if poll.multiple:
+        lines.append(_("People could choose more than one answer."))
+    return "\n".join(lines)
+
+
+def results_chart(poll: Poll, tally: Tally) -> bytes:
+    total = sum(tally.counts)
+    return bar_chart(
+        poll.question,
+        list(poll.options),
+        tally.counts,
+        [f"{number(c)} ({_percent(c, total)})" for c in tally.counts],
+    )
+
+
+async def close_poll(
+    session: AsyncSession, poll: Poll, now: datetime, group_locale: str
+) -> Reach | None:
+    """Close now and send the results, with a chart, to the same groups and residents.
+
+    None if the poll was closed already (by the scheduler or another coordinator).
+    """
+    if not await polls.claim_close(session, poll, now):
+        return None
+    tally = await polls.tally(session, poll)
+    extra: dict[str, object] = {}
+    # Where the poll was sent, so the results can end it there (one query for all chats).
+    assert poll.id is not None
+    sent = await outbox.poll_messages(session, poll.id)
+    try:
+        with use_locale(group_locale):
+            extra["media_id"] = await store_image(session, results_chart(poll, tally))
+    except Exception:  # the results still go out, as text
+        log.exception("poll %s: no chart", poll.id)
+    return await broadcast(
+        session,
+        Target(poll.neighbourhood_id, poll.theme_id),
+        lambda: results_text(poll, tally, closed=True),
+        None,
+        extra,
+        per_chat={chat: {"ends": ref} for chat, ref in sent.items()},
+        group_locale=group_locale,
+    )
+
+
+async def close_due(db: Database, clock: Clock, group_locale: str) -> int:
+    """Close every poll whose time has come (also those missed while the bot was down)."""
+    closed = 0
+    while True:
+        async with db.transaction() as session:
+            due = await polls.due_to_close(session, clock.now())
+            if not due:
+                return closed
+            await close_poll(session, due[0], clock.now(), group_locale)
+            closed += 1

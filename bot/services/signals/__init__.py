@@ -1,0 +1,1 @@
+"""Reports (meldingen): notices, duplicates nearby, forwarding to the municipality."""

@@ -1,0 +1,202 @@
+"""How a neighbourhood's signals reach its municipality: the `[neighbourhood.forwarding]` table.
+
+Secrets may be given directly (`api_key`, `password`) or, as the store wants, named by
+environment variable (`api_key_env`, `password_env`), read when the table is loaded.
+Either way they are `SecretStr` and never shown in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.services.signals.channels.base import FALLBACK_CATEGORY
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+class ForwardingConfigError(ValueError):
+    """The forwarding table is wrong; the message is one line naming the field."""
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+
+
+class FallbackPoint(BaseModel):
+    """Where to pin a signal that has no coordinates (e.g. the neighbourhood's centre)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _with_other(value: dict[str, str], what: str) -> dict[str, str]:
+    if FALLBACK_CATEGORY not in value:
+        raise ValueError(f'needs an "{FALLBACK_CATEGORY}" entry, used for any other category')
+    for key, item in value.items():
+        if not item.strip():
+            raise ValueError(f"{what} for {key!r} is empty")
+    return value
+
+
+class SignalenConfig(_Base):
+    kind: Literal["signalen"]
+    base_url: str  # e.g. https://api.meldingen.example.nl (without /signals/v1)
+    category_urls: dict[str, str]  # our key -> Signalen sub-category URL
+    source: str | None = None  # a public Signalen source; Signalen's default is "online"
+    fallback_point: FallbackPoint | None = None  # Signalen needs coordinates
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("category_urls")
+    @classmethod
+    def _categories(cls, value: dict[str, str]) -> dict[str, str]:
+        _with_other(value, "sub-category URL")
+        for key, url in value.items():
+            if "/sub_categories/" not in url or not url.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"{key!r}: expected a full URL like https://…/signals/v1/public/terms/"
+                    "categories/<main>/sub_categories/<sub>"
+                )
+        return value
+
+
+class Open311Config(_Base):
+    kind: Literal["open311"]
+    base_url: str  # the GeoReport v2 endpoint, e.g. https://…/open311/v2
+    api_key: SecretStr
+    jurisdiction_id: str | None = None
+    service_codes: dict[str, str]  # our key -> service_code
+    media_url: str | None = None  # only if the photo is published somewhere; normally unset
+    fallback_point: FallbackPoint | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("service_codes")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        return _with_other(value, "service_code")
+
+    @field_validator("api_key")
+    @classmethod
+    def _key(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+
+class EmailConfig(_Base):
+    kind: Literal["email"]
+    smtp_host: str
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str
+    to_address: str
+    # Trust this CA file instead of the system store (a private CA, or the test
+    # server's certificate). Verification itself is never switched off.
+    tls_ca_file: Path | None = None
+
+    @field_validator("from_address", "to_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not _EMAIL.match(value.strip()):
+            raise ValueError("expected an e-mail address like meldingen@gemeente.nl")
+        return value.strip()
+
+    @field_validator("tls_ca_file")
+    @classmethod
+    def _ca_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EmailConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username: give both username and password, or neither")
+        if not self.starttls and self.smtp_host not in _LOOPBACK:
+            raise ValueError(
+                "starttls: false is only allowed for a relay on this machine (localhost)"
+            )
+        return self
+
+
+AnyForwardingConfig = SignalenConfig | Open311Config | EmailConfig
+ForwardingConfig = Annotated[AnyForwardingConfig, Field(discriminator="kind")]
+
+
+class _Table(BaseModel):
+    config: ForwardingConfig
+
+
+KINDS = ("signalen", "open311", "email")
+_SECRETS = {"api_key_env": "api_key", "password_env": "password"}
+
+
+def load_forwarding_config(
+    data: Mapping[str, Any], *, env: Mapping[str, str] | None = None
+) -> AnyForwardingConfig:
+    """Validate a forwarding table; raise ForwardingConfigError naming the field."""
+    env = os.environ if env is None else env
+    values = dict(data)
+    kind = values.get("kind")
+    if kind not in KINDS:
+        raise ForwardingConfigError(f"forwarding.kind: expected one of {', '.join(KINDS)}")
+    for env_key, field in _SECRETS.items():
+        if env_key not in values:
+            continue
+        name = values.pop(env_key)
+        if field in values:
+            raise ForwardingConfigError(
+                f"forwarding.{env_key}: give {field} or {env_key}, not both"
+            )
+        if not isinstance(name, str) or name not in env:
+            raise ForwardingConfigError(
+                f"forwarding.{env_key}: environment variable {name!r} is not set"
+            )
+        values[field] = env[name]
+    try:
+        return _Table.model_validate({"config": values}).config
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(part) for part in err["loc"]][1:]
+        if loc and loc[0] == kind:
+            loc = loc[1:]
+        msg = err["msg"].removeprefix("Value error, ")
+        named = re.match(r"^(\w+): (.*)$", msg)
+        if not loc and named:  # a check across fields names its field first
+            loc, msg = [named[1]], named[2]
+        where = ".".join(["forwarding", *loc])
+        raise ForwardingConfigError(f"{where}: {msg}") from None
