@@ -20,12 +20,13 @@ from bot.delivery.scheduler import (
     build_scheduler,
     purge_dialogs,
     start_scheduler,
-    support_batch,
 )
 from bot.handlers import build_router
+from bot.handlers.help import MENU
 from bot.services.announcements import remind_due
 from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.digests import digest_jobs
+from bot.services.ideas import support_batch
 from bot.services.polls import close_due
 from bot.services.signals.forwarding import ForwardingService
 from storage.db import Database, sync_url
@@ -47,6 +48,7 @@ class App:
         # Rows are stamped by the same clock the bot reads (a test's clock, or the system's).
         use_clock(self.dispatcher.clock.now)
         self.adapters: dict[str, Adapter] = {}
+        self.menu = MENU  # the commands platforms show in their menus
         self.outbox = OutboxSender(
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo
         )

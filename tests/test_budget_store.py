@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Date, DateTime, Integer, Time
 from sqlmodel import SQLModel, col, func, select
 
 from bot.app import App
+from bot.services.budget import imports, results
 from bot.services.budget.counting.election import Ballot as PbBallot
 from bot.services.budget.counting.election import Election, Project
 from bot.services.budget.counting.pabulib import parse_pabulib
@@ -82,7 +83,7 @@ async def _hood_id(app: App) -> int:
 async def _round(app: App, ballot_type: str = "knapsack", **kw: object) -> BudgetRound:
     hood_id = await _hood_id(app)
     async with app.db.transaction() as s:
-        r = await budgets.import_round(
+        r = await imports.import_round(
             s,
             neighbourhood_id=hood_id,
             source=CSV,
@@ -144,7 +145,7 @@ async def test_import_csv(app: App) -> None:
 )
 def test_malformed_csv_names_the_line(text: str, line: int, words: str) -> None:
     with pytest.raises(BudgetError) as err:
-        budgets.parse_csv_projects(text)
+        imports.parse_csv_projects(text)
     assert err.value.line == line and words in str(err.value)
 
 
@@ -155,7 +156,7 @@ async def test_import_real_pabulib_file(app: App) -> None:
     election = parse_pabulib(source)
     hood_id = await _hood_id(app)
     async with app.db.transaction() as s:
-        r = await budgets.import_round(
+        r = await imports.import_round(
             s, neighbourhood_id=hood_id, source=source, kind="pb", counting_rule="mes"
         )
         projects = await budgets.projects_of(s, r.id or 0)
@@ -283,8 +284,8 @@ async def test_export_refused_before_closing_then_recounts_the_same(app: App) ->
         assert await _vote(app, r, choices, code=code) is VoteResult.OK
     async with app.db.session() as s:
         with pytest.raises(BudgetError, match="not closed"):
-            await budgets.export_pabulib(s, r, DURING)
-        text = await budgets.export_pabulib(s, r, CLOSES)
+            await results.export_pabulib(s, r, DURING)
+        text = await results.export_pabulib(s, r, CLOSES)
     exported = parse_pabulib(text)
     assert sorted(b.voter_id for b in exported.ballots) == sorted(str(i) for i in range(1, 13))
     assert sorted(sorted(b.projects) for b in exported.ballots) == sorted(sorted(c) for c in cast)
@@ -307,7 +308,7 @@ async def test_export_refused_before_closing_then_recounts_the_same(app: App) ->
         orders = {
             tuple(
                 tuple(b.projects)
-                for b in parse_pabulib(await budgets.export_pabulib(s, r, CLOSES)).ballots
+                for b in parse_pabulib(await results.export_pabulib(s, r, CLOSES)).ballots
             )
             for _ in range(5)
         }

@@ -1,8 +1,11 @@
-"""Recognising commands in typed text, shared by adapters without native commands."""
+"""Commands: recognising them in typed text (for adapters without native commands), and the
+menu entries the help text and the platforms' command menus are built from."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 _COMMAND = re.compile(
     r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@([A-Za-z0-9_]+))?(?=$|[\s:,.;!?])[:,.;!?]*\s*(.*)$",
@@ -28,3 +31,12 @@ def addressed_elsewhere(text: str, bot_username: str | None) -> bool:
     """`/start@OtherBot`: a command for another bot in the same group."""
     m = _COMMAND.match(text.strip())
     return bool(m and m.group(2) and bot_username and m.group(2).lower() != bot_username.lower())
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    name: str
+    description: str  # a msgid
+    audience: Literal["resident", "coordinator"] = "resident"
+    in_groups: bool = False
+    usage: str = ""  # a msgid with example arguments

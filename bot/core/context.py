@@ -13,7 +13,7 @@ from bot.core.clock import Clock
 from bot.core.dialog import Dialog
 from bot.core.events import Button, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
-from bot.core.router import State
+from bot.core.states import State
 from storage.models import Person
 from storage.repo import people
 

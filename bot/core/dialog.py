@@ -10,7 +10,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Button, ChatRef, UserRef
-from bot.core.router import State
+from bot.core.states import State
 from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)

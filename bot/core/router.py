@@ -6,34 +6,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.core.states import State
+
 if TYPE_CHECKING:
     from bot.core.context import Ctx
 
 Handler = Callable[["Ctx"], Awaitable[None]]
 Role = Literal["coordinator"]
-
-
-class State:
-    """A named step of a dialog; declared inside a `StatesGroup` subclass."""
-
-    name: str
-
-    def __init__(self, name: str | None = None) -> None:
-        if name:
-            self.name = name
-
-    def __set_name__(self, owner: type, attr: str) -> None:
-        if not hasattr(self, "name"):
-            self.name = f"{owner.__name__}.{attr}"
-
-    def __repr__(self) -> str:
-        return f"State({self.name!r})"
-
-
-class StatesGroup:
-    @classmethod
-    def states(cls) -> list[State]:
-        return [v for v in vars(cls).values() if isinstance(v, State)]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.clock import Clock
 from bot.core.dialog import purge_stale
 from bot.core.i18n import TIMEZONE
-from bot.handlers.ideas import tell_authors_about_support
 from storage.db import Database
 from storage.repo import outbox
 
@@ -31,11 +30,6 @@ async def purge_dialogs(db: Database, clock: Clock) -> int:
     async with db.transaction() as session:
         count = await purge_stale(session, clock.now())
         return count + await outbox.purge_sent(session, clock.now() - OUTBOX_KEEP)
-
-
-async def support_batch(db: Database) -> int:
-    async with db.transaction() as session:
-        return await tell_authors_about_support(session)
 
 
 @dataclass(frozen=True)

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from bot.core.router import Router
+from bot.handlers import (
+    announce,
+    budget,
+    contribute,
+    digest,
+    groups,
+    help,
+    ideas,
+    polls,
+    privacy,
+    start,
+    themes,
+)
+from bot.handlers.signals import coordinator, triage
+from bot.handlers.signals import report as signals
 
 
 def build_router() -> Router:
-    from bot.handlers import (
-        announce,
-        budget,
-        contribute,
-        digest,
-        groups,
-        help,
-        ideas,
-        polls,
-        privacy,
-        start,
-        themes,
-    )
-    from bot.handlers.signals import coordinator, triage
-    from bot.handlers.signals import report as signals
-
     root = Router("root")
     root.include(
         start.router,

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from bot.core.context import Ctx
 from bot.core.i18n import _, number
 from bot.core.permissions import can_coordinate
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TEXT, clean
 from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name

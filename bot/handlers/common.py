@@ -9,7 +9,8 @@ from collections.abc import Callable
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, fold
-from bot.core.router import Handler, State
+from bot.core.router import Handler
+from bot.core.states import State
 from bot.core.text import MAX_TITLE, clean, has_words
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places

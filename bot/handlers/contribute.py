@@ -12,7 +12,8 @@ from dataclasses import replace
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, fold
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
 from bot.handlers import ideas
 from bot.handlers.common import please_choose

@@ -9,7 +9,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, when
 from bot.core.router import Router
-from bot.handlers.signals.report import status_label
+from bot.services.signals.notices import status_label
 from storage.models import Preference
 from storage.repo import digests, signals
 

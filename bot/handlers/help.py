@@ -6,23 +6,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
+from bot.core.commands import MenuEntry
 from bot.core.context import Ctx
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 
 router = Router("help")
-
-
-@dataclass(frozen=True)
-class MenuEntry:
-    name: str
-    description: str  # a msgid
-    audience: Literal["resident", "coordinator"] = "resident"
-    in_groups: bool = False
-    usage: str = ""  # a msgid with example arguments
 
 
 MENU = (

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
-from bot.delivery.notify import tell
 from bot.handlers.common import (
     ask_neighbourhood,
     group_neighbourhood,
@@ -18,7 +16,8 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
-from storage.models import Neighbourhood, Person
+from bot.services.ideas import idea_ref
+from storage.models import Neighbourhood
 from storage.repo import ideas, places
 
 router = Router("ideas")
@@ -31,10 +30,6 @@ class IdeaForm(StatesGroup):
     neighbourhood = State()
     confirm = State()
     browse = State()
-
-
-def idea_ref(idea_id: int | None) -> str:
-    return f"I-{idea_id}"
 
 
 @router.command("idee", "idea", "initiatief")
@@ -228,26 +223,3 @@ async def support(ctx: Ctx) -> None:
         + " "
         + ngettext("It has {n} supporter.", "It has {n} supporters.", total).format(n=total)
     )
-
-
-async def tell_authors_about_support(session: AsyncSession) -> int:
-    """The scheduled batch: each author hears once about new supports, not per click."""
-    told = 0
-    for news in await ideas.take_support_news(session):
-        author = await session.get(Person, news.idea.author_id)
-        if author is None:
-            continue
-
-        def render(n: ideas.SupportNews = news) -> str:
-            first = ngettext(
-                "Good news: your idea {ref} “{title}” got {new} new supporter.",
-                "Good news: your idea {ref} “{title}” got {new} new supporters.",
-                n.new,
-            ).format(ref=idea_ref(n.idea.id), title=n.idea.title, new=n.new)
-            total = ngettext(
-                "It now has {n} supporter in total.", "It now has {n} supporters in total.", n.total
-            ).format(n=n.total)
-            return f"{first} {total}"
-
-        told += await tell(session, author, render)
-    return told

@@ -17,7 +17,8 @@ from bot.core.dialog import aware
 from bot.core.events import Button
 from bot.core.i18n import _, fold, number, when
 from bot.core.permissions import can_coordinate
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words
 from bot.delivery.notify import tell
 from bot.handlers.common import guarded, please_choose

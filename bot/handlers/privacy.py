@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.i18n import _, ngettext, when
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.common import please_choose
-from bot.handlers.ideas import idea_ref
+from bot.services.ideas import idea_ref
 from storage.models import Neighbourhood
 from storage.repo import audit, budgets, ideas, people, places, polls, signals
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.handlers import contribute
 from bot.handlers.common import ask_neighbourhood, please_choose, read_neighbourhood
 from bot.handlers.help import resident_help

@@ -8,7 +8,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _
 from bot.core.permissions import can_coordinate
-from bot.core.router import State
+from bot.core.states import State
 from bot.delivery.broadcast import Reach
 from storage.repo import places
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _
-from bot.core.router import Router, State
+from bot.core.router import Router
+from bot.core.states import State
 from bot.handlers.common import home_of
 from storage.repo import places
 

@@ -85,7 +85,7 @@ async def run_platforms(settings: Settings) -> None:
         from bot.adapters.telegram.adapter import TelegramAdapter, TelegramError
 
         try:
-            app.add(TelegramAdapter(settings, app.db))
+            app.add(TelegramAdapter(settings, app.db, menu=app.menu))
         except TelegramError as exc:
             raise AdminError(str(exc)) from None
     if settings.matrix_homeserver:

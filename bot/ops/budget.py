@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.services.budget import imports, results
 from storage.db import Database
 from storage.models import BudgetRound
 from storage.repo import budgets, places
@@ -54,7 +55,7 @@ async def import_round(
             if hood is None or hood.id is None:
                 raise BudgetAdminError(f"unknown neighbourhood {slug!r}")
             try:
-                round_ = await budgets.import_round(
+                round_ = await imports.import_round(
                     session,
                     neighbourhood_id=hood.id,
                     source=source,
@@ -115,7 +116,7 @@ async def export_round(settings: Settings, round_id: int, now: datetime | None =
         async with db.session() as session:
             round_ = await _round(session, round_id)
             try:
-                return await budgets.export_pabulib(session, round_, now or datetime.now(UTC))
+                return await results.export_pabulib(session, round_, now or datetime.now(UTC))
             except BudgetError as exc:
                 raise BudgetAdminError(str(exc)) from None
     finally:

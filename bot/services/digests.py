@@ -35,8 +35,8 @@ from bot.core.events import Button
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.delivery.broadcast import button_rows
 from bot.delivery.scheduler import Job
-from bot.handlers.ideas import idea_ref
-from bot.handlers.signals.report import status_label
+from bot.services.ideas import idea_ref
+from bot.services.signals.notices import status_label
 from storage.db import Database
 from storage.models import Theme
 from storage.repo import digests as repo

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -43,6 +43,7 @@ from bot.adapters.telegram.convert import (
     to_incoming,
 )
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.core.commands import MenuEntry
 from bot.core.events import ChatRef, MessageRef, Reply
 from bot.core.i18n import _, use_locale
 from bot.core.ports import Feed, Unreachable
@@ -86,13 +87,20 @@ class TelegramAdapter:
     platform = PLATFORM
     capabilities = frozenset({"buttons", "edit", "location", "photos"})
 
-    def __init__(self, settings: Settings, db: Database, poll_timeout: int = 30) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        poll_timeout: int = 30,
+        menu: Sequence[MenuEntry] = (),
+    ) -> None:
         if settings.telegram_token is None:
             raise TelegramError("WIJKBOT_TELEGRAM_TOKEN is not set")
         token = settings.telegram_token.get_secret_value()
         self.settings = settings
         self.db = db
         self.poll_timeout = poll_timeout
+        self.menu = tuple(menu)  # Telegram's command menus, in every language
         self.username = ""
         self._stopping = asyncio.Event()
         self._redact = RedactToken(token)
@@ -380,12 +388,10 @@ class TelegramAdapter:
         return bytes(await file.download_as_bytearray())
 
     async def _set_commands(self) -> None:
-        from bot.handlers.help import MENU
-
         for locale in (None, *SUPPORTED_LOCALES):
             with use_locale(locale or self.settings.default_locale):
-                private = [BotCommand(e.name, _(e.description)) for e in MENU]
-                group = [BotCommand(e.name, _(e.description)) for e in MENU if e.in_groups]
+                private = [BotCommand(e.name, _(e.description)) for e in self.menu]
+                group = [BotCommand(e.name, _(e.description)) for e in self.menu if e.in_groups]
             set_private = partial(
                 self.bot.set_my_commands, private, scope=BotCommandScopeAllPrivateChats(),
                 language_code=locale,

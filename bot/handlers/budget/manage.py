@@ -12,7 +12,8 @@ from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
     data_int,
@@ -24,6 +25,8 @@ from bot.handlers.budget.common import (
     round_ref,
 )
 from bot.handlers.common import lost, please_choose, read_text
+from bot.services.budget import round_rules
+from bot.services.budget.round_rules import COUNTING_RULES
 from bot.services.budget.rounds import (
     BALLOT_LABELS,
     RULE_LABELS,
@@ -35,7 +38,6 @@ from bot.services.budget.text import euros, parse_count, parse_moment
 from storage.models import BudgetProject, BudgetRound, Neighbourhood, Person
 from storage.repo import audit, budgets, places
 from storage.repo.budgets import BALLOT_TYPES, BudgetError
-from storage.repo.budgets import RULES as COUNTING_RULES
 
 router = Router("budget_manage")
 
@@ -326,7 +328,7 @@ async def new_rule(ctx: Ctx) -> None:
     if person is None or hood_id not in ctx.coordinator_of:
         raise UserFacingError(_("Only a coordinator of the neighbourhood can do this."))
     try:
-        round_ = await budgets.create_round(
+        round_ = await round_rules.create_round(
             ctx.session,
             neighbourhood_id=hood_id,
             title=title[:200],
@@ -362,7 +364,7 @@ async def apply(ctx: Ctx, **changes: object) -> None:
     round_ = await round_for(ctx, round_id)
     ctx.dialog.clear()
     try:
-        await budgets.update_rules(ctx.session, round_, **changes)  # type: ignore[arg-type]
+        await round_rules.update_rules(ctx.session, round_, **changes)  # type: ignore[arg-type]
     except BudgetError:
         if round_.locked:
             await ctx.reply(_locked_text(round_))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
     data_int,

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.handlers.budget.common import data_basket, data_int, data_str, round_ref
 from bot.handlers.common import lost
 from bot.services.budget.rounds import ballot_rules

@@ -7,9 +7,15 @@ from bot.core.errors import UserFacingError
 from bot.core.events import Button
 from bot.core.i18n import _, fold
 from bot.core.permissions import can_coordinate
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.handlers.common import read_text
-from bot.handlers.signals.report import CATEGORY_LABELS, STATUS_LABELS, status_label, tell_concerned
+from bot.services.signals.notices import (
+    CATEGORY_LABELS,
+    STATUS_LABELS,
+    status_label,
+    tell_concerned,
+)
 from storage.models import Neighbourhood, Signal, SignalForward
 from storage.repo import audit, forwards, signals
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import N_, _, day, when
-from bot.core.router import Router, State, StatesGroup
+from bot.core.i18n import _, day, when
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TITLE, first_line
-from bot.delivery.notify import tell
 from bot.handlers.common import (
     ask_neighbourhood,
     home_of,
@@ -20,29 +15,15 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
+from bot.services.signals.notices import (
+    CATEGORY_LABELS,
+    status_label,
+    tell_coordinators,
+)
 from bot.services.signals.similar import Known, likely_same
-from storage.models import Person, Signal
-from storage.repo import audit, people, signals
+from storage.repo import audit, signals
 
 router = Router("signals")
-
-CATEGORY_LABELS = {
-    "road": N_("Street or pavement"),
-    "greenery": N_("Trees and greenery"),
-    "waste": N_("Litter and waste"),
-    "lighting": N_("Street lighting"),
-    "safety": N_("Safety"),
-    "other": N_("Something else"),
-}
-STATUS_LABELS = {
-    "new": N_("new"),
-    "accepted": N_("accepted"),
-    "in_progress": N_("being handled"),
-    "forwarded": N_("sent to the municipality"),
-    "resolved": N_("solved"),
-    "closed": N_("closed"),
-    "reopened": N_("open again"),
-}
 
 
 class SignalForm(StatesGroup):
@@ -52,10 +33,6 @@ class SignalForm(StatesGroup):
     category = State()
     neighbourhood = State()
     duplicate = State()
-
-
-def status_label(status: str) -> str:
-    return _(STATUS_LABELS.get(status, status))
 
 
 @router.command("melding", "meld", "report")
@@ -260,53 +237,6 @@ async def my_signals(ctx: Ctx) -> None:
             line += "\n   " + _("Note: {note}").format(note=last.note)
         lines.append(line)
     await ctx.reply("\n".join(lines))
-
-
-async def tell_concerned(
-    session: AsyncSession,
-    sig: Signal,
-    render: Callable[[bool], str],
-    *,
-    with_solved_question: bool = False,
-) -> int:
-    """Tell the reporter and everyone following the report, each in their own language.
-
-    `render(for_reporter)`: what a coordinator wrote to the reporter is for the reporter
-    only; followers hear the status.
-    """
-    people_ids = await signals.followers(session, sig.id or 0)
-    if sig.reporter_id is not None:
-        people_ids = [sig.reporter_id, *(p for p in people_ids if p != sig.reporter_id)]
-    told = 0
-    for pid in people_ids:
-        person = await session.get(Person, pid)
-        if person is None:
-            continue
-        is_reporter = pid == sig.reporter_id
-        ask = with_solved_question and is_reporter
-        told += await tell(
-            session, person, partial(render, is_reporter), solved_buttons(sig) if ask else None
-        )
-    return told
-
-
-async def tell_coordinators(session: AsyncSession, sig: Signal, render: Callable[[], str]) -> int:
-    told = 0
-    for coordinator in await people.coordinators_of(session, sig.neighbourhood_id):
-        told += await tell(session, coordinator, render)
-    return told
-
-
-def solved_buttons(sig: Signal) -> Callable[[], list[Button]]:
-    """Asked when a report is closed: is it really solved? "No" reopens it."""
-
-    def make() -> list[Button]:
-        return [
-            Button(_("Yes, it is solved"), f"solved:{sig.id}:yes"),
-            Button(_("No, it is not solved"), f"solved:{sig.id}:no"),
-        ]
-
-    return make
 
 
 @router.callback("solved")

@@ -10,12 +10,13 @@ from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
 from bot.core.events import Button
 from bot.core.i18n import _
-from bot.core.router import Router, State, StatesGroup
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.common import read_text
 from bot.handlers.signals.coordinator import change_status, signal_for
-from bot.handlers.signals.report import tell_coordinators
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
+from bot.services.signals.notices import tell_coordinators
 from storage.models import Person, Signal
 from storage.repo import audit, people, signals
 

@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.dialog import aware
 from bot.core.i18n import N_, _, ngettext, when
 from bot.delivery.broadcast import Target, broadcast, store_image
+from bot.services.budget import results
 from bot.services.budget.counting.election import Election
 from bot.services.budget.counting.rules import count
 from bot.services.budget.counting.tally_cli import natural_key
@@ -163,7 +164,7 @@ async def close_round(
     """Count with the round's rule, store the result and publish it with a chart."""
     assert round_.id is not None
     round_.phase = "closed"
-    election = await budgets.election_of(session, round_)
+    election = await results.election_of(session, round_)
     round_.result = tally(election, round_.counting_rule)
     projects = [p for p in await budgets.projects_of(session, round_.id) if budgets.on_ballot(p)]
     hood = await places.neighbourhood(session, round_.neighbourhood_id)

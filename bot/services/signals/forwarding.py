@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.dialog import aware
 from bot.core.i18n import _
-from bot.handlers.signals.report import tell_concerned, tell_coordinators
 from bot.services.signals.channels import (
     ExternalStatus,
     Forwarder,
@@ -29,6 +28,7 @@ from bot.services.signals.channels import (
     build_forwarder,
     load_forwarding_config,
 )
+from bot.services.signals.notices import status_label, tell_concerned, tell_coordinators
 from storage.db import Database
 from storage.models import Neighbourhood, Signal, SignalForward
 from storage.repo import audit, forwards, signals
@@ -239,8 +239,6 @@ def _failure_text(reference: str, error: str, retryable: bool) -> str:
 def _municipality_text(
     reference: str, status: str, note: str, asks: bool, for_reporter: bool
 ) -> str:
-    from bot.handlers.signals.report import status_label
-
     head = (
         _("News from the municipality about your report {ref}: it is now {status}.")
         if for_reporter

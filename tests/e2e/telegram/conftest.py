@@ -35,7 +35,9 @@ class RunningBot:
 
     async def start(self) -> None:
         self.app = App(self.settings, clock=self.clock)
-        self.adapter = TelegramAdapter(self.settings, self.app.db, poll_timeout=1)
+        self.adapter = TelegramAdapter(
+            self.settings, self.app.db, poll_timeout=1, menu=self.app.menu
+        )
         self.app.add(self.adapter)
         self._task = asyncio.create_task(
             self.adapter.start(self.app.dispatcher.feed_for(self.adapter))

@@ -101,6 +101,25 @@ async def test_group_commands_with_bot_name(tg: RunningBot) -> None:
     assert moved.button("private")["url"] == f"https://t.me/{BOT_NAME}?start=melding"
 
 
+async def test_command_menus_in_each_persons_language(tg: RunningBot) -> None:
+    """The menu Telegram shows next to the text field comes from the same list as /help."""
+    api = tg.api
+    anna = api.user(1012, "Anna", language_code="nl")
+    ben = api.user(1013, "Ben", language_code="en")
+    private = {
+        c["command"]: c["description"] for c in api.visible_commands(anna, api.private_chat(anna))
+    }
+    assert private["melding"].startswith("meld een probleem")
+    assert "wijkbudget" in private and "vergeetmij" in private
+    english = {
+        c["command"]: c["description"] for c in api.visible_commands(ben, api.private_chat(ben))
+    }
+    assert english["melding"].startswith("report a problem")
+    group = api.group(-100512, "Buurtapp", creator=anna)
+    in_group = [c["command"] for c in api.visible_commands(anna, group)]
+    assert "ideeen" in in_group and "vergeetmij" not in in_group  # nothing private in a group
+
+
 async def test_group_linked_by_coordinator_and_refused_for_resident(tg: RunningBot) -> None:
     api = tg.api
     assert tg.app is not None
