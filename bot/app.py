@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot.config import Settings
+from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.clock import Clock
 from bot.core.dispatcher import Dispatcher
 from bot.core.middlewares import DEFAULT_MIDDLEWARES
@@ -49,6 +50,7 @@ class App:
         use_clock(self.dispatcher.clock.now)
         self.adapters: dict[str, Adapter] = {}
         self.menu = MENU  # the commands platforms show in their menus
+        self.adapter_store = DatabaseAdapterStore(self.db)  # all adapters see of the database
         self.outbox = OutboxSender(
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo
         )

@@ -32,6 +32,7 @@ from sqlalchemy import insert
 
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.config import Settings
+from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.clock import SystemClock
 from bot.delivery.limits import NO_LIMITS, TELEGRAM_LIMITS
 from bot.delivery.outbox import OutboxSender
@@ -108,7 +109,9 @@ async def bench_unlimited(recipients: int, tmp: Path) -> None:
         port = int((await server.stdout.readline()).split()[1])
         url = f"http://127.0.0.1:{port}"
         db = Database(fresh_db(tmp, "a.db"))
-        adapter = TelegramAdapter(settings_for(db.url, tmp, f"{url}/bot", f"{url}/file/bot"), db)
+        adapter = TelegramAdapter(
+            settings_for(db.url, tmp, f"{url}/bot", f"{url}/file/bot"), DatabaseAdapterStore(db)
+        )
         await adapter.bot.initialize()
         sender = OutboxSender(db, {"telegram": adapter}, SystemClock(),  # type: ignore[dict-item]
                               limits={"telegram": NO_LIMITS})  # fmt: skip
@@ -146,7 +149,9 @@ async def bench_limited(recipients: int, tmp: Path) -> None:
             api.private_chat(api.user(FIRST_CHAT + i, f"Buur {i}", f"buur{i}"))
         api.enable_flood_limits(FloodLimits(), clock=sim.now)
         db = Database(fresh_db(tmp, "b.db"))
-        adapter = TelegramAdapter(settings_for(db.url, tmp, api.base_url, api.base_file_url), db)
+        adapter = TelegramAdapter(
+            settings_for(db.url, tmp, api.base_url, api.base_file_url), DatabaseAdapterStore(db)
+        )
         await adapter.bot.initialize()
         sender = OutboxSender(db, {"telegram": adapter}, SystemClock(),  # type: ignore[dict-item]
                               monotonic=sim.now, sleep=sim.sleep)  # fmt: skip

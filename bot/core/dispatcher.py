@@ -135,7 +135,7 @@ class Dispatcher:
 
     # -- routing ---------------------------------------------------------------------------
 
-    async def _route(self, ctx: Ctx) -> None:
+    async def _route(self, ctx: Ctx) -> None:  # noqa: C901 -- to become middlewares (issue 14)
         event = ctx.event
         chatter = event.chat.kind == "group" and ctx.dialog.state is None
         if event.kind == "text" and chatter:

@@ -1,11 +1,13 @@
-"""The adapter protocol every platform implements."""
+"""The ports between the kernel and the platforms: the adapter protocol every platform
+implements, and the narrow store the app hands an adapter (adapters never see the database)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Protocol
 
-from bot.core.events import ChatRef, Incoming, MessageRef, Reply
+from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply
 
 Feed = Callable[[Incoming], Awaitable[None]]
 
@@ -28,4 +30,28 @@ class Adapter(Protocol):
 
     def direct_link(self, payload: str) -> str | None:
         """A link that opens a direct chat with the bot and starts `payload`; None if none."""
+        ...
+
+
+class AdapterStore(Protocol):
+    """The little an adapter keeps or reads in the database, each in its own transaction."""
+
+    async def cursor(self, key: str, max_age: timedelta | None = None) -> str | None:
+        """A stored sync position; None if there is none or it is older than `max_age`."""
+        ...
+
+    async def save_cursor(self, key: str, value: str) -> None: ...
+
+    async def chat_moved(self, platform: str, old_id: str, new_id: str) -> None:
+        """The same chat under a new id (a Telegram group became a supergroup)."""
+        ...
+
+    async def mark_unreachable(self, platform: str, chat_id: str) -> None: ...
+
+    async def sent_buttons(self, platform: str, chat_id: str, sent_ref: str) -> list[Button]:
+        """The buttons of a message the outbox sent there as `sent_ref` (none if unknown)."""
+        ...
+
+    async def locale_of(self, platform: str, account: str) -> str | None:
+        """The language a person on this account chose, if we know them."""
         ...

@@ -56,7 +56,7 @@ def _kind(msg: OutboxMessage) -> Literal["group", "direct"]:
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
-    return now + min(FIRST_RETRY * (2 ** min(attempts, 12)), MAX_RETRY_GAP)
+    return now + min(FIRST_RETRY * int(2 ** min(attempts, 12)), MAX_RETRY_GAP)
 
 
 class InFlight:

@@ -65,8 +65,11 @@ async def run_registered(job_id: str) -> None:
     await run()
 
 
-class SafeScheduler(AsyncIOScheduler):
+class SafeScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 has no types
     """An AsyncIOScheduler that keeps going when its job store fails for a moment.
+
+    It overrides APScheduler's private `_process_jobs`: fine while APScheduler is pinned
+    below 3.12 (pyproject.toml); check it again on any upgrade.
 
     APScheduler lets an error from storing a job's next run time escape its wake-up, after
     which no timer is set and no job runs again. Here the error is logged and the pass
@@ -75,7 +78,8 @@ class SafeScheduler(AsyncIOScheduler):
 
     def _process_jobs(self) -> float | None:
         try:
-            return super()._process_jobs()
+            wait: float | None = super()._process_jobs()
+            return wait
         except Exception:
             log.exception("scheduler: a pass failed; retrying")
             return float(self.jobstore_retry_interval)

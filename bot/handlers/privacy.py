@@ -20,7 +20,7 @@ class Forget(StatesGroup):
 
 
 @router.command("mijngegevens", "mydata", "privacy")
-async def my_data(ctx: Ctx) -> None:
+async def my_data(ctx: Ctx) -> None:  # noqa: C901 -- one section per kind of data
     person = ctx.person
     lines = [_("This is everything we store about you:")]
     if guesses := len(wrong_codes(ctx)):

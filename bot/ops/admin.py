@@ -85,7 +85,7 @@ async def run_platforms(settings: Settings) -> None:
         from bot.adapters.telegram.adapter import TelegramAdapter, TelegramError
 
         try:
-            app.add(TelegramAdapter(settings, app.db, menu=app.menu))
+            app.add(TelegramAdapter(settings, app.adapter_store, menu=app.menu))
         except TelegramError as exc:
             raise AdminError(str(exc)) from None
     if settings.matrix_homeserver:
@@ -93,7 +93,9 @@ async def run_platforms(settings: Settings) -> None:
 
         app.add(
             MatrixAdapter(
-                settings, app.db, allowed_inviters=settings.matrix_allowed_inviters or None
+                settings,
+                app.adapter_store,
+                allowed_inviters=settings.matrix_allowed_inviters or None,
             )
         )
     print("Wijkbot runs on: " + ", ".join(app.adapters), flush=True)

@@ -285,7 +285,7 @@ def _canonical_choices(
     return VoteResult.OK, sorted(chosen)
 
 
-async def cast_ballot(
+async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
     session: AsyncSession,
     round_: BudgetRound,
     choices: Any,

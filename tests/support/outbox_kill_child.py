@@ -31,7 +31,7 @@ async def main() -> None:
             per_chat=TELEGRAM_LIMITS.per_chat,
             per_group=TELEGRAM_LIMITS.per_group,
         )
-    app.add(TelegramAdapter(settings, app.db, poll_timeout=1))
+    app.add(TelegramAdapter(settings, app.adapter_store, poll_timeout=1))
     await app.run()
 
 

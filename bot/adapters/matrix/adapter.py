@@ -52,10 +52,8 @@ from bot.adapters.matrix.session import (
 )
 from bot.config import Settings
 from bot.core.events import Button, ChatRef, MessageRef, Reply
-from bot.core.ports import Feed, Unreachable
+from bot.core.ports import AdapterStore, Feed, Unreachable
 from bot.util.bounded import Bounded
-from storage.db import Database
-from storage.repo import outbox
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ class MatrixAdapter:
     def __init__(
         self,
         settings: Settings,
-        db: Database,
+        store: AdapterStore,
         *,
         allowed_inviters: list[str] | None = None,
         poll_timeout_ms: int = 30_000,
@@ -79,8 +77,8 @@ class MatrixAdapter:
     ) -> None:
         """`allowed_inviters`: users ("@coco:example.org") or servers ("example.org")
         whose room invites are accepted; by default the bot's own homeserver."""
-        self.db = db
-        self.session = MatrixSession(settings, db)
+        self.store = store
+        self.session = MatrixSession(settings, store)
         self.user_id = self.session.user_id
         own_server = self.user_id.split(":", 1)[1]
         self.allowed_inviters = [own_server] if allowed_inviters is None else allowed_inviters
@@ -263,9 +261,7 @@ class MatrixAdapter:
 
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""
-        async with self.db.transaction() as session:
-            rows = await outbox.sent_buttons(session, PLATFORM, room_id, event_id)
-        return [Button(b["label"], b["data"]) for row in rows or [] for b in row]
+        return await self.store.sent_buttons(PLATFORM, room_id, event_id)
 
     async def download(self, file_id: str) -> bytes:
         """A file from the media repository (decrypted when it came in an encrypted room)."""

@@ -37,7 +37,6 @@ from bot.adapters.matrix.session import CONNECTION_ERRORS, MatrixSession
 from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply, UserRef
 from bot.core.i18n import _, use_locale
 from bot.core.ports import Feed
-from storage.repo import people
 
 log = logging.getLogger(__name__)
 
@@ -288,9 +287,8 @@ class Inbound:
         if now - self._told.get(room_id, -TELL_EVERY) < TELL_EVERY:
             return  # said it a moment ago (several unreadable messages in a row)
         self._told[room_id] = now
-        async with self.session.db.transaction() as s:
-            person = await people.person_for_account(s, PLATFORM, event.sender)
-        with use_locale(person.locale if person else self.session.settings.default_locale):
+        locale = await self.session.store.locale_of(PLATFORM, event.sender)
+        with use_locale(locale or self.session.settings.default_locale):
             text = _(
                 "I could not read your message: it is encrypted and I did not receive its key. "
                 "Please send it again."

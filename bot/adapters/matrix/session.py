@@ -30,9 +30,7 @@ from nio import (
 )
 
 from bot.config import Settings
-from bot.core.ports import Unreachable
-from storage.db import Database
-from storage.repo import cursors
+from bot.core.ports import AdapterStore, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +53,19 @@ class MatrixSendError(Exception):
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
     """1, 2, 4 … seconds, at most `cap`."""
-    return min(cap, base * 2 ** max(0, attempt - 1))
+    return min(cap, base * 2.0 ** max(0, attempt - 1))
 
 
 class MatrixSession:
     """One logged-in nio client with its device id and sync token kept in the database."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, store: AdapterStore) -> None:
         if not settings.matrix_homeserver or not settings.matrix_user_id:
             raise ValueError("WIJKBOT_MATRIX_HOMESERVER and WIJKBOT_MATRIX_USER_ID are needed")
         if not (settings.matrix_password or settings.matrix_access_token):
             raise ValueError("WIJKBOT_MATRIX_PASSWORD or WIJKBOT_MATRIX_ACCESS_TOKEN is needed")
         self.settings = settings
-        self.db = db
+        self.store = store
         self.homeserver = settings.matrix_homeserver.rstrip("/")
         self.user_id = settings.matrix_user_id
         self.store_path = Path(settings.data_dir) / "matrix-store"
@@ -77,12 +75,10 @@ class MatrixSession:
     # -- cursors ---------------------------------------------------------------------------
 
     async def get_cursor(self, key: str) -> str | None:
-        async with self.db.transaction() as session:
-            return await cursors.get(session, key)
+        return await self.store.cursor(key)
 
     async def put_cursor(self, key: str, value: str) -> None:
-        async with self.db.transaction() as session:
-            await cursors.put(session, key, value)
+        await self.store.save_cursor(key, value)
 
     async def keep_token(self, token: str) -> None:
         """Store the sync token; a database hiccup is logged, the next sync stores it again."""

@@ -46,11 +46,8 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.core.commands import MenuEntry
 from bot.core.events import ChatRef, MessageRef, Reply
 from bot.core.i18n import _, use_locale
-from bot.core.ports import Feed, Unreachable
+from bot.core.ports import AdapterStore, Feed, Unreachable
 from bot.util.bounded import Bounded
-from storage.db import Database
-from storage.models import utcnow
-from storage.repo import channels, cursors
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,7 +87,7 @@ class TelegramAdapter:
     def __init__(
         self,
         settings: Settings,
-        db: Database,
+        store: AdapterStore,
         poll_timeout: int = 30,
         menu: Sequence[MenuEntry] = (),
     ) -> None:
@@ -98,7 +95,7 @@ class TelegramAdapter:
             raise TelegramError("WIJKBOT_TELEGRAM_TOKEN is not set")
         token = settings.telegram_token.get_secret_value()
         self.settings = settings
-        self.db = db
+        self.store = store
         self.poll_timeout = poll_timeout
         self.menu = tuple(menu)  # Telegram's command menus, in every language
         self.username = ""
@@ -140,11 +137,8 @@ class TelegramAdapter:
                 f"cannot reach the Telegram Bot API: {type(exc).__name__}"
             ) from None
         self.username = self.bot.username
-        async with self.db.transaction() as session:
-            stored = await cursors.get(
-                session, self._cursor_key, newer_than=utcnow() - CURSOR_MAX_AGE
-            )
-            self._cursor = int(stored or 0)
+        stored = await self.store.cursor(self._cursor_key, max_age=CURSOR_MAX_AGE)
+        self._cursor = int(stored or 0)
         await self._set_commands()
         log.info("telegram: running as @%s", self.username)
         try:
@@ -230,10 +224,7 @@ class TelegramAdapter:
         msg = update.message
         if msg is not None and msg.migrate_to_chat_id is not None:
             # A group became a supergroup: same group, new id; keep its link.
-            async with self.db.transaction() as session:
-                await channels.move_chat(
-                    session, PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id)
-                )
+            await self.store.chat_moved(PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id))
         event = to_incoming(update, self.username)
         position = (self._cursor_key, str(max(update.update_id, self._cursor)))
         if event is not None:
@@ -242,8 +233,7 @@ class TelegramAdapter:
             except Exception:
                 log.exception("telegram: update %s failed", update.update_id)
         else:
-            async with self.db.transaction() as session:
-                await cursors.put(session, *position)
+            await self.store.save_cursor(*position)
         self._cursor = max(update.update_id, self._cursor)
 
     # -- sending -----------------------------------------------------------------------------
@@ -274,8 +264,7 @@ class TelegramAdapter:
     async def _mark_unreachable(self, chat_id: str | None) -> None:
         if chat_id is None:
             return
-        async with self.db.transaction() as session:
-            await channels.mark_reachable(session, PLATFORM, chat_id, False)
+        await self.store.mark_unreachable(PLATFORM, chat_id)
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         if reply.ends is not None:  # the poll these are the results of: no more vote buttons
@@ -328,11 +317,12 @@ class TelegramAdapter:
         fits = len(reply.text) <= MAX_CAPTION
 
         async def send_photo() -> Message:
-            return await self.bot.send_photo(
+            sent: Message = await self.bot.send_photo(
                 chat_id=int(chat.id), photo=picture,
                 caption=as_html(reply.text) if fits else None, parse_mode="HTML",
                 reply_markup=markup(reply) if fits else None,
             )  # fmt: skip
+            return sent
 
         sent = await self._call(send_photo, chat.id)
         if fits:
@@ -346,10 +336,11 @@ class TelegramAdapter:
             keyboard = markup(reply) if i == len(parts) - 1 else None
 
             async def send_part(text: str = part, kb: Any = keyboard) -> Message:
-                return await self.bot.send_message(
+                sent: Message = await self.bot.send_message(
                     chat_id=int(chat.id), text=as_html(text), parse_mode="HTML", reply_markup=kb,
                     reply_to_message_id=int(reply.reply_to.id) if reply.reply_to else None,
                 )  # fmt: skip
+                return sent
 
             last = await self._call(send_part, chat.id)
         assert last is not None

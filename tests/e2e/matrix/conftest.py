@@ -68,7 +68,7 @@ class Bot:
         app = App(self.settings, clock=clock)
         await apply_setup(app.db, EXAMPLE_SETUP)
         options.setdefault("undecryptable_grace", 1.0)
-        adapter = MatrixAdapter(self.settings, app.db, **options)
+        adapter = MatrixAdapter(self.settings, app.adapter_store, **options)
         app.add(adapter)
         task = asyncio.create_task(adapter.start(app.dispatcher.feed_for(adapter)))
         self.runs.append((app, adapter, task))

@@ -36,7 +36,7 @@ class RunningBot:
     async def start(self) -> None:
         self.app = App(self.settings, clock=self.clock)
         self.adapter = TelegramAdapter(
-            self.settings, self.app.db, poll_timeout=1, menu=self.app.menu
+            self.settings, self.app.adapter_store, poll_timeout=1, menu=self.app.menu
         )
         self.app.add(self.adapter)
         self._task = asyncio.create_task(

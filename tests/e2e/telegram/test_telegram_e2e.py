@@ -239,7 +239,7 @@ async def test_webhook_mode_checks_the_secret(
     from bot.app import App
 
     bot.app = App(settings, clock=clock)
-    bot.adapter = TelegramAdapter(settings, bot.app.db)
+    bot.adapter = TelegramAdapter(settings, bot.app.adapter_store)
     task = asyncio.create_task(bot.adapter.start(bot.app.dispatcher.feed_for(bot.adapter)))
     try:
         for _ in range(100):

@@ -1,0 +1,60 @@
+"""Pure parts of the Telegram adapter: splitting, escaping, deep-link payloads."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.adapters.telegram.convert import MAX_MESSAGE, as_html, split_text, start_payload
+from bot.core.adapter_store import DatabaseAdapterStore
+
+
+def test_split_prefers_line_breaks() -> None:
+    text = "\n".join(f"regel {i} " + "x" * 90 for i in range(100))
+    parts = split_text(text)
+    assert len(parts) > 1 and all(len(p) <= MAX_MESSAGE for p in parts)
+    assert all(p.startswith("regel") for p in parts)  # no line cut in half
+    assert "\n".join(parts) == text
+
+
+@given(st.text(min_size=1, max_size=12000))
+def test_split_keeps_every_word(text: str) -> None:
+    parts = split_text(text)
+    assert all(len(p) <= MAX_MESSAGE for p in parts)
+    # Only white space at the cuts may go; every other character stays, in order.
+    assert "".join("".join(parts).split()) == "".join(text.split())
+
+
+def test_html_escaping() -> None:
+    assert as_html("<b>a</b> & b") == "&lt;b&gt;a&lt;/b&gt; &amp; b"
+
+
+def test_deep_link_payload_is_safe() -> None:
+    assert start_payload("melding-schalkwijk") == "melding-schalkwijk"
+    assert start_payload("idee indische buurt!") == "idee-indische-buurt-"
+    assert len(start_payload("x" * 100)) == 64
+
+
+def test_token_never_reaches_a_log_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import logging
+
+    from bot.adapters.telegram.adapter import TelegramAdapter
+    from bot.config import Settings
+    from storage.db import Database
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    token = "123456789:AAF-secret-token-value"
+    try:
+        settings = Settings(data_dir=tmp_path, telegram_token=token)  # type: ignore[arg-type]
+        TelegramAdapter(settings, DatabaseAdapterStore(Database(settings.effective_database_url)))
+        logging.getLogger("httpx").warning("POST https://api.telegram.org/bot%s/getMe", token)
+        logging.getLogger("telegram.ext.Updater").error("failed with %s", token)
+    finally:
+        root.removeHandler(handler)
+    assert token not in stream.getvalue()
+    assert stream.getvalue().count("<token>") == 2
+    assert "<token>" not in repr(settings) and token not in repr(settings)

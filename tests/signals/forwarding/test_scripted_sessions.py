@@ -1,0 +1,207 @@
+"""A whole session per forwarding channel: report with photo and location, duplicate check,
+coordinator forwards, the municipality changes the status, reporter and follower hear it,
+the reporter says "not solved", the report opens again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.app import App
+from bot.ops.admin import grant_coordinator
+from bot.ops.setup_data import apply_setup
+from storage.models import Signal, SignalForward
+from tests.signals.forwarding.conftest import SmtpServer, TlsFiles
+from tests.standins.open311 import Open311StandIn
+from tests.standins.signalen import SignalenStandIn
+from tests.support.fake import Chat, FakeAdapter
+
+
+def _toml(forwarding: dict[str, Any]) -> str:
+    pairs = ", ".join(f"{k} = {json.dumps(v)}" if not isinstance(v, dict) else
+                      f"{k} = {{ " + ", ".join(f"{a} = {json.dumps(b)}" for a, b in v.items()) + " }"
+                      for k, v in forwarding.items())  # fmt: skip
+    return (
+        f'[[neighbourhood]]\nslug = "schalkwijk"\nname = "Schalkwijk"\nforwarding = {{ {pairs} }}\n'
+    )
+
+
+async def _configure(app: App, tmp_path: Path, forwarding: dict[str, Any]) -> None:
+    setup = tmp_path / "wijkbot.toml"
+    setup.write_text(_toml(forwarding))
+    await apply_setup(app.db, setup)
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+
+
+async def _report_and_follow(make_chat) -> tuple[Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+    anna: Chat = make_chat("anna", lang="en")
+    await anna.say("/wijk")
+    await anna.press("Schalkwijk")
+    await anna.say("/melding")
+    await anna.say("Lantaarnpaal bij de speeltuin is kapot")
+    await anna.location(52.3645, 4.6530)
+    await anna.photo("photo-lamp")
+    [done] = await anna.press("Street lighting")
+    assert "M-1001" in done.text
+    bob: Chat = make_chat("bob", lang="en")  # one message, no sign-up
+    await bob.say("melding: straatlamp speeltuin doet het niet")
+    await bob.location(52.36452, 4.65302)
+    await bob.press("Skip")
+    [offer] = await bob.press("Schalkwijk")
+    assert "reported this already" in offer.text
+    await bob.press("M-1001")
+    coco: Chat = make_chat("coco", lang="nl")
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    [forwarded] = await coco.press("Doorsturen naar de gemeente")
+    assert "M-1001" in forwarded.text
+    return anna, bob, coco
+
+
+def _texts(adapter: FakeAdapter, chat: str) -> list[str]:
+    return [m.text for m in adapter.in_chat(chat)]
+
+
+async def _not_solved(app: App, anna: Chat, adapter: FakeAdapter) -> None:
+    [reopened] = await anna.press("No, it is not solved")
+    assert "open again" in reopened.text
+    assert any("niet is opgelost" in t for t in _texts(adapter, "dm:coco"))
+    async with app.db.session() as s:
+        assert (await s.get(Signal, 1)).status == "reopened"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+async def signalen() -> AsyncIterator[SignalenStandIn]:
+    async with SignalenStandIn(hang_seconds=2) as standin:
+        yield standin
+
+
+async def test_signalen_round_trip(
+    app: App,
+    adapter: FakeAdapter,
+    make_chat,
+    tmp_path: Path,
+    signalen: SignalenStandIn,  # type: ignore[no-untyped-def]
+) -> None:
+    await _configure(app, tmp_path, {
+        "kind": "signalen", "base_url": signalen.base_url,
+        "category_urls": {
+            "lighting": signalen.category_url("wegen-verkeer-straatmeubilair", "verlichting"),
+            "other": signalen.category_url("overlast-in-de-openbare-ruimte", "overig-openbare-ruimte"),
+        },
+    })  # fmt: skip
+    anna, _bob, coco = await _report_and_follow(make_chat)
+    assert await app.forwarding.send_due() == 1
+    assert await app.forwarding.send_due() == 0  # never twice
+    [stored] = signalen.signals.values()
+    await coco.say("/meldingen")
+    [detail] = await coco.press("M-1001")
+    assert f"hun nummer: {stored.signal_id}" in detail.text
+    assert stored.payload["location"]["geometrie"]["coordinates"] == [4.653, 52.3645]
+    assert stored.attachments and stored.attachments[0].data.startswith(b"\x89PNG")
+    assert "reporter" not in stored.payload or "email" not in stored.payload["reporter"]
+
+    signalen.set_state(stored.signal_id, "b", "Een monteur komt donderdag.")
+    await app.run_jobs_now()
+    assert any("municipality" in t and "being handled" in t and "donderdag" in t
+               for t in _texts(adapter, "dm:anna"))  # fmt: skip
+    follower = [t for t in _texts(adapter, "dm:bob") if "a report you follow" in t]
+    assert follower and "being handled" in follower[-1]
+
+    signalen.set_state(stored.signal_id, "o", "De lamp is vervangen.")
+    await app.run_jobs_now()
+    [asked] = [m for m in adapter.in_chat("dm:anna") if "vervangen" in m.text]
+    assert "really solved" in asked.text and "No, it is not solved" in asked.labels
+    await _not_solved(app, anna, adapter)
+
+
+@pytest.fixture
+async def open311() -> AsyncIterator[Open311StandIn]:
+    async with Open311StandIn(api_key="k-311", hang_seconds=2, token_mode=True) as standin:
+        yield standin
+
+
+async def test_open311_round_trip(
+    app: App,
+    adapter: FakeAdapter,
+    make_chat,
+    tmp_path: Path,
+    open311: Open311StandIn,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HAARLEM_OPEN311_KEY", "k-311")
+    await _configure(app, tmp_path, {
+        "kind": "open311", "base_url": open311.base_url, "api_key_env": "HAARLEM_OPEN311_KEY",
+        "service_codes": {"lighting": "VL-01", "other": "OV-99"},
+    })  # fmt: skip
+    anna, _bob, _coco = await _report_and_follow(make_chat)
+    assert await app.forwarding.send_due() == 1
+    await app.run_jobs_now()  # the token becomes a request id
+    async with app.db.session() as s:
+        fwd = (await s.exec(select(SignalForward))).one()
+    assert fwd.external_id in open311.service_requests
+    stored = open311.service_requests[fwd.external_id]
+    assert stored.form["service_code"] == "VL-01" and "email" not in stored.form
+    open311.set_status(fwd.external_id, "closed", "Lamp vervangen op 3 december.")
+    await app.run_jobs_now()
+    [asked] = [m for m in adapter.in_chat("dm:anna") if "Lamp vervangen" in m.text]
+    assert "closed" in asked.text and "really solved" in asked.text
+    await _not_solved(app, anna, adapter)
+
+
+async def test_email_round_trip(
+    app: App,
+    adapter: FakeAdapter,
+    make_chat,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    smtp_server: SmtpServer,
+    tls_files: TlsFiles,
+) -> None:
+    await _configure(app, tmp_path, {
+        "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": smtp_server.port,
+        "tls_ca_file": str(tls_files.ca), "from_address": "wijkbot@wijk.example.nl",
+        "to_address": "meldingen@gemeente.example.nl",
+    })  # fmt: skip
+    anna, _bob, coco = await _report_and_follow(make_chat)
+    assert await app.forwarding.send_due() == 1
+    [mail] = smtp_server.received
+    assert mail.tls and "M-1001" in str(mail.message["Subject"])
+    body = mail.message.get_body(("plain",))
+    assert body is not None and "openstreetmap.org" in body.get_content()
+    assert any(part.get_filename() for part in mail.message.iter_attachments())
+    await coco.say("/status M-1001 opgelost De gemeente heeft de lamp vervangen")
+    await _not_solved(app, anna, adapter)
+
+
+async def test_failure_is_retried_and_shown_to_the_coordinator(
+    app: App,
+    adapter: FakeAdapter,
+    make_chat,
+    tmp_path: Path,
+    signalen: SignalenStandIn,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import timedelta
+
+    await _configure(app, tmp_path, {
+        "kind": "signalen", "base_url": signalen.base_url,
+        "category_urls": {"other": signalen.category_url("overlast-in-de-openbare-ruimte", "overig-openbare-ruimte")},
+    })  # fmt: skip
+    await _report_and_follow(make_chat)
+    signalen.fail_next(count=2, status=503)
+    assert await app.forwarding.send_due() == 0
+    await app.flush_outbox()
+    assert any(
+        "nog niet gelukt" in t or "did not work yet" in t for t in _texts(adapter, "dm:coco")
+    )
+    assert await app.forwarding.send_due() == 0  # backing off: not tried again at once
+    clock.advance(timedelta(minutes=5))
+    await app.forwarding.send_due()
+    clock.advance(timedelta(minutes=10))
+    assert await app.forwarding.send_due() == 1
+    assert len(signalen.signals) == 1
