@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.core.callbacks import CallbackData
 from bot.core.states import State
 
 if TYPE_CHECKING:
@@ -57,8 +58,11 @@ class Router:
         keys = tuple(n.lower() for n in names)
         return self._add(Route("command", keys, _noop, role, keeps_dialog, in_groups=in_groups))
 
-    def callback(self, prefix: str, role: Role | None = None) -> Callable[[Handler], Handler]:
-        """Handle a button whose data starts with `prefix:`."""
+    def callback(
+        self, kind: str | type[CallbackData], role: Role | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Handle a button of `kind` (a `CallbackData` class, or a bare prefix before `:`)."""
+        prefix = kind if isinstance(kind, str) else kind.prefix
         return self._add(Route("callback", (prefix,), _noop, role))
 
     def state(self, *states: State) -> Callable[[Handler], Handler]:

@@ -5,17 +5,31 @@ Also the "Open M-1042" button of a digest: a report's status, with a way to foll
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, when
+from bot.core.i18n import N_, _, when
 from bot.core.router import Router
-from bot.services.signals.notices import status_label
+from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Preference
 from storage.repo import digests, signals
 
 router = Router("digest")
 
-CHOICES = ("daily", "weekly", "never")
+
+class DigestChoice(
+    CallbackData, prefix="dg", hint=N_("Type /overzicht to see your choices again.")
+):
+    """How often a digest comes (`dg:weekly`), or polls and news by message (`dg:bc:on`)."""
+
+    choice: Literal["daily", "weekly", "never", "bc"]
+    switch: Literal["on", "off"] | None = None
+
+
+Cadence = Literal["daily", "weekly", "never"]
+CHOICES: tuple[Cadence, ...] = ("daily", "weekly", "never")
 
 
 def describe(pref: Preference) -> str:
@@ -40,11 +54,14 @@ def describe(pref: Preference) -> str:
 
 def buttons(pref: Preference) -> list[Button]:
     labels = {"daily": _("Every day"), "weekly": _("Every week"), "never": _("Never")}
-    out = [Button(("✓ " if pref.digest == c else "") + labels[c], f"dg:{c}") for c in CHOICES]
+    out = [
+        Button(("✓ " if pref.digest == c else "") + labels[c], DigestChoice(c).pack())
+        for c in CHOICES
+    ]
     out.append(
-        Button(_("No polls and news by message"), "dg:bc:off")
+        Button(_("No polls and news by message"), DigestChoice("bc", "off").pack())
         if pref.broadcasts
-        else Button(_("Send polls and news by message"), "dg:bc:on")
+        else Button(_("Send polls and news by message"), DigestChoice("bc", "on").pack())
     )
     return out
 
@@ -57,12 +74,12 @@ async def show(ctx: Ctx) -> None:
     await ctx.reply(describe(pref), buttons(pref))
 
 
-@router.callback("dg")
+@router.callback(DigestChoice)
 async def choose(ctx: Ctx) -> None:
-    value = (ctx.event.button_data or "").partition(":")[2]
+    pressed = DigestChoice.of(ctx)
+    value = pressed.choice if pressed.switch is None else f"{pressed.choice}:{pressed.switch}"
     if value not in (*CHOICES, "bc:on", "bc:off"):
-        await ctx.reply(_("This button no longer works."))
-        return
+        raise StaleButton(DigestChoice.hint)
     person = await ctx.ensure_person()
     assert person.id is not None
     pref = await digests.preference(ctx.session, person.id)
@@ -74,24 +91,18 @@ async def choose(ctx: Ctx) -> None:
     await ctx.edit(_("Saved.") + "\n" + describe(pref), buttons(pref))
 
 
-@router.callback("sigview")
+@router.callback(ViewSignal)
 async def open_signal(ctx: Ctx) -> None:
-    """`sigview:<id>` shows a report; `sigview:<id>:follow` follows it."""
-    parts = (ctx.event.button_data or "").split(":")
-    sig = (
-        await signals.signal(ctx.session, int(parts[1]))
-        if parts[1:2] and parts[1].isdigit()
-        else None
-    )
+    pressed = ViewSignal.of(ctx)
+    sig = await signals.signal(ctx.session, pressed.signal)
     if sig is None or sig.id is None:
-        await ctx.reply(_("This button no longer works."))
-        return
+        raise StaleButton()
     person = await ctx.ensure_person()
     assert person.id is not None
     involved = sig.reporter_id == person.id or person.id in await signals.followers(
         ctx.session, sig.id
     )
-    if parts[2:] == ["follow"]:
+    if pressed.follow == "follow":
         if not involved:
             await signals.add_follower(ctx.session, sig.id, person.id)
         await ctx.reply(
@@ -110,6 +121,8 @@ async def open_signal(ctx: Ctx) -> None:
     follow = (
         []
         if involved
-        else [Button(_("Follow {ref}").format(ref=sig.reference), f"sigview:{sig.id}:follow")]
+        else [
+            Button(_("Follow {ref}").format(ref=sig.reference), ViewSignal(sig.id, "follow").pack())
+        ]
     )
     await ctx.reply("\n".join(lines), follow)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import N_, _, fold
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.handlers.common import match_neighbourhood
@@ -12,6 +13,10 @@ from storage.models import Neighbourhood, Theme
 from storage.repo import audit, channels, places
 
 router = Router("groups")
+
+
+class LinkGroup(CallbackData, prefix="grp", hint=N_("Type /koppel again.")):
+    neighbourhood: int
 
 
 @router.command("koppel", "link", role="coordinator", in_groups=True)
@@ -38,7 +43,7 @@ async def link(ctx: Ctx) -> None:
         else:
             await ctx.reply(
                 _("Which neighbourhood should this group belong to?"),
-                [Button(n.name, f"grp:{n.id}") for n in mine],
+                [Button(n.name, LinkGroup(n.id or 0).pack()) for n in mine],
             )
             return
     theme = await _pick_theme(ctx, hood, theme_words)
@@ -72,13 +77,11 @@ async def _pick_theme(ctx: Ctx, hood: Neighbourhood, words: list[str]) -> Theme 
     return None
 
 
-@router.callback("grp", role="coordinator")
+@router.callback(LinkGroup, role="coordinator")
 async def link_pressed(ctx: Ctx) -> None:
-    raw = (ctx.event.button_data or "").partition(":")[2]
-    hood = await places.neighbourhood(ctx.session, int(raw)) if raw.isdigit() else None
+    hood = await places.neighbourhood(ctx.session, LinkGroup.of(ctx).neighbourhood)
     if hood is None or ctx.is_direct:
-        await ctx.reply(_("This button no longer works. Type /koppel again."))
-        return
+        raise StaleButton(LinkGroup.hint)
     await _link(ctx, hood, None)
 
 

@@ -16,7 +16,7 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
-from bot.services.ideas import idea_ref
+from bot.services.ideas import SupportIdea, idea_ref
 from storage.models import Neighbourhood
 from storage.repo import ideas, places
 
@@ -189,19 +189,16 @@ async def show_recent(ctx: Ctx, home: Neighbourhood) -> None:
             + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
         )
         buttons.append(
-            Button(_("Support {ref}").format(ref=idea_ref(idea.id)), f"idea:support:{idea.id}")
+            Button(
+                _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
+            )
         )
     await ctx.reply("\n".join(lines), buttons)
 
 
-@router.callback("idea")
+@router.callback(SupportIdea)
 async def support(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    found = (
-        await ideas.idea(ctx.session, int(parts[2]))
-        if len(parts) == 3 and parts[2].isdigit()
-        else None
-    )
+    found = await ideas.idea(ctx.session, SupportIdea.of(ctx).idea)
     if found is None or found.id is None:
         await ctx.reply(_("This idea no longer exists."))
         return

@@ -11,7 +11,9 @@ person, one vote per poll across every group and direct chat; the latest choice 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
+from bot.core.callbacks import MAX_ID, CallbackData
 from bot.core.context import Ctx
 from bot.core.dialog import aware
 from bot.core.events import Button
@@ -28,6 +30,8 @@ from bot.services.polls import (
     MAX_OPTIONS,
     MAX_QUESTION,
     MIN_OPTIONS,
+    PollResults,
+    PollVote,
     close_poll,
     results_text,
     send_poll,
@@ -38,7 +42,6 @@ from storage.repo import audit, polls
 
 router = Router("polls")
 
-MAX_ID = 2**31 - 1  # larger numbers in (forged) button data name no poll
 MAX_OPEN = timedelta(days=90)
 MIN_OPEN = timedelta(minutes=10)
 QUICK_CLOSE_DAYS = (1, 3, 7)
@@ -343,14 +346,10 @@ def _is_closed(poll: Poll, now: datetime) -> bool:
     return poll.closed_at is not None or aware(poll.closes_at) <= now
 
 
-@router.callback("pv")
+@router.callback(PollVote)
 async def vote_button(ctx: Ctx) -> None:
-    _prefix, _sep, rest = (ctx.event.button_data or "").partition(":")
-    poll_id, _sep, option = rest.partition(":")
-    if not poll_id.isdigit() or not option.isdigit():
-        await ctx.reply(_("That button no longer works."))
-        return
-    await cast(ctx, int(poll_id), {int(option)}, toggle=True)
+    vote = PollVote.of(ctx)
+    await cast(ctx, vote.poll, {vote.option}, toggle=True)
 
 
 @router.message(kinds=("poll_answer",))
@@ -419,10 +418,9 @@ async def _answer_voter(ctx: Ctx, text: str) -> None:
 # -- results and closing ----------------------------------------------------------------------
 
 
-@router.callback("pr")
+@router.callback(PollResults)
 async def results_button(ctx: Ctx) -> None:
-    _prefix, _sep, raw = (ctx.event.button_data or "").partition(":")
-    poll = await polls.get(ctx.session, int(raw)) if raw.isdigit() and int(raw) <= MAX_ID else None
+    poll = await polls.get(ctx.session, PollResults.of(ctx).poll)
     if poll is None:
         await ctx.reply(_("This poll no longer exists."))
         return
@@ -459,29 +457,33 @@ async def my_polls(ctx: Ctx) -> None:
                 moment=when(poll.closes_at),
             )
         )
-        buttons.append(Button(_("Results P-{id}").format(id=poll.id), f"pr:{poll.id}"))
-        buttons.append(Button(_("Close P-{id} now").format(id=poll.id), f"pc:{poll.id}"))
+        buttons.append(Button(_("Results P-{id}").format(id=poll.id), PollResults(poll.id).pack()))
+        buttons.append(Button(_("Close P-{id} now").format(id=poll.id), ClosePoll(poll.id).pack()))
     await ctx.reply("\n".join(lines), buttons)
 
 
-@router.callback("pc", role="coordinator")
+class ClosePoll(CallbackData, prefix="pc"):
+    poll: int
+    confirm: Literal["yes"] | None = None
+
+
+@router.callback(ClosePoll, role="coordinator")
 async def close_button(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    poll = (
-        await polls.get(ctx.session, int(parts[1]))
-        if parts[1:2] and parts[1].isdigit() and int(parts[1]) <= MAX_ID
-        else None
-    )
+    pressed = ClosePoll.of(ctx)
+    poll = await polls.get(ctx.session, pressed.poll)
     if poll is None or not can_coordinate(ctx.coordinator_of, poll.neighbourhood_id):
         await ctx.reply(_("That button no longer works."))
         return
     if poll.closed_at is not None:
         await ctx.edit(_("This poll is already closed."))
         return
-    if parts[2:3] != ["yes"]:
+    if pressed.confirm != "yes":
         await ctx.edit(
             _("Close “{question}” now? Everyone gets the results.").format(question=poll.question),
-            [Button(_("Yes, close it now"), f"pc:{poll.id}:yes"), Button(_("No"), "cancel")],
+            [
+                Button(_("Yes, close it now"), ClosePoll(pressed.poll, "yes").pack()),
+                Button(_("No"), "cancel"),
+            ],
         )
         return
     now = ctx.clock.now()

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State
 from bot.handlers.common import home_of
 from storage.repo import places
 
 router = Router("themes")
+
+
+class ThemeToggle(CallbackData, prefix="theme", hint=N_("Type /themas to see the themes again.")):
+    """Follow or unfollow: the intent is in the button, so a double tap is harmless."""
+
+    theme: int
+    intent: Literal["on", "off"]
 
 
 async def theme_buttons(
@@ -29,7 +39,9 @@ async def theme_buttons(
         label = (_("Unfollow {name}") if on else _("Follow {name}")).format(name=name)
         value = f"{t.id}:{'off' if on else 'on'}"  # the intent, so a double tap is harmless
         buttons.append(
-            ctx.choice(state, label, value) if state else Button(label, f"theme:{value}")
+            ctx.choice(state, label, value)
+            if state
+            else Button(label, ThemeToggle(t.id or 0, "off" if on else "on").pack())
         )
     if not themes:
         lines.append(_("There are no themes yet in this neighbourhood."))
@@ -61,13 +73,13 @@ async def apply_theme_button(ctx: Ctx, value: str) -> bool:
     return True
 
 
-@router.callback("theme")
+@router.callback(ThemeToggle)
 async def toggle_theme(ctx: Ctx) -> None:
-    value = (ctx.event.button_data or "").partition(":")[2]
+    toggle = ThemeToggle.of(ctx)
     home = await home_of(ctx)
+    value = f"{toggle.theme}:{toggle.intent}"
     if home is None or home.id is None or not await apply_theme_button(ctx, value):
-        await ctx.reply(_("This button no longer works. Type /themas to see the themes again."))
-        return
+        raise StaleButton(ThemeToggle.hint)
     text, buttons = await theme_buttons(ctx, None, home.id)
     await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
 

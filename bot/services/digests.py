@@ -35,8 +35,8 @@ from bot.core.events import Button
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.delivery.broadcast import button_rows
 from bot.delivery.scheduler import Job
-from bot.services.ideas import idea_ref
-from bot.services.signals.notices import status_label
+from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.signals.notices import ViewSignal, status_label
 from storage.db import Database
 from storage.models import Theme
 from storage.repo import digests as repo
@@ -328,7 +328,9 @@ def render(
                     n=count(idea.supporters)
                 )
             )
-            buttons.append(Button(_("Support {ref}").format(ref=ref), f"idea:support:{idea.id}"))
+            buttons.append(
+                Button(_("Support {ref}").format(ref=ref), SupportIdea.button_data(idea.id))
+            )
         if d.more_ideas:
             lines.append(
                 ngettext(
@@ -388,7 +390,7 @@ def _signal_line(s: SignalRow) -> str:
 
 
 def _signal_button(s: SignalRow) -> Button:
-    return Button(_("Open {ref}").format(ref=signal_ref(s.id)), f"sigview:{s.id}")
+    return Button(_("Open {ref}").format(ref=signal_ref(s.id)), ViewSignal(s.id or 0).pack())
 
 
 def _result_line(p: PollRow) -> str:

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.i18n import ngettext
+from bot.core.callbacks import CallbackData
+from bot.core.i18n import N_, ngettext
 from bot.delivery.notify import tell
 from storage.db import Database
 from storage.models import Person
 from storage.repo import ideas
+
+
+class SupportIdea(CallbackData, prefix="idea", hint=N_("Type /ideeen to see the ideas again.")):
+    """The "Support I-12" button under an idea: `idea:support:{id}`."""
+
+    verb: Literal["support"]
+    idea: int
+
+    @classmethod
+    def button_data(cls, idea_id: int | None) -> str:
+        assert idea_id is not None
+        return cls("support", idea_id).pack()
 
 
 def idea_ref(idea_id: int | None) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.callbacks import CallbackData
 from bot.core.clock import Clock
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, number, use_locale, when
@@ -29,8 +30,19 @@ MAX_QUESTION, MAX_OPTION = 300, 100
 NAMES_SHOWN = 20
 
 
+class PollVote(CallbackData, prefix="pv"):
+    """A vote button under a poll: `pv:{poll}:{option}` (native poll answers carry the same)."""
+
+    poll: int
+    option: int
+
+
+class PollResults(CallbackData, prefix="pr"):
+    poll: int
+
+
 def vote_data(poll_id: int, option: int) -> str:
-    return f"pv:{poll_id}:{option}"
+    return PollVote(poll_id, option).pack()
 
 
 def poll_text(poll: Poll) -> str:
@@ -49,7 +61,7 @@ def poll_text(poll: Poll) -> str:
 def poll_buttons(poll: Poll) -> list[list[Button]]:
     assert poll.id is not None
     rows = [[Button(option, vote_data(poll.id, i))] for i, option in enumerate(poll.options)]
-    rows.append([Button(_("Results"), f"pr:{poll.id}")])
+    rows.append([Button(_("Results"), PollResults(poll.id).pack())])
     return rows
 
 

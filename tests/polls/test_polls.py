@@ -357,7 +357,7 @@ async def test_forged_huge_poll_ids_get_a_kind_reply(app: App, make_chat) -> Non
     _coco, _group, anna, _bob = await _setup(app, make_chat)
     [vote] = await anna.press_data("pv:99999999999999999999:0")
     [look] = await anna.press_data("pr:99999999999999999999")
-    assert "no longer works" in vote.text and "no longer exists" in look.text
+    assert "no longer works" in vote.text and "no longer works" in look.text
 
 
 async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
-from bot.core.i18n import _, ngettext
+from bot.core.i18n import N_, _, ngettext
 from bot.handlers.common import read_text
 from bot.services.budget.text import MAX_DESCRIPTION, MAX_EUROS, euros, parse_euros
 from storage.models import BudgetProject, BudgetRound
 
 ROUND_PREFIX = "W-"
+
+
+class VoteInRound(CallbackData, prefix="bvo"):
+    """ "Vote" under a round that is open: `bvo:{round}`."""
+
+    round: int | None = None
+
+
+class ProposalAction(CallbackData, prefix="bud", hint=N_("Type /wijkbudget to start again.")):
+    """`bud:sup:{project}` supports a proposal; `bud:new:{round}` proposes one."""
+
+    verb: Literal["sup", "new"]
+    target: int
+
+
+class RoundAction(CallbackData, prefix="bro", hint=N_("Type /budgetronde to start again.")):
+    """A coordinator's button on a round: `bro:new`, `bro:{round}:{action}[:{project}]`."""
+
+    round: int | Literal["new"]
+    action: (
+        Literal["show", "budget", "ballot", "rule", "project", "times", "check", "yes", "no"] | None
+    ) = None
+    project: int | None = None
 
 
 def round_ref(round_: BudgetRound) -> str:

@@ -6,8 +6,10 @@ shown only after closing; before that a coordinator sees how many have voted, no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
@@ -16,6 +18,7 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
+    RoundAction,
     data_int,
     data_str,
     feasibility_text,
@@ -94,8 +97,11 @@ async def editable(ctx: Ctx, round_: BudgetRound) -> bool:
 @router.command("budgetronde", "budgetround", role="coordinator")
 async def list_rounds(ctx: Ctx) -> None:
     found = await budgets.rounds_in(ctx.session, ctx.coordinator_of)
-    buttons = [Button(f"{round_ref(r)} {r.title}"[:60], f"bro:{r.id}:show") for r in found[:8]]
-    buttons.append(Button(_("New budget round"), "bro:new"))
+    buttons = [
+        Button(f"{round_ref(r)} {r.title}"[:60], RoundAction(r.id or 0, "show").pack())
+        for r in found[:8]
+    ]
+    buttons.append(Button(_("New budget round"), RoundAction("new").pack()))
     if not found:
         text = _("There are no budget rounds yet in your neighbourhood. Start one?")
     else:
@@ -104,17 +110,16 @@ async def list_rounds(ctx: Ctx) -> None:
     await ctx.reply(text, buttons)
 
 
-@router.callback("bro", role="coordinator")
+@router.callback(RoundAction, role="coordinator")
 async def round_pressed(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    if parts == ["bro", "new"]:
+    pressed = RoundAction.of(ctx)
+    if pressed.round == "new" and pressed.action is None:
         await start_new(ctx)
         return
-    if len(parts) < 3 or not parts[1].isdigit():
-        await ctx.reply(_("This button no longer works. Type /budgetronde to start again."))
-        return
-    round_ = await round_for(ctx, int(parts[1]))
-    action = parts[2]
+    if pressed.round == "new" or pressed.action is None:
+        raise StaleButton(RoundAction.hint)
+    round_ = await round_for(ctx, pressed.round)
+    action = pressed.action
     if action == "show":
         await show_round(ctx, round_)
         return
@@ -131,18 +136,24 @@ async def round_pressed(ctx: Ctx) -> None:
         await ctx.ask(_("What is the title of the project?"), RoundForm.p_title, [], **data)
     elif action == "times":
         await ask_opens(ctx, round_)
-    elif action == "check" and len(parts) == 4 and parts[3].isdigit():
-        await show_proposal(ctx, round_, int(parts[3]))
-    elif action in ("yes", "no") and len(parts) == 4 and parts[3].isdigit():
-        question = (
-            _("Add a short note for the proposer, or choose No note.")
-            if action == "yes"
-            else _("Why is it not feasible? The proposer will read this.")
-        )
-        skip = [ctx.choice(RoundForm.verdict, _("No note"), "none")] if action == "yes" else []
-        await ctx.ask(question, RoundForm.verdict, skip, **data, project_id=int(parts[3]))
+    elif action == "check" and pressed.project is not None:
+        await show_proposal(ctx, round_, pressed.project)
+    elif action in ("yes", "no") and pressed.project is not None:
+        await ask_verdict_note(ctx, action == "yes", pressed.project, data)
     else:
-        await ctx.reply(_("This button no longer works. Type /budgetronde to start again."))
+        raise StaleButton(RoundAction.hint)
+
+
+async def ask_verdict_note(
+    ctx: Ctx, feasible: bool, project_id: int, data: Mapping[str, object]
+) -> None:
+    question = (
+        _("Add a short note for the proposer, or choose No note.")
+        if feasible
+        else _("Why is it not feasible? The proposer will read this.")
+    )
+    skip = [ctx.choice(RoundForm.verdict, _("No note"), "none")] if feasible else []
+    await ctx.ask(question, RoundForm.verdict, skip, **data, project_id=project_id)
 
 
 # --- a new round ----------------------------------------------------------------------------
@@ -424,16 +435,16 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
                 buttons.append(
                     Button(
                         _("Check {code} {title}").format(code=p.code, title=p.title)[:60],
-                        f"bro:{round_.id}:check:{p.id}",
+                        RoundAction(round_.id or 0, "check", p.id).pack(),
                     )
                 )
         rid = round_.id
         buttons += [
-            Button(_("Add a project"), f"bro:{rid}:project"),
-            Button(_("Plan voting"), f"bro:{rid}:times"),
-            Button(_("Change budget"), f"bro:{rid}:budget"),
-            Button(_("Change ballot"), f"bro:{rid}:ballot"),
-            Button(_("Change counting"), f"bro:{rid}:rule"),
+            Button(_("Add a project"), RoundAction(rid, "project").pack()),
+            Button(_("Plan voting"), RoundAction(rid, "times").pack()),
+            Button(_("Change budget"), RoundAction(rid, "budget").pack()),
+            Button(_("Change ballot"), RoundAction(rid, "ballot").pack()),
+            Button(_("Change counting"), RoundAction(rid, "rule").pack()),
         ]
     await ctx.reply("\n".join(lines), buttons)
 
@@ -493,8 +504,8 @@ async def show_proposal(ctx: Ctx, round_: BudgetRound, project_id: int) -> None:
     await ctx.reply(
         "\n".join([project_line(p, supports), p.description, _("Is this project feasible?")]),
         [
-            Button(_("Feasible"), f"bro:{round_.id}:yes:{p.id}"),
-            Button(_("Not feasible"), f"bro:{round_.id}:no:{p.id}"),
+            Button(_("Feasible"), RoundAction(round_.id or 0, "yes", p.id).pack()),
+            Button(_("Not feasible"), RoundAction(round_.id or 0, "no", p.id).pack()),
         ],
     )
 

@@ -9,6 +9,8 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
+    ProposalAction,
+    VoteInRound,
     data_int,
     data_str,
     feasibility_text,
@@ -90,7 +92,7 @@ async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood) -> None
         lines.append(_("Voting is open until {when}.").format(when=when(round_.closes_at)))
         lines.append(ballot_rules(round_))
         lines += [project_line(p) for p in projects if budgets.on_ballot(p)]
-        buttons.append(Button(_("Vote"), f"bvo:{round_.id}"))
+        buttons.append(Button(_("Vote"), VoteInRound(round_.id).pack()))
     elif round_.phase == "proposals":
         supports = await budgets.support_counts(ctx.session, round_.id)
         lines.append(_("You can propose a project now. Neighbours can support proposals."))
@@ -101,23 +103,25 @@ async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood) -> None
             count = supports.get(p.id or 0, 0) if own else None
             lines.append(project_line(p, count) + f" – {feasibility_text(p)}")
             if own and p.feasible is not False:
-                buttons.append(Button(_("Support {code}").format(code=p.code), f"bud:sup:{p.id}"))
-        buttons.append(Button(_("Propose a project"), f"bud:new:{round_.id}"))
+                buttons.append(
+                    Button(
+                        _("Support {code}").format(code=p.code),
+                        ProposalAction("sup", p.id or 0).pack(),
+                    )
+                )
+        buttons.append(Button(_("Propose a project"), ProposalAction("new", round_.id or 0).pack()))
     else:
         lines.append(_("Voting has closed. The results follow soon."))
     await ctx.reply("\n".join(lines), buttons)
 
 
-@router.callback("bud")
+@router.callback(ProposalAction)
 async def pressed(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
-        await ctx.reply(_("This button no longer works. Type /wijkbudget to start again."))
+    pressed = ProposalAction.of(ctx)
+    if pressed.verb == "sup":
+        await support(ctx, pressed.target)
         return
-    if parts[1] == "sup":
-        await support(ctx, int(parts[2]))
-        return
-    round_ = await budgets.get_round(ctx.session, int(parts[2]))
+    round_ = await budgets.get_round(ctx.session, pressed.target)
     if round_ is None or round_.locked or round_.phase != "proposals":
         await ctx.reply(_("Proposing projects for this round is over."))
         return

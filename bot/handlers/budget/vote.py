@@ -18,7 +18,7 @@ from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.budget.common import data_basket, data_int, data_str, round_ref
+from bot.handlers.budget.common import VoteInRound, data_basket, data_int, data_str, round_ref
 from bot.handlers.common import lost
 from bot.services.budget.rounds import ballot_rules
 from bot.services.budget.text import euros
@@ -48,9 +48,9 @@ async def vote_command(ctx: Ctx) -> None:
     await begin(ctx, None, ctx.event.args.strip() or None)
 
 
-@router.callback("bvo")
+@router.callback(VoteInRound)
 async def vote_button(ctx: Ctx) -> None:
-    raw = (ctx.event.button_data or "").partition(":")[2]
+    pressed = VoteInRound.of(ctx)
     if not ctx.is_direct:
         text = _("Voting happens only in a private chat with me, so your vote stays secret.")
         link = ctx.direct_link("stem")
@@ -59,7 +59,7 @@ async def vote_button(ctx: Ctx) -> None:
         else:
             await ctx.reply(text + " " + _("Send me a direct message with /stem."))
         return
-    await begin(ctx, int(raw) if raw.isdigit() else None, None)
+    await begin(ctx, pressed.round, None)
 
 
 async def begin(ctx: Ctx, round_id: int | None, typed_code: str | None) -> None:

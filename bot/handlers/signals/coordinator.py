@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import N_, _, fold
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -30,7 +33,23 @@ STATUS_WORDS = {
     "resolved": "resolved", "solved": "resolved", "opgelost": "resolved",
     "closed": "closed", "gesloten": "closed",
 }  # fmt: skip
-CHANGEABLE = ("accepted", "in_progress", "forwarded", "resolved", "closed")
+Status = Literal["accepted", "in_progress", "forwarded", "resolved", "closed"]
+CHANGEABLE: tuple[Status, ...] = ("accepted", "in_progress", "forwarded", "resolved", "closed")
+HINT = N_("Type /meldingen to see the reports again.")
+
+
+class SignalAction(CallbackData, prefix="sig", hint=HINT):
+    """A coordinator's button on a report: open it, or give it a status."""
+
+    signal: int
+    action: Status | Literal["open"]
+
+
+class TriageAction(CallbackData, prefix="tri", hint=HINT):
+    """Forward, ask the reporter, merge with another report, or close with a reason."""
+
+    signal: int
+    action: Literal["forward", "ask", "merge", "close"]
 
 
 class StatusForm(StatesGroup):
@@ -46,7 +65,8 @@ async def open_reports(ctx: Ctx) -> None:
     lines = [_("Open reports (oldest first). Choose one to see it and change its status:")]
     lines += [f"{sig.reference} · {status_label(sig.status)} · {sig.text[:60]}" for sig in found]
     await ctx.reply(
-        "\n".join(lines), [Button(sig.reference, f"sig:{sig.id}:open") for sig in found]
+        "\n".join(lines),
+        [Button(sig.reference, SignalAction(sig.id or 0, "open").pack()) for sig in found],
     )
 
 
@@ -80,16 +100,17 @@ def forward_line(fwd: SignalForward) -> str:
 def status_buttons(sig: Signal) -> list[Button]:
     """Status changes plus the triage actions (forward, close with a reason, merge, ask)."""
     buttons = [
-        Button(status_label(s).capitalize(), f"sig:{sig.id}:{s}")
-        for s in ("accepted", "in_progress", "resolved")
+        Button(status_label(s).capitalize(), SignalAction(sig.id or 0, s).pack())
+        for s in CHANGEABLE
+        if s in ("accepted", "in_progress", "resolved")
         if s != sig.status
     ]
     return [
         *buttons,
-        Button(_("Forward to the municipality"), f"tri:{sig.id}:forward"),
-        Button(_("Ask the reporter a question"), f"tri:{sig.id}:ask"),
-        Button(_("Same as another report"), f"tri:{sig.id}:merge"),
-        Button(_("Close, with a reason"), f"tri:{sig.id}:close"),
+        Button(_("Forward to the municipality"), TriageAction(sig.id or 0, "forward").pack()),
+        Button(_("Ask the reporter a question"), TriageAction(sig.id or 0, "ask").pack()),
+        Button(_("Same as another report"), TriageAction(sig.id or 0, "merge").pack()),
+        Button(_("Close, with a reason"), TriageAction(sig.id or 0, "close").pack()),
     ]
 
 
@@ -108,14 +129,11 @@ async def signal_for(ctx: Ctx, signal_id: int) -> Signal:
     return sig
 
 
-@router.callback("sig", role="coordinator")
+@router.callback(SignalAction, role="coordinator")
 async def status_pressed(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*CHANGEABLE, "open"):
-        await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
-        return
-    sig = await signal_for(ctx, int(parts[1]))
-    if parts[2] == "open":
+    pressed = SignalAction.of(ctx)
+    sig = await signal_for(ctx, pressed.signal)
+    if pressed.action == "open":
         text = describe(sig)
         fwd = await forwards.for_signal(ctx.session, sig.id or 0)
         if fwd is not None:
@@ -125,11 +143,11 @@ async def status_pressed(ctx: Ctx) -> None:
     await ctx.ask(
         _(
             "New status for {ref}: {status}. Add a short note for the reporter, or choose No note."
-        ).format(ref=sig.reference, status=status_label(parts[2])),
+        ).format(ref=sig.reference, status=status_label(pressed.action)),
         StatusForm.note,
         [ctx.choice(StatusForm.note, _("No note"), "none")],
         signal_id=sig.id,
-        status=parts[2],
+        status=pressed.action,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, day, when
@@ -17,6 +18,7 @@ from bot.handlers.common import (
 )
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
+    SolvedAnswer,
     status_label,
     tell_coordinators,
 )
@@ -239,24 +241,19 @@ async def my_signals(ctx: Ctx) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.callback("solved")
+@router.callback(SolvedAnswer)
 async def solved_answer(ctx: Ctx) -> None:
     """The reporter's answer to "is it really solved?"; "no" reopens the report."""
-    parts = (ctx.event.button_data or "").split(":")
-    sig = (
-        await signals.signal(ctx.session, int(parts[1]))
-        if len(parts) == 3 and parts[1].isdigit()
-        else None
-    )
+    pressed = SolvedAnswer.of(ctx)
+    sig = await signals.signal(ctx.session, pressed.signal)
     if (
         sig is None
         or ctx.person is None
         or ctx.person.id is None
         or sig.reporter_id != ctx.person.id
     ):
-        await ctx.reply(_("This button no longer works."))
-        return
-    if parts[2] == "yes":
+        raise StaleButton()
+    if pressed.answer == "yes":
         await ctx.edit(_("Good to hear! Thank you for reporting {ref}.").format(ref=sig.reference))
         return
     if sig.status not in ("resolved", "closed"):

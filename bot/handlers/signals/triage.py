@@ -6,6 +6,7 @@ own language. The reporter's answer to a question reaches the coordinators.
 
 from __future__ import annotations
 
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
 from bot.core.events import Button
@@ -14,14 +15,19 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.common import read_text
-from bot.handlers.signals.coordinator import change_status, signal_for
+from bot.handlers.signals.coordinator import TriageAction, change_status, signal_for
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
 from bot.services.signals.notices import tell_coordinators
 from storage.models import Person, Signal
 from storage.repo import audit, people, signals
 
 router = Router("triage")
-ACTIONS = ("forward", "ask", "merge", "close")
+
+
+class AnswerReporter(CallbackData, prefix="ans"):
+    """The reporter's "Answer" button under a coordinator's question."""
+
+    signal: int
 
 
 class Triage(StatesGroup):
@@ -34,14 +40,11 @@ class ReporterReply(StatesGroup):
     answer = State()
 
 
-@router.callback("tri", role="coordinator")
+@router.callback(TriageAction, role="coordinator")
 async def action_pressed(ctx: Ctx) -> None:
-    parts = (ctx.event.button_data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ACTIONS:
-        await ctx.reply(_("This button no longer works. Type /meldingen to see the reports again."))
-        return
-    sig = await signal_for(ctx, int(parts[1]))
-    action = parts[2]
+    pressed = TriageAction.of(ctx)
+    sig = await signal_for(ctx, pressed.signal)
+    action = pressed.action
     if action == "forward":
         await forward(ctx, sig)
     elif action == "ask":
@@ -140,19 +143,17 @@ async def ask_reporter(ctx: Ctx) -> None:
         )
 
     def answer_button() -> list[Button]:
-        return [Button(_("Answer"), f"ans:{sig.id}")]
+        return [Button(_("Answer"), AnswerReporter(sig.id or 0).pack())]
 
     await tell(ctx.session, reporter, render, answer_button)
     await ctx.reply(_("Your question was sent to the reporter of {ref}.").format(ref=sig.reference))
 
 
-@router.callback("ans")
+@router.callback(AnswerReporter)
 async def answer_pressed(ctx: Ctx) -> None:
-    raw = (ctx.event.button_data or "").partition(":")[2]
-    sig = await signals.signal(ctx.session, int(raw)) if raw.isdigit() else None
+    sig = await signals.signal(ctx.session, AnswerReporter.of(ctx).signal)
     if sig is None or ctx.person is None or sig.reporter_id != ctx.person.id:
-        await ctx.reply(_("This button no longer works."))
-        return
+        raise StaleButton()
     await ctx.ask(
         _("Type your answer about {ref}.").format(ref=sig.reference),
         ReporterReply.answer,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.callbacks import CallbackData
 from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.delivery.notify import tell
@@ -31,6 +33,20 @@ STATUS_LABELS = {
     "closed": N_("closed"),
     "reopened": N_("open again"),
 }
+
+
+class ViewSignal(CallbackData, prefix="sigview"):
+    """`sigview:<id>` shows a report; `sigview:<id>:follow` follows it."""
+
+    signal: int
+    follow: Literal["follow"] | None = None
+
+
+class SolvedAnswer(CallbackData, prefix="solved"):
+    """The reporter's answer to "is it really solved?"."""
+
+    signal: int
+    answer: Literal["yes", "no"]
 
 
 def status_label(status: str) -> str:
@@ -77,8 +93,8 @@ def solved_buttons(sig: Signal) -> Callable[[], list[Button]]:
 
     def make() -> list[Button]:
         return [
-            Button(_("Yes, it is solved"), f"solved:{sig.id}:yes"),
-            Button(_("No, it is not solved"), f"solved:{sig.id}:no"),
+            Button(_("Yes, it is solved"), SolvedAnswer(sig.id or 0, "yes").pack()),
+            Button(_("No, it is not solved"), SolvedAnswer(sig.id or 0, "no").pack()),
         ]
 
     return make
