@@ -14,6 +14,7 @@ from bot.core.dialog import Dialog
 from bot.core.events import Button, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
 from bot.core.states import State
+from bot.core.unit_of_work import UnitOfWork
 from storage.models import Person
 from storage.repo import people
 
@@ -30,6 +31,7 @@ class Ctx:
     event: Incoming
     session: AsyncSession
     dialog: Dialog
+    uow: UnitOfWork
     settings: Settings
     clock: Clock
     capabilities: frozenset[str]

@@ -22,6 +22,7 @@ from bot.core.i18n import _, fold, use_locale
 from bot.core.ports import Adapter, Unreachable
 from bot.core.router import Route, Router
 from bot.core.text import MAX_TEXT
+from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
 from storage.repo import cursors, outbox
 
@@ -71,10 +72,12 @@ class Dispatcher:
             ctx: Ctx | None = None
             try:
                 dialog = await Dialog(session, event.chat, event.user).load(self.clock.now())
+                uow = UnitOfWork(session, dialog)
                 ctx = Ctx(
                     event=event,
                     session=session,
                     dialog=dialog,
+                    uow=uow,
                     settings=self.settings,
                     clock=self.clock,
                     capabilities=adapter.capabilities,
@@ -86,7 +89,7 @@ class Dispatcher:
                 if event.cursor is not None:
                     await cursors.put(session, *event.cursor)
                 await session.commit()
-                return ctx.outgoing, bool(session.info.pop("outbox_written", False))
+                return ctx.outgoing, uow.queued_messages()
             except UserFacingError as exc:
                 await session.rollback()
                 await self._store_cursor(event)

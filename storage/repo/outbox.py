@@ -11,6 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
 
+# Marks a session that queued messages, so the sender is woken after its commit.
+WROTE_OUTBOX = "wijkbot.outbox_written"
+
 
 async def enqueue(
     session: AsyncSession,
@@ -25,7 +28,7 @@ async def enqueue(
     )
     session.add(msg)
     await session.flush()
-    session.info["outbox_written"] = True
+    session.info[WROTE_OUTBOX] = True
     return msg
 
 
@@ -50,7 +53,7 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     """Many messages (a broadcast, a digest run) in one INSERT statement."""
     if rows:
         await session.exec(insert(OutboxMessage), params=rows)
-        session.info["outbox_written"] = True
+        session.info[WROTE_OUTBOX] = True
 
 
 def _due(platform: str, now: datetime) -> list[Any]:

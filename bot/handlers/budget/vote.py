@@ -11,8 +11,6 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
@@ -448,10 +446,8 @@ async def confirm(ctx: Ctx) -> None:
     choices: Any = dict(basket) if round_.ballot_type == "cumulative" else sorted(basket)
     # Forget the basket first, committed, so no dialog row ever outlives the vote.
     ctx.dialog.erase()
-    await ctx.dialog.save()
-    await ctx.session.commit()
-    engine = ctx.session.bind
-    assert isinstance(engine, AsyncEngine) and round_.id is not None
+    engine = await ctx.uow.commit_now()
+    assert round_.id is not None
     result = await budgets.vote(
         engine, round_.id, choices, now=ctx.clock.now(), person_id=person_id, code=code
     )
