@@ -39,7 +39,7 @@ def test_the_layers_hold_today() -> None:
         ("bot/services/polls.py", "from bot.handlers import polls", "layers"),
         ("storage/repo/ideas.py", "import bot.core.events", "layers"),
         ("bot/handlers/ideas.py", "import telegram", "platform-free"),
-        ("bot/services/digests.py", "from bot.adapters.telegram import TelegramAdapter", "platform-free"),
+        ("bot/services/digests/render.py", "from bot.adapters.telegram import TelegramAdapter", "platform-free"),
         ("bot/adapters/console.py", "from storage.repo import people", "adapters-no-storage"),
         ("bot/services/budget/counting/greedy.py", "import sqlmodel", "counting-is-pure"),
         ("bot/services/polls.py", "from bot.services.signals import notices", "capabilities-apart"),

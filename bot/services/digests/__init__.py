@@ -1,0 +1,37 @@
+"""Digests: one message per resident (daily or weekly) and per linked group (weekly).
+
+What is in it: new ideas in the themes I follow in my neighbourhood, status changes of my
+reports and of reports in my neighbourhood, polls closing soon that I have not voted in,
+and — for residents who get no polls by message — results of polls closed since my last
+digest. Each item has a button to act on it. Nothing new: nothing is sent.
+
+A run loads every item once and the follows and memberships of all due residents in a few
+set-based queries (storage/repo/digests.py), then assembles each digest in Python: the
+number of queries does not grow with the number of residents.
+
+Once per period: a run first stamps `last_digest_at` on the residents it serves (a claim);
+a resident is due when their last digest is older than the latest scheduled time (`slot`),
+so a second run for the same time finds them no longer due, and a digest sent late after
+downtime does not make the next one skip. The digests and the stamps are written in one
+transaction, so a crash sends nothing and loses nothing.
+
+The package: `slots` (when), `items` (what), `render` (how it reads), `run` (the job).
+"""
+
+from bot.services.digests.items import Digest, Items
+from bot.services.digests.render import render
+from bot.services.digests.run import digest_jobs, queue_digests, send_digests
+from bot.services.digests.slots import CRON, DIGEST_TIME, due_before, slot
+
+__all__ = [
+    "CRON",
+    "DIGEST_TIME",
+    "Digest",
+    "Items",
+    "digest_jobs",
+    "due_before",
+    "queue_digests",
+    "render",
+    "send_digests",
+    "slot",
+]

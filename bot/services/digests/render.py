@@ -1,0 +1,148 @@
+"""A digest as text and buttons, in the current locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from bot.core.events import Button
+from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
+from bot.delivery.broadcast import button_rows
+from bot.services.digests.items import Digest
+from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.signals.notices import ViewSignal, status_label
+from storage.models import Theme
+from storage.repo import outbox
+from storage.repo.digests import PollRow, SignalRow
+
+MAX_TITLE = 80
+
+
+@cache
+def _number_in(locale: str, n: int) -> str:
+    with use_locale(locale):
+        return number(n)
+
+
+def count(n: int) -> str:
+    """`number()`, remembered: a run formats the same few counts thousands of times."""
+    return _number_in(current_locale(), n)
+
+
+def signal_ref(signal_id: int) -> str:
+    return f"M-{1000 + signal_id}"
+
+
+def short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render(
+    d: Digest, heading: str, themes: dict[int, Theme], footer: str = ""
+) -> tuple[str, list[Button]]:
+    lines = [heading]
+    buttons: list[Button] = []
+    if d.ideas:
+        lines += ["", _("New ideas:")]
+        for idea in d.ideas:
+            ref = idea_ref(idea.id)
+            theme = themes.get(idea.theme_id) if idea.theme_id is not None else None
+            about = f" ({theme.name_in(current_locale())})" if theme is not None else ""
+            lines.append(
+                f"• {ref} {short(idea.title, MAX_TITLE)}{about} – "
+                + ngettext("{n} supporter", "{n} supporters", idea.supporters).format(
+                    n=count(idea.supporters)
+                )
+            )
+            buttons.append(
+                Button(_("Support {ref}").format(ref=ref), SupportIdea.button_data(idea.id))
+            )
+        if d.more_ideas:
+            lines.append(
+                ngettext(
+                    "And {n} more new idea. Type /ideeen to see the newest.",
+                    "And {n} more new ideas. Type /ideeen to see the newest.",
+                    d.more_ideas,
+                ).format(n=count(d.more_ideas))
+            )
+    if d.my_signals:
+        lines += ["", _("News about your reports:")]
+        lines += [_signal_line(s) for s in d.my_signals]
+        buttons += [_signal_button(s) for s in d.my_signals]
+    if d.hood_signals:
+        lines += ["", _("Reports in the neighbourhood:")]
+        lines += [_signal_line(s) for s in d.hood_signals]
+        buttons += [_signal_button(s) for s in d.hood_signals]
+        if d.more_signals:
+            lines.append(
+                ngettext("And {n} more report.", "And {n} more reports.", d.more_signals).format(
+                    n=count(d.more_signals)
+                )
+            )
+    if d.closing:
+        lines += ["", _("Polls that close soon:")]
+        for p in d.closing:
+            lines.append(
+                "• "
+                + _("“{question}” closes on {moment}.").format(
+                    question=short(p.question, MAX_TITLE), moment=when(p.closes_at)
+                )
+            )
+            buttons.append(
+                Button(_("Vote: {question}").format(question=short(p.question, 30)), f"poll:{p.id}")
+            )
+    if d.results:
+        lines += ["", _("Poll results:")]
+        for p in d.results:
+            lines.append("• " + _result_line(p))
+            buttons.append(
+                Button(
+                    _("Results: {question}").format(question=short(p.question, 30)), f"poll:{p.id}"
+                )
+            )
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines), buttons
+
+
+def _signal_line(s: SignalRow) -> str:
+    ref = signal_ref(s.id)
+    head = (
+        _("{ref} is new").format(ref=ref)
+        if s.status == "new"
+        else _("{ref} is now: {status}").format(ref=ref, status=status_label(s.status))
+    )
+    return f"• {head} – {short(s.text, 60)}"
+
+
+def _signal_button(s: SignalRow) -> Button:
+    return Button(_("Open {ref}").format(ref=signal_ref(s.id)), ViewSignal(s.id or 0).pack())
+
+
+def _result_line(p: PollRow) -> str:
+    question = short(p.question, MAX_TITLE)
+    if not p.voters or not any(p.counts):
+        return _("“{question}”: nobody voted.").format(question=question)
+    top = max(range(len(p.counts)), key=lambda i: p.counts[i])
+    return (
+        _("“{question}”: most votes for “{option}”.").format(
+            question=question, option=p.options[top]
+        )
+        + " "
+        + ngettext("{n} person voted.", "{n} people voted.", p.voters).format(n=count(p.voters))
+    )
+
+
+def heading_for(cadence: str) -> str:
+    return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
+
+
+def outbox_row(
+    platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
+) -> dict[str, Any]:
+    """A digest as an outbox row: each item's button on its own line."""
+    return outbox.new_row(
+        platform, chat_id, kind, text, button_rows([[b] for b in buttons]), None, now
+    )

@@ -1,0 +1,118 @@
+"""A digest run: claim who is due, queue their digests in the outbox, in one transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.i18n import _, use_locale
+from bot.delivery.scheduler import Job
+from bot.services.digests.items import SOON, Items, group_digest, resident_digest
+from bot.services.digests.render import heading_for, outbox_row, render
+from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
+from storage.db import Database
+from storage.repo import digests as repo
+from storage.repo import outbox
+from storage.repo.digests import Due
+
+
+async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
+    session: AsyncSession, now: datetime, cadence: str, *, group_locale: str = "nl",
+    force: bool = False,
+) -> int:  # fmt: skip
+    """Write this period's digests into the outbox; the number of messages written.
+
+    `force` (the console's `:jobs`) serves everyone on `cadence`, due or not; each still
+    hears only what is new since their last digest.
+    """
+    period = PERIODS[cadence]
+    due = Due(cadence, due_before(cadence, now), force)
+    groups_before = due_before("weekly", now)
+    residents = await repo.due_residents(session, due)
+    groups = await repo.due_groups(session, groups_before, force) if cadence == "weekly" else []
+    if not residents and not groups:
+        return 0
+    lasts = [r.last_digest_at for r in residents] + [g.last_digest_at for g in groups]
+    window = min(since_of(last, now, period) for last in lasts)
+    polls = await repo.polls(session, now, now + SOON, window)
+    items = Items(
+        await repo.new_ideas(session, window),
+        await repo.changed_signals(session, window),
+        polls,
+        await repo.themes(session),
+    )
+    rows: list[dict[str, Any]] = []
+    if residents:
+        hoods: dict[int, set[int]] = defaultdict(set)
+        for pid, hood in await repo.memberships(session, due):
+            hoods[pid].add(hood)
+        themes: dict[int, set[int]] = defaultdict(set)
+        for pid, tid in await repo.follows(session, due):
+            themes[pid].add(tid)
+        following: dict[int, set[int]] = defaultdict(set)
+        for pid, sid in await repo.signal_followers(session, due, window):
+            following[pid].add(sid)
+        voted: dict[int, set[int]] = defaultdict(set)
+        for pid, poll_id in await repo.votes_of_due(session, due, [p.id for p in items.closing]):
+            voted[pid].add(poll_id)
+        claimed = await repo.claim_residents(session, due, now)
+        for r in residents:
+            if r.person_id not in claimed:
+                continue  # another run got there first
+            since = since_of(r.last_digest_at, now, period)
+            d = resident_digest(
+                items, r, since, hoods[r.person_id], themes[r.person_id],
+                following[r.person_id], voted[r.person_id],
+            )  # fmt: skip
+            if d.empty:
+                continue
+            with use_locale(r.locale):
+                footer = _("Get this more or less often: /overzicht")
+                text, buttons = render(d, heading_for(cadence), items.themes, footer)
+            rows.append(outbox_row(r.platform, r.chat_id, "direct", text, buttons, now))
+    if groups:
+        names = await repo.neighbourhood_names(session)
+        claimed_groups = await repo.claim_groups(session, groups_before, force, now)
+        for g in groups:
+            if g.channel_id not in claimed_groups:
+                continue
+            d = group_digest(items, g, since_of(g.last_digest_at, now, PERIODS["weekly"]))
+            if d.empty:
+                continue
+            with use_locale(group_locale):
+                name = names.get(g.neighbourhood_id, "")
+                theme = items.themes.get(g.theme_id) if g.theme_id is not None else None
+                if theme is not None:
+                    name = f"{name}, {theme.name_in(group_locale)}"
+                text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
+            rows.append(outbox_row(g.platform, g.chat_id, "group", text, buttons, now))
+    await outbox.enqueue_many(session, rows)
+    return len(rows)
+
+
+async def send_digests(
+    db: Database, clock: Clock, cadence: str, *, group_locale: str = "nl", force: bool = False
+) -> int:
+    async with db.transaction() as session:
+        return await queue_digests(
+            session, clock.now(), cadence, group_locale=group_locale, force=force
+        )
+
+
+def digest_jobs(db: Database, clock: Clock, group_locale: str) -> list[Job]:
+    """Daily and weekly digests at 19:00 Amsterdam time; `:jobs` serves everyone at once."""
+    return [
+        Job(
+            f"digest-{cadence}",
+            PERIODS[cadence],
+            partial(send_digests, db, clock, cadence, group_locale=group_locale, force=True),
+            cron=CRON[cadence],
+            on_schedule=partial(send_digests, db, clock, cadence, group_locale=group_locale),
+        )
+        for cadence in ("daily", "weekly")
+    ]
