@@ -1,28 +1,15 @@
-"""Polls: a coordinator writes one (dialog or one line), residents vote wherever they are.
-
-`/peiling Vraag? | Optie A | Optie B` or `/peiling` for the dialog. Both end on one
-summary with buttons to change the rules (one or more answers, closing time, who gets it,
-live results, names) and Send. Once sent, nothing about the poll can change.
-
-Votes are buttons `pv:{poll}:{option}` (or native poll answers carrying the same ids): one
-person, one vote per poll across every group and direct chat; the latest choice counts.
-"""
+"""Writing a poll: one line or a dialog, then one summary to change the rules, then Send."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
 
-from bot.core.callbacks import MAX_ID, CallbackData
 from bot.core.context import Ctx
-from bot.core.dialog import aware
-from bot.core.events import Button
 from bot.core.i18n import _, fold, number, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words
-from bot.delivery.notify import tell
 from bot.handlers.common import guarded, please_choose
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.polls import (
@@ -30,20 +17,21 @@ from bot.services.polls import (
     MAX_OPTIONS,
     MAX_QUESTION,
     MIN_OPTIONS,
-    PollResults,
-    PollVote,
-    close_poll,
-    results_text,
     send_poll,
 )
 from bot.util.when import in_days, parse_moment
 from storage.models import Poll
-from storage.repo import audit, polls
+from storage.repo import audit
 
-router = Router("polls")
+router = Router("polls_compose")
+
 
 MAX_OPEN = timedelta(days=90)
+
+
 MIN_OPEN = timedelta(minutes=10)
+
+
 QUICK_CLOSE_DAYS = (1, 3, 7)
 
 
@@ -51,6 +39,8 @@ QUICK_CLOSE_DAYS = (1, 3, 7)
 # coordinator role, starts again kindly.
 DRAFT = ("question", "options", "multiple", "live", "named", "closes_at", "neighbourhood_id",
          "theme_id")  # fmt: skip
+
+
 draft_step = guarded("peiling", *DRAFT, coordinator=True)
 
 
@@ -60,9 +50,6 @@ class PollForm(StatesGroup):
     settings = State()
     closes = State()
     target = State()
-
-
-# -- creating ---------------------------------------------------------------------------------
 
 
 @router.command("peiling", "poll", role="coordinator")
@@ -336,165 +323,4 @@ async def send(ctx: Ctx) -> None:
         )
         + "\n"
         + _("See and close your polls with /peilingen.")
-    )
-
-
-# -- voting -----------------------------------------------------------------------------------
-
-
-def _is_closed(poll: Poll, now: datetime) -> bool:
-    return poll.closed_at is not None or aware(poll.closes_at) <= now
-
-
-@router.callback(PollVote)
-async def vote_button(ctx: Ctx) -> None:
-    vote = PollVote.of(ctx)
-    await cast(ctx, vote.poll, {vote.option}, toggle=True)
-
-
-@router.message(kinds=("poll_answer",))
-async def native_answer(ctx: Ctx) -> None:
-    """An answer to a native poll (Matrix MSC3381), carrying our poll's id."""
-    prefix, _sep, poll_id = ctx.event.text.partition(":")
-    if prefix != "pv" or not poll_id.isdigit():
-        return  # not one of ours
-    await cast(ctx, int(poll_id), set(ctx.event.poll_option_ids), toggle=False)
-
-
-async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> None:
-    if poll_id > MAX_ID:
-        await _answer_voter(ctx, _("That button no longer works."))
-        return
-    poll = await polls.get_for_vote(ctx.session, poll_id)
-    if poll is None or poll.sent_at is None:
-        await _answer_voter(ctx, _("This poll no longer exists."))
-        return
-    if _is_closed(poll, ctx.clock.now()):
-        await _answer_voter(
-            ctx,
-            _("This poll closed on {moment}. Your vote was not counted.").format(
-                moment=when(poll.closed_at or poll.closes_at)
-            ),
-        )
-        return
-    if any(not 0 <= o < len(poll.options) for o in options):
-        await _answer_voter(ctx, _("That button no longer works."))
-        return
-    person = await ctx.ensure_person()
-    assert person.id is not None
-    name = ctx.event.user.display_name
-    if toggle:
-        [option] = options
-        mine = await polls.choose(ctx.session, poll, person.id, option, name)
-    else:
-        mine = await polls.set_choices(ctx.session, poll, person.id, options, name)
-    chosen = [poll.options[i] for i in sorted(mine)]
-    if chosen:
-        text = _("Your vote on “{question}”: {choice}.").format(
-            question=poll.question, choice=", ".join(chosen)
-        )
-    else:
-        text = _("You took back your vote on “{question}”.").format(question=poll.question)
-    text += " " + _("You can change it until {moment}.").format(moment=when(poll.closes_at))
-    await _answer_voter(ctx, text)
-
-
-async def _answer_voter(ctx: Ctx, text: str) -> None:
-    """In a direct chat, answer there; from a group, answer privately when we can.
-
-    A group is not flooded with everyone's vote confirmations.
-    """
-    if ctx.is_direct:
-        await ctx.reply(text)
-        return
-    if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text):
-        return
-    # No private chat yet: the group must not see what someone chose.
-    neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
-    link = ctx.direct_link("start")
-    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])
-
-
-# -- results and closing ----------------------------------------------------------------------
-
-
-@router.callback(PollResults)
-async def results_button(ctx: Ctx) -> None:
-    poll = await polls.get(ctx.session, PollResults.of(ctx).poll)
-    if poll is None:
-        await ctx.reply(_("This poll no longer exists."))
-        return
-    closed = _is_closed(poll, ctx.clock.now())
-    # A coordinator may look early, but only in a private chat: never for a whole group.
-    mine = ctx.is_direct and can_coordinate(ctx.coordinator_of, poll.neighbourhood_id)
-    if not (closed or poll.live_results or mine):
-        await ctx.reply(
-            _("The results are shared after closing, on {moment}.").format(
-                moment=when(poll.closes_at)
-            )
-        )
-        return
-    tally = await polls.tally(ctx.session, poll)
-    await ctx.reply(results_text(poll, tally, closed=poll.closed_at is not None))
-
-
-@router.command("peilingen", "polls", role="coordinator")
-async def my_polls(ctx: Ctx) -> None:
-    found = await polls.open_polls(ctx.session, ctx.coordinator_of)
-    if not found:
-        await ctx.reply(_("There are no open polls. Start one with /peiling."))
-        return
-    lines = [_("Open polls:")]
-    buttons: list[Button] = []
-    for poll in found:
-        assert poll.id is not None
-        voters = await polls.count_votes(ctx.session, poll.id)
-        lines.append(
-            _("P-{id} “{question}”: {voters} voted, closes {moment}").format(
-                id=poll.id,
-                question=poll.question,
-                voters=number(voters),
-                moment=when(poll.closes_at),
-            )
-        )
-        buttons.append(Button(_("Results P-{id}").format(id=poll.id), PollResults(poll.id).pack()))
-        buttons.append(Button(_("Close P-{id} now").format(id=poll.id), ClosePoll(poll.id).pack()))
-    await ctx.reply("\n".join(lines), buttons)
-
-
-class ClosePoll(CallbackData, prefix="pc"):
-    poll: int
-    confirm: Literal["yes"] | None = None
-
-
-@router.callback(ClosePoll, role="coordinator")
-async def close_button(ctx: Ctx) -> None:
-    pressed = ClosePoll.of(ctx)
-    poll = await polls.get(ctx.session, pressed.poll)
-    if poll is None or not can_coordinate(ctx.coordinator_of, poll.neighbourhood_id):
-        await ctx.reply(_("That button no longer works."))
-        return
-    if poll.closed_at is not None:
-        await ctx.edit(_("This poll is already closed."))
-        return
-    if pressed.confirm != "yes":
-        await ctx.edit(
-            _("Close “{question}” now? Everyone gets the results.").format(question=poll.question),
-            [
-                Button(_("Yes, close it now"), ClosePoll(pressed.poll, "yes").pack()),
-                Button(_("No"), "cancel"),
-            ],
-        )
-        return
-    now = ctx.clock.now()
-    reach = await close_poll(ctx.session, poll, now, ctx.settings.default_locale)
-    if reach is None:
-        await ctx.edit(_("This poll is already closed."))
-        return
-    await audit.record(ctx.session, ctx.person.id if ctx.person else None, "poll.closed", "poll",
-                       poll.id, early=True)  # fmt: skip
-    await ctx.edit(
-        _("Closed. The results go to {groups} group chats and {residents} residents.").format(
-            groups=number(reach.groups), residents=number(reach.residents)
-        )
     )

@@ -1,0 +1,93 @@
+"""Voting: a button or a native poll answer; one person, one vote per poll across every chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.callbacks import MAX_ID
+from bot.core.context import Ctx
+from bot.core.dialog import aware
+from bot.core.events import Button
+from bot.core.i18n import _, when
+from bot.core.router import Router
+from bot.delivery.notify import tell
+from bot.services.polls import (
+    PollVote,
+)
+from storage.models import Poll
+from storage.repo import polls
+
+router = Router("polls_vote")
+
+
+def is_closed(poll: Poll, now: datetime) -> bool:
+    return poll.closed_at is not None or aware(poll.closes_at) <= now
+
+
+@router.callback(PollVote)
+async def vote_button(ctx: Ctx) -> None:
+    vote = PollVote.of(ctx)
+    await cast(ctx, vote.poll, {vote.option}, toggle=True)
+
+
+@router.message(kinds=("poll_answer",))
+async def native_answer(ctx: Ctx) -> None:
+    """An answer to a native poll (Matrix MSC3381), carrying our poll's id."""
+    prefix, _sep, poll_id = ctx.event.text.partition(":")
+    if prefix != "pv" or not poll_id.isdigit():
+        return  # not one of ours
+    await cast(ctx, int(poll_id), set(ctx.event.poll_option_ids), toggle=False)
+
+
+async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> None:
+    if poll_id > MAX_ID:
+        await _answer_voter(ctx, _("That button no longer works."))
+        return
+    poll = await polls.get_for_vote(ctx.session, poll_id)
+    if poll is None or poll.sent_at is None:
+        await _answer_voter(ctx, _("This poll no longer exists."))
+        return
+    if is_closed(poll, ctx.clock.now()):
+        await _answer_voter(
+            ctx,
+            _("This poll closed on {moment}. Your vote was not counted.").format(
+                moment=when(poll.closed_at or poll.closes_at)
+            ),
+        )
+        return
+    if any(not 0 <= o < len(poll.options) for o in options):
+        await _answer_voter(ctx, _("That button no longer works."))
+        return
+    person = await ctx.ensure_person()
+    assert person.id is not None
+    name = ctx.event.user.display_name
+    if toggle:
+        [option] = options
+        mine = await polls.choose(ctx.session, poll, person.id, option, name)
+    else:
+        mine = await polls.set_choices(ctx.session, poll, person.id, options, name)
+    chosen = [poll.options[i] for i in sorted(mine)]
+    if chosen:
+        text = _("Your vote on “{question}”: {choice}.").format(
+            question=poll.question, choice=", ".join(chosen)
+        )
+    else:
+        text = _("You took back your vote on “{question}”.").format(question=poll.question)
+    text += " " + _("You can change it until {moment}.").format(moment=when(poll.closes_at))
+    await _answer_voter(ctx, text)
+
+
+async def _answer_voter(ctx: Ctx, text: str) -> None:
+    """In a direct chat, answer there; from a group, answer privately when we can.
+
+    A group is not flooded with everyone's vote confirmations.
+    """
+    if ctx.is_direct:
+        await ctx.reply(text)
+        return
+    if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text):
+        return
+    # No private chat yet: the group must not see what someone chose.
+    neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
+    link = ctx.direct_link("start")
+    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])
