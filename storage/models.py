@@ -12,8 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -43,7 +45,7 @@ def utcnow() -> datetime:
 
 
 def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime(), **kw)
 
 
 class Neighbourhood(SQLModel, table=True):
@@ -124,7 +126,7 @@ class Channel(SQLModel, table=True):
     )
     theme_id: int | None = Field(default=None, foreign_key="theme.id", ondelete="SET NULL")
     reachable: bool = True
-    last_digest_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
 
 
@@ -199,9 +201,9 @@ class SignalForward(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     failed: bool = False  # given up: sending the same again cannot help
-    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    forwarded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
 
 
@@ -255,12 +257,12 @@ class OutboxMessage(SQLModel, table=True):
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
-    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
     # Claimed (set) before the platform is asked to send, cleared when that attempt fails:
     # after a crash, claimed_at without sent_at marks the message that was in flight.
-    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     # The platform's id of the sent message (a poll is ended there when it closes).
     sent_ref: str | None = Field(default=None, max_length=255)
     failed: bool = False
@@ -281,7 +283,7 @@ class Preference(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", primary_key=True)
     digest: str = Field(default="weekly", max_length=10)  # daily | weekly | never
     broadcasts: bool = True  # polls and announcements by direct message
-    last_digest_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 # --- Polls and announcements (issue 5) ----------------------------------------------------
@@ -299,9 +301,9 @@ class Poll(SQLModel, table=True):
     multiple: bool = False
     live_results: bool = True  # False: results only after closing
     named: bool = False  # True: results show who chose what (voters are told before voting)
-    closes_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closes_at: datetime = Field(sa_type=UTCDateTime(), index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     recipients: int = 0  # residents reached by direct message when it was sent
     groups: int = 0  # linked groups it was sent to
     created_at: datetime = _ts()
@@ -330,7 +332,7 @@ class Announcement(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     photo_platform: str | None = Field(default=None, max_length=20)
     photo_file_id: str | None = Field(default=None, max_length=500)
-    event_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)
+    event_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), index=True)
     place: str | None = Field(default=None, max_length=300)
     reminder_sent: bool = False
     created_at: datetime = _ts()
@@ -379,12 +381,12 @@ class BudgetRound(SQLModel, table=True):
     points: int | None = None  # cumulative: points to divide
     counting_rule: str = Field(default="greedy", max_length=20)
     phase: str = Field(default="proposals", max_length=20)  # proposals|voting|closed|results
-    opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     locked: bool = False
     # Set when counted at closing: {"selected": [codes], "total_cost": N, "votes": {code: n}}.
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     code_salt: str = Field(default_factory=lambda: secrets.token_hex(32), max_length=64)
     created_at: datetime = _ts()
 

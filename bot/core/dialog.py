@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import inspect
@@ -15,11 +15,6 @@ from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)
 STICKY = "~"  # prefix of dialog data keys kept by `stick`: they outlive the dialog until their end
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def purge_stale(session: AsyncSession, now: datetime) -> int:
@@ -60,11 +55,7 @@ class Dialog:
                 )
             )
         ).first()
-        if (
-            self._row is not None
-            and now is not None
-            and aware(self._row.updated_at) < now - DIALOG_TTL
-        ):
+        if self._row is not None and now is not None and self._row.updated_at < now - DIALOG_TTL:
             self.clear()
             self.choices = []
             return self
@@ -78,7 +69,7 @@ class Dialog:
     @property
     def changed_at(self) -> datetime | None:
         """When the dialog (or the buttons it remembers) last changed; None if never."""
-        return aware(self._row.updated_at) if self._row is not None else None
+        return self._row.updated_at if self._row is not None else None
 
     def goto(self, state: State, **data: Any) -> None:
         """Move to `state`, merging `data` into what the dialog already holds."""
@@ -181,7 +172,7 @@ async def set_dialog_for(
     ).first()
     if row is None:
         row = ConversationState(platform=platform, chat_id=chat_id, user_id=user_id)
-    elif only_if_idle and row.state is not None and aware(row.updated_at) >= now - DIALOG_TTL:
+    elif only_if_idle and row.state is not None and row.updated_at >= now - DIALOG_TTL:
         return False
     row.state = state.name
     row.data = dict(data)

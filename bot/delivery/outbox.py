@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.clock import Clock
-from bot.core.dialog import aware
 from bot.core.events import Attachment, Button, ChatRef, MessageRef, PollSpec, Reply
 from bot.core.ports import Adapter, Unreachable
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
@@ -326,7 +325,7 @@ class OutboxSender:
         except Exception as exc:
             log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
             error = f"{type(exc).__name__}: {exc}"
-            give_up = self.clock.now() - aware(msg.created_at) > GIVE_UP_AFTER
+            give_up = self.clock.now() - msg.created_at > GIVE_UP_AFTER
         async with self.db.transaction() as session:  # 3. mark
             if error is None:
                 return await outbox.mark_sent_id(session, msg.id, ref=ref.id if ref else None)

@@ -15,7 +15,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.dialog import aware
 from storage.models import (
     Idea,
     IdeaSupport,
@@ -56,8 +55,8 @@ async def signal_rows(session: AsyncSession, neighbourhood_id: int | None) -> li
                 "reference": sig.reference, "neighbourhood": hood, "category": sig.category,
                 "status": sig.status, "text": sig.text, "address": sig.address,
                 "lat": sig.lat, "lon": sig.lon, "has_photo": bool(sig.photo_file_id),
-                "created_at": aware(sig.created_at).isoformat(),
-                "updated_at": aware(sig.updated_at).isoformat(),
+                "created_at": sig.created_at.isoformat(),
+                "updated_at": sig.updated_at.isoformat(),
                 "duplicate_of": f"M-{1000 + sig.duplicate_of_id}" if sig.duplicate_of_id else None,
                 "followers": int(followers.get(sig.id or 0, 0)),
                 "forwarded_to": fwd.kind if fwd else None,
@@ -84,7 +83,7 @@ async def idea_rows(session: AsyncSession, neighbourhood_id: int | None) -> list
             "description": idea.body,
             "status": idea.status,
             "supporters": int(supports.get(idea.id or 0, 0)),
-            "created_at": aware(idea.created_at).isoformat(),
+            "created_at": idea.created_at.isoformat(),
         }
         for idea, hood in (await session.exec(stmt.order_by(col(Idea.id)))).all()
     ]

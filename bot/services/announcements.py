@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.dialog import aware
 from bot.core.i18n import _, when
 from bot.delivery.broadcast import Reach, Target, broadcast
 from storage.db import Database
@@ -50,7 +49,7 @@ def _extra(a: Announcement) -> dict[str, object]:
 async def send_announcement(
     session: AsyncSession, a: Announcement, now: datetime, group_locale: str
 ) -> Reach:
-    if a.event_at is not None and aware(a.event_at) - REMIND_BEFORE <= now:
+    if a.event_at is not None and a.event_at - REMIND_BEFORE <= now:
         a.reminder_sent = True  # too close to remind: it is news today
         session.add(a)
     return await broadcast(

@@ -162,15 +162,9 @@ async def open_voting(
     await session.flush()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-    return moment
-
-
 def is_closed(round_: BudgetRound, now: datetime) -> bool:
     """Voting is over: closed by phase, or the closing time has passed."""
-    closes_at = _aware(round_.closes_at)
+    closes_at = round_.closes_at
     return round_.phase in ("closed", "results") or (closes_at is not None and now >= closes_at)
 
 
@@ -322,7 +316,7 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
     assert round_.id is not None
     if person_id is not None and await has_voted(session, round_.id, person_id):
         return VoteResult.ALREADY_VOTED
-    opens_at, closes_at = _aware(round_.opens_at), _aware(round_.closes_at)
+    opens_at, closes_at = round_.opens_at, round_.closes_at
     if (
         round_.phase != "voting"
         or opens_at is None
@@ -600,7 +594,7 @@ async def code_status(
 
 
 def accepts_votes(round_: BudgetRound, now: datetime) -> bool:
-    opens_at, closes_at = _aware(round_.opens_at), _aware(round_.closes_at)
+    opens_at, closes_at = round_.opens_at, round_.closes_at
     return (
         round_.phase == "voting"
         and opens_at is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,8 +14,7 @@ async def get(session: AsyncSession, key: str, newer_than: datetime | None = Non
     row = await session.get(SyncCursor, key)
     if row is None:
         return None
-    stamp = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-    if newer_than is not None and stamp < newer_than:
+    if newer_than is not None and row.updated_at < newer_than:
         return None
     return row.value
 

@@ -7,7 +7,7 @@ of all due residents are each one query; items are loaded once for the whole run
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -46,13 +46,6 @@ from storage.models import (
 
 DEFAULT_DIGEST = "weekly"
 CHANGE_KINDS = ("status", "municipality")
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -126,7 +119,7 @@ async def due_residents(session: AsyncSession, due: Due) -> list[Resident]:
     for pid, locale, last, broadcasts, platform, chat_id in (await session.exec(stmt)).all():
         if out and out[-1].person_id == pid:
             continue  # one chat per person: the latest, as in notify.tell
-        out.append(Resident(pid, locale, platform, chat_id, aware(last), broadcasts is not False))
+        out.append(Resident(pid, locale, platform, chat_id, last, broadcasts is not False))
     return out
 
 
@@ -175,7 +168,7 @@ async def due_groups(session: AsyncSession, before: datetime, force: bool) -> li
         .order_by(col(Channel.id))
     )  # fmt: skip
     return [
-        Group(cid, platform, chat_id, int(hood), theme, aware(last))
+        Group(cid, platform, chat_id, int(hood), theme, last)
         for cid, platform, chat_id, hood, theme, last in (await session.exec(stmt)).all()
     ]
 
@@ -213,7 +206,7 @@ async def new_ideas(session: AsyncSession, since: datetime) -> list[IdeaRow]:
         .order_by(col(Idea.created_at), col(Idea.id))
     )  # fmt: skip
     rows = (await session.exec(stmt)).all()
-    return [IdeaRow(i, n, t, a, title, aware(c) or c, int(s)) for i, n, t, a, title, c, s in rows]
+    return [IdeaRow(i, n, t, a, title, c, int(s)) for i, n, t, a, title, c, s in rows]
 
 
 @dataclass
@@ -257,7 +250,7 @@ async def changed_signals(session: AsyncSession, since: datetime) -> list[Signal
         row = found.get(sid)
         if row is None:
             row = found[sid] = SignalRow(sid, hood, reporter, text, status, [])
-        row.changes.append((aware(at) or at, by))
+        row.changes.append((at, by))
     return sorted(found.values(), key=lambda r: (r.last_change, r.id))
 
 
@@ -325,8 +318,8 @@ async def polls(
     for pid, hood, theme, question, options, closes_at, closed_at, sent_at in rows:
         counts = tuple(per_option.get(pid, {}).get(i, 0) for i in range(len(options)))
         out.append(
-            PollRow(pid, hood, theme, question, list(options), aware(closes_at) or closes_at,
-                    aware(closed_at), counts, voters.get(pid, 0), aware(sent_at))
+            PollRow(pid, hood, theme, question, list(options), closes_at,
+                    closed_at, counts, voters.get(pid, 0), sent_at)
         )  # fmt: skip
     return out
 

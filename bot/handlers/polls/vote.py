@@ -6,7 +6,6 @@ from datetime import datetime
 
 from bot.core.callbacks import MAX_ID
 from bot.core.context import Ctx
-from bot.core.dialog import aware
 from bot.core.events import Button
 from bot.core.i18n import _, when
 from bot.core.router import Router
@@ -21,7 +20,7 @@ router = Router("polls_vote")
 
 
 def is_closed(poll: Poll, now: datetime) -> bool:
-    return poll.closed_at is not None or aware(poll.closes_at) <= now
+    return poll.closed_at is not None or poll.closes_at <= now
 
 
 @router.callback(PollVote)

@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.dialog import aware
 from bot.core.i18n import N_, _, ngettext, when
 from bot.delivery.broadcast import Target, broadcast, store_image
 from bot.services.budget import results
@@ -194,7 +193,7 @@ async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
             round_ = await budgets.lock_for_update(session, round_id)
             if round_ is not None and round_.phase == "proposals":
                 # Down for the whole window: no "vote now" just before the results.
-                over = round_.closes_at is not None and aware(round_.closes_at) <= now
+                over = round_.closes_at is not None and round_.closes_at <= now
                 await open_round(session, round_, group_locale, announce=not over)
                 done += 1
     async with db.session() as session:

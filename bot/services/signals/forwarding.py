@@ -16,7 +16,6 @@ from functools import partial
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.dialog import aware
 from bot.core.i18n import _
 from bot.services.signals.channels import (
     ExternalStatus,
@@ -115,7 +114,7 @@ class ForwardingService:
                 log.warning("forwarding: photo of %s could not be fetched", sig.reference)
         outgoing = OutgoingSignal(
             reference=sig.reference, text=sig.text, category=sig.category,
-            created_at=aware(sig.created_at), lat=sig.lat, lon=sig.lon, address=sig.address,
+            created_at=sig.created_at, lat=sig.lat, lon=sig.lon, address=sig.address,
             photo=photo, photo_filename=None, photo_content_type=None,  # guessed from the bytes
             reporter_email=None, reporter_phone=None, sharing_allowed=False,
             neighbourhood=hood.name,
