@@ -2,12 +2,14 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md babel.cfg ./
+COPY requirements/run.lock requirements/run.lock
 COPY bot bot
 COPY storage storage
 COPY locales locales
 COPY tools tools
 RUN python -m venv /opt/wijkbot \
- && /opt/wijkbot/bin/pip install --no-cache-dir . \
+ && /opt/wijkbot/bin/pip install --no-cache-dir --require-hashes -r requirements/run.lock \
+ && /opt/wijkbot/bin/pip install --no-cache-dir --no-deps . \
  && /opt/wijkbot/bin/python tools/i18n.py compile
 
 FROM python:3.11-slim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.events import Button
+from bot.core.events import Button, stored_keyboard
 from storage.db import Database
 from storage.models import utcnow
 from storage.repo import channels, cursors, outbox, people
@@ -35,7 +35,7 @@ class DatabaseAdapterStore:
     async def sent_buttons(self, platform: str, chat_id: str, sent_ref: str) -> list[Button]:
         async with self.db.transaction() as session:
             rows = await outbox.sent_buttons(session, platform, chat_id, sent_ref)
-        return [Button(b["label"], b["data"]) for row in rows or [] for b in row]
+        return [b for row in stored_keyboard(rows or []) for b in row]
 
     async def locale_of(self, platform: str, account: str) -> str | None:
         async with self.db.transaction() as session:

@@ -62,7 +62,7 @@ class Dialog:
         if self._row is not None:
             self.state = self._row.state
             self.data = dict(self._row.data)
-            self.choices = [Button(c["label"], c["data"]) for c in self._row.choices]
+            self.choices = [Button.from_row(c) for c in self._row.choices]
             self._drop_expired()
         return self
 
@@ -141,7 +141,7 @@ class Dialog:
             return
         self._row.state = self.state
         self._row.data = dict(self.data)
-        self._row.choices = [{"label": b.label, "data": b.data} for b in self.choices]
+        self._row.choices = [b.to_row() for b in self.choices]
         self._row.updated_at = self._now or utcnow()
         self._session.add(self._row)
 

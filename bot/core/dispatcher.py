@@ -17,7 +17,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.context import Ctx, Outgoing
 from bot.core.dialog import Dialog
 from bot.core.errors import UserFacingError
-from bot.core.events import Button, Incoming, Reply
+from bot.core.events import Button, Incoming, Reply, stored_keyboard
 from bot.core.i18n import _, fold, use_locale
 from bot.core.ports import Adapter, Unreachable
 from bot.core.router import Route, Router
@@ -229,7 +229,7 @@ class Dispatcher:
         after = ctx.dialog.changed_at if ctx.dialog.choices else ctx.clock.now() - RECENT
         rows = await outbox.last_buttons_to(ctx.session, chat.platform, chat.id, after)
         if rows:
-            ctx.dialog.choices = [Button(b["label"], b["data"]) for row in rows for b in row]
+            ctx.dialog.choices = [b for row in stored_keyboard(rows) for b in row]
 
     @staticmethod
     def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:

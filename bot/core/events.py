@@ -5,8 +5,9 @@ Adapters translate platform updates into these; handlers never see platform obje
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ChatKind = Literal["direct", "group"]
 IncomingKind = Literal[
@@ -43,6 +44,27 @@ class Button:
     label: str
     data: str
     url: str | None = None
+
+    # Stored (dialog choices, outbox rows) as {"label", "data"}: the one codec for buttons.
+    def to_row(self) -> dict[str, str]:
+        return {"label": self.label, "data": self.data}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, str]) -> Button:
+        return cls(row["label"], row["data"])
+
+
+StoredKeyboard = list[list[dict[str, str]]]
+
+
+def store_keyboard(rows: Iterable[Iterable[Button]]) -> StoredKeyboard:
+    """Rows of buttons as stored in JSON (an outbox row's `buttons`)."""
+    return [[b.to_row() for b in row] for row in rows]
+
+
+def stored_keyboard(rows: Iterable[Iterable[Mapping[str, str]]]) -> Keyboard:
+    """The stored rows back as buttons."""
+    return tuple(tuple(Button.from_row(b) for b in row) for row in rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +117,22 @@ class PollSpec:
     answer_ids: tuple[str, ...]
     multiple: bool = False
     disclosed: bool = True  # results visible while the poll is open
+
+    # Stored in an outbox row's `extra["poll"]`: the one codec for poll specs.
+    def to_row(self) -> dict[str, object]:
+        return {
+            "question": self.question, "options": list(self.options),
+            "answer_ids": list(self.answer_ids), "multiple": self.multiple,
+            "disclosed": self.disclosed,
+        }  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PollSpec:
+        return cls(
+            question=row["question"], options=tuple(row["options"]),
+            answer_ids=tuple(row["answer_ids"]), multiple=bool(row.get("multiple")),
+            disclosed=bool(row.get("disclosed", True)),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

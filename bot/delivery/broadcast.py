@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.events import Button
+from bot.core.events import Button, store_keyboard
 from bot.core.i18n import use_locale
 from storage.models import Media, utcnow
 from storage.repo import audience, outbox
@@ -32,10 +32,6 @@ class Target:
 class Reach:
     groups: int
     residents: int
-
-
-def button_rows(rows: list[list[Button]]) -> list[list[dict[str, str]]]:
-    return [[{"label": b.label, "data": b.data} for b in row] for row in rows]
 
 
 async def store_image(session: AsyncSession, png: bytes) -> int:
@@ -68,7 +64,7 @@ async def broadcast(
     def in_locale(locale: str) -> tuple[str, list[list[dict[str, str]]]]:
         if locale not in rendered:
             with use_locale(locale):
-                rendered[locale] = (render(), button_rows(buttons()) if buttons else [])
+                rendered[locale] = (render(), store_keyboard(buttons()) if buttons else [])
         return rendered[locale]
 
     def extra_for(platform: str, chat_id: str) -> dict[str, Any] | None:

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.events import Button
+from bot.core.events import Button, store_keyboard
 from bot.core.i18n import use_locale
-from bot.delivery.broadcast import button_rows
 from storage.models import Person
 from storage.repo import outbox, people
 
@@ -26,6 +25,6 @@ async def tell(
         return False
     with use_locale(person.locale):
         text = render()
-        rows = button_rows([[b] for b in (buttons() if buttons else [])])
+        rows = store_keyboard([[b] for b in (buttons() if buttons else [])])
     await outbox.enqueue(session, chat.platform, chat.chat_id, text, rows)
     return True

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.clock import Clock
-from bot.core.events import Attachment, Button, ChatRef, MessageRef, PollSpec, Reply
+from bot.core.events import Attachment, ChatRef, MessageRef, PollSpec, Reply, stored_keyboard
 from bot.core.ports import Adapter, Unreachable
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
 from bot.util.bounded import Bounded
@@ -281,14 +281,10 @@ class OutboxSender:
         return Reply(
             text=msg.text,
             ends=MessageRef(ChatRef(platform, msg.chat_id, _kind(msg)), ends) if ends else None,
-            buttons=tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in msg.buttons),
+            buttons=stored_keyboard(msg.buttons),
             photo=photo,
             image=image,
-            poll=PollSpec(
-                question=poll["question"], options=tuple(poll["options"]),
-                answer_ids=tuple(poll["answer_ids"]), multiple=bool(poll.get("multiple")),
-                disclosed=bool(poll.get("disclosed", True)),
-            ) if poll else None,
+            poll=PollSpec.from_row(poll) if poll else None,
         )  # fmt: skip
 
     async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callbacks import CallbackData
 from bot.core.clock import Clock
-from bot.core.events import Button
+from bot.core.events import Button, PollSpec
 from bot.core.i18n import _, ngettext, number, use_locale, when
 from bot.delivery.broadcast import Reach, Target, broadcast, store_image
 from bot.util.charts import bar_chart
@@ -68,13 +68,13 @@ def poll_buttons(poll: Poll) -> list[list[Button]]:
 def poll_extra(poll: Poll) -> dict[str, object]:
     assert poll.id is not None
     return {
-        "poll": {
-            "question": poll.question,
-            "options": list(poll.options),
-            "answer_ids": [vote_data(poll.id, i) for i in range(len(poll.options))],
-            "multiple": poll.multiple,
-            "disclosed": poll.live_results,
-        },
+        "poll": PollSpec(
+            question=poll.question,
+            options=tuple(poll.options),
+            answer_ids=tuple(vote_data(poll.id, i) for i in range(len(poll.options))),
+            multiple=poll.multiple,
+            disclosed=poll.live_results,
+        ).to_row(),
         "poll_id": poll.id,  # its results end it where it was sent (outbox.poll_messages)
     }
 

@@ -6,9 +6,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from bot.core.events import Button
+from bot.core.events import Button, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
-from bot.delivery.broadcast import button_rows
 from bot.services.digests.items import Digest
 from bot.services.ideas import SupportIdea, idea_ref
 from bot.services.signals.notices import ViewSignal, status_label
@@ -144,5 +143,5 @@ def outbox_row(
 ) -> dict[str, Any]:
     """A digest as an outbox row: each item's button on its own line."""
     return outbox.new_row(
-        platform, chat_id, kind, text, button_rows([[b] for b in buttons]), None, now
+        platform, chat_id, kind, text, store_keyboard([[b] for b in buttons]), None, now
     )
