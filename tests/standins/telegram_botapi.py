@@ -19,7 +19,7 @@ serves downloads at ``/file/bot<token>/<file_path>``.
 Modules: ``telegram_state`` (the world and the control API: acting as users, reading
 what the bot did, failure injection), ``telegram_methods`` / ``telegram_chat_methods``
 (the Bot API methods), ``telegram_params`` (request decoding), ``telegram_format``
-(HTML/MarkdownV2 entity parsing as tdlib does it), ``telegram_records`` (data types).
+(HTML entity parsing as tdlib does it), ``telegram_records`` (data types).
 
 Create one stand-in per test (its asyncio events belong to the running loop).
 """

@@ -10,7 +10,6 @@ from typing import Any
 from .telegram_methods import MessageMethods
 from .telegram_params import Params
 from .telegram_records import CallbackAnswer, JSONDict, bad_request
-from .telegram_state import member_dict
 
 __all__ = ["Handler", "TelegramBotApiMethods", "method_table"]
 
@@ -93,86 +92,7 @@ class TelegramBotApiMethods(MessageMethods):
             self._commands.pop(key, None)
         return True
 
-    async def m_getMyCommands(self, p: Params) -> list[JSONDict]:
-        return copy.deepcopy(self._commands.get(self._scope_key(p), []))
-
-    async def m_deleteMyCommands(self, p: Params) -> bool:
-        self._commands.pop(self._scope_key(p), None)
-        return True
-
-    async def m_setChatMenuButton(self, p: Params) -> bool:
-        button = p.get_json("menu_button") or {"type": "default"}
-        chat_id = p.get_int("chat_id")
-        if chat_id is not None:
-            self._resolve_chat(chat_id, for_sending=False)
-        self._menu_buttons[chat_id] = button
-        return True
-
-    async def m_getChatMenuButton(self, p: Params) -> JSONDict:
-        chat_id = p.get_int("chat_id")
-        default = self._menu_buttons.get(None, {"type": "commands"})
-        return copy.deepcopy(self._menu_buttons.get(chat_id, default))
-
     # ------------------------------------------------------------------ chats and files
-
-    async def m_getChat(self, p: Params) -> JSONDict:
-        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
-        data = chat.to_api()
-        data.update(
-            accent_color_id=0,
-            max_reaction_count=11,
-            accepted_gift_types={
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
-        )
-        if chat.is_group:
-            data["permissions"] = {
-                "can_send_messages": True,
-                "can_send_polls": True,
-                "can_send_other_messages": True,
-                "can_add_web_page_previews": True,
-                "can_invite_users": True,
-            }
-        return data
-
-    async def m_getChatMember(self, p: Params) -> JSONDict:
-        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
-        user_id = p.require_int("user_id")
-        user = self._users.get(user_id)
-        if user is None:
-            raise bad_request("user not found")
-        if chat.type == "private" and user_id not in (chat.id, self.bot_user.id):
-            raise bad_request("user not found")
-        member = self._members.get(chat.id, {}).get(user_id)
-        return copy.deepcopy(member) if member else member_dict(user.to_api(), "left")
-
-    async def m_getChatAdministrators(self, p: Params) -> list[JSONDict]:
-        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
-        return [
-            copy.deepcopy(m)
-            for m in self._members.get(chat.id, {}).values()
-            if m["status"] in ("creator", "administrator")
-        ]
-
-    async def m_getChatMemberCount(self, p: Params) -> int:
-        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
-        return sum(
-            1
-            for m in self._members.get(chat.id, {}).values()
-            if m["status"] in ("creator", "administrator", "member")
-            or (m["status"] == "restricted" and m.get("is_member"))
-        )
-
-    async def m_leaveChat(self, p: Params) -> bool:
-        chat = self._resolve_chat(p.get("chat_id"))
-        if chat.type == "private":
-            raise bad_request("chat member status can't be changed in private chats")
-        self._chat_member_update(chat, self.bot_user, self.bot_user, "left")
-        return True
 
     async def m_getFile(self, p: Params) -> JSONDict:
         file_id = p.get_str("file_id") or ""

@@ -1,9 +1,10 @@
 """Text formatting as the Telegram Bot API applies it to outgoing messages.
 
-Follows tdlib's ``parse_html`` / ``parse_markdown_v2`` / ``parse_markdown`` (the code
-behind the Bot API's ``parse_mode``) closely enough that text the real server rejects
-is rejected here with the same ``can't parse entities: ...`` description, and text it
-accepts comes back as plain text plus ``MessageEntity`` dicts with UTF-16 offsets.
+Follows tdlib's ``parse_html`` (the code behind the Bot API's ``parse_mode="HTML"``, the
+only parse mode Wijkbot uses) closely enough that text the real server rejects is rejected
+here with the same ``can't parse entities: ...`` description, and text it accepts comes
+back as plain text plus ``MessageEntity`` dicts with UTF-16 offsets. Other parse modes are
+refused as unsupported: the stand-in plays what the bot needs, no more.
 
 Also detects the entities Telegram adds by itself (``bot_command``, ``mention``,
 ``hashtag``, ``url``) in user and bot messages.
@@ -21,8 +22,6 @@ __all__ = [
     "detect_entities",
     "format_text",
     "parse_html",
-    "parse_markdown",
-    "parse_markdown_v2",
     "utf16_len",
 ]
 
@@ -389,283 +388,6 @@ def parse_html(text: str, users: dict[int, JSONDict] | None = None) -> Formatted
     return FormattedText("".join(out), _sort_entities(entities))
 
 
-def _reserved(ch: str) -> EntityParseError:
-    return EntityParseError(
-        f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
-    )
-
-
-def parse_markdown_v2(text: str, users: dict[int, JSONDict] | None = None) -> FormattedText:
-    """Parse MarkdownV2 the way tdlib's ``parse_markdown_v2`` does."""
-    n = len(text)
-
-    def at(k: int) -> str:
-        return text[k] if k < n else "\0"
-
-    out: list[str] = []
-    utf16 = 0
-    entities: list[JSONDict] = []
-    # [type, argument, utf16 offset, byte offset of markup, index into `out`]
-    stack: list[tuple[str, str, int, int, int]] = []
-    have_blockquote = False
-    i = 0
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and 0 < ord(at(i + 1)) <= 126:
-            out.append(text[i + 1])
-            utf16 += 1
-            i += 2
-            continue
-        reserved = "_*[]()~`>#+-=|{}.!\n"
-        if stack and stack[-1][0] in ("code", "pre", "pre_code"):
-            reserved = "`"
-        if ch not in reserved:
-            out.append(ch)
-            utf16 += utf16_len(ch)
-            i += 1
-            continue
-        is_end = False
-        if stack:
-            top = stack[-1][0]
-            if have_blockquote and ch == "\n" and (i + 1 == n or text[i + 1] != ">"):
-                is_end = True
-            elif top == "bold":
-                is_end = ch == "*"
-            elif top == "italic":
-                is_end = ch == "_" and at(i + 1) != "_"
-            elif top == "code":
-                is_end = ch == "`"
-            elif top in ("pre", "pre_code"):
-                is_end = ch == "`" and at(i + 1) == "`" and at(i + 2) == "`"
-            elif top in ("text_link", "custom_emoji"):
-                is_end = ch == "]"
-            elif top == "underline":
-                is_end = ch == "_" and at(i + 1) == "_"
-            elif top == "strikethrough":
-                is_end = ch == "~"
-            elif top == "spoiler":
-                is_end = ch == "|" and at(i + 1) == "|"
-        if not is_end:
-            byte_offset = _byte_offset(text, i)
-            argument = ""
-            kind: str | None
-            if ch == "_":
-                if at(i + 1) == "_":
-                    kind = "underline"
-                    i += 1
-                else:
-                    kind = "italic"
-            elif ch == "*":
-                kind = "bold"
-            elif ch == "~":
-                kind = "strikethrough"
-            elif ch == "|":
-                if at(i + 1) != "|":
-                    raise _reserved(ch)
-                i += 1
-                kind = "spoiler"
-            elif ch == "[":
-                kind = "text_link"
-            elif ch == "`":
-                if at(i + 1) == "`" and at(i + 2) == "`":
-                    i += 3
-                    kind = "pre"
-                    lang_end = i
-                    while lang_end < n and not text[lang_end].isspace() and text[lang_end] != "`":
-                        lang_end += 1
-                    if i != lang_end and lang_end < n and text[lang_end] != "`":
-                        kind = "pre_code"
-                        argument = text[i:lang_end]
-                        i = lang_end
-                    if at(i) in "\n\r" and i < n:
-                        if at(i + 1) in "\n\r" and i + 1 < n and text[i] != text[i + 1]:
-                            i += 2
-                        else:
-                            i += 1
-                    i -= 1
-                else:
-                    kind = "code"
-            elif ch == "!":
-                if at(i + 1) != "[":
-                    raise _reserved(ch)
-                i += 1
-                kind = "custom_emoji"
-            elif ch == "\n":
-                utf16 += 1
-                out.append("\n")
-                kind = None
-                if i + 1 < n and text[i + 1] == ">":
-                    i += 1
-                    if not have_blockquote:
-                        kind = "blockquote"
-                        have_blockquote = True
-            elif ch == ">":
-                if i != 0:
-                    raise _reserved(ch)
-                kind = "blockquote"
-                have_blockquote = True
-            else:
-                raise _reserved(ch)
-            if kind is not None:
-                stack.append((kind, argument, utf16, byte_offset, len(out)))
-            i += 1
-            continue
-
-        kind, argument, start, byte_offset, out_index = stack[-1]
-        if ch == "\n" and kind != "blockquote":
-            raise EntityParseError(
-                f"Can't find end of {_TD_TYPE_NAMES[kind]} entity at byte offset {byte_offset}"
-            )
-        skip = utf16 == start
-        entity: JSONDict | None = None
-        if kind in ("underline", "spoiler"):
-            i += 1
-        elif kind in ("pre", "pre_code"):
-            i += 2
-        elif kind in ("text_link", "custom_emoji"):
-            url_chars: list[str] = []
-            if at(i + 1) != "(":
-                if kind == "custom_emoji":
-                    raise EntityParseError("Custom emoji entity must contain a tg://emoji URL")
-                url = "".join(out[out_index:])
-            else:
-                i += 2
-                url_begin = i
-                while i < n and text[i] != ")":
-                    if text[i] == "\\" and 0 < ord(at(i + 1)) <= 126:
-                        url_chars.append(text[i + 1])
-                        i += 2
-                        continue
-                    url_chars.append(text[i])
-                    i += 1
-                if at(i) != ")":
-                    what = "a custom emoji URL" if kind == "custom_emoji" else "a URL"
-                    raise EntityParseError(
-                        f"Can't find end of {what} at byte offset {_byte_offset(text, url_begin)}"
-                    )
-                url = "".join(url_chars)
-            if kind == "custom_emoji":
-                match = re.fullmatch(r"tg://emoji\?id=(\d+)", url)
-                if not match:
-                    raise EntityParseError("Invalid custom emoji identifier specified")
-                argument = match.group(1)
-            elif not skip:
-                entity = _link_entity(start, utf16 - start, url, users)
-                skip = True
-        elif kind == "blockquote":
-            have_blockquote = False
-            out.append(ch)
-            utf16 += 1
-        if not skip:
-            entity = {"offset": start, "length": utf16 - start, "type": kind}
-            if kind == "pre_code":
-                entity["type"] = "pre"
-                entity["language"] = argument
-            elif kind == "custom_emoji":
-                entity["custom_emoji_id"] = argument
-        if entity is not None:
-            entities.append(entity)
-        stack.pop()
-        i += 1
-    if have_blockquote and stack and stack[-1][0] == "blockquote":
-        start = stack[-1][2]
-        if utf16 != start:
-            entities.append({"offset": start, "length": utf16 - start, "type": "blockquote"})
-        stack.pop()
-    if stack:
-        kind, _, _, byte_offset, _ = stack[-1]
-        raise EntityParseError(
-            f"Can't find end of {_TD_TYPE_NAMES[kind]} entity at byte offset {byte_offset}"
-        )
-    return FormattedText("".join(out), _sort_entities(entities))
-
-
-def parse_markdown(text: str, users: dict[int, JSONDict] | None = None) -> FormattedText:
-    """Legacy ``Markdown`` parse mode (tdlib's ``parse_markdown``)."""
-    n = len(text)
-
-    def at(k: int) -> str:
-        return text[k] if k < n else "\0"
-
-    out: list[str] = []
-    utf16 = 0
-    entities: list[JSONDict] = []
-    i = 0
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and at(i + 1) in "_*`[":
-            out.append(text[i + 1])
-            utf16 += 1
-            i += 2
-            continue
-        if ch not in "_*`[":
-            out.append(ch)
-            utf16 += utf16_len(ch)
-            i += 1
-            continue
-        begin = i
-        end_char = "]" if ch == "[" else ch
-        is_pre = False
-        language = ""
-        i += 1
-        if ch == "`" and at(i) == "`" and at(i + 1) == "`":
-            i += 2
-            is_pre = True
-            lang_end = i
-            while lang_end < n and not text[lang_end].isspace() and text[lang_end] != "`":
-                lang_end += 1
-            if i != lang_end and lang_end < n and text[lang_end] != "`":
-                language = text[i:lang_end]
-                i = lang_end
-            if i < n and text[i] in "\n\r":
-                if i + 1 < n and text[i + 1] in "\n\r" and text[i] != text[i + 1]:
-                    i += 2
-                else:
-                    i += 1
-        start = utf16
-        out_index = len(out)
-        while i < n and (
-            text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))
-        ):
-            out.append(text[i])
-            utf16 += utf16_len(text[i])
-            i += 1
-        if i == n:
-            raise EntityParseError(
-                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
-            )
-        if utf16 != start:
-            length = utf16 - start
-            entity: JSONDict | None
-            if ch == "_":
-                entity = {"offset": start, "length": length, "type": "italic"}
-            elif ch == "*":
-                entity = {"offset": start, "length": length, "type": "bold"}
-            elif ch == "[":
-                if at(i + 1) != "(":
-                    url = "".join(out[out_index:])
-                else:
-                    i += 2
-                    url_chars: list[str] = []
-                    while i < n and text[i] != ")":
-                        url_chars.append(text[i])
-                        i += 1
-                    url = "".join(url_chars)
-                entity = _link_entity(start, length, url, users)
-            elif is_pre:
-                entity = {"offset": start, "length": length, "type": "pre"}
-                if language:
-                    entity["language"] = language
-            else:
-                entity = {"offset": start, "length": length, "type": "code"}
-            if entity is not None:
-                entities.append(entity)
-        if is_pre:
-            i += 2
-        i += 1
-    return FormattedText("".join(out), _sort_entities(entities))
-
-
 _WORD = r"[^\W]"  # letters, digits and underscore (unicode aware)
 _BOT_COMMAND_RE = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>@])")
 _MENTION_RE = re.compile(r"(?<!\w)@[A-Za-z0-9_]{5,32}(?!\w)")
@@ -746,10 +468,6 @@ def format_text(
         mode = parse_mode.lower()
         if mode == "html":
             formatted = parse_html(text, users)
-        elif mode == "markdownv2":
-            formatted = parse_markdown_v2(text, users)
-        elif mode == "markdown":
-            formatted = parse_markdown(text, users)
         else:
             raise ValueError(f"unsupported parse_mode {parse_mode!r}")
     formatted = _trim(formatted)

@@ -287,12 +287,6 @@ class MessageMethods(TelegramWorld):
         )
         return data
 
-    async def m_logOut(self, p: Params) -> bool:
-        return True
-
-    async def m_close(self, p: Params) -> bool:
-        return True
-
     async def m_getUpdates(self, p: Params) -> list[JSONDict]:
         if self._webhook is not None:
             raise BotApiError(
@@ -358,18 +352,6 @@ class MessageMethods(TelegramWorld):
             self._updates.clear()
         return True
 
-    async def m_getWebhookInfo(self, p: Params) -> JSONDict:
-        info: JSONDict = {
-            "url": self._webhook["url"] if self._webhook else "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-        if self._webhook:
-            info["max_connections"] = self._webhook["max_connections"]
-            if self._webhook.get("allowed_updates"):
-                info["allowed_updates"] = self._webhook["allowed_updates"]
-        return info
-
     # ------------------------------------------------------------------ sending
 
     async def m_sendMessage(self, p: Params) -> JSONDict:
@@ -425,132 +407,6 @@ class MessageMethods(TelegramWorld):
             content["has_media_spoiler"] = True
         return self._send("sendPhoto", p, chat, content, raw, p.get_str("parse_mode"))
 
-    async def m_sendDocument(self, p: Params) -> JSONDict:
-        chat = self._resolve_chat(p.get("chat_id"))
-        document = p.input_file("document")
-        if document is None:
-            raise bad_request("there is no document in the request")
-        if isinstance(document, Upload):
-            name = document.filename or "document"
-            extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
-            mime = document.content_type or "application/octet-stream"
-            stored = self._store_file(document.data, "documents", extension, mime)
-            doc: JSONDict = {
-                "file_id": stored.file_id,
-                "file_unique_id": stored.file_unique_id,
-                "file_name": name,
-                "mime_type": mime,
-                "file_size": len(document.data),
-            }
-        elif document in self._files:
-            known = self._files[document]
-            doc = {
-                "file_id": known.file_id,
-                "file_unique_id": known.file_unique_id,
-                "mime_type": known.mime_type,
-                "file_size": len(known.data),
-            }
-        else:
-            raise bad_request("wrong file identifier/HTTP URL specified")
-        content: JSONDict = {"document": doc}
-        raw = self._caption(p, content)
-        return self._send("sendDocument", p, chat, content, raw, p.get_str("parse_mode"))
-
-    async def m_sendLocation(self, p: Params) -> JSONDict:
-        chat = self._resolve_chat(p.get("chat_id"))
-        latitude = p.get_float("latitude")
-        longitude = p.get_float("longitude")
-        if latitude is None or longitude is None:
-            raise bad_request("wrong latitude" if latitude is None else "wrong longitude")
-        if not -90 <= latitude <= 90:
-            raise bad_request("wrong latitude")
-        if not -180 <= longitude <= 180:
-            raise bad_request("wrong longitude")
-        location: JSONDict = {"latitude": latitude, "longitude": longitude}
-        for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
-            if p.get(key) is not None:
-                location[key] = p.get(key)
-        return self._send("sendLocation", p, chat, {"location": location}, "", None)
-
-    async def m_sendPoll(self, p: Params) -> JSONDict:
-        chat = self._resolve_chat(p.get("chat_id"))
-        question = p.get_str("question") or ""
-        if not question.strip():
-            raise bad_request("poll question must be non-empty")
-        if len(question) > 300:
-            raise bad_request("poll question length must not exceed 300")
-        options = p.get_json("options")
-        if not isinstance(options, list) or not options:
-            raise bad_request("poll must have at least 1 option")
-        if len(options) > 12:
-            raise bad_request("poll can't have more than 12 options")
-        texts = [o.get("text") if isinstance(o, dict) else o for o in options]
-        if any(not isinstance(t, str) or not t.strip() for t in texts):
-            raise bad_request("poll options must be non-empty")
-        if any(len(str(t)) > 100 for t in texts):
-            raise bad_request("poll options length must not exceed 100")
-        kind = p.get_str("type") or "regular"
-        if kind not in ("regular", "quiz"):
-            raise bad_request("wrong poll type specified")
-        poll_id = str(self._next_poll_id)
-        self._next_poll_id += 1
-        poll: JSONDict = {
-            "id": poll_id,
-            "question": question,
-            "options": [
-                {"text": t, "voter_count": 0, "persistent_id": f"{index}x{poll_id[-6:]}"}
-                for index, t in enumerate(texts)
-            ],
-            "total_voter_count": 0,
-            "is_closed": p.get_bool("is_closed"),
-            "is_anonymous": p.get_bool("is_anonymous", True),
-            "type": kind,
-            "allows_multiple_answers": p.get_bool("allows_multiple_answers"),
-            "allows_revoting": p.get_bool("allows_revoting", kind == "regular"),
-            "members_only": p.get_bool("members_only"),
-        }
-        if kind == "quiz":
-            correct = p.get_json("correct_option_ids")
-            if correct is None and p.get_int("correct_option_id") is not None:
-                correct = [p.get_int("correct_option_id")]
-            if (
-                not isinstance(correct, list)
-                or not correct
-                or any(not isinstance(c, int) or not 0 <= c < len(texts) for c in correct)
-            ):
-                raise bad_request("wrong correct option ID specified")
-            poll["correct_option_ids"] = correct
-        for key in ("open_period", "close_date"):
-            if p.get_int(key) is not None:
-                poll[key] = p.get_int(key)
-        message = self._send("sendPoll", p, chat, {"poll": poll}, question, None)
-        self._polls[poll_id] = (chat.id, message["message_id"])
-        return message
-
-    async def m_stopPoll(self, p: Params) -> JSONDict:
-        _, stored = self._bot_message(p, not_found="message with poll to stop not found")
-        poll = stored.data.get("poll")
-        if poll is None or not stored.from_bot:
-            raise bad_request("message with poll to stop not found")
-        if poll["is_closed"]:
-            raise bad_request("poll has already been closed")
-        poll["is_closed"] = True
-        _, markup = self._reply_markup(p)
-        if markup is not None:
-            stored.data["reply_markup"] = markup
-        else:
-            stored.data.pop("reply_markup", None)
-        self._record_edit("stopPoll", p, stored, poll["question"])
-        return copy.deepcopy(poll)
-
-    async def m_sendChatAction(self, p: Params) -> bool:
-        chat = self._resolve_chat(p.get("chat_id"))
-        action = p.get_str("action")
-        if action not in CHAT_ACTIONS:
-            raise bad_request("wrong parameter action in request")
-        self._chat_actions.append((chat.id, action))
-        return True
-
     # ------------------------------------------------------------------ editing
 
     async def m_editMessageText(self, p: Params) -> JSONDict:
@@ -582,28 +438,6 @@ class MessageMethods(TelegramWorld):
         self._apply_markup(stored, markup)
         return self._record_edit("editMessageText", p, stored, raw)
 
-    async def m_editMessageCaption(self, p: Params) -> JSONDict:
-        _, stored = self._bot_message(p, not_found="message to edit not found")
-        if not stored.from_bot:
-            raise bad_request("message can't be edited")
-        if not {"photo", "document"} & stored.data.keys():
-            raise bad_request("there is no caption in the message to edit")
-        content: JSONDict = {}
-        raw = self._caption(p, content)
-        _, markup = self._reply_markup(p)
-        current = (
-            stored.data.get("caption"),
-            stored.data.get("caption_entities"),
-            stored.data.get("reply_markup"),
-        )
-        if current == (content.get("caption"), content.get("caption_entities"), markup):
-            raise bad_request(NOT_MODIFIED)
-        stored.data.pop("caption", None)
-        stored.data.pop("caption_entities", None)
-        stored.data.update(content)
-        self._apply_markup(stored, markup)
-        return self._record_edit("editMessageCaption", p, stored, raw)
-
     async def m_editMessageReplyMarkup(self, p: Params) -> JSONDict:
         _, stored = self._bot_message(p, not_found="message to edit not found")
         if not stored.from_bot:
@@ -620,13 +454,3 @@ class MessageMethods(TelegramWorld):
         if markup is not None:
             stored.data["reply_markup"] = markup
         stored.data["edit_date"] = self._now()
-
-    async def m_deleteMessage(self, p: Params) -> bool:
-        chat, stored = self._bot_message(p, not_found="message to delete not found")
-        if not stored.from_bot and chat.is_group:
-            member = self._members.get(chat.id, {}).get(self.bot_user.id, {})
-            if not (member.get("status") == "creator" or member.get("can_delete_messages")):
-                raise bad_request("message can't be deleted")
-        del self._messages[chat.id][stored.message_id]
-        self._deleted.append((chat.id, stored.message_id))
-        return True

@@ -124,12 +124,6 @@ class Params:
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
-    def require_int(self, name: str) -> int:
-        value = self.get_int(name)
-        if value is None:
-            raise bad_request(f"{name} is empty")
-        return value
-
     def get_float(self, name: str, default: float | None = None) -> float | None:
         value = self.values.get(name)
         if value is None or value == "":

@@ -150,8 +150,6 @@ class TelegramWorld:
         self._sent: list[SentRecord] = []
         self._sent_cursor = 0
         self._sent_changed = asyncio.Event()
-        self._deleted: list[tuple[int, int]] = []
-        self._chat_actions: list[tuple[int, str]] = []
         self._callback_queries: dict[str, tuple[JSONDict, bool]] = {}
         self._callback_answers: list[CallbackAnswer] = []
         self._next_callback_id = 4_000_000_000_000_000_001
@@ -684,15 +682,6 @@ class TelegramWorld:
     def sent(self) -> list[SentRecord]:
         """Every message the bot sent or edited, in order."""
         return list(self._sent)
-
-    @property
-    def deleted(self) -> list[tuple[int, int]]:
-        """(chat_id, message_id) of every message the bot deleted."""
-        return list(self._deleted)
-
-    @property
-    def chat_actions(self) -> list[tuple[int, str]]:
-        return list(self._chat_actions)
 
     @property
     def callback_answers(self) -> list[CallbackAnswer]:
