@@ -1,0 +1,162 @@
+"""Projects in a round: adding one, and the feasibility verdict on a proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.core.context import Ctx
+from bot.core.errors import UserFacingError
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
+from bot.delivery.notify import tell
+from bot.handlers.budget.common import (
+    RoundAction,
+    data_int,
+    data_str,
+    project_line,
+    read_description,
+    read_euros,
+)
+from bot.handlers.budget.overview import editable, round_for, show_round
+from bot.handlers.common import lost, read_text
+from storage.models import BudgetProject, BudgetRound, Person
+from storage.repo import audit, budgets
+
+router = Router("budget_projects")
+
+
+class ProjectForm(StatesGroup):
+    """Adding a project, and the note with a feasibility verdict."""
+
+    # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
+    title = State("RoundForm.p_title")
+    text = State("RoundForm.p_text")
+    cost = State("RoundForm.p_cost")
+    verdict = State("RoundForm.verdict")
+
+
+async def ask_verdict_note(
+    ctx: Ctx, feasible: bool, project_id: int, data: Mapping[str, object]
+) -> None:
+    question = (
+        _("Add a short note for the proposer, or choose No note.")
+        if feasible
+        else _("Why is it not feasible? The proposer will read this.")
+    )
+    skip = [ctx.choice(ProjectForm.verdict, _("No note"), "none")] if feasible else []
+    await ctx.ask(question, ProjectForm.verdict, skip, **data, project_id=project_id)
+
+
+@router.state(ProjectForm.title)
+async def project_title(ctx: Ctx) -> None:
+    title = await read_text(ctx, title=True)
+    if title is None:
+        return
+    await ctx.ask(_("Describe the project in a few sentences."), ProjectForm.text, title=title)
+
+
+@router.state(ProjectForm.text)
+async def project_text(ctx: Ctx) -> None:
+    text = await read_description(ctx)
+    if text is None:
+        return
+    await ctx.ask(_("What does the project cost, in euros?"), ProjectForm.cost, description=text)
+
+
+@router.state(ProjectForm.cost)
+async def project_cost(ctx: Ctx) -> None:
+    round_id, title = data_int(ctx, "round_id"), data_str(ctx, "title")
+    description = ctx.dialog.data.get("description")
+    if round_id is None or title is None or not isinstance(description, str):
+        await lost(ctx, "budgetronde")
+        return
+    round_ = await round_for(ctx, round_id)
+    cost = await read_euros(ctx, at_most=round_.budget)
+    if cost is None or not await editable(ctx, round_):
+        return
+    project = await budgets.add_project(
+        ctx.session, round_, title=title[:200], description=description, cost=cost
+    )
+    assert ctx.person is not None
+    await audit.record(ctx.session, ctx.person.id, "budget.project", "budgetproject", project.id)
+    ctx.dialog.clear()
+    await ctx.reply(
+        _("Project {code} “{title}” is added.").format(code=project.code, title=project.title)
+    )
+    await show_round(ctx, round_)
+
+
+async def _proposal(ctx: Ctx, round_: BudgetRound, project_id: int) -> BudgetProject:
+    found = await budgets.project(ctx.session, project_id)
+    if found is None or found.round_id != round_.id:
+        raise UserFacingError(_("That project no longer exists."))
+    return found
+
+
+async def show_proposal(ctx: Ctx, round_: BudgetRound, project_id: int) -> None:
+    p = await _proposal(ctx, round_, project_id)
+    supports = (await budgets.support_counts(ctx.session, round_.id or 0)).get(p.id or 0, 0)
+    await ctx.reply(
+        "\n".join([project_line(p, supports), p.description, _("Is this project feasible?")]),
+        [
+            Button(_("Feasible"), RoundAction(round_.id or 0, "yes", p.id).pack()),
+            Button(_("Not feasible"), RoundAction(round_.id or 0, "no", p.id).pack()),
+        ],
+    )
+
+
+@router.state(ProjectForm.verdict)
+async def verdict(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    feasible = data.get("edit") == "yes"
+    if feasible and ctx.event.kind == "button" and ctx.event.button_data == "none":
+        reason = ""
+    else:
+        reason = await read_description(ctx) or ""
+        if not reason:
+            return
+    round_id, project_id = data_int(ctx, "round_id"), data_int(ctx, "project_id")
+    if round_id is None or project_id is None:
+        await lost(ctx, "budgetronde")
+        return
+    round_ = await round_for(ctx, round_id)
+    if not await editable(ctx, round_):
+        return
+    p = await _proposal(ctx, round_, project_id)
+    await budgets.set_feasibility(ctx.session, round_, p, feasible, reason)
+    assert ctx.person is not None
+    await audit.record(
+        ctx.session, ctx.person.id, "budget.feasibility", "budgetproject", p.id, feasible=feasible
+    )
+    ctx.dialog.clear()
+    proposer = await ctx.session.get(Person, p.proposer_id) if p.proposer_id else None
+    told = False
+    if proposer is not None:
+
+        def render() -> str:
+            if feasible:
+                text = _(
+                    "Good news: your proposal “{title}” for “{round}” is feasible. It will be on the ballot."
+                ).format(title=p.title, round=round_.title)
+                return text + (
+                    "\n" + _("Note from the coordinator: {note}").format(note=reason)
+                    if reason
+                    else ""
+                )
+            return (
+                _(
+                    "Your proposal “{title}” for “{round}” is not feasible, so it will not be on the ballot."
+                ).format(title=p.title, round=round_.title)
+                + "\n"
+                + _("The reason: {reason}").format(reason=reason)
+            )
+
+        told = await tell(ctx.session, proposer, render)
+    done = _("{code} is marked feasible.") if feasible else _("{code} is marked not feasible.")
+    msg = done.format(code=p.code)
+    if told:
+        msg += " " + _("The proposer will be told.")
+    await ctx.reply(msg)
+    await show_round(ctx, round_)

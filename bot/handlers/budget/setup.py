@@ -1,0 +1,272 @@
+"""A new round and its rules: neighbourhood, title, budget, ballot, counting rule."""
+
+from __future__ import annotations
+
+from bot.core.context import Ctx
+from bot.core.errors import UserFacingError
+from bot.core.events import Button
+from bot.core.i18n import _
+from bot.core.router import Router
+from bot.core.states import State, StatesGroup
+from bot.handlers.budget.common import (
+    data_int,
+    data_str,
+    read_euros,
+    round_ref,
+)
+from bot.handlers.budget.overview import locked_text, round_for, show_round
+from bot.handlers.common import lost, please_choose, read_text
+from bot.services.budget import round_rules
+from bot.services.budget.round_rules import COUNTING_RULES
+from bot.services.budget.rounds import (
+    BALLOT_LABELS,
+    RULE_LABELS,
+)
+from bot.services.budget.text import parse_count
+from storage.repo import audit, places
+from storage.repo.budgets import BALLOT_TYPES, BudgetError
+
+router = Router("budget_setup")
+
+
+class SetupForm(StatesGroup):
+    """A new round's steps (and a change of its rules); the names are the ones dialogs stored."""
+
+    # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
+    hood = State("RoundForm.hood")
+    title = State("RoundForm.title")
+    budget = State("RoundForm.budget")
+    ballot = State("RoundForm.ballot")
+    low = State("RoundForm.low")
+    high = State("RoundForm.high")
+    points = State("RoundForm.points")
+    rule = State("RoundForm.rule")
+
+
+async def start_new(ctx: Ctx) -> None:
+    ctx.dialog.clear()
+    if len(ctx.coordinator_of) > 1:
+        hoods = [await places.neighbourhood(ctx.session, i) for i in ctx.coordinator_of]
+        buttons = [ctx.choice(SetupForm.hood, h.name, str(h.id)) for h in hoods if h is not None]
+        await ctx.ask(_("For which neighbourhood is the round?"), SetupForm.hood, buttons)
+        return
+    await ctx.ask(
+        _("What is the title of the round? For example: Schalkwijk aan Zet 2027."),
+        SetupForm.title,
+        neighbourhood_id=ctx.coordinator_of[0],
+    )
+
+
+@router.state(SetupForm.hood)
+async def new_hood(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value is None or not value.isdigit() or int(value) not in ctx.coordinator_of:
+        await ctx.reply(_("Please choose one of the buttons."), list(ctx.dialog.choices))
+        return
+    await ctx.ask(
+        _("What is the title of the round? For example: Schalkwijk aan Zet 2027."),
+        SetupForm.title,
+        neighbourhood_id=int(value),
+    )
+
+
+@router.state(SetupForm.title)
+async def new_title(ctx: Ctx) -> None:
+    title = await read_text(ctx, title=True)
+    if title is None:
+        return
+    await ctx.ask(
+        _("What is the total budget in euros? For example: 70.000"), SetupForm.budget, title=title
+    )
+
+
+@router.state(SetupForm.budget)
+async def new_budget(ctx: Ctx) -> None:
+    amount = await read_euros(ctx)
+    if amount is None:
+        return
+    if ctx.dialog.data.get("edit") == "budget":
+        await apply(ctx, budget=amount)
+        return
+    ctx.dialog.update(budget=amount)
+    await ask_ballot(ctx)
+
+
+async def ask_ballot(ctx: Ctx, **data: object) -> None:
+    buttons = [ctx.choice(SetupForm.ballot, _(BALLOT_LABELS[b]), b) for b in BALLOT_TYPES]
+    await ctx.ask(_("How do residents vote?"), SetupForm.ballot, buttons, **data)
+
+
+@router.state(SetupForm.ballot)
+async def new_ballot(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value not in BALLOT_TYPES:
+        buttons = [ctx.choice(SetupForm.ballot, _(BALLOT_LABELS[b]), b) for b in BALLOT_TYPES]
+        await please_choose(ctx, buttons)
+        return
+    ctx.dialog.update(ballot_type=value, min_projects=1, max_projects=None, points=None)
+    if value == "approval":
+        await ask_number(ctx, _("At least how many projects must a voter choose?"), SetupForm.low)
+    elif value == "cumulative":
+        await ask_number(
+            ctx, _("How many points can each voter divide? For example: 10"), SetupForm.points
+        )
+    else:
+        await ballot_done(ctx)
+
+
+async def ask_number(ctx: Ctx, question: str, state: State) -> None:
+    """A question answered with a small number: no buttons, as a typed 1 or 2 would press one."""
+    ctx.dialog.goto(state)
+    await ctx.reply(question + "\n" + _("Type a number. To stop, type /stop."))
+
+
+@router.state(SetupForm.points)
+async def new_points(ctx: Ctx) -> None:
+    n = parse_count(ctx.event.text, low=1, high=1000) if ctx.event.kind == "text" else None
+    if n is None:
+        await ctx.reply(
+            _("Please type a whole number from {low} to {high}.").format(low=1, high=1000)
+        )
+        return
+    ctx.dialog.update(points=n)
+    await ask_number(
+        ctx, _("Over at least how many projects must a voter divide the points?"), SetupForm.low
+    )
+
+
+@router.state(SetupForm.low)
+async def new_low(ctx: Ctx) -> None:
+    high = data_int(ctx, "points") or 100
+    n = parse_count(ctx.event.text, low=1, high=high) if ctx.event.kind == "text" else None
+    if n is None:
+        await ctx.reply(
+            _("Please type a whole number from {low} to {high}.").format(low=1, high=high)
+        )
+        return
+    ctx.dialog.update(min_projects=n)
+    if ctx.dialog.data.get("ballot_type") == "approval":
+        await ask_number(
+            ctx,
+            _("At most how many projects may a voter choose? Type 0 for no maximum."),
+            SetupForm.high,
+        )
+        return
+    await ballot_done(ctx)
+
+
+@router.state(SetupForm.high)
+async def new_high(ctx: Ctx) -> None:
+    low = data_int(ctx, "min_projects") or 1
+    if ctx.event.kind == "text" and ctx.event.text.strip() == "0":
+        ctx.dialog.update(max_projects=None)
+    else:
+        n = parse_count(ctx.event.text, low=low, high=100) if ctx.event.kind == "text" else None
+        if n is None:
+            await ctx.reply(
+                _("Please type a whole number from {low} to {high}.").format(low=low, high=100)
+                + " "
+                + _("Type 0 for no maximum.")
+            )
+            return
+        ctx.dialog.update(max_projects=n)
+    await ballot_done(ctx)
+
+
+async def ballot_done(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    if data.get("ballot_type") not in BALLOT_TYPES:
+        await lost(ctx, "budgetronde")
+        return
+    if data.get("edit") == "ballot":
+        await apply(
+            ctx,
+            ballot_type=data["ballot_type"],
+            min_projects=data_int(ctx, "min_projects"),
+            max_projects=data_int(ctx, "max_projects"),
+            points=data_int(ctx, "points"),
+        )
+        return
+    await ask_rule(ctx)
+
+
+def _rule_buttons(ctx: Ctx) -> list[Button]:
+    return [ctx.choice(SetupForm.rule, rule, rule) for rule in COUNTING_RULES]
+
+
+async def ask_rule(ctx: Ctx, **data: object) -> None:
+    lines = [_("How are the votes counted?")]
+    lines += [f"{rule}: {_(RULE_LABELS[rule])}" for rule in COUNTING_RULES]
+    await ctx.ask("\n".join(lines), SetupForm.rule, _rule_buttons(ctx), **data)
+
+
+@router.state(SetupForm.rule)
+async def new_rule(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else ctx.event.text.strip().lower()
+    if value not in COUNTING_RULES:
+        await please_choose(ctx, _rule_buttons(ctx))
+        return
+    data = ctx.dialog.data
+    if data.get("edit") == "rule":
+        await apply(ctx, counting_rule=value)
+        return
+    person = ctx.person
+    hood_id, title, budget = (
+        data_int(ctx, "neighbourhood_id"),
+        data_str(ctx, "title"),
+        data_int(ctx, "budget"),
+    )
+    ballot_type = data_str(ctx, "ballot_type")
+    if hood_id is None or title is None or budget is None or ballot_type is None:
+        await lost(ctx, "budgetronde")
+        return
+    if person is None or hood_id not in ctx.coordinator_of:
+        raise UserFacingError(_("Only a coordinator of the neighbourhood can do this."))
+    try:
+        round_ = await round_rules.create_round(
+            ctx.session,
+            neighbourhood_id=hood_id,
+            title=title[:200],
+            budget=budget,
+            counting_rule=value,
+            ballot_type=ballot_type,
+            min_projects=data_int(ctx, "min_projects") or 1,
+            max_projects=data_int(ctx, "max_projects"),
+            points=data_int(ctx, "points"),
+        )
+    except BudgetError:
+        ctx.dialog.clear()
+        await ctx.reply(
+            _("These settings do not fit together. Please start again with /budgetronde.")
+        )
+        return
+    await audit.record(ctx.session, person.id, "budget.create", "budgetround", round_.id)
+    ctx.dialog.clear()
+    await ctx.reply(
+        _(
+            "The round {ref} “{title}” is ready. Residents can now propose projects with /wijkbudget."
+        ).format(ref=round_ref(round_), title=round_.title)
+    )
+    await show_round(ctx, round_)
+
+
+async def apply(ctx: Ctx, **changes: object) -> None:
+    """Change the rules of an existing round (the dialog's `round_id`)."""
+    round_id = data_int(ctx, "round_id")
+    if round_id is None:
+        await lost(ctx, "budgetronde")
+        return
+    round_ = await round_for(ctx, round_id)
+    ctx.dialog.clear()
+    try:
+        await round_rules.update_rules(ctx.session, round_, **changes)  # type: ignore[arg-type]
+    except BudgetError:
+        if round_.locked:
+            await ctx.reply(locked_text(round_))
+        else:
+            await ctx.reply(_("These settings do not fit together. Nothing was changed."))
+        return
+    assert ctx.person is not None
+    await audit.record(ctx.session, ctx.person.id, "budget.rules", "budgetround", round_.id)
+    await ctx.reply(_("Saved."))
+    await show_round(ctx, round_)
