@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.events import Button
 from bot.core.i18n import _, fold
 from bot.core.router import Handler
@@ -120,18 +121,26 @@ async def lost(ctx: Ctx, command: str) -> None:
     )
 
 
-def guarded(command: str, *keys: str, coordinator: bool = False) -> Callable[[Handler], Handler]:
-    """A dialog step that needs `keys` in the dialog (and a coordinator, if so marked).
+def guarded(
+    command: str, *needs: str | type[Draft], coordinator: bool = False
+) -> Callable[[Handler], Handler]:
+    """A dialog step that needs a valid draft, or `keys`, in the dialog (and a coordinator,
+    if so marked).
 
     An old or damaged dialog, or a coordinator whose role ended meanwhile, is told kindly
     and starts again, instead of hitting an error.
     """
+    keys = [n for n in needs if isinstance(n, str)]
+    drafts = [n for n in needs if not isinstance(n, str)]
 
     def wrap(step: Handler) -> Handler:
         @functools.wraps(step)
         async def checked(ctx: Ctx) -> None:
-            if (coordinator and not ctx.coordinator_of) or any(
-                k not in ctx.dialog.data for k in keys
+            data = ctx.dialog.data
+            if (
+                (coordinator and not ctx.coordinator_of)
+                or any(k not in data for k in keys)
+                or not all(d.holds(data) for d in drafts)
             ):
                 await lost(ctx, command)
                 return

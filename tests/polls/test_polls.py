@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
-from storage.models import Poll, PollVote, Preference
+from storage.models import ConversationState, Poll, PollVote, Preference
 from storage.repo import people
 from tests.support.fake import Chat, FakeAdapter
 
@@ -371,3 +372,30 @@ async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat) -> None:
     assert "Nobody would get this yet" in nobody.text and "Your poll" in summary.text
     async with app.db.session() as s:
         assert (await s.exec(select(Poll))).all() == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"closes_at": "volgende week"}, {"options": "Ja, Nee"}, {"neighbourhood_id": "Schalkwijk"},
+     {"closes_at": "2026-12-01T20:00:00"}, {"options": ["x" * 500, "Nee"]}, {"question": None}],
+)  # fmt: skip
+async def test_a_damaged_poll_draft_starts_again_kindly(
+    app: App,
+    make_chat,  # type: ignore[no-untyped-def]
+    damage: dict[str, object],
+) -> None:
+    """A draft from an old version or a tampered copy of the database never sends a poll and
+    never leaves the coordinator stuck: they are told, and /peiling works again."""
+    coco, _group, _anna, _bob = await _setup(app, make_chat)
+    await coco.say("/peiling Meer bankjes? | Ja | Nee")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "coco"))
+        ).one()
+        row.data = {**row.data, **damage}
+    [lost] = await coco.press("Send")
+    assert "lost track" in lost.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(Poll))).all() == []
+    [summary] = await coco.say("/peiling Meer bankjes? | Ja | Nee")
+    assert "Your poll" in summary.text

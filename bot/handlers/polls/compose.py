@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.i18n import _, fold, number, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
@@ -37,11 +41,28 @@ QUICK_CLOSE_DAYS = (1, 3, 7)
 
 # A poll step after the question needs the whole draft; an old or damaged dialog, or a lost
 # coordinator role, starts again kindly.
-DRAFT = ("question", "options", "multiple", "live", "named", "closes_at", "neighbourhood_id",
-         "theme_id")  # fmt: skip
+Option = Annotated[str, StringConstraints(min_length=1, max_length=MAX_OPTION)]
 
 
-draft_step = guarded("peiling", *DRAFT, coordinator=True)
+class PollStart(Draft):
+    """What `/peiling` sets up front: the rules, with their defaults, and no answers yet."""
+
+    options: list[Option] = Field(max_length=MAX_OPTIONS)
+    multiple: bool
+    live: bool
+    named: bool
+    closes_at: AwareDatetime
+    neighbourhood_id: int
+    theme_id: int | None
+
+
+class PollDraft(PollStart):
+    """A poll with its question: everything the summary shows and Send sends."""
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+
+
+draft_step = guarded("peiling", PollDraft, coordinator=True)
 
 
 class PollForm(StatesGroup):
@@ -55,15 +76,15 @@ class PollForm(StatesGroup):
 @router.command("peiling", "poll", role="coordinator")
 async def new_poll(ctx: Ctx) -> None:
     ctx.dialog.clear()
-    ctx.dialog.update(
+    PollStart(
         options=[],
         multiple=False,
         live=True,
         named=False,
-        closes_at=in_days(ctx.clock.now(), 7).isoformat(),
+        closes_at=in_days(ctx.clock.now(), 7),
         neighbourhood_id=ctx.coordinator_of[0],
         theme_id=None,
-    )
+    ).save(ctx)
     parts = [clean(p) for p in ctx.event.args.split("|")] if ctx.event.args.strip() else []
     if not parts:
         await ctx.ask(
@@ -75,14 +96,14 @@ async def new_poll(ctx: Ctx) -> None:
     for option in parts[1:]:
         if not await _take_option(ctx, option, quiet=False):
             return
-    if len(ctx.dialog.data["options"]) >= MIN_OPTIONS:
+    if len(PollStart.of(ctx).options) >= MIN_OPTIONS:
         await show_summary(ctx)
     else:
         await ask_option(ctx)
 
 
 @router.state(PollForm.question)
-@guarded("peiling", "options", coordinator=True)
+@guarded("peiling", PollStart, coordinator=True)
 async def poll_question(ctx: Ctx) -> None:
     if ctx.event.kind != "text":
         await ctx.reply(_("Please type the question as text, or choose Cancel."))
@@ -110,7 +131,7 @@ async def _take_question(ctx: Ctx, text: str) -> bool:
 
 
 async def ask_option(ctx: Ctx) -> None:
-    options: list[str] = ctx.dialog.data["options"]
+    options = PollStart.of(ctx).options
     n = len(options)
     if n < MIN_OPTIONS:
         text = _("Type answer {n}. A poll needs at least two answers.").format(n=n + 1)
@@ -123,11 +144,11 @@ async def ask_option(ctx: Ctx) -> None:
 
 
 @router.state(PollForm.options)
-@guarded("peiling", "question", "options", coordinator=True)
+@guarded("peiling", PollDraft, coordinator=True)
 async def poll_option(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "button" and event.button_data == "done":
-        if len(ctx.dialog.data["options"]) >= MIN_OPTIONS:
+        if len(PollDraft.of(ctx).options) >= MIN_OPTIONS:
             await show_summary(ctx)
         else:
             await ask_option(ctx)
@@ -137,7 +158,7 @@ async def poll_option(ctx: Ctx) -> None:
         return
     if not await _take_option(ctx, clean(event.text), quiet=True):
         return
-    if len(ctx.dialog.data["options"]) >= MAX_OPTIONS:
+    if len(PollDraft.of(ctx).options) >= MAX_OPTIONS:
         await show_summary(ctx)
     else:
         await ask_option(ctx)
@@ -145,7 +166,7 @@ async def poll_option(ctx: Ctx) -> None:
 
 async def _take_option(ctx: Ctx, text: str, *, quiet: bool) -> bool:
     """Add one answer; False (after a kind reply, back at the answers step) if it can't be."""
-    options: list[str] = ctx.dialog.data["options"]
+    options = PollStart.of(ctx).options
     problem: str | None = None
     if not has_words(text, 1):
         problem = _("An answer needs at least one letter or digit.")
@@ -171,37 +192,35 @@ async def _take_option(ctx: Ctx, text: str, *, quiet: bool) -> bool:
 
 
 async def show_summary(ctx: Ctx) -> None:
-    d = ctx.dialog.data
-    lines = [_("Your poll:"), "", f"📊 {d['question']}"]
-    lines += [f"{i}. {o}" for i, o in enumerate(d["options"], 1)]
+    d = PollDraft.of(ctx)
+    lines = [_("Your poll:"), "", f"📊 {d.question}"]
+    lines += [f"{i}. {o}" for i, o in enumerate(d.options, 1)]
     lines.append("")
     lines.append(
         _("Answers: people may choose more than one")
-        if d["multiple"]
+        if d.multiple
         else _("Answers: people choose one")
     )
-    lines.append(_("Closes: {moment}").format(moment=when(datetime.fromisoformat(d["closes_at"]))))
-    target = await target_name(ctx, d["neighbourhood_id"], d["theme_id"])
+    lines.append(_("Closes: {moment}").format(moment=when(d.closes_at)))
+    target = await target_name(ctx, d.neighbourhood_id, d.theme_id)
     lines.append(_("Goes to: {target}").format(target=target))
     lines.append(
-        _("Results: visible while the poll is open")
-        if d["live"]
-        else _("Results: only after closing")
+        _("Results: visible while the poll is open") if d.live else _("Results: only after closing")
     )
     lines.append(
-        _("Names: shown with the choices") if d["named"] else _("Names: not shown (anonymous)")
+        _("Names: shown with the choices") if d.named else _("Names: not shown (anonymous)")
     )
     lines += ["", _("Once you send it, these rules cannot be changed.")]
     s = PollForm.settings
     buttons = [
         ctx.choice(s, _("Send"), "send"),
-        ctx.choice(s, _("Allow one answer") if d["multiple"] else _("Allow more answers"), "multi"),
+        ctx.choice(s, _("Allow one answer") if d.multiple else _("Allow more answers"), "multi"),
         ctx.choice(s, _("Change closing time"), "closes"),
         ctx.choice(s, _("Change who gets it"), "target"),
         ctx.choice(
-            s, _("Results only after closing") if d["live"] else _("Results while open"), "live"
+            s, _("Results only after closing") if d.live else _("Results while open"), "live"
         ),
-        ctx.choice(s, _("Hide names") if d["named"] else _("Show names"), "named"),
+        ctx.choice(s, _("Hide names") if d.named else _("Show names"), "named"),
     ]
     await ctx.ask("\n".join(lines), PollForm.settings, buttons)
 
@@ -209,11 +228,11 @@ async def show_summary(ctx: Ctx) -> None:
 @router.state(PollForm.settings)
 @draft_step
 async def poll_settings(ctx: Ctx) -> None:
-    d = ctx.dialog.data
+    d = PollDraft.of(ctx)
     value = ctx.event.button_data if ctx.event.kind == "button" else None
     if value in ("multi", "live", "named"):
         key = {"multi": "multiple", "live": "live", "named": "named"}[value]
-        ctx.dialog.update(**{key: not d[key]})
+        ctx.dialog.update(**{key: not getattr(d, key)})
         await show_summary(ctx)
     elif value == "closes":
         await ask_closing(ctx)
@@ -284,26 +303,26 @@ async def poll_target(ctx: Ctx) -> None:
 
 
 async def send(ctx: Ctx) -> None:
-    d = ctx.dialog.data
-    if not can_coordinate(ctx.coordinator_of, d["neighbourhood_id"]):
+    d = PollDraft.of(ctx)
+    if not can_coordinate(ctx.coordinator_of, d.neighbourhood_id):
         await ctx.reply(_("You are no longer a coordinator there, so the poll was not sent."))
         ctx.dialog.clear()
         return
-    closes_at = datetime.fromisoformat(d["closes_at"])
+    closes_at = d.closes_at
     if closes_at < ctx.clock.now() + MIN_OPEN:
         await ctx.reply(_("The closing time has passed meanwhile. Please choose a new one."))
         await ask_closing(ctx)
         return
     person = await ctx.ensure_person()
     poll = Poll(
-        neighbourhood_id=d["neighbourhood_id"],
-        theme_id=d["theme_id"],
+        neighbourhood_id=d.neighbourhood_id,
+        theme_id=d.theme_id,
         created_by_id=person.id,
-        question=d["question"],
-        options=list(d["options"]),
-        multiple=d["multiple"],
-        live_results=d["live"],
-        named=d["named"],
+        question=d.question,
+        options=list(d.options),
+        multiple=d.multiple,
+        live_results=d.live,
+        named=d.named,
         closes_at=closes_at,
     )
     ctx.session.add(poll)
