@@ -5,9 +5,12 @@ The coordinator sees a summary before it goes out to a neighbourhood or one them
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+
+from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.i18n import _, number
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
@@ -25,6 +28,25 @@ router = Router("announce")
 MAX_ANNOUNCEMENT = 2000
 MAX_PLACE = 200
 MAX_AHEAD = timedelta(days=365)
+
+
+class PhotoRef(BaseModel):
+    platform: str = Field(max_length=20)
+    file_id: str = Field(max_length=1000)
+
+
+class AnnouncementDraft(Draft):
+    """An announcement being written: its text, then optionally a photo, an event and a place."""
+
+    text: str = Field(min_length=1, max_length=MAX_ANNOUNCEMENT)
+    photo: PhotoRef | None = None
+    event_at: AwareDatetime | None = None
+    place: str | None = Field(default=None, max_length=MAX_PLACE)
+    neighbourhood_id: int
+    theme_id: int | None = None
+
+
+step = guarded("aankondiging", AnnouncementDraft, coordinator=True)
 
 
 class AnnounceForm(StatesGroup):
@@ -64,8 +86,7 @@ async def take_text(ctx: Ctx, text: str) -> None:
             AnnounceForm.text,
         )
         return
-    ctx.dialog.update(text=text, photo=None, event_at=None, place=None,
-                      neighbourhood_id=ctx.coordinator_of[0], theme_id=None)  # fmt: skip
+    AnnouncementDraft(text=text, neighbourhood_id=ctx.coordinator_of[0]).save(ctx)
     await ctx.ask(
         _("Do you want to add a photo? Send it now, or choose No photo."),
         AnnounceForm.photo,
@@ -74,7 +95,7 @@ async def take_text(ctx: Ctx, text: str) -> None:
 
 
 @router.state(AnnounceForm.photo)
-@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
+@step
 async def announce_photo(ctx: Ctx) -> None:
     att = ctx.event.attachment
     if ctx.event.kind == "photo" and att is not None:
@@ -97,7 +118,7 @@ async def ask_event(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.event)
-@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
+@step
 async def announce_event(ctx: Ctx) -> None:
     if ctx.event.kind == "button" and ctx.event.button_data == "none":
         await ask_target_or_confirm(ctx)
@@ -121,7 +142,7 @@ async def announce_event(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.place)
-@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
+@step
 async def announce_place(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "none"):
         place = await read_text(ctx)
@@ -148,7 +169,7 @@ async def ask_target_or_confirm(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.target)
-@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
+@step
 async def announce_target(ctx: Ctx) -> None:
     target = read_target(ctx)
     if target is None:
@@ -159,13 +180,12 @@ async def announce_target(ctx: Ctx) -> None:
 
 
 def _draft(ctx: Ctx) -> Announcement:
-    d = ctx.dialog.data
-    photo = d.get("photo") or {}
+    d = AnnouncementDraft.of(ctx)
     return Announcement(
-        neighbourhood_id=d["neighbourhood_id"], theme_id=d["theme_id"], text=d["text"],
-        photo_platform=photo.get("platform"), photo_file_id=photo.get("file_id"),
-        event_at=datetime.fromisoformat(d["event_at"]) if d.get("event_at") else None,
-        place=d.get("place"),
+        neighbourhood_id=d.neighbourhood_id, theme_id=d.theme_id, text=d.text,
+        photo_platform=d.photo.platform if d.photo else None,
+        photo_file_id=d.photo.file_id if d.photo else None,
+        event_at=d.event_at, place=d.place,
     )  # fmt: skip
 
 
@@ -184,7 +204,7 @@ async def confirm(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.confirm)
-@guarded("aankondiging", "text", "neighbourhood_id", "theme_id", coordinator=True)
+@step
 async def announce_confirm(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "send"):
         await please_choose(ctx, [ctx.choice(AnnounceForm.confirm, _("Send"), "send")])

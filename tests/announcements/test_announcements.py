@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
-from storage.models import Announcement
+from storage.models import Announcement, ConversationState
 from tests.support.fake import Chat, FakeAdapter
 
 
@@ -116,3 +117,29 @@ async def test_plain_news_and_bad_input(app: App, make_chat, clock: FrozenClock)
     assert anna.text == "📣 De buurtbus rijdt weer!"
     async with app.db.session() as s:
         assert len((await s.exec(select(Announcement))).all()) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"event_at": "zaterdag"}, {"photo": "market-photo"}, {"text": ""},
+     {"place": "p" * 500}, {"neighbourhood_id": None}],
+)  # fmt: skip
+async def test_a_damaged_announcement_draft_starts_again_kindly(
+    app: App,
+    make_chat,  # type: ignore[no-untyped-def]
+    damage: dict[str, object],
+) -> None:
+    coco, _group, _anna = await _setup(app, make_chat)
+    await coco.say("/aankondiging De buurtbus rijdt weer!")
+    await coco.press("No photo")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "coco"))
+        ).one()
+        row.data = {**row.data, **damage}
+    [lost] = await coco.press("No event")
+    assert "lost track" in lost.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(Announcement))).all() == []
+    [ask] = await coco.say("/aankondiging")
+    assert "What do you want to tell" in ask.text
