@@ -19,7 +19,7 @@ from bot.core.i18n import set_locale
 from bot.ops.setup_data import apply_setup
 from storage.migrate import upgrade
 from storage.models import use_clock
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 from tests.support.pg import PostgresServer, find_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +126,7 @@ def chat(app: App, adapter: FakeAdapter) -> Chat:
 
 
 @pytest.fixture
-def make_chat(app: App, adapter: FakeAdapter):  # type: ignore[no-untyped-def]
+def make_chat(app: App, adapter: FakeAdapter) -> MakeChat:
     def make(user: str, group: str | None = None, lang: str | None = None) -> Chat:
         return Chat(app, adapter, user, group=group, lang=lang)
 

@@ -247,12 +247,12 @@ def report(backend: str, r: dict[str, float]) -> None:
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = []
-        for n in (args.compare, args.residents):
+        for i, n in enumerate((args.compare, args.residents)):  # the same n twice: two databases
             if args.postgres:
-                url = fresh_postgres(args.postgres, f"bench_digest_{n}")
+                url = fresh_postgres(args.postgres, f"bench_digest_{i}_{n}")
                 backend = "PostgreSQL"
             else:
-                url = fresh_sqlite(Path(tmp), f"digest-{n}.db")
+                url = fresh_sqlite(Path(tmp), f"digest-{i}-{n}.db")
                 backend = "SQLite (file, WAL)"
             results.append(await measure(url, n, args.items))
             report(backend, results[-1])

@@ -35,7 +35,7 @@ def test_deep_link_payload_is_safe() -> None:
     assert len(start_payload("x" * 100)) == 64
 
 
-def test_token_never_reaches_a_log_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_token_never_reaches_a_log_line(tmp_path) -> None:
     import io
     import logging
 

@@ -11,10 +11,10 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from storage.models import Announcement, ConversationState
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def _setup(app: App, make_chat) -> tuple[Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+async def _setup(app: App, make_chat: MakeChat) -> tuple[Chat, Chat, Chat]:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")
     await coco.say("/taal en")
@@ -40,8 +40,8 @@ async def _announce_event(coco: Chat, when: str = "05-12 14:00") -> None:
 
 
 async def test_event_announcement_with_photo_and_reminder(
-    app: App, make_chat, adapter: FakeAdapter, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, clock: FrozenClock
+) -> None:
     coco, group, anna = await _setup(app, make_chat)
     await _announce_event(coco)
     assert "Sent to 1 group chats and 2 residents" in coco.mine()[-2].text + coco.text
@@ -63,8 +63,8 @@ async def test_event_announcement_with_photo_and_reminder(
 
 
 async def test_no_reminder_for_an_event_within_a_day(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     coco, _group, anna = await _setup(app, make_chat)
     await _announce_event(coco, "27-11 12:00")  # tomorrow noon; it is the 26th, 19:00
     await app.run_jobs_now()
@@ -74,8 +74,8 @@ async def test_no_reminder_for_an_event_within_a_day(
 
 
 async def test_photo_reaches_another_platform_as_bytes(
-    app: App, make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     other = FakeAdapter(platform="other")
     app.add(other)  # type: ignore[arg-type]
     zoe = Chat(app, other, "zoe", lang="en")
@@ -89,7 +89,7 @@ async def test_photo_reaches_another_platform_as_bytes(
     assert news.reply.photo is None and news.reply.image == await adapter.download("market-photo")
 
 
-async def test_plain_news_and_bad_input(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_plain_news_and_bad_input(app: App, make_chat: MakeChat, clock: FrozenClock) -> None:
     coco, _group, anna = await _setup(app, make_chat)
     [refused] = await anna.say("/aankondiging Hallo")
     assert "Only a coordinator" in refused.text
@@ -126,7 +126,7 @@ async def test_plain_news_and_bad_input(app: App, make_chat, clock: FrozenClock)
 )  # fmt: skip
 async def test_a_damaged_announcement_draft_starts_again_kindly(
     app: App,
-    make_chat,  # type: ignore[no-untyped-def]
+    make_chat: MakeChat,
     damage: dict[str, object],
 ) -> None:
     coco, _group, _anna = await _setup(app, make_chat)

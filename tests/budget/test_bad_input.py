@@ -23,7 +23,7 @@ from storage.models import (
 from storage.repo import budgets
 from storage.repo.budgets import VoteResult
 from tests.budget.test_round_in_chat import create_round, resident
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 
@@ -51,14 +51,14 @@ def test_parse_moment_is_dutch_time() -> None:
         assert parse_moment(bad, NOW) is None
 
 
-async def _coordinator(app: App, make_chat) -> Chat:  # type: ignore[no-untyped-def]
+async def _coordinator(app: App, make_chat: MakeChat) -> Chat:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")
     await coco.say("/taal en")
     return coco
 
 
-async def test_round_dialog_refuses_bad_amounts_and_titles(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_round_dialog_refuses_bad_amounts_and_titles(app: App, make_chat: MakeChat) -> None:
     coco = await _coordinator(app, make_chat)
     await coco.say("/budgetronde")
     await coco.press("New budget round")
@@ -118,7 +118,9 @@ async def test_round_dialog_refuses_bad_amounts_and_titles(app: App, make_chat) 
     assert "close after it opens" in before.text
 
 
-async def test_rules_locked_once_voting_opens(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_rules_locked_once_voting_opens(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     coco = await _coordinator(app, make_chat)
     await create_round(coco)
     await coco.press("Add a project")
@@ -150,7 +152,7 @@ async def test_rules_locked_once_voting_opens(app: App, make_chat, clock: Frozen
         assert len((await s.exec(select(BudgetProject))).all()) == 1
 
 
-async def _open_knapsack_round(app: App, make_chat, clock: FrozenClock) -> Chat:  # type: ignore[no-untyped-def]
+async def _open_knapsack_round(app: App, make_chat: MakeChat, clock: FrozenClock) -> Chat:
     coco = await _coordinator(app, make_chat)
     await create_round(coco)
     for title, cost in (("Bankjes", "12000"), ("Speeltuin", "45000"), ("Moestuin", "30000")):
@@ -165,8 +167,8 @@ async def _open_knapsack_round(app: App, make_chat, clock: FrozenClock) -> Chat:
 
 
 async def test_voting_mistakes(
-    app: App, make_chat, clock: FrozenClock, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock, adapter: FakeAdapter
+) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
@@ -247,7 +249,9 @@ async def test_voting_mistakes(
         assert len((await s.exec(select(Ballot))).all()) == 2
 
 
-async def test_approval_and_cumulative_baskets(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_approval_and_cumulative_baskets(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
@@ -285,8 +289,8 @@ async def test_approval_and_cumulative_baskets(app: App, make_chat, clock: Froze
 
 
 async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await resident(make_chat, "anna")
     async with app.db.transaction() as s:
         [hood_id] = (
@@ -314,7 +318,7 @@ async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
     assert not any("Voting has started" in t for t in told)
 
 
-async def test_guessing_codes_is_limited(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_guessing_codes_is_limited(app: App, make_chat: MakeChat, clock: FrozenClock) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()

@@ -10,6 +10,7 @@ from storage.models import Ballot, BudgetProject, BudgetRound
 from storage.repo import budgets
 from tests.budget.test_bad_input import _open_knapsack_round
 from tests.budget.test_round_in_chat import resident
+from tests.support.fake import Chat, MakeChat, Sent
 
 
 async def _ballots(app: App) -> int:
@@ -17,15 +18,15 @@ async def _ballots(app: App) -> int:
         return len((await s.exec(select(Ballot))).all())
 
 
-async def _vote(chat, project: str = "Add 1 ") -> list:  # type: ignore[no-untyped-def,type-arg]
+async def _vote(chat: Chat, project: str = "Add 1 ") -> list[Sent]:
     await chat.press(project)
     await chat.press("Check my vote")
     return await chat.press("Confirm my vote")
 
 
 async def test_a_member_cannot_vote_again_with_a_letter_code(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
@@ -41,8 +42,8 @@ async def test_a_member_cannot_vote_again_with_a_letter_code(
 
 
 async def test_a_code_voter_cannot_vote_again_as_a_member(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
@@ -57,8 +58,8 @@ async def test_a_code_voter_cannot_vote_again_as_a_member(
 
 
 async def test_no_erasure_while_my_vote_is_open_so_no_second_vote(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     await _open_knapsack_round(app, make_chat, clock)
     anna = await resident(make_chat, "anna")
     await anna.say("/stem")
@@ -71,8 +72,8 @@ async def test_no_erasure_while_my_vote_is_open_so_no_second_vote(
 
 
 async def test_an_erased_proposers_unchecked_proposal_never_reaches_the_ballot(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await resident(make_chat, "anna")
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).first()
@@ -93,7 +94,7 @@ async def test_an_erased_proposers_unchecked_proposal_never_reaches_the_ballot(
         assert (await s.exec(select(BudgetProject))).all() == []
 
 
-async def anna_person(app: App, s) -> int:  # type: ignore[no-untyped-def]
+async def anna_person(app: App, s) -> int:
     from storage.repo import people
 
     person = await people.person_for_account(s, "fake", "anna")

@@ -24,13 +24,13 @@ from bot.ops.admin import grant_coordinator
 from bot.ops.budget import make_codes
 from storage.models import Ballot, BudgetRound, ConversationState, VoterRoll
 from tests.conftest import ROOT
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 OPENS = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 19:00 in Amsterdam
 CLOSES = datetime(2026, 12, 15, 19, 0, tzinfo=UTC)  # 20:00 in Amsterdam
 
 
-async def resident(make_chat, name: str, hood: str = "Schalkwijk") -> Chat:  # type: ignore[no-untyped-def]
+async def resident(make_chat: MakeChat, name: str, hood: str = "Schalkwijk") -> Chat:
     chat: Chat = make_chat(name, lang="en")
     await chat.say("/wijk")
     await chat.press(hood)
@@ -106,8 +106,8 @@ def run_cli(app: App, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess
     )
 
 
-async def test_a_whole_round(  # type: ignore[no-untyped-def]
-    app: App, make_chat, adapter: FakeAdapter, clock: FrozenClock, tmp_path: Path
+async def test_a_whole_round(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, clock: FrozenClock, tmp_path: Path
 ) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")

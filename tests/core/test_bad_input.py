@@ -11,12 +11,12 @@ from sqlmodel import select
 
 from bot.app import App
 from storage.models import Idea, Signal
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_right_to_left_and_markup_are_kept_as_written(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_right_to_left_and_markup_are_kept_as_written(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("samira", lang="en")
     await chat.say("/wijk")
     await chat.press("Schalkwijk")
@@ -36,7 +36,7 @@ async def test_right_to_left_and_markup_are_kept_as_written(app: App, make_chat)
         assert sig.address == "Amsterdamstraat evil"
 
 
-async def test_number_where_a_choice_is_expected(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_number_where_a_choice_is_expected(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/melding")
     await chat.say("Kapotte bank")
@@ -48,7 +48,7 @@ async def test_number_where_a_choice_is_expected(make_chat) -> None:  # type: ig
     assert "choose one of the buttons" in text_instead.text
 
 
-async def test_text_where_a_photo_is_expected_and_photo_where_text(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_text_where_a_photo_is_expected_and_photo_where_text(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/idee")
     [photo] = await chat.photo()

@@ -7,16 +7,16 @@ from sqlmodel import func, select
 from bot.app import App
 from bot.handlers import ideas as ideas_handlers
 from storage.models import ConversationState, Idea
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def test_unknown_command_gets_help_hint(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_command_gets_help_hint(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     [reply] = await chat.say("/fietsenstalling")
     assert "/fietsenstalling" in reply.text and "/help" in reply.text
 
 
-async def test_cancel_leaves_dialog_and_saves_nothing(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_cancel_leaves_dialog_and_saves_nothing(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/idee")
     await chat.say("Een moestuin")
@@ -29,7 +29,7 @@ async def test_cancel_leaves_dialog_and_saves_nothing(app: App, make_chat) -> No
     assert "nothing to stop" in again.text
 
 
-async def test_stale_dialog_button_is_explained(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_stale_dialog_button_is_explained(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/start")
     await chat.say("/help")  # keeps the dialog
@@ -40,9 +40,9 @@ async def test_stale_dialog_button_is_explained(make_chat) -> None:  # type: ign
 
 async def test_error_boundary_rolls_back_and_is_kind(
     app: App,
-    make_chat,
+    make_chat: MakeChat,
     monkeypatch,
-    caplog,  # type: ignore[no-untyped-def]
+    caplog,
 ) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/wijk")
@@ -63,7 +63,7 @@ async def test_error_boundary_rolls_back_and_is_kind(
     assert "I-1" in ok.text
 
 
-async def test_over_long_and_empty_text(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_over_long_and_empty_text(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/melding")
     [long] = await chat.say("x" * 4001)
@@ -74,7 +74,7 @@ async def test_over_long_and_empty_text(make_chat) -> None:  # type: ignore[no-u
     assert "Where is it" in still.text
 
 
-async def test_typed_number_and_label_press_buttons(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_typed_number_and_label_press_buttons(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/start")
     [by_number] = await chat.say("2")  # English
@@ -84,15 +84,17 @@ async def test_typed_number_and_label_press_buttons(make_chat) -> None:  # type:
 
 
 async def test_group_chatter_is_ignored_but_commands_answered(
-    make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     assert await chat.say("Wie heeft er zin in koffie?") == []
     [reply] = await chat.say("/help")
     assert "/idee" in reply.text
 
 
-async def test_failure_after_a_savepoint_rolls_back_everything(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_failure_after_a_savepoint_rolls_back_everything(
+    app: App, make_chat: MakeChat
+) -> None:
     """A nested transaction (one support per person) must not commit the event early."""
     from storage.models import IdeaSupport
 
@@ -106,7 +108,7 @@ async def test_failure_after_a_savepoint_rolls_back_everything(app: App, make_ch
     await bob.press("Schalkwijk")
     await bob.say("/ideeen")
 
-    async def fails_afterwards(nxt, ctx) -> None:  # type: ignore[no-untyped-def]
+    async def fails_afterwards(nxt, ctx) -> None:
         await nxt(ctx)
         if ctx.event.kind == "button":
             raise RuntimeError("a later failure in the same event")

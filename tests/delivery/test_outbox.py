@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import App
+from bot.core.clock import FrozenClock
 from bot.core.events import ChatRef, MessageRef, Reply
 from bot.core.ports import Unreachable
 from storage.models import OutboxMessage
@@ -28,7 +29,7 @@ class FlakyAdapter(FakeAdapter):
         return await super().send(chat, reply)
 
 
-async def test_feedback_survives_an_outage(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_feedback_survives_an_outage(app: App, clock: FrozenClock) -> None:
     flaky = FlakyAdapter()
     app.add(flaky)  # type: ignore[arg-type]
     async with app.db.transaction() as s:
@@ -66,7 +67,7 @@ async def test_unreachable_chat_is_given_up_and_others_still_sent(app: App) -> N
         assert anna.failed and "unreachable" in (anna.last_error or "")
 
 
-async def test_gives_up_after_a_day(app: App, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_gives_up_after_a_day(app: App, clock: FrozenClock) -> None:
     flaky = FlakyAdapter()
     app.add(flaky)  # type: ignore[arg-type]
     async with app.db.transaction() as s:

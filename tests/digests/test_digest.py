@@ -19,12 +19,14 @@ from storage.models import (
     Preference,
 )
 from storage.repo import places, signals
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
-async def _resident(make_chat, name: str, hood: str = "Schalkwijk", lang: str = "en") -> Chat:  # type: ignore[no-untyped-def]
+async def _resident(
+    make_chat: MakeChat, name: str, hood: str = "Schalkwijk", lang: str = "en"
+) -> Chat:
     chat: Chat = make_chat(name, lang=lang)
     await chat.say("/wijk")
     await chat.press(hood)
@@ -55,8 +57,8 @@ async def _outbox_count(app: App) -> int:
 
 
 async def test_nothing_new_sends_nothing_but_marks_the_period(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     before = await _outbox_count(app)
     assert await _digests(app, clock) == 0
@@ -68,8 +70,8 @@ async def test_nothing_new_sends_nothing_but_marks_the_period(
 
 
 async def test_items_from_followed_themes_in_my_neighbourhood_with_a_support_button(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     await anna.say("/volg vergroening")
     bob = await _resident(make_chat, "bob")
@@ -99,7 +101,7 @@ async def test_items_from_followed_themes_in_my_neighbourhood_with_a_support_but
     assert len(_digest_of(anna)) == 1
 
 
-async def test_daily_weekly_never(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_daily_weekly_never(app: App, make_chat: MakeChat, clock: FrozenClock) -> None:
     daily = await _resident(make_chat, "daan")
     [menu] = await daily.say("/overzicht")
     assert "every Monday at 19:00" in menu.text and "✓ Every week" in menu.labels
@@ -132,7 +134,7 @@ async def test_daily_weekly_never(app: App, make_chat, clock: FrozenClock) -> No
     assert "Rommelmarkt" in second and "Buurtbarbecue" not in second
 
 
-async def test_broadcasts_setting(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_broadcasts_setting(app: App, make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     [menu] = await anna.say("/overzicht")
     assert "come by message" in menu.text
@@ -145,7 +147,7 @@ async def test_broadcasts_setting(app: App, make_chat) -> None:  # type: ignore[
     assert "come by message" in on.text
 
 
-async def test_digest_in_my_language(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_digest_in_my_language(app: App, make_chat: MakeChat, clock: FrozenClock) -> None:
     nl = await _resident(make_chat, "noor", lang="nl")
     en = await _resident(make_chat, "emma", lang="en")
     bob = await _resident(make_chat, "bob")
@@ -158,8 +160,8 @@ async def test_digest_in_my_language(app: App, make_chat, clock: FrozenClock) ->
 
 
 async def test_report_changes_mine_and_my_neighbourhood(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     async with app.db.transaction() as s:
         hood = await places.neighbourhood_by_slug(s, "schalkwijk")
@@ -192,7 +194,9 @@ async def test_report_changes_mine_and_my_neighbourhood(
         assert await signals.followers(s, 1) == [2]
 
 
-async def test_polls_closing_soon_and_results(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_polls_closing_soon_and_results(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     voted = await _resident(make_chat, "vera")
     quiet = await _resident(make_chat, "quinten")
@@ -231,8 +235,8 @@ async def test_polls_closing_soon_and_results(app: App, make_chat, clock: Frozen
 
 
 async def test_group_gets_a_weekly_digest_of_its_neighbourhood(
-    app: App, make_chat, adapter: FakeAdapter, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, clock: FrozenClock
+) -> None:
     bob = await _resident(make_chat, "bob")
     await _idea(bob, "Geveltuinen", "Greening")
     await _idea(bob, "Voetbalkooi", "Youth")
@@ -262,8 +266,8 @@ async def test_group_gets_a_weekly_digest_of_its_neighbourhood(
 
 
 async def test_console_jobs_serve_everyone_but_only_with_news(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     bob = await _resident(make_chat, "bob")
     await _idea(bob, "Buurtbieb")
@@ -279,7 +283,7 @@ async def test_console_jobs_serve_everyone_but_only_with_news(
     assert len(_digest_of(anna)) == 2 and "Buurtbieb" not in _digest_of(anna)[1]
 
 
-async def test_forget_me_removes_the_preference(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_forget_me_removes_the_preference(app: App, make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     await anna.say("/overzicht")
     await anna.press("Every day")
@@ -292,8 +296,8 @@ async def test_forget_me_removes_the_preference(app: App, make_chat) -> None:  #
 
 
 async def test_a_late_digest_does_not_make_the_next_one_skip(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     anna = await _resident(make_chat, "anna")
     author = await _resident(make_chat, "bram")
     monday = datetime(2026, 11, 30, 19, 0, tzinfo=AMS)

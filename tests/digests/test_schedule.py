@@ -22,7 +22,7 @@ from bot.services.digests import CRON
 from storage.db import sync_url
 from storage.migrate import downgrade, upgrade
 from storage.models import OutboxMessage
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -73,7 +73,7 @@ async def _digests_for(app: App, chat_id: str) -> list[OutboxMessage]:
     return [m for m in rows if m.text.startswith("Your digest")]
 
 
-async def test_missed_runs_during_downtime_send_one_digest(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_missed_runs_during_downtime_send_one_digest(app: App, make_chat: MakeChat) -> None:
     anna: Chat = make_chat("anna", lang="en")
     await anna.say("/wijk")
     await anna.press("Schalkwijk")

@@ -7,17 +7,17 @@ from sqlmodel import select
 from bot.app import App
 from storage.models import Idea, OutboxMessage
 from storage.repo import ideas as ideas_repo
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def _resident(make_chat, name: str, hood: str = "Schalkwijk") -> Chat:  # type: ignore[no-untyped-def]
+async def _resident(make_chat: MakeChat, name: str, hood: str = "Schalkwijk") -> Chat:
     chat: Chat = make_chat(name, lang="en")
     await chat.say("/wijk")
     await chat.press(hood)
     return chat
 
 
-async def test_idea_dialog(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_idea_dialog(app: App, make_chat: MakeChat) -> None:
     chat = await _resident(make_chat, "anna")
     [q] = await chat.say("/idee")
     assert "short title" in q.text
@@ -38,7 +38,7 @@ async def test_idea_dialog(app: App, make_chat) -> None:  # type: ignore[no-unty
         assert idea.theme_id is not None
 
 
-async def test_one_line_idea_and_support_once(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_one_line_idea_and_support_once(app: App, make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     await anna.say("/idee Een buurtbieb in de oude telefooncel")
     await anna.press("Post")
@@ -55,7 +55,7 @@ async def test_one_line_idea_and_support_once(app: App, make_chat) -> None:  # t
         assert await ideas_repo.support_count(s, 1) == 1
 
 
-async def test_support_unique_in_database(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_support_unique_in_database(app: App, make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     await anna.say("/idee Bankjes")
     await anna.press("Post")
@@ -67,7 +67,7 @@ async def test_support_unique_in_database(app: App, make_chat) -> None:  # type:
         assert await ideas_repo.support_count(s, 1) == 1
 
 
-async def test_author_hears_in_a_batch(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_author_hears_in_a_batch(app: App, make_chat: MakeChat, adapter: FakeAdapter) -> None:
     anna = await _resident(make_chat, "anna")
     await anna.say("/idee Speeltuin opknappen")
     await anna.press("Post")
@@ -84,7 +84,7 @@ async def test_author_hears_in_a_batch(app: App, make_chat, adapter: FakeAdapter
         assert all(m.sent_at for m in (await s.exec(select(OutboxMessage))).all())
 
 
-async def test_no_ideas_yet_and_emoji_only(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_no_ideas_yet_and_emoji_only(make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     [empty] = await anna.say("/ideeen")
     assert "no ideas yet" in empty.text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.app import App
 from storage.repo import places
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 
-async def test_double_tap_on_follow_keeps_following(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_double_tap_on_follow_keeps_following(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/wijk")
     await chat.press("Schalkwijk")

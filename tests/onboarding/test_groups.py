@@ -11,10 +11,10 @@ from bot.core.events import Incoming
 from bot.ops.admin import grant_coordinator
 from storage.models import AuditEvent, Channel
 from storage.repo import places
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 
-async def test_dialog_commands_move_to_a_direct_chat(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_dialog_commands_move_to_a_direct_chat(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     [reply] = await chat.say("/melding")
     assert "private chat" in reply.text
@@ -24,7 +24,7 @@ async def test_dialog_commands_move_to_a_direct_chat(make_chat) -> None:  # type
     assert "private chat" in private.text
 
 
-async def test_resident_cannot_link_a_group(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_resident_cannot_link_a_group(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     [reply] = await chat.say("/koppel Schalkwijk")
     assert "Only a coordinator" in reply.text
@@ -32,7 +32,7 @@ async def test_resident_cannot_link_a_group(app: App, make_chat) -> None:  # typ
         assert (await s.exec(select(Channel).where(Channel.kind == "group"))).first() is None
 
 
-async def test_coordinator_links_and_unlinks(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_coordinator_links_and_unlinks(app: App, make_chat: MakeChat) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", group="buurtapp")
     [other] = await coco.say("/koppel Delftwijk")
@@ -55,7 +55,7 @@ async def test_coordinator_links_and_unlinks(app: App, make_chat) -> None:  # ty
     assert "niet gekoppeld" in again.text
 
 
-async def test_bot_added_and_removed(app: App, make_chat, adapter) -> None:  # type: ignore[no-untyped-def]
+async def test_bot_added_and_removed(app: App, make_chat: MakeChat, adapter) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", group="buurtapp")
     added = Incoming("joined", coco.user, coco.chat)
@@ -69,7 +69,7 @@ async def test_bot_added_and_removed(app: App, make_chat, adapter) -> None:  # t
         assert channel.reachable is False
 
 
-async def test_cannot_take_over_a_group_linked_elsewhere(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_cannot_take_over_a_group_linked_elsewhere(app: App, make_chat: MakeChat) -> None:
     await grant_coordinator(app.settings, "fake", "dana", "delftwijk")
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     dana: Chat = make_chat("dana", group="delftgroep", lang="en")
@@ -83,13 +83,13 @@ async def test_cannot_take_over_a_group_linked_elsewhere(app: App, make_chat) ->
         assert hood is not None and hood.slug == "delftwijk"
 
 
-async def test_group_chatter_never_answered(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_group_chatter_never_answered(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     for text in ("stop", "Annuleer", "x" * 5000, "1", "   "):
         assert await chat.say(text) == []
 
 
-async def test_private_chat_link_from_a_group_opens_the_report(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_private_chat_link_from_a_group_opens_the_report(make_chat: MakeChat) -> None:
     group: Chat = make_chat("anna", group="buurtapp", lang="en")
     [moved] = await group.say("/melding")
     url = moved.reply.flat_buttons()[0].url or ""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.config import Settings
+from bot.core.clock import FrozenClock
 from bot.core.i18n import set_locale
 from storage.repo import people, places
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def test_onboarding_in_english(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_onboarding_in_english(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna")
     [hello] = await chat.say("/start")
     assert hello.labels[:2] == ["Nederlands", "English"]
@@ -36,7 +37,7 @@ async def test_onboarding_in_english(app: App, make_chat) -> None:  # type: igno
         assert followed == {"vergroening", "jeugd"}
 
 
-async def test_neighbourhood_typo_and_unknown(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_neighbourhood_typo_and_unknown(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/start")
     await chat.press("English")
@@ -46,7 +47,7 @@ async def test_neighbourhood_typo_and_unknown(make_chat) -> None:  # type: ignor
     assert "Welcome to Schalkwijk" in ok.text
 
 
-async def test_theme_follow_is_idempotent(make_chat, app: App) -> None:  # type: ignore[no-untyped-def]
+async def test_theme_follow_is_idempotent(make_chat: MakeChat, app: App) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/wijk")
     await chat.press("Molenwijk")
@@ -66,7 +67,7 @@ async def test_restart_mid_dialog_continues(
     settings: Settings,
     app: App,
     adapter: FakeAdapter,
-    clock,  # type: ignore[no-untyped-def]
+    clock: FrozenClock,
 ) -> None:
     chat = Chat(app, adapter, "anna", lang="en")
     await chat.say("/melding")
@@ -87,13 +88,15 @@ async def test_restart_mid_dialog_continues(
     await restarted.db.dispose()
 
 
-async def test_language_switch(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_language_switch(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     [reply] = await chat.say("/taal en")
     assert "English" in reply.text
 
 
-async def test_abandoned_dialog_is_forgotten_after_a_week(app: App, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_abandoned_dialog_is_forgotten_after_a_week(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     from datetime import timedelta
 
     from sqlmodel import select

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.app import App
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,9 @@ def _export(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
                           text=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
 
 
-async def test_export_signals_and_ideas(app: App, make_chat, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_export_signals_and_ideas(
+    app: App, make_chat: MakeChat, db_url: str, tmp_path: Path
+) -> None:
     anna: Chat = make_chat("anna", lang="en")
     await anna.say("/wijk")
     await anna.press("Schalkwijk")

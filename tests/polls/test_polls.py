@@ -13,17 +13,17 @@ from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from storage.models import ConversationState, Poll, PollVote, Preference
 from storage.repo import people
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def _resident(make_chat, name: str, lang: str = "en") -> Chat:  # type: ignore[no-untyped-def]
+async def _resident(make_chat: MakeChat, name: str, lang: str = "en") -> Chat:
     chat: Chat = make_chat(name, lang=lang)
     await chat.say("/wijk")
     await chat.press("Schalkwijk")
     return chat
 
 
-async def _setup(app: App, make_chat) -> tuple[Chat, Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+async def _setup(app: App, make_chat: MakeChat) -> tuple[Chat, Chat, Chat, Chat]:
     """A coordinator, a linked group and two residents of Schalkwijk with direct chats."""
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")
@@ -53,8 +53,8 @@ async def _votes(app: App) -> list[tuple[int, int]]:
 
 
 async def test_one_line_poll_reaches_groups_and_residents(
-    app: App, make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     coco, group, anna, bob = await _setup(app, make_chat)
     [summary] = await coco.say("/peiling Meer bankjes op het plein? | Ja | Nee | Weet niet")
     assert "1. Ja" in summary.text and "3. Weet niet" in summary.text
@@ -77,8 +77,8 @@ async def test_one_line_poll_reaches_groups_and_residents(
 
 
 async def test_vote_in_group_and_direct_chat_counts_once(
-    app: App, make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     coco, group, anna, bob = await _setup(app, make_chat)
     await _send_poll(coco)
     await app.flush_outbox()
@@ -105,7 +105,7 @@ async def _person_id(app: App, user: str) -> int:
         return person.id
 
 
-async def test_multiple_choice_toggles(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_multiple_choice_toggles(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Wat wil je? | Bankjes | Bomen | Speeltuin")
     [summary] = await coco.press("Allow more answers")
@@ -121,8 +121,8 @@ async def test_multiple_choice_toggles(app: App, make_chat) -> None:  # type: ig
 
 
 async def test_closing_on_time_sends_results_with_a_chart(
-    app: App, make_chat, adapter: FakeAdapter, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, clock: FrozenClock
+) -> None:
     coco, group, anna, bob = await _setup(app, make_chat)
     await _send_poll(coco)
     await app.flush_outbox()
@@ -157,8 +157,8 @@ async def test_closing_on_time_sends_results_with_a_chart(
 
 
 async def test_overdue_poll_is_closed_after_a_restart(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await _send_poll(coco)
     await app.flush_outbox()
@@ -173,7 +173,7 @@ async def test_overdue_poll_is_closed_after_a_restart(
     assert anna.text.startswith("Results:")
 
 
-async def test_coordinator_closes_early(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_coordinator_closes_early(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await _send_poll(coco)
     await app.flush_outbox()
@@ -191,8 +191,8 @@ async def test_coordinator_closes_early(app: App, make_chat) -> None:  # type: i
 
 
 async def test_results_only_after_closing_and_named_results(
-    app: App, make_chat, clock: FrozenClock
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Welke dag? | Zaterdag | Zondag")
     await coco.press("Results only after closing")
@@ -209,7 +209,7 @@ async def test_results_only_after_closing_and_named_results(
     assert "Zondag: 1 (100%)" in anna.text and "  anna" in anna.text  # the name is shown
 
 
-async def test_anonymous_results_store_no_names(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_anonymous_results_store_no_names(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await _send_poll(coco)
     await app.flush_outbox()
@@ -218,7 +218,9 @@ async def test_anonymous_results_store_no_names(app: App, make_chat) -> None:  #
         assert (await s.exec(select(PollVote.display_name))).all() == [None]
 
 
-async def test_theme_target_and_opt_out(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_theme_target_and_opt_out(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     coco, _group, anna, bob = await _setup(app, make_chat)
     await anna.say("/themas")
     await anna.press("Follow Greening")
@@ -236,7 +238,7 @@ async def test_theme_target_and_opt_out(app: App, make_chat, adapter: FakeAdapte
     assert "Geveltuinen?" in anna.text and "Geveltuinen?" not in bob.text
 
 
-async def test_bad_input_while_creating(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_while_creating(app: App, make_chat: MakeChat, clock: FrozenClock) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     [refused] = await anna.say("/peiling Vraag | a | b")
     assert "Only a coordinator" in refused.text
@@ -270,7 +272,7 @@ async def test_bad_input_while_creating(app: App, make_chat, clock: FrozenClock)
     assert (await _poll(app)).multiple is False
 
 
-async def test_broken_and_stale_vote_buttons(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_broken_and_stale_vote_buttons(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     [gone] = await anna.press_data("pv:999:0")
     assert "no longer exists" in gone.text
@@ -283,7 +285,7 @@ async def test_broken_and_stale_vote_buttons(app: App, make_chat) -> None:  # ty
     assert await _votes(app) == []
 
 
-async def test_simultaneous_presses_count_once(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_simultaneous_presses_count_once(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await _send_poll(coco)
     poll = await _poll(app)
@@ -291,7 +293,7 @@ async def test_simultaneous_presses_count_once(app: App, make_chat) -> None:  # 
     assert len(await _votes(app)) == 1
 
 
-async def test_my_votes_are_shown_and_erased_with_me(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_my_votes_are_shown_and_erased_with_me(app: App, make_chat: MakeChat) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Welke dag? | Zaterdag | Zondag")
     await coco.press("Show names")
@@ -305,7 +307,7 @@ async def test_my_votes_are_shown_and_erased_with_me(app: App, make_chat) -> Non
     assert await _votes(app) == []  # the vote and the name shown with it are gone
 
 
-async def test_typed_numbers_vote_where_there_are_no_buttons(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_typed_numbers_vote_where_there_are_no_buttons(app: App, make_chat: MakeChat) -> None:
     """Matrix and the console show buttons as a numbered list: typing 2 presses the second."""
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Wat wil je? | Bankjes | Bomen | Speeltuin")
@@ -322,7 +324,7 @@ async def test_typed_numbers_vote_where_there_are_no_buttons(app: App, make_chat
     assert sorted(o for _p, o in await _votes(app)) == [1, 2]  # … so no vote for Bankjes
 
 
-async def test_groups_never_see_a_choice_or_hidden_results(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_groups_never_see_a_choice_or_hidden_results(app: App, make_chat: MakeChat) -> None:
     """Review: a vote from someone without a private chat, and a coordinator's look."""
     coco, group, _anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Welke dag? | Zaterdag | Zondag")
@@ -340,7 +342,9 @@ async def test_groups_never_see_a_choice_or_hidden_results(app: App, make_chat) 
     assert "Zondag: 1 (100%)" in private.text
 
 
-async def test_dollar_signs_do_not_stop_closing(app: App, make_chat, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+async def test_dollar_signs_do_not_stop_closing(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     coco, _group, anna, _bob = await _setup(app, make_chat)
     await coco.say("/peiling Kosten? | 5$ per maand | $^$ weet niet")
     await coco.press("Send")
@@ -354,14 +358,14 @@ async def test_dollar_signs_do_not_stop_closing(app: App, make_chat, clock: Froz
     assert len(charts) == 2
 
 
-async def test_forged_huge_poll_ids_get_a_kind_reply(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_forged_huge_poll_ids_get_a_kind_reply(app: App, make_chat: MakeChat) -> None:
     _coco, _group, anna, _bob = await _setup(app, make_chat)
     [vote] = await anna.press_data("pv:99999999999999999999:0")
     [look] = await anna.press_data("pr:99999999999999999999")
     assert "no longer works" in vote.text and "no longer works" in look.text
 
 
-async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat: MakeChat) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")
     await coco.say("/taal en")
@@ -381,7 +385,7 @@ async def test_a_poll_nobody_would_get_is_not_sent(app: App, make_chat) -> None:
 )  # fmt: skip
 async def test_a_damaged_poll_draft_starts_again_kindly(
     app: App,
-    make_chat,  # type: ignore[no-untyped-def]
+    make_chat: MakeChat,
     damage: dict[str, object],
 ) -> None:
     """A draft from an old version or a tampered copy of the database never sends a poll and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.app import App
+from bot.core.clock import FrozenClock
 from storage.models import (
     Account,
     Idea,
@@ -15,10 +16,10 @@ from storage.models import (
     Signal,
     ThemeFollow,
 )
-from tests.support.fake import Chat
+from tests.support.fake import Chat, MakeChat
 
 
-async def test_one_message_idea_asks_only_the_neighbourhood(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_one_message_idea_asks_only_the_neighbourhood(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("passant", lang="en")
     [kind] = await chat.say("Kunnen we een buurtfeest houden op de Zaanenlaan?")
     assert kind.labels[:2] == ["It is an idea", "It is a problem"]
@@ -34,7 +35,7 @@ async def test_one_message_idea_asks_only_the_neighbourhood(app: App, make_chat)
         assert (await s.exec(select(func.count()).select_from(Membership))).one() == 0
 
 
-async def test_one_message_report_with_prefix(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_one_message_report_with_prefix(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("passant", lang="en")
     [where] = await chat.say("melding: kapotte schommel in het speeltuintje")
     assert "Where is it" in where.text
@@ -48,7 +49,7 @@ async def test_one_message_report_with_prefix(app: App, make_chat) -> None:  # t
         assert sig.text == "kapotte schommel in het speeltuintje" and sig.category == "other"
 
 
-async def test_photo_out_of_the_blue_starts_a_report(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_photo_out_of_the_blue_starts_a_report(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("passant", lang="en")
     [what] = await chat.photo("file-9")
     assert "What is wrong" in what.text
@@ -57,7 +58,7 @@ async def test_photo_out_of_the_blue_starts_a_report(app: App, make_chat) -> Non
     assert "What kind of problem" in cat.text  # the photo is not asked again
 
 
-async def test_deep_link_presets_neighbourhood(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_deep_link_presets_neighbourhood(app: App, make_chat: MakeChat) -> None:
     chat: Chat = make_chat("poster", lang="en")
     replies = await chat.say("/start melding-schalkwijk")
     assert "Schalkwijk" in replies[0].text and "What is wrong" in replies[-1].text
@@ -70,13 +71,13 @@ async def test_deep_link_presets_neighbourhood(app: App, make_chat) -> None:  # 
     assert "Which language" in unknown.text  # an unknown link falls back to the welcome
 
 
-async def test_greeting_gets_a_welcome_not_a_question(make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_greeting_gets_a_welcome_not_a_question(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("passant", lang="en")
     [hi] = await chat.say("Hallo!")
     assert "/start" in hi.text and not hi.labels
 
 
-async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_my_data_and_forget_me(app: App, make_chat: MakeChat) -> None:
     anna: Chat = make_chat("anna", lang="en")
     [nothing] = await anna.say("/mijngegevens")
     assert "store nothing" in nothing.text
@@ -127,7 +128,9 @@ async def test_my_data_and_forget_me(app: App, make_chat) -> None:  # type: igno
     assert "store nothing" in after.text
 
 
-async def test_sent_messages_are_forgotten_after_a_month(app: App, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_sent_messages_are_forgotten_after_a_month(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
     from datetime import timedelta
 
     from bot.delivery.scheduler import purge_dialogs

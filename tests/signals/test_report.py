@@ -6,10 +6,10 @@ from sqlmodel import select
 
 from bot.app import App
 from storage.models import AuditEvent, Signal, SignalUpdate
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
-async def _setup(app: App, make_chat) -> tuple[Chat, Chat]:  # type: ignore[no-untyped-def]
+async def _setup(app: App, make_chat: MakeChat) -> tuple[Chat, Chat]:
     from bot.ops.admin import grant_coordinator
 
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
@@ -20,7 +20,7 @@ async def _setup(app: App, make_chat) -> tuple[Chat, Chat]:  # type: ignore[no-u
     return reporter, coco
 
 
-async def test_report_with_location_and_photo(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_report_with_location_and_photo(app: App, make_chat: MakeChat) -> None:
     anna, _coco = await _setup(app, make_chat)
     await anna.say("/melding")
     [where] = await anna.say("Lantaarnpaal brandt niet")
@@ -45,8 +45,8 @@ async def test_report_with_location_and_photo(app: App, make_chat) -> None:  # t
 
 async def test_coordinator_sets_status_and_reporter_hears_in_own_language(
     app: App,
-    make_chat,
-    adapter: FakeAdapter,  # type: ignore[no-untyped-def]
+    make_chat: MakeChat,
+    adapter: FakeAdapter,
 ) -> None:
     anna, coco = await _setup(app, make_chat)
     await anna.say("/melding")
@@ -80,7 +80,7 @@ async def test_coordinator_sets_status_and_reporter_hears_in_own_language(
         ]  # fmt: skip
 
 
-async def test_resident_is_refused_coordinator_commands(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_resident_is_refused_coordinator_commands(app: App, make_chat: MakeChat) -> None:
     anna, _coco = await _setup(app, make_chat)
     for command in ("/meldingen", "/status M-1001 opgelost"):
         [reply] = await anna.say(command)
@@ -89,7 +89,7 @@ async def test_resident_is_refused_coordinator_commands(app: App, make_chat) -> 
     assert "Only a coordinator" in stale.text
 
 
-async def test_coordinator_cannot_act_on_other_neighbourhood(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_coordinator_cannot_act_on_other_neighbourhood(app: App, make_chat: MakeChat) -> None:
     from bot.ops.admin import grant_coordinator
 
     await grant_coordinator(app.settings, "fake", "dana", "delftwijk")
@@ -111,7 +111,7 @@ async def test_coordinator_cannot_act_on_other_neighbourhood(app: App, make_chat
         assert (await s.exec(select(Signal))).one().status == "new"
 
 
-async def test_status_command_bad_arguments(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_status_command_bad_arguments(app: App, make_chat: MakeChat) -> None:
     _anna, _coco = await _setup(app, make_chat)
     coco: Chat = make_chat("coco", lang="en")
     await coco.say("/taal en")

@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.app import App
 from bot.ops.admin import grant_coordinator
 from storage.models import AuditEvent, Signal, SignalFollower, SignalUpdate
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
 async def _report(chat: Chat, text: str, lat: float, lon: float, category: str) -> list:  # type: ignore[type-arg]
@@ -18,7 +18,7 @@ async def _report(chat: Chat, text: str, lat: float, lon: float, category: str) 
     return await chat.press(category)
 
 
-async def _people(app: App, make_chat) -> tuple[Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+async def _people(app: App, make_chat: MakeChat) -> tuple[Chat, Chat, Chat]:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     chats = []
     for name in ("anna", "bob"):
@@ -31,7 +31,9 @@ async def _people(app: App, make_chat) -> tuple[Chat, Chat, Chat]:  # type: igno
     return chats[0], chats[1], coco
 
 
-async def test_duplicate_offered_before_filing(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_duplicate_offered_before_filing(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     anna, bob, coco = await _people(app, make_chat)
     await _report(anna, "Losliggende stoeptegel", 52.37020, 4.65810, "Street or pavement")
     [offer] = await _report(
@@ -61,8 +63,8 @@ async def test_duplicate_offered_before_filing(app: App, make_chat, adapter: Fak
 
 
 async def test_close_needs_a_reason_and_reporter_can_reopen(
-    app: App, make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     anna, _bob, coco = await _people(app, make_chat)
     await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
     [bare] = await coco.say("/status M-1001 closed")
@@ -85,7 +87,7 @@ async def test_close_needs_a_reason_and_reporter_can_reopen(
     assert "already open again" in twice.text
 
 
-async def test_question_and_answer(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_question_and_answer(app: App, make_chat: MakeChat, adapter: FakeAdapter) -> None:
     anna, _bob, coco = await _people(app, make_chat)
     await _report(anna, "Fietswrak", 52.37, 4.65, "Something else")
     await coco.say("/meldingen")
@@ -107,7 +109,7 @@ async def test_question_and_answer(app: App, make_chat, adapter: FakeAdapter) ->
         assert kinds == ["status", "question", "answer"]
 
 
-async def test_merge_into_original(app: App, make_chat, adapter: FakeAdapter) -> None:  # type: ignore[no-untyped-def]
+async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeAdapter) -> None:
     anna, bob, coco = await _people(app, make_chat)
     await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
     await bob.say("melding: Grote tak op de weg bij Europaweg")  # far away in words, no location
@@ -130,7 +132,7 @@ async def test_merge_into_original(app: App, make_chat, adapter: FakeAdapter) ->
     assert "M-1001" in told.text and not told.labels  # no "really solved?" for a merge
 
 
-async def test_forward_without_configuration(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_forward_without_configuration(app: App, make_chat: MakeChat) -> None:
     anna, _bob, coco = await _people(app, make_chat)
     await _report(anna, "Gat in de weg", 52.37, 4.65, "Street or pavement")
     await coco.say("/meldingen")
@@ -139,7 +141,7 @@ async def test_forward_without_configuration(app: App, make_chat) -> None:  # ty
     assert "not set up for Schalkwijk" in reply.text
 
 
-async def test_only_offered_reports_can_be_followed(app: App, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_only_offered_reports_can_be_followed(app: App, make_chat: MakeChat) -> None:
     anna, _bob, _coco = await _people(app, make_chat)
     await _report(anna, "Inbraak in de schuur", 52.37, 4.65, "Safety")
     eve: Chat = make_chat("eve", lang="en")
@@ -159,8 +161,8 @@ async def test_only_offered_reports_can_be_followed(app: App, make_chat) -> None
 
 
 async def test_question_does_not_break_a_dialog_in_progress(
-    app: App, make_chat, adapter: FakeAdapter
-) -> None:  # type: ignore[no-untyped-def]
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
     anna, _bob, coco = await _people(app, make_chat)
     await _report(anna, "Fietswrak", 52.37, 4.65, "Something else")
     await anna.say("/melding")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.app import App
 from bot.core.commands import parse_command
@@ -72,6 +73,12 @@ class FakeAdapter:
 
     def in_chat(self, chat_id: str) -> list[Sent]:
         return [s for s in self.sent if s.chat.id == chat_id]
+
+
+class MakeChat(Protocol):
+    """The `make_chat` fixture: a chat as `user`, in a group when named, with a phone language."""
+
+    def __call__(self, user: str, group: str | None = None, lang: str | None = None) -> Chat: ...
 
 
 class Chat:

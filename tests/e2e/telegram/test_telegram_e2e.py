@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlmodel import select
 
+from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from storage.models import Channel, Signal, SyncCursor
 from tests.e2e.telegram.conftest import BOT_NAME, RunningBot
@@ -215,7 +216,7 @@ async def test_webhook_mode_checks_the_secret(
     api,
     db_url: str,
     tmp_path,
-    clock,  # type: ignore[no-untyped-def]
+    clock: FrozenClock,
 ) -> None:
     import socket
 

@@ -13,13 +13,14 @@ import pytest
 from sqlmodel import select
 
 from bot.app import App
+from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from bot.ops.setup_data import apply_setup
 from storage.models import Signal, SignalForward
 from tests.signals.forwarding.conftest import SmtpServer, TlsFiles
 from tests.standins.open311 import Open311StandIn
 from tests.standins.signalen import SignalenStandIn
-from tests.support.fake import Chat, FakeAdapter
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
 def _toml(forwarding: dict[str, Any]) -> str:
@@ -38,7 +39,7 @@ async def _configure(app: App, tmp_path: Path, forwarding: dict[str, Any]) -> No
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
 
 
-async def _report_and_follow(make_chat) -> tuple[Chat, Chat, Chat]:  # type: ignore[no-untyped-def]
+async def _report_and_follow(make_chat: MakeChat) -> tuple[Chat, Chat, Chat]:
     anna: Chat = make_chat("anna", lang="en")
     await anna.say("/wijk")
     await anna.press("Schalkwijk")
@@ -84,9 +85,9 @@ async def signalen() -> AsyncIterator[SignalenStandIn]:
 async def test_signalen_round_trip(
     app: App,
     adapter: FakeAdapter,
-    make_chat,
+    make_chat: MakeChat,
     tmp_path: Path,
-    signalen: SignalenStandIn,  # type: ignore[no-untyped-def]
+    signalen: SignalenStandIn,
 ) -> None:
     await _configure(app, tmp_path, {
         "kind": "signalen", "base_url": signalen.base_url,
@@ -129,9 +130,9 @@ async def open311() -> AsyncIterator[Open311StandIn]:
 async def test_open311_round_trip(
     app: App,
     adapter: FakeAdapter,
-    make_chat,
+    make_chat: MakeChat,
     tmp_path: Path,
-    open311: Open311StandIn,  # type: ignore[no-untyped-def]
+    open311: Open311StandIn,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HAARLEM_OPEN311_KEY", "k-311")
@@ -157,8 +158,8 @@ async def test_open311_round_trip(
 async def test_email_round_trip(
     app: App,
     adapter: FakeAdapter,
-    make_chat,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    make_chat: MakeChat,
+    tmp_path: Path,
     smtp_server: SmtpServer,
     tls_files: TlsFiles,
 ) -> None:
@@ -181,10 +182,10 @@ async def test_email_round_trip(
 async def test_failure_is_retried_and_shown_to_the_coordinator(
     app: App,
     adapter: FakeAdapter,
-    make_chat,
+    make_chat: MakeChat,
     tmp_path: Path,
     signalen: SignalenStandIn,
-    clock,  # type: ignore[no-untyped-def]
+    clock: FrozenClock,
 ) -> None:
     from datetime import timedelta
 
