@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -98,3 +98,7 @@ class Ctx:
         if self.person is not None:
             self.person.locale = current_locale()
             self.session.add(self.person)
+
+
+Next = Callable[[Ctx], Awaitable[None]]  # the rest of the chain, down to the handler
+Middleware = Callable[[Next, Ctx], Awaitable[None]]

@@ -10,31 +10,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
-from bot.core.context import Ctx, Outgoing
+from bot.core.context import Ctx, Middleware, Next, Outgoing
 from bot.core.dialog import Dialog
 from bot.core.errors import UserFacingError
-from bot.core.events import Button, Incoming, Reply, stored_keyboard
-from bot.core.i18n import _, fold, use_locale
+from bot.core.events import Button, Incoming, Reply
+from bot.core.i18n import _, use_locale
 from bot.core.ports import Adapter, Unreachable
 from bot.core.router import Route, Router
-from bot.core.text import MAX_TEXT
 from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
-from storage.repo import cursors, outbox
+from storage.repo import cursors
 
 log = logging.getLogger(__name__)
 
-Next = Callable[[Ctx], Awaitable[None]]
-Middleware = Callable[[Next, Ctx], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
-
-RECENT = timedelta(days=2)
-CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
-CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
 
 
 class Dispatcher:
@@ -138,39 +130,8 @@ class Dispatcher:
 
     # -- routing ---------------------------------------------------------------------------
 
-    async def _route(self, ctx: Ctx) -> None:  # noqa: C901 -- to become middlewares (issue 14)
-        event = ctx.event
-        chatter = event.chat.kind == "group" and ctx.dialog.state is None
-        if event.kind == "text" and chatter:
-            return  # residents talking among themselves in a group: not for us
-        if event.kind == "text":
-            text = event.text.strip()
-            if len(text) > MAX_TEXT:
-                await ctx.reply(
-                    _(
-                        "That message is too long ({count} characters). "
-                        "Please keep it under {limit} characters."
-                    ).format(count=len(text), limit=MAX_TEXT)
-                )
-                return
-            if not text:
-                if ctx.dialog.state is not None or ctx.is_direct:
-                    await ctx.reply(_("I received an empty message. Please type some text."))
-                return
-            if text.isdigit():  # the only way to press a listed button we did not reply with
-                await self._offer_broadcast_buttons(ctx)
-            event = self._pressed_choice(ctx, text) or event
-            if event.kind == "text" and fold(text) in CANCEL_WORDS:
-                event = dataclasses.replace(event, kind="command", command="stop", args="")
-            ctx.event = event
-
-        if event.kind == "command" and (event.command or "") in CANCEL_COMMANDS:
-            await self._cancel(ctx)
-            return
-        if event.kind == "button" and event.button_data == "cancel":
-            await self._cancel(ctx)
-            return
-
+    async def _route(self, ctx: Ctx) -> None:
+        """After the middlewares: the handler for this event, or a kind answer."""
         route = self._resolve(ctx)
         if route is None:
             await self._fallback(ctx)
@@ -215,41 +176,6 @@ class Dispatcher:
         return self.router.find_message(event.kind)
 
     @staticmethod
-    async def _offer_broadcast_buttons(ctx: Ctx) -> None:
-        """In an idle direct chat, a number typed after a poll or digest presses its button.
-
-        Platforms without buttons (Matrix, the console) show them as a numbered list; the
-        newest message with buttons counts, whether it was a reply or sent by the outbox.
-        """
-        if not ctx.is_direct or ctx.dialog.state is not None:
-            return
-        chat = ctx.event.chat
-        # Newer than the buttons of our last reply; with none, from the last two days (so
-        # "1" then "3" both count on a multiple-choice poll).
-        after = ctx.dialog.changed_at if ctx.dialog.choices else ctx.clock.now() - RECENT
-        rows = await outbox.last_buttons_to(ctx.session, chat.platform, chat.id, after)
-        if rows:
-            ctx.dialog.choices = [b for row in stored_keyboard(rows) for b in row]
-
-    @staticmethod
-    def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:
-        """A typed number or button label counts as pressing that button."""
-        choices = ctx.dialog.choices
-        if not choices:
-            return None
-        picked = None
-        if text.isdigit() and 1 <= int(text) <= len(choices):
-            picked = choices[int(text) - 1]
-        else:
-            wanted = fold(text)
-            picked = next((b for b in choices if fold(b.label) == wanted), None)
-        if picked is None:
-            return None
-        return dataclasses.replace(
-            ctx.event, kind="button", button_data=picked.data, text="", message=None
-        )
-
-    @staticmethod
     async def _to_direct_chat(ctx: Ctx) -> None:
         command = ctx.event.command or ""
         link = ctx.direct_link(command)
@@ -260,13 +186,6 @@ class Dispatcher:
             await ctx.reply(
                 text + " " + _("Send me a direct message with /{command}.").format(command=command)
             )
-
-    async def _cancel(self, ctx: Ctx) -> None:
-        if ctx.dialog.state is None:
-            await ctx.reply(_("There is nothing to stop. Type /help to see what I can do."))
-            return
-        ctx.dialog.clear()
-        await ctx.reply(_("Stopped. Nothing was saved. Type /help to see what I can do."))
 
     async def _fallback(self, ctx: Ctx) -> None:
         event = ctx.event

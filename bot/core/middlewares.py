@@ -1,11 +1,22 @@
-"""Middlewares: identity (account -> person), locale and roles, run around every handler."""
+"""Middlewares, run around every handler in this order: identity (account -> person),
+locale, then the policies every event meets before routing (aiogram's outer middlewares):
+group chatter is not for us, text limits, a typed number or label presses a button, and the
+cancel words and commands."""
 
 from __future__ import annotations
 
-from bot.core.context import Ctx
-from bot.core.dispatcher import Next
-from bot.core.i18n import normalise_locale, set_locale
-from storage.repo import people
+import dataclasses
+from datetime import timedelta
+
+from bot.core.context import Ctx, Next
+from bot.core.events import Incoming, stored_keyboard
+from bot.core.i18n import _, fold, normalise_locale, set_locale
+from bot.core.text import MAX_TEXT, whole_number
+from storage.repo import outbox, people
+
+RECENT = timedelta(days=2)
+CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
+CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
 
 
 async def identity(nxt: Next, ctx: Ctx) -> None:
@@ -33,4 +44,99 @@ async def locale(nxt: Next, ctx: Ctx) -> None:
     await nxt(ctx)
 
 
-DEFAULT_MIDDLEWARES = (identity, locale)
+async def group_chatter(nxt: Next, ctx: Ctx) -> None:
+    """Residents talking among themselves in a group (no dialog with us): not for us."""
+    if ctx.event.kind == "text" and ctx.event.chat.kind == "group" and ctx.dialog.state is None:
+        return
+    await nxt(ctx)
+
+
+async def text_limits(nxt: Next, ctx: Ctx) -> None:
+    """Too long or empty text gets a kind answer before any handler sees it."""
+    if ctx.event.kind == "text":
+        text = ctx.event.text.strip()
+        if len(text) > MAX_TEXT:
+            await ctx.reply(
+                _(
+                    "That message is too long ({count} characters). "
+                    "Please keep it under {limit} characters."
+                ).format(count=len(text), limit=MAX_TEXT)
+            )
+            return
+        if not text:
+            if ctx.dialog.state is not None or ctx.is_direct:
+                await ctx.reply(_("I received an empty message. Please type some text."))
+            return
+    await nxt(ctx)
+
+
+async def typed_choice(nxt: Next, ctx: Ctx) -> None:
+    """A typed number or button label presses that button; a cancel word is /stop."""
+    event = ctx.event
+    if event.kind == "text":
+        text = event.text.strip()
+        if whole_number(text) is not None:  # the only way to press a button we did not send
+            await _offer_broadcast_buttons(ctx)
+        event = _pressed_choice(ctx, text) or event
+        if event.kind == "text" and fold(text) in CANCEL_WORDS:
+            event = dataclasses.replace(event, kind="command", command="stop", args="")
+        ctx.event = event
+    await nxt(ctx)
+
+
+async def cancel(nxt: Next, ctx: Ctx) -> None:
+    """/stop, "Annuleer", "Cancel" or the Cancel button leave whatever dialog is going on."""
+    event = ctx.event
+    if (event.kind == "command" and (event.command or "") in CANCEL_COMMANDS) or (
+        event.kind == "button" and event.button_data == "cancel"
+    ):
+        await _cancel(ctx)
+        return
+    await nxt(ctx)
+
+
+async def _offer_broadcast_buttons(ctx: Ctx) -> None:
+    """In an idle direct chat, a number typed after a poll or digest presses its button.
+
+    Platforms without buttons (Matrix, the console) show them as a numbered list; the
+    newest message with buttons counts, whether it was a reply or sent by the outbox.
+    """
+    if not ctx.is_direct or ctx.dialog.state is not None:
+        return
+    chat = ctx.event.chat
+    # Newer than the buttons of our last reply; with none, from the last two days (so
+    # "1" then "3" both count on a multiple-choice poll).
+    after = ctx.dialog.changed_at if ctx.dialog.choices else ctx.clock.now() - RECENT
+    rows = await outbox.last_buttons_to(ctx.session, chat.platform, chat.id, after)
+    if rows:
+        ctx.dialog.choices = [b for row in stored_keyboard(rows) for b in row]
+
+
+def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:
+    """A typed number or button label counts as pressing that button."""
+    choices = ctx.dialog.choices
+    if not choices:
+        return None
+    picked = None
+    number = whole_number(text)
+    if number is not None and 1 <= number <= len(choices):
+        picked = choices[number - 1]
+    else:
+        wanted = fold(text)
+        picked = next((b for b in choices if fold(b.label) == wanted), None)
+    if picked is None:
+        return None
+    return dataclasses.replace(
+        ctx.event, kind="button", button_data=picked.data, text="", message=None
+    )
+
+
+async def _cancel(ctx: Ctx) -> None:
+    if ctx.dialog.state is None:
+        await ctx.reply(_("There is nothing to stop. Type /help to see what I can do."))
+        return
+    ctx.dialog.clear()
+    await ctx.reply(_("Stopped. Nothing was saved. Type /help to see what I can do."))
+
+
+DEFAULT_MIDDLEWARES = (identity, locale, group_chatter, text_limits, typed_choice, cancel)

@@ -37,3 +37,18 @@ def first_line(text: str, limit: int = MAX_TITLE) -> str:
         return line
     cut = line[: limit - 1].rsplit(" ", 1)[0]
     return (cut or line[: limit - 1]) + "…"
+
+
+MAX_WHOLE = 2**31 - 1  # the largest id (or count) the databases hold
+
+
+def whole_number(text: str, at_most: int = MAX_WHOLE) -> int | None:
+    """A whole number written with the digits 0–9, or None.
+
+    `str.isdigit` also accepts "²" and other digits `int()` refuses, and `int()` refuses
+    more than 4,300 digits; a number typed or pressed by anyone goes through here instead.
+    """
+    if not (0 < len(text) <= len(str(at_most)) and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= at_most else None

@@ -12,7 +12,7 @@ from bot.core.events import Button
 from bot.core.i18n import _, fold
 from bot.core.router import Handler
 from bot.core.states import State
-from bot.core.text import MAX_TITLE, clean, has_words
+from bot.core.text import MAX_TITLE, clean, has_words, whole_number
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
 
@@ -55,8 +55,8 @@ async def read_neighbourhood(ctx: Ctx) -> Neighbourhood | None:
     options = await places.neighbourhoods(ctx.session)
     event = ctx.event
     chosen: Neighbourhood | None = None
-    if event.kind == "button" and event.button_data and event.button_data.isdigit():
-        chosen = next((n for n in options if n.id == int(event.button_data)), None)
+    if event.kind == "button" and (picked := whole_number(event.button_data or "")) is not None:
+        chosen = next((n for n in options if n.id == picked), None)
     elif event.kind == "text":
         chosen = match_neighbourhood(event.text, options)
     if chosen is None:

@@ -7,7 +7,7 @@ from bot.core.events import Button
 from bot.core.i18n import _, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, first_line, has_words
+from bot.core.text import clean, first_line, has_words, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
     group_neighbourhood,
@@ -79,7 +79,7 @@ async def idea_body(ctx: Ctx) -> None:
 @router.state(IdeaForm.theme)
 async def idea_theme(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
-    if value is None or not (value == "none" or value.isdigit()):
+    if value is None or not (value == "none" or whole_number(value) is not None):
         home = await home_of(ctx)
         themes = await places.themes_for(ctx.session, home.id if home else None)
         await please_choose(
@@ -88,7 +88,7 @@ async def idea_theme(ctx: Ctx) -> None:
             + [ctx.choice(IdeaForm.theme, _("No theme"), "none")],
         )
         return
-    ctx.dialog.update(theme_id=int(value) if value.isdigit() else None)
+    ctx.dialog.update(theme_id=whole_number(value))
     await ask_where_or_confirm(ctx)
 
 

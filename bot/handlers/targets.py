@@ -9,6 +9,7 @@ from bot.core.events import Button
 from bot.core.i18n import _
 from bot.core.permissions import can_coordinate
 from bot.core.states import State
+from bot.core.text import whole_number
 from bot.delivery.broadcast import Reach
 from storage.repo import places
 
@@ -42,9 +43,10 @@ def read_target(ctx: Ctx) -> tuple[int, int | None] | None:
     """The (neighbourhood, theme) a pressed target button names; None if not one of ours."""
     raw = ctx.event.button_data if ctx.event.kind == "button" else None
     hood, _sep, theme = (raw or "").partition(":")
-    if not hood.isdigit() or not can_coordinate(ctx.coordinator_of, int(hood)):
+    hood_id = whole_number(hood)
+    if hood_id is None or not can_coordinate(ctx.coordinator_of, hood_id):
         return None
-    return int(hood), int(theme) if theme.isdigit() else None
+    return hood_id, whole_number(theme)
 
 
 async def refused_for_nobody(ctx: Ctx, sent: SQLModel, reach: Reach) -> bool:

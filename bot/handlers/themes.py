@@ -10,6 +10,7 @@ from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State
+from bot.core.text import whole_number
 from bot.handlers.common import home_of
 from storage.repo import places
 
@@ -61,7 +62,8 @@ async def list_themes(ctx: Ctx) -> None:
 async def apply_theme_button(ctx: Ctx, value: str) -> bool:
     """`<theme id>:on|off` from a theme button; False if it makes no sense (stale)."""
     raw, _sep, intent = value.partition(":")
-    theme = await places.theme(ctx.session, int(raw)) if raw.isdigit() else None
+    theme_id = whole_number(raw)
+    theme = await places.theme(ctx.session, theme_id) if theme_id is not None else None
     if theme is None or theme.id is None or intent not in ("on", "off"):
         return False
     person = await ctx.ensure_person()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
@@ -77,3 +78,16 @@ def test_run_without_platforms_opens_the_console(tmp_path: Path) -> None:
     assert "No platform is configured: opening the console chat" in done.stdout
     assert "/idee" in done.stdout  # the help text, in Dutch by default
     assert (tmp_path / "wijkbot.db").exists()
+
+
+@pytest.mark.parametrize("typed", ["²", "¹", "٣", "1" * 5000, "00000000000000000001"])
+async def test_numbers_that_are_not_plain_digits_get_a_kind_answer(
+    make_chat: MakeChat, typed: str
+) -> None:
+    """ "²".isdigit() is true, yet int("²") fails; a typed number must never crash a step."""
+    chat = make_chat("anna", lang="en")
+    await chat.say("/start")
+    replies = await chat.say(typed)
+    assert replies and all("something went wrong" not in r.text for r in replies)
+    [again] = await chat.say("/help")
+    assert "/idee" in again.text

@@ -21,6 +21,7 @@ from nio import (
 from bot.adapters.matrix.render import parse_geo_uri, strip_mention, strip_reply_fallback
 from bot.core.commands import parse_command
 from bot.core.events import Attachment, ChatRef, Incoming, MessageRef, UserRef
+from bot.core.text import whole_number
 
 PLATFORM = "matrix"
 POLL_RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
@@ -115,10 +116,11 @@ def _poll_answer(event: Any, chat: ChatRef, user: UserRef) -> Incoming | None:
     options: list[int] = []
     for answer in answers:
         parts = answer.split(":") if isinstance(answer, str) else []
-        if len(parts) != 3 or parts[0] != "pv" or not (parts[1] + parts[2]).isdigit():
+        option = whole_number(parts[2]) if len(parts) == 3 else None
+        if len(parts) != 3 or parts[0] != "pv" or whole_number(parts[1]) is None or option is None:
             return None
         polls.add(parts[1])
-        options.append(int(parts[2]))
+        options.append(option)
     if len(polls) > 1:
         return None
     ours = f"pv:{polls.pop()}" if polls else ""

@@ -8,6 +8,7 @@ from bot.core.events import Button
 from bot.core.i18n import _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
+from bot.core.text import whole_number
 from bot.handlers.budget.common import (
     data_int,
     data_str,
@@ -60,13 +61,14 @@ async def start_new(ctx: Ctx) -> None:
 @router.state(SetupForm.hood)
 async def new_hood(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
-    if value is None or not value.isdigit() or int(value) not in ctx.coordinator_of:
+    hood_id = whole_number(value or "")
+    if hood_id is None or hood_id not in ctx.coordinator_of:
         await ctx.reply(_("Please choose one of the buttons."), list(ctx.dialog.choices))
         return
     await ctx.ask(
         _("What is the title of the round? For example: Schalkwijk aan Zet 2027."),
         SetupForm.title,
-        neighbourhood_id=int(value),
+        neighbourhood_id=hood_id,
     )
 
 

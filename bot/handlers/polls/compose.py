@@ -13,7 +13,7 @@ from bot.core.i18n import _, fold, number, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, has_words
+from bot.core.text import clean, has_words, whole_number
 from bot.handlers.common import guarded, please_choose
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.polls import (
@@ -263,8 +263,9 @@ async def ask_closing(ctx: Ctx) -> None:
 async def poll_closes(ctx: Ctx) -> None:
     now = ctx.clock.now()
     moment: datetime | None = None
-    if ctx.event.kind == "button" and (ctx.event.button_data or "").isdigit():
-        moment = in_days(now, int(ctx.event.button_data or "0"))
+    days = whole_number(ctx.event.button_data or "", at_most=366)
+    if ctx.event.kind == "button" and days is not None:
+        moment = in_days(now, days)
     elif ctx.event.kind == "text":
         moment = parse_moment(ctx.event.text, now)
         if moment is None:

@@ -9,6 +9,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, when
 from bot.core.router import Router
+from bot.core.text import whole_number
 from bot.delivery.notify import tell
 from bot.services.polls import (
     PollVote,
@@ -33,9 +34,10 @@ async def vote_button(ctx: Ctx) -> None:
 async def native_answer(ctx: Ctx) -> None:
     """An answer to a native poll (Matrix MSC3381), carrying our poll's id."""
     prefix, _sep, poll_id = ctx.event.text.partition(":")
-    if prefix != "pv" or not poll_id.isdigit():
+    poll = whole_number(poll_id)
+    if prefix != "pv" or poll is None:
         return  # not one of ours
-    await cast(ctx, int(poll_id), set(ctx.event.poll_option_ids), toggle=False)
+    await cast(ctx, poll, set(ctx.event.poll_option_ids), toggle=False)
 
 
 async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> None:

@@ -8,7 +8,7 @@ from bot.core.events import Button
 from bot.core.i18n import _, day, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import MAX_TITLE, first_line
+from bot.core.text import MAX_TITLE, first_line, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
     home_of,
@@ -116,8 +116,8 @@ async def signal_duplicate(ctx: Ctx) -> None:
         return
     offered = ctx.dialog.data.get("dup_candidates", [])
     original = (
-        await signals.signal(ctx.session, int(value))
-        if value and value.isdigit() and int(value) in offered
+        await signals.signal(ctx.session, whole_number(value or "") or 0)
+        if whole_number(value or "") in offered
         else None
     )
     if original is None or original.id is None:

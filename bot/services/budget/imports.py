@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.text import whole_number
 from bot.services.budget.counting.pabulib import PabulibError, parse_pabulib
 from bot.services.budget.round_rules import create_round
 from storage.models import BudgetRound
@@ -31,7 +32,7 @@ def parse_pb_projects(source: str) -> RoundSpec:
 
     def meta_int(key: str) -> int | None:
         value = meta.get(key, "").strip()
-        return int(value) if value.isdigit() else None
+        return whole_number(value)
 
     ballot_type = "cumulative" if election.vote_type == "cumulative" else None
     if election.vote_type == "approval":
