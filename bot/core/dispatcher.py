@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config import Settings
+from bot.core.callbacks import StaleButton
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import Ctx, Middleware, Next, Outgoing
 from bot.core.dialog import Dialog
@@ -146,7 +147,10 @@ class Dispatcher:
                 )
             )
             return
-        await route.handler(ctx)
+        try:
+            await route.handler(ctx)
+        except StaleButton as stale:  # checked before any change: answered like any reply
+            await ctx.reply(stale.message)
 
     def _resolve(self, ctx: Ctx) -> Route | None:
         event = ctx.event

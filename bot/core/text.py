@@ -43,12 +43,12 @@ MAX_WHOLE = 2**31 - 1  # the largest id (or count) the databases hold
 
 
 def whole_number(text: str, at_most: int = MAX_WHOLE) -> int | None:
-    """A whole number written with the digits 0–9, or None.
+    """A whole number typed with decimal digits of any script ("3", "٣", "３"), or None.
 
-    `str.isdigit` also accepts "²" and other digits `int()` refuses, and `int()` refuses
-    more than 4,300 digits; a number typed or pressed by anyone goes through here instead.
+    `str.isdigit` also accepts "²", which `int()` refuses, and `int()` refuses more than
+    4,300 digits: a number typed or pressed by anyone goes through here instead.
     """
-    if not (0 < len(text) <= len(str(at_most)) and text.isascii() and text.isdigit()):
+    if not (0 < len(text) <= len(str(at_most)) and text.isdecimal()):
         return None
     value = int(text)
     return value if value <= at_most else None

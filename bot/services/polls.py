@@ -41,6 +41,12 @@ class PollResults(CallbackData, prefix="pr"):
     poll: int
 
 
+class ShowPoll(CallbackData, prefix="poll"):
+    """A poll named in a digest: its vote buttons while it is open, its results after."""
+
+    poll: int
+
+
 def vote_data(poll_id: int, option: int) -> str:
     return PollVote(poll_id, option).pack()
 

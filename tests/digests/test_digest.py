@@ -232,6 +232,16 @@ async def test_polls_closing_soon_and_results(
     [q] = _digest_of(quiet)
     assert "Poll results:" in q and "“Welke dag?”: most votes for “Zo”. 2 people voted." in q
     assert quiet.button("Results: Welke dag?")[1].data == f"poll:{done.id}"
+    # The buttons work: Vote shows the poll with its answers, Results shows the results.
+    [poll] = await anna.press("Vote: Meer bankjes?")
+    assert "Meer bankjes?" in poll.text and poll.labels[:2] == ["Ja", "Nee"]
+    [voted_now] = await anna.press("Ja")
+    assert "Ja" in voted_now.text
+    async with app.db.session() as s:
+        votes = (await s.exec(select(PollVote).where(PollVote.poll_id == soon.id))).all()
+    assert len(votes) == 2
+    [results] = await quiet.press("Results: Welke dag?")
+    assert "Zo: 2" in results.text
 
 
 async def test_group_gets_a_weekly_digest_of_its_neighbourhood(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.core.callbacks import CallbackData
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button
+from bot.core.events import Button, keyboard
 from bot.core.i18n import _, number, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.handlers.polls.vote import is_closed
 from bot.services.polls import (
     PollResults,
+    ShowPoll,
     close_poll,
+    poll_buttons,
+    poll_text,
     results_text,
 )
 from storage.repo import audit, polls
@@ -39,6 +42,19 @@ async def results_button(ctx: Ctx) -> None:
         return
     tally = await polls.tally(ctx.session, poll)
     await ctx.reply(results_text(poll, tally, closed=poll.closed_at is not None))
+
+
+@router.callback(ShowPoll)
+async def show_poll(ctx: Ctx) -> None:
+    """From a digest: the poll with its vote buttons while open, its results once closed."""
+    poll = await polls.get(ctx.session, ShowPoll.of(ctx).poll)
+    if poll is None or poll.sent_at is None:
+        raise StaleButton()
+    if is_closed(poll, ctx.clock.now()):
+        tally = await polls.tally(ctx.session, poll)
+        await ctx.reply(results_text(poll, tally, closed=poll.closed_at is not None))
+        return
+    await ctx.reply(poll_text(poll), keyboard(*poll_buttons(poll)))
 
 
 @router.command("peilingen", "polls", role="coordinator")
@@ -75,8 +91,7 @@ async def close_button(ctx: Ctx) -> None:
     pressed = ClosePoll.of(ctx)
     poll = await polls.get(ctx.session, pressed.poll)
     if poll is None or not can_coordinate(ctx.coordinator_of, poll.neighbourhood_id):
-        await ctx.reply(_("That button no longer works."))
-        return
+        raise StaleButton()
     if poll.closed_at is not None:
         await ctx.edit(_("This poll is already closed."))
         return

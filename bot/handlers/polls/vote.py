@@ -42,7 +42,7 @@ async def native_answer(ctx: Ctx) -> None:
 
 async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> None:
     if poll_id > MAX_ID:
-        await _answer_voter(ctx, _("That button no longer works."))
+        await _answer_voter(ctx, _("This button no longer works."))
         return
     poll = await polls.get_for_vote(ctx.session, poll_id)
     if poll is None or poll.sent_at is None:
@@ -57,7 +57,7 @@ async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> No
         )
         return
     if any(not 0 <= o < len(poll.options) for o in options):
-        await _answer_voter(ctx, _("That button no longer works."))
+        await _answer_voter(ctx, _("This button no longer works."))
         return
     person = await ctx.ensure_person()
     assert person.id is not None

@@ -10,6 +10,7 @@ from bot.core.events import Button, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.services.digests.items import Digest
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
 from storage.repo import outbox
@@ -90,7 +91,10 @@ def render(
                 )
             )
             buttons.append(
-                Button(_("Vote: {question}").format(question=short(p.question, 30)), f"poll:{p.id}")
+                Button(
+                    _("Vote: {question}").format(question=short(p.question, 30)),
+                    ShowPoll(p.id).pack(),
+                )
             )
     if d.results:
         lines += ["", _("Poll results:")]
@@ -98,7 +102,8 @@ def render(
             lines.append("• " + _result_line(p))
             buttons.append(
                 Button(
-                    _("Results: {question}").format(question=short(p.question, 30)), f"poll:{p.id}"
+                    _("Results: {question}").format(question=short(p.question, 30)),
+                    ShowPoll(p.id).pack(),
                 )
             )
     if footer:
