@@ -379,6 +379,8 @@ class TelegramAdapter:
         return bytes(await file.download_as_bytearray())
 
     async def _set_commands(self) -> None:
+        if not self.menu:
+            return  # built without a menu (a tool, a test): leave the bot's menus as they are
         for locale in (None, *SUPPORTED_LOCALES):
             with use_locale(locale or self.settings.default_locale):
                 private = [BotCommand(e.name, _(e.description)) for e in self.menu]

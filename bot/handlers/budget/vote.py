@@ -31,11 +31,7 @@ router.include(basket.router, ballot.router)
 
 # Codes have 60 random bits, so guessing cannot work; still, nobody gets to try many.
 GUESS_LIMIT = 5  # well-formed but unknown codes …
-
-
 GUESS_WINDOW = timedelta(minutes=15)  # … within this time; then wait until it has passed
-
-
 WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GUESS_WINDOW
 
 

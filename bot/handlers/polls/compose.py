@@ -31,11 +31,7 @@ router = Router("polls_compose")
 
 
 MAX_OPEN = timedelta(days=90)
-
-
 MIN_OPEN = timedelta(minutes=10)
-
-
 QUICK_CLOSE_DAYS = (1, 3, 7)
 
 

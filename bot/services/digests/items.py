@@ -14,8 +14,6 @@ from storage.models import Theme
 from storage.repo.digests import Group, IdeaRow, PollRow, Resident, SignalRow
 
 SOON = timedelta(days=2)  # "closes soon"
-
-
 MAX_ITEMS = 5  # per section; the rest is counted
 
 

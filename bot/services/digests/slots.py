@@ -6,20 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-
-
 DIGEST_TIME = time(19, 0)  # Europe/Amsterdam; Mondays for weekly digests
-
-
 _AT = f"{DIGEST_TIME.minute} {DIGEST_TIME.hour}"
-
-
 CRON = {"daily": f"{_AT} * * *", "weekly": f"{_AT} * * mon"}
-
-
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
 SLOT_SKEW = timedelta(minutes=1)
 
 
