@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, first_line, has_words, whole_number
+from bot.core.text import MAX_TITLE, clean, first_line, has_words, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
     group_neighbourhood,
+    guarded,
     home_of,
     please_choose,
     read_neighbourhood,
@@ -21,6 +25,21 @@ from storage.models import Neighbourhood
 from storage.repo import ideas, places
 
 router = Router("ideas")
+
+
+class IdeaDraft(Draft):
+    """An idea being written: a title first, then a description and a theme."""
+
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    body: str = ""  # its length is checked where it is typed
+    theme_id: int | None = None
+    neighbourhood_id: int | None = None
+
+
+class ReadyIdea(IdeaDraft):
+    """An idea that knows its neighbourhood: ready to post."""
+
+    neighbourhood_id: int
 
 
 class IdeaForm(StatesGroup):
@@ -61,6 +80,7 @@ async def idea_title(ctx: Ctx) -> None:
 
 
 @router.state(IdeaForm.body)
+@guarded("idee", IdeaDraft)
 async def idea_body(ctx: Ctx) -> None:
     if ctx.event.kind == "button" and ctx.event.button_data == "skip":
         body = ""
@@ -77,6 +97,7 @@ async def idea_body(ctx: Ctx) -> None:
 
 
 @router.state(IdeaForm.theme)
+@guarded("idee", IdeaDraft)
 async def idea_theme(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
     if value is None or not (value == "none" or whole_number(value) is not None):
@@ -109,7 +130,7 @@ async def ask_where_or_confirm(ctx: Ctx) -> None:
 
 
 async def ask_confirm(ctx: Ctx, neighbourhood_name: str) -> None:
-    title = ctx.dialog.data["title"]
+    title = IdeaDraft.of(ctx).title
     await ctx.ask(
         _("Your idea: “{title}”").format(title=title)
         + "\n"
@@ -124,6 +145,7 @@ async def ask_confirm(ctx: Ctx, neighbourhood_name: str) -> None:
 
 
 @router.state(IdeaForm.neighbourhood)
+@guarded("idee", IdeaDraft)
 async def idea_neighbourhood(ctx: Ctx) -> None:
     chosen = await read_neighbourhood(ctx)
     if chosen is None:
@@ -133,20 +155,21 @@ async def idea_neighbourhood(ctx: Ctx) -> None:
 
 
 @router.state(IdeaForm.confirm)
+@guarded("idee", ReadyIdea)
 async def idea_confirm(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "yes"):
         await please_choose(ctx, [ctx.choice(IdeaForm.confirm, _("Post"), "yes")])
         return
-    data = ctx.dialog.data
+    draft = ReadyIdea.of(ctx)
     person = await ctx.ensure_person()
     assert person.id is not None
     idea = await ideas.create_idea(
         ctx.session,
-        neighbourhood_id=int(data["neighbourhood_id"]),
+        neighbourhood_id=draft.neighbourhood_id,
         author_id=person.id,
-        title=str(data["title"]),
-        body=str(data.get("body", "")),
-        theme_id=data.get("theme_id"),
+        title=draft.title,
+        body=draft.body,
+        theme_id=draft.theme_id,
     )
     ctx.dialog.clear()
     await ctx.edit(

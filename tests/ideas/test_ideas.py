@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
-from storage.models import Idea, OutboxMessage
+from storage.models import ConversationState, Idea, OutboxMessage
 from storage.repo import ideas as ideas_repo
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
@@ -93,3 +94,28 @@ async def test_no_ideas_yet_and_emoji_only(make_chat: MakeChat) -> None:
     await anna.say("/idee")
     [long] = await anna.say("Lang " * 40)
     assert "bit long for a title" in long.text
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"neighbourhood_id": None}, {"neighbourhood_id": "Schalkwijk"}, {"title": ""},
+     {"title": None}, {"theme_id": "groen"}],
+)  # fmt: skip
+async def test_a_damaged_idea_draft_starts_again_kindly(
+    app: App, make_chat: MakeChat, damage: dict[str, object]
+) -> None:
+    """A draft from an old version or a tampered database copy posts nothing and does not
+    leave the resident stuck: they are told, and /idee works again."""
+    anna = await _resident(make_chat, "anna")
+    await anna.say("/idee Een buurtbieb in de oude telefooncel")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "anna"))
+        ).one()
+        row.data = {**row.data, **damage}
+    [lost] = await anna.press("Post")
+    assert "lost track" in lost.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(Idea))).all() == []
+    [ask] = await anna.say("/idee")
+    assert "short title" in ask.text
