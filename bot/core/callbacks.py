@@ -28,9 +28,10 @@ from typing import Any, ClassVar, Literal, Self, Union, dataclass_transform, get
 
 from bot.core.errors import UserFacingError
 from bot.core.i18n import _
+from bot.core.text import MAX_WHOLE, whole_number
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
-MAX_ID = 2**31 - 1  # the largest id the databases hold (INTEGER)
+MAX_ID = MAX_WHOLE  # the largest id the databases hold (INTEGER)
 SEPARATOR = ":"
 
 _registry: dict[str, type[CallbackData]] = {}
@@ -134,9 +135,10 @@ def _decode(text: str, kind: Any) -> Any:
             return text
         raise ValueError(text)
     if kind is int:
-        if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+        number = whole_number(text) if text.isascii() else None  # ours are written in ASCII
+        if number is None:
             raise ValueError(text)
-        return int(text)
+        return number
     if kind is str:
         if not text:
             raise ValueError(text)

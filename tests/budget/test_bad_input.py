@@ -20,8 +20,8 @@ from storage.models import (
     Neighbourhood,
     VoterRoll,
 )
-from storage.repo import budgets
-from storage.repo.budgets import VoteResult
+from storage.repo import ballots, budgets
+from storage.repo.ballots import VoteResult
 from tests.budget.test_round_in_chat import create_round, resident
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
@@ -189,7 +189,7 @@ async def test_voting_mistakes(
     [empty] = await anna.press("Check my vote")
     assert "basket is empty" in empty.text
     async with app.db.session() as s:
-        assert await budgets.vote(
+        assert await ballots.vote(
             app.db, round_.id or 0, ["2", "3"], now=clock.now(), person_id=1
         ) is (VoteResult.OVER_BUDGET)
     await anna.press("Add 1 ")

@@ -14,8 +14,8 @@ from bot.cli import main
 from bot.services.budget.counting.election import Ballot, Election, Project
 from bot.services.budget.counting.rules import count
 from storage.db import Database
-from storage.repo import budgets
-from storage.repo.budgets import VoteResult
+from storage.repo import ballots, budgets
+from storage.repo.ballots import VoteResult
 from tests.budget.test_store import CSV
 from tests.conftest import EXAMPLE_SETUP
 
@@ -38,7 +38,7 @@ async def _vote_and_close(url: str, round_id: int, codes: list[str], cast: list[
             assert r is not None
             await budgets.open_voting(s, r, now - timedelta(days=1), now + timedelta(days=1))
         for code, choices in zip(codes, cast, strict=False):
-            assert await budgets.vote(db, round_id, choices, now=now, code=code) is VoteResult.OK
+            assert await ballots.vote(db, round_id, choices, now=now, code=code) is VoteResult.OK
         async with db.transaction() as s:
             r = await budgets.get_round(s, round_id)
             assert r is not None

@@ -19,8 +19,9 @@ from bot.services.budget.counting.election import Election, Project
 from bot.services.budget.counting.pabulib import parse_pabulib
 from bot.services.budget.counting.rules import count
 from storage.models import Ballot, BudgetRound, VoterRoll, VotingCode
-from storage.repo import budgets, people, places
-from storage.repo.budgets import BudgetError, VoteResult
+from storage.repo import ballots, budgets, people, places
+from storage.repo.ballots import VoteResult
+from storage.repo.budgets import BudgetError
 
 ROOT = Path(__file__).resolve().parents[2]
 PABULIB_DIR = Path(os.environ.get("WIJKBOT_PABULIB_DIR") or ROOT.parent / "shared/data/pabulib")
@@ -101,7 +102,7 @@ async def _round(app: App, ballot_type: str = "knapsack", **kw: object) -> Budge
 
 async def _vote(app: App, r: BudgetRound, choices: object, **kw: object) -> VoteResult:
     assert r.id is not None
-    return await budgets.vote(app.db, r.id, choices, now=kw.pop("now", DURING), **kw)  # type: ignore[arg-type]
+    return await ballots.vote(app.db, r.id, choices, now=kw.pop("now", DURING), **kw)  # type: ignore[arg-type]
 
 
 async def _person(app: App, name: str) -> int:

@@ -18,8 +18,8 @@ from bot.handlers.budget.common import data_str
 from bot.handlers.common import lost
 from bot.services.budget.rounds import ballot_rules
 from storage.models import BudgetRound
-from storage.repo import budgets
-from storage.repo.budgets import VoteResult
+from storage.repo import ballots
+from storage.repo.ballots import VoteResult
 
 router = Router("budget_ballot")
 
@@ -59,7 +59,7 @@ async def confirm(ctx: Ctx) -> None:
     ctx.dialog.erase()
     engine = await ctx.uow.commit_now()
     assert round_.id is not None
-    result = await budgets.vote(
+    result = await ballots.vote(
         engine, round_.id, choices, now=ctx.clock.now(), person_id=person_id, code=code
     )
     del choices, basket

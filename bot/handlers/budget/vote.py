@@ -1,7 +1,7 @@
 """/stem: vote in a neighbourhood budget, only in a direct chat.
 
 The basket lives in the dialog until the voter confirms; then the dialog is cleared and
-committed *before* the ballot is cast in its own transaction (``budgets.vote``), so no row
+committed *before* the ballot is cast in its own transaction (``ballots.vote``), so no row
 anywhere keeps the voter next to their choices. The receipt repeats no choices.
 
 This module starts a vote (a round, a letter code, the limit on guessing codes);
@@ -22,8 +22,8 @@ from bot.handlers.budget import ballot, basket
 from bot.handlers.budget.basket import not_open, start_basket
 from bot.handlers.budget.common import VoteInRound
 from storage.models import BudgetRound
-from storage.repo import budgets, people
-from storage.repo.budgets import VoteResult
+from storage.repo import ballots, budgets, people
+from storage.repo.ballots import VoteResult
 
 router = Router("budget_vote")
 router.include(basket.router, ballot.router)
@@ -154,7 +154,7 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
             CodeForm.code,
         )
         return
-    round_, status = await budgets.code_status(ctx.session, rounds, symbols)
+    round_, status = await ballots.code_status(ctx.session, rounds, symbols)
     if status is VoteResult.WRONG_CODE or round_ is None:
         now = ctx.clock.now()
         wrong.append(now)
