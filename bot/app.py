@@ -26,6 +26,7 @@ from bot.handlers import build_router
 from bot.handlers.help import MENU
 from bot.services.announcements import remind_due
 from bot.services.budget.rounds import sweep as budget_sweep
+from bot.services.budget.sealing import keys_for
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
 from bot.services.polls import close_due
@@ -57,13 +58,16 @@ class App:
         self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
+        # Hashes voting codes and seals ballots; read from outside the database.
+        self.ballot_keys = keys_for(settings)
         self.jobs = [
             Job("support-batch", timedelta(minutes=settings.support_batch_minutes),
                 partial(support_batch, self.db)),
             Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
             Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),
-            Job("budget-rounds", timedelta(minutes=1), partial(budget_sweep, self.db, clock, settings.default_locale)),
+            Job("budget-rounds", timedelta(minutes=1),
+                partial(budget_sweep, self.db, clock, self.ballot_keys, settings.default_locale)),
             Job("poll-close", timedelta(seconds=30),
                 partial(close_due, self.db, clock, settings.default_locale)),
             Job("event-reminders", timedelta(minutes=5),

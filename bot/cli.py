@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     b_import.add_argument("--rule", required=True, help="counting rule (greedy, mes, ...)")
     b_import.add_argument("--budget", type=int, help="budget in whole euros (needed for CSV)")
     b_import.add_argument("--ballot", choices=["approval", "knapsack", "cumulative"])
+    b_import.add_argument(
+        "--voters",
+        choices=["codes", "members", "both"],
+        default="codes",
+        help="who may vote: codes from letters (binding, the default), members who say they "
+        "live in the neighbourhood (an informal round), or both",
+    )
     b_import.add_argument("file", type=Path, metavar="FILE", help="FILE.pb or FILE.csv")
     b_codes = budget_sub.add_parser("codes", help="one-time voting codes for letters")
     b_codes.add_argument("round", type=int, metavar="ROUND")
@@ -181,6 +188,7 @@ async def _budget(args: argparse.Namespace, settings: Settings) -> int:
                 title=args.title,
                 budget=args.budget,
                 ballot_type=args.ballot,
+                voters=args.voters,
             )
             print(round_id)
         elif args.budget_command == "codes":

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     default_locale: Literal["nl", "en"] = "nl"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     support_batch_minutes: int = 60
+    # The secret that hashes voting codes and seals ballots, kept outside the database:
+    # 64 hex characters, or a file holding them (default <data_dir>/secret.key, created).
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None

@@ -99,6 +99,10 @@ class Membership(SQLModel, table=True):
     neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE")
     role: str = Field(default="resident", max_length=20)  # resident | coordinator
     is_home: bool = False
+    # Since when this is the person's home (set each time they choose it): who may vote
+    # as a member in a budget round is decided by this, so /wijk never grants a vote in a
+    # round that is already open.
+    home_since: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
 
 
@@ -388,6 +392,12 @@ class BudgetRound(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     code_salt: str = Field(default_factory=lambda: secrets.token_hex(32), max_length=64)
+    # Who may vote: "codes" (a letter from the population register; binding rounds),
+    # "members" (residents who say they live here; informal) or "both".
+    voters: str = Field(default="codes", max_length=10)
+    # Which secret key (its public fingerprint) hashes this round's codes and seals its
+    # ballots; "legacy" for rounds from before sealing (codes hashed with the salt only).
+    key_id: str | None = Field(default=None, max_length=16)
     created_at: datetime = _ts()
 
 
@@ -423,8 +433,19 @@ class Ballot(SQLModel, table=True):
     choices: Any = Field(sa_column=Column(JSON, nullable=False))
 
 
+class SealedBallot(SQLModel, table=True):
+    """A ballot cast while voting is open, encrypted to the round's key and padded to one
+    length (bot/services/budget/sealing.py); opened into a :class:`Ballot` at closing."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=32)
+    round_id: int = Field(foreign_key="budgetround.id", ondelete="CASCADE", index=True)
+    sealed: bytes = Field(sa_type=LargeBinary)
+
+
 class VotingCode(SQLModel, table=True):
-    """A one-time code for a letter, stored only as an HMAC keyed by the round's salt."""
+    """A one-time code for a letter, stored only as an HMAC under a key derived from the
+    secret key (outside the database) and the round's salt."""
 
     __table_args__ = (UniqueConstraint("round_id", "code_hash"),)
     id: int | None = Field(default=None, primary_key=True)

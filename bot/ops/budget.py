@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.services.budget import imports, results
+from bot.services.budget.sealing import SealError, keys_for
 from storage.db import Database
 from storage.models import BudgetRound
 from storage.repo import budgets, places
@@ -42,6 +43,7 @@ async def import_round(
     title: str | None = None,
     budget: int | None = None,
     ballot_type: str | None = None,
+    voters: str = "codes",
 ) -> int:
     """Create a round from a ``.pb`` or ``.csv`` file; returns the round id."""
     kind = path.suffix.lower().lstrip(".")
@@ -64,6 +66,7 @@ async def import_round(
                     title=title,
                     budget=budget,
                     ballot_type=ballot_type,
+                    voters=voters,
                 )
             except BudgetError as exc:
                 where = f"{path}: " if exc.line is not None else ""
@@ -87,9 +90,13 @@ async def make_codes(settings: Settings, round_id: int, count: int, out: Path) -
     try:
         async with db.transaction() as session:
             round_ = await _round(session, round_id)
+            keys = keys_for(settings)
             try:
-                codes = await budgets.create_codes(session, round_, count, now=datetime.now(UTC))
-            except BudgetError as exc:
+                keys.bind(round_)  # the codes' key comes from the secret key, not the database
+                codes = await budgets.create_codes(
+                    session, round_, count, key=keys.code_key(round_), now=datetime.now(UTC)
+                )
+            except (BudgetError, SealError) as exc:
                 raise BudgetAdminError(str(exc)) from None
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")

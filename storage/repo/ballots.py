@@ -1,24 +1,32 @@
-"""Casting a secret ballot: one vote per person or code, checked against the round's rules,
-under a lock on the round; the ballot row holds no voter."""
+"""Casting a secret ballot: one vote per person or code, checked against the round's rules
+and who may vote, under a lock on the round.
+
+The voter-roll row and the ballot are written in one transaction, so the ballot is stored
+*sealed* (encrypted, one padded length; the key is not in the database): a copy of the
+database taken during voting cannot pair a voter with their choices, by transaction id,
+row order or file offset. :func:`open_sealed` turns them into plain ballots at closing, in a
+random order. Storage holds no keys: the caller passes a :class:`Sealer`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import enum
+import random
 import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import Ballot, BudgetRound, VoterRoll, VotingCode
+from storage.models import Ballot, BudgetRound, Membership, SealedBallot, VoterRoll, VotingCode
 from storage.repo.budgets import (
     get_round,
     has_voted,
@@ -38,6 +46,39 @@ class VoteResult(enum.Enum):
     OUTSIDE_WINDOW = "outside_window"
     OVER_BUDGET = "over_budget"
     INVALID = "invalid"
+    NOT_ELIGIBLE = "not_eligible"  # the round's voters do not include this way of voting
+
+
+class Sealer(Protocol):
+    """The keys of a round, kept outside the database (bot/services/budget/sealing.py)."""
+
+    def code_key(self, round_: BudgetRound) -> bytes: ...
+
+    def seal(self, round_: BudgetRound, choices: Any, ballot_codes: Sequence[str]) -> bytes: ...
+
+    def open(self, round_: BudgetRound, sealed: bytes) -> Any: ...
+
+
+def members_may_vote(round_: BudgetRound) -> bool:
+    return round_.voters in ("members", "both")
+
+
+def codes_may_vote(round_: BudgetRound) -> bool:
+    return round_.voters in ("codes", "both")
+
+
+async def is_member_voter(session: AsyncSession, round_: BudgetRound, person_id: int) -> bool:
+    """A member voter: the round lets members vote, and the person had chosen the round's
+    neighbourhood as home before voting opened (so /wijk never grants a vote)."""
+    if not members_may_vote(round_) or round_.opens_at is None:
+        return False
+    stmt = select(Membership.home_since).where(
+        col(Membership.person_id) == person_id,
+        col(Membership.neighbourhood_id) == round_.neighbourhood_id,
+        col(Membership.is_home),
+    )
+    since = (await session.exec(stmt)).first()
+    return since is not None and since < round_.opens_at
 
 
 def _canonical_choices(
@@ -75,14 +116,17 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
     round_: BudgetRound,
     choices: Any,
     *,
+    keys: Sealer,
     now: datetime,
     person_id: int | None = None,
     code: str | None = None,
 ) -> VoteResult:
-    """Record one secret ballot for a person or a code, atomically with the voter roll.
+    """Record one sealed ballot for a person or a code, atomically with the voter roll.
 
     Call at the start of a transaction and commit it; ``choices`` is a list of project ids
-    (approval, knapsack) or ``{project id: points}`` (cumulative).
+    (approval, knapsack) or ``{project id: points}`` (cumulative). Without a code, the
+    person votes as a member; with one, a known person is on the roll as well, so an
+    account votes once either way.
     """
     if person_id is None and code is None:
         raise ValueError("give a person, a code, or both (a known person voting with a code)")
@@ -115,6 +159,12 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
         or not opens_at <= now < closes_at
     ):
         return VoteResult.OUTSIDE_WINDOW
+    if code is None:
+        assert person_id is not None
+        if not await is_member_voter(session, round_, person_id):
+            return VoteResult.NOT_ELIGIBLE
+    elif not codes_may_vote(round_):
+        return VoteResult.NOT_ELIGIBLE
     code_row: VotingCode | None = None
     if code is not None:
         symbols = normalise_code(code)
@@ -122,7 +172,7 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
             return VoteResult.CODE_TYPO
         stmt = select(VotingCode).where(
             col(VotingCode.round_id) == round_.id,
-            col(VotingCode.code_hash) == hash_code(round_, symbols),
+            col(VotingCode.code_hash) == hash_code(keys.code_key(round_), symbols),
         )
         code_row = (await session.exec(stmt)).first()
         if code_row is None:
@@ -134,6 +184,7 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
     result, stored = _canonical_choices(round_, costs, choices)
     if result is not VoteResult.OK:
         return result
+    sealed = keys.seal(round_, stored, list(costs))
     try:
         async with session.begin_nested():
             session.add(
@@ -148,7 +199,7 @@ async def cast_ballot(  # noqa: C901 -- one refusal per rule of the ballot
                 await session.exec(
                     update(VotingCode).where(col(VotingCode.id) == code_row.id).values(used=True)
                 )
-            session.add(Ballot(round_id=round_.id, choices=stored))
+            session.add(SealedBallot(round_id=round_.id, sealed=sealed))
             await session.flush()
     except IntegrityError:
         if person_id is not None and await has_voted(session, round_.id, person_id):
@@ -165,6 +216,7 @@ async def vote(
     round_id: int,
     choices: Any,
     *,
+    keys: Sealer,
     now: datetime,
     person_id: int | None = None,
     code: str | None = None,
@@ -186,19 +238,41 @@ async def vote(
         round_ = await get_round(session, round_id)
         if round_ is None:
             return VoteResult.INVALID
-        return await cast_ballot(session, round_, choices, now=now, person_id=person_id, code=code)
+        return await cast_ballot(
+            session, round_, choices, keys=keys, now=now, person_id=person_id, code=code
+        )
 
 
 async def code_status(
-    session: AsyncSession, rounds: Sequence[BudgetRound], symbols: str
+    session: AsyncSession, rounds: Sequence[BudgetRound], symbols: str, keys: Sealer
 ) -> tuple[BudgetRound | None, VoteResult]:
     """Which of ``rounds`` a normalised code belongs to: OK, WRONG_CODE or USED_CODE."""
     for round_ in rounds:
+        if not codes_may_vote(round_):
+            continue
         stmt = select(VotingCode).where(
             col(VotingCode.round_id) == round_.id,
-            col(VotingCode.code_hash) == hash_code(round_, symbols),
+            col(VotingCode.code_hash) == hash_code(keys.code_key(round_), symbols),
         )
         row = (await session.exec(stmt)).first()
         if row is not None:
             return round_, VoteResult.USED_CODE if row.used else VoteResult.OK
     return None, VoteResult.WRONG_CODE
+
+
+async def open_sealed(session: AsyncSession, round_: BudgetRound, keys: Sealer) -> int:
+    """At closing: the round's sealed ballots become plain ballots, in one transaction.
+
+    They are written in a random order under fresh random ids (one transaction, so one
+    transaction id on PostgreSQL), and the sealed rows are deleted; what was cast when can
+    no longer be told from the plain ballots. Returns how many were opened.
+    """
+    assert round_.id is not None
+    stmt = select(SealedBallot).where(col(SealedBallot.round_id) == round_.id)
+    rows = list((await session.exec(stmt)).all())
+    opened = [keys.open(round_, row.sealed) for row in rows]
+    random.SystemRandom().shuffle(opened)
+    await session.exec(delete(SealedBallot).where(col(SealedBallot.round_id) == round_.id))
+    session.add_all(Ballot(round_id=round_.id, choices=choices) for choices in opened)
+    await session.flush()
+    return len(opened)

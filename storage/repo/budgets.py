@@ -1,8 +1,9 @@
 """Neighbourhood budget rounds: projects, import, voting codes, secret ballots, export.
 
-Secrecy: :func:`cast_ballot` writes a :class:`VoterRoll` row (who or which code voted) and a
-:class:`Ballot` row (what was chosen) in one transaction; nothing links the two. The roll's
-unique constraints make a second vote impossible, also under concurrent attempts.
+Secrecy: casting (storage/repo/ballots.py) writes a :class:`VoterRoll` row (who or which
+code voted) and a :class:`SealedBallot` (the choices, encrypted to a key that is not in the
+database) in one transaction; at closing the sealed ballots become plain :class:`Ballot`
+rows in a random order. The roll's unique constraints make a second vote impossible.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from storage.models import (
 from storage.repo.unique import add_once
 
 BALLOT_TYPES = ("approval", "knapsack", "cumulative")
+VOTERS = ("codes", "members", "both")  # who may vote: letter codes, members who say they live here
 PHASES = ("proposals", "voting", "closed", "results")
 
 
@@ -77,7 +79,10 @@ async def create_round(
     min_projects: int = 1,
     max_projects: int | None = None,
     points: int | None = None,
+    voters: str = "codes",
 ) -> BudgetRound:
+    if voters not in VOTERS:
+        raise BudgetError(f"unknown voters {voters!r}; valid: {', '.join(VOTERS)}")
     if ballot_type not in BALLOT_TYPES:
         raise BudgetError(f"unknown ballot type {ballot_type!r}; valid: {', '.join(BALLOT_TYPES)}")
     if budget <= 0:
@@ -95,6 +100,7 @@ async def create_round(
         min_projects=min_projects,
         max_projects=max_projects,
         points=points,
+        voters=voters,
     )
     session.add(round_)
     await session.flush()
@@ -205,14 +211,15 @@ def normalise_code(typed: str) -> str | None:
     return cleaned
 
 
-def hash_code(round_: BudgetRound, symbols: str) -> str:
-    return hmac.new(bytes.fromhex(round_.code_salt), symbols.encode(), hashlib.sha256).hexdigest()
+def hash_code(key: bytes, symbols: str) -> str:
+    """A code as stored: an HMAC under the round's code key (never in the database)."""
+    return hmac.new(key, symbols.encode(), hashlib.sha256).hexdigest()
 
 
 async def create_codes(
-    session: AsyncSession, round_: BudgetRound, count: int, *, now: datetime
+    session: AsyncSession, round_: BudgetRound, count: int, *, key: bytes, now: datetime
 ) -> list[str]:
-    """``count`` new one-time codes; only their hashes are stored."""
+    """``count`` new one-time codes; only their hashes under ``key`` are stored."""
     if count <= 0:
         raise BudgetError("the number of codes must be positive")
     if is_closed(round_, now):
@@ -221,7 +228,7 @@ async def create_codes(
     codes: dict[str, str] = {}
     while len(codes) < count:
         code = new_code()
-        codes[hash_code(round_, code.replace("-", ""))] = code
+        codes[hash_code(key, code.replace("-", ""))] = code
     session.add_all(VotingCode(round_id=round_.id, code_hash=h) for h in codes)
     await session.flush()
     return list(codes.values())
@@ -245,9 +252,14 @@ async def update_rules(
     min_projects: int | None = None,
     max_projects: int | None = None,
     points: int | None = None,
+    voters: str | None = None,
 ) -> None:
     """Change a round's rules; refused once voting has opened (the rules are locked)."""
     _check_open(round_)
+    if voters is not None:
+        if voters not in VOTERS:
+            raise BudgetError(f"unknown voters {voters!r}")
+        round_.voters = voters
     if budget is not None:
         if budget <= 0:
             raise BudgetError("the budget must be a positive number of euros")

@@ -14,6 +14,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     ThemeFollow,
+    utcnow,
 )
 
 
@@ -53,6 +54,15 @@ async def memberships_of(session: AsyncSession, person_id: int) -> list[Membersh
     return list((await session.exec(stmt)).all())
 
 
+async def is_home(session: AsyncSession, person_id: int, neighbourhood_id: int) -> bool:
+    stmt = select(Membership.id).where(
+        col(Membership.person_id) == person_id,
+        col(Membership.neighbourhood_id) == neighbourhood_id,
+        col(Membership.is_home),
+    )
+    return (await session.exec(stmt)).first() is not None
+
+
 async def home_neighbourhood(session: AsyncSession, person_id: int) -> Neighbourhood | None:
     stmt = (
         select(Neighbourhood)
@@ -63,21 +73,29 @@ async def home_neighbourhood(session: AsyncSession, person_id: int) -> Neighbour
 
 
 async def set_home(session: AsyncSession, person_id: int, neighbourhood_id: int) -> None:
-    """Make `neighbourhood_id` the person's home, keeping any coordinator roles."""
+    """Make `neighbourhood_id` the person's home, keeping any coordinator roles.
+
+    A home chosen anew (not the current one) counts from now (`home_since`)."""
     for m in await memberships_of(session, person_id):
         if m.neighbourhood_id == neighbourhood_id:
-            m.is_home = True
-            session.add(m)
+            if not m.is_home:
+                m.is_home, m.home_since = True, utcnow()
+                session.add(m)
         elif m.role == "resident":
             await session.delete(m)
         elif m.is_home:
-            m.is_home = False
+            m.is_home, m.home_since = False, None
             session.add(m)
     if not any(
         m.neighbourhood_id == neighbourhood_id for m in await memberships_of(session, person_id)
     ):
         session.add(
-            Membership(person_id=person_id, neighbourhood_id=neighbourhood_id, is_home=True)
+            Membership(
+                person_id=person_id,
+                neighbourhood_id=neighbourhood_id,
+                is_home=True,
+                home_since=utcnow(),
+            )
         )
     await session.flush()
 

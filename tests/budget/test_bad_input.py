@@ -18,9 +18,10 @@ from storage.models import (
     BudgetRound,
     ConversationState,
     Neighbourhood,
+    SealedBallot,
     VoterRoll,
 )
-from storage.repo import ballots, budgets
+from storage.repo import ballots, budgets, people
 from storage.repo.ballots import VoteResult
 from tests.budget.test_round_in_chat import create_round, resident
 from tests.support.fake import Chat, FakeAdapter, MakeChat
@@ -89,6 +90,7 @@ async def test_round_dialog_refuses_bad_amounts_and_titles(app: App, make_chat: 
     assert "whole number from 2" in high.text
     await coco.say("3")
     await coco.press("mes")
+    await coco.press("Both")
     async with app.db.session() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
     assert (round_.ballot_type, round_.min_projects, round_.max_projects, round_.counting_rule) == (
@@ -160,6 +162,9 @@ async def _open_knapsack_round(app: App, make_chat: MakeChat, clock: FrozenClock
         await coco.say(title)
         await coco.say(f"Over {title.lower()}.")
         await coco.say(cost)
+    for name in ("anna", "bob", "dirk"):  # residents before voting opens: members may vote
+        await resident(make_chat, name)
+    clock.advance(timedelta(minutes=1))
     await coco.press("Plan voting")
     await coco.press("Now")
     await coco.say("15-12-2026 20:00")
@@ -172,7 +177,9 @@ async def test_voting_mistakes(
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
-        codes = await budgets.create_codes(s, round_, 2, now=clock.now())
+        codes = await budgets.create_codes(
+            s, round_, 2, key=app.ballot_keys.code_key(round_), now=clock.now()
+        )
     anna = await resident(make_chat, "anna")
     await anna.say("/stem")
     # Over budget: the basket refuses what does not fit, and says how much is left.
@@ -189,9 +196,12 @@ async def test_voting_mistakes(
     [empty] = await anna.press("Check my vote")
     assert "basket is empty" in empty.text
     async with app.db.session() as s:
-        assert await ballots.vote(
-            app.db, round_.id or 0, ["2", "3"], now=clock.now(), person_id=1
-        ) is (VoteResult.OVER_BUDGET)
+        member = await people.person_for_account(s, "fake", "anna")
+    assert member is not None
+    assert await ballots.vote(
+        app.db, round_.id or 0, ["2", "3"], keys=app.ballot_keys, now=clock.now(),
+        person_id=member.id,
+    ) is (VoteResult.OVER_BUDGET)  # fmt: skip
     await anna.press("Add 1 ")
     await anna.press("Check my vote")
     # Cancel before confirming: nothing counted.
@@ -228,7 +238,7 @@ async def test_voting_mistakes(
     # A second person in the same direct chat? Not possible; but a member typing a code
     # of a round they already voted in is refused by the code, not counted twice.
     async with app.db.session() as s:
-        assert len((await s.exec(select(Ballot))).all()) == 2
+        assert len((await s.exec(select(SealedBallot))).all()) == 2
         assert len((await s.exec(select(VoterRoll))).all()) == 2
 
     # Vote after closing: a basket left open is refused at confirmation.
@@ -245,8 +255,9 @@ async def test_voting_mistakes(
     assert "no neighbourhood budget vote open" in after.text
     [old_button] = await anna.press_data("bvo:1")
     assert "has closed" in old_button.text
-    async with app.db.session() as s:
+    async with app.db.session() as s:  # counted: the sealed ballots were opened
         assert len((await s.exec(select(Ballot))).all()) == 2
+        assert len((await s.exec(select(SealedBallot))).all()) == 0
 
 
 async def test_approval_and_cumulative_baskets(
@@ -271,8 +282,9 @@ async def test_approval_and_cumulative_baskets(
     assert "2 points" in summary.text and "final" in summary.text
     await anna.press("Confirm my vote")
     async with app.db.transaction() as s:
-        assert (await s.exec(select(Ballot.choices))).one() == {"1": 2, "2": 1}
         round_ = (await s.exec(select(BudgetRound))).one()
+        sealed = (await s.exec(select(SealedBallot.sealed))).one()
+        assert app.ballot_keys.open(round_, sealed) == {"1": 2, "2": 1}
         round_.ballot_type, round_.points, round_.min_projects, round_.max_projects = (
             "approval", None, 1, 2,
         )  # fmt: skip
@@ -303,10 +315,10 @@ async def test_overdue_rounds_open_and_close_at_once_after_a_restart(
         await budgets.schedule_voting(
             s, round_, clock.now() + timedelta(days=1), clock.now() + timedelta(days=2)
         )
-    assert await sweep(app.db, clock) == 0
+    assert await sweep(app.db, clock, app.ballot_keys) == 0
     clock.advance(timedelta(days=3))  # the bot was down for the whole window
-    assert await sweep(app.db, clock) == 2  # opened, then closed and published
-    assert await sweep(app.db, clock) == 0  # never twice
+    assert await sweep(app.db, clock, app.ballot_keys) == 2  # opened, then closed and published
+    assert await sweep(app.db, clock, app.ballot_keys) == 0  # never twice
     async with app.db.session() as s:
         done = (await s.exec(select(BudgetRound))).one()
         assert done.phase == "results" and done.locked and done.result is not None
@@ -322,7 +334,9 @@ async def test_guessing_codes_is_limited(app: App, make_chat: MakeChat, clock: F
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
-        [code] = await budgets.create_codes(s, round_, 1, now=clock.now())
+        [code] = await budgets.create_codes(
+            s, round_, 1, key=app.ballot_keys.code_key(round_), now=clock.now()
+        )
     erik: Chat = make_chat("erik", lang="en")
     await erik.say("/stem")
     for _ in range(4):

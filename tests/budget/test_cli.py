@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.config import Settings
 from bot.services.budget.counting.election import Ballot, Election, Project
 from bot.services.budget.counting.rules import count
+from bot.services.budget.rounds import close_round
+from bot.services.budget.sealing import keys_for
 from storage.db import Database
 from storage.repo import ballots, budgets
 from storage.repo.ballots import VoteResult
@@ -32,18 +35,19 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
 async def _vote_and_close(url: str, round_id: int, codes: list[str], cast: list[list[str]]) -> None:
     db = Database(url)
     now = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)  # the vote passes its own moment
+    keys = keys_for(Settings())  # the key the CLI used: the same data directory
     try:
         async with db.transaction() as s:
             r = await budgets.get_round(s, round_id)
             assert r is not None
             await budgets.open_voting(s, r, now - timedelta(days=1), now + timedelta(days=1))
         for code, choices in zip(codes, cast, strict=False):
-            assert await ballots.vote(db, round_id, choices, now=now, code=code) is VoteResult.OK
+            voted = await ballots.vote(db, round_id, choices, keys=keys, now=now, code=code)
+            assert voted is VoteResult.OK
         async with db.transaction() as s:
             r = await budgets.get_round(s, round_id)
             assert r is not None
-            r.phase = "closed"
-            s.add(r)
+            await close_round(s, r, now + timedelta(days=1), keys)
     finally:
         await db.dispose()
 

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from storage.models import Ballot, BudgetProject, BudgetRound
+from storage.models import BudgetProject, BudgetRound, SealedBallot
 from storage.repo import budgets
 from tests.budget.test_bad_input import _open_knapsack_round
 from tests.budget.test_round_in_chat import resident
@@ -15,7 +15,7 @@ from tests.support.fake import Chat, MakeChat, Sent
 
 async def _ballots(app: App) -> int:
     async with app.db.session() as s:
-        return len((await s.exec(select(Ballot))).all())
+        return len((await s.exec(select(SealedBallot))).all())
 
 
 async def _vote(chat: Chat, project: str = "Add 1 ") -> list[Sent]:
@@ -30,14 +30,15 @@ async def test_a_member_cannot_vote_again_with_a_letter_code(
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
-        [code] = await budgets.create_codes(s, round_, 1, now=clock.now())
+        [code] = await budgets.create_codes(
+            s, round_, 1, key=app.ballot_keys.code_key(round_), now=clock.now()
+        )
     anna = await resident(make_chat, "anna")
     await anna.say("/stem")
     [ok] = await _vote(anna)
     assert "is counted" in ok.text
-    await anna.say(f"/stem {code}")
-    [again] = await _vote(anna, "Add 2 ")
-    assert "already voted" in again.text
+    [again] = await anna.say(f"/stem {code}")
+    assert "already voted" in again.text and "this code was not used" in again.text
     assert await _ballots(app) == 1
 
 
@@ -47,7 +48,9 @@ async def test_a_code_voter_cannot_vote_again_as_a_member(
     await _open_knapsack_round(app, make_chat, clock)
     async with app.db.transaction() as s:
         round_ = (await s.exec(select(BudgetRound))).one()
-        [code] = await budgets.create_codes(s, round_, 1, now=clock.now())
+        [code] = await budgets.create_codes(
+            s, round_, 1, key=app.ballot_keys.code_key(round_), now=clock.now()
+        )
     anna = await resident(make_chat, "anna")
     await anna.say(f"/stem {code}")
     await _vote(anna)

@@ -22,7 +22,7 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from bot.ops.budget import make_codes
-from storage.models import Ballot, BudgetRound, ConversationState, VoterRoll
+from storage.models import Ballot, BudgetRound, ConversationState, SealedBallot, VoterRoll
 from tests.conftest import ROOT
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
@@ -37,7 +37,9 @@ async def resident(make_chat: MakeChat, name: str, hood: str = "Schalkwijk") -> 
     return chat
 
 
-async def create_round(coco: Chat, title: str = "Schalkwijk aan Zet 2027") -> None:
+async def create_round(
+    coco: Chat, title: str = "Schalkwijk aan Zet 2027", voters: str = "Both"
+) -> None:
     [menu] = await coco.say("/budgetronde")
     assert "no budget rounds yet" in menu.text
     await coco.press("New budget round")
@@ -47,7 +49,9 @@ async def create_round(coco: Chat, title: str = "Schalkwijk aan Zet 2027") -> No
     assert "How do residents vote?" in ballot.text
     [rule] = await coco.press("a basket")
     assert "greedy" in rule.text and "mes-add1-greedy" in rule.text
-    ready, view = await coco.press("greedy")
+    [who] = await coco.press("greedy")
+    assert "Who may vote?" in who.text and "informal" in who.text
+    ready, view = await coco.press(voters)
     assert "is ready" in ready.text and "/wijkbudget" in ready.text
     assert "Budget: €70,000" in view.text and "Phase: proposals" in view.text
 
@@ -210,7 +214,9 @@ async def test_a_whole_round(
     async with app.db.session() as s:
         dialogs = (await s.exec(select(ConversationState))).all()
         assert not [d for d in dialogs if "basket" in d.data or "code" in d.data]
-        assert len((await s.exec(select(Ballot))).all()) == 5
+        # Sealed until closing: no readable ballot exists while voting is open.
+        assert len((await s.exec(select(SealedBallot))).all()) == 5
+        assert len((await s.exec(select(Ballot))).all()) == 0
         assert len((await s.exec(select(VoterRoll))).all()) == 5
     await coco.say("/budgetronde")
     [turnout] = await coco.press("W-1")

@@ -18,7 +18,8 @@ from bot.services.budget.counting.election import Ballot as PbBallot
 from bot.services.budget.counting.election import Election, Project
 from bot.services.budget.counting.pabulib import parse_pabulib
 from bot.services.budget.counting.rules import count
-from storage.models import Ballot, BudgetRound, VoterRoll, VotingCode
+from bot.services.budget.rounds import close_round
+from storage.models import Ballot, BudgetRound, SealedBallot, VoterRoll, VotingCode
 from storage.repo import ballots, budgets, people, places
 from storage.repo.ballots import VoteResult
 from storage.repo.budgets import BudgetError
@@ -44,14 +45,15 @@ def test_schema_cannot_link_a_ballot_to_its_voter() -> None:
     tables = SQLModel.metadata.tables
     ballot, roll = tables["ballot"], tables["voterroll"]
     identity = {"person", "account", "votingcode", "voterroll", "channel", "membership"}
-    for column in ballot.columns:
-        for fk in column.foreign_keys:
-            assert fk.column.table.name not in identity, column.name
-        assert not re.search(r"person|account|voter|code|user|chat|roll", column.name)
-        assert not isinstance(column.type, DateTime | Date | Time), column.name
-    (pk,) = ballot.primary_key.columns
-    assert not isinstance(pk.type, Integer) and pk.autoincrement is not True
-    assert ballot.dialect_options["sqlite"]["with_rowid"] is False  # no hidden row order
+    for box in (ballot, tables["sealedballot"]):
+        for column in box.columns:
+            for fk in column.foreign_keys:
+                assert fk.column.table.name not in identity, column.name
+            assert not re.search(r"person|account|voter|code|user|chat|roll", column.name)
+            assert not isinstance(column.type, DateTime | Date | Time), column.name
+        (pk,) = box.primary_key.columns
+        assert not isinstance(pk.type, Integer) and pk.autoincrement is not True
+        assert box.dialect_options["sqlite"]["with_rowid"] is False  # no hidden row order
     assert roll.dialect_options["sqlite"]["with_rowid"] is False
     (roll_pk,) = roll.primary_key.columns
     assert not isinstance(roll_pk.type, Integer)
@@ -94,6 +96,7 @@ async def _round(app: App, ballot_type: str = "knapsack", **kw: object) -> Budge
             budget=70000,
         )
         r.ballot_type = ballot_type
+        r.voters = "both"  # members and codes; tests of who may vote say otherwise
         for key, value in kw.items():
             setattr(r, key, value)
         await budgets.open_voting(s, r, OPENS, CLOSES)
@@ -102,13 +105,20 @@ async def _round(app: App, ballot_type: str = "knapsack", **kw: object) -> Budge
 
 async def _vote(app: App, r: BudgetRound, choices: object, **kw: object) -> VoteResult:
     assert r.id is not None
-    return await ballots.vote(app.db, r.id, choices, now=kw.pop("now", DURING), **kw)  # type: ignore[arg-type]
+    now = kw.pop("now", DURING)
+    return await ballots.vote(app.db, r.id, choices, keys=app.ballot_keys, now=now, **kw)  # type: ignore[arg-type]
 
 
-async def _person(app: App, name: str) -> int:
+async def _person(app: App, name: str, since: datetime = OPENS - timedelta(days=30)) -> int:
+    """A resident of Schalkwijk who chose it as home at ``since`` (before voting opened)."""
+    hood_id = await _hood_id(app)
     async with app.db.transaction() as s:
         p = await people.get_or_create_person(s, "console", name, "nl")
         assert p.id is not None
+        await people.set_home(s, p.id, hood_id)
+        for m in await people.memberships_of(s, p.id):
+            m.home_since = since
+            s.add(m)
         return p.id
 
 
@@ -173,7 +183,7 @@ async def test_import_real_pabulib_file(app: App) -> None:
 async def test_codes_unique_well_formed_hashed_and_typo_tolerant(app: App) -> None:
     r = await _round(app)
     async with app.db.transaction() as s:
-        codes = await budgets.create_codes(s, r, 500, now=DURING)
+        codes = await budgets.create_codes(s, r, 500, key=app.ballot_keys.code_key(r), now=DURING)
     assert len(set(codes)) == 500
     pattern = re.compile(
         r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$"
@@ -209,7 +219,7 @@ async def _add_voting_code_votes(app: App, r: BudgetRound, codes: list[str]) -> 
     results = await asyncio.gather(*(_vote(app, r, ["D"], code=codes[1]) for _ in range(20)))
     assert results.count(VoteResult.OK) == 1
     assert set(results) == {VoteResult.OK, VoteResult.USED_CODE}
-    assert await _count_rows(app, Ballot) == 2 and await _count_rows(app, VoterRoll) == 2
+    assert await _count_rows(app, SealedBallot) == 2 and await _count_rows(app, VoterRoll) == 2
 
 
 # --- casting ------------------------------------------------------------------------------
@@ -224,7 +234,7 @@ async def test_hundred_concurrent_votes_by_one_person_count_once(app: App) -> No
     assert results.count(VoteResult.OK) == 1
     assert results.count(VoteResult.ALREADY_VOTED) == 99
     assert await _count_rows(app, VoterRoll) == 1
-    assert await _count_rows(app, Ballot) == 1
+    assert await _count_rows(app, SealedBallot) == 1
 
 
 async def test_refusals(app: App) -> None:
@@ -238,7 +248,7 @@ async def test_refusals(app: App) -> None:
     assert await _vote(app, r, ["Z"], person_id=bob) is VoteResult.INVALID
     assert await _vote(app, r, [], person_id=bob) is VoteResult.INVALID
     assert await _vote(app, r, {"A": 1}, person_id=bob) is VoteResult.INVALID
-    assert await _count_rows(app, Ballot) == 0 and await _count_rows(app, VoterRoll) == 0
+    assert await _count_rows(app, SealedBallot) == 0 and await _count_rows(app, VoterRoll) == 0
     assert await _vote(app, r, ["A", "B", "D"], person_id=bob, now=OPENS) is VoteResult.OK
     assert await _vote(app, r, ["A"], person_id=bob) is VoteResult.ALREADY_VOTED
 
@@ -255,6 +265,11 @@ async def test_approval_and_cumulative_ballots(app: App) -> None:
     assert await _vote(app, cumulative, {"A": 0, "B": 5}, person_id=p) is VoteResult.INVALID
     assert await _vote(app, cumulative, ["A", "B"], person_id=p) is VoteResult.INVALID
     assert await _vote(app, cumulative, {"C": 3, "A": 7}, person_id=p) is VoteResult.OK
+    async with app.db.transaction() as s:  # what closing does first: open the sealed ballots
+        for r in (approval, cumulative):
+            loaded = await budgets.get_round(s, r.id or 0)
+            assert loaded is not None
+            await ballots.open_sealed(s, loaded, app.ballot_keys)
     async with app.db.session() as s:
         stored = {b.round_id: b.choices for b in (await s.exec(select(Ballot))).all()}
     assert stored == {approval.id: ["A", "B", "C"], cumulative.id: {"A": 7, "C": 3}}
@@ -266,7 +281,7 @@ async def test_approval_and_cumulative_ballots(app: App) -> None:
 async def test_export_refused_before_closing_then_recounts_the_same(app: App) -> None:
     r = await _round(app, counting_rule="mes")
     async with app.db.transaction() as s:
-        codes = await budgets.create_codes(s, r, 12, now=DURING)
+        codes = await budgets.create_codes(s, r, 12, key=app.ballot_keys.code_key(r), now=DURING)
     cast = [
         ["A", "D"],
         ["B"],
@@ -286,6 +301,14 @@ async def test_export_refused_before_closing_then_recounts_the_same(app: App) ->
     async with app.db.session() as s:
         with pytest.raises(BudgetError, match="not closed"):
             await results.export_pabulib(s, r, DURING)
+        with pytest.raises(BudgetError, match="opened when the round is counted"):
+            await results.export_pabulib(s, r, CLOSES)  # closed, but not counted yet
+    async with app.db.transaction() as s:
+        loaded = await budgets.get_round(s, r.id or 0)
+        assert loaded is not None
+        await close_round(s, loaded, CLOSES, app.ballot_keys)
+        r = loaded
+    async with app.db.session() as s:
         text = await results.export_pabulib(s, r, CLOSES)
     exported = parse_pabulib(text)
     assert sorted(b.voter_id for b in exported.ballots) == sorted(str(i) for i in range(1, 13))

@@ -16,7 +16,8 @@ from bot.handlers.budget.basket import (
 )
 from bot.handlers.budget.common import data_str
 from bot.handlers.common import lost
-from bot.services.budget.rounds import ballot_rules
+from bot.services.budget.rounds import ballot_rules, voters_text
+from bot.services.budget.sealing import keys_for
 from storage.models import BudgetRound
 from storage.repo import ballots
 from storage.repo.ballots import VoteResult
@@ -46,21 +47,26 @@ async def confirm(ctx: Ctx) -> None:
         )
         return
     data = dict(ctx.dialog.data)
-    # A known person voting with a code is on the roll as both: one vote either way.
-    person_id = ctx.person.id if ctx.person is not None else None
     code = data_str(ctx, "code") if data.get("mode") == "code" else None
     if data.get("mode") != "person" and code is None:
-        person_id = None
-    if person_id is None and code is None:
         await lost(ctx, "stem")
         return
+    # Whoever votes is on the roll, also with a code (a person is made for an account we
+    # did not know): one vote per account, whether by code or as a member.
+    person_id = (await ctx.ensure_person()).id
     choices: Any = dict(basket) if round_.ballot_type == "cumulative" else sorted(basket)
     # Forget the basket first, committed, so no dialog row ever outlives the vote.
     ctx.dialog.erase()
     engine = await ctx.uow.commit_now()
     assert round_.id is not None
     result = await ballots.vote(
-        engine, round_.id, choices, now=ctx.clock.now(), person_id=person_id, code=code
+        engine,
+        round_.id,
+        choices,
+        keys=keys_for(ctx.settings),
+        now=ctx.clock.now(),
+        person_id=person_id,
+        code=code,
     )
     del choices, basket
     await after_vote(ctx, round_, result, data)
@@ -95,6 +101,12 @@ async def after_vote(
         await ctx.edit(
             _(
                 "This code has already been used to vote. Each code works only once. Nothing was counted."
+            )
+        )
+    elif result is VoteResult.NOT_ELIGIBLE:
+        await ctx.edit(
+            _("You cannot vote in “{title}” this way: {voters}. Nothing was counted.").format(
+                title=title, voters=voters_text(round_)
             )
         )
     elif result is VoteResult.OUTSIDE_WINDOW:

@@ -10,7 +10,7 @@ from bot.core.i18n import _, ngettext, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget.common import data_basket, data_int, round_ref
-from bot.services.budget.rounds import ballot_rules
+from bot.services.budget.rounds import ballot_rules, voters_text
 from bot.services.budget.text import euros
 from storage.models import BudgetProject, BudgetRound
 from storage.repo import budgets
@@ -86,6 +86,7 @@ async def show_basket(
         lines += [
             _("Vote in “{title}” ({ref}).").format(title=round_.title, ref=round_ref(round_)),
             ballot_rules(round_),
+            _("Who may vote: {voters}.").format(voters=voters_text(round_)),
             _("Add and remove projects with the buttons. Nothing is final until you confirm."),
             "",
         ]

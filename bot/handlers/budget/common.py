@@ -32,7 +32,10 @@ class RoundAction(CallbackData, prefix="bro", hint=N_("Type /budgetronde to star
 
     round: int | Literal["new"]
     action: (
-        Literal["show", "budget", "ballot", "rule", "project", "times", "check", "yes", "no"] | None
+        Literal[
+            "show", "budget", "ballot", "rule", "voters", "project", "times", "check", "yes", "no"
+        ]
+        | None
     ) = None
     project: int | None = None
 

@@ -23,7 +23,7 @@ from bot.handlers.budget.common import (
 from bot.handlers.budget.overview import editable, phase_name, round_for, show_round
 from bot.handlers.budget.projects import ProjectForm, ask_verdict_note, show_proposal
 from bot.handlers.budget.schedule import ask_opens
-from bot.handlers.budget.setup import SetupForm, ask_ballot, ask_rule, start_new
+from bot.handlers.budget.setup import SetupForm, ask_ballot, ask_rule, ask_voters, start_new
 from storage.repo import budgets
 
 router = Router("budget_manage")
@@ -46,6 +46,9 @@ async def list_rounds(ctx: Ctx) -> None:
     await ctx.reply(text, buttons)
 
 
+_RULE_STEPS = {"ballot": ask_ballot, "rule": ask_rule, "voters": ask_voters}
+
+
 @router.callback(RoundAction, role="coordinator")
 async def round_pressed(ctx: Ctx) -> None:
     pressed = RoundAction.of(ctx)
@@ -64,10 +67,8 @@ async def round_pressed(ctx: Ctx) -> None:
     data = {"round_id": round_.id, "edit": action}
     if action == "budget":
         await ctx.ask(_("What is the new total budget in euros?"), SetupForm.budget, [], **data)
-    elif action == "ballot":
-        await ask_ballot(ctx, **data)
-    elif action == "rule":
-        await ask_rule(ctx, **data)
+    elif action in _RULE_STEPS:
+        await _RULE_STEPS[action](ctx, **data)
     elif action == "project":
         await ctx.ask(_("What is the title of the project?"), ProjectForm.title, [], **data)
     elif action == "times":

@@ -16,6 +16,7 @@ from bot.services.budget.rounds import (
     RULE_LABELS,
     ballot_rules,
     results_text,
+    voters_text,
 )
 from bot.services.budget.text import euros
 from storage.models import BudgetRound, Neighbourhood
@@ -69,6 +70,7 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
         _("Budget: {budget}").format(budget=euros(round_.budget)),
         _("Ballot: {rules}").format(rules=ballot_rules(round_)),
         _("Counting: {rule}").format(rule=_(RULE_LABELS[round_.counting_rule])),
+        _("Who may vote: {voters}").format(voters=voters_text(round_)),
     ]
     if round_.opens_at is not None and round_.closes_at is not None:
         lines.append(
@@ -108,5 +110,6 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
             Button(_("Change budget"), RoundAction(rid, "budget").pack()),
             Button(_("Change ballot"), RoundAction(rid, "ballot").pack()),
             Button(_("Change counting"), RoundAction(rid, "rule").pack()),
+            Button(_("Change who may vote"), RoundAction(rid, "voters").pack()),
         ]
     await ctx.reply("\n".join(lines), buttons)

@@ -13,9 +13,8 @@ from bot.handlers.budget.common import (
 )
 from bot.handlers.budget.overview import editable, round_for
 from bot.handlers.common import lost
-from bot.services.budget.rounds import (
-    open_round,
-)
+from bot.services.budget.rounds import open_round
+from bot.services.budget.sealing import keys_for
 from bot.services.budget.text import parse_moment
 from storage.models import BudgetRound
 from storage.repo import audit, budgets
@@ -114,7 +113,7 @@ async def plan_closes(ctx: Ctx) -> None:
             "{n} proposals are not checked yet. Only projects marked feasible are on the ballot."
         ).format(n=len(waiting))
     if opens_at <= ctx.clock.now():
-        await open_round(ctx.session, round_, ctx.settings.default_locale)
+        await open_round(ctx.session, round_, keys_for(ctx.settings), ctx.settings.default_locale)
         text = _("Voting is open now and closes on {end}. The rules are locked.").format(
             end=when(moment)
         )

@@ -19,13 +19,10 @@ from bot.handlers.budget.overview import locked_text, round_for, show_round
 from bot.handlers.common import lost, please_choose, read_text
 from bot.services.budget import round_rules
 from bot.services.budget.round_rules import COUNTING_RULES
-from bot.services.budget.rounds import (
-    BALLOT_LABELS,
-    RULE_LABELS,
-)
+from bot.services.budget.rounds import BALLOT_LABELS, RULE_LABELS, VOTERS_CHOICES
 from bot.services.budget.text import parse_count
 from storage.repo import audit, places
-from storage.repo.budgets import BALLOT_TYPES, BudgetError
+from storage.repo.budgets import BALLOT_TYPES, VOTERS, BudgetError
 
 router = Router("budget_setup")
 
@@ -42,6 +39,7 @@ class SetupForm(StatesGroup):
     high = State("RoundForm.high")
     points = State("RoundForm.points")
     rule = State("RoundForm.rule")
+    voters = State("RoundForm.voters")
 
 
 async def start_new(ctx: Ctx) -> None:
@@ -212,14 +210,44 @@ async def new_rule(ctx: Ctx) -> None:
     if data.get("edit") == "rule":
         await apply(ctx, counting_rule=value)
         return
+    await ask_voters(ctx, counting_rule=value)
+
+
+def _voters_buttons(ctx: Ctx) -> list[Button]:
+    return [ctx.choice(SetupForm.voters, _(VOTERS_CHOICES[v]), v) for v in VOTERS]
+
+
+async def ask_voters(ctx: Ctx, **data: object) -> None:
+    lines = [
+        _("Who may vote?"),
+        _(
+            "Codes: every resident gets a letter with a code (you make the codes with “wijkbot budget codes”). Use this for a binding vote: one person, one vote."
+        ),
+        _(
+            "Members: everyone who chose this neighbourhood with /wijk before voting opens. Anyone can say they live here, so this is only for an informal vote; the ballot and the results say so."
+        ),
+    ]
+    await ctx.ask("\n".join(lines), SetupForm.voters, _voters_buttons(ctx), **data)
+
+
+@router.state(SetupForm.voters)
+async def new_voters(ctx: Ctx) -> None:
+    value = ctx.event.button_data if ctx.event.kind == "button" else None
+    if value not in VOTERS:
+        await please_choose(ctx, _voters_buttons(ctx))
+        return
+    data = ctx.dialog.data
+    if data.get("edit") == "voters":
+        await apply(ctx, voters=value)
+        return
     person = ctx.person
     hood_id, title, budget = (
         data_int(ctx, "neighbourhood_id"),
         data_str(ctx, "title"),
         data_int(ctx, "budget"),
     )
-    ballot_type = data_str(ctx, "ballot_type")
-    if hood_id is None or title is None or budget is None or ballot_type is None:
+    ballot_type, rule = data_str(ctx, "ballot_type"), data_str(ctx, "counting_rule")
+    if hood_id is None or title is None or budget is None or ballot_type is None or rule is None:
         await lost(ctx, "budgetronde")
         return
     if person is None or hood_id not in ctx.coordinator_of:
@@ -230,11 +258,12 @@ async def new_rule(ctx: Ctx) -> None:
             neighbourhood_id=hood_id,
             title=title[:200],
             budget=budget,
-            counting_rule=value,
+            counting_rule=rule,
             ballot_type=ballot_type,
             min_projects=data_int(ctx, "min_projects") or 1,
             max_projects=data_int(ctx, "max_projects"),
             points=data_int(ctx, "points"),
+            voters=value,
         )
     except BudgetError:
         ctx.dialog.clear()

@@ -21,6 +21,7 @@ from bot.core.states import State, StatesGroup
 from bot.handlers.budget import ballot, basket
 from bot.handlers.budget.basket import not_open, start_basket
 from bot.handlers.budget.common import VoteInRound
+from bot.services.budget.sealing import keys_for
 from storage.models import BudgetRound
 from storage.repo import ballots, budgets, people
 from storage.repo.ballots import VoteResult
@@ -80,33 +81,70 @@ async def begin(ctx: Ctx, round_id: int | None, typed_code: str | None) -> None:
     if typed_code:
         await check_code(ctx, open_now, typed_code)
         return
-    member_of: set[int] = set()
-    if ctx.person is not None and ctx.person.id is not None:
-        member_of = {
-            m.neighbourhood_id for m in await people.memberships_of(ctx.session, ctx.person.id)
-        }
-    mine = [r for r in open_now if r.neighbourhood_id in member_of]
-    assert ctx.person is None or ctx.person.id is not None
-    for round_ in mine:
-        assert round_.id is not None and ctx.person is not None and ctx.person.id is not None
-        if not await budgets.has_voted(ctx.session, round_.id, ctx.person.id):
-            await start_basket(ctx, round_, mode="person")
+    person_id = ctx.person.id if ctx.person is not None else None
+    as_member, late_home = (
+        await _member_round(ctx, open_now, person_id) if person_id is not None else (None, None)
+    )
+    if as_member is not None:
+        assert as_member.id is not None and person_id is not None
+        if await budgets.has_voted(ctx.session, as_member.id, person_id):
+            await ctx.reply(
+                _(
+                    "You have already voted in “{title}”. Your vote counts once and cannot be changed."
+                ).format(title=as_member.title)
+            )
             return
-    if mine:
-        await ctx.reply(
-            _(
-                "You have already voted in “{title}”. Your vote counts once and cannot be changed."
-            ).format(title=mine[0].title)
-        )
+        await start_basket(ctx, as_member, mode="person")
         return
-    await ctx.ask(
+    with_codes = [r for r in open_now if ballots.codes_may_vote(r)]
+    if not with_codes:
+        if late_home is not None:
+            await ctx.reply(
+                _(
+                    "You chose this neighbourhood after voting opened for “{title}”, so you cannot vote in it. This keeps the vote fair: one person, one vote."
+                ).format(title=late_home.title)
+            )
+        else:
+            await ctx.reply(
+                _(
+                    "Only residents of the neighbourhood can vote in “{title}”. Choose your neighbourhood with /wijk for the next vote."
+                ).format(title=open_now[0].title)
+            )
+        return
+    lines = [
         _("Type the voting code from your letter, for example {example}.").format(
             example=_code_example()
         )
-        + "\n"
-        + _("Residents who chose their neighbourhood with /wijk can vote without a code."),
-        CodeForm.code,
-    )
+    ]
+    if late_home is not None:
+        lines.append(
+            _(
+                "You chose this neighbourhood after voting opened, so you can vote only with the code from your letter."
+            )
+        )
+    elif any(ballots.members_may_vote(r) for r in open_now):
+        lines.append(
+            _(
+                "Residents who chose their neighbourhood with /wijk before voting opened can vote without a code."
+            )
+        )
+    await ctx.ask("\n".join(lines), CodeForm.code)
+
+
+async def _member_round(
+    ctx: Ctx, open_now: list[BudgetRound], person_id: int
+) -> tuple[BudgetRound | None, BudgetRound | None]:
+    """The open round this person may vote in as a member, else a round of their home
+    that they chose only after voting opened (to say why they need a code)."""
+    late_home = None
+    for round_ in open_now:
+        if not ballots.members_may_vote(round_):
+            continue
+        if await ballots.is_member_voter(ctx.session, round_, person_id):
+            return round_, None
+        if await people.is_home(ctx.session, person_id, round_.neighbourhood_id):
+            late_home = round_
+    return None, late_home
 
 
 @router.state(CodeForm.code)
@@ -154,7 +192,7 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
             CodeForm.code,
         )
         return
-    round_, status = await ballots.code_status(ctx.session, rounds, symbols)
+    round_, status = await ballots.code_status(ctx.session, rounds, symbols, keys_for(ctx.settings))
     if status is VoteResult.WRONG_CODE or round_ is None:
         now = ctx.clock.now()
         wrong.append(now)
@@ -167,5 +205,18 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
     if status is VoteResult.USED_CODE:
         ctx.dialog.clear()
         await ctx.reply(_("This code has already been used to vote. Each code works only once."))
+        return
+    assert round_.id is not None
+    if (
+        ctx.person is not None
+        and ctx.person.id is not None
+        and await budgets.has_voted(ctx.session, round_.id, ctx.person.id)
+    ):
+        ctx.dialog.clear()
+        await ctx.reply(
+            _(
+                "You have already voted in “{title}”. Your vote counts once, so this code was not used."
+            ).format(title=round_.title)
+        )
         return
     await start_basket(ctx, round_, mode="code", code=symbols)

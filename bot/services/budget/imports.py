@@ -114,6 +114,7 @@ async def import_round(
     title: str | None = None,
     budget: int | None = None,
     ballot_type: str | None = None,
+    voters: str = "codes",
 ) -> BudgetRound:
     """A new round with its projects from a Pabulib (``kind="pb"``) or CSV text."""
     if kind == "pb":
@@ -139,6 +140,7 @@ async def import_round(
         min_projects=spec.min_projects or 1,
         max_projects=spec.max_projects,
         points=spec.points,
+        voters=voters,
     )
     await add_projects(session, round_, spec.projects)
     return round_

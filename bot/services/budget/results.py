@@ -66,4 +66,9 @@ async def export_pabulib(session: AsyncSession, round_: BudgetRound, now: dateti
     """The anonymised ballots as a Pabulib file; only after voting has closed."""
     if not is_closed(round_, now):
         raise BudgetError("voting has not closed yet: ballots are shown only after closing")
+    if round_.phase != "results":
+        raise BudgetError(
+            "the ballots are opened when the round is counted (within a minute of closing, "
+            "while `wijkbot run` is running); try again then"
+        )
     return write_pabulib(await election_of(session, round_))

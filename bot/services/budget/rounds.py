@@ -21,11 +21,12 @@ from bot.services.budget import results
 from bot.services.budget.counting.election import Election
 from bot.services.budget.counting.rules import count
 from bot.services.budget.counting.tally_cli import natural_key
+from bot.services.budget.sealing import BallotKeys
 from bot.services.budget.text import euros
 from bot.util.charts import bar_chart
 from storage.db import Database
 from storage.models import BudgetProject, BudgetRound
-from storage.repo import budgets, places
+from storage.repo import ballots, budgets, places
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,26 @@ RULE_LABELS = {
         "Method of Equal Shares with raised parts; what is left goes to the most votes first"
     ),
 }
+VOTERS_CHOICES = {
+    "codes": N_("Codes from letters"),
+    "members": N_("Members (informal)"),
+    "both": N_("Both"),
+}
+
+
+def voters_text(round_: BudgetRound) -> str:
+    """Who may vote, said plainly (shown to coordinators, on the ballot and with results)."""
+    if round_.voters == "codes":
+        return _("residents with a code from their letter")
+    if round_.voters == "members":
+        return _(
+            "everyone who chose this neighbourhood before voting opened (an informal vote: anyone can say they live here)"
+        )
+    return _(
+        "residents with a code from their letter, and everyone who chose this neighbourhood before voting opened (partly informal: anyone can say they live here)"
+    )
+
+
 BALLOT_LABELS = {
     "knapsack": N_("a basket: choose projects that together fit the budget"),
     "approval": N_("choose a number of projects"),
@@ -93,6 +114,7 @@ def results_text(round_: BudgetRound, hood_name: str, projects: list[BudgetProje
     lines = [
         _("Results of “{title}” in {name}").format(title=round_.title, name=hood_name),
         ngettext("{n} person voted.", "{n} people voted.", voters).format(n=voters),
+        _("Who could vote: {voters}.").format(voters=voters_text(round_)),
         "",
     ]
     selected = [by_code[c] for c in result.get("selected", []) if c in by_code]
@@ -140,9 +162,15 @@ def chart(round_: BudgetRound, projects: list[BudgetProject]) -> bytes:
 
 
 async def open_round(
-    session: AsyncSession, round_: BudgetRound, group_locale: str = "nl", announce: bool = True
+    session: AsyncSession,
+    round_: BudgetRound,
+    keys: BallotKeys,
+    group_locale: str = "nl",
+    announce: bool = True,
 ) -> None:
-    """Voting opens: lock the rules and tell the neighbourhood (unless it is over already)."""
+    """Voting opens: lock the rules and the key, and tell the neighbourhood (unless it is
+    over already)."""
+    keys.bind(round_)
     await budgets.start_voting(session, round_)
     if not announce:
         return
@@ -158,11 +186,17 @@ async def open_round(
 
 
 async def close_round(
-    session: AsyncSession, round_: BudgetRound, now: datetime, group_locale: str = "nl"
+    session: AsyncSession,
+    round_: BudgetRound,
+    now: datetime,
+    keys: BallotKeys,
+    group_locale: str = "nl",
 ) -> None:
-    """Count with the round's rule, store the result and publish it with a chart."""
+    """Open the sealed ballots, count with the round's rule, store the result and publish
+    it with a chart; all in the caller's transaction."""
     assert round_.id is not None
     round_.phase = "closed"
+    await ballots.open_sealed(session, round_, keys)
     election = await results.election_of(session, round_)
     round_.result = tally(election, round_.counting_rule)
     projects = [p for p in await budgets.projects_of(session, round_.id) if budgets.on_ballot(p)]
@@ -182,7 +216,7 @@ async def close_round(
     await session.flush()
 
 
-async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
+async def sweep(db: Database, clock: Clock, keys: BallotKeys, group_locale: str = "nl") -> int:
     """Open the rounds whose time has come and close the ones whose voting is over."""
     now = clock.now()
     done = 0
@@ -194,7 +228,7 @@ async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
             if round_ is not None and round_.phase == "proposals":
                 # Down for the whole window: no "vote now" just before the results.
                 over = round_.closes_at is not None and round_.closes_at <= now
-                await open_round(session, round_, group_locale, announce=not over)
+                await open_round(session, round_, keys, group_locale, announce=not over)
                 done += 1
     async with db.session() as session:
         to_close = await budgets.due_to_close(session, now)
@@ -203,7 +237,7 @@ async def sweep(db: Database, clock: Clock, group_locale: str = "nl") -> int:
             async with db.transaction() as session:
                 round_ = await budgets.lock_for_update(session, round_id)
                 if round_ is not None and round_.phase in ("voting", "closed"):
-                    await close_round(session, round_, now, group_locale)
+                    await close_round(session, round_, now, keys, group_locale)
                     done += 1
         except Exception:
             log.exception("closing budget round %s failed; the next sweep tries again", round_id)
