@@ -104,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:  # found later: the secret key file, a round's key
+        print(f"wijkbot: configuration error: {exc}", file=sys.stderr)
+        return 2
     except _CliError as exc:
         print(f"wijkbot: {exc}", file=sys.stderr)
         return 2
@@ -160,6 +163,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         except admin.AdminError as exc:
             raise _CliError(str(exc)) from None
         return 0
+    if args.command in ("run", "chat"):
+        from bot.ops.budget import check_keys
+
+        await check_keys(settings)  # the secret key of open budget rounds, or stop here
     if args.command == "run" and settings.platforms:
         try:
             await admin.run_platforms(settings)

@@ -20,12 +20,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 
 KEY_BYTES = 32
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(ConfigError):
     """The key file is unreadable or damaged; the message says what to do."""
 
 
@@ -62,7 +62,14 @@ def load_secret_key(settings: Settings) -> SecretKey:
     """The configured secret, or the key file's; a missing file is created (0600)."""
     if settings.secret_key is not None:
         return _from_hex(settings.secret_key.get_secret_value(), "WIJKBOT_SECRET_KEY")
-    return _from_file(str(key_file(settings).resolve()))
+    path = key_file(settings).resolve()
+    if not path.exists():
+        _create(path)
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SecretKeyError(f"cannot read the secret key file {path}: {exc.strerror}") from None
+    return _from_file(str(path), changed)
 
 
 def _from_hex(value: str, where: str) -> SecretKey:
@@ -75,20 +82,22 @@ def _from_hex(value: str, where: str) -> SecretKey:
     return SecretKey(raw)
 
 
+def _create(file: Path) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it just now: use theirs
+        return
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(KEY_BYTES) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 @lru_cache(maxsize=8)
-def _from_file(path: str) -> SecretKey:
+def _from_file(path: str, changed: int) -> SecretKey:
+    """The key in `path` as it was at modification time `changed` (read once per change)."""
     file = Path(path)
-    if not file.exists():
-        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it just now: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(KEY_BYTES) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
     try:
         text = file.read_text()
     except OSError as exc:

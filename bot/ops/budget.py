@@ -128,3 +128,15 @@ async def export_round(settings: Settings, round_id: int, now: datetime | None =
                 raise BudgetAdminError(str(exc)) from None
     finally:
         await db.dispose()
+
+
+async def check_keys(settings: Settings) -> None:
+    """Before the bot starts: every round not counted yet has this installation's secret
+    key (raises SealError, a configuration error, naming the round)."""
+    keys = keys_for(settings)
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            await keys.check_rounds(session)
+    finally:
+        await db.dispose()

@@ -107,6 +107,12 @@ async def create_round(
     return round_
 
 
+async def rounds_in_progress(session: AsyncSession) -> list[BudgetRound]:
+    """Rounds not counted yet (their codes and sealed ballots still need their key)."""
+    stmt = select(BudgetRound).where(col(BudgetRound.phase) != "results")
+    return list((await session.exec(stmt)).all())
+
+
 async def get_round(session: AsyncSession, round_id: int) -> BudgetRound | None:
     return await session.get(BudgetRound, round_id)
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.app import App
+from bot.cli import main
 from bot.core.secret_key import SecretKey
 from bot.services.budget import imports
 from bot.services.budget.rounds import close_round
@@ -37,6 +38,7 @@ from bot.services.budget.sealing import BallotKeys
 from storage.models import Ballot, BudgetRound, SealedBallot, VotingCode
 from storage.repo import ballots, budgets, people, places
 from storage.repo.ballots import VoteResult
+from tests.conftest import EXAMPLE_SETUP
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENS = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -299,3 +301,39 @@ async def test_a_confirmed_vote_survives_kill_9(app: App, db_url: str) -> None:
     for person_id in confirmed:
         async with app.db.session() as s:
             assert await budgets.has_voted(s, round_.id or 0, person_id)
+
+
+def test_a_lost_or_swapped_key_file_stops_the_bot_with_one_line(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Codes were made with one key; the key file is then replaced (a restore without it, a
+    new server): the bot refuses to start, and says what to do, instead of turning every
+    letter code into 'unknown' or counting ballots it cannot open."""
+    monkeypatch.setenv("WIJKBOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("WIJKBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("WIJKBOT_CONFIG", raising=False)
+    assert main(["setup", "--file", str(EXAMPLE_SETUP)]) == 0
+    projects = tmp_path / "projects.csv"
+    projects.write_text(CSV, encoding="utf-8")
+    argv = ["budget", "import", "--neighbourhood", "schalkwijk", "--title", "T", "--rule"]
+    capsys.readouterr()
+    assert main([*argv, "greedy", "--budget", "9000", str(projects)]) == 0
+    round_id = capsys.readouterr().out.strip()
+    key_file = tmp_path / "secret.key"
+    assert (
+        main(["budget", "codes", round_id, "--count", "2", "--out", str(tmp_path / "c.csv")]) == 0
+    )
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file.write_text("ab" * 32 + "\n")
+    capsys.readouterr()
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "another secret key" in err and "Traceback" not in err and err.count("\n") == 1
+    assert (
+        main(["budget", "codes", round_id, "--count", "1", "--out", str(tmp_path / "d.csv")]) == 2
+    )
+    assert "another secret key" in capsys.readouterr().err
+    key_file.write_text("not a key")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "secret key file" in err and "hexadecimal" in err and "not a key" not in err

@@ -20,17 +20,19 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.core.secret_key import SecretKey, load_secret_key
 from storage.models import BudgetRound
+from storage.repo import budgets
 
 LEGACY = "legacy"  # rounds from before sealing: codes hashed with the round's salt only
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 _PAD_BLOCK = 64
 
 
-class SealError(Exception):
+class SealError(ConfigError):
     """A round was bound to another secret key than the one configured."""
 
 
@@ -63,6 +65,12 @@ class BallotKeys:
         self.check(round_)
         if round_.key_id is None:
             round_.key_id = self.key_id
+
+    async def check_rounds(self, session: AsyncSession) -> None:
+        """At start-up: refuse to run when a round that is not counted yet was set up with
+        another key (a lost or swapped key file), instead of failing at its first vote."""
+        for round_ in await budgets.rounds_in_progress(session):
+            self.check(round_)
 
     def check(self, round_: BudgetRound) -> None:
         if round_.key_id not in (None, self.key_id, LEGACY):
