@@ -19,8 +19,8 @@ Hostile modes, for the bot's defences: ``misbehave_next("huge")`` handles the ne
 request and answers it after megabytes of JSON whitespace (``size``, streamed: the
 stand-in counts in ``bytes_streamed`` what it got out before the client hung up);
 ``misbehave_next("trickle")`` answers one byte every ``every`` seconds for ``seconds``
-before the real answer; ``fail_next(status=400, body=…)`` answers with any error body;
-``id_padding`` makes every new signal id that many characters longer.
+before the real answer; ``fail_next(status=400, body=…)`` answers with any error body (bytes as they are);
+``id_suffix`` ends every new signal id (make it overlong, or odd).
 
 ``status_detail="full"`` shows the workflow code and text, as older Signalen releases
 and the brief expect; ``"public"`` shows only OPEN/CLOSED as current releases do.
@@ -147,6 +147,10 @@ class LoopbackStandIn:
                     headers["Retry-After"] = str(int(failure.retry_after))
                 status = 504 if failure.timeout else failure.status
                 body = self.error_body(status) if failure.body is None else failure.body
+                if isinstance(body, bytes):  # as it is, even if no JSON encoder would write it
+                    return web.Response(
+                        body=body, status=status, headers=headers, content_type="application/json"
+                    )
                 return web.json_response(body, status=status, headers=headers)
         for bad in self._misbehaviours:
             if bad.path_contains is None or bad.path_contains in request.path:
@@ -297,10 +301,10 @@ class SignalenStandIn(LoopbackStandIn):
         sources: tuple[str, ...] = ("online", "wijkplatform"),
         status_detail: Literal["full", "public"] = "full",
         hang_seconds: float = 5.0,
-        id_padding: int = 0,
+        id_suffix: str = "",
     ) -> None:
         super().__init__(hang_seconds=hang_seconds)
-        self.id_padding = id_padding
+        self.id_suffix = id_suffix
         self.categories = set(categories)
         self.bbox = bbox
         self.sources = sources
@@ -433,7 +437,7 @@ class SignalenStandIn(LoopbackStandIn):
         errors = self.validate(body)
         if errors:
             return web.json_response(errors, status=400)
-        signal_id = str(uuid.uuid4()) + "f" * self.id_padding
+        signal_id = str(uuid.uuid4()) + self.id_suffix
         stored = StoredSignal(signal_id, len(self.signals) + 1, body, dict(request.headers))
         self.signals[stored.signal_id] = stored
         return web.json_response(self._detail_body(stored), status=201)
