@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import SignalForward
+from storage.models import Signal, SignalForward
 
 
 async def for_signal(session: AsyncSession, signal_id: int) -> SignalForward | None:
@@ -15,11 +15,19 @@ async def for_signal(session: AsyncSession, signal_id: int) -> SignalForward | N
     return (await session.exec(stmt)).first()
 
 
-async def due_to_send(session: AsyncSession, now: datetime, limit: int = 50) -> list[SignalForward]:
+async def due_to_send(
+    session: AsyncSession, now: datetime, limit: int = 50
+) -> list[tuple[SignalForward, int]]:
+    """Forwards to send now, each with its signal's neighbourhood id, oldest first.
+
+    A forward given up on (`failed`) is never sent again: it may have been filed.
+    """
     stmt = (
-        select(SignalForward)
+        select(SignalForward, Signal.neighbourhood_id)
+        .join(Signal, col(Signal.id) == col(SignalForward.signal_id))
         .where(
             col(SignalForward.external_id).is_(None),
+            col(SignalForward.failed).is_(False),
             or_(
                 col(SignalForward.next_attempt_at).is_(None),
                 col(SignalForward.next_attempt_at) <= now,
@@ -28,12 +36,14 @@ async def due_to_send(session: AsyncSession, now: datetime, limit: int = 50) -> 
         .order_by(col(SignalForward.id))
         .limit(limit)
     )
-    return list((await session.exec(stmt)).all())
+    return [(row, hood) for row, hood in (await session.exec(stmt)).all()]
 
 
-async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[SignalForward]:
+async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[tuple[SignalForward, int]]:
+    """Forwards whose status may still change, each with its signal's neighbourhood id."""
     stmt = (
-        select(SignalForward)
+        select(SignalForward, Signal.neighbourhood_id)
+        .join(Signal, col(Signal.id) == col(SignalForward.signal_id))
         .where(
             col(SignalForward.external_id).is_not(None),
             or_(
@@ -44,4 +54,4 @@ async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[SignalF
         .order_by(col(SignalForward.checked_at))
         .limit(limit)
     )
-    return list((await session.exec(stmt)).all())
+    return [(row, hood) for row, hood in (await session.exec(stmt)).all()]

@@ -13,6 +13,9 @@ characters), ``GET /tokens/{token}.json`` and ``GET /requests/{id}.json``. With
 ``jurisdiction_id`` set, every request must name it. Errors are GeoReport error lists
 ``[{"code": …, "description": …}]``.
 
+``id_suffix`` ends every new service request id (make it overlong, or odd). The hostile
+modes (``misbehave_next``, ``fail_next(body=…)``) are described in `signalen`.
+
 ``token_mode`` answers a POST with a token; the token names its request id after
 ``token_pending_polls`` lookups (0: at the first).
 """
@@ -67,8 +70,10 @@ class Open311StandIn(LoopbackStandIn):
         token_mode: bool = False,
         token_pending_polls: int = 0,
         hang_seconds: float = 5.0,
+        id_suffix: str = "",
     ) -> None:
         super().__init__(hang_seconds=hang_seconds)
+        self.id_suffix = id_suffix
         self.api_key = api_key
         self.services = [
             {"description": s["service_name"], "metadata": False, "type": "realtime",
@@ -148,7 +153,7 @@ class Open311StandIn(LoopbackStandIn):
         form = {key: str(value) for key, value in posted.items()}
         if problem := self.validate(form):
             return problem
-        request_id = str(4000 + len(self.service_requests) + 1)
+        request_id = str(4000 + len(self.service_requests) + 1) + self.id_suffix
         stored = StoredRequest(request_id, form, dict(request.headers))
         self.service_requests[request_id] = stored
         if self.token_mode:

@@ -6,6 +6,7 @@
         [stored] = s.signals.values()
         s.set_state(stored.signal_id, "o", "Opgeruimd, dank u wel.")
         s.fail_next(2, status=503)                           # or timeout=True
+        s.misbehave_next("trickle", seconds=8)               # or "huge"; see below
 
 Endpoints: ``POST /signals/v1/public/signals/`` (validated like Signalen's serializer:
 unknown keys, ``text``, ``location.geometrie`` Point in a bounding box, hyperlinked
@@ -13,6 +14,13 @@ unknown keys, ``text``, ``location.geometrie`` Point in a bounding box, hyperlin
 items, ``source``), ``POST …/signals/{uuid}/attachments`` (multipart ``file``, with or
 without trailing slash) and ``GET …/signals/{uuid}``. Errors have the Django REST
 framework shape (``{"field": ["message"]}``, ``{"detail": "…"}``).
+
+Hostile modes, for the bot's defences: ``misbehave_next("huge")`` handles the next
+request and answers it after megabytes of JSON whitespace (``size``, streamed: the
+stand-in counts in ``bytes_streamed`` what it got out before the client hung up);
+``misbehave_next("trickle")`` answers one byte every ``every`` seconds for ``seconds``
+before the real answer; ``fail_next(status=400, body=…)`` answers with any error body (bytes as they are);
+``id_suffix`` ends every new signal id (make it overlong, or odd).
 
 ``status_detail="full"`` shows the workflow code and text, as older Signalen releases
 and the brief expect; ``"public"`` shows only OPEN/CLOSED as current releases do.
@@ -25,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,6 +53,18 @@ class InjectedFailure:
     timeout: bool = False
     retry_after: float | None = None
     path_contains: str | None = None
+    body: Any = None  # the error body; None: the API's usual shape
+
+
+@dataclass
+class Misbehaviour:
+    """A request handled as usual, its answer delivered in a hostile way."""
+
+    mode: Literal["huge", "trickle"]
+    path_contains: str | None
+    size: int  # huge: bytes of whitespace before the answer
+    seconds: float  # trickle: how long the trickle lasts
+    every: float  # trickle: seconds between bytes
 
 
 @dataclass
@@ -52,6 +73,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     failed: bool = False
+    at: float = field(default_factory=time.monotonic)  # when it arrived
+    misbehaved: str | None = None
 
 
 class LoopbackStandIn:
@@ -61,6 +84,9 @@ class LoopbackStandIn:
         self.hang_seconds = hang_seconds
         self.requests: list[RecordedRequest] = []
         self._failures: list[InjectedFailure] = []
+        self._misbehaviours: list[Misbehaviour] = []
+        self.bytes_streamed = 0  # what hostile answers got out before the client hung up
+        self.streaming = 0  # hostile answers still being sent
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -78,10 +104,27 @@ class LoopbackStandIn:
         timeout: bool = False,
         retry_after: float | None = None,
         path_contains: str | None = None,
+        body: Any = None,
     ) -> None:
         """The next `count` matching requests fail (HTTP `status`, or hang if `timeout`)."""
         for _ in range(count):
-            self._failures.append(InjectedFailure(status, timeout, retry_after, path_contains))
+            self._failures.append(
+                InjectedFailure(status, timeout, retry_after, path_contains, body)
+            )
+
+    def misbehave_next(
+        self,
+        mode: Literal["huge", "trickle"],
+        *,
+        count: int = 1,
+        path_contains: str | None = None,
+        size: int = 64 * 1024 * 1024,
+        seconds: float = 8.0,
+        every: float = 0.2,
+    ) -> None:
+        """The next `count` matching requests are handled, and answered in a hostile way."""
+        for _ in range(count):
+            self._misbehaviours.append(Misbehaviour(mode, path_contains, size, seconds, every))
 
     def add_routes(self, app: web.Application) -> None:
         raise NotImplementedError
@@ -103,8 +146,47 @@ class LoopbackStandIn:
                 if failure.retry_after is not None:
                     headers["Retry-After"] = str(int(failure.retry_after))
                 status = 504 if failure.timeout else failure.status
-                return web.json_response(self.error_body(status), status=status, headers=headers)
+                body = self.error_body(status) if failure.body is None else failure.body
+                if isinstance(body, bytes):  # as it is, even if no JSON encoder would write it
+                    return web.Response(
+                        body=body, status=status, headers=headers, content_type="application/json"
+                    )
+                return web.json_response(body, status=status, headers=headers)
+        for bad in self._misbehaviours:
+            if bad.path_contains is None or bad.path_contains in request.path:
+                self._misbehaviours.remove(bad)
+                record.misbehaved = bad.mode
+                return await self._hostile(request, await handler(request), bad)
         return await handler(request)
+
+    async def _hostile(
+        self, request: web.Request, answer: web.StreamResponse, bad: Misbehaviour
+    ) -> web.StreamResponse:
+        """The real answer, after a flood of whitespace or a trickle (valid JSON either way)."""
+        body = answer.body if isinstance(answer, web.Response) else b""
+        out = web.StreamResponse(status=answer.status, headers={"Content-Type": "application/json"})
+        await out.prepare(request)
+        self.streaming += 1
+        try:
+            if bad.mode == "huge":
+                chunk = b" " * 65536
+                for _ in range(bad.size // len(chunk)):
+                    await out.write(chunk)
+                    self.bytes_streamed += len(chunk)
+            else:
+                loop = asyncio.get_running_loop()
+                end = loop.time() + bad.seconds
+                while loop.time() < end:
+                    await out.write(b" ")
+                    self.bytes_streamed += 1
+                    await asyncio.sleep(bad.every)
+            await out.write(body if isinstance(body, bytes) else b"")
+            await out.write_eof()
+        except ConnectionError:
+            pass  # the client hung up: what a defended client does
+        finally:
+            self.streaming -= 1
+        return out
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
@@ -219,8 +301,10 @@ class SignalenStandIn(LoopbackStandIn):
         sources: tuple[str, ...] = ("online", "wijkplatform"),
         status_detail: Literal["full", "public"] = "full",
         hang_seconds: float = 5.0,
+        id_suffix: str = "",
     ) -> None:
         super().__init__(hang_seconds=hang_seconds)
+        self.id_suffix = id_suffix
         self.categories = set(categories)
         self.bbox = bbox
         self.sources = sources
@@ -353,7 +437,8 @@ class SignalenStandIn(LoopbackStandIn):
         errors = self.validate(body)
         if errors:
             return web.json_response(errors, status=400)
-        stored = StoredSignal(str(uuid.uuid4()), len(self.signals) + 1, body, dict(request.headers))
+        signal_id = str(uuid.uuid4()) + self.id_suffix
+        stored = StoredSignal(signal_id, len(self.signals) + 1, body, dict(request.headers))
         self.signals[stored.signal_id] = stored
         return web.json_response(self._detail_body(stored), status=201)
 

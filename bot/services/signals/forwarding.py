@@ -7,11 +7,13 @@ the municipality's system is down, and later polls the status back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +29,12 @@ from bot.services.signals.channels import (
     build_forwarder,
     load_forwarding_config,
 )
-from bot.services.signals.notices import status_label, tell_concerned, tell_coordinators
+from bot.services.signals.notices import (
+    from_municipality,
+    status_label,
+    tell_concerned,
+    tell_coordinators,
+)
 from storage.db import Database
 from storage.models import Neighbourhood, Signal, SignalForward
 from storage.repo import audit, forwards, signals
@@ -59,8 +66,13 @@ async def request_forward(session: AsyncSession, sig: Signal, now: datetime) -> 
 
 
 PhotoFetcher = Callable[[str, str], Awaitable[bytes | None]]
+T = TypeVar("T")
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY_GAP = timedelta(hours=2)
+PARALLEL_NEIGHBOURHOODS = 4  # municipalities talked to at the same time
+ROUND_SECONDS = 30.0  # a neighbourhood's share of one round; what is left waits for the next
+DEADLINE_GRACE = 5.0  # beyond timeout_seconds, for a channel that overran its own deadline
+ERROR_LIMIT = 400  # characters of an error shown to coordinators (and kept)
 # The municipality's states, mapped to ours; "open" leaves our status as it is.
 FROM_MUNICIPALITY: dict[str, str] = {
     "in_progress": "in_progress",
@@ -70,8 +82,23 @@ FROM_MUNICIPALITY: dict[str, str] = {
 }
 
 
+async def _within(seconds: float, work: Awaitable[T]) -> T:
+    """`work`, given up after `seconds` (plus grace) whatever the channel does."""
+    try:
+        async with asyncio.timeout(seconds + DEADLINE_GRACE):
+            return await work
+    except TimeoutError:
+        raise ForwardingError(f"no answer within {seconds:g} seconds", retryable=True) from None
+
+
 class ForwardingService:
-    """The scheduled side: send what coordinators forwarded, read back what happened."""
+    """The scheduled side: send what coordinators forwarded, read back what happened.
+
+    Each neighbourhood's forwards go one after another, neighbourhoods side by side (at
+    most PARALLEL_NEIGHBOURHOODS at once): one municipality's outage holds only its own
+    neighbourhood, each forward for at most its deadline, each round for about
+    ROUND_SECONDS.
+    """
 
     def __init__(
         self,
@@ -87,10 +114,49 @@ class ForwardingService:
 
     async def send_due(self) -> int:
         async with self.db.session() as session:
-            due = [f.id for f in await forwards.due_to_send(session, self.clock.now())]
-        sent = 0
-        for forward_id in due:
-            sent += await self._send_one(forward_id)
+            due = await forwards.due_to_send(session, self.clock.now())
+        return await self._per_neighbourhood(due, self._send_some)
+
+    async def poll(self) -> int:
+        """Read the status of forwarded signals; every change reaches reporter and followers."""
+        async with self.db.session() as session:
+            rows = await forwards.sent_and_open(session)
+        return await self._per_neighbourhood(rows, self._poll_some)
+
+    async def _per_neighbourhood(
+        self,
+        rows: list[tuple[SignalForward, int]],
+        work: Callable[[int, list[SignalForward]], Awaitable[int]],
+    ) -> int:
+        groups: dict[int, list[SignalForward]] = {}
+        for row, hood_id in rows:
+            groups.setdefault(hood_id, []).append(row)
+        gate = asyncio.Semaphore(PARALLEL_NEIGHBOURHOODS)
+
+        async def one(hood_id: int, group: list[SignalForward]) -> int:
+            async with gate:
+                return await work(hood_id, group)
+
+        results = await asyncio.gather(
+            *(one(hood_id, group) for hood_id, group in groups.items()), return_exceptions=True
+        )
+        done = 0
+        for hood_id, result in zip(groups, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("forwarding: neighbourhood %s: %r", hood_id, result, exc_info=result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                done += result
+        return done
+
+    async def _send_some(self, hood_id: int, group: list[SignalForward]) -> int:
+        loop = asyncio.get_running_loop()
+        started, sent = loop.time(), 0
+        for n, fwd in enumerate(group):
+            if n and loop.time() - started >= ROUND_SECONDS:
+                break  # the rest in the next round
+            sent += await self._send_one(fwd.id)
         return sent
 
     async def _send_one(self, forward_id: int | None) -> bool:
@@ -104,7 +170,7 @@ class ForwardingService:
         try:
             config = load_forwarding_config(hood.forwarding)
         except ForwardingConfigError as exc:
-            await self._failed(fwd.id, sig, str(exc), retryable=False)
+            await self._failed(fwd.id, sig, ForwardingError(str(exc), retryable=False))
             return False
         photo = None
         if sig.photo_platform and sig.photo_file_id:
@@ -121,9 +187,11 @@ class ForwardingService:
         )  # fmt: skip
         forwarder = self.build(config)
         try:
-            result = await forwarder.forward(outgoing, fwd.idempotency_key)
+            result = await _within(
+                config.timeout_seconds, forwarder.forward(outgoing, fwd.idempotency_key)
+            )
         except ForwardingError as exc:
-            await self._failed(fwd.id, sig, exc.message, exc.retryable, exc.retry_after)
+            await self._failed(fwd.id, sig, exc)
             return False
         finally:
             await forwarder.close()
@@ -133,7 +201,7 @@ class ForwardingService:
             row.external_id = result.external_id
             row.external_state = result.status.state if result.status else None
             row.forwarded_at = self.clock.now()
-            row.last_error = "; ".join(result.warnings)[:500] or None
+            row.last_error = from_municipality("; ".join(result.warnings), ERROR_LIMIT) or None
             session.add(row)
             await audit.record(
                 session, None, "signal.forwarded", "signal", sig.id,
@@ -141,60 +209,54 @@ class ForwardingService:
             )  # fmt: skip
         return True
 
-    async def _failed(
-        self,
-        forward_id: int | None,
-        sig: Signal,
-        error: str,
-        retryable: bool,
-        retry_after: float | None = None,
-    ) -> None:
+    async def _failed(self, forward_id: int | None, sig: Signal, exc: ForwardingError) -> None:
         now = self.clock.now()
+        error = from_municipality(exc.message, ERROR_LIMIT)
         async with self.db.transaction() as session:
             row = await session.get(SignalForward, forward_id)
             assert row is not None
             first = row.attempts == 0
             row.attempts += 1
-            row.last_error = error[:500]
-            row.failed = not retryable
+            row.last_error = error
+            row.failed = not exc.retryable
             gap = min(FIRST_RETRY * 2 ** min(row.attempts - 1, 10), MAX_RETRY_GAP)
-            if retry_after:
-                gap = max(gap, timedelta(seconds=retry_after))
+            if exc.retry_after:
+                gap = max(gap, timedelta(seconds=exc.retry_after))
             row.next_attempt_at = now + gap
             session.add(row)
-            if first or not retryable:
+            if first or not exc.retryable:
                 await tell_coordinators(
                     session, sig,
-                    partial(_failure_text, sig.reference, error, retryable),
+                    partial(_failure_text, sig.reference, error, exc.retryable, exc.maybe_filed),
                 )  # fmt: skip
 
-    async def poll(self) -> int:
-        """Read the status of forwarded signals; every change reaches reporter and followers."""
+    async def _poll_some(self, hood_id: int, group: list[SignalForward]) -> int:
         async with self.db.session() as session:
-            rows = await forwards.sent_and_open(session)
-            hoods = {}
-            for row in rows:
-                sig = await session.get(Signal, row.signal_id)
-                hood = await session.get(Neighbourhood, sig.neighbourhood_id) if sig else None
-                if hood is not None:
-                    hoods[row.id] = hood.forwarding
-        changed = 0
-        for row in rows:
-            if row.id not in hoods or row.external_id is None:
-                continue
-            try:
-                forwarder = self.build(load_forwarding_config(hoods[row.id]))
-            except ForwardingConfigError:
-                continue
-            try:
-                status = await forwarder.status(row.external_id)
-            except ForwardingError as exc:
-                log.info("forwarding: status of forward %s unavailable: %s", row.id, exc.message)
-                continue
-            finally:
-                await forwarder.close()
-            if status is not None:
-                changed += await self._apply(row.id, status)
+            hood = await session.get(Neighbourhood, hood_id)
+        try:
+            config = load_forwarding_config(hood.forwarding if hood else {})
+        except ForwardingConfigError:
+            return 0
+        forwarder = self.build(config)
+        loop = asyncio.get_running_loop()
+        started, changed = loop.time(), 0
+        try:
+            for n, row in enumerate(group):
+                if n and loop.time() - started >= ROUND_SECONDS:
+                    break
+                if row.external_id is None:
+                    continue
+                try:
+                    status = await _within(
+                        config.timeout_seconds, forwarder.status(row.external_id)
+                    )
+                except ForwardingError as exc:
+                    log.info("forwarding: status of forward %s unavailable: %s", row.id, exc)
+                    continue
+                if status is not None:
+                    changed += await self._apply(row.id, status)
+        finally:
+            await forwarder.close()
         return changed
 
     async def _apply(self, forward_id: int | None, status: ExternalStatus) -> bool:
@@ -212,7 +274,7 @@ class ForwardingService:
             ours = FROM_MUNICIPALITY.get(status.state)
             if same or ours is None or ours == sig.status:
                 return False
-            note = status.text or ""
+            note = from_municipality(status.text or "")
             await signals.set_status(session, sig, ours, note, None, kind="municipality")
             await audit.record(
                 session, None, "signal.municipality", "signal", sig.id, state=status.state
@@ -225,7 +287,13 @@ class ForwardingService:
             return True
 
 
-def _failure_text(reference: str, error: str, retryable: bool) -> str:
+def _failure_text(reference: str, error: str, retryable: bool, maybe_filed: bool) -> str:
+    if maybe_filed:
+        return _(
+            "The municipality's system gave an unusable answer to {ref}, so we do not know "
+            "their number. The report may have arrived there. Please check with the "
+            "municipality. We will not send it again. ({error})"
+        ).format(ref=reference, error=error)
     if retryable:
         return _(
             "Sending {ref} to the municipality did not work yet. We keep trying. ({error})"

@@ -3,6 +3,7 @@ and the neighbourhood's coordinators (each in their own language, through the ou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Literal
@@ -12,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.callbacks import CallbackData
 from bot.core.events import Button
 from bot.core.i18n import N_, _
+from bot.core.text import clean
 from bot.delivery.notify import tell
+from bot.services.signals.channels.base import plain_text, trim
 from storage.models import Person, Signal
 from storage.repo import people, signals
 
@@ -33,6 +36,26 @@ STATUS_LABELS = {
     "closed": N_("closed"),
     "reopened": N_("open again"),
 }
+
+NOTE_LIMIT = 500  # characters of the municipality's words in one message
+NOTE_LINES = 6
+
+
+def from_municipality(text: str, limit: int = NOTE_LIMIT) -> str:
+    """The municipality's words (a status note, an error) as short, plain chat text.
+
+    Our messages are plain text on every platform (the adapters escape all markup), so
+    HTML is read as text; control characters, bidi overrides and zero-width characters
+    go; spaces and blank lines are folded; at most `limit` characters, cut with "…".
+    """
+    text = clean(plain_text(text[: limit * 20]))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = text.split("\n")
+    if len(lines) > NOTE_LINES:
+        rest = " ".join(line for line in lines[NOTE_LINES - 1 :] if line)
+        text = "\n".join([*lines[: NOTE_LINES - 1], rest])
+    return trim(text, limit)
 
 
 class ViewSignal(CallbackData, prefix="sigview"):

@@ -58,6 +58,12 @@ SAMPLE = OutgoingSignal(
 )
 
 
+@pytest.fixture(autouse=True)
+def open311_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Open311 stand-ins' default key, named by `hoods.KEY_ENV` in forwarding tables."""
+    monkeypatch.setenv("WIJKBOT_TEST_OPEN311_KEY", "test-api-key")
+
+
 @pytest.fixture
 def make_signal() -> Callable[..., OutgoingSignal]:
     def make(**changes: Any) -> OutgoingSignal:

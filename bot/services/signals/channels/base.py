@@ -8,13 +8,17 @@ when a `ForwardingError` says `retryable`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Literal, Protocol, runtime_checkable
 
 State = Literal["open", "in_progress", "resolved", "closed", "reopened", "unknown"]
 STATES: tuple[State, ...] = ("open", "in_progress", "resolved", "closed", "reopened", "unknown")
 FALLBACK_CATEGORY = "other"
+# The longest external id we keep (SignalForward.external_id holds 200 characters).
+MAX_EXTERNAL_ID = 200
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class ForwardingError(Exception):
 
     `retryable` is True for trouble that may pass (network, timeouts, 5xx, 429) and
     False when sending the same again cannot help (validation, auth, configuration).
+    `maybe_filed` says the municipality accepted the request but its answer was
+    unusable (too big, too slow, no readable id): never sent again, and people are told
+    to check with the municipality.
     """
 
     def __init__(
@@ -96,12 +103,14 @@ class ForwardingError(Exception):
         retryable: bool,
         status_code: int | None = None,
         retry_after: float | None = None,
+        maybe_filed: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.retryable = retryable
+        self.retryable = retryable and not maybe_filed
         self.status_code = status_code
         self.retry_after = retry_after
+        self.maybe_filed = maybe_filed
 
 
 @runtime_checkable
@@ -152,6 +161,55 @@ def compose(body: str, suffix: str, limit: int) -> str:
     if room <= len(ELLIPSIS) + 1:
         return trim(body + suffix, limit)
     return trim(body, room) + suffix
+
+
+class _TextOnly(HTMLParser):
+    """The text of an HTML fragment; scripts and styles are not text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._hidden += 1
+        elif tag in {"br", "p", "div", "li", "tr"}:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"} and self._hidden:
+            self._hidden -= 1
+        elif tag in {"p", "div", "li", "tr"}:
+            self.parts.append("\n")
+
+
+def plain_text(text: str) -> str:
+    """Text without HTML: tags dropped, entities decoded, stray angle brackets replaced."""
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    flat = "".join(parser.parts)
+    return clean_text(flat.replace("<", "‹").replace(">", "›"))
+
+
+def printable_id(value: object) -> str | None:
+    """An external id as text, or None when it is empty, too long or not plain characters.
+
+    Such an id could not be kept, shown or asked about again, so it is refused, never cut.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    if not 0 < len(text) <= MAX_EXTERNAL_ID:
+        return None
+    if any(unicodedata.category(ch)[0] in "CZ" for ch in text):
+        return None
+    return text
 
 
 def photo_type(signal: OutgoingSignal) -> tuple[str, str]:

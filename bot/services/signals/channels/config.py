@@ -36,6 +36,7 @@ class ForwardingConfigError(ValueError):
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # The most one forward, or one status check, may take: all its requests together.
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
@@ -32,8 +31,9 @@ from bot.services.signals.channels.base import (
     ForwardResult,
     OutgoingSignal,
     State,
-    clean_text,
     compose,
+    plain_text,
+    printable_id,
 )
 from bot.services.signals.channels.config import Open311Config
 
@@ -64,28 +64,6 @@ STATE_MAP: dict[str, State] = {
 
 def map_state(raw: str) -> State:
     return STATE_MAP.get(raw.strip().lower().replace(" ", "_"), "unknown")
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"br", "p", "div", "li", "tr"}:
-            self.parts.append("\n")
-
-
-def plain_text(text: str) -> str:
-    """Text without HTML: tags dropped, entities decoded, stray angle brackets replaced."""
-    parser = _TextOnly()
-    parser.feed(text)
-    parser.close()
-    flat = "".join(parser.parts)
-    return clean_text(flat.replace("<", "‹").replace(">", "›"))
 
 
 def description(signal: OutgoingSignal, *, with_address: bool) -> str:
@@ -207,10 +185,16 @@ class Open311Forwarder:
         return fields
 
     async def forward(self, signal: OutgoingSignal, idempotency_key: str) -> ForwardResult:
+        """Check the service code and file the request, within one `timeout_seconds`."""
+        with _http.deadline(self.config.timeout_seconds):
+            return await self._forward(signal, idempotency_key)
+
+    async def _forward(self, signal: OutgoingSignal, idempotency_key: str) -> ForwardResult:
         code = await self._service_code(signal.category)
+        what = "open311: filing the request"
         response = await _http.send(
             self._client,
-            "open311: filing the request",
+            what,
             "POST",
             f"{self.config.base_url}/requests.json",
             data=self.form(signal, code),
@@ -221,10 +205,13 @@ class Open311Forwarder:
         first = answer[0] if isinstance(answer, list) and answer else answer
         if isinstance(first, dict):
             if first.get("service_request_id") not in (None, ""):
-                return ForwardResult(external_id=str(first["service_request_id"]), status=None)
+                found = _http.external_id(what, first["service_request_id"])
+                return ForwardResult(external_id=found, status=None)
             if first.get("token") not in (None, ""):
-                return ForwardResult(external_id=f"{TOKEN_PREFIX}{first['token']}", status=None)
-        raise _http.unexpected("open311: filing the request", "no service_request_id or token")
+                token = printable_id(first["token"])
+                found = _http.external_id(what, token and f"{TOKEN_PREFIX}{token}")
+                return ForwardResult(external_id=found, status=None)
+        raise _http.unexpected(what, "no service_request_id or token")
 
     # ------------------------------------------------------------------ status
 
@@ -234,10 +221,20 @@ class Open311Forwarder:
         items = answer if isinstance(answer, list) else [answer]
         for item in items:
             if isinstance(item, dict) and item.get("service_request_id") not in (None, ""):
-                return str(item["service_request_id"])
+                found = printable_id(item["service_request_id"])
+                if found is None:
+                    raise ForwardingError(
+                        "open311: resolving the token: their number is too long or not plain text",
+                        retryable=False,
+                    )
+                return found
         return None
 
     async def status(self, external_id: str) -> ExternalStatus | None:
+        with _http.deadline(self.config.timeout_seconds):
+            return await self._status(external_id)
+
+    async def _status(self, external_id: str) -> ExternalStatus | None:
         if external_id.startswith(TOKEN_PREFIX):
             request_id = await self.resolve_token(external_id.removeprefix(TOKEN_PREFIX))
             if request_id is None:

@@ -160,10 +160,16 @@ class SignalenForwarder:
     # ------------------------------------------------------------------ protocol
 
     async def forward(self, signal: OutgoingSignal, idempotency_key: str) -> ForwardResult:
+        """File the signal, then attach the photo: all within one `timeout_seconds`."""
+        with _http.deadline(self.config.timeout_seconds):
+            return await self._forward(signal, idempotency_key)
+
+    async def _forward(self, signal: OutgoingSignal, idempotency_key: str) -> ForwardResult:
         body = self.payload(signal, idempotency_key)
+        what = "signalen: filing the signal"
         response = await _http.send(
             self._client,
-            "signalen: filing the signal",
+            what,
             "POST",
             f"{self._api}/",
             json=body,
@@ -171,9 +177,9 @@ class SignalenForwarder:
             describe_error=_drf_reason,
         )
         answer = _http.body_json(response)
-        signal_id = answer.get("signal_id") if isinstance(answer, dict) else None
-        if not isinstance(signal_id, str) or not signal_id:
-            raise _http.unexpected("signalen: filing the signal", "no signal_id in the answer")
+        if not isinstance(answer, dict) or answer.get("signal_id") in (None, ""):
+            raise _http.unexpected(what, "no signal_id in the answer")
+        signal_id = _http.external_id(what, answer["signal_id"])
         status = self._status_from(answer)
         warnings: tuple[str, ...] = ()
         if signal.photo:
@@ -209,13 +215,14 @@ class SignalenForwarder:
                 await asyncio.sleep(PHOTO_RETRY_DELAY)
 
     async def status(self, external_id: str) -> ExternalStatus | None:
-        response = await _http.send(
-            self._client,
-            "signalen: reading the status",
-            "GET",
-            f"{self._api}/{external_id}",
-            describe_error=_drf_reason,
-        )
+        with _http.deadline(self.config.timeout_seconds):
+            response = await _http.send(
+                self._client,
+                "signalen: reading the status",
+                "GET",
+                f"{self._api}/{external_id}",
+                describe_error=_drf_reason,
+            )
         status = self._status_from(_http.body_json(response))
         if status is None:
             raise ForwardingError(
