@@ -13,6 +13,7 @@ from bot.core.clock import Clock
 from bot.core.dialog import Dialog
 from bot.core.events import Button, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
+from bot.core.permissions import Actor
 from bot.core.states import State
 from bot.core.unit_of_work import UnitOfWork
 from storage.models import Person
@@ -51,6 +52,12 @@ class Ctx:
     @property
     def is_coordinator(self) -> bool:
         return bool(self.coordinator_of)
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts here, for the checks "may this person act on this object now?"."""
+        person_id = self.person.id if self.person is not None else None
+        return Actor(person_id, tuple(self.coordinator_of), self.event.chat)
 
     async def reply(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
         """Answer in the chat the event came from (sent after the transaction commits)."""

@@ -147,15 +147,31 @@ class Dispatcher:
                 )
             )
             return
+        await self._run_handler(ctx, route)
+
+    @staticmethod
+    async def _run_handler(ctx: Ctx, route: Route) -> None:
+        """Run the handler. A `StaleButton` (an old button, a forged one, or one this person
+        may not press) is answered like any reply, and whatever the handler did before it
+        was raised is undone: no row, no reply, no change to the dialog."""
+        savepoint = await ctx.session.begin_nested()
+        kept = ctx.person, ctx.dialog.state, dict(ctx.dialog.data), len(ctx.outgoing)
         try:
             await route.handler(ctx)
-        except StaleButton as stale:  # checked before any change: answered like any reply
+        except StaleButton as stale:
+            if savepoint.is_active:  # not when the handler committed early (a ballot)
+                await savepoint.rollback()
+            ctx.person, ctx.dialog.state, ctx.dialog.data, sent = kept
+            del ctx.outgoing[sent:]
             await ctx.reply(stale.message)
+            return
+        if savepoint.is_active:
+            await savepoint.commit()
 
     def _resolve(self, ctx: Ctx) -> Route | None:
         event = ctx.event
         if event.kind == "command":
-            route = self.router.find_command(event.command or "")
+            route = self._deep_link(ctx) or self.router.find_command(event.command or "")
             if route is not None and not route.keeps_dialog:
                 ctx.dialog.clear()
             return route
@@ -178,6 +194,18 @@ class Dispatcher:
         if ctx.event.chat.kind == "group" and event.kind in ("text", "photo", "location"):
             return None  # residents chatting among themselves
         return self.router.find_message(event.kind)
+
+    def _deep_link(self, ctx: Ctx) -> Route | None:
+        """`/start <command>`, from a link to a private chat, is that command with all its
+        checks (the coordinator's role too); other payloads are for the start handler."""
+        event = ctx.event
+        name = event.args.strip().lower()
+        if (event.command or "").lower() != "start" or not name or name == "start":
+            return None
+        route = self.router.find_command(name)
+        if route is not None:
+            ctx.event = dataclasses.replace(event, command=name, args="")
+        return route
 
     @staticmethod
     async def _to_direct_chat(ctx: Ctx) -> None:

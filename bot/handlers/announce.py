@@ -171,7 +171,7 @@ async def ask_target_or_confirm(ctx: Ctx) -> None:
 @router.state(AnnounceForm.target)
 @step
 async def announce_target(ctx: Ctx) -> None:
-    target = read_target(ctx)
+    target = await read_target(ctx)
     if target is None:
         await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
         return

@@ -7,7 +7,6 @@ nobody is asked to sign up.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from bot.core.context import Ctx
 from bot.core.events import Button
@@ -91,12 +90,15 @@ async def attachment_first(ctx: Ctx) -> None:
 
 
 async def start_from_link(ctx: Ctx, payload: str) -> bool:
-    """Deep links open a flow: `melding-schalkwijk` or `idee-delftwijk` for a neighbourhood,
-    `melding`, `idee` or any other command name (from a group's "private chat" button)."""
+    """Deep links open a flow: `melding-schalkwijk` or `idee-delftwijk` for a neighbourhood.
+
+    A link naming a command (`/start melding`, from a group's "private chat" button) is
+    routed by the dispatcher as that command, with its checks; it never comes here.
+    """
     kind, _sep, slug = payload.partition("-")
     kind = {"melding": "signal", "report": "signal", "idee": "idea", "idea": "idea"}.get(kind, "")
     if not slug:
-        return await _run_command(ctx, payload)
+        return False
     hood = await places.neighbourhood_by_slug(ctx.session, slug)
     if not kind or hood is None:
         return False
@@ -109,15 +111,4 @@ async def start_from_link(ctx: Ctx, payload: str) -> bool:
             _("Share an idea for {name}. Give it a short title.").format(name=hood.name),
             ideas.IdeaForm.title,
         )
-    return True
-
-
-async def _run_command(ctx: Ctx, name: str) -> bool:
-    from bot.handlers import build_router
-
-    route = build_router().find_command(name)
-    if route is None or name in ("start", "stop"):
-        return False
-    ctx.event = replace(ctx.event, command=name, args="")
-    await route.handler(ctx)
     return True

@@ -12,6 +12,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _, when
 from bot.core.router import Router
+from bot.services.signals.access import may_view
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Preference
 from storage.repo import digests, signals
@@ -95,7 +96,7 @@ async def choose(ctx: Ctx) -> None:
 async def open_signal(ctx: Ctx) -> None:
     pressed = ViewSignal.of(ctx)
     sig = await signals.signal(ctx.session, pressed.signal)
-    if sig is None or sig.id is None:
+    if sig is None or sig.id is None or not await may_view(ctx.session, sig, ctx.actor):
         raise StaleButton()
     person = await ctx.ensure_person()
     assert person.id is not None

@@ -21,7 +21,7 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
-from storage.models import Neighbourhood
+from storage.models import Neighbourhood, Theme
 from storage.repo import ideas, places
 
 router = Router("ideas")
@@ -89,27 +89,32 @@ async def idea_body(ctx: Ctx) -> None:
         if not body:
             return
     ctx.dialog.update(body=body)
+    await ctx.ask(
+        _("Which theme fits best?"), IdeaForm.theme, theme_buttons(ctx, await _themes(ctx))
+    )
+
+
+async def _themes(ctx: Ctx) -> list[Theme]:
+    """The themes of my neighbourhood (only the city-wide ones, if I have none)."""
     home = await home_of(ctx)
-    themes = await places.themes_for(ctx.session, home.id if home else None)
+    return await places.themes_for(ctx.session, home.id if home else None)
+
+
+def theme_buttons(ctx: Ctx, themes: list[Theme]) -> list[Button]:
     buttons = [ctx.choice(IdeaForm.theme, t.name_in(ctx.locale), str(t.id)) for t in themes]
-    buttons.append(ctx.choice(IdeaForm.theme, _("No theme"), "none"))
-    await ctx.ask(_("Which theme fits best?"), IdeaForm.theme, buttons)
+    return [*buttons, ctx.choice(IdeaForm.theme, _("No theme"), "none")]
 
 
 @router.state(IdeaForm.theme)
 @guarded("idee", IdeaDraft)
 async def idea_theme(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
-    if value is None or not (value == "none" or whole_number(value) is not None):
-        home = await home_of(ctx)
-        themes = await places.themes_for(ctx.session, home.id if home else None)
-        await please_choose(
-            ctx,
-            [ctx.choice(IdeaForm.theme, t.name_in(ctx.locale), str(t.id)) for t in themes]
-            + [ctx.choice(IdeaForm.theme, _("No theme"), "none")],
-        )
+    themes = await _themes(ctx)
+    picked = whole_number(value or "")
+    if value != "none" and (picked is None or picked not in {t.id for t in themes}):
+        await please_choose(ctx, theme_buttons(ctx, themes))  # only a theme the buttons offer
         return
-    ctx.dialog.update(theme_id=whole_number(value))
+    ctx.dialog.update(theme_id=picked)
     await ask_where_or_confirm(ctx)
 
 

@@ -8,7 +8,7 @@ from bot.core.i18n import _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers import contribute
-from bot.handlers.common import ask_neighbourhood, please_choose, read_neighbourhood
+from bot.handlers.common import ask_neighbourhood, lost, please_choose, read_neighbourhood
 from bot.handlers.help import resident_help
 from bot.handlers.themes import apply_theme_button, theme_buttons
 from storage.models import Neighbourhood
@@ -93,10 +93,14 @@ async def onboarding_themes(ctx: Ctx) -> None:
         await ctx.edit(_("All set! You can change your themes any time with /themas."))
         await ctx.reply(resident_help())
         return
-    if data is None or not await apply_theme_button(ctx, data):
+    hood_id = ctx.dialog.data.get("neighbourhood_id")
+    if not isinstance(hood_id, int):
+        await lost(ctx, "start")
+        return
+    if data is None or not await apply_theme_button(ctx, data, hood_id):
         await ctx.reply(_("Tap a theme to follow it, or choose Done."))
         return
-    text, buttons = await theme_buttons(ctx, Onboarding.themes, ctx.dialog.data["neighbourhood_id"])
+    text, buttons = await theme_buttons(ctx, Onboarding.themes, hood_id)
     await ctx.edit(
         _("Which themes do you care about? Tap to follow or unfollow, then choose Done.")
         + "\n"

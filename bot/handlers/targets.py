@@ -39,14 +39,20 @@ async def target_buttons(ctx: Ctx, state: State) -> list[Button]:
     return buttons
 
 
-def read_target(ctx: Ctx) -> tuple[int, int | None] | None:
-    """The (neighbourhood, theme) a pressed target button names; None if not one of ours."""
+async def read_target(ctx: Ctx) -> tuple[int, int | None] | None:
+    """The (neighbourhood, theme) a pressed target button names; None if not one of ours:
+    a neighbourhood the coordinator runs, and no theme or one of that neighbourhood's."""
     raw = ctx.event.button_data if ctx.event.kind == "button" else None
     hood, _sep, theme = (raw or "").partition(":")
     hood_id = whole_number(hood)
     if hood_id is None or not can_coordinate(ctx.coordinator_of, hood_id):
         return None
-    return hood_id, whole_number(theme)
+    if not theme:
+        return hood_id, None
+    theme_id = whole_number(theme)
+    if theme_id not in {t.id for t in await places.themes_for(ctx.session, hood_id)}:
+        return None
+    return hood_id, theme_id
 
 
 async def refused_for_nobody(ctx: Ctx, sent: SQLModel, reach: Reach) -> bool:

@@ -59,11 +59,13 @@ async def list_themes(ctx: Ctx) -> None:
     await ctx.reply(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
 
 
-async def apply_theme_button(ctx: Ctx, value: str) -> bool:
-    """`<theme id>:on|off` from a theme button; False if it makes no sense (stale)."""
+async def apply_theme_button(ctx: Ctx, value: str, neighbourhood_id: int) -> bool:
+    """`<theme id>:on|off` from a theme button; False if it makes no sense (stale), or names
+    a theme the buttons of this neighbourhood do not offer."""
     raw, _sep, intent = value.partition(":")
     theme_id = whole_number(raw)
-    theme = await places.theme(ctx.session, theme_id) if theme_id is not None else None
+    offered = {t.id: t for t in await places.themes_for(ctx.session, neighbourhood_id)}
+    theme = offered.get(theme_id) if theme_id is not None else None
     if theme is None or theme.id is None or intent not in ("on", "off"):
         return False
     person = await ctx.ensure_person()
@@ -80,7 +82,7 @@ async def toggle_theme(ctx: Ctx) -> None:
     toggle = ThemeToggle.of(ctx)
     home = await home_of(ctx)
     value = f"{toggle.theme}:{toggle.intent}"
-    if home is None or home.id is None or not await apply_theme_button(ctx, value):
+    if home is None or home.id is None or not await apply_theme_button(ctx, value, home.id):
         raise StaleButton(ThemeToggle.hint)
     text, buttons = await theme_buttons(ctx, None, home.id)
     await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)

@@ -17,11 +17,12 @@ from bot.core.callbacks import CallbackData
 from bot.core.clock import Clock
 from bot.core.events import Button, PollSpec
 from bot.core.i18n import _, ngettext, number, use_locale, when
+from bot.core.permissions import Actor
 from bot.delivery.broadcast import Reach, Target, broadcast, store_image
 from bot.util.charts import bar_chart
 from storage.db import Database
 from storage.models import Poll
-from storage.repo import outbox, polls
+from storage.repo import audience, outbox, polls
 from storage.repo.polls import Tally
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,23 @@ class ShowPoll(CallbackData, prefix="poll"):
 
 def vote_data(poll_id: int, option: int) -> str:
     return PollVote(poll_id, option).pack()
+
+
+async def may_take_part(session: AsyncSession, poll: Poll, actor: Actor) -> bool:
+    """Whether the poll went to where this person presses: a group it was sent to, or (in a
+    direct chat) a resident it is meant for — its neighbourhood's, or for a theme poll that
+    theme's followers there (`audience`, the rule that sent it)."""
+    target = poll.neighbourhood_id, poll.theme_id
+    if actor.in_group:
+        return await audience.includes_group(session, actor.chat.platform, actor.chat.id, *target)
+    return actor.person_id is not None and await audience.includes_person(
+        session, actor.person_id, *target
+    )
+
+
+async def may_see(session: AsyncSession, poll: Poll, actor: Actor) -> bool:
+    """The poll and its results: where it went, and for its neighbourhood's coordinators."""
+    return actor.coordinates(poll.neighbourhood_id) or await may_take_part(session, poll, actor)
 
 
 def poll_text(poll: Poll) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.app import App
+from bot.core.callbacks import CallbackData, StaleButton
+from bot.core.context import Ctx
+from bot.core.router import Router
 from bot.handlers import ideas as ideas_handlers
-from storage.models import ConversationState, Idea
+from storage.models import ConversationState, Idea, Person
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
@@ -118,3 +121,33 @@ async def test_failure_after_a_savepoint_rolls_back_everything(
     assert "Nothing was saved" in reply.text
     async with app.db.session() as s:
         assert (await s.exec(select(func.count()).select_from(IdeaSupport))).one() == 0
+
+
+class LateCheck(CallbackData, prefix="t-late"):
+    thing: int
+
+
+async def test_a_refused_button_undoes_what_its_handler_did_first(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    """Forged or stale data may be found out late: whatever the handler did before raising
+    `StaleButton` is undone (no person, no reply, no dialog change), and it is answered kindly."""
+    late = Router("late")
+
+    @late.callback(LateCheck)
+    async def found_out_late(ctx: Ctx) -> None:
+        await ctx.ensure_person()
+        ctx.dialog.clear()
+        await ctx.reply("Saved!")
+        raise StaleButton()
+
+    app.dispatcher.router.include(late)
+    chat: Chat = make_chat("newcomer", lang="en")
+    await chat.say("/idee")  # a dialog in progress, nobody stored yet
+    [reply] = await chat.press_data(LateCheck(7).pack())
+    assert reply.text == "This button no longer works."
+    async with app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Person))).one() == 0
+        assert (await s.exec(select(ConversationState.state))).one() == "IdeaForm.title"
+    [asked] = await chat.say("Een moestuin")  # the dialog goes on
+    assert "Tell a bit more" in asked.text

@@ -105,7 +105,7 @@ async def test_coordinator_cannot_act_on_other_neighbourhood(app: App, make_chat
     await dana.say("/taal en")
     [refused] = await dana.say("/status M-1001 closed")
     assert "belongs to Schalkwijk" in refused.text
-    [pressed] = await dana.press_data("sig:1:closed")
+    [pressed] = await dana.press_data("sig:1:accepted")
     assert "belongs to Schalkwijk" in pressed.text
     async with app.db.session() as s:
         assert (await s.exec(select(Signal))).one().status == "new"

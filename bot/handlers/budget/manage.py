@@ -76,6 +76,6 @@ async def round_pressed(ctx: Ctx) -> None:
     elif action == "check" and pressed.project is not None:
         await show_proposal(ctx, round_, pressed.project)
     elif action in ("yes", "no") and pressed.project is not None:
-        await ask_verdict_note(ctx, action == "yes", pressed.project, data)
+        await ask_verdict_note(ctx, action == "yes", round_, pressed.project, data)
     else:
         raise StaleButton(RoundAction.hint)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
@@ -38,8 +39,9 @@ class ProjectForm(StatesGroup):
 
 
 async def ask_verdict_note(
-    ctx: Ctx, feasible: bool, project_id: int, data: Mapping[str, object]
+    ctx: Ctx, feasible: bool, round_: BudgetRound, project_id: int, data: Mapping[str, object]
 ) -> None:
+    await _proposal(ctx, round_, project_id)
     question = (
         _("Add a short note for the proposer, or choose No note.")
         if feasible
@@ -89,9 +91,13 @@ async def project_cost(ctx: Ctx) -> None:
 
 
 async def _proposal(ctx: Ctx, round_: BudgetRound, project_id: int) -> BudgetProject:
+    """A resident's proposal in this round that waits for a verdict (the only ones with a
+    Check button); a project put on the ballot by a coordinator has none."""
     found = await budgets.project(ctx.session, project_id)
     if found is None or found.round_id != round_.id:
         raise UserFacingError(_("That project no longer exists."))
+    if found.proposer_id is None or found.feasible is not None:
+        raise StaleButton(RoundAction.hint)
     return found
 
 

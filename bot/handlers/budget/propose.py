@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
@@ -27,6 +28,7 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
+from bot.services.budget.access import may_propose, may_support
 from bot.services.budget.rounds import ballot_rules, results_text
 from bot.services.budget.text import euros
 from storage.models import BudgetRound, Neighbourhood
@@ -55,8 +57,13 @@ async def show_budgets(ctx: Ctx) -> None:
 
 @router.state(ProposeForm.hood)
 async def picked_hood(ctx: Ctx) -> None:
+    """The answer to "Which neighbourhood do you live in?": it becomes the person's home,
+    so they can propose and support there (as with /wijk)."""
     chosen = await read_neighbourhood(ctx)
     if chosen is not None:
+        person = await ctx.ensure_person()
+        assert person.id is not None and chosen.id is not None
+        await people.set_home(ctx.session, person.id, chosen.id)
         ctx.dialog.clear()
         await show_for(ctx, chosen)
 
@@ -122,6 +129,8 @@ async def pressed(ctx: Ctx) -> None:
         await support(ctx, pressed.target)
         return
     round_ = await budgets.get_round(ctx.session, pressed.target)
+    if round_ is not None and not await may_propose(ctx.session, round_, ctx.actor):
+        raise StaleButton(ProposalAction.hint)
     if round_ is None or round_.locked or round_.phase != "proposals":
         await ctx.reply(_("Proposing projects for this round is over."))
         return
@@ -141,6 +150,8 @@ async def support(ctx: Ctx, project_id: int) -> None:
     if project is None or project.id is None or round_ is None:
         await ctx.reply(_("This proposal no longer exists."))
         return
+    if not await may_support(ctx.session, round_, project, ctx.actor):
+        raise StaleButton(ProposalAction.hint)
     if round_.phase != "proposals" or round_.locked:
         await ctx.reply(_("Supporting proposals is over: the vote has started."))
         return

@@ -291,7 +291,7 @@ async def ask_target(ctx: Ctx) -> None:
 @router.state(PollForm.target)
 @draft_step
 async def poll_target(ctx: Ctx) -> None:
-    target = read_target(ctx)
+    target = await read_target(ctx)
     if target is None:
         await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
         return

@@ -15,6 +15,7 @@ from bot.services.polls import (
     PollResults,
     ShowPoll,
     close_poll,
+    may_see,
     poll_buttons,
     poll_text,
     results_text,
@@ -30,6 +31,8 @@ async def results_button(ctx: Ctx) -> None:
     if poll is None:
         await ctx.reply(_("This poll no longer exists."))
         return
+    if not await may_see(ctx.session, poll, ctx.actor):
+        raise StaleButton()
     closed = is_closed(poll, ctx.clock.now())
     # A coordinator may look early, but only in a private chat: never for a whole group.
     mine = ctx.is_direct and can_coordinate(ctx.coordinator_of, poll.neighbourhood_id)
@@ -48,7 +51,7 @@ async def results_button(ctx: Ctx) -> None:
 async def show_poll(ctx: Ctx) -> None:
     """From a digest: the poll with its vote buttons while open, its results once closed."""
     poll = await polls.get(ctx.session, ShowPoll.of(ctx).poll)
-    if poll is None or poll.sent_at is None:
+    if poll is None or poll.sent_at is None or not await may_see(ctx.session, poll, ctx.actor):
         raise StaleButton()
     if is_closed(poll, ctx.clock.now()):
         tally = await polls.tally(ctx.session, poll)

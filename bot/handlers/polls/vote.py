@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.callbacks import MAX_ID
+from bot.core.callbacks import MAX_ID, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import _, when
 from bot.core.router import Router
 from bot.core.text import whole_number
 from bot.delivery.notify import tell
-from bot.services.polls import (
-    PollVote,
-)
+from bot.services.polls import PollVote, may_take_part
 from storage.models import Poll
 from storage.repo import polls
 
@@ -48,6 +46,8 @@ async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> No
     if poll is None or poll.sent_at is None:
         await _answer_voter(ctx, _("This poll no longer exists."))
         return
+    if not await may_take_part(ctx.session, poll, ctx.actor):
+        raise StaleButton()
     if is_closed(poll, ctx.clock.now()):
         await _answer_voter(
             ctx,

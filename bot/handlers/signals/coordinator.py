@@ -35,6 +35,10 @@ STATUS_WORDS = {
 }  # fmt: skip
 Status = Literal["accepted", "in_progress", "forwarded", "resolved", "closed"]
 CHANGEABLE: tuple[Status, ...] = ("accepted", "in_progress", "forwarded", "resolved", "closed")
+# The statuses a button sets. "Forwarded" is set by forwarding, "closed" needs a reason:
+# both are triage actions, so a button claiming them is not one of ours.
+ButtonStatus = Literal["accepted", "in_progress", "resolved"]
+BUTTON_STATUSES: tuple[ButtonStatus, ...] = ("accepted", "in_progress", "resolved")
 HINT = N_("Type /meldingen to see the reports again.")
 
 
@@ -42,7 +46,7 @@ class SignalAction(CallbackData, prefix="sig", hint=HINT):
     """A coordinator's button on a report: open it, or give it a status."""
 
     signal: int
-    action: Status | Literal["open"]
+    action: ButtonStatus | Literal["open"]
 
 
 class TriageAction(CallbackData, prefix="tri", hint=HINT):
@@ -101,8 +105,7 @@ def status_buttons(sig: Signal) -> list[Button]:
     """Status changes plus the triage actions (forward, close with a reason, merge, ask)."""
     buttons = [
         Button(status_label(s).capitalize(), SignalAction(sig.id or 0, s).pack())
-        for s in CHANGEABLE
-        if s in ("accepted", "in_progress", "resolved")
+        for s in BUTTON_STATUSES
         if s != sig.status
     ]
     return [

@@ -16,6 +16,7 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
+from bot.services.signals.access import is_reporter
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
     SolvedAnswer,
@@ -250,7 +251,7 @@ async def solved_answer(ctx: Ctx) -> None:
         sig is None
         or ctx.person is None
         or ctx.person.id is None
-        or sig.reporter_id != ctx.person.id
+        or not is_reporter(sig, ctx.actor)
     ):
         raise StaleButton()
     if pressed.answer == "yes":

@@ -16,6 +16,7 @@ from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.common import read_text
 from bot.handlers.signals.coordinator import TriageAction, change_status, signal_for
+from bot.services.signals.access import may_answer
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
 from bot.services.signals.notices import tell_coordinators
 from storage.models import Person, Signal
@@ -152,7 +153,7 @@ async def ask_reporter(ctx: Ctx) -> None:
 @router.callback(AnswerReporter)
 async def answer_pressed(ctx: Ctx) -> None:
     sig = await signals.signal(ctx.session, AnswerReporter.of(ctx).signal)
-    if sig is None or ctx.person is None or sig.reporter_id != ctx.person.id:
+    if sig is None or not await may_answer(ctx.session, sig, ctx.actor):
         raise StaleButton()
     await ctx.ask(
         _("Type your answer about {ref}.").format(ref=sig.reference),
