@@ -137,7 +137,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         except admin.AdminError as exc:
             raise _CliError(str(exc)) from None
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            args.out.write_text(text, encoding="utf-8", newline="")  # CSV lines end in CRLF
         else:
             sys.stdout.write(text)
         return 0
