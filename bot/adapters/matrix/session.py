@@ -91,7 +91,7 @@ class MatrixSession:
 
     async def connect(self, stopping: asyncio.Event) -> AsyncClient:
         """Log in (retrying while the homeserver is unreachable) and load the crypto store."""
-        self.store_path.mkdir(parents=True, exist_ok=True)
+        private_dir(self.store_path)
         device_id = await self.get_cursor(DEVICE_KEY)
         config = AsyncClientConfig(
             max_limit_exceeded=None,  # nio waits `retry_after_ms` and retries every request
@@ -203,6 +203,14 @@ class MatrixSession:
                 raise Unreachable(f"{room_id}: {resp.message}")
             raise MatrixSendError(f"{resp.status_code}: {resp.message}")
         raise MatrixSendError(f"still rate limited after {SEND_ATTEMPTS} attempts")
+
+
+def private_dir(path: Path) -> None:
+    """The crypto store holds the bot's keys: it and any parent we create are 0700."""
+    for missing in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
+        missing.chmod(0o700)
+    path.chmod(0o700)  # ours alone, also when an earlier version made it readable
 
 
 async def wait_or_stop(stopping: asyncio.Event, delay: float) -> bool:
