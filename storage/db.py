@@ -92,7 +92,8 @@ def create_engine(url: str) -> AsyncEngine:
     path = sqlite_path(url)
     if path is not None:
         private_sqlite_file(path)
-    engine = create_async_engine(async_url(url), pool_pre_ping=path is None)
+    # A failing statement's parameters are residents' words: never in an exception text.
+    engine = create_async_engine(async_url(url), pool_pre_ping=path is None, hide_parameters=True)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

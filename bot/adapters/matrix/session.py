@@ -31,6 +31,7 @@ from nio import (
 
 from bot.config import Settings
 from bot.core.ports import AdapterStore, Unreachable
+from bot.util.logs import remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class MatrixSession:
             raise ValueError("WIJKBOT_MATRIX_PASSWORD or WIJKBOT_MATRIX_ACCESS_TOKEN is needed")
         self.settings = settings
         self.store = store
+        remember_secret(settings.matrix_password, settings.matrix_access_token)
         self.homeserver = settings.matrix_homeserver.rstrip("/")
         self.user_id = settings.matrix_user_id
         self.store_path = Path(settings.data_dir) / "matrix-store"
@@ -136,6 +138,7 @@ class MatrixSession:
         )
         if isinstance(resp, LoginError):
             raise MatrixLoginError(f"login refused: {resp.status_code} {resp.message}")
+        remember_secret(client.access_token)  # a new one at every login
 
     async def relogin(self) -> None:
         """The homeserver forgot our access token: log in again on the same device."""
