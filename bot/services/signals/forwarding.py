@@ -28,6 +28,7 @@ from bot.services.signals.channels import (
     load_forwarding_config,
 )
 from bot.services.signals.notices import status_label, tell_concerned, tell_coordinators
+from bot.util.logs import redact
 from storage.db import Database
 from storage.models import Neighbourhood, Signal, SignalForward
 from storage.repo import audit, forwards, signals
@@ -123,7 +124,8 @@ class ForwardingService:
         try:
             result = await forwarder.forward(outgoing, fwd.idempotency_key)
         except ForwardingError as exc:
-            await self._failed(fwd.id, sig, exc.message, exc.retryable, exc.retry_after)
+            error = redact(exc.message)  # a server may repeat the key it refused
+            await self._failed(fwd.id, sig, error, exc.retryable, exc.retry_after)
             return False
         finally:
             await forwarder.close()
@@ -162,6 +164,11 @@ class ForwardingService:
                 gap = max(gap, timedelta(seconds=retry_after))
             row.next_attempt_at = now + gap
             session.add(row)
+            # The reason stays out of the log: a server's answer may quote the report.
+            log.warning(
+                "forwarding %s failed (attempt %d); %s",
+                sig.reference, row.attempts, "retrying later" if retryable else "giving up",
+            )  # fmt: skip
             if first or not retryable:
                 await tell_coordinators(
                     session, sig,
@@ -189,7 +196,9 @@ class ForwardingService:
             try:
                 status = await forwarder.status(row.external_id)
             except ForwardingError as exc:
-                log.info("forwarding: status of forward %s unavailable: %s", row.id, exc.message)
+                log.info(
+                    "forwarding: status of forward %s unavailable: %s", row.id, redact(exc.message)
+                )
                 continue
             finally:
                 await forwarder.close()
