@@ -42,7 +42,7 @@ QUIET = (
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A Telegram bot token, e.g. in a Bot API URL: 123456789:AA…
-    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), HIDDEN),
+    (re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"), HIDDEN),
     # A Synapse access token.
     (re.compile(r"\bsy[tu]_[A-Za-z0-9_=-]{8,}"), HIDDEN),
     # A password in a URL: scheme://user:password@host
@@ -103,8 +103,9 @@ def scrub(record: logging.LogRecord) -> None:
     if record.exc_info and record.exc_info[1] is not None:
         text = record.exc_text or _traceback.formatException(record.exc_info)
         clean = redact(text)
+        record.exc_text = clean  # handlers print this text instead of formatting again
         if clean != text:
-            record.exc_info, record.exc_text = None, clean  # the raw exception goes nowhere
+            record.exc_info = None  # the raw exception goes nowhere
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
 

@@ -69,3 +69,36 @@ async def test_a_failing_write_logs_the_failure_but_not_the_words(
     logged = everything_logged(debug_logs)
     assert "handler failed" in logged and "refuse" in logged  # the operator sees what failed
     assert MARK not in logged
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+         "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+        ("cannot connect to postgresql://wijkbot:Geheim!42@db.example/wijkbot", "Geheim!42"),
+        ("GET /_matrix/client/v3/sync?access_token=abc123def456&since=s1", "abc123def456"),
+        ("{'user_id': '@w:x', 'access_token': 'syt_d2lq_QxYzAbCdEfGh_1a2b3c'}", "syt_d2lq"),
+        ('{"password": "hunter2-hunter2", "type": "m.login.password"}', "hunter2"),
+        ("new row violates check constraint\nDETAIL:  Failing row contains (1, Kapotte bank).\n"
+         "[SQL: INSERT INTO signal (text) VALUES (?)]", "Kapotte"),
+    ],
+)  # fmt: skip
+def test_secret_shapes_are_hidden_even_when_not_remembered(line: str, secret: str) -> None:
+    from bot.util.logs import redact
+
+    hidden = redact(line)
+    assert secret not in hidden and "<hidden>" in hidden
+    assert "[SQL: INSERT" in hidden or "DETAIL" not in line  # the statement stays readable
+
+
+def test_ordinary_lines_stay_readable() -> None:
+    from bot.util.logs import redact
+
+    for line in (
+        "matrix: the access token is no longer valid; set a new one and restart",
+        "job forward-send: 2",
+        "forwarding M-1001 failed (attempt 1); retrying later",
+        "telegram: running as @WijkbotTestBot",
+    ):
+        assert redact(line) == line
