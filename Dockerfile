@@ -14,7 +14,7 @@ RUN python -m venv /opt/wijkbot \
 
 FROM python:3.11-slim
 RUN useradd --system --create-home --uid 10001 wijkbot \
- && mkdir /data && chown wijkbot /data
+ && install -d -m 0700 -o wijkbot /data
 COPY --from=build /opt/wijkbot /opt/wijkbot
 COPY --from=build /src/locales /opt/wijkbot/locales
 COPY wijkbot.example.toml /opt/wijkbot/wijkbot.example.toml

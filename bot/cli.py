@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import CONFIG_ENV, ConfigError, Settings, load_settings
+from bot.util import logs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,11 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"wijkbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic", "apscheduler", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logs.configure(settings)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -147,7 +143,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         except admin.AdminError as exc:
             raise _CliError(str(exc)) from None
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            args.out.write_text(text, encoding="utf-8", newline="")  # CSV lines end in CRLF
         else:
             sys.stdout.write(text)
         return 0

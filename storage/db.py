@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def _with_driver(url: str, sqlite_driver: str) -> str:
@@ -59,11 +64,36 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+def private_dir(path: Path) -> None:
+    """Create `path` and any missing parent for the owner only (0700), whatever the umask.
+
+    A directory that exists already is left as the operator made it.
+    """
+    for missing in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
+        missing.chmod(0o700)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The database holds residents' words: its directory 0700 when we make it, the file
+    0600. SQLite gives the -wal and -shm files the database file's mode; files an earlier
+    version left readable to others are tightened."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANIONS)):
+        try:
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError as exc:
+            log.warning("database file %s stays readable by others: %s", file.name, exc)
+
+
 def create_engine(url: str) -> AsyncEngine:
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(async_url(url), pool_pre_ping=path is None)
+        private_sqlite_file(path)
+    # A failing statement's parameters are residents' words: never in an exception text.
+    engine = create_async_engine(async_url(url), pool_pre_ping=path is None, hide_parameters=True)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -105,7 +105,9 @@ def build_scheduler(
         # long for the write lock: the app's transaction holding it needs the loop to
         # finish. It gives up quickly, and the pass is retried (SafeScheduler).
         sqlite = store_url.startswith("sqlite")
-        options = {"connect_args": {"timeout": 0.2}} if sqlite else {}
+        options: dict[str, object] = {"hide_parameters": True}
+        if sqlite:
+            options["connect_args"] = {"timeout": 0.2}
         scheduler.add_jobstore(
             SQLAlchemyJobStore(url=store_url, engine_options=options), PERSISTENT
         )

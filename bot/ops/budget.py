@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.services.budget import imports, results
 from bot.services.budget.sealing import SealError, keys_for
+from bot.util.spreadsheet import csv_text
 from storage.db import Database
 from storage.models import BudgetRound
 from storage.repo import budgets, places
@@ -98,10 +97,7 @@ async def make_codes(settings: Settings, round_id: int, count: int, out: Path) -
                 )
             except (BudgetError, SealError) as exc:
                 raise BudgetAdminError(str(exc)) from None
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["code"])
-            writer.writerows([c] for c in codes)
+            text = csv_text(["code"], ({"code": c} for c in codes))
             # Written before the commit: no stored hash without its printable code.
             try:
                 fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -109,8 +105,8 @@ async def make_codes(settings: Settings, round_id: int, count: int, out: Path) -
                 raise BudgetAdminError(f"{out} exists already; choose another file") from None
             except OSError as exc:
                 raise BudgetAdminError(f"{out}: cannot write: {exc.strerror or exc}") from None
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(buffer.getvalue())
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
     finally:
         await db.dispose()
     return len(codes)

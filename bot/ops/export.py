@@ -1,13 +1,12 @@
 """`wijkbot export signals|ideas --format csv|json|geojson` for the municipality's area team.
 
 Nothing that identifies a resident is exported: no reporter, author or supporter, only
-what they reported and proposed, with counts.
+what they reported and proposed, with counts. In CSV a text cell never starts a
+spreadsheet formula (`bot.util.spreadsheet`); JSON and GeoJSON keep every text exactly.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.util.spreadsheet import csv_text
 from storage.models import (
     Idea,
     IdeaSupport,
@@ -93,12 +93,7 @@ def render(kind: Kind, fmt: Format, rows: list[dict[str, Any]]) -> str:
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        out = io.StringIO()
-        fields = list(rows[0]) if rows else ["reference"]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return csv_text(list(rows[0]) if rows else ["reference"], rows)
     if kind != "signals":
         raise ExportError("only signals have a location; use csv or json for ideas")
     features = [

@@ -56,5 +56,5 @@ def test_token_never_reaches_a_log_line(tmp_path) -> None:
     finally:
         root.removeHandler(handler)
     assert token not in stream.getvalue()
-    assert stream.getvalue().count("<token>") == 2
-    assert "<token>" not in repr(settings) and token not in repr(settings)
+    assert stream.getvalue().count("<hidden>") == 2
+    assert token not in repr(settings)

@@ -124,7 +124,9 @@ class Inbound:
 
     async def _answer_invite(self, room_id: str, inviter: str, direct: bool) -> None:
         if not (direct or self._may_invite(inviter)):
-            log.info("matrix: declined an invite to %s from %s", room_id, inviter)
+            # A user id often is a person's name; the server says enough.
+            server = inviter.partition(":")[2]
+            log.info("matrix: declined an invite to %s from someone on %s", room_id, server)
             await self.client.room_leave(room_id)
             return
         result = await self.client.join(room_id)

@@ -31,6 +31,7 @@ from nio import (
 
 from bot.config import Settings
 from bot.core.ports import AdapterStore, Unreachable
+from bot.util.logs import remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class MatrixSession:
             raise ValueError("WIJKBOT_MATRIX_PASSWORD or WIJKBOT_MATRIX_ACCESS_TOKEN is needed")
         self.settings = settings
         self.store = store
+        remember_secret(settings.matrix_password, settings.matrix_access_token)
         self.homeserver = settings.matrix_homeserver.rstrip("/")
         self.user_id = settings.matrix_user_id
         self.store_path = Path(settings.data_dir) / "matrix-store"
@@ -91,7 +93,7 @@ class MatrixSession:
 
     async def connect(self, stopping: asyncio.Event) -> AsyncClient:
         """Log in (retrying while the homeserver is unreachable) and load the crypto store."""
-        self.store_path.mkdir(parents=True, exist_ok=True)
+        private_dir(self.store_path)
         device_id = await self.get_cursor(DEVICE_KEY)
         config = AsyncClientConfig(
             max_limit_exceeded=None,  # nio waits `retry_after_ms` and retries every request
@@ -136,6 +138,7 @@ class MatrixSession:
         )
         if isinstance(resp, LoginError):
             raise MatrixLoginError(f"login refused: {resp.status_code} {resp.message}")
+        remember_secret(client.access_token)  # a new one at every login
 
     async def relogin(self) -> None:
         """The homeserver forgot our access token: log in again on the same device."""
@@ -203,6 +206,14 @@ class MatrixSession:
                 raise Unreachable(f"{room_id}: {resp.message}")
             raise MatrixSendError(f"{resp.status_code}: {resp.message}")
         raise MatrixSendError(f"still rate limited after {SEND_ATTEMPTS} attempts")
+
+
+def private_dir(path: Path) -> None:
+    """The crypto store holds the bot's keys: it and any parent we create are 0700."""
+    for missing in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
+        missing.chmod(0o700)
+    path.chmod(0o700)  # ours alone, also when an earlier version made it readable
 
 
 async def wait_or_stop(stopping: asyncio.Event, delay: float) -> bool:

@@ -48,6 +48,7 @@ from bot.core.events import ChatRef, MessageRef, Reply
 from bot.core.i18n import _, use_locale
 from bot.core.ports import AdapterStore, Feed, Unreachable
 from bot.util.bounded import Bounded
+from bot.util.logs import install_redaction, remember_secret
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,21 +64,6 @@ UNREACHABLE_HINTS = ("chat not found", "bot was kicked", "not a member", "user i
 
 class TelegramError(Exception):
     """Start-up failed in a way the operator must fix (wrong token, unreachable server)."""
-
-
-class RedactToken(logging.Filter):
-    """Defence in depth: the token never reaches a log line, even in an exception text."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if self.token in msg:
-            record.msg = msg.replace(self.token, "<token>")
-            record.args = ()
-        return True
 
 
 class TelegramAdapter:
@@ -100,10 +86,9 @@ class TelegramAdapter:
         self.menu = tuple(menu)  # Telegram's command menus, in every language
         self.username = ""
         self._stopping = asyncio.Event()
-        self._redact = RedactToken(token)
-        # On the handlers, so records of every logger pass through it.
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(self._redact)
+        # Defence in depth: the token never reaches a log line, even in an exception text.
+        remember_secret(token, settings.telegram_webhook_secret)
+        install_redaction()
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().token(
             token
         )

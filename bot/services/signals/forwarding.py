@@ -35,6 +35,7 @@ from bot.services.signals.notices import (
     tell_concerned,
     tell_coordinators,
 )
+from bot.util.logs import redact
 from storage.db import Database
 from storage.models import Neighbourhood, Signal, SignalForward
 from storage.repo import audit, forwards, signals
@@ -211,7 +212,8 @@ class ForwardingService:
 
     async def _failed(self, forward_id: int | None, sig: Signal, exc: ForwardingError) -> None:
         now = self.clock.now()
-        error = from_municipality(exc.message, ERROR_LIMIT)
+        # A server may repeat the key it refused: hidden before anyone sees the text.
+        error = from_municipality(redact(exc.message), ERROR_LIMIT)
         async with self.db.transaction() as session:
             row = await session.get(SignalForward, forward_id)
             assert row is not None
@@ -224,6 +226,11 @@ class ForwardingService:
                 gap = max(gap, timedelta(seconds=exc.retry_after))
             row.next_attempt_at = now + gap
             session.add(row)
+            # The reason stays out of the log: a server's answer may quote the report.
+            log.warning(
+                "forwarding %s failed (attempt %d); %s",
+                sig.reference, row.attempts, "retrying later" if exc.retryable else "giving up",
+            )  # fmt: skip
             if first or not exc.retryable:
                 await tell_coordinators(
                     session, sig,
@@ -251,7 +258,10 @@ class ForwardingService:
                         config.timeout_seconds, forwarder.status(row.external_id)
                     )
                 except ForwardingError as exc:
-                    log.info("forwarding: status of forward %s unavailable: %s", row.id, exc)
+                    log.info(
+                        "forwarding: status of forward %s unavailable: %s",
+                        row.id, redact(exc.message),
+                    )  # fmt: skip
                     continue
                 if status is not None:
                     changed += await self._apply(row.id, status)

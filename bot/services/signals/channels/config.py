@@ -2,7 +2,8 @@
 
 Secrets may be given directly (`api_key`, `password`) or, as the store wants, named by
 environment variable (`api_key_env`, `password_env`), read when the table is loaded.
-Either way they are `SecretStr` and never shown in a repr or a log line.
+Either way they are `SecretStr` and never shown in a repr or a log line; once loaded, the
+log and the errors told to coordinators hide them (`bot.util.logs.remember_secret`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from bot.services.signals.channels.base import FALLBACK_CATEGORY
+from bot.util.logs import remember_secret
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
@@ -189,7 +191,7 @@ def load_forwarding_config(
             )
         values[field] = env[name]
     try:
-        return _Table.model_validate({"config": values}).config
+        config = _Table.model_validate({"config": values}).config
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(part) for part in err["loc"]][1:]
@@ -201,3 +203,6 @@ def load_forwarding_config(
             loc, msg = [named[1]], named[2]
         where = ".".join(["forwarding", *loc])
         raise ForwardingConfigError(f"{where}: {msg}") from None
+    # A municipality's error may repeat the key it refused: never in a log or a message.
+    remember_secret(getattr(config, "api_key", None), getattr(config, "password", None))
+    return config
