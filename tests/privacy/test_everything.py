@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Table, Text, select
+from sqlalchemy import JSON, Column, LargeBinary, String, Text, select
 from sqlmodel import SQLModel
 
 from bot.app import App
@@ -106,7 +106,6 @@ def pointers(rows: dict[str, list[dict[str, Any]]], person_id: int) -> list[str]
     found: list[str] = []
     fk_cols = {(c.table.name, c.name) for c in person_columns()}
     for table in SQLModel.metadata.sorted_tables:
-        assert isinstance(table, Table)
         for row in rows[table.name]:
             for col in table.columns:
                 value = row[col.name]
@@ -271,7 +270,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
         "Groups you linked: 1",  # from the log of coordinator actions
         "waiting to be sent",  # messages to her in the outbox
         "kept for 30 days",
-        "a draft",  # the idea she has not finished
+        "a draft",  # her dialogs (the idea she has not finished)
         "Your answer about report M-1001",
         "Your choices are not linked to you",
     ):
@@ -290,6 +289,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     # What stays, without a link: her idea, report, proposal, the anonymous count of her vote.
     assert [i["author_id"] for i in after["idea"] if i["id"] == 1] == [None]
     assert [s["reporter_id"] for s in after["signal"] if s["id"] == 1] == [None]
+    assert [p["proposer_id"] for p in after["budgetproject"] if p["code"] == "1"] == [None]
     assert len(after["ballot"]) == 2 and len(after["voterroll"]) == 2
     await app.flush_outbox()  # the results reach the group and bob without her name
     results = [m for m in adapter.sent[sent_before:] if "Welke tijd?" in m.text]
