@@ -1,7 +1,8 @@
 """SQLModel tables for the neighbourhood-platform domain.
 
-Personal data is kept to what the flows need: no names, no phone numbers.
-Ideas and signals outlive their author (author set to NULL on erasure).
+Personal data is kept to what the flows need: no phone numbers, and a name only with a
+vote in a poll with names. Ideas and signals outlive their author (author set to NULL on
+erasure); `tests/privacy/test_everything.py` checks every reference to a person.
 """
 
 from __future__ import annotations
@@ -257,7 +258,8 @@ class OutboxMessage(SQLModel, table=True):
     )
     # What goes with the text: {"poll": PollSpec fields, "poll_id": N}, {"media_id": N} (an
     # image we made), {"photo": {"platform", "file_id"}} (a photo a coordinator sent),
-    # {"ends": message id} (poll results: end the poll message there). See bot/delivery/broadcast.py.
+    # {"ends": message id} (poll results: end the poll message there), {"results_of": poll id}
+    # (a name in named results is taken out on /vergeetmij). See bot/delivery/broadcast.py.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

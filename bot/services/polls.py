@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 MAX_QUESTION, MAX_OPTION = 300, 100
 NAMES_SHOWN = 20
+NAMES_INDENT, NAMES_SEPARATOR = "  ", ", "  # a named poll's results: "  Anna, Bob and 3 more"
 
 
 class PollVote(CallbackData, prefix="pv"):
@@ -132,10 +133,11 @@ def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
     for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
         lines.append(f"• {option}: {number(count)} ({_percent(count, total)})")
         if poll.named and names:
-            shown = ", ".join(names[:NAMES_SHOWN])
             more = len(names) - NAMES_SHOWN
             lines.append(
-                "  " + shown + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+                NAMES_INDENT
+                + NAMES_SEPARATOR.join(names[:NAMES_SHOWN])
+                + (" " + _("and {n} more").format(n=more) if more > 0 else "")
             )
     lines.append("")
     lines.append(
@@ -182,6 +184,7 @@ async def close_poll(
             extra["media_id"] = await store_image(session, results_chart(poll, tally))
     except Exception:  # the results still go out, as text
         log.exception("poll %s: no chart", poll.id)
+    extra["results_of"] = poll.id  # so /vergeetmij finds the names in them
     return await broadcast(
         session,
         Target(poll.neighbourhood_id, poll.theme_id),
@@ -191,6 +194,77 @@ async def close_poll(
         per_chat={chat: {"ends": ref} for chat, ref in sent.items()},
         group_locale=group_locale,
     )
+
+
+async def forget_voter(session: AsyncSession, person_id: int) -> int:
+    """/vergeetmij: take their name out of the results of named polls we still keep.
+
+    The results were counted when the poll closed and stay as they were, only without the
+    name: waiting messages go out without it, messages kept after sending no longer hold it.
+    Returns how many messages changed. Call before the person's votes are erased.
+    """
+    changed = 0
+    for mine in await polls.votes_of(session, person_id):
+        name = mine.shown_as
+        if not (mine.poll.named and name and mine.poll.id is not None):
+            continue
+        # Locked: a poll closing right now sends its results before or after, never during.
+        poll = await polls.get_for_vote(session, mine.poll.id) or mine.poll
+        names = (await polls.tally(session, poll)).names
+        for msg in await outbox.mentioning(session, name):
+            if msg.extra.get("results_of", poll.id) != poll.id:
+                continue
+            text = without_name(msg.text, poll, names, set(mine.options), name)
+            if text != msg.text:
+                await outbox.set_text(session, msg, text)
+                changed += 1
+    return changed
+
+
+def without_name(text: str, poll: Poll, names: list[list[str]], chosen: set[int], name: str) -> str:
+    """Results text without `name` once in the names under each option it chose."""
+    out: list[str] = []
+    option: int | None = None
+    for line in text.split("\n"):
+        if line.startswith("• "):
+            option = next(
+                (i for i, o in enumerate(poll.options) if line.startswith(f"• {o}: ")), None
+            )
+        elif option is not None and option in chosen and line.startswith(NAMES_INDENT):
+            kept = _drop_name(line[len(NAMES_INDENT) :], name, names[option])
+            option = None
+            if kept is not None:
+                if kept:
+                    out.append(NAMES_INDENT + kept)
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _drop_name(listed: str, name: str, known: list[str]) -> str | None:
+    """A names line ("Anna, Bob and 3 more") without one `name`; None if it is not a list of
+    `known` names.
+
+    Names may hold spaces or commas, so the line is read as known names (longest first),
+    not split on commas.
+    """
+    candidates = sorted({*known, name}, key=len, reverse=True)
+    items: list[str] = []
+    pos = 0
+    while True:
+        item = next((n for n in candidates if listed.startswith(n, pos)), None)
+        if item is None:
+            return None
+        items.append(item)
+        pos += len(item)
+        if listed.startswith(NAMES_SEPARATOR, pos):
+            pos += len(NAMES_SEPARATOR)
+            continue
+        rest = listed[pos:]  # "" or " and 3 more"
+        if (rest and not rest.startswith(" ")) or name not in items:
+            return None
+        items.remove(name)
+        return (NAMES_SEPARATOR.join(items) + rest).strip()
 
 
 async def close_due(db: Database, clock: Clock, group_locale: str) -> int:

@@ -165,6 +165,17 @@ async def poll_messages(session: AsyncSession, poll_id: int) -> dict[tuple[str, 
     return {(p, c): r for p, c, r in (await session.exec(stmt)).all() if r is not None}
 
 
+async def mentioning(session: AsyncSession, words: str) -> list[OutboxMessage]:
+    """Messages (waiting or kept after sending) whose text contains `words` literally."""
+    stmt = select(OutboxMessage).where(col(OutboxMessage.text).contains(words, autoescape=True))
+    return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())
+
+
+async def set_text(session: AsyncSession, msg: OutboxMessage, text: str) -> None:
+    msg.text = text
+    session.add(msg)
+
+
 async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:
     msg.sent_at = at or utcnow()
     session.add(msg)

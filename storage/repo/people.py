@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     Account,
+    AuditEvent,
     Channel,
     ConversationState,
     Membership,
@@ -166,8 +167,10 @@ async def direct_chat_of(session: AsyncSession, person_id: int) -> Channel | Non
 async def erase_person(session: AsyncSession, person_id: int) -> None:
     """Erase a person and their accounts; their ideas and signals stay without a name.
 
-    Foreign keys do the rest: ON DELETE CASCADE for accounts, memberships, follows and
-    direct chats; SET NULL for authorship and supports.
+    Foreign keys do the rest: ON DELETE CASCADE for accounts, memberships, follows, votes,
+    settings and direct chats; SET NULL for authorship, supports and the coordinator log.
+    Here: what refers to them without a foreign key (messages to their chats, dialogs of
+    their accounts, log entries about them).
     """
     direct = (
         await session.exec(
@@ -191,5 +194,10 @@ async def erase_person(session: AsyncSession, person_id: int) -> None:
                 col(ConversationState.user_id) == acc.platform_user_id,
             )
         )
+    await session.exec(
+        update(AuditEvent)
+        .where(col(AuditEvent.subject_type) == "person", col(AuditEvent.subject_id) == person_id)
+        .values(subject_id=None)
+    )
     await session.exec(delete(ThemeFollow).where(col(ThemeFollow.person_id) == person_id))
     await session.exec(delete(Person).where(col(Person.id) == person_id))

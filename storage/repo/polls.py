@@ -139,18 +139,26 @@ async def claim_close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     return bool(result.rowcount)
 
 
-async def votes_of(session: AsyncSession, person_id: int) -> list[tuple[Poll, list[int]]]:
-    """A person's choices per poll (for /mijngegevens)."""
+@dataclass(frozen=True)
+class MyVote:
+    poll: Poll
+    options: list[int]
+    shown_as: str | None  # named polls: the name shown with the choice
+
+
+async def votes_of(session: AsyncSession, person_id: int) -> list[MyVote]:
+    """A person's choices per poll (for /mijngegevens and /vergeetmij)."""
     rows = (
         await session.exec(
-            select(Poll, PollVote.option)
+            select(Poll, PollVote.option, PollVote.display_name)
             .join(PollVote, col(PollVote.poll_id) == col(Poll.id))
             .where(col(PollVote.person_id) == person_id)
             .order_by(col(Poll.id), col(PollVote.option))
         )
     ).all()
-    out: dict[int, tuple[Poll, list[int]]] = {}
-    for poll, option in rows:
+    out: dict[int, MyVote] = {}
+    for poll, option, name in rows:
         assert poll.id is not None
-        out.setdefault(poll.id, (poll, []))[1].append(option)
+        vote = out.setdefault(poll.id, MyVote(poll, [], name))
+        vote.options.append(option)
     return list(out.values())
