@@ -1,4 +1,7 @@
-"""Group chats linked to a neighbourhood (and optionally a theme); unreachable chats."""
+"""Group chats linked to a neighbourhood (and optionally a theme); unreachable chats.
+
+A link belongs to the room: it has no person, so erasing the coordinator who made it
+(/vergeetmij) leaves the group linked."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ async def link_group(
     if found is None:
         found = Channel(platform=platform, chat_id=chat_id, kind="group")
     found.kind = "group"
+    found.person_id = None  # the link belongs to the room, not to whoever chatted there
     found.neighbourhood_id = neighbourhood_id
     found.theme_id = theme_id
     found.reachable = True

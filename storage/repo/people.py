@@ -141,11 +141,16 @@ async def coordinators_of(session: AsyncSession, neighbourhood_id: int) -> list[
 async def remember_direct_chat(
     session: AsyncSession, person_id: int, platform: str, chat_id: str
 ) -> None:
+    """This chat is the person's direct chat. A group linked to a neighbourhood stays the
+    room's (on Matrix one room can look like either): it never becomes anyone's own."""
     stmt = select(Channel).where(col(Channel.platform) == platform, col(Channel.chat_id) == chat_id)
     channel = (await session.exec(stmt)).first()
     if channel is None:
         session.add(Channel(platform=platform, chat_id=chat_id, kind="direct", person_id=person_id))
-    elif channel.person_id != person_id or not channel.reachable:
+    elif channel.kind == "group" and channel.neighbourhood_id is not None:
+        return
+    elif channel.kind != "direct" or channel.person_id != person_id or not channel.reachable:
+        channel.kind = "direct"
         channel.person_id = person_id
         channel.reachable = True
         session.add(channel)

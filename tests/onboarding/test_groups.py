@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
@@ -97,3 +98,38 @@ async def test_private_chat_link_from_a_group_opens_the_report(make_chat: MakeCh
     dm: Chat = make_chat("anna", lang="en")
     [opened] = await dm.say(f"/start {payload}")
     assert "What is wrong" in opened.text
+
+
+@pytest.mark.parametrize("history", ["group only", "was a direct chat", "seen as a direct chat"])
+async def test_a_group_link_outlives_the_coordinator_who_made_it(
+    app: App, make_chat: MakeChat, history: str
+) -> None:
+    """The link belongs to the room: /vergeetmij of its coordinator leaves it linked.
+
+    On Matrix one room id can be a direct chat first and a group later (or the reverse):
+    a link made there must not be stored as the coordinator's own chat either.
+    """
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    coco: Chat = make_chat("coco", group="buurtapp")
+    if history == "was a direct chat":
+        coco.chat = replace(coco.chat, kind="direct")
+        await coco.say("/help")  # the room was coco's direct chat with the bot
+        coco.chat = replace(coco.chat, kind="group")
+    [linked] = await coco.say("/koppel schalkwijk")
+    assert "gekoppeld aan Schalkwijk" in linked.text
+    if history == "seen as a direct chat":
+        coco.chat = replace(coco.chat, kind="direct")
+        await coco.say("/help")  # everyone else left the room for a moment
+        coco.chat = replace(coco.chat, kind="group")
+
+    private: Chat = make_chat("coco")
+    await private.say("/vergeetmij")
+    [bye] = await private.press("Ja, wis mijn gegevens")
+    assert "gewist" in bye.text
+
+    resident: Chat = make_chat("anna", group="buurtapp", lang="en")
+    [ideas] = await resident.say("/ideeen")
+    assert "no ideas yet in Schalkwijk" in ideas.text  # still linked
+    async with app.db.session() as s:
+        channel = (await s.exec(select(Channel).where(Channel.chat_id == "g:buurtapp"))).one()
+        assert channel.kind == "group" and channel.person_id is None and channel.reachable

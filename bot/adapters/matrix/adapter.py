@@ -121,13 +121,14 @@ class MatrixAdapter:
         self._inbound = inbound
         try:
             await self.session.connect(self._stopping)
+            await inbound.direct.load(self._stopping)
             since = await self.session.get_cursor(TOKEN_KEY)
             full_state = since is not None  # nio keeps no room state between runs
             if since is None:
                 first = await self._sync(None, FIRST_SYNC_FILTER, False, 0)
                 if first is None:
                     return
-                await self._handle(inbound.handle_invites(first))  # join, answer no history
+                await self._handle(inbound.first(first))  # join, answer no history
                 since = first.next_batch
                 await self.session.put_cursor(TOKEN_KEY, since)
                 self.ready.set()
@@ -229,8 +230,7 @@ class MatrixAdapter:
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         await self._wait_rooms_known()
-        if self._inbound is not None and chat.id in self._inbound.gone:
-            raise Unreachable(chat.id)
+        self._check_private(chat)
         if reply.ends is not None:  # the poll these are the results of: end it first
             await self._end_poll(chat.id, reply.ends.id, reply.text)
         photo = reply.photo
@@ -316,6 +316,7 @@ class MatrixAdapter:
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """An `m.replace` edit of our own message; anyone else's gets a new message."""
         await self._wait_rooms_known()
+        self._check_private(ref.chat)
         if not await self._is_ours(ref):
             await self.send(ref.chat, reply)
             return
@@ -324,6 +325,17 @@ class MatrixAdapter:
         buttons = numbered_buttons(reply)
         self.memory.remember(ref.id, buttons)
         await self._set_reactions(ref.chat.id, ref.id, len(buttons))
+
+    def _check_private(self, chat: ChatRef) -> None:
+        """Gone rooms are unreachable; so is a "direct" chat that is no longer one (someone
+        joined): a private message never goes to a room with anyone else."""
+        inbound = self._inbound
+        if inbound is None:
+            return
+        if chat.id in inbound.gone or chat.id in inbound.direct.leaving:
+            raise Unreachable(chat.id)
+        if chat.kind == "direct" and not inbound.direct.is_direct(chat.id):
+            raise Unreachable(f"{chat.id}: not a direct chat (any more)")
 
     async def _wait_rooms_known(self, within: float = 60) -> None:
         """Sending before the first sync would take every room for one we are not in (the

@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from nio import (
     RoomEncryptedImage,
-    RoomMemberEvent,
     RoomMessageImage,
     RoomMessageText,
     RoomMessageUnknown,
@@ -128,12 +127,3 @@ def _poll_answer(event: Any, chat: ChatRef, user: UserRef) -> Incoming | None:
         "poll_answer", user, chat, text=ours, message=MessageRef(chat, str(poll_id)),
         poll_option_ids=tuple(options),
     )  # fmt: skip
-
-
-def members_before_leaving(events: list[Any], own_id: str) -> int:
-    """Joined and invited members, the bot counted as still there."""
-    membership: dict[str, str] = {own_id: "join"}
-    for e in events:
-        if isinstance(e, RoomMemberEvent) and e.state_key != own_id:
-            membership[e.state_key] = e.membership
-    return sum(1 for m in membership.values() if m in ("join", "invite"))

@@ -1,8 +1,10 @@
 """One Matrix sync response -> neutral events, fed in timeline order.
 
 Invites: direct-chat invites are accepted from anyone, room invites only from the
-configured users or servers. A room with the bot and one other member is a direct chat.
-Joining a group room feeds `joined`; being removed from one feeds `left`.
+configured users or servers. A direct chat is one the resident marked direct and that has
+just the two of them (`direct.py`); a room that is not, or no longer, is left at once,
+saying why, and is never a group. Joining a group room feeds `joined`; being removed from
+one feeds `left`.
 Encrypted messages whose key is missing are held for a short grace period (keys often
 arrive a moment later); then the sender is told, in their language, to send it again.
 """
@@ -30,7 +32,8 @@ from nio import (
     SyncResponse,
 )
 
-from bot.adapters.matrix.events import PLATFORM, members_before_leaving, to_incoming
+from bot.adapters.matrix.direct import DirectRooms, invited_as_direct
+from bot.adapters.matrix.events import PLATFORM, to_incoming
 from bot.adapters.matrix.memory import SentMessages
 from bot.adapters.matrix.render import keycap_index
 from bot.adapters.matrix.session import CONNECTION_ERRORS, MatrixSession
@@ -68,7 +71,8 @@ class Inbound:
         self.user_id = session.user_id
         self.gone: set[str] = set()  # rooms we were removed from in this run
         self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
-        self._inviters: dict[str, str] = {}  # rooms joined, until the join is seen
+        self._inviters: dict[str, tuple[str, bool]] = {}  # rooms joined, until the join is seen
+        self.direct = DirectRooms(session)
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
         self._told: dict[str, float] = {}  # room -> when we last said we could not read
 
@@ -81,24 +85,50 @@ class Inbound:
         return min((d for _e, _r, d in self._pending), default=None)
 
     async def process(self, resp: SyncResponse, since: str) -> None:
+        await self.direct.retry_leaving()
         await self._retry_undecryptable()
         await self.handle_invites(resp)
         for room_id, info in resp.rooms.join.items():
+            if room_id in self.direct.leaving:
+                continue
             events = list(info.timeline.events)
             joined_at = self._own_join(events)
             if joined_at is not None:
-                events = events[joined_at + 1 :]  # history from before we joined
+                own, events = events[joined_at], events[joined_at + 1 :]  # not history
                 self.gone.discard(room_id)
-                chat = self.chat(room_id)
-                if chat.kind == "group":
-                    inviter = self._inviters.pop(room_id, self.user_id)
-                    await self._deliver(Incoming("joined", self._user(room_id, inviter), chat))
-            elif info.timeline.limited and info.timeline.prev_batch:
-                events = await self._fill_gap(room_id, info.timeline.prev_batch, since) + events
+                if not await self._joined(room_id, own):
+                    continue
+            else:
+                if not await self._still_private(room_id, [*info.state, *events]):
+                    continue  # not even what came before: someone else would see the answers
+                if info.timeline.limited and info.timeline.prev_batch:
+                    gap = await self._fill_gap(room_id, info.timeline.prev_batch, since)
+                    events = gap + events
             for event in events:
                 await self._event(room_id, event)
         for room_id, info in resp.rooms.leave.items():
             await self._left(room_id, info)
+        await self.direct.save()
+
+    async def first(self, resp: SyncResponse) -> None:
+        """The first sync ever: rooms we are in already are checked, invites answered; no
+        history is answered."""
+        for room_id, info in resp.rooms.join.items():
+            await self._still_private(room_id, [*info.state, *info.timeline.events])
+        await self.handle_invites(resp)
+        await self.direct.save()
+
+    async def _still_private(self, room_id: str, state: list[Any]) -> bool:
+        """A room entered as a direct chat stays one only with just the resident and us;
+        otherwise we leave it (it never becomes a group). False when leaving."""
+        resident = self.direct.resident_of(room_id, state)
+        if resident is None:
+            return True  # a group room
+        if self.direct.just_us(room_id, resident):
+            self.direct.mark(room_id, resident)  # already, or entered before the marks
+            return True
+        await self.direct.leave(room_id, resident, joined_now=False)
+        return False
 
     # -- rooms -----------------------------------------------------------------------------
 
@@ -133,7 +163,25 @@ class Inbound:
         if isinstance(result, JoinError):
             log.warning("matrix: joining %s failed: %s", room_id, result.message)
         else:
-            self._inviters[room_id] = inviter
+            self._inviters[room_id] = (inviter, direct)
+
+    async def _joined(self, room_id: str, own: RoomMemberEvent) -> bool:
+        """We joined: a direct chat if invited as one and just the two of us are there; a
+        group room if not invited as direct; else we leave. True when it stays joined."""
+        inviter, direct = self._inviters.pop(room_id, (None, False))
+        resident = invited_as_direct(own, inviter) or (inviter if direct else None)
+        if resident is None:
+            chat = self.chat(room_id)
+            await self._deliver(
+                Incoming("joined", self._user(room_id, inviter or self.user_id), chat)
+            )
+            return True
+        if self.direct.just_us(room_id, resident):
+            self.direct.mark(room_id, resident)
+            return True
+        log.info("matrix: a direct invite to %s, but others are there; leaving", room_id)
+        await self.direct.leave(room_id, resident, joined_now=True)
+        return False
 
     def _may_invite(self, inviter: str) -> bool:
         server = inviter.split(":", 1)[1] if ":" in inviter else ""
@@ -175,26 +223,31 @@ class Inbound:
         return list(reversed(found))
 
     async def _left(self, room_id: str, info: Any) -> None:
-        """Kicked, banned or left: `left` for group rooms, so the core stops sending there."""
+        """Kicked, banned or left: the core stops sending there (`left` for group rooms)."""
         events = list(info.timeline.events)
         own = [e for e in events if isinstance(e, RoomMemberEvent) and e.state_key == self.user_id]
         if not own or own[-1].membership not in ("leave", "ban"):
             return
         self.gone.add(room_id)
+        was_direct = self.direct.resident(room_id) is not None
+        self.direct.left(room_id)
         room = self.client.rooms.pop(room_id, None)
-        if room is not None:
-            members, title = room.member_count, room.display_name
-        else:  # left while we were down: count from the events the sync gives
-            members, title = members_before_leaving(info.state + events, self.user_id), None
-        if members > 2:
-            chat = ChatRef(PLATFORM, room_id, "group", title)
-            await self._deliver(Incoming("left", self._user(room_id, own[-1].sender), chat))
+        if own[-1].sender == self.user_id:
+            return  # we left: an invite declined, or a room that was not private (done then)
+        if was_direct:
+            try:
+                await self.session.store.mark_unreachable(PLATFORM, room_id)
+            except Exception:
+                log.exception("matrix: could not mark %s unreachable", room_id)
+            return
+        chat = ChatRef(PLATFORM, room_id, "group", room.display_name if room else None)
+        await self._deliver(Incoming("left", self._user(room_id, own[-1].sender), chat))
 
     def chat(self, room_id: str) -> ChatRef:
-        room = self.client.rooms.get(room_id)
-        if room is None or room.member_count <= 2:
+        if self.direct.is_direct(room_id):
             return ChatRef(PLATFORM, room_id, "direct")
-        return ChatRef(PLATFORM, room_id, "group", room.display_name)
+        room = self.client.rooms.get(room_id)
+        return ChatRef(PLATFORM, room_id, "group", room.display_name if room else None)
 
     def _user(self, room_id: str, user_id: str) -> UserRef:
         room = self.client.rooms.get(room_id)
