@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -42,6 +43,20 @@ def use_clock(now: Callable[[], datetime] | None) -> None:
 
 def utcnow() -> datetime:
     return _now()
+
+
+@event.listens_for(SQLModel, "before_insert", propagate=True)
+@event.listens_for(SQLModel, "before_update", propagate=True)
+def _no_nul(_mapper: Mapper[Any], _connection: Any, row: SQLModel) -> None:
+    """PostgreSQL refuses a NUL character in text, SQLite keeps it: neither stores one.
+
+    The bot cleans what people type where it comes in (`bot.core.middlewares.clean_input`);
+    this guard is for text from elsewhere (imports, platforms, a new handler).
+    """
+    for column in row.__table__.columns:  # type: ignore[attr-defined]
+        value = getattr(row, column.key, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(row, column.key, value.replace("\x00", ""))
 
 
 def _ts(**kw: Any) -> Any:
