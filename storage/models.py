@@ -361,6 +361,17 @@ class SyncCursor(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class CountedAction(SQLModel, table=True):
+    """Something a person did that counts towards a per-hour limit and leaves no dated row of
+    its own (a changed poll vote, a budget proposal). Kept for an hour or so, then purged."""
+
+    __table_args__ = (Index("ix_countedaction_person_action", "person_id", "action", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    action: str = Field(max_length=20)
+    created_at: datetime = _ts()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what: every coordinator action leaves one."""
 

@@ -10,7 +10,7 @@ from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.common import please_choose
 from bot.services.ideas import idea_ref
 from storage.models import Neighbourhood
-from storage.repo import audit, budgets, ideas, people, places, polls, signals
+from storage.repo import audit, budgets, ideas, limits, people, places, polls, signals
 
 router = Router("privacy")
 
@@ -70,6 +70,14 @@ async def my_data(ctx: Ctx) -> None:  # noqa: C901 -- one section per kind of da
         chosen = ", ".join(poll.options[i] for i in options if 0 <= i < len(poll.options))
         lines.append(
             _("Your vote on “{question}”: {choice}.").format(question=poll.question, choice=chosen)
+        )
+    if counted := await limits.counted_for(ctx.session, pid):
+        lines.append(
+            ngettext(
+                "The time of {n} vote change or proposal, for the hourly limits. We keep it for a day.",
+                "The times of {n} vote changes and proposals, for the hourly limits. We keep them for a day.",
+                counted,
+            ).format(n=counted)
         )
     lines.append("")
     lines.append(
