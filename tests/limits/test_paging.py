@@ -121,3 +121,22 @@ async def test_proposals_page_and_checks_come_oldest_first(
     checks = [label for label in view.labels if label.startswith("Check")]
     assert checks == ["Check 1 Plan 1", "Check 2 Plan 2", "Check 3 Plan 3"]
     assert len(view.labels) <= MOST_BUTTONS
+
+
+async def test_each_round_keeps_its_own_message(app: App, make_chat: MakeChat) -> None:
+    """Pages edit their own message; showing two rounds after a button press edits none."""
+    coco = await _coordinator(app, make_chat)
+    for title in ("Ronde A", "Ronde B"):
+        await coco.say("/budgetronde")
+        await coco.press("New budget round")
+        await coco.say(title)
+        await coco.say("€ 10.000")
+        await coco.press("a basket")
+        await coco.press("greedy")
+    eva: Chat = make_chat("eva", lang="en")  # no neighbourhood yet: asked first
+    await eva.say("/wijkbudget")
+    shown = await eva.press("Schalkwijk")
+    assert [("Ronde B" in s.text, "Ronde A" in s.text) for s in shown] == [
+        (True, False),
+        (False, True),
+    ]

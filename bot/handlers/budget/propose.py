@@ -87,7 +87,10 @@ async def show_for(ctx: Ctx, hood: Neighbourhood) -> None:
         await show_round(ctx, round_, hood)
 
 
-async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood, index: int = 0) -> None:
+async def show_round(
+    ctx: Ctx, round_: BudgetRound, hood: Neighbourhood, page: int | None = None
+) -> None:
+    """The round as residents see it; `page` of its proposals (then edited in place)."""
     assert round_.id is not None
     projects = await budgets.projects_of(ctx.session, round_.id)
     if round_.phase == "results" and round_.result is not None:
@@ -108,7 +111,7 @@ async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood, index: 
         lines += [project_line(p) for p in projects if budgets.on_ballot(p)]
         buttons.append(Button(_("Vote"), VoteInRound(round_.id).pack()))
     elif round_.phase == "proposals":
-        await show_proposals(ctx, round_, lines, projects, index)
+        await show_proposals(ctx, round_, lines, projects, page)
         return
     else:
         lines.append(_("Voting has closed. The results follow soon."))
@@ -116,15 +119,22 @@ async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood, index: 
 
 
 async def show_proposals(
-    ctx: Ctx, round_: BudgetRound, lines: list[str], projects: list[BudgetProject], index: int
+    ctx: Ctx,
+    round_: BudgetRound,
+    lines: list[str],
+    projects: list[BudgetProject],
+    index: int | None,
 ) -> None:
-    """A page of the projects proposed so far, each with a Support button, then Propose."""
+    """A page of the projects proposed so far, each with a Support button, then Propose.
+
+    The first page is a new message (/wijkbudget shows up to three rounds, one message
+    each); Previous and Next edit it."""
     round_id = round_.id or 0
     supports = await budgets.support_counts(ctx.session, round_id)
     lines.append(_("You can propose a project now. Neighbours can support proposals."))
     if round_.opens_at is not None:
         lines.append(_("Voting opens on {when}.").format(when=when(round_.opens_at)))
-    page = Page.at(index, len(projects), PROPOSALS_PAGE)
+    page = Page.at(index or 0, len(projects), PROPOSALS_PAGE)
     if page.total > page.size:
         lines.append(page.counter())
     buttons: list[Button] = []
@@ -140,7 +150,8 @@ async def show_proposals(
             )
     buttons.append(Button(_("Propose a project"), ProposalAction("new", round_id).pack()))
     nav = page.buttons(lambda i: ProposalsPage(round_id, i).pack())
-    await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
+    send = ctx.reply if index is None else ctx.edit
+    await send("\n".join(lines), keyboard(*buttons, nav))
 
 
 @router.callback(ProposalsPage)
