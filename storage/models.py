@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -43,6 +44,20 @@ def use_clock(now: Callable[[], datetime] | None) -> None:
 
 def utcnow() -> datetime:
     return _now()
+
+
+@event.listens_for(SQLModel, "before_insert", propagate=True)
+@event.listens_for(SQLModel, "before_update", propagate=True)
+def _no_nul(_mapper: Mapper[Any], _connection: Any, row: SQLModel) -> None:
+    """PostgreSQL refuses a NUL character in text, SQLite keeps it: neither stores one.
+
+    The bot cleans what people type where it comes in (`bot.core.middlewares.clean_input`);
+    this guard is for text from elsewhere (imports, platforms, a new handler).
+    """
+    for column in row.__table__.columns:  # type: ignore[attr-defined]
+        value = getattr(row, column.key, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(row, column.key, value.replace("\x00", ""))
 
 
 def _ts(**kw: Any) -> Any:
@@ -350,6 +365,17 @@ class SyncCursor(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=80)
     value: str = Field(sa_type=Text)
     updated_at: datetime = _ts()
+
+
+class CountedAction(SQLModel, table=True):
+    """Something a person did that counts towards a per-hour limit and leaves no dated row of
+    its own (a changed poll vote, a budget proposal). Kept for an hour or so, then purged."""
+
+    __table_args__ = (Index("ix_countedaction_person_action", "person_id", "action", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    action: str = Field(max_length=20)
+    created_at: datetime = _ts()
 
 
 class AuditEvent(SQLModel, table=True):

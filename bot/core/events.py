@@ -153,8 +153,9 @@ class Reply:
 
 
 def keyboard(*rows: list[Button] | tuple[Button, ...] | Button) -> Keyboard:
-    """Build a keyboard; a bare Button is a row of one."""
+    """Build a keyboard; a bare Button is a row of one, an empty row is left out."""
     out: list[tuple[Button, ...]] = []
     for row in rows:
-        out.append((row,) if isinstance(row, Button) else tuple(row))
+        if row:
+            out.append((row,) if isinstance(row, Button) else tuple(row))
     return tuple(out)

@@ -1,5 +1,5 @@
-"""Middlewares, run around every handler in this order: identity (account -> person),
-locale, then the policies every event meets before routing (aiogram's outer middlewares):
+"""Middlewares, run around every handler in this order: clean input (what people type and
+their display names), identity (account -> person), locale, then the policies every event meets before routing (aiogram's outer middlewares):
 group chatter is not for us, text limits, a typed number or label presses a button, and the
 cancel words and commands."""
 
@@ -11,12 +11,31 @@ from datetime import timedelta
 from bot.core.context import Ctx, Next
 from bot.core.events import Incoming, stored_keyboard
 from bot.core.i18n import _, fold, normalise_locale, set_locale
-from bot.core.text import MAX_TEXT, whole_number
+from bot.core.text import MAX_TEXT, clean, clean_name, whole_number
 from storage.repo import outbox, people
 
 RECENT = timedelta(days=2)
 CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
 CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
+
+
+async def clean_input(nxt: Next, ctx: Ctx) -> None:
+    """Every handler gets clean text: NFC, no control characters (newlines and tabs stay),
+    no bidi overrides, and a display name on one line of at most 64 characters.
+
+    PostgreSQL refuses a NUL in text, and a name or note is stored and shown to others, so
+    this is done once, here, for every event, instead of in each handler.
+    """
+    event = ctx.event
+    user = event.user
+    name = clean_name(user.display_name)
+    ctx.event = dataclasses.replace(
+        event,
+        text=clean(event.text) if event.text else event.text,
+        args=clean(event.args) if event.args else event.args,
+        user=user if name == user.display_name else dataclasses.replace(user, display_name=name),
+    )
+    await nxt(ctx)
 
 
 async def identity(nxt: Next, ctx: Ctx) -> None:
@@ -52,22 +71,30 @@ async def group_chatter(nxt: Next, ctx: Ctx) -> None:
 
 
 async def text_limits(nxt: Next, ctx: Ctx) -> None:
-    """Too long or empty text gets a kind answer before any handler sees it."""
+    """Too long or empty text gets a kind answer before any handler sees it; so does a
+    command whose arguments are too long (`/idee <5,000 characters>`)."""
+    if ctx.event.kind == "command" and len(ctx.event.args) > MAX_TEXT:
+        await _too_long(ctx, len(ctx.event.args))
+        return
     if ctx.event.kind == "text":
         text = ctx.event.text.strip()
         if len(text) > MAX_TEXT:
-            await ctx.reply(
-                _(
-                    "That message is too long ({count} characters). "
-                    "Please keep it under {limit} characters."
-                ).format(count=len(text), limit=MAX_TEXT)
-            )
+            await _too_long(ctx, len(text))
             return
         if not text:
             if ctx.dialog.state is not None or ctx.is_direct:
                 await ctx.reply(_("I received an empty message. Please type some text."))
             return
     await nxt(ctx)
+
+
+async def _too_long(ctx: Ctx, count: int) -> None:
+    await ctx.reply(
+        _(
+            "That message is too long ({count} characters). "
+            "Please keep it under {limit} characters."
+        ).format(count=count, limit=MAX_TEXT)
+    )
 
 
 async def typed_choice(nxt: Next, ctx: Ctx) -> None:
@@ -139,4 +166,12 @@ async def _cancel(ctx: Ctx) -> None:
     await ctx.reply(_("Stopped. Nothing was saved. Type /help to see what I can do."))
 
 
-DEFAULT_MIDDLEWARES = (identity, locale, group_chatter, text_limits, typed_choice, cancel)
+DEFAULT_MIDDLEWARES = (
+    clean_input,
+    identity,
+    locale,
+    group_chatter,
+    text_limits,
+    typed_choice,
+    cancel,
+)

@@ -6,6 +6,7 @@ import unicodedata
 
 MAX_TEXT = 4000
 MAX_TITLE = 120
+MAX_NAME = 64  # a display name as we store and show it (platforms allow far longer ones)
 
 # Bidirectional overrides and isolates can make text display differently than it reads;
 # right-to-left scripts themselves are kept.
@@ -24,6 +25,16 @@ def clean(text: str) -> str:
     ]
     lines = ["".join(line).rstrip() for line in "".join(kept).split("\n")]
     return "\n".join(lines).strip()
+
+
+def clean_name(name: str | None) -> str | None:
+    """A display name on one line, without control characters, at most MAX_NAME long."""
+    if name is None:
+        return None
+    flat = " ".join(clean(name).split())
+    if len(flat) > MAX_NAME:
+        flat = flat[: MAX_NAME - 1].rstrip() + "…"
+    return flat or None
 
 
 def has_words(text: str, minimum: int = 2) -> bool:

@@ -17,18 +17,20 @@ from bot.core.clock import Clock
 from bot.core.dialog import purge_stale
 from bot.core.i18n import TIMEZONE
 from storage.db import Database
-from storage.repo import outbox
+from storage.repo import limits, outbox
 
 log = logging.getLogger(__name__)
 
 
 OUTBOX_KEEP = timedelta(days=30)
+COUNTED_KEEP = timedelta(days=1)  # longer than any per-hour limit looks back
 
 
 async def purge_dialogs(db: Database, clock: Clock) -> int:
-    """Forget unfinished dialogs and old sent messages: both hold personal data."""
+    """Forget unfinished dialogs, old sent messages and counted actions: personal data."""
     async with db.transaction() as session:
         count = await purge_stale(session, clock.now())
+        count += await limits.purge(session, clock.now() - COUNTED_KEEP)
         return count + await outbox.purge_sent(session, clock.now() - OUTBOX_KEEP)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable
+from datetime import datetime
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
@@ -13,6 +14,7 @@ from bot.core.i18n import _, fold
 from bot.core.router import Handler
 from bot.core.states import State
 from bot.core.text import MAX_TITLE, clean, has_words, whole_number
+from bot.services import quotas
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
 
@@ -105,6 +107,14 @@ async def read_text(ctx: Ctx, *, title: bool = False) -> str | None:
         )
         return None
     return text
+
+
+async def free_at(ctx: Ctx, action: quotas.Action) -> datetime | None:
+    """None when this person may do `action` now; else from when (see `bot.services.quotas`)."""
+    person_id = ctx.person.id if ctx.person is not None else None
+    return await quotas.free_at(
+        ctx.session, action, person_id, ctx.clock.now(), coordinator=ctx.is_coordinator
+    )
 
 
 async def please_choose(ctx: Ctx, buttons: list[Button]) -> None:

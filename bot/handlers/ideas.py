@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.events import Button
-from bot.core.i18n import _, ngettext
+from bot.core.events import Button, keyboard
+from bot.core.i18n import N_, _, ngettext, when
+from bot.core.paging import Page
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TITLE, clean, first_line, has_words, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
+    free_at,
     group_neighbourhood,
     guarded,
     home_of,
@@ -21,10 +24,12 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.quotas import PER_HOUR
 from storage.models import Neighbourhood, Theme
 from storage.repo import ideas, places
 
 router = Router("ideas")
+IDEAS_PAGE = 5  # recent ideas first; the rest a page further
 
 
 class IdeaDraft(Draft):
@@ -51,9 +56,38 @@ class IdeaForm(StatesGroup):
     browse = State()
 
 
+class IdeasPage(CallbackData, prefix="idp", hint=N_("Type /ideeen to see the ideas again.")):
+    """Previous / Next under the ideas of a neighbourhood."""
+
+    hood: int
+    page: int
+
+
+def _too_many() -> str:
+    most = PER_HOUR["idea"]
+    return (
+        ngettext(
+            "You have shared {n} idea in the past hour.",
+            "You have shared {n} ideas in the past hour.",
+            most,
+        ).format(n=most)
+        + " "
+        + _("That is the most for one hour.")
+    )
+
+
 @router.command("idee", "idea", "initiatief")
 async def new_idea(ctx: Ctx) -> None:
     text = clean(ctx.event.args)
+    if not text and (free := await free_at(ctx, "idea")) is not None:
+        await ctx.reply(
+            _too_many()
+            + " "
+            + _("You can share a new idea from {moment}: type /idee then.").format(
+                moment=when(free)
+            )
+        )
+        return
     if text:
         if not has_words(text):
             await ctx.reply(
@@ -165,6 +199,18 @@ async def idea_confirm(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "yes"):
         await please_choose(ctx, [ctx.choice(IdeaForm.confirm, _("Post"), "yes")])
         return
+    free = await free_at(ctx, "idea")
+    if free is not None:  # the draft stays: Post works again from then
+        await ctx.ask(
+            _too_many()
+            + " "
+            + _("Your idea is kept. Press Post from {moment} to post it.").format(
+                moment=when(free)
+            ),
+            IdeaForm.confirm,
+            [ctx.choice(IdeaForm.confirm, _("Post"), "yes")],
+        )
+        return
     draft = ReadyIdea.of(ctx)
     person = await ctx.ensure_person()
     assert person.id is not None
@@ -201,15 +247,30 @@ async def browse_neighbourhood(ctx: Ctx) -> None:
         await show_recent(ctx, chosen)
 
 
-async def show_recent(ctx: Ctx, home: Neighbourhood) -> None:
+@router.callback(IdeasPage)
+async def ideas_page(ctx: Ctx) -> None:
+    pressed = IdeasPage.of(ctx)
+    home = await places.neighbourhood(ctx.session, pressed.hood)
+    if home is None:
+        await ctx.reply(_("Type /ideeen to see the ideas again."))
+        return
+    await show_recent(ctx, home, pressed.page)
+
+
+async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
+    """A page of the neighbourhood's ideas, newest first, each with a Support button."""
     assert home.id is not None
-    found = await ideas.recent_ideas(ctx.session, home.id)
+    hood_id = home.id
+    page = Page.at(index, await ideas.count_in(ctx.session, hood_id), IDEAS_PAGE)
+    found = await ideas.recent_ideas(ctx.session, hood_id, page.size, page.offset)
     if not found:
-        await ctx.reply(
+        await ctx.edit(
             _("There are no ideas yet in {name}. Be the first: type /idee.").format(name=home.name)
         )
         return
     lines = [_("Recent ideas in {name}:").format(name=home.name)]
+    if page.total > page.size:
+        lines.append(page.counter())
     buttons = []
     for idea, count in found:
         lines.append(
@@ -221,7 +282,8 @@ async def show_recent(ctx: Ctx, home: Neighbourhood) -> None:
                 _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
             )
         )
-    await ctx.reply("\n".join(lines), buttons)
+    nav = page.buttons(lambda i: IdeasPage(hood_id, i).pack())
+    await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
 
 
 @router.callback(SupportIdea)

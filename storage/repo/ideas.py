@@ -37,9 +37,17 @@ async def idea(session: AsyncSession, idea_id: int) -> Idea | None:
     return await session.get(Idea, idea_id)
 
 
+async def count_in(session: AsyncSession, neighbourhood_id: int) -> int:
+    stmt = (
+        select(func.count()).select_from(Idea).where(col(Idea.neighbourhood_id) == neighbourhood_id)
+    )
+    return int((await session.exec(stmt)).one())
+
+
 async def recent_ideas(
-    session: AsyncSession, neighbourhood_id: int, limit: int = 5
+    session: AsyncSession, neighbourhood_id: int, limit: int = 5, offset: int = 0
 ) -> list[tuple[Idea, int]]:
+    """A neighbourhood's ideas, newest first, with their number of supporters."""
     supports = (
         select(IdeaSupport.idea_id, func.count().label("n"))
         .group_by(col(IdeaSupport.idea_id))
@@ -50,6 +58,7 @@ async def recent_ideas(
         .outerjoin(supports, supports.c.idea_id == col(Idea.id))
         .where(col(Idea.neighbourhood_id) == neighbourhood_id)
         .order_by(col(Idea.created_at).desc(), col(Idea.id).desc())
+        .offset(offset)
         .limit(limit)
     )
     return [(i, int(n)) for i, n in (await session.exec(stmt)).all()]

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,13 +111,27 @@ async def due_to_close(session: AsyncSession, now: datetime) -> list[Poll]:
     return list((await session.exec(stmt.order_by(col(Poll.closes_at)))).all())
 
 
-async def open_polls(session: AsyncSession, neighbourhood_ids: list[int]) -> list[Poll]:
-    stmt = select(Poll).where(
+def _open(neighbourhood_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
+    return (
         col(Poll.neighbourhood_id).in_(neighbourhood_ids),
         col(Poll.sent_at).is_not(None),
         col(Poll.closed_at).is_(None),
     )
-    return list((await session.exec(stmt.order_by(col(Poll.closes_at)))).all())
+
+
+async def open_polls(
+    session: AsyncSession, neighbourhood_ids: list[int], limit: int | None = None, offset: int = 0
+) -> list[Poll]:
+    """Sent and not yet closed, the first to close first; a page of them with `limit`."""
+    stmt = select(Poll).where(*_open(neighbourhood_ids)).order_by(col(Poll.closes_at), col(Poll.id))
+    if limit is not None:
+        stmt = stmt.offset(offset).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+async def count_open(session: AsyncSession, neighbourhood_ids: list[int]) -> int:
+    stmt = select(func.count()).select_from(Poll).where(*_open(neighbourhood_ids))
+    return int((await session.exec(stmt)).one())
 
 
 async def count_votes(session: AsyncSession, poll_id: int) -> int:

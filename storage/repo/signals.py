@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Signal, SignalFollower, SignalUpdate, utcnow
@@ -60,24 +61,45 @@ async def signal(session: AsyncSession, signal_id: int) -> Signal | None:
     return await session.get(Signal, signal_id)
 
 
-async def signals_by(session: AsyncSession, person_id: int) -> list[Signal]:
-    stmt = select(Signal).where(col(Signal.reporter_id) == person_id).order_by(col(Signal.id))
+async def signals_by(
+    session: AsyncSession,
+    person_id: int,
+    *,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Signal]:
+    """A person's reports, oldest first (`newest_first`: the other way); a page with `limit`."""
+    order = col(Signal.id).desc() if newest_first else col(Signal.id)
+    stmt = select(Signal).where(col(Signal.reporter_id) == person_id).order_by(order)
+    if limit is not None:
+        stmt = stmt.offset(offset).limit(limit)
     return list((await session.exec(stmt)).all())
+
+
+async def count_by(session: AsyncSession, person_id: int) -> int:
+    stmt = select(func.count()).select_from(Signal).where(col(Signal.reporter_id) == person_id)
+    return int((await session.exec(stmt)).one())
+
+
+def _open(neighbourhood_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(Signal.neighbourhood_id).in_(neighbourhood_ids),
+        col(Signal.status).not_in(["resolved", "closed"]),
+    )
 
 
 async def open_signals(
-    session: AsyncSession, neighbourhood_ids: list[int], limit: int = 10
+    session: AsyncSession, neighbourhood_ids: list[int], limit: int = 10, offset: int = 0
 ) -> list[Signal]:
-    stmt = (
-        select(Signal)
-        .where(
-            col(Signal.neighbourhood_id).in_(neighbourhood_ids),
-            col(Signal.status).not_in(["resolved", "closed"]),
-        )
-        .order_by(col(Signal.id))
-        .limit(limit)
-    )
-    return list((await session.exec(stmt)).all())
+    """Open reports, oldest first (the order a coordinator works through them)."""
+    stmt = select(Signal).where(*_open(neighbourhood_ids)).order_by(col(Signal.id))
+    return list((await session.exec(stmt.offset(offset).limit(limit))).all())
+
+
+async def count_open(session: AsyncSession, neighbourhood_ids: list[int]) -> int:
+    stmt = select(func.count()).select_from(Signal).where(*_open(neighbourhood_ids))
+    return int((await session.exec(stmt)).one())
 
 
 async def set_status(

@@ -58,3 +58,19 @@ def test_token_never_reaches_a_log_line(tmp_path) -> None:
     assert token not in stream.getvalue()
     assert stream.getvalue().count("<hidden>") == 2
     assert token not in repr(settings)
+
+
+def test_keyboards_keep_within_telegrams_limits() -> None:
+    """100 buttons a keyboard, 8 a row; long labels cut (a page of a list is far below)."""
+    from bot.adapters.telegram.convert import MAX_BUTTONS, MAX_LABEL, MAX_ROW, markup
+    from bot.core.events import Button, Reply, keyboard
+
+    many = [Button(f"Steun {i} " + "heel lang " * 10, f"idea:support:{i}") for i in range(150)]
+    sent = markup(Reply("Ideeën", keyboard(many[:20], *many[20:])))
+    assert sent is not None
+    rows = sent.inline_keyboard
+    assert sum(len(row) for row in rows) == MAX_BUTTONS
+    assert max(len(row) for row in rows) == MAX_ROW and len(rows[0]) == MAX_ROW
+    assert all(len(b.text) <= MAX_LABEL for row in rows for b in row)
+    assert rows[0][0].text.startswith("Steun 0 heel lang") and rows[0][0].text.endswith("…")
+    assert rows[0][0].callback_data == "idea:support:0"

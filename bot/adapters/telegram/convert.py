@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.core.commands import addressed_elsewhere, parse_command
-from bot.core.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
+from bot.core.events import (
+    Attachment,
+    Button,
+    ChatRef,
+    Incoming,
+    Location,
+    MessageRef,
+    Reply,
+    UserRef,
+)
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024  # a photo caption, counted after HTML parsing
 MAX_CALLBACK_DATA = 64
+# Telegram's keyboard limits: 100 buttons in a keyboard, 8 in a row; a label has no fixed
+# limit, but a long one is cut in the middle on phones, so we cut it ourselves, at the end.
+MAX_BUTTONS = 100
+MAX_ROW = 8
+MAX_LABEL = 64
 _PAYLOAD = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -135,20 +152,34 @@ def as_html(text: str) -> str:
 
 
 def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Our buttons as an inline keyboard, within Telegram's limits (see MAX_BUTTONS).
+
+    Lists page (`bot.core.paging`), so a keyboard over 100 buttons is a mistake: the first
+    100 are kept and the rest logged, rather than the whole message refused.
+    """
     if not reply.buttons:
         return None
-    rows = []
+    rows: list[list[InlineKeyboardButton]] = []
+    count = 0
     for row in reply.buttons:
-        buttons = []
-        for b in row:
-            if b.url:
-                buttons.append(InlineKeyboardButton(b.label, url=b.url))
-            elif len(b.data.encode()) <= MAX_CALLBACK_DATA:
-                buttons.append(InlineKeyboardButton(b.label, callback_data=b.data))
-            else:
-                raise ValueError(f"button data over {MAX_CALLBACK_DATA} bytes: {b.data[:20]}…")
-        rows.append(buttons)
+        for start in range(0, len(row), MAX_ROW):
+            buttons = [_button(b) for b in row[start : start + MAX_ROW]][: MAX_BUTTONS - count]
+            if buttons:
+                rows.append(buttons)
+                count += len(buttons)
+    total = len(reply.flat_buttons())
+    if total > count:
+        log.warning("telegram: %d buttons in one message, only the first %d sent", total, count)
     return InlineKeyboardMarkup(rows)
+
+
+def _button(b: Button) -> InlineKeyboardButton:
+    label = b.label if len(b.label) <= MAX_LABEL else b.label[: MAX_LABEL - 1] + "…"
+    if b.url:
+        return InlineKeyboardButton(label, url=b.url)
+    if len(b.data.encode()) <= MAX_CALLBACK_DATA:
+        return InlineKeyboardButton(label, callback_data=b.data)
+    raise ValueError(f"button data over {MAX_CALLBACK_DATA} bytes: {b.data[:20]}…")
 
 
 def start_payload(payload: str) -> str:

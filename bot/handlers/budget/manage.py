@@ -10,10 +10,11 @@ and `overview` shows a round.
 
 from __future__ import annotations
 
-from bot.core.callbacks import StaleButton
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button
+from bot.core.events import Button, keyboard
 from bot.core.i18n import _
+from bot.core.paging import Page
 from bot.core.router import Router
 from bot.handlers.budget import projects, schedule, setup
 from bot.handlers.budget.common import (
@@ -30,20 +31,43 @@ router = Router("budget_manage")
 router.include(setup.router, projects.router, schedule.router)
 
 
+ROUNDS_PAGE = 7  # and New budget round, Previous, Next: ten buttons
+
+
+class RoundsPage(CallbackData, prefix="brp", hint=RoundAction.hint):
+    """Previous / Next under a coordinator's budget rounds."""
+
+    page: int
+
+
 @router.command("budgetronde", "budgetround", role="coordinator")
 async def list_rounds(ctx: Ctx) -> None:
+    await show_rounds(ctx, 0)
+
+
+@router.callback(RoundsPage, role="coordinator")
+async def rounds_page(ctx: Ctx) -> None:
+    await show_rounds(ctx, RoundsPage.of(ctx).page)
+
+
+async def show_rounds(ctx: Ctx, index: int) -> None:
+    """A page of the rounds, newest first, and a button to start a new one."""
     found = await budgets.rounds_in(ctx.session, ctx.coordinator_of)
+    page = Page.at(index, len(found), ROUNDS_PAGE)
+    shown = found[page.offset : page.offset + page.size]
     buttons = [
         Button(f"{round_ref(r)} {r.title}"[:60], RoundAction(r.id or 0, "show").pack())
-        for r in found[:8]
+        for r in shown
     ]
     buttons.append(Button(_("New budget round"), RoundAction("new").pack()))
     if not found:
         text = _("There are no budget rounds yet in your neighbourhood. Start one?")
     else:
         text = _("Budget rounds in your neighbourhood. Choose one to manage it:")
-        text += "\n" + "\n".join(f"{round_ref(r)} {r.title} · {phase_name(r)}" for r in found[:8])
-    await ctx.reply(text, buttons)
+        if page.total > page.size:
+            text += "\n" + page.counter()
+        text += "\n" + "\n".join(f"{round_ref(r)} {r.title} · {phase_name(r)}" for r in shown)
+    await ctx.edit(text, keyboard(*buttons, page.buttons(lambda i: RoundsPage(i).pack())))
 
 
 _RULE_STEPS = {"ballot": ask_ballot, "rule": ask_rule, "voters": ask_voters}

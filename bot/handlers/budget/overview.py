@@ -22,6 +22,8 @@ from bot.services.budget.text import euros
 from storage.models import BudgetRound, Neighbourhood
 from storage.repo import budgets
 
+CHECKS_SHOWN = 3  # the oldest proposals waiting for a check; with five actions: eight buttons
+
 
 def phase_name(round_: BudgetRound) -> str:
     labels = {
@@ -95,14 +97,22 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
         )
     buttons: list[Button] = []
     if not round_.locked and round_.phase == "proposals":
-        for p in projects:
-            if p.proposer_id is not None and p.feasible is None:
-                buttons.append(
-                    Button(
-                        _("Check {code} {title}").format(code=p.code, title=p.title)[:60],
-                        RoundAction(round_.id or 0, "check", p.id).pack(),
-                    )
+        waiting = [p for p in projects if p.proposer_id is not None and p.feasible is None]
+        if len(waiting) > CHECKS_SHOWN:
+            lines.append(
+                ngettext(
+                    "{n} proposal waits for a check; the oldest come first.",
+                    "{n} proposals wait for a check; the oldest come first.",
+                    len(waiting),
+                ).format(n=len(waiting))
+            )
+        for p in waiting[:CHECKS_SHOWN]:
+            buttons.append(
+                Button(
+                    _("Check {code} {title}").format(code=p.code, title=p.title)[:60],
+                    RoundAction(round_.id or 0, "check", p.id).pack(),
                 )
+            )
         rid = round_.id
         buttons += [
             Button(_("Add a project"), RoundAction(rid, "project").pack()),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.core.callbacks import StaleButton
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button
-from bot.core.i18n import _, ngettext, when
+from bot.core.events import Button, keyboard
+from bot.core.i18n import N_, _, ngettext, when
+from bot.core.paging import Page
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
@@ -22,20 +23,32 @@ from bot.handlers.budget.common import (
 )
 from bot.handlers.common import (
     ask_neighbourhood,
+    free_at,
     home_of,
     lost,
     please_choose,
     read_neighbourhood,
     read_text,
 )
+from bot.services import quotas
 from bot.services.budget.access import may_propose, may_support
 from bot.services.budget.rounds import ballot_rules, results_text
 from bot.services.budget.text import euros
-from storage.models import BudgetRound, Neighbourhood
+from storage.models import BudgetProject, BudgetRound, Neighbourhood
 from storage.repo import budgets, people, places
 from storage.repo.budgets import BudgetError
 
 router = Router("budget_propose")
+
+
+PROPOSALS_PAGE = 7  # with Propose, Previous and Next: ten buttons
+
+
+class ProposalsPage(CallbackData, prefix="bpp", hint=N_("Type /wijkbudget to start again.")):
+    """Previous / Next under the proposals of a round."""
+
+    round: int
+    page: int
 
 
 class ProposeForm(StatesGroup):
@@ -80,7 +93,10 @@ async def show_for(ctx: Ctx, hood: Neighbourhood) -> None:
         await show_round(ctx, round_, hood)
 
 
-async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood) -> None:
+async def show_round(
+    ctx: Ctx, round_: BudgetRound, hood: Neighbourhood, page: int | None = None
+) -> None:
+    """The round as residents see it; `page` of its proposals (then edited in place)."""
     assert round_.id is not None
     projects = await budgets.projects_of(ctx.session, round_.id)
     if round_.phase == "results" and round_.result is not None:
@@ -101,25 +117,58 @@ async def show_round(ctx: Ctx, round_: BudgetRound, hood: Neighbourhood) -> None
         lines += [project_line(p) for p in projects if budgets.on_ballot(p)]
         buttons.append(Button(_("Vote"), VoteInRound(round_.id).pack()))
     elif round_.phase == "proposals":
-        supports = await budgets.support_counts(ctx.session, round_.id)
-        lines.append(_("You can propose a project now. Neighbours can support proposals."))
-        if round_.opens_at is not None:
-            lines.append(_("Voting opens on {when}.").format(when=when(round_.opens_at)))
-        for p in projects:
-            own = p.proposer_id is not None
-            count = supports.get(p.id or 0, 0) if own else None
-            lines.append(project_line(p, count) + f" – {feasibility_text(p)}")
-            if own and p.feasible is not False:
-                buttons.append(
-                    Button(
-                        _("Support {code}").format(code=p.code),
-                        ProposalAction("sup", p.id or 0).pack(),
-                    )
-                )
-        buttons.append(Button(_("Propose a project"), ProposalAction("new", round_.id or 0).pack()))
+        await show_proposals(ctx, round_, lines, projects, page)
+        return
     else:
         lines.append(_("Voting has closed. The results follow soon."))
     await ctx.reply("\n".join(lines), buttons)
+
+
+async def show_proposals(
+    ctx: Ctx,
+    round_: BudgetRound,
+    lines: list[str],
+    projects: list[BudgetProject],
+    index: int | None,
+) -> None:
+    """A page of the projects proposed so far, each with a Support button, then Propose.
+
+    The first page is a new message (/wijkbudget shows up to three rounds, one message
+    each); Previous and Next edit it."""
+    round_id = round_.id or 0
+    supports = await budgets.support_counts(ctx.session, round_id)
+    lines.append(_("You can propose a project now. Neighbours can support proposals."))
+    if round_.opens_at is not None:
+        lines.append(_("Voting opens on {when}.").format(when=when(round_.opens_at)))
+    page = Page.at(index or 0, len(projects), PROPOSALS_PAGE)
+    if page.total > page.size:
+        lines.append(page.counter())
+    buttons: list[Button] = []
+    for p in projects[page.offset : page.offset + page.size]:
+        own = p.proposer_id is not None
+        count = supports.get(p.id or 0, 0) if own else None
+        lines.append(project_line(p, count) + f" – {feasibility_text(p)}")
+        if own and p.feasible is not False:
+            buttons.append(
+                Button(
+                    _("Support {code}").format(code=p.code), ProposalAction("sup", p.id or 0).pack()
+                )
+            )
+    buttons.append(Button(_("Propose a project"), ProposalAction("new", round_id).pack()))
+    nav = page.buttons(lambda i: ProposalsPage(round_id, i).pack())
+    send = ctx.reply if index is None else ctx.edit
+    await send("\n".join(lines), keyboard(*buttons, nav))
+
+
+@router.callback(ProposalsPage)
+async def proposals_page(ctx: Ctx) -> None:
+    pressed = ProposalsPage.of(ctx)
+    round_ = await budgets.get_round(ctx.session, pressed.round)
+    hood = await places.neighbourhood(ctx.session, round_.neighbourhood_id) if round_ else None
+    if round_ is None or hood is None:
+        await ctx.reply(_("This proposal no longer exists."))
+        return
+    await show_round(ctx, round_, hood, pressed.page)
 
 
 @router.callback(ProposalAction)
@@ -139,8 +188,29 @@ async def pressed(ctx: Ctx) -> None:
             _("Let's do that in a private chat. Send me a direct message with /wijkbudget.")
         )
         return
+    free = await free_at(ctx, "proposal")
+    if free is not None:
+        await ctx.reply(
+            _too_many()
+            + " "
+            + _("You can propose a new project from {moment}.").format(moment=when(free))
+        )
+        return
     await ctx.ask(
         _("What is your project? Give it a short title."), ProposeForm.title, round_id=round_.id
+    )
+
+
+def _too_many() -> str:
+    most = quotas.PER_HOUR["proposal"]
+    return (
+        ngettext(
+            "You have sent in {n} proposal in the past hour.",
+            "You have sent in {n} proposals in the past hour.",
+            most,
+        ).format(n=most)
+        + " "
+        + _("That is the most for one hour.")
     )
 
 
@@ -241,6 +311,18 @@ async def proposal_confirm(ctx: Ctx) -> None:
     if round_id is None or title is None or cost is None or not isinstance(description, str):
         await lost(ctx, "wijkbudget")
         return
+    free = await free_at(ctx, "proposal")
+    if free is not None:  # the draft stays: Send in works again from then
+        await ctx.ask(
+            _too_many()
+            + " "
+            + _("Your proposal is kept. Press Send in from {moment} to send it in.").format(
+                moment=when(free)
+            ),
+            ProposeForm.confirm,
+            [ctx.choice(ProposeForm.confirm, _("Send in"), "yes")],
+        )
+        return
     ctx.dialog.clear()
     round_ = await budgets.get_round(ctx.session, round_id)
     person = await ctx.ensure_person()
@@ -259,6 +341,8 @@ async def proposal_confirm(ctx: Ctx) -> None:
     except BudgetError:
         await ctx.reply(_("Proposing projects for this round is over."))
         return
+    assert person.id is not None
+    await quotas.count(ctx.session, "proposal", person.id)
     for coordinator in await people.coordinators_of(ctx.session, round_.neighbourhood_id):
         await tell(
             ctx.session,

@@ -7,7 +7,8 @@ from typing import Literal
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button, keyboard
-from bot.core.i18n import _, number, when
+from bot.core.i18n import N_, _, number, when
+from bot.core.paging import Page
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.handlers.polls.vote import is_closed
@@ -60,13 +61,36 @@ async def show_poll(ctx: Ctx) -> None:
     await ctx.reply(poll_text(poll), keyboard(*poll_buttons(poll)))
 
 
+POLLS_PAGE = 4  # two buttons each, and Previous / Next: ten
+
+
+class OpenPollsPage(CallbackData, prefix="plp", hint=N_("Type /peilingen to see them again.")):
+    """Previous / Next under a coordinator's open polls."""
+
+    page: int
+
+
 @router.command("peilingen", "polls", role="coordinator")
 async def my_polls(ctx: Ctx) -> None:
-    found = await polls.open_polls(ctx.session, ctx.coordinator_of)
+    await show_open_polls(ctx, 0)
+
+
+@router.callback(OpenPollsPage, role="coordinator")
+async def my_polls_page(ctx: Ctx) -> None:
+    await show_open_polls(ctx, OpenPollsPage.of(ctx).page)
+
+
+async def show_open_polls(ctx: Ctx, index: int) -> None:
+    """A page of open polls, the first to close first, with Results and Close buttons."""
+    total = await polls.count_open(ctx.session, ctx.coordinator_of)
+    page = Page.at(index, total, POLLS_PAGE)
+    found = await polls.open_polls(ctx.session, ctx.coordinator_of, page.size, page.offset)
     if not found:
-        await ctx.reply(_("There are no open polls. Start one with /peiling."))
+        await ctx.edit(_("There are no open polls. Start one with /peiling."))
         return
     lines = [_("Open polls:")]
+    if page.total > page.size:
+        lines.append(page.counter())
     buttons: list[Button] = []
     for poll in found:
         assert poll.id is not None
@@ -81,7 +105,8 @@ async def my_polls(ctx: Ctx) -> None:
         )
         buttons.append(Button(_("Results P-{id}").format(id=poll.id), PollResults(poll.id).pack()))
         buttons.append(Button(_("Close P-{id} now").format(id=poll.id), ClosePoll(poll.id).pack()))
-    await ctx.reply("\n".join(lines), buttons)
+    nav = page.buttons(lambda i: OpenPollsPage(i).pack())
+    await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
 
 
 class ClosePoll(CallbackData, prefix="pc"):

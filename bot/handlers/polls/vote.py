@@ -7,10 +7,12 @@ from datetime import datetime
 from bot.core.callbacks import MAX_ID, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, when
+from bot.core.i18n import _, ngettext, when
 from bot.core.router import Router
 from bot.core.text import whole_number
 from bot.delivery.notify import tell
+from bot.handlers.common import free_at
+from bot.services import quotas
 from bot.services.polls import PollVote, may_take_part
 from storage.models import Poll
 from storage.repo import polls
@@ -61,12 +63,19 @@ async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> No
         return
     person = await ctx.ensure_person()
     assert person.id is not None
+    before = await polls.choices_of(ctx.session, poll.id or 0, person.id)
+    same = before == options and not (toggle and poll.multiple)  # pressed again: no change
+    if not same and (free := await free_at(ctx, "vote")) is not None:
+        await _answer_voter(ctx, _too_many(when(free)))
+        return
     name = ctx.event.user.display_name
     if toggle:
         [option] = options
         mine = await polls.choose(ctx.session, poll, person.id, option, name)
     else:
         mine = await polls.set_choices(ctx.session, poll, person.id, options, name)
+    if mine != before:
+        await quotas.count(ctx.session, "vote", person.id)
     chosen = [poll.options[i] for i in sorted(mine)]
     if chosen:
         text = _("Your vote on “{question}”: {choice}.").format(
@@ -76,6 +85,23 @@ async def cast(ctx: Ctx, poll_id: int, options: set[int], *, toggle: bool) -> No
         text = _("You took back your vote on “{question}”.").format(question=poll.question)
     text += " " + _("You can change it until {moment}.").format(moment=when(poll.closes_at))
     await _answer_voter(ctx, text)
+
+
+def _too_many(moment: str) -> str:
+    most = quotas.PER_HOUR["vote"]
+    return " ".join(
+        [
+            ngettext(
+                "You have changed your vote {n} time in the past hour.",
+                "You have changed your vote {n} times in the past hour.",
+                most,
+            ).format(n=most),
+            _("That is the most for one hour."),
+            _("Your vote stays as it was. You can change it again from {moment}.").format(
+                moment=moment
+            ),
+        ]
+    )
 
 
 async def _answer_voter(ctx: Ctx, text: str) -> None:

@@ -19,7 +19,7 @@ from bot.handlers.start import LANGUAGES
 from bot.services.ideas import idea_ref
 from bot.util.pack import pack
 from storage.models import Person
-from storage.repo import ideas, people, personal, places, polls, signals
+from storage.repo import ideas, limits, people, personal, places, polls, signals
 
 router = Router("privacy_my_data")
 
@@ -108,7 +108,13 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
     for m in await people.memberships_of(s, person.id):
         hood = await places.neighbourhood(s, m.neighbourhood_id)
         name = hood.name if hood else "?"
-        if m.is_home:
+        if m.is_home and m.home_since is not None:
+            lines.append(
+                _("Your neighbourhood: {name} (since {date})").format(
+                    name=name, date=when(m.home_since)
+                )
+            )
+        elif m.is_home:
             lines.append(_("Your neighbourhood: {name}").format(name=name))
         if m.role == "coordinator":
             lines.append(_("Coordinator of: {name}").format(name=name))
@@ -195,6 +201,14 @@ async def your_votes(ctx: Ctx, pid: int, votes: list[polls.MyVote]) -> list[str]
             for r in await personal.rounds_voted_in(ctx.session, pid)
         ]
     )
+    if counted := await limits.counted_for(ctx.session, pid):
+        lines.append(
+            ngettext(
+                "The time of {n} vote change or proposal, for the hourly limits. We keep it for a day.",
+                "The times of {n} vote changes and proposals, for the hourly limits. We keep them for a day.",
+                counted,
+            ).format(n=counted)
+        )
     return lines
 
 

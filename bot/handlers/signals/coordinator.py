@@ -7,8 +7,9 @@ from typing import Literal
 from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
-from bot.core.events import Button
+from bot.core.events import Button, keyboard
 from bot.core.i18n import N_, _, fold
+from bot.core.paging import Page
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -56,21 +57,43 @@ class TriageAction(CallbackData, prefix="tri", hint=HINT):
     action: Literal["forward", "ask", "merge", "close"]
 
 
+class OpenReportsPage(CallbackData, prefix="sigp", hint=HINT):
+    """Previous / Next under the open reports."""
+
+    page: int
+
+
 class StatusForm(StatesGroup):
     note = State()
 
 
 @router.command("meldingen", "reports", role="coordinator")
 async def open_reports(ctx: Ctx) -> None:
-    found = await signals.open_signals(ctx.session, ctx.coordinator_of)
+    await show_open_reports(ctx, 0)
+
+
+@router.callback(OpenReportsPage, role="coordinator")
+async def open_reports_page(ctx: Ctx) -> None:
+    await show_open_reports(ctx, OpenReportsPage.of(ctx).page)
+
+
+async def show_open_reports(ctx: Ctx, index: int) -> None:
+    """A page of open reports, oldest first: however many come in, none is out of reach."""
+    page = Page.at(index, await signals.count_open(ctx.session, ctx.coordinator_of))
+    found = await signals.open_signals(ctx.session, ctx.coordinator_of, page.size, page.offset)
     if not found:
-        await ctx.reply(_("There are no open reports in your neighbourhood."))
+        await ctx.edit(_("There are no open reports in your neighbourhood."))
         return
     lines = [_("Open reports (oldest first). Choose one to see it and change its status:")]
+    if page.total > page.size:
+        lines.append(page.counter())
     lines += [f"{sig.reference} · {status_label(sig.status)} · {sig.text[:60]}" for sig in found]
-    await ctx.reply(
+    await ctx.edit(
         "\n".join(lines),
-        [Button(sig.reference, SignalAction(sig.id or 0, "open").pack()) for sig in found],
+        keyboard(
+            *(Button(sig.reference, SignalAction(sig.id or 0, "open").pack()) for sig in found),
+            page.buttons(lambda i: OpenReportsPage(i).pack()),
+        ),
     )
 
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from bot.core.callbacks import StaleButton
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button
-from bot.core.i18n import _, day, when
+from bot.core.events import Button, keyboard
+from bot.core.i18n import N_, _, day, ngettext, when
+from bot.core.paging import Page
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TITLE, first_line, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
+    free_at,
     home_of,
     please_choose,
     read_neighbourhood,
     read_text,
 )
+from bot.services.quotas import PER_HOUR
 from bot.services.signals.access import is_reporter
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
@@ -36,10 +39,34 @@ class SignalForm(StatesGroup):
     category = State()
     neighbourhood = State()
     duplicate = State()
+    held = State()  # over the hourly limit: kept until it may be sent
+
+
+def _too_many() -> str:
+    most = PER_HOUR["report"]
+    return (
+        ngettext(
+            "You have sent {n} report in the past hour.",
+            "You have sent {n} reports in the past hour.",
+            most,
+        ).format(n=most)
+        + " "
+        + _("That is the most for one hour.")
+    )
 
 
 @router.command("melding", "meld", "report")
 async def new_signal(ctx: Ctx) -> None:
+    free = await free_at(ctx, "report")
+    if free is not None:
+        await ctx.reply(
+            _too_many()
+            + " "
+            + _("You can send a new report from {moment}: type /melding then.").format(
+                moment=when(free)
+            )
+        )
+        return
     await next_step(ctx)
 
 
@@ -196,7 +223,28 @@ async def signal_neighbourhood(ctx: Ctx) -> None:
         await next_step(ctx, neighbourhood_id=chosen.id)
 
 
+@router.state(SignalForm.held)
+async def signal_held(ctx: Ctx) -> None:
+    """The kept report: "Send" tries again (it is checked once more on saving)."""
+    if ctx.event.kind == "button" and ctx.event.button_data == "send":
+        await next_step(ctx)
+        return
+    await please_choose(ctx, [ctx.choice(SignalForm.held, _("Send"), "send")])
+
+
 async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
+    free = await free_at(ctx, "report")
+    if free is not None:
+        await ctx.ask(
+            _too_many()
+            + " "
+            + _("Your report is kept. Press Send from {moment} to send it.").format(
+                moment=when(free)
+            ),
+            SignalForm.held,
+            [ctx.choice(SignalForm.held, _("Send"), "send")],
+        )
+        return
     data = ctx.dialog.data
     person = await ctx.ensure_person()
     assert person.id is not None
@@ -220,15 +268,36 @@ async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
     )
 
 
+class MyReportsPage(CallbackData, prefix="mysp", hint=N_("Type /mijnmeldingen to see them again.")):
+    """Previous / Next under a resident's own reports."""
+
+    page: int
+
+
 @router.command("mijnmeldingen", "myreports")
 async def my_signals(ctx: Ctx) -> None:
-    found = []
-    if ctx.person is not None and ctx.person.id is not None:
-        found = await signals.signals_by(ctx.session, ctx.person.id)
-    if not found:
-        await ctx.reply(_("You have no reports yet. Type /melding to report something."))
+    await show_my_signals(ctx, 0)
+
+
+@router.callback(MyReportsPage)
+async def my_signals_page(ctx: Ctx) -> None:
+    await show_my_signals(ctx, MyReportsPage.of(ctx).page)
+
+
+async def show_my_signals(ctx: Ctx, index: int) -> None:
+    """A page of the person's reports, newest first, each with its status and last note."""
+    person_id = ctx.person.id if ctx.person is not None else None
+    total = await signals.count_by(ctx.session, person_id) if person_id is not None else 0
+    if person_id is None or not total:
+        await ctx.edit(_("You have no reports yet. Type /melding to report something."))
         return
+    page = Page.at(index, total)
+    found = await signals.signals_by(
+        ctx.session, person_id, newest_first=True, limit=page.size, offset=page.offset
+    )
     lines = [_("Your reports:")]
+    if page.total > page.size:
+        lines.append(page.counter())
     for sig in found:
         history = await signals.history(ctx.session, sig.id or 0)
         last = history[-1] if history else None
@@ -239,7 +308,7 @@ async def my_signals(ctx: Ctx) -> None:
         if last is not None and last.note:
             line += "\n   " + _("Note: {note}").format(note=last.note)
         lines.append(line)
-    await ctx.reply("\n".join(lines))
+    await ctx.edit("\n".join(lines), keyboard(page.buttons(lambda i: MyReportsPage(i).pack())))
 
 
 @router.callback(SolvedAnswer)
