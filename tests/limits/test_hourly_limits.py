@@ -102,6 +102,7 @@ async def _round_in_proposals(app: App, make_chat: MakeChat) -> None:
     await coco.say("€ 70.000")
     await coco.press("a basket")
     await coco.press("greedy")
+    await coco.press("Both")
 
 
 async def _propose_until_confirm(chat: Chat, title: str) -> str:

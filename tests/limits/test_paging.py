@@ -78,6 +78,7 @@ async def test_budget_rounds_page(app: App, make_chat: MakeChat) -> None:
         await coco.say("€ 10.000")
         await coco.press("a basket")
         await coco.press("greedy")
+        await coco.press("Both")
     [first] = await coco.say("/budgetronde")
     assert "1–7 of 9" in first.text and "W-9 Ronde 9" in first.text
     assert "New budget round" in first.labels
@@ -97,6 +98,7 @@ async def test_proposals_page_and_checks_come_oldest_first(
     await coco.say("€ 70.000")
     await coco.press("a basket")
     await coco.press("greedy")
+    await coco.press("Both")
     anna = await _resident(make_chat, "anna")
     for i in range(9):
         if i == 5:
@@ -133,6 +135,7 @@ async def test_each_round_keeps_its_own_message(app: App, make_chat: MakeChat) -
         await coco.say("€ 10.000")
         await coco.press("a basket")
         await coco.press("greedy")
+        await coco.press("Both")
     eva: Chat = make_chat("eva", lang="en")  # no neighbourhood yet: asked first
     await eva.say("/wijkbudget")
     shown = await eva.press("Schalkwijk")

@@ -49,6 +49,7 @@ SHOWN: dict[str, list[str]] = {
     "budgetproject.proposer_id": ["Your budget proposal 1 “Huiswerkclub”"],
     "budgetsupport.person_id": ["Budget proposals you support: 2"],
     "voterroll.person_id": ["You voted in “Schalkwijk aan Zet 2027”"],
+    "countedaction.person_id": ["for the hourly limits"],
 }
 # References that are not a foreign key: (table, column, the row is about a person when …).
 SOFT_REFS: dict[tuple[str, str], tuple[str, str]] = {
@@ -299,7 +300,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
 
 
 async def test_a_long_history_is_shortened_and_split_under_the_message_limit(
-    app: App, make_chat: MakeChat
+    app: App, make_chat: MakeChat, clock: FrozenClock
 ) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco = await _as(make_chat, "coco", "Coco")
@@ -308,6 +309,8 @@ async def test_a_long_history_is_shortened_and_split_under_the_message_limit(
     await anna.say("/wijk")
     await anna.press("Schalkwijk")
     for n in range(1, 41):
+        if n % 10 == 1:
+            clock.advance(timedelta(hours=1))  # within the hourly limit for ideas
         await anna.say(f"/idee Idee nummer {n:02}: " + "een hele lange titel over de buurt " * 3)
         await anna.press("Post")
     for n in range(1, 13):
