@@ -93,15 +93,15 @@ class Dispatcher:
                 return ctx.outgoing, uow.queued_messages()
             except UserFacingError as exc:
                 await _rollback(session)
-                if not await self._handled(event, exc):
+                if not await self._handled(event, ctx, exc):
                     return [], False
                 return [Outgoing("send", Reply(exc.message))], False
             except Exception as exc:
                 await _rollback(session)
-                if event.inbox_id is not None and await self.db.is_away(exc):
+                if event.inbox_id is not None and not _claimed(ctx) and await self.db.is_away(exc):
                     raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 # A failing update is not retried for ever: it is marked handled.
-                if not await self._handled(event, exc):
+                if not await self._handled(event, ctx, exc):
                     return [], False
                 log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
                 text = _(
@@ -110,10 +110,10 @@ class Dispatcher:
                 )
                 return [Outgoing("send", Reply(text))], False
 
-    async def _handled(self, event: Incoming, cause: Exception) -> bool:
+    async def _handled(self, event: Incoming, ctx: Ctx | None, cause: Exception) -> bool:
         """Mark an inbox event handled after its transaction was rolled back; False if it
         was handled already. StoreUnavailable if that cannot be stored now."""
-        if event.inbox_id is None:
+        if event.inbox_id is None or _claimed(ctx):
             return True
         try:
             async with self.db.transaction() as session:
@@ -228,6 +228,12 @@ class Dispatcher:
             await ctx.reply(
                 _("Sorry, I didn't understand that. Choose one of the buttons, or type /help.")
             )
+
+
+def _claimed(ctx: Ctx | None) -> bool:
+    """The handler committed early (`commit_now`), and with it the claim on the inbox entry:
+    what it did cannot be done again, so the person is told, whatever failed after."""
+    return ctx is not None and ctx.uow.committed_early
 
 
 async def _rollback(session: AsyncSession) -> None:

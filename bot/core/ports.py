@@ -21,7 +21,8 @@ class StoreUnavailable(Exception):
     handled, and the same work should be tried again later."""
 
 
-Received = tuple[str, Incoming]  # the platform's id for an event (update_id, event_id), and it
+# An event as a platform handed it over: its key there (update_id, event_id), and the event.
+Received = tuple[str, Incoming]
 
 
 class Adapter(Protocol):
