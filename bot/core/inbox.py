@@ -32,7 +32,7 @@ from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable
 log = logging.getLogger(__name__)
 
 PAUSE_FIRST = 0.5  # seconds before the first retry while the database is away
-PAUSE_MOST = 10.0
+PAUSE_MOST = 5.0
 BATCH = 100
 
 
