@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import psycopg
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,6 +60,35 @@ def _sqlite_begin(conn: Any) -> None:
     # transaction that reads and then writes fails at once in WAL mode when another
     # connection committed meanwhile (the outbox sender runs next to the dispatcher).
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Errors that say the database was away, busy or restarting, not that the work was wrong.
+_SQLITE_AWAY = ("locked", "disk i/o error", "unable to open", "readonly", "disk is full")
+_POSTGRES_AWAY = (
+    psycopg.InterfaceError,  # the connection is closed
+    psycopg.errors.ConnectionException,
+    psycopg.errors.OperatorIntervention,  # shutting down, starting up, statement cancelled
+    psycopg.errors.TransactionRollback,  # serialization failure, deadlock: try again
+    psycopg.errors.InsufficientResources,  # disk full, too many connections
+    psycopg.errors.SystemError,  # I/O error
+    psycopg.errors.LockNotAvailable,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is the database being away (down, restarting, locked, full), so the same
+    work may well succeed later; False for anything that says the work itself was wrong."""
+    if isinstance(exc, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        return any(m in str(orig).lower() for m in _SQLITE_AWAY)
+    # A plain psycopg.OperationalError: the connection failed or broke.
+    return type(orig) is psycopg.OperationalError or isinstance(orig, _POSTGRES_AWAY)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -127,6 +161,20 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def answers(self, within: float = 5.0) -> bool:
+        """Whether the database answers a trivial query now."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def is_away(self, exc: BaseException) -> bool:
+        """Whether `exc` came from the database being away (see `is_transient`), or the
+        database does not answer now; then the work that failed should be tried again later."""
+        return is_transient(exc) or not await self.answers()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

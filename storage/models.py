@@ -378,6 +378,26 @@ class CountedAction(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class InboxEntry(SQLModel, table=True):
+    """An event a platform handed us, kept before the platform is told it may forget it.
+
+    Handled once: the handling transaction empties `event` and stamps `handled_at`; the key
+    stays a while, so an event the platform sends again is recognised (bot/core/inbox.py).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("source", "key"),
+        Index("ix_inbox_waiting", "source", "handled_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)  # the order events are handled in
+    source: str = Field(max_length=80)  # "telegram.<bot id>", "matrix"
+    key: str = Field(max_length=255)  # the platform's id: update_id, event_id
+    chat_id: str = Field(max_length=255)  # one chat's events are handled in order
+    event: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _ts()
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what: every coordinator action leaves one."""
 

@@ -20,6 +20,7 @@ from bot.ops.setup_data import apply_setup
 from storage.migrate import upgrade
 from storage.models import use_clock
 from tests.support.fake import Chat, FakeAdapter, MakeChat
+from tests.support.outage import Outage, PostgresOutage, SqliteOutage
 from tests.support.pg import PostgresServer, find_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,47 @@ def db_url(
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield admin.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_outage_server() -> Iterator[tuple[PostgresServer, str]]:
+    """A PostgreSQL server of its own for tests that stop it (the session's keeps running)."""
+    if not find_bin("initdb"):
+        if REQUIRE_PG:
+            pytest.fail("PostgreSQL binaries are missing but WIJKBOT_REQUIRE_POSTGRES=1")
+        pytest.skip("PostgreSQL is not available on this machine")
+    server = PostgresServer()
+    try:
+        admin = server.start()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE wijkbot_template")
+        upgrade(admin.rsplit("/", 1)[0] + "/wijkbot_template")
+        yield server, admin
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def outage(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Outage]:
+    """A fresh database that a test can take down (`async with outage:`) and bring back."""
+    if request.param == "sqlite":
+        path = tmp_path / "wijkbot.db"
+        shutil.copy(sqlite_template, path)
+        sqlite_outage = SqliteOutage(path)
+        yield sqlite_outage
+        sqlite_outage.close()
+        return
+    server, admin = request.getfixturevalue("pg_outage_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE wijkbot_template')
+    pg_outage = PostgresOutage(server, admin.rsplit("/", 1)[0] + f"/{name}")
+    yield pg_outage
+    pg_outage.close()  # a test that failed inside the outage: the next one needs the server
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

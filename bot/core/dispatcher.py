@@ -3,6 +3,10 @@
 One event is one transaction: replies are buffered and sent only after commit, so a
 user is never told "saved" about something that was rolled back. One error boundary
 logs the traceback and tells the user kindly, in their language.
+
+An event from the inbox (`inbox_id`) is marked handled in that same transaction. When the
+database is away, such an event raises `StoreUnavailable` instead: it stays in the inbox,
+nobody is told anything, and it is handled once the database is back.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.core.callbacks import StaleButton
@@ -19,11 +25,11 @@ from bot.core.dialog import Dialog
 from bot.core.errors import UserFacingError
 from bot.core.events import Button, Incoming, Reply
 from bot.core.i18n import _, use_locale
-from bot.core.ports import Adapter, Unreachable
+from bot.core.ports import Adapter, StoreUnavailable, Unreachable
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
-from storage.repo import cursors
+from storage.repo import inbox
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,10 @@ class Dispatcher:
         async with self.db.session() as session:
             ctx: Ctx | None = None
             try:
+                if event.inbox_id is not None and not await inbox.claim(
+                    session, event.inbox_id, self.clock.now()
+                ):
+                    return [], False  # handled already (sent again, or by another process)
                 dialog = await Dialog(session, event.chat, event.user).load(self.clock.now())
                 uow = UnitOfWork(session, dialog)
                 ctx = Ctx(
@@ -79,17 +89,20 @@ class Dispatcher:
                 await self._run(ctx)
                 self._remember_choices(ctx)
                 await dialog.save()
-                if event.cursor is not None:
-                    await cursors.put(session, *event.cursor)
                 await session.commit()
                 return ctx.outgoing, uow.queued_messages()
             except UserFacingError as exc:
-                await session.rollback()
-                await self._store_cursor(event)
+                await _rollback(session)
+                if not await self._handled(event, ctx, exc):
+                    return [], False
                 return [Outgoing("send", Reply(exc.message))], False
-            except Exception:
-                await session.rollback()
-                await self._store_cursor(event)  # a failing update is not retried for ever
+            except Exception as exc:
+                await _rollback(session)
+                if event.inbox_id is not None and not _claimed(ctx) and await self.db.is_away(exc):
+                    raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                # A failing update is not retried for ever: it is marked handled.
+                if not await self._handled(event, ctx, exc):
+                    return [], False
                 log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
                 text = _(
                     "Sorry, something went wrong on our side. Nothing was saved. "
@@ -97,10 +110,16 @@ class Dispatcher:
                 )
                 return [Outgoing("send", Reply(text))], False
 
-    async def _store_cursor(self, event: Incoming) -> None:
-        if event.cursor is not None:
+    async def _handled(self, event: Incoming, ctx: Ctx | None, cause: Exception) -> bool:
+        """Mark an inbox event handled after its transaction was rolled back; False if it
+        was handled already. StoreUnavailable if that cannot be stored now."""
+        if event.inbox_id is None or _claimed(ctx):
+            return True
+        try:
             async with self.db.transaction() as session:
-                await cursors.put(session, *event.cursor)
+                return await inbox.claim(session, event.inbox_id, self.clock.now())
+        except Exception as exc:
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from cause
 
     async def _run(self, ctx: Ctx) -> None:
         call: Next = self._route
@@ -237,6 +256,20 @@ class Dispatcher:
             await ctx.reply(
                 _("Sorry, I didn't understand that. Choose one of the buttons, or type /help.")
             )
+
+
+def _claimed(ctx: Ctx | None) -> bool:
+    """The handler committed early (`commit_now`), and with it the claim on the inbox entry:
+    what it did cannot be done again, so the person is told, whatever failed after."""
+    return ctx is not None and ctx.uow.committed_early
+
+
+async def _rollback(session: AsyncSession) -> None:
+    """Roll back; on a connection that broke there is nothing left to roll back."""
+    try:
+        await session.rollback()
+    except Exception:
+        log.info("rollback failed: the connection is gone")
 
 
 def _bind(mw: Middleware, nxt: Next) -> Next:

@@ -96,9 +96,9 @@ class Incoming:
     message: MessageRef | None = None
     reply_to: MessageRef | None = None
     poll_option_ids: tuple[int, ...] = ()
-    # A sync position (key, value) stored in the same transaction as the event's effects,
-    # so a crash can neither replay a handled update nor skip an unhandled one.
-    cursor: tuple[str, str] | None = None
+    # The inbox entry this event was kept in: marked handled in the same transaction as the
+    # event's effects, so a crash can neither answer it twice nor lose it (bot/core/inbox.py).
+    inbox_id: int | None = None
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

@@ -3,7 +3,7 @@ implements, and the narrow store the app hands an adapter (adapters never see th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -14,6 +14,15 @@ Feed = Callable[[Incoming], Awaitable[None]]
 
 class Unreachable(Exception):
     """The chat cannot be reached any more (blocked, kicked, deleted)."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached now (down, restarting, locked): nothing was stored or
+    handled, and the same work should be tried again later."""
+
+
+# An event as a platform handed it over: its key there (update_id, event_id), and the event.
+Received = tuple[str, Incoming]
 
 
 class Adapter(Protocol):
@@ -34,7 +43,21 @@ class Adapter(Protocol):
 
 
 class AdapterStore(Protocol):
-    """The little an adapter keeps or reads in the database, each in its own transaction."""
+    """The little an adapter keeps or reads in the database, each in its own transaction.
+
+    Every method raises `StoreUnavailable` when the database cannot be reached.
+    """
+
+    async def accept(
+        self, source: str, received: Sequence[Received], cursor: tuple[str, str] | None = None
+    ) -> None:
+        """Keep events in the inbox, each key once per source, with the sync position that
+        follows them, in one transaction (bot/core/inbox.py)."""
+        ...
+
+    async def waiting(self, source: str, limit: int) -> list[Incoming]:
+        """Events kept and not yet handled, oldest first; each carries its `inbox_id`."""
+        ...
 
     async def cursor(self, key: str, max_age: timedelta | None = None) -> str | None:
         """A stored sync position; None if there is none or it is older than `max_age`."""

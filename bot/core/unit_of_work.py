@@ -24,6 +24,7 @@ from storage.repo.outbox import WROTE_OUTBOX
 class UnitOfWork:
     session: AsyncSession
     dialog: Dialog
+    committed_early: bool = False  # `commit_now` was called
 
     def queued_messages(self) -> bool:
         """Whether this event wrote to the outbox (read once, after the commit)."""
@@ -37,6 +38,7 @@ class UnitOfWork:
         """
         await self.dialog.save()
         await self.session.commit()
+        self.committed_early = True
         engine = self.session.bind
         assert isinstance(engine, AsyncEngine)
         return engine

@@ -17,20 +17,25 @@ from bot.core.clock import Clock
 from bot.core.dialog import purge_stale
 from bot.core.i18n import TIMEZONE
 from storage.db import Database
-from storage.repo import limits, outbox
+from storage.repo import inbox, limits, outbox
 
 log = logging.getLogger(__name__)
 
 
 OUTBOX_KEEP = timedelta(days=30)
 COUNTED_KEEP = timedelta(days=1)  # longer than any per-hour limit looks back
+# A handled inbox entry keeps only its key, so an update sent again is not answered twice;
+# Telegram keeps an update one day, and picks ids afresh only after a week without any.
+INBOX_KEEP = timedelta(days=2)
 
 
 async def purge_dialogs(db: Database, clock: Clock) -> int:
-    """Forget unfinished dialogs, old sent messages and counted actions: personal data."""
+    """Forget unfinished dialogs, old sent messages and counted actions (personal data), and
+    the keys of inbox entries handled long enough ago."""
     async with db.transaction() as session:
         count = await purge_stale(session, clock.now())
         count += await limits.purge(session, clock.now() - COUNTED_KEEP)
+        count += await inbox.purge_handled(session, clock.now() - INBOX_KEEP)
         return count + await outbox.purge_sent(session, clock.now() - OUTBOX_KEEP)
 
 

@@ -54,6 +54,7 @@ from .telegram_records import (
     tiny_png,
 )
 from .telegram_state import DEFAULT_TOKEN
+from .telegram_webhook import WebhookSender
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -106,6 +107,7 @@ class BotApiStandIn(TelegramBotApiMethods):
         self._requested_port = port
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._webhook_sender: WebhookSender | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -156,7 +158,24 @@ class BotApiStandIn(TelegramBotApiMethods):
         self._port = sock.getsockname()[1]
         self._runner = runner
 
+    def deliver_webhooks(self, target: str, retry_after: float = 0.2) -> WebhookSender:
+        """While a webhook is set, POST pending updates to `target` as Telegram does (see
+        `telegram_webhook`); the sender records every attempt and the bot's answer."""
+        if self._webhook_sender is None:
+            self._webhook_sender = WebhookSender(self, target, retry_after)
+            self._webhook_sender.start()
+        return self._webhook_sender
+
+    @property
+    def webhook_sender(self) -> WebhookSender:
+        if self._webhook_sender is None:
+            raise RuntimeError("no webhook deliveries: call deliver_webhooks() first")
+        return self._webhook_sender
+
     async def stop(self) -> None:
+        if self._webhook_sender is not None:
+            await self._webhook_sender.stop()
+            self._webhook_sender = None
         if self._runner is None:
             return
         self._closing = True

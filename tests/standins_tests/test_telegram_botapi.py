@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 from telegram import (
     Bot,
@@ -228,6 +229,46 @@ async def test_webhook_blocks_get_updates(api: BotApiStandIn, bot: Bot) -> None:
     assert await bot.delete_webhook(drop_pending_updates=True)
     assert api.webhook is None
     assert await bot.get_updates() == ()
+
+
+async def test_webhook_delivery_keeps_an_update_until_the_bot_says_2xx(
+    api: BotApiStandIn, bot: Bot
+) -> None:
+    """As Telegram: the secret token in a header, one update at a time and in order, and an
+    update sent again after any answer other than 2xx."""
+    answers = [503, 200, 200]
+    seen: list[tuple[int, str]] = []
+
+    async def hook(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        data = await request.json()
+        seen.append((data["update_id"], request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")))
+        return aiohttp.web.Response(status=answers.pop(0))
+
+    server = aiohttp.web.Application()
+    server.router.add_post("/hook", hook)
+    runner = aiohttp.web.AppRunner(server)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        assert await bot.set_webhook("https://bot.example.invalid/hook", secret_token="s3cret")
+        sender = api.deliver_webhooks(f"http://127.0.0.1:{port}/hook", retry_after=0.05)
+        alice = api.user(1001, "Alice")
+        chat = api.private_chat(alice)
+        first = await api.send_text(alice, chat, "one")
+        second = await api.send_text(alice, chat, "two")
+        for _ in range(100):
+            if not api.pending_updates:
+                break
+            await asyncio.sleep(0.02)
+        assert api.pending_updates == []
+        assert seen == [
+            (first.update_id, "s3cret"), (first.update_id, "s3cret"), (second.update_id, "s3cret")
+        ]  # fmt: skip
+        assert sender.statuses(first.update_id) == [503, 200]
+    finally:
+        await runner.cleanup()
 
 
 # ---------------------------------------------------------------------- sending, editing

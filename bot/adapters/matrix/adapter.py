@@ -1,11 +1,14 @@
 """Matrix (matrix-nio): rooms and direct chats, end-to-end encrypted or not.
 
-Restart semantics: the sync token (`next_batch`) is stored in the database after every
-sync whose events were all handled, and the next start continues from it, so what
-arrived while the bot was down is answered once and older events never again (a
-`limited` timeline is paged back up to the stored token). On the very first start there
-is no token: one sync is made only to get one, so history is not answered. A crash in
-the middle of a batch answers that batch again: at least once rather than lost.
+Restart semantics: the events of a sync are kept in the inbox (bot/core/inbox.py) in the
+same transaction as the sync token (`next_batch`) that follows them, and handled from
+there; the next start continues from the token, so what arrived while the bot was down is
+answered once and older events never again (a `limited` timeline is paged back up to the
+stored token). A crash or a database outage in the middle of a batch loses nothing and
+answers nothing twice: while the database is away the token does not move (the same sync
+comes again, its events are kept once by event id), and what was kept is handled after.
+On the very first start there is no token: one sync is made only to get one, so history
+is not answered.
 
 Buttons are a numbered list under the text with keycap reactions (1️⃣ … 🔟) the bot
 adds itself. A reaction on a message the bot sent with buttons presses that button;
@@ -22,7 +25,7 @@ import hashlib
 import io
 import logging
 import time
-from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
@@ -52,7 +55,8 @@ from bot.adapters.matrix.session import (
 )
 from bot.config import Settings
 from bot.core.events import Button, ChatRef, MessageRef, Reply
-from bot.core.ports import AdapterStore, Feed, Unreachable
+from bot.core.inbox import Inbox
+from bot.core.ports import AdapterStore, Feed, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
 
 log = logging.getLogger(__name__)
@@ -115,10 +119,11 @@ class MatrixAdapter:
         self._stopping.clear()
         self._finished.clear()
         inbound = Inbound(
-            self.session, self.memory, feed, self.send, self.allowed_inviters,
+            self.session, self.memory, self.send, self.allowed_inviters,
             self.undecryptable_grace, self._recall,
         )  # fmt: skip
         self._inbound = inbound
+        inbox = Inbox(self.store, PLATFORM, feed, self._stopping)
         try:
             await self.session.connect(self._stopping)
             await inbound.direct.load(self._stopping)
@@ -128,19 +133,38 @@ class MatrixAdapter:
                 first = await self._sync(None, FIRST_SYNC_FILTER, False, 0)
                 if first is None:
                     return
-                await self._handle(inbound.first(first))  # join, answer no history
+                await self._housekeeping()
+                try:  # rooms we are in are checked, invites answered; no history answered
+                    await inbound.first(first)
+                except StoreUnavailable:
+                    return  # nothing kept yet: the next start begins here again
+                except Exception:
+                    log.exception("matrix: reading the first sync failed; going on")
                 since = first.next_batch
-                await self.session.put_cursor(TOKEN_KEY, since)
+                if not await inbox.retrying(
+                    lambda: inbox.keep([], (TOKEN_KEY, first.next_batch)), "the first sync token"
+                ):
+                    return
                 self.ready.set()
             while not self._stopping.is_set():
-                resp = await self._sync(since, self.sync_filter, full_state, self._poll_ms())
+                # The first sync after a start returns at once: it tells nio which rooms we
+                # are in, which sending needs (what the inbox kept before is handled next).
+                poll_ms = 0 if full_state else self._poll_ms()
+                resp = await self._sync(since, self.sync_filter, full_state, poll_ms)
                 if resp is None:
                     break
                 full_state = False
-                await self._handle(inbound.process(resp, since))
+                if not await self._process(inbound, inbox, resp, since):
+                    continue  # the database is away: the same sync again, later
+                token = (TOKEN_KEY, resp.next_batch)
+                waits = f"{len(inbound.received)} events wait on the homeserver"
+                if not await inbox.retrying(partial(inbox.keep, inbound.received, token), waits):
+                    break  # stopping: the token did not move, the next start syncs them again
+                inbound.kept()
                 since = resp.next_batch
-                await self.session.keep_token(since)
                 self.ready.set()
+                if not await inbox.handle_or_stop():
+                    break
         finally:
             self.ready.clear()
             self._rooms_known.clear()
@@ -201,14 +225,22 @@ class MatrixAdapter:
                 return None
         return None
 
-    async def _handle(self, work: Coroutine[Any, Any, None]) -> None:
-        """Keys first, then the sync's events; an error is logged and the loop goes on
-        (each event has its own error boundary, so this is for the unexpected)."""
+    async def _process(
+        self, inbound: Inbound, inbox: Inbox, resp: SyncResponse, since: str
+    ) -> bool:
+        """Keys first, then the sync's events into `inbound.received`; False (after a pause)
+        when the database was away for a look-up. An unexpected error is logged and what was
+        read so far goes on."""
         await self._housekeeping()
         try:
-            await work
+            await inbound.process(resp, since)
+        except StoreUnavailable as exc:
+            log.warning("matrix: the database is away (%s); this sync is read again", exc)
+            await inbox.pause.wait()
+            return False
         except Exception:
-            log.exception("matrix: handling a sync failed; going on with the next one")
+            log.exception("matrix: reading a sync failed; going on with what was read")
+        return True
 
     async def _housekeeping(self) -> None:
         """Keys to upload, query and claim; to-device messages nio queued (key shares)."""

@@ -1,4 +1,8 @@
-"""One Matrix sync response -> neutral events, fed in timeline order.
+"""One Matrix sync response -> neutral events, in timeline order, each with its event id.
+
+The adapter keeps them in the inbox together with the sync token that follows them, and
+only then moves on; the event id is the inbox key, so a sync that comes again (after a
+crash or an outage) answers nothing twice.
 
 Invites: direct-chat invites are accepted from anyone, room invites only from the
 configured users or servers. A direct chat is one the resident marked direct and that has
@@ -39,7 +43,7 @@ from bot.adapters.matrix.render import keycap_index
 from bot.adapters.matrix.session import CONNECTION_ERRORS, MatrixSession
 from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply, UserRef
 from bot.core.i18n import _, use_locale
-from bot.core.ports import Feed
+from bot.core.ports import Received, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,6 @@ class Inbound:
         self,
         session: MatrixSession,
         memory: SentMessages,
-        feed: Feed,
         tell: Tell,
         allowed_inviters: list[str],
         undecryptable_grace: float,
@@ -64,7 +67,9 @@ class Inbound:
         self.session = session
         self.recall = recall
         self.memory = memory
-        self.feed = feed
+        # What syncs brought and the inbox does not hold yet (`kept` clears it), each once.
+        self.received: list[Received] = []
+        self._received_keys: set[str] = set()
         self.tell = tell
         self.allowed_inviters = allowed_inviters
         self.grace = undecryptable_grace
@@ -85,6 +90,8 @@ class Inbound:
         return min((d for _e, _r, d in self._pending), default=None)
 
     async def process(self, resp: SyncResponse, since: str) -> None:
+        """Add the events of one sync to `received`, in order. StoreUnavailable when a
+        look-up in the database failed: the same sync is then processed again later."""
         await self.direct.retry_leaving()
         await self._retry_undecryptable()
         await self.handle_invites(resp)
@@ -130,6 +137,11 @@ class Inbound:
         await self.direct.leave(room_id, resident, joined_now=False)
         return False
 
+    def kept(self) -> None:
+        """The inbox holds what was received."""
+        self.received.clear()
+        self._received_keys.clear()
+
     # -- rooms -----------------------------------------------------------------------------
 
     async def handle_invites(self, resp: SyncResponse) -> None:
@@ -172,9 +184,8 @@ class Inbound:
         resident = invited_as_direct(own, inviter) or (inviter if direct else None)
         if resident is None:
             chat = self.chat(room_id)
-            await self._deliver(
-                Incoming("joined", self._user(room_id, inviter or self.user_id), chat)
-            )
+            joined = Incoming("joined", self._user(room_id, inviter or self.user_id), chat)
+            self._deliver(own.event_id, joined)
             return True
         if self.direct.just_us(room_id, resident):
             self.direct.mark(room_id, resident)
@@ -241,7 +252,7 @@ class Inbound:
                 log.exception("matrix: could not mark %s unreachable", room_id)
             return
         chat = ChatRef(PLATFORM, room_id, "group", room.display_name if room else None)
-        await self._deliver(Incoming("left", self._user(room_id, own[-1].sender), chat))
+        self._deliver(own[-1].event_id, Incoming("left", self._user(room_id, own[-1].sender), chat))
 
     def chat(self, room_id: str) -> ChatRef:
         if self.direct.is_direct(room_id):
@@ -273,11 +284,11 @@ class Inbound:
         elif isinstance(event, RedactionEvent):
             pressed = self.memory.taken_back(event.redacts)
             if pressed is not None:  # a reaction taken back presses the button again
-                await self._press(chat, user, *pressed)
+                self._press(event.event_id, chat, user, *pressed)
         else:
             incoming = to_incoming(event, chat, user, self._own_names(room_id))
             if incoming is not None:
-                await self._deliver(incoming)
+                self._deliver(event.event_id, incoming)
 
     async def _reaction(self, chat: ChatRef, user: UserRef, event: ReactionEvent) -> None:
         index = keycap_index(event.key)
@@ -287,17 +298,19 @@ class Inbound:
             # Not in this run's memory (a restart, an old poll): the outbox kept its buttons.
             try:
                 buttons = await self.recall(chat.id, event.reacts_to)
-            except Exception:  # the database: the reaction still counts as a typed number
+            except StoreUnavailable:
+                raise  # the database is away: this sync is processed again later
+            except Exception:  # the reaction still counts as a typed number
                 log.exception("matrix: could not look up the buttons of %s", event.reacts_to)
                 buttons = []
             if buttons:
                 self.memory.remember(event.reacts_to, buttons)
         if self.memory.knows(event.reacts_to):
             self.memory.pressed(event.event_id, event.reacts_to, index)
-            await self._press(chat, user, event.reacts_to, index)
+            self._press(event.event_id, chat, user, event.reacts_to, index)
         elif await self.sent_by_us(chat.id, event.reacts_to):
             # Ours, from before a restart: the digit, as if typed.
-            await self._deliver(Incoming("text", user, chat, text=str(index + 1)))
+            self._deliver(event.event_id, Incoming("text", user, chat, text=str(index + 1)))
 
     async def sent_by_us(self, room_id: str, event_id: str) -> bool:
         try:
@@ -306,12 +319,12 @@ class Inbound:
             return False
         return isinstance(resp, RoomGetEventResponse) and resp.event.sender == self.user_id
 
-    async def _press(self, chat: ChatRef, user: UserRef, message_id: str, index: int) -> None:
+    def _press(self, key: str, chat: ChatRef, user: UserRef, message_id: str, index: int) -> None:
         buttons = self.memory.buttons(message_id)
         if index < len(buttons):
             ref = MessageRef(chat, message_id)
             data = buttons[index].data
-            await self._deliver(Incoming("button", user, chat, button_data=data, message=ref))
+            self._deliver(key, Incoming("button", user, chat, button_data=data, message=ref))
 
     async def _undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         """Ask our other devices and the sender's devices for the key, then wait a moment."""
@@ -342,7 +355,10 @@ class Inbound:
         if now - self._told.get(room_id, -TELL_EVERY) < TELL_EVERY:
             return  # said it a moment ago (several unreadable messages in a row)
         self._told[room_id] = now
-        locale = await self.session.store.locale_of(PLATFORM, event.sender)
+        try:
+            locale = await self.session.store.locale_of(PLATFORM, event.sender)
+        except StoreUnavailable:
+            locale = None
         with use_locale(locale or self.session.settings.default_locale):
             text = _(
                 "I could not read your message: it is encrypted and I did not receive its key. "
@@ -353,8 +369,7 @@ class Inbound:
         except Exception:
             log.exception("matrix: could not tell %s about an unreadable message", room_id)
 
-    async def _deliver(self, incoming: Incoming) -> None:
-        try:
-            await self.feed(incoming)
-        except Exception:
-            log.exception("matrix: handling a %s event failed", incoming.kind)
+    def _deliver(self, event_id: str, incoming: Incoming) -> None:
+        if event_id not in self._received_keys:  # a sync processed again
+            self._received_keys.add(event_id)
+            self.received.append((event_id, incoming))

@@ -44,5 +44,6 @@ class SentMessages:
             self._pressed.popitem(last=False)
 
     def taken_back(self, reaction_id: str) -> tuple[str, int] | None:
-        """The press a redacted reaction had made, if it was one."""
-        return self._pressed.pop(reaction_id, None)
+        """The press a redacted reaction had made, if it was one (also when a sync is
+        processed again: the inbox keeps the second press once)."""
+        return self._pressed.get(reaction_id)

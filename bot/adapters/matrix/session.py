@@ -82,13 +82,6 @@ class MatrixSession:
     async def put_cursor(self, key: str, value: str) -> None:
         await self.store.save_cursor(key, value)
 
-    async def keep_token(self, token: str) -> None:
-        """Store the sync token; a database hiccup is logged, the next sync stores it again."""
-        try:
-            await self.put_cursor(TOKEN_KEY, token)
-        except Exception:
-            log.exception("matrix: storing the sync token failed")
-
     # -- login -----------------------------------------------------------------------------
 
     async def connect(self, stopping: asyncio.Event) -> AsyncClient:

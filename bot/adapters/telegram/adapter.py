@@ -1,27 +1,31 @@
 """Telegram through python-telegram-bot 22, used as a transport only.
 
 No ConversationHandler, JobQueue or PTB persistence: dialogs, jobs and state belong to
-the core. Polling is our own loop over `getUpdates` so that an update is confirmed to
-Telegram only after it was handled, and the last handled `update_id` is stored: a
-restart neither replays nor skips updates. Webhook mode uses PTB's webhook server
-(secret token checked on every request) and the same handling.
+the core. Updates go through the inbox (bot/core/inbox.py): Telegram is told it may
+forget an update only once it is kept in the database, and it is handled from there.
+
+Polling is our own loop over `getUpdates`: a batch is kept with the last `update_id` (the
+next offset confirms it), then handled. Webhook mode is our own small aiohttp server, as
+PTB's answers 200 before anything is stored: it checks the secret token, keeps the update,
+and only then answers 200; while the database is away it answers 503, so Telegram sends the
+update again later. The webhook is set with one connection, so updates come in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import os
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 
+from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -46,7 +50,8 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.core.commands import MenuEntry
 from bot.core.events import ChatRef, MessageRef, Reply
 from bot.core.i18n import _, use_locale
-from bot.core.ports import AdapterStore, Feed, Unreachable
+from bot.core.inbox import Inbox
+from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
 from bot.util.logs import install_redaction, remember_secret
 
@@ -55,7 +60,7 @@ T = TypeVar("T")
 
 # Telegram picks update ids at random again after a week without updates.
 CURSOR_MAX_AGE = timedelta(days=6)
-SEEN_WEBHOOK_UPDATES = 10_000
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "poll_answer"]
 MAX_ATTEMPTS = 6
 UPLOADED_KEPT = 64  # file_ids of images we uploaded, newest kept
@@ -98,17 +103,18 @@ class TelegramAdapter:
                 "/bot", "/file/bot"
             )
             builder = builder.base_file_url(file_url)
-        if not settings.telegram_webhook_url:
-            builder = builder.updater(None)
+        builder = builder.updater(None)  # polling and the webhook server are ours
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.bot = self.app.bot
         self._cursor = 0
-        self._cursor_key = f"telegram.{token.partition(':')[0]}.update_id"  # per bot, not per token
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        bot_id = token.partition(":")[0]  # per bot, not per token
+        self._cursor_key = f"telegram.{bot_id}.update_id"
+        self._source = f"telegram.{bot_id}"
         # An image we uploaded once (a results chart to thousands of chats) is sent again by
         # the file_id Telegram gave it: sha256 of the bytes -> file_id.
         self._uploaded: Bounded[str, str] = Bounded(UPLOADED_KEPT)
         self._uploading = asyncio.Lock()  # sends side by side: one uploads, the others wait
+        self._poll_backoff = 1.0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,100 +132,125 @@ class TelegramAdapter:
         self._cursor = int(stored or 0)
         await self._set_commands()
         log.info("telegram: running as @%s", self.username)
+        inbox = Inbox(self.store, self._source, feed, self._stopping)
         try:
             if self.settings.telegram_webhook_url:
-                await self._run_webhook(feed)
+                await self._run_webhook(inbox)
             else:
-                await self._poll(feed)
+                await self._poll(inbox)
         finally:
             await self.app.shutdown()
 
     async def stop(self) -> None:
         self._stopping.set()
 
-    async def _poll(self, feed: Feed) -> None:
+    async def _poll(self, inbox: Inbox) -> None:
+        """Handle what the inbox holds, fetch more, keep it (which confirms it), and again."""
         await self._call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
-        backoff = 1.0
-        while not self._stopping.is_set():
-            try:
-                updates = await self.bot.get_updates(
-                    offset=self._cursor + 1 if self._cursor else None,
-                    timeout=self.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=self.poll_timeout + 10,
-                )
-                backoff = 1.0
-            except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+        while await inbox.handle_or_stop():
+            updates = await self._get_updates()
+            if not updates:
                 continue
-            except InvalidToken:
-                raise TelegramError("Telegram refused the token (WIJKBOT_TELEGRAM_TOKEN)") from None
-            except (NetworkError, TimedOut) as exc:
-                log.warning(
-                    "telegram: polling failed (%s), retrying in %.0f s", type(exc).__name__, backoff
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            for update in updates:
-                if self._stopping.is_set():
-                    return
-                await self._handle(update, feed)
+            last = max(u.update_id for u in updates)
+            kept = await inbox.retrying(
+                partial(self._keep, updates, inbox, (self._cursor_key, str(last))),
+                f"{len(updates)} updates wait at Telegram",
+            )
+            if not kept:
+                return  # stopping: Telegram still has them
+            self._cursor = max(self._cursor, last)
+            await self._answer_buttons(updates)
 
-    async def _run_webhook(self, feed: Feed) -> None:
-        s = self.settings
-        secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None
-        updater = self.app.updater
-        assert updater is not None and s.telegram_webhook_url
-        queue = await updater.start_webhook(
-            listen=s.telegram_webhook_listen,
-            port=s.telegram_webhook_port,
-            url_path="telegram",
-            webhook_url=s.telegram_webhook_url,
-            secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
+    async def _get_updates(self) -> list[Update]:
+        """The next updates after the cursor; [] after a network error (and a pause)."""
         try:
-            while not self._stopping.is_set():
-                try:
-                    update = await asyncio.wait_for(queue.get(), timeout=1.0)
-                except TimeoutError:
-                    continue
-                if isinstance(update, Update) and update.update_id not in self._seen:
-                    # Webhook deliveries may come in parallel and out of order: remember
-                    # what was handled instead of trusting the order of ids.
-                    self._seen[update.update_id] = None
-                    while len(self._seen) > SEEN_WEBHOOK_UPDATES:
-                        self._seen.popitem(last=False)
-                    await self._handle(update, feed, ordered=False)
-        finally:
-            await updater.stop()
+            updates = await self.bot.get_updates(
+                offset=self._cursor + 1 if self._cursor else None,
+                timeout=self.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                read_timeout=self.poll_timeout + 10,
+            )
+        except RetryAfter as exc:
+            await asyncio.sleep(_seconds(exc.retry_after))
+            return []
+        except InvalidToken:
+            raise TelegramError("Telegram refused the token (WIJKBOT_TELEGRAM_TOKEN)") from None
+        except (NetworkError, TimedOut) as exc:
+            log.warning(
+                "telegram: polling failed (%s), retrying in %.0f s", type(exc).__name__,
+                self._poll_backoff,
+            )  # fmt: skip
+            await asyncio.sleep(self._poll_backoff)
+            self._poll_backoff = min(self._poll_backoff * 2, 60.0)
+            return []
+        self._poll_backoff = 1.0
+        return list(updates)
 
-    async def _handle(self, update: Update, feed: Feed, ordered: bool = True) -> None:
-        """Handle one update once; its id is stored in the same transaction as its effects."""
-        if ordered and update.update_id <= self._cursor:
-            return  # already handled before a restart
-        if update.callback_query is not None:
-            # Always answer, also for a stale button, so the client stops its spinner.
+    async def _run_webhook(self, inbox: Inbox) -> None:
+        s = self.settings
+        assert s.telegram_webhook_url and s.telegram_webhook_secret
+        secret = s.telegram_webhook_secret.get_secret_value()
+        server = web.Application()
+        server.router.add_post("/telegram", partial(self._on_webhook, inbox, secret))
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, s.telegram_webhook_listen, s.telegram_webhook_port).start()
+            url = s.telegram_webhook_url
+            await self._call(
+                lambda: self.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=1
+                )
+            )
+            while await inbox.handle_or_stop():
+                await inbox.arrival()
+        finally:
+            await runner.cleanup()
+
+    async def _on_webhook(self, inbox: Inbox, secret: str, request: web.Request) -> web.Response:
+        """200 only once the update is kept: Telegram forgets it then."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        try:
+            await self._keep([update], inbox)
+        except StoreUnavailable as exc:
+            log.warning("telegram: the database is away (%s); Telegram sends it again", exc)
+            return web.Response(status=503, text="the database is away; try again later")
+        await self._answer_buttons([update])
+        return web.Response()
+
+    async def _keep(
+        self, updates: Sequence[Update], inbox: Inbox, cursor: tuple[str, str] | None = None
+    ) -> None:
+        """Keep the updates in the inbox (with the polling cursor); StoreUnavailable if not."""
+        received: list[Received] = []
+        for update in updates:
+            msg = update.message
+            if msg is not None and msg.migrate_to_chat_id is not None:
+                # A group became a supergroup: same group, new id; keep its link.
+                await self.store.chat_moved(PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id))
+            event = to_incoming(update, self.username)
+            if event is not None:
+                received.append((str(update.update_id), event))
+        await inbox.keep(received, cursor)
+
+    async def _answer_buttons(self, updates: Sequence[Update]) -> None:
+        """Always answer a button press, also a stale one, so the client stops its spinner."""
+        for update in updates:
             query = update.callback_query
+            if query is None:
+                continue
             try:
-                await self._call(lambda: query.answer())
+                await self._call(query.answer)
             except Exception:
                 log.info("telegram: could not answer a callback query")
-        msg = update.message
-        if msg is not None and msg.migrate_to_chat_id is not None:
-            # A group became a supergroup: same group, new id; keep its link.
-            await self.store.chat_moved(PLATFORM, str(msg.chat.id), str(msg.migrate_to_chat_id))
-        event = to_incoming(update, self.username)
-        position = (self._cursor_key, str(max(update.update_id, self._cursor)))
-        if event is not None:
-            try:
-                await feed(replace(event, cursor=position))
-            except Exception:
-                log.exception("telegram: update %s failed", update.update_id)
-        else:
-            await self.store.save_cursor(*position)
-        self._cursor = max(update.update_id, self._cursor)
 
     # -- sending -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ suite is skipped, unless WIJKBOT_REQUIRE_SYNAPSE=1 (CI), which makes it fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,25 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]
     server.cleanup()
 
 
+class Crash(BaseException):
+    """The process dies here (a power cut, a kill): no handler, no clean-up of ours runs."""
+
+
+def die_at(app: App, n: int) -> None:
+    """The process dies when it begins to handle its n-th event."""
+    handle = app.dispatcher.handle
+    calls = 0
+
+    async def dying(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise Crash
+        await handle(*args, **kwargs)
+
+    app.dispatcher.handle = dying  # type: ignore[method-assign]
+
+
 class Bot:
     """The bot's account and data directory; `start()` runs a new App on them each time."""
 
@@ -63,19 +83,34 @@ class Bot:
     def adapter(self) -> MatrixAdapter:
         return self.runs[-1][1]
 
-    async def start(self, clock: FrozenClock, **options: Any) -> MatrixAdapter:
+    @property
+    def running(self) -> bool:
+        return bool(self.runs) and not self.runs[-1][2].done()
+
+    async def died(self, within: float = 30) -> None:
+        with contextlib.suppress(Crash):
+            await asyncio.wait_for(self.runs[-1][2], within)
+
+    async def start(
+        self, clock: FrozenClock, dies_at: int | None = None, **options: Any
+    ) -> MatrixAdapter:
+        """`dies_at`: the process dies when it begins to handle its n-th event."""
         set_locale("nl")
         app = App(self.settings, clock=clock)
         await apply_setup(app.db, EXAMPLE_SETUP)
         options.setdefault("undecryptable_grace", 1.0)
         adapter = MatrixAdapter(self.settings, app.adapter_store, **options)
         app.add(adapter)
+        if dies_at is not None:
+            die_at(app, dies_at)
         task = asyncio.create_task(adapter.start(app.dispatcher.feed_for(adapter)))
         self.runs.append((app, adapter, task))
         ready = asyncio.create_task(adapter.ready.wait())
         await asyncio.wait({ready, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
+        if task.done() and not (dies_at is not None and isinstance(task.exception(), Crash)):
             task.result()  # raises what went wrong
+        if task.done():
+            return adapter
         assert ready.done(), "the Matrix adapter did not finish its first sync in 30 s"
         return adapter
 
@@ -86,6 +121,8 @@ class Bot:
         if not task.done():
             await adapter.stop()
             await asyncio.wait_for(task, 20)
+        else:  # it died: what a new process finds is only what was stored
+            await adapter.session.close()
         await app.db.dispose()
 
 
