@@ -2,7 +2,9 @@
 
     python tools/i18n.py update    # after changing user-facing text
     python tools/i18n.py compile   # build the .mo files (the dev script does this)
-    python tools/i18n.py check     # exit 1 if the template is stale or a message is untranslated
+    python tools/i18n.py check     # exit 1 if the template is stale, a message is untranslated,
+                                   # a {placeholder} differs from the English, or two
+                                   # translations look glued together
 
 English is the source language: its catalog copies each msgid, so a missing English
 message is a bug in this tool, not a translation to write.
@@ -10,11 +12,14 @@ message is a bug in this tool, not a translation to write.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,13 +72,64 @@ def compile_all() -> None:
     pybabel("compile", "-D", "wijkbot", "-d", str(LOCALES), "--statistics")
 
 
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+# A sentence that ends and the next one starts without a space: "tekens.Dat bericht".
+GLUED = re.compile(r"[a-z)][.!?][A-Z]")
+
+
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _message_problems(lang: str, msg: Message) -> list[str]:
+    ids, strings = _forms(msg.id), _forms(msg.string)
+    if not all(strings):
+        return []  # reported as untranslated
+    wanted = Counter[str]()
+    for form in ids:
+        wanted |= Counter(PLACEHOLDER.findall(form))
+    found: list[str] = []
+    have: set[str] = set()
+    for text in strings:
+        names = Counter(PLACEHOLDER.findall(text))
+        have |= set(names)
+        repeated = any(name in wanted for name in names - wanted)  # "{count}" twice
+        if repeated or (GLUED.search(text) and not any(GLUED.search(i) for i in ids)):
+            found.append(f"{lang}: looks like two messages glued together in {msg.id!r}: {text!r}")
+            return found
+    if have != set(wanted):
+        missing, extra = sorted(set(wanted) - have), sorted(have - set(wanted))
+        found.append(
+            f"{lang}: placeholders differ in {msg.id!r}: missing {missing}, unknown {extra}"
+        )
+    return found
+
+
+def translation_problems(
+    lang: str, catalog: Catalog, wanted: set[object] | None = None
+) -> list[str]:
+    """Untranslated messages, placeholders that differ from the English, glued messages."""
+    found: list[str] = []
+    for msg in catalog:
+        if not msg.id or (wanted is not None and msg.id not in wanted):
+            continue
+        strings = _forms(msg.string)
+        if "fuzzy" in msg.flags or not strings or not all(strings):
+            found.append(f"{lang}: untranslated {msg.id!r}")
+            continue
+        found += _message_problems(lang, msg)
+    return found
+
+
 def problems() -> list[str]:
     found: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "fresh.pot"
         pybabel("extract", *EXTRACT, "-o", str(fresh), ".")
         with fresh.open("rb") as fh:
-            wanted = {m.id for m in read_po(fh) if m.id}
+            wanted: set[object] = {m.id for m in read_po(fh) if m.id}
     with POT.open("rb") as fh:
         have = {m.id for m in read_po(fh) if m.id}
     if wanted != have:
@@ -84,12 +140,7 @@ def problems() -> list[str]:
         ids = {m.id for m in catalog if m.id}
         for missing in sorted(map(str, wanted - ids)):
             found.append(f"{lang}: missing {missing!r}")
-        for msg in catalog:
-            if not msg.id or msg.id not in wanted:
-                continue
-            strings = msg.string if isinstance(msg.string, tuple) else (msg.string,)
-            if "fuzzy" in msg.flags or not all(strings):
-                found.append(f"{lang}: untranslated {msg.id!r}")
+        found += translation_problems(lang, catalog, wanted)
     return found
 
 

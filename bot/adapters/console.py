@@ -3,7 +3,8 @@
 Interactive in a terminal; scripted when stdin is not a terminal (each line is a message,
 every reply is printed). Buttons print as numbered choices. Lines starting with ':' are
 directives for trying things out: `:as NAME`, `:group NAME`, `:dm`, `:location LAT LON`,
-`:photo`, `:jobs` (run scheduled jobs now), `:quit`.
+`:photo`, `:jobs` (run scheduled jobs now), `:quit`. Charts and other images the bot sends
+are saved as files (in `files`, default the system's temporary folder) and their paths printed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.commands import parse_command
@@ -32,6 +35,7 @@ class ConsoleAdapter:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         language_code: str | None = None,
+        files: Path | None = None,
     ) -> None:
         self.user = user
         self.group = group
@@ -43,6 +47,7 @@ class ConsoleAdapter:
         self.on_jobs: Hook | None = None
         self._ids = itertools.count(1)
         self._photos = itertools.count(1)
+        self.files = files
 
     @property
     def chat(self) -> ChatRef:
@@ -129,12 +134,25 @@ class ConsoleAdapter:
         header = "wijkbot"
         if chat.id != self.chat.id:
             header += f" → {chat.id.partition(':')[2] or chat.id}"
-        if reply.image is not None or reply.photo is not None:
+        if reply.image is not None:
+            self._print(f"{header}: [🖼 {self._save(reply.image, '.png')}]")
+        elif reply.photo is not None:
             self._print(f"{header}: [🖼]")
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
             self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))
         return MessageRef(chat, f"b{next(self._ids)}")
+
+    def _save(self, data: bytes, suffix: str) -> Path:
+        """Keep a file the bot sent, to open outside the terminal; its path is printed."""
+        if self.files is None:
+            self.files = Path(tempfile.mkdtemp(prefix="wijkbot-console-"))
+        self.files.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=self.files, prefix="wijkbot-", suffix=suffix, delete=False
+        ) as fh:
+            fh.write(data)
+        return Path(fh.name)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         await self.send(ref.chat, reply)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Button, store_keyboard
-from bot.core.i18n import use_locale
+from bot.core.i18n import ngettext, number, use_locale
 from storage.models import Media, utcnow
 from storage.repo import audience, outbox
 
@@ -34,6 +34,16 @@ class Reach:
     residents: int
 
 
+def residents_text(n: int) -> str:
+    """ "1 resident", "3 residents": for saying who a message went to."""
+    return ngettext("{n} resident", "{n} residents", n).format(n=number(n))
+
+
+def groups_text(n: int) -> str:
+    """ "1 group chat", "2 group chats"."""
+    return ngettext("{n} group chat", "{n} group chats", n).format(n=number(n))
+
+
 async def store_image(session: AsyncSession, png: bytes) -> int:
     """Keep an image once; outbox rows refer to it by id (`extra={"media_id": id}`)."""
     media = Media(data=png)
@@ -51,13 +61,15 @@ async def broadcast(
     extra: dict[str, Any] | None = None,
     *,
     per_chat: Mapping[tuple[str, str], dict[str, Any]] | None = None,
+    per_locale: Mapping[str, dict[str, Any]] | None = None,
     group_locale: str = "nl",
     to_groups: bool = True,
     to_residents: bool = True,
 ) -> Reach:
     """Queue `render()` (with buttons and extra) for every group and resident of `target`.
 
-    `per_chat`: more extra for some chats, by (platform, chat id).
+    `per_chat`: more extra for some chats, by (platform, chat id); `per_locale`: more extra
+    by the language the text is rendered in (a chart with words).
     """
     rendered: dict[str, tuple[str, list[list[dict[str, str]]]]] = {}
 
@@ -67,8 +79,11 @@ async def broadcast(
                 rendered[locale] = (render(), store_keyboard(buttons()) if buttons else [])
         return rendered[locale]
 
-    def extra_for(platform: str, chat_id: str) -> dict[str, Any] | None:
-        more = per_chat.get((platform, chat_id)) if per_chat else None
+    def extra_for(platform: str, chat_id: str, locale: str) -> dict[str, Any] | None:
+        more = {
+            **((per_locale or {}).get(locale) or {}),
+            **((per_chat or {}).get((platform, chat_id)) or {}),
+        }
         return {**(extra or {}), **more} if more else extra
 
     now = utcnow()
@@ -77,7 +92,7 @@ async def broadcast(
     if to_groups:
         for chat in await audience.groups_of(session, target.neighbourhood_id, target.theme_id):
             text, kb = in_locale(group_locale)
-            more = extra_for(chat.platform, chat.chat_id)
+            more = extra_for(chat.platform, chat.chat_id, group_locale)
             rows.append(outbox.new_row(chat.platform, chat.chat_id, "group", text, kb, more, now))
             groups += 1
     if to_residents:
@@ -85,7 +100,7 @@ async def broadcast(
             session, target.neighbourhood_id, target.theme_id
         ):
             text, kb = in_locale(person.locale)
-            more = extra_for(chat.platform, chat.chat_id)
+            more = extra_for(chat.platform, chat.chat_id, person.locale)
             rows.append(outbox.new_row(chat.platform, chat.chat_id, "direct", text, kb, more, now))
             residents += 1
     await outbox.enqueue_many(session, rows)

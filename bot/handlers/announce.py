@@ -11,11 +11,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _, number
+from bot.core.i18n import _
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TEXT, clean
+from bot.delivery.broadcast import groups_text, residents_text
 from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.announcements import announcement_text, send_announcement
@@ -228,7 +229,7 @@ async def announce_confirm(ctx: Ctx) -> None:
                        groups=reach.groups, residents=reach.residents)  # fmt: skip
     ctx.dialog.clear()
     await ctx.reply(
-        _("Sent to {groups} group chats and {residents} residents.").format(
-            groups=number(reach.groups), residents=number(reach.residents)
+        _("Sent to {groups} and {residents}.").format(
+            groups=groups_text(reach.groups), residents=residents_text(reach.residents)
         )
     )

@@ -119,5 +119,6 @@ def add_console(app: App, console: ConsoleAdapter) -> None:
 
 async def console_chat(settings: Settings, user: str, group: str | None, lang: str | None) -> None:
     app = App(settings)
-    add_console(app, ConsoleAdapter(user=user, group=group, language_code=lang))
+    files = settings.data_dir / "console-files"  # charts, to open outside the terminal
+    add_console(app, ConsoleAdapter(user=user, group=group, language_code=lang, files=files))
     await app.run()

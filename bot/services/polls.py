@@ -18,7 +18,14 @@ from bot.core.clock import Clock
 from bot.core.events import Button, PollSpec
 from bot.core.i18n import _, ngettext, number, use_locale, when
 from bot.core.permissions import Actor
-from bot.delivery.broadcast import Reach, Target, broadcast, store_image
+from bot.delivery.broadcast import (
+    Reach,
+    Target,
+    broadcast,
+    groups_text,
+    residents_text,
+    store_image,
+)
 from bot.util.charts import bar_chart
 from storage.db import Database
 from storage.models import Poll
@@ -129,7 +136,7 @@ def _percent(count: int, total: int) -> str:
 def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
     head = _("Results: {question}") if closed else _("Results so far: {question}")
     lines = [head.format(question=poll.question), ""]
-    total = sum(tally.counts)
+    total = tally.voters  # of the people who voted: with more answers they add up to over 100%
     for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
         lines.append(f"• {option}: {number(count)} ({_percent(count, total)})")
         if poll.named and names:
@@ -146,17 +153,25 @@ def results_text(poll: Poll, tally: Tally, closed: bool) -> str:
         )
     )
     lines.append(
-        _("The poll went to {reached} residents directly and to {groups} group chats.").format(
-            reached=number(poll.recipients), groups=number(poll.groups)
+        _("The poll went to {residents} directly and to {groups}.").format(
+            residents=residents_text(poll.recipients), groups=groups_text(poll.groups)
         )
     )
     if poll.multiple:
-        lines.append(_("People could choose more than one answer."))
+        lines.append(
+            ngettext(
+                "People could choose more than one answer. The percentages are of the {n} "
+                "person who voted, so together they can add up to more than 100%.",
+                "People could choose more than one answer. The percentages are of the {n} "
+                "people who voted, so together they can add up to more than 100%.",
+                tally.voters,
+            ).format(n=number(tally.voters))
+        )
     return "\n".join(lines)
 
 
 def results_chart(poll: Poll, tally: Tally) -> bytes:
-    total = sum(tally.counts)
+    total = tally.voters
     return bar_chart(
         poll.question,
         list(poll.options),

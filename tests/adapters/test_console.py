@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
+from bot.core.events import Reply
 from bot.ops.admin import add_console, grant_coordinator
 
 SCRIPT = """\
@@ -41,3 +43,20 @@ async def test_news_for_another_chat_is_printed_before_the_next_line(app: App) -
     news = text.index("wijkbot → anna: Nieuws over je melding M-1001: die is nu opgelost.")
     assert text.index("coco> /status M-1001") < news < text.index("coco> :as anna")
     assert "opgelost – Er ligt glas op het fietspad" in text[news:]
+
+
+def _saved(folder: Path) -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in sorted(folder.glob("*.png"))]
+
+
+async def test_a_chart_is_saved_to_a_file_and_its_path_printed(tmp_path: Path) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(user="anna", stdin=io.StringIO(""), stdout=out, files=tmp_path)
+    png = b"\x89PNG\r\n\x1a\nchart"
+    await console.send(console.chat, Reply(text="Results: Meer bankjes?", image=png))
+    await console.send(console.chat, Reply(text="Another chart", image=png))
+    printed = out.getvalue()
+    saved = _saved(tmp_path)
+    assert len(saved) == 2 and saved[0][1] == png
+    assert str(saved[0][0]) in printed and str(saved[1][0]) in printed
+    assert "Results: Meer bankjes?" in printed

@@ -44,7 +44,7 @@ async def test_event_announcement_with_photo_and_reminder(
 ) -> None:
     coco, group, anna = await _setup(app, make_chat)
     await _announce_event(coco)
-    assert "Sent to 1 group chats and 2 residents" in coco.mine()[-2].text + coco.text
+    assert "Sent to 1 group chat and 2 residents" in coco.mine()[-2].text + coco.text
     await app.flush_outbox()
     news = anna.last()
     assert "🗓 5 December, 14:00" in news.text

@@ -269,6 +269,7 @@ async def test_approval_and_cumulative_baskets(
         round_.ballot_type, round_.points, round_.min_projects = "cumulative", 3, 2
         s.add(round_)
     anna = await resident(make_chat, "anna")
+    dirk = await resident(make_chat, "dirk")  # chose the neighbourhood before voting opened
     [start] = await anna.say("/stem")
     assert "Divide 3 points over at least 2 projects" in start.text
     await anna.press("+1 1 ")
@@ -298,6 +299,16 @@ async def test_approval_and_cumulative_baskets(
     await bob.press("Check my vote")
     [ok] = await bob.press("Confirm my vote")
     assert "is counted" in ok.text
+    # One project only: said in the singular ("1 project", never "1 projects").
+    async with app.db.transaction() as s:
+        round_ = (await s.exec(select(BudgetRound))).one()
+        round_.max_projects = 1
+        s.add(round_)
+    [one] = await dirk.say("/stem")
+    assert "Choose 1 project." in one.text
+    await dirk.press("Add 1 ")
+    [only] = await dirk.press("Add 2 ")
+    assert "at most 1 project." in only.text and "1 projects" not in only.text
 
 
 async def test_overdue_rounds_open_and_close_at_once_after_a_restart(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from PIL import Image
 from sqlmodel import select
 
 from bot.app import App
@@ -99,6 +101,13 @@ async def vote(chat: Chat, picks: list[str], *, start: bool = False) -> list[str
     seen.append(receipt.text)
     assert "is counted" in receipt.text
     return seen
+
+
+def chart_text(png: bytes | None) -> str:
+    """What the chart says in words (its PNG description, also read by screen readers)."""
+    assert png is not None
+    with Image.open(io.BytesIO(png)) as img:
+        return str(img.info.get("Description", ""))
 
 
 def run_cli(app: App, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -240,14 +249,22 @@ async def test_a_whole_round(
     assert result["votes"] == {"1": 2, "2": 3, "3": 2, "4": 3} and result["voters"] == 5
     published = [s for s in adapter.in_chat("g:buurt") if "Schalkwijk aan Zet 2027" in s.text]
     assert published[-1].reply.image is not None  # the chart; groups read the default language
-    assert "pabutools" in published[-1].text
+    assert "Pabulib" in published[-1].text
     [dm] = [s for s in adapter.in_chat("dm:anna") if "Results of" in s.text]
     assert dm.reply.image is not None and "5 people voted" in dm.text
-    assert "Ties are broken by project id" in dm.text
     assert "Together €50,000 of €70,000" in dm.text
+    # Every project on the ballot with cost and votes, chosen or not and why not.
+    assert "• 3 Speeltuin: €45,000 – 2 votes – not chosen: it did not fit" in dm.text
+    assert "• 2 Moestuin: €30,000 – 3 votes – chosen" in dm.text
+    assert "5 Gouden fontein: not on the ballot, not feasible" in dm.text
+    assert "pabutools" not in dm.text and "lower project number" in dm.text
+    # The chart names every project on the ballot with votes and cost, and a legend.
+    alt = chart_text(dm.reply.image)
+    assert "3 Speeltuin: 2 votes, €45,000, not chosen" in alt and "Gouden fontein" not in alt
+    assert "2 Moestuin: 3 votes, €30,000, chosen" in alt
     await coco.say("/budgetronde")
     [totals] = await coco.press("W-1")
-    assert "Chosen projects" in totals.text and "3 votes" in totals.text
+    assert "– chosen" in totals.text and "3 votes" in totals.text
 
     # Anyone can recount: the real CLI exports, and `wijkbot tally` equals what was published.
     out = tmp_path / "round.pb"

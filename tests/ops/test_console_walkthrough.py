@@ -46,7 +46,7 @@ EXPECTED = {
         "Je stem op “Waar moet het nieuwe bankje komen?”: Plein.",
         "wijkbot → anna: 📣 Plantjesmarkt op zaterdag, neem een tas mee!",
         "🗓 5 december, 14:00 · 📍 Kennemerplein",
-        "wijkbot → anna: [🖼]",  # the results chart …
+        "wijkbot → anna: [🖼 ",  # the results chart, saved as a file …
         "Uitslag: Waar moet het nieuwe bankje komen?",
         "• Plein: 1 (100%)",
         "Het commando /onzin ken ik niet.",
@@ -75,7 +75,7 @@ EXPECTED = {
         "Your vote on “Where should the new bench go?”: Square.",
         "wijkbot → anna: 📣 Plant market on Saturday, bring a bag!",
         "🗓 5 December, 14:00 · 📍 Kennemerplein",
-        "wijkbot → anna: [🖼]",
+        "wijkbot → anna: [🖼 ",
         "Results: Where should the new bench go?",
         "• Square: 1 (100%)",
         "I don't know the command /onzin.",
@@ -115,3 +115,6 @@ def test_scripted_console_session(db_url: str, tmp_path: Path, lang: str) -> Non
     ]  # fmt: skip
     assert not missing, f"missing {missing}\n--- transcript ---\n{out}"
     assert "something went wrong" not in out and "er ging iets mis" not in out.lower()
+    charts = sorted((tmp_path / "console-files").glob("*.png"))
+    assert charts and all(str(c) in out for c in charts)  # saved, and where it is printed
+    assert charts[0].read_bytes().startswith(b"\x89PNG")

@@ -61,7 +61,7 @@ async def test_one_line_poll_reaches_groups_and_residents(
     assert "people choose one" in summary.text and "everyone in Schalkwijk" in summary.text
     assert "cannot be changed" in summary.text
     done = (await coco.press("Send"))[0]
-    assert "1 group chats and 3 residents" in done.text  # anna, bob and coco are members
+    assert "1 group chat and 3 residents" in done.text  # anna, bob and coco are members
     await app.flush_outbox()
     [in_group] = [s for s in group.mine() if "Meer bankjes" in s.text]
     assert in_group.labels == ["Ja", "Nee", "Weet niet", "Resultaten"]  # groups: Dutch
@@ -118,6 +118,22 @@ async def test_multiple_choice_toggles(app: App, make_chat: MakeChat) -> None:
     [one] = await anna.press("Bankjes")  # pressing again takes it back
     assert "“Wat wil je?”: Bomen." in one.text
     assert [o for _p, o in await _votes(app)] == [1]
+
+
+async def test_more_answers_percentages_are_of_voters(app: App, make_chat: MakeChat) -> None:
+    coco, _group, anna, bob = await _setup(app, make_chat)
+    await coco.say("/peiling Wat wil je? | Bankjes | Bomen | Speeltuin")
+    await coco.press("Allow more answers")
+    await coco.press("Send")
+    await app.flush_outbox()
+    await anna.press("Bankjes")
+    await anna.press("Bomen")
+    await bob.press("Bomen")
+    [results] = await anna.press("Results")
+    # Two people voted: everyone chose Bomen (100%), half chose Bankjes (50%).
+    assert "Bomen: 2 (100%)" in results.text and "Bankjes: 1 (50%)" in results.text
+    assert "percentages are of the 2 people who voted" in results.text
+    assert "add up to more than 100%" in results.text
 
 
 async def test_closing_on_time_sends_results_with_a_chart(
@@ -233,7 +249,7 @@ async def test_theme_target_and_opt_out(
     [summary] = await coco.press("followers of Greening")
     assert "followers of Greening in Schalkwijk" in summary.text
     done = (await coco.press("Send"))[0]
-    assert "0 group chats and 1 residents" in done.text  # bob opted out; the group is general
+    assert "0 group chats and 1 resident." in done.text  # bob opted out; the group is general
     await app.flush_outbox()
     assert "Geveltuinen?" in anna.text and "Geveltuinen?" not in bob.text
 

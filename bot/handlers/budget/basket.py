@@ -166,9 +166,11 @@ def _change(
         return ""
     if round_.ballot_type == "cumulative":
         if sum(basket.values()) >= (round_.points or 0):
-            return _("You have given all {points} points. Take a point away first.").format(
-                points=round_.points
-            )
+            return ngettext(
+                "You have given your {points} point. Take it away first.",
+                "You have given all {points} points. Take a point away first.",
+                round_.points or 0,
+            ).format(points=round_.points)
         basket[code] = basket.get(code, 0) + 1
         return ""
     if code in basket:
@@ -182,9 +184,11 @@ def _change(
                 title=project.title, cost=euros(project.cost), left=euros(round_.budget - spent)
             )
     elif round_.max_projects is not None and len(basket) >= round_.max_projects:
-        return _("You can choose at most {n} projects. Remove one first.").format(
-            n=round_.max_projects
-        )
+        return ngettext(
+            "You can choose at most {n} project. Remove it first.",
+            "You can choose at most {n} projects. Remove one first.",
+            round_.max_projects,
+        ).format(n=round_.max_projects)
     basket[code] = 1
     return ""
 
@@ -203,15 +207,19 @@ def basket_problem(
             ).format(spent=euros(spent), budget=euros(round_.budget))
         return ""
     if len(basket) < round_.min_projects:
-        return _("Choose at least {n} projects.").format(n=round_.min_projects)
+        return ngettext(
+            "Choose at least {n} project.", "Choose at least {n} projects.", round_.min_projects
+        ).format(n=round_.min_projects)
     if (
         round_.max_projects is not None
         and round_.ballot_type == "approval"
         and len(basket) > round_.max_projects
     ):
-        return _("You can choose at most {n} projects. Remove one first.").format(
-            n=round_.max_projects
-        )
+        return ngettext(
+            "You can choose at most {n} project. Remove it first.",
+            "You can choose at most {n} projects. Remove one first.",
+            round_.max_projects,
+        ).format(n=round_.max_projects)
     return ""
 
 

@@ -62,8 +62,7 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
     hood = await ctx.session.get(Neighbourhood, round_.neighbourhood_id)
     projects = await budgets.projects_of(ctx.session, round_.id)
     if round_.phase == "results" and round_.result is not None:
-        on_ballot = [p for p in projects if budgets.on_ballot(p)]
-        await ctx.reply(results_text(round_, hood.name if hood else "", on_ballot))
+        await ctx.reply(results_text(round_, hood.name if hood else "", projects))
         return
     supports = await budgets.support_counts(ctx.session, round_.id)
     lines = [

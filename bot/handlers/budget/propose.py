@@ -100,9 +100,7 @@ async def show_round(
     assert round_.id is not None
     projects = await budgets.projects_of(ctx.session, round_.id)
     if round_.phase == "results" and round_.result is not None:
-        await ctx.reply(
-            results_text(round_, hood.name, [p for p in projects if budgets.on_ballot(p)])
-        )
+        await ctx.reply(results_text(round_, hood.name, projects))
         return
     lines = [
         _("Neighbourhood budget {ref} “{title}” in {name}: {budget}").format(

@@ -9,11 +9,12 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _, fold, number, when
+from bot.core.i18n import _, fold, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words, whole_number
+from bot.delivery.broadcast import groups_text, residents_text
 from bot.handlers.common import guarded, please_choose
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.polls import (
@@ -332,9 +333,9 @@ async def send(ctx: Ctx) -> None:
                        groups=reach.groups, residents=reach.residents)  # fmt: skip
     ctx.dialog.clear()
     await ctx.reply(
-        _("Sent to {groups} group chats and {residents} residents. It closes on {moment}.").format(
-            groups=number(reach.groups),
-            residents=number(reach.residents),
+        _("Sent to {groups} and {residents}. It closes on {moment}.").format(
+            groups=groups_text(reach.groups),
+            residents=residents_text(reach.residents),
             moment=when(poll.closes_at),
         )
         + "\n"

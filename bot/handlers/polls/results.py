@@ -11,6 +11,7 @@ from bot.core.i18n import N_, _, number, when
 from bot.core.paging import Page
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
+from bot.delivery.broadcast import groups_text, residents_text
 from bot.handlers.polls.vote import is_closed
 from bot.services.polls import (
     PollResults,
@@ -140,7 +141,7 @@ async def close_button(ctx: Ctx) -> None:
     await audit.record(ctx.session, ctx.person.id if ctx.person else None, "poll.closed", "poll",
                        poll.id, early=True)  # fmt: skip
     await ctx.edit(
-        _("Closed. The results go to {groups} group chats and {residents} residents.").format(
-            groups=number(reach.groups), residents=number(reach.residents)
+        _("Closed. The results go to {groups} and {residents}.").format(
+            groups=groups_text(reach.groups), residents=residents_text(reach.residents)
         )
     )

@@ -254,9 +254,11 @@ async def conversations(ctx: Ctx, pid: int, guesses: str | None) -> list[str]:
         lines.append(_("Messages to you waiting to be sent: {n}").format(n=number(sent.waiting)))
     if sent.kept:
         lines.append(
-            _("Messages sent to you, kept for {days} days: {n}").format(
-                days=OUTBOX_KEEP.days, n=number(sent.kept)
-            )
+            ngettext(
+                "Messages sent to you, kept for {days} day: {n}",
+                "Messages sent to you, kept for {days} days: {n}",
+                OUTBOX_KEEP.days,
+            ).format(days=OUTBOX_KEEP.days, n=number(sent.kept))
         )
     if chats := await personal.conversations(s, await people.accounts_of(s, pid)):
         lines.append(

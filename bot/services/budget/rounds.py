@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import SUPPORTED_LOCALES
 from bot.core.clock import Clock
-from bot.core.i18n import N_, _, ngettext, when
+from bot.core.i18n import N_, _, ngettext, use_locale, when
 from bot.delivery.broadcast import Target, broadcast, store_image
 from bot.services.budget import results
 from bot.services.budget.counting.election import Election
@@ -75,13 +76,23 @@ def ballot_rules(round_: BudgetRound) -> str:
             budget=euros(round_.budget)
         )
     if round_.ballot_type == "approval":
-        if round_.max_projects is not None:
-            return _("Choose at least {min} and at most {max} projects.").format(
-                min=round_.min_projects, max=round_.max_projects
-            )
-        return _("Choose at least {min} projects.").format(min=round_.min_projects)
-    return _("Divide {points} points over at least {min} projects.").format(
-        points=round_.points, min=round_.min_projects
+        least, most = round_.min_projects, round_.max_projects
+        if most is not None and most == least:
+            return ngettext("Choose {n} project.", "Choose {n} projects.", most).format(n=most)
+        if most is not None:
+            return ngettext(
+                "Choose at least {min} and at most {max} project.",
+                "Choose at least {min} and at most {max} projects.",
+                most,
+            ).format(min=least, max=most)
+        return ngettext(
+            "Choose at least {min} project.", "Choose at least {min} projects.", least
+        ).format(min=least)
+    return _("Divide {points} over at least {projects}.").format(
+        points=ngettext("{n} point", "{n} points", round_.points or 0).format(n=round_.points or 0),
+        projects=ngettext("{n} project", "{n} projects", round_.min_projects).format(
+            n=round_.min_projects
+        ),
     )
 
 
@@ -104,60 +115,91 @@ def tally(election: Election, rule: str) -> dict[str, Any]:
     }
 
 
+def _count_text(round_: BudgetRound, n: int) -> str:
+    if round_.ballot_type == "cumulative":
+        return ngettext("{n} point", "{n} points", n).format(n=n)
+    return ngettext("{n} vote", "{n} votes", n).format(n=n)
+
+
+def _ranked(round_: BudgetRound, projects: list[BudgetProject]) -> list[BudgetProject]:
+    """The projects on the ballot, most votes first (ties by number)."""
+    votes: dict[str, int] = (round_.result or {}).get("votes", {})
+    return sorted(
+        (p for p in projects if budgets.on_ballot(p)),
+        key=lambda p: (-votes.get(p.code, 0), natural_key(p.code)),
+    )
+
+
+def _why_not(round_: BudgetRound, project: BudgetProject, left: int) -> str:
+    """Why a project on the ballot was not chosen, in a few plain words."""
+    if project.cost > left:
+        return _("not chosen: it did not fit in the money that was left")
+    if round_.counting_rule == "greedy-stop":
+        return _("not chosen: counting had stopped before this project")
+    return _("not chosen: too few votes for what it costs")
+
+
 def results_text(round_: BudgetRound, hood_name: str, projects: list[BudgetProject]) -> str:
-    """The published result, in the current language."""
+    """The published result, in the current language: every project of the round, with its
+    cost and votes, chosen or not and why not."""
     result = round_.result or {}
-    by_code = {p.code: p for p in projects}
     votes: dict[str, int] = result.get("votes", {})
     voters = int(result.get("voters", 0))
-    points = round_.ballot_type == "cumulative"
+    chosen = set(result.get("selected", []))
+    total = int(result.get("total_cost", 0))
     lines = [
         _("Results of “{title}” in {name}").format(title=round_.title, name=hood_name),
         ngettext("{n} person voted.", "{n} people voted.", voters).format(n=voters),
         _("Who could vote: {voters}.").format(voters=voters_text(round_)),
         "",
+        _("The projects, most votes first:"),
     ]
-    selected = [by_code[c] for c in result.get("selected", []) if c in by_code]
-    if selected:
-        lines.append(_("Chosen projects:"))
-        for p in selected:
-            n = votes.get(p.code, 0)
-            count_text = (
-                ngettext("{n} point", "{n} points", n)
-                if points
-                else ngettext("{n} vote", "{n} votes", n)
-            ).format(n=n)
-            lines.append(f"• {p.code} {p.title}: {euros(p.cost)} – {count_text}")
-    else:
+    for p in _ranked(round_, projects):
+        verdict = _("chosen") if p.code in chosen else _why_not(round_, p, round_.budget - total)
+        count_text = _count_text(round_, votes.get(p.code, 0))
+        lines.append(f"• {p.code} {p.title}: {euros(p.cost)} – {count_text} – {verdict}")
+    if not chosen:
         lines.append(_("No project was chosen."))
+    for p in sorted(projects, key=lambda p: natural_key(p.code)):
+        if p.feasible is False:
+            lines.append(
+                "• "
+                + _("{code} {title}: not on the ballot, not feasible").format(
+                    code=p.code, title=p.title
+                )
+            )
     lines.append(
-        _("Together {total} of {budget}.").format(
-            total=euros(int(result.get("total_cost", 0))), budget=euros(round_.budget)
-        )
+        _("Together {total} of {budget}.").format(total=euros(total), budget=euros(round_.budget))
     )
     lines += [
         "",
         _("Counted with: {rule}.").format(
             rule=_(RULE_LABELS.get(round_.counting_rule, round_.counting_rule))
         ),
-        _("Ties are broken by project id, compared as text (the way pabutools does it)."),
+        _(
+            "When two projects are equal, the lower project number goes first. "
+            "Numbers are compared as text, so 10 comes before 2."
+        ),
         _("Anyone can count again: the anonymous ballots can be downloaded as a Pabulib file."),
     ]
     return "\n".join(lines)
 
 
 def chart(round_: BudgetRound, projects: list[BudgetProject]) -> bytes:
-    """Votes per project, chosen projects highlighted; words only from the round itself."""
+    """Votes and cost per project on the ballot, chosen ones marked, in the current language."""
     result = round_.result or {}
     votes: dict[str, int] = result.get("votes", {})
     chosen = set(result.get("selected", []))
-    ordered = sorted(projects, key=lambda p: (-votes.get(p.code, 0), natural_key(p.code)))
+    ordered = _ranked(round_, projects)
+    marks = [p.code in chosen for p in ordered]
+    words = [f"{_count_text(round_, votes.get(p.code, 0))}, {euros(p.cost)}" for p in ordered]
     return bar_chart(
         round_.title,
         [f"{p.code} {p.title}" for p in ordered],
         [votes.get(p.code, 0) for p in ordered],
-        [str(votes.get(p.code, 0)) for p in ordered],
-        [p.code in chosen for p in ordered],
+        words,
+        marks,
+        legend=(_("chosen"), _("not chosen")),
     )
 
 
@@ -199,15 +241,18 @@ async def close_round(
     await ballots.open_sealed(session, round_, keys)
     election = await results.election_of(session, round_)
     round_.result = tally(election, round_.counting_rule)
-    projects = [p for p in await budgets.projects_of(session, round_.id) if budgets.on_ballot(p)]
+    projects = await budgets.projects_of(session, round_.id)
     hood = await places.neighbourhood(session, round_.neighbourhood_id)
     hood_name = hood.name if hood else ""
-    media_id = await store_image(session, chart(round_, projects))
+    charts: dict[str, dict[str, Any]] = {}
+    for locale in SUPPORTED_LOCALES:  # the chart has words: one per language
+        with use_locale(locale):
+            charts[locale] = {"media_id": await store_image(session, chart(round_, projects))}
     await broadcast(
         session,
         Target(round_.neighbourhood_id),
         lambda: results_text(round_, hood_name, projects),
-        extra={"media_id": media_id},
+        per_locale=charts,
         group_locale=group_locale,
     )
     round_.phase = "results"

@@ -1,0 +1,59 @@
+"""`tools/i18n.py check` catches translations that would show people broken text."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+from babel.messages.catalog import Catalog
+
+from tests.conftest import ROOT
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "tools" / "i18n.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("i18n_tool", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _catalog(*pairs: tuple[str | tuple[str, str], str | tuple[str, str]]) -> Catalog:
+    catalog = Catalog(locale="nl")
+    for msgid, msgstr in pairs:
+        catalog.add(msgid, msgstr)
+    return catalog
+
+
+def test_a_placeholder_lost_or_renamed_in_translation_is_found() -> None:
+    found = _tool().translation_problems(
+        "nl",
+        _catalog(
+            ("You voted {n} times.", "Je hebt {aantal} keer gestemd."),
+            ("Saved as {ref}.", "Opgeslagen."),
+            (("{n} vote", "{n} votes"), ("{n} stem", "{n} stemmen")),
+            (("{n} point", "{n} points"), ("{n} punt", "{count} punten")),
+            ("Hello {name}.", "Hallo {name}."),
+        ),
+    )
+    assert len(found) == 3, found
+    assert all("placeholders differ" in f for f in found)
+    assert any("You voted" in f and "{aantal}" in f for f in found)
+    assert any("Saved as" in f and "{ref}" in f for f in found)
+    assert any("{n} point" in f for f in found)
+
+
+def test_two_translations_glued_together_are_found() -> None:
+    glued = (
+        "That message is too long ({count} characters). Keep it under {limit} characters.",
+        "Dat is lang voor een titel ({count} tekens). Gebruik minder dan {limit} tekens."
+        "Dat bericht is te lang ({count} tekens). Gebruik minder dan {limit} tekens.",
+    )
+    found = _tool().translation_problems("nl", _catalog(glued))
+    assert found and "glued" in found[0]
+
+
+def test_the_real_catalogs_pass() -> None:
+    assert _tool().problems() == []
