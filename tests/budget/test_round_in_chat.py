@@ -51,6 +51,9 @@ async def create_round(
     assert "How do residents vote?" in ballot.text
     [rule] = await coco.press("a basket")
     assert "greedy" in rule.text and "mes-add1-greedy" in rule.text
+    # Plain names with a one-line explanation each; the technical name only in brackets.
+    assert "Most votes first (greedy): " in rule.text and "Equal shares (mes): " in rule.text
+    assert "Most votes first (greedy)" in [b for b in rule.labels]
     [who] = await coco.press("greedy")
     assert "Who may vote?" in who.text and "informal" in who.text
     ready, view = await coco.press(voters)
@@ -253,6 +256,7 @@ async def test_a_whole_round(
     [dm] = [s for s in adapter.in_chat("dm:anna") if "Results of" in s.text]
     assert dm.reply.image is not None and "5 people voted" in dm.text
     assert "Together €50,000 of €70,000" in dm.text
+    assert "Counted with: Most votes first – " in dm.text
     # Every project on the ballot with cost and votes, chosen or not and why not.
     assert "• 3 Speeltuin: €45,000 – 2 votes – not chosen: it did not fit" in dm.text
     assert "• 2 Moestuin: €30,000 – 3 votes – chosen" in dm.text
@@ -265,6 +269,16 @@ async def test_a_whole_round(
     await coco.say("/budgetronde")
     [totals] = await coco.press("W-1")
     assert "– chosen" in totals.text and "3 votes" in totals.text
+
+    # Anyone can download the anonymous ballots in chat, as a file.
+    [shown] = await anna.say("/wijkbudget")
+    assert "Results of" in shown.text
+    [file] = await anna.press("Download the ballots")
+    document = file.reply.document
+    assert document is not None and document.name.endswith(".pb")
+    assert "Pabulib" in file.text and "tally" in file.text
+    in_chat = document.data.decode()
+    assert "VOTES" in in_chat and in_chat.count("\n") > 10
 
     # Anyone can recount: the real CLI exports, and `wijkbot tally` equals what was published.
     out = tmp_path / "round.pb"

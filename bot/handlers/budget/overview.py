@@ -13,9 +13,9 @@ from bot.handlers.budget.common import (
     round_ref,
 )
 from bot.services.budget.rounds import (
-    RULE_LABELS,
     ballot_rules,
     results_text,
+    rule_text,
     voters_text,
 )
 from bot.services.budget.text import euros
@@ -70,7 +70,7 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
         _("Phase: {phase}").format(phase=phase_name(round_)),
         _("Budget: {budget}").format(budget=euros(round_.budget)),
         _("Ballot: {rules}").format(rules=ballot_rules(round_)),
-        _("Counting: {rule}").format(rule=_(RULE_LABELS[round_.counting_rule])),
+        _("Counting: {rule}").format(rule=rule_text(round_.counting_rule)),
         _("Who may vote: {voters}").format(voters=voters_text(round_)),
     ]
     if round_.opens_at is not None and round_.closes_at is not None:

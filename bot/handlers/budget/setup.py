@@ -19,7 +19,7 @@ from bot.handlers.budget.overview import locked_text, round_for, show_round
 from bot.handlers.common import lost, please_choose, read_text
 from bot.services.budget import round_rules
 from bot.services.budget.round_rules import COUNTING_RULES
-from bot.services.budget.rounds import BALLOT_LABELS, RULE_LABELS, VOTERS_CHOICES
+from bot.services.budget.rounds import BALLOT_LABELS, RULE_LABELS, VOTERS_CHOICES, rule_name
 from bot.services.budget.text import parse_count
 from storage.repo import audit, places
 from storage.repo.budgets import BALLOT_TYPES, VOTERS, BudgetError
@@ -191,12 +191,12 @@ async def ballot_done(ctx: Ctx) -> None:
 
 
 def _rule_buttons(ctx: Ctx) -> list[Button]:
-    return [ctx.choice(SetupForm.rule, rule, rule) for rule in COUNTING_RULES]
+    return [ctx.choice(SetupForm.rule, rule_name(rule), rule) for rule in COUNTING_RULES]
 
 
 async def ask_rule(ctx: Ctx, **data: object) -> None:
     lines = [_("How are the votes counted?")]
-    lines += [f"{rule}: {_(RULE_LABELS[rule])}" for rule in COUNTING_RULES]
+    lines += [f"{rule_name(rule)}: {_(RULE_LABELS[rule])}." for rule in COUNTING_RULES]
     await ctx.ask("\n".join(lines), SetupForm.rule, _rule_buttons(ctx), **data)
 
 

@@ -31,17 +31,46 @@ from storage.repo import ballots, budgets, places
 
 log = logging.getLogger(__name__)
 
+# Each counting rule: a plain name (on its button) and one line that explains it.
+RULE_NAMES = {
+    "greedy": N_("Most votes first"),
+    "greedy-stop": N_("Most votes first, stop when full"),
+    "mes": N_("Equal shares"),
+    "mes-add1": N_("Equal shares, more of the budget"),
+    "mes-add1-greedy": N_("Equal shares, then most votes"),
+}
 RULE_LABELS = {
-    "greedy": N_("most votes first; a project that no longer fits the budget is skipped"),
-    "greedy-stop": N_("most votes first; counting stops at the first project that does not fit"),
-    "mes": N_("Method of Equal Shares: every voter gets an equal part of the budget"),
+    "greedy": N_(
+        "the projects with the most votes are chosen one by one; "
+        "a project that no longer fits the budget is skipped"
+    ),
+    "greedy-stop": N_(
+        "the projects with the most votes are chosen one by one; "
+        "counting stops at the first project that does not fit"
+    ),
+    "mes": N_("every voter gets an equal part of the budget and pays for the projects they chose"),
     "mes-add1": N_(
-        "Method of Equal Shares, with the equal parts raised step by step to use more of the budget"
+        "like Equal shares, but the parts are made bigger step by step, so more of the budget "
+        "is used"
     ),
     "mes-add1-greedy": N_(
-        "Method of Equal Shares with raised parts; what is left goes to the most votes first"
+        "like Equal shares with bigger parts; what is left goes to the most votes first"
     ),
 }
+
+
+def rule_name(rule: str) -> str:
+    """The plain name of a counting rule, with its technical name: "Equal shares (mes)"."""
+    return f"{_(RULE_NAMES[rule])} ({rule})" if rule in RULE_NAMES else rule
+
+
+def rule_text(rule: str) -> str:
+    """The plain name and its one-line explanation: "Most votes first – the projects …"."""
+    if rule not in RULE_NAMES:
+        return rule
+    return f"{_(RULE_NAMES[rule])} – {_(RULE_LABELS[rule])}"
+
+
 VOTERS_CHOICES = {
     "codes": N_("Codes from letters"),
     "members": N_("Members (informal)"),
@@ -173,9 +202,7 @@ def results_text(round_: BudgetRound, hood_name: str, projects: list[BudgetProje
     )
     lines += [
         "",
-        _("Counted with: {rule}.").format(
-            rule=_(RULE_LABELS.get(round_.counting_rule, round_.counting_rule))
-        ),
+        _("Counted with: {rule}.").format(rule=rule_text(round_.counting_rule)),
         _(
             "When two projects are equal, the lower project number goes first. "
             "Numbers are compared as text, so 10 comes before 2."
