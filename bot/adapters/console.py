@@ -138,6 +138,9 @@ class ConsoleAdapter:
             self._print(f"{header}: [🖼 {self._save(reply.image, '.png')}]")
         elif reply.photo is not None:
             self._print(f"{header}: [🖼]")
+        if reply.document is not None:
+            suffix = Path(reply.document.name).suffix or ".txt"
+            self._print(f"{header}: [📄 {self._save(reply.document.data, suffix)}]")
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
             self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.dialog import Dialog
-from bot.core.events import Button, Incoming, Keyboard, MessageRef, Reply, keyboard
+from bot.core.events import Button, Document, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
 from bot.core.permissions import Actor
 from bot.core.states import State
@@ -59,10 +59,12 @@ class Ctx:
         person_id = self.person.id if self.person is not None else None
         return Actor(person_id, tuple(self.coordinator_of), self.event.chat)
 
-    async def reply(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
+    async def reply(
+        self, text: str, buttons: Keyboard | list[Button] = (), document: Document | None = None
+    ) -> None:
         """Answer in the chat the event came from (sent after the transaction commits)."""
         kb = keyboard(*buttons) if isinstance(buttons, list) else buttons
-        self.outgoing.append(Outgoing("send", Reply(text=text, buttons=kb)))
+        self.outgoing.append(Outgoing("send", Reply(text=text, buttons=kb, document=document)))
 
     async def edit(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
         """Replace the message a pressed button belongs to; a new message where not possible."""

@@ -136,12 +136,22 @@ class PollSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file the bot made for someone to download (a Pabulib file of anonymous ballots)."""
+
+    name: str
+    data: bytes
+    mimetype: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     buttons: Keyboard = ()
     reply_to: MessageRef | None = None
     photo: Attachment | None = None  # a photo the platform already holds
     image: bytes | None = None  # a PNG the bot made (a chart); `text` is its caption
+    document: Document | None = None  # a file sent with the text (platforms without: text only)
     poll: PollSpec | None = None
     # The results of the poll sent as this message: the platform ends it there first (Matrix:
     # an MSC3381 end event; Telegram: its vote buttons are removed).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
-from bot.core.events import Reply
+from bot.core.events import Document, Reply
 from bot.ops.admin import add_console, grant_coordinator
 
 SCRIPT = """\
@@ -45,8 +45,8 @@ async def test_news_for_another_chat_is_printed_before_the_next_line(app: App) -
     assert "opgelost – Er ligt glas op het fietspad" in text[news:]
 
 
-def _saved(folder: Path) -> list[tuple[Path, bytes]]:
-    return [(p, p.read_bytes()) for p in sorted(folder.glob("*.png"))]
+def _saved(folder: Path, pattern: str = "*.png") -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in sorted(folder.glob(pattern))]
 
 
 async def test_a_chart_is_saved_to_a_file_and_its_path_printed(tmp_path: Path) -> None:
@@ -60,3 +60,12 @@ async def test_a_chart_is_saved_to_a_file_and_its_path_printed(tmp_path: Path) -
     assert len(saved) == 2 and saved[0][1] == png
     assert str(saved[0][0]) in printed and str(saved[1][0]) in printed
     assert "Results: Meer bankjes?" in printed
+
+
+async def test_a_document_is_saved_to_a_file_and_its_path_printed(tmp_path: Path) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(user="anna", stdin=io.StringIO(""), stdout=out, files=tmp_path)
+    reply = Reply(text="The ballots", document=Document("W-1.pb", b"META\n"))
+    await console.send(console.chat, reply)
+    [(path, data)] = _saved(tmp_path, "*.pb")
+    assert data == b"META\n" and str(path) in out.getvalue()

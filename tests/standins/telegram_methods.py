@@ -407,6 +407,35 @@ class MessageMethods(TelegramWorld):
             content["has_media_spoiler"] = True
         return self._send("sendPhoto", p, chat, content, raw, p.get_str("parse_mode"))
 
+    async def m_sendDocument(self, p: Params) -> JSONDict:
+        chat = self._resolve_chat(p.get("chat_id"))
+        document = p.input_file("document")
+        if document is None:
+            raise bad_request("there is no document in the request")
+        if not isinstance(document, Upload):
+            stored_file = self._files.get(document)
+            if stored_file is None:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            name, data, mime = stored_file.file_path.rpartition("/")[2], stored_file.data, None
+        else:
+            name, data, mime = document.filename or "document", document.data, document.content_type
+        if not data:
+            raise bad_request("file must be non-empty")
+        stored_file = self._store_file(
+            data, "documents", name.rpartition(".")[2], mime or "application/octet-stream"
+        )
+        content: JSONDict = {
+            "document": {
+                "file_id": stored_file.file_id,
+                "file_unique_id": stored_file.file_unique_id,
+                "file_name": name,
+                "mime_type": stored_file.mime_type,
+                "file_size": len(data),
+            }
+        }
+        raw = self._caption(p, content)
+        return self._send("sendDocument", p, chat, content, raw, p.get_str("parse_mode"))
+
     # ------------------------------------------------------------------ editing
 
     async def m_editMessageText(self, p: Params) -> JSONDict:

@@ -279,6 +279,8 @@ class MatrixAdapter:
                     log.warning("matrix: a photo could not be downloaded (%s)", exc)
         if picture is not None:
             await self._send_image(chat.id, picture)
+        if (doc := reply.document) is not None:
+            await self._send_image(chat.id, doc.data, doc.name, doc.mimetype, "m.file")
         if reply.poll is not None:
             event_type, content = POLL_START, poll_content(reply)
         else:
@@ -317,8 +319,16 @@ class MatrixAdapter:
         except Exception as exc:
             log.warning("matrix: could not end a poll in %s: %s", room_id, exc)
 
-    async def _send_image(self, room_id: str, data: bytes) -> None:
-        """Upload a PNG we made (a chart) and show it; encrypted where the room is."""
+    async def _send_image(
+        self,
+        room_id: str,
+        data: bytes,
+        name: str = "chart.png",
+        mimetype: str = "image/png",
+        msgtype: str = "m.image",
+    ) -> None:
+        """Upload a PNG we made (a chart) and show it, or a file to download (`m.file`);
+        encrypted where the room is."""
         client = self.client
         room = client.rooms.get(room_id)
         encrypt = bool(room is not None and room.encrypted)
@@ -327,8 +337,8 @@ class MatrixAdapter:
         keys: dict[str, Any] | None = None
         if url is None:  # a chart going to many plain rooms is uploaded once
             resp, keys = await client.upload(
-                lambda *_args: io.BytesIO(data), content_type="image/png",
-                filename="chart.png", encrypt=encrypt, filesize=len(data),
+                lambda *_args: io.BytesIO(data), content_type=mimetype,
+                filename=name, encrypt=encrypt, filesize=len(data),
             )  # fmt: skip
             url = getattr(resp, "content_uri", None)
             if url is None:
@@ -336,8 +346,8 @@ class MatrixAdapter:
             if not encrypt:
                 self._uploaded[digest] = url
         content: dict[str, Any] = {
-            "msgtype": "m.image", "body": "chart.png",
-            "info": {"mimetype": "image/png", "size": len(data)},
+            "msgtype": msgtype, "body": name,
+            "info": {"mimetype": mimetype, "size": len(data)},
         }  # fmt: skip
         if encrypt and keys:
             content["file"] = {**keys, "url": url}

@@ -30,6 +30,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    InputFile,
     Message,
     Update,
 )
@@ -48,7 +49,7 @@ from bot.adapters.telegram.convert import (
 )
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.core.commands import MenuEntry
-from bot.core.events import ChatRef, MessageRef, Reply
+from bot.core.events import ChatRef, Document, MessageRef, Reply
 from bot.core.i18n import _, use_locale
 from bot.core.inbox import Inbox
 from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable, Unreachable
@@ -285,6 +286,8 @@ class TelegramAdapter:
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         if reply.ends is not None:  # the poll these are the results of: no more vote buttons
             await self._remove_buttons(reply.ends)
+        if reply.document is not None:
+            return await self._send_document(chat, reply, reply.document)
         if reply.image is not None:
             return await self._send_image(chat, reply, reply.image)
         if reply.photo is not None and reply.photo.platform == PLATFORM:
@@ -344,6 +347,23 @@ class TelegramAdapter:
         if fits:
             return MessageRef(chat, str(sent.message_id)), sent
         return await self._send_text(chat, reply), sent
+
+    async def _send_document(self, chat: ChatRef, reply: Reply, doc: Document) -> MessageRef:
+        """A file to download (sendDocument); the text as its caption when it fits."""
+        fits = len(reply.text) <= MAX_CAPTION
+
+        async def send_document() -> Message:
+            sent: Message = await self.bot.send_document(
+                chat_id=int(chat.id), document=InputFile(doc.data, filename=doc.name),
+                caption=as_html(reply.text) if fits else None, parse_mode="HTML",
+                reply_markup=markup(reply) if fits else None,
+            )  # fmt: skip
+            return sent
+
+        sent = await self._call(send_document, chat.id)
+        if fits:
+            return MessageRef(chat, str(sent.message_id))
+        return await self._send_text(chat, reply)
 
     async def _send_text(self, chat: ChatRef, reply: Reply) -> MessageRef:
         parts = split_text(reply.text, MAX_MESSAGE)

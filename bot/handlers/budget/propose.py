@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button, keyboard
+from bot.core.events import Button, Document, keyboard
 from bot.core.i18n import N_, _, ngettext, when
 from bot.core.paging import Page
 from bot.core.router import Router
@@ -31,6 +31,7 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services import quotas
+from bot.services.budget import results
 from bot.services.budget.access import may_propose, may_support
 from bot.services.budget.rounds import ballot_rules, results_text
 from bot.services.budget.text import euros
@@ -49,6 +50,12 @@ class ProposalsPage(CallbackData, prefix="bpp", hint=N_("Type /wijkbudget to sta
 
     round: int
     page: int
+
+
+class BallotsFile(CallbackData, prefix="bbf", hint=N_("Type /wijkbudget to start again.")):
+    """Under a round's results: the anonymous ballots as a Pabulib file, for anyone."""
+
+    round: int
 
 
 class ProposeForm(StatesGroup):
@@ -100,7 +107,8 @@ async def show_round(
     assert round_.id is not None
     projects = await budgets.projects_of(ctx.session, round_.id)
     if round_.phase == "results" and round_.result is not None:
-        await ctx.reply(results_text(round_, hood.name, projects))
+        download = Button(_("Download the ballots"), BallotsFile(round_.id).pack())
+        await ctx.reply(results_text(round_, hood.name, projects), [download])
         return
     lines = [
         _("Neighbourhood budget {ref} “{title}” in {name}: {budget}").format(
@@ -156,6 +164,24 @@ async def show_proposals(
     nav = page.buttons(lambda i: ProposalsPage(round_id, i).pack())
     send = ctx.reply if index is None else ctx.edit
     await send("\n".join(lines), keyboard(*buttons, nav))
+
+
+@router.callback(BallotsFile)
+async def ballots_file(ctx: Ctx) -> None:
+    """The counted round's anonymous ballots as a file, with how to count them again."""
+    round_ = await budgets.get_round(ctx.session, BallotsFile.of(ctx).round)
+    if round_ is None or round_.phase != "results":
+        await ctx.reply(_("The ballots can be downloaded once the round is counted."))
+        return
+    data = await results.export_pabulib(ctx.session, round_, ctx.clock.now())
+    name = f"wijkbudget-{round_ref(round_)}.pb"
+    await ctx.reply(
+        _(
+            "The anonymous ballots of “{title}”, as a Pabulib file. Anyone can count them "
+            "again, for example with “wijkbot tally {file} --rule {rule}”."
+        ).format(title=round_.title, file=name, rule=round_.counting_rule),
+        document=Document(name, data.encode()),
+    )
 
 
 @router.callback(ProposalsPage)

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core.clock import FrozenClock
+from bot.core.events import ChatRef, Document, Reply
 from bot.ops.admin import grant_coordinator
 from storage.models import Channel, Signal, SyncCursor
 from tests.e2e.telegram.conftest import BOT_NAME, RunningBot
@@ -304,3 +305,19 @@ async def test_a_week_old_cursor_is_not_trusted(tg: RunningBot) -> None:
     await tg.start()
     [reply] = await tg.replies(dm.id)
     assert "/idee" in reply.plain_text
+
+
+async def test_a_file_is_sent_as_a_document_with_its_caption(tg: RunningBot) -> None:
+    api = tg.api
+    anna = api.user(1010, "Anna", language_code="en")
+    dm = api.private_chat(anna)
+    await api.send_text(anna, dm, "/start")
+    await tg.replies(dm.id)
+    assert tg.adapter is not None
+    pb = b"META\nkey;value\nbudget;70000\n"
+    reply = Reply("The anonymous ballots, as a Pabulib file.", document=Document("W-1.pb", pb))
+    await tg.adapter.send(ChatRef("telegram", str(dm.id), "direct"), reply)
+    [sent] = await api.wait_for_sent(lambda r: r.method == "sendDocument", count=1)
+    assert sent.chat_id == dm.id and "Pabulib file" in sent.plain_text
+    assert sent.message["document"]["file_name"] == "W-1.pb"
+    assert api._files[sent.message["document"]["file_id"]].data == pb  # what Telegram keeps
