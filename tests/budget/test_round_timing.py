@@ -131,3 +131,46 @@ async def test_extend_refuses_the_past_and_tells_the_neighbourhood(
     await app.flush_outbox()
     [told] = [s for s in adapter.in_chat("dm:anna") if "longer" in s.text]
     assert "20 December" in told.text and "/stem" in told.text
+
+
+async def _second_open_round(coco: Chat) -> None:
+    await coco.say("/budgetronde")
+    await coco.press("New budget round")
+    await coco.say("Speelplekken 2027")
+    await coco.say("20000")
+    await coco.press("a basket")
+    await coco.press("greedy")
+    await coco.press("Both")
+    await coco.press("Add a project")
+    await coco.say("Schommel")
+    await coco.say("Een schommel.")
+    await coco.say("5000")
+    await coco.press("Plan voting")
+    await coco.press("Now")
+    await coco.say("15-12-2026 20:00")
+    await coco.press("Yes, open voting")
+
+
+async def test_two_open_rounds_stem_asks_which(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    coco = await _round_with_project(app, make_chat)
+    anna = await resident(make_chat, "anna")
+    clock.advance(timedelta(minutes=1))
+    await coco.press("Plan voting")
+    await coco.press("Now")
+    await coco.say("15-12-2026 20:00")
+    await coco.press("Yes, open voting")
+    await _second_open_round(coco)
+
+    [which] = await anna.say("/stem")  # not silently the first round
+    assert "Which vote" in which.text
+    assert which.labels[:2] == ["Schalkwijk aan Zet 2027", "Speelplekken 2027"]
+    [basket] = await anna.press("Speelplekken 2027")
+    assert "Vote in “Speelplekken 2027”" in basket.text and "Schommel" in basket.text
+    await anna.press("Add 1 ")
+    await anna.press("Check my vote")
+    await anna.press("Confirm my vote")
+    # One vote left to cast: straight to that ballot.
+    [next_one] = await anna.say("/stem")
+    assert "Vote in “Schalkwijk aan Zet 2027”" in next_one.text and "Bankjes" in next_one.text
