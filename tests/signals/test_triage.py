@@ -120,7 +120,9 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
     await coco.press("Same as another report")
     [self_ref] = await coco.say("M-1002")
     assert "not M-1002 itself" in self_ref.text
-    [done] = await coco.say("M-1001")
+    [confirm] = await coco.say("M-1001")
+    assert "M-1002" in confirm.text and "M-1001" in confirm.text
+    [done] = await coco.press("Yes, merge")
     assert "M-1002" in done.text
     async with app.db.session() as s:
         dup = await s.get(Signal, 2)
@@ -130,6 +132,37 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
         ]
     [told] = [m for m in adapter.in_chat("dm:bob") if "M-1002" in m.text and "closed" in m.text]
     assert "M-1001" in told.text and not told.labels  # no "really solved?" for a merge
+
+
+async def test_merge_offers_nearby_reports_and_asks_first(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
+    await _report(anna, "Kapotte lantaarnpaal", 52.40, 4.70, "Street lighting")  # far away
+    await _report(bob, "Boom op het fietspad", 52.37005, 4.65005, "Trees and greenery")
+    await bob.press("something else")  # M-1003
+    await coco.say("/meldingen")
+    await coco.press("M-1003")
+    [offer] = await coco.press("Same as another report")
+    assert any(label.startswith("M-1001 ·") for label in offer.labels)
+    assert not any(label.startswith("M-1002") for label in offer.labels)  # far, other kind
+    [confirm] = await coco.press("M-1001")
+    assert (
+        "M-1003" in confirm.text and "M-1001" in confirm.text and "Boom omgewaaid" in confirm.text
+    )
+    await coco.press("Cancel")  # the bad case: a wrong press merges nothing
+    async with app.db.session() as s:
+        dup = await s.get(Signal, 3)
+        assert dup is not None and dup.duplicate_of_id is None and dup.status != "closed"
+    await coco.say("/meldingen")
+    await coco.press("M-1003")
+    await coco.press("Same as another report")
+    await coco.press("M-1001")
+    await coco.press("Yes, merge")
+    async with app.db.session() as s:
+        dup = await s.get(Signal, 3)
+        assert dup is not None and dup.duplicate_of_id == 1 and dup.status == "closed"
 
 
 async def test_forward_without_configuration(app: App, make_chat: MakeChat) -> None:
