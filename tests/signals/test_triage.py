@@ -75,16 +75,41 @@ async def test_close_needs_a_reason_and_reporter_can_reopen(
     assert "Why do you close M-1001" in why.text
     await coco.say("Lamp is vervangen")
     [news] = [m for m in adapter.in_chat("dm:anna") if "News about your report M-1001" in m.text]
-    assert "Lamp is vervangen" in news.text and "really solved" in news.text
+    # Closed with a reason: the reporter reads why, and is not asked "is it solved?".
+    assert "Lamp is vervangen" in news.text and "really solved" not in news.text
+    assert not news.labels
+    # Only "solved" asks; "No" reopens and asks what is still wrong (optional).
+    await coco.say("/status M-1001 solved")
+    [solved] = [m for m in adapter.in_chat("dm:anna") if "really solved" in m.text]
+    assert solved.labels == ["Yes, it is solved", "No, it is not solved"]
     [reopened] = await anna.press("No, it is not solved")
-    assert "open again" in reopened.text
+    assert "open again" in reopened.text and "What is still wrong" in reopened.text
     assert any("not solved" in m.text for m in adapter.in_chat("dm:coco"))
+    [thanks] = await anna.say("De lamp knippert nog steeds")
+    assert "coordinator" in thanks.text
+    [why] = [m for m in adapter.in_chat("dm:coco") if "knippert" in m.text]
+    assert "M-1001" in why.text
     async with app.db.session() as s:
         assert (await s.get(Signal, 1)).status == "reopened"  # type: ignore[union-attr]
         actions = [a.action for a in (await s.exec(select(AuditEvent))).all()]
-        assert actions.count("signal.status") == 1 and "signal.reopened" in actions
+        assert actions.count("signal.status") == 2 and "signal.reopened" in actions
+        notes = [u.note for u in (await s.exec(select(SignalUpdate))).all()]
+        assert "De lamp knippert nog steeds" in notes
     [twice] = await anna.press_data("solved:1:no")
     assert "already open again" in twice.text
+
+
+async def test_not_solved_reason_can_be_skipped(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
+    await coco.say("/status M-1001 solved")
+    await anna.press("No, it is not solved")
+    [skipped] = await anna.press("Skip")
+    assert "open again" in skipped.text or "Thank you" in skipped.text
+    [other] = await anna.say("/mijnmeldingen")  # the dialog is over: a command works
+    assert "M-1001" in other.text
 
 
 async def test_question_and_answer(app: App, make_chat: MakeChat, adapter: FakeAdapter) -> None:

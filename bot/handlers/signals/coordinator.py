@@ -265,16 +265,13 @@ async def change_status(
         text = news.format(ref=sig.reference, status=status_label(status))
         if note and (for_reporter or sig.duplicate_of_id is not None):
             text += "\n" + _("Note from the coordinator: {note}").format(note=note)
-        if for_reporter and ask_solved and status in ("resolved", "closed"):
+        if for_reporter and asks:
             text += "\n" + _("Is the problem really solved?")
         return text
 
-    told = await tell_concerned(
-        ctx.session,
-        sig,
-        render,
-        with_solved_question=ask_solved and status in ("resolved", "closed"),
-    )
+    # Only "solved" asks the reporter whether it is; a close comes with its reason.
+    asks = ask_solved and status == "resolved"
+    told = await tell_concerned(ctx.session, sig, render, with_solved_question=asks)
     msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
     if told:
         msg += " " + _("The reporter will be told.")

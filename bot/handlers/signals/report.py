@@ -32,6 +32,12 @@ from storage.repo import audit, signals
 router = Router("signals")
 
 
+class NotSolvedForm(StatesGroup):
+    """After "No, it is not solved": what is still wrong (optional)."""
+
+    why = State()
+
+
 class SignalForm(StatesGroup):
     text = State()
     location = State()
@@ -337,8 +343,36 @@ async def solved_answer(ctx: Ctx) -> None:
         ctx.session, sig,
         lambda: _("The reporter says {ref} is not solved. It is open again.").format(ref=sig.reference),
     )  # fmt: skip
+    # Why is optional: the coordinators already know it is open again.
+    ctx.dialog.goto(NotSolvedForm.why, signal_id=sig.id)
     await ctx.edit(
         _("Thank you. {ref} is open again and the coordinator has been told.").format(
             ref=sig.reference
         )
+        + "\n"
+        + _("What is still wrong? Write it in a few words for the coordinator, or choose Skip."),
+        [ctx.choice(NotSolvedForm.why, _("Skip"), "skip")],
     )
+
+
+@router.state(NotSolvedForm.why)
+async def not_solved_why(ctx: Ctx) -> None:
+    if ctx.event.kind == "button" and ctx.event.button_data == "skip":
+        ctx.dialog.clear()
+        await ctx.edit(_("Thank you. The coordinator will look at it again."))
+        return
+    why = await read_text(ctx)
+    if why is None:
+        return
+    signal_id = ctx.dialog.data.get("signal_id")
+    ctx.dialog.clear()
+    sig = await signals.signal(ctx.session, signal_id) if isinstance(signal_id, int) else None
+    if sig is None or ctx.person is None or not is_reporter(sig, ctx.actor):
+        await ctx.reply(_("Thank you. That report no longer exists."))
+        return
+    await signals.add_note(ctx.session, sig, "answer", why, ctx.person.id)
+    await tell_coordinators(
+        ctx.session, sig,
+        lambda: _("The reporter of {ref} says what is still wrong:").format(ref=sig.reference) + "\n" + why,
+    )  # fmt: skip
+    await ctx.reply(_("Thank you! The coordinator will read this."))
