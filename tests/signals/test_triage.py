@@ -239,3 +239,19 @@ async def test_question_does_not_break_a_dialog_in_progress(
     await anna.say("Rood, met een mand")
     assert any("Rood, met een mand" in m.text for m in adapter.in_chat("dm:coco"))
     assert not any("Kennemerplein 3" in m.text for m in adapter.in_chat("dm:coco"))
+
+
+async def test_followed_reports_in_my_reports(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Losliggende stoeptegel", 52.37020, 4.65810, "Street or pavement")
+    await _report(bob, "Tegel ligt los bij de bakker", 52.37025, 4.65815, "Street or pavement")
+    await bob.press("M-1001")  # bob follows anna's report
+    await coco.say("/status M-1001 in behandeling Morgen om 10:00 bij u langs")
+    [mine] = await bob.say("/mijnmeldingen")
+    assert "Reports you follow" in mine.text
+    assert "M-1001" in mine.text and "being handled" in mine.text
+    assert "Losliggende" not in mine.text and "10:00" not in mine.text  # anna's words stay hers
+    [own] = await anna.say("/mijnmeldingen")
+    assert "Your reports" in own.text and "Reports you follow" not in own.text

@@ -290,18 +290,23 @@ async def my_signals_page(ctx: Ctx) -> None:
     await show_my_signals(ctx, MyReportsPage.of(ctx).page)
 
 
+FOLLOWED_SHOWN = 10  # the newest reports someone follows, under their own on the first page
+
+
 async def show_my_signals(ctx: Ctx, index: int) -> None:
-    """A page of the person's reports, newest first, each with its status and last note."""
+    """A page of the person's reports, newest first, each with its status and last note;
+    on the first page also the reports they follow (status only: not the reporter's words)."""
     person_id = ctx.person.id if ctx.person is not None else None
     total = await signals.count_by(ctx.session, person_id) if person_id is not None else 0
-    if person_id is None or not total:
+    followed = await _followed_lines(ctx, person_id) if index == 0 else []
+    if person_id is None or (not total and not followed):
         await ctx.edit(_("You have no reports yet. Type /melding to report something."))
         return
     page = Page.at(index, total)
     found = await signals.signals_by(
         ctx.session, person_id, newest_first=True, limit=page.size, offset=page.offset
     )
-    lines = [_("Your reports:")]
+    lines = [_("Your reports:")] if total else []
     if page.total > page.size:
         lines.append(page.counter())
     for sig in found:
@@ -314,7 +319,24 @@ async def show_my_signals(ctx: Ctx, index: int) -> None:
         if last is not None and last.note:
             line += "\n   " + _("Note: {note}").format(note=last.note)
         lines.append(line)
-    await ctx.edit("\n".join(lines), keyboard(page.buttons(lambda i: MyReportsPage(i).pack())))
+    if followed:
+        lines += ["", _("Reports you follow:"), *followed]
+    await ctx.edit(
+        "\n".join(lines).strip(), keyboard(page.buttons(lambda i: MyReportsPage(i).pack()))
+    )
+
+
+async def _followed_lines(ctx: Ctx, person_id: int | None) -> list[str]:
+    if person_id is None:
+        return []
+    followed = (await signals.followed_by(ctx.session, person_id))[::-1][:FOLLOWED_SHOWN]
+    return [
+        _("{ref} ({date}): {status}").format(
+            ref=sig.reference, date=when(sig.created_at), status=status_label(sig.status)
+        )
+        + f" – {_(CATEGORY_LABELS.get(sig.category, sig.category))}"
+        for sig in followed
+    ]
 
 
 @router.callback(SolvedAnswer)
