@@ -255,3 +255,25 @@ async def test_followed_reports_in_my_reports(
     assert "Losliggende" not in mine.text and "10:00" not in mine.text  # anna's words stay hers
     [own] = await anna.say("/mijnmeldingen")
     assert "Your reports" in own.text and "Reports you follow" not in own.text
+
+
+async def test_open_a_report_by_its_number(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
+    # An outsider (no neighbourhood) does not see it, and learns nothing about it.
+    [refused] = await make_chat("zoe", lang="en").say("M-1001")
+    assert "can't find report M-1001" in refused.text and "lantaarnpaal" not in refused.text
+    [missing] = await bob.say("/melding M-1999")
+    assert "can't find report M-1999" in missing.text
+    # A resident of the neighbourhood sees it and may follow it.
+    [seen] = await bob.say("M-1001")
+    assert "Kapotte lantaarnpaal" in seen.text and "Status: new" in seen.text
+    assert "Follow M-1001" in seen.labels
+    [again] = await bob.say("/melding M-1001")
+    assert "Kapotte lantaarnpaal" in again.text
+    # The coordinator gets the report with their buttons.
+    [coordinated] = await coco.say("M-1001")
+    assert "Kapotte lantaarnpaal" in coordinated.text
+    assert "Close, with a reason" in coordinated.labels

@@ -155,16 +155,21 @@ async def signal_for(ctx: Ctx, signal_id: int) -> Signal:
     return sig
 
 
+async def show_to_coordinator(ctx: Ctx, sig: Signal) -> None:
+    """The whole report, where it is at the municipality, and the coordinator's buttons."""
+    text = describe(sig)
+    fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+    if fwd is not None:
+        text += "\n" + forward_line(fwd)
+    await ctx.reply(text, status_buttons(sig))
+
+
 @router.callback(SignalAction, role="coordinator")
 async def status_pressed(ctx: Ctx) -> None:
     pressed = SignalAction.of(ctx)
     sig = await signal_for(ctx, pressed.signal)
     if pressed.action == "open":
-        text = describe(sig)
-        fwd = await forwards.for_signal(ctx.session, sig.id or 0)
-        if fwd is not None:
-            text += "\n" + forward_line(fwd)
-        await ctx.reply(text, status_buttons(sig))
+        await show_to_coordinator(ctx, sig)
         return
     await ctx.ask(
         _(

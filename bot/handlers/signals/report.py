@@ -18,11 +18,13 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
+from bot.handlers.signals.coordinator import show_to_coordinator
 from bot.services.quotas import PER_HOUR
-from bot.services.signals.access import is_reporter
+from bot.services.signals.access import is_reporter, may_view
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
     SolvedAnswer,
+    ViewSignal,
     status_label,
     tell_coordinators,
 )
@@ -63,6 +65,10 @@ def _too_many() -> str:
 
 @router.command("melding", "meld", "report")
 async def new_signal(ctx: Ctx) -> None:
+    number = signals.parse_reference(ctx.event.args) if ctx.event.args.strip() else None
+    if number is not None:  # /melding M-1042: that report
+        await open_by_number(ctx, number)
+        return
     free = await free_at(ctx, "report")
     if free is not None:
         await ctx.reply(
@@ -288,6 +294,37 @@ async def my_signals(ctx: Ctx) -> None:
 @router.callback(MyReportsPage)
 async def my_signals_page(ctx: Ctx) -> None:
     await show_my_signals(ctx, MyReportsPage.of(ctx).page)
+
+
+async def open_by_number(ctx: Ctx, signal_id: int) -> None:
+    """A report by its number, to whoever may see it (the same answer when it does not
+    exist, so a number tells an outsider nothing)."""
+    sig = await signals.signal(ctx.session, signal_id)
+    if sig is None or sig.id is None or not await may_view(ctx.session, sig, ctx.actor):
+        await ctx.reply(
+            _("I can't find report {ref}, or it is not in your neighbourhood.").format(
+                ref=f"M-{1000 + signal_id}"
+            )
+        )
+        return
+    if ctx.actor.coordinates(sig.neighbourhood_id):
+        await show_to_coordinator(ctx, sig)
+        return
+    # As the Open button of the digest shows it.
+    pid = ctx.person.id if ctx.person is not None else None
+    involved = pid is not None and (
+        pid == sig.reporter_id or pid in await signals.followers(ctx.session, sig.id)
+    )
+    lines = [
+        f"{sig.reference}: {sig.text}",
+        _("Status: {status}").format(status=status_label(sig.status)),
+        _("Reported on {date}").format(date=when(sig.created_at)),
+    ]
+    if sig.address:
+        lines.append(_("Place: {place}").format(place=sig.address))
+    follow = _("Follow {ref}").format(ref=sig.reference)
+    buttons = [] if involved else [Button(follow, ViewSignal(sig.id, "follow").pack())]
+    await ctx.reply("\n".join(lines), buttons)
 
 
 FOLLOWED_SHOWN = 10  # the newest reports someone follows, under their own on the first page
