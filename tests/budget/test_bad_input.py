@@ -135,7 +135,8 @@ async def test_rules_locked_once_voting_opens(
     await coco.press("Change budget")  # a dialog started before voting opens …
     await coco.press("Plan voting")
     await coco.press("Now")
-    opened, *_told = await coco.say("15-12-2026 20:00")  # coco lives there: told as well
+    await coco.say("15-12-2026 20:00")
+    opened, *_told = await coco.press("Yes, open voting")  # coco lives there: told as well
     assert "Voting is open now" in opened.text and "locked" in opened.text
     for label in ("Change budget", "Change counting", "Add a project", "Plan voting"):
         [refused] = await coco.press(label)
@@ -168,6 +169,7 @@ async def _open_knapsack_round(app: App, make_chat: MakeChat, clock: FrozenClock
     await coco.press("Plan voting")
     await coco.press("Now")
     await coco.say("15-12-2026 20:00")
+    await coco.press("Yes, open voting")
     return coco
 
 

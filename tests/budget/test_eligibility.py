@@ -44,6 +44,7 @@ async def _open_round(
     await coco.press("Plan voting")
     await coco.press("Now")
     await coco.say("15-12-2026 20:00")
+    await coco.press("Yes, open voting")
     return coco
 
 
