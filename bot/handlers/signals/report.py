@@ -27,6 +27,7 @@ from bot.services.signals.notices import (
     tell_coordinators,
 )
 from bot.services.signals.similar import Known, likely_same
+from bot.util.address import address_in
 from storage.repo import audit, signals
 
 router = Router("signals")
@@ -74,6 +75,10 @@ async def next_step(ctx: Ctx, **data: object) -> None:
     """Ask for the first thing still missing; save when nothing is."""
     ctx.dialog.update(**data)
     have = ctx.dialog.data
+    if isinstance(data.get("text"), str) and "address" not in have and "lat" not in have:
+        found = address_in(str(data["text"]))  # named in the report: not asked again
+        if found is not None:
+            ctx.dialog.update(address=found)
     if "text" not in have:
         await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
     elif "address" not in have and "lat" not in have:
