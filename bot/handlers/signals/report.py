@@ -36,6 +36,7 @@ router = Router("signals")
 class SignalForm(StatesGroup):
     text = State()
     location = State()
+    far = State()  # a shared location outside the area: is that right?
     photo = State()
     category = State()
     neighbourhood = State()
@@ -179,7 +180,11 @@ async def signal_text(ctx: Ctx) -> None:
 async def signal_location(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "location" and event.location is not None:
-        await next_step(ctx, lat=event.location.lat, lon=event.location.lon)
+        lat, lon = event.location.lat, event.location.lon
+        if not within(ctx.settings.area, lat, lon):
+            await ask_far(ctx, lat, lon)
+            return
+        await next_step(ctx, lat=lat, lon=lon)
         return
     place = await read_text(ctx)
     if place is None:
@@ -188,6 +193,44 @@ async def signal_location(ctx: Ctx) -> None:
         await ctx.reply(_("Please give a shorter address (a street and number is enough)."))
         return
     await next_step(ctx, address=place)
+
+
+def within(area: tuple[float, float, float, float] | None, lat: float, lon: float) -> bool:
+    if area is None:
+        return True
+    south, west, north, east = area
+    return south <= lat <= north and west <= lon <= east
+
+
+async def ask_far(ctx: Ctx, lat: float, lon: float) -> None:
+    await ctx.ask(
+        _("This point lies outside the area of the municipality. Is that right?"),
+        SignalForm.far,
+        [
+            ctx.choice(SignalForm.far, _("Yes, that is right"), "yes"),
+            ctx.choice(SignalForm.far, _("No, share it again"), "no"),
+        ],
+        far_lat=lat,
+        far_lon=lon,
+    )
+
+
+@router.state(SignalForm.far)
+async def signal_far(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    lat, lon = data.get("far_lat"), data.get("far_lon")
+    if ctx.event.kind == "location" or not isinstance(lat, float) or not isinstance(lon, float):
+        await signal_location(ctx)  # a new location, or nothing kept: read it afresh
+        return
+    if ctx.event.kind == "button" and ctx.event.button_data == "yes":
+        await next_step(ctx, lat=lat, lon=lon)
+    elif ctx.event.kind == "button" and ctx.event.button_data == "no":
+        await ctx.ask(
+            _("Where is it? Type an address or a place, or share your location."),
+            SignalForm.location,
+        )
+    else:
+        await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
 
 
 @router.state(SignalForm.photo)
