@@ -19,7 +19,7 @@ from bot.core.text import MAX_TEXT, clean
 from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.announcements import announcement_text, send_announcement
-from bot.util.when import parse_moment
+from bot.util.when import parse_moment, passed
 from storage.models import Announcement
 from storage.repo import audit
 
@@ -109,7 +109,7 @@ async def announce_photo(ctx: Ctx) -> None:
 async def ask_event(ctx: Ctx) -> None:
     await ctx.ask(
         _(
-            "Is it about an event? Type the date and time, like 12-12 20:00. "
+            "Is it about an event? Type the day and time, like tomorrow 10:00 or 12-12 20:00. "
             "People get a reminder the day before. Or choose No event."
         ),
         AnnounceForm.event,
@@ -130,7 +130,7 @@ async def announce_event(ctx: Ctx) -> None:
         await ask_event(ctx)
         return
     if moment <= now or moment > now + MAX_AHEAD:
-        await ctx.reply(_("That date is in the past or more than a year away."))
+        await ctx.reply(passed(now) if moment <= now else _("That date is more than a year away."))
         await ask_event(ctx)
         return
     ctx.dialog.update(event_at=moment.isoformat())

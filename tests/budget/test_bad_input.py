@@ -48,7 +48,8 @@ def test_parse_moment_is_dutch_time() -> None:
     assert parse_moment("1-12-2026 19:00", NOW) == datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
     assert parse_moment("1-12 19.30", NOW) == datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
     assert parse_moment("1-7-2027 12:00", NOW) == datetime(2027, 7, 1, 10, 0, tzinfo=UTC)  # summer
-    for bad in ("morgen", "31-2-2027 10:00", "1-13-2026", "12:00"):
+    assert parse_moment("overmorgen 9:30", NOW) == datetime(2026, 11, 28, 8, 30, tzinfo=UTC)
+    for bad in ("morgenavond", "31-2-2027 10:00", "1-13-2026", "12:00"):
         assert parse_moment(bad, NOW) is None
 
 

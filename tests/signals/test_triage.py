@@ -138,7 +138,6 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
     anna, bob, coco = await _people(app, make_chat)
     await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
     await bob.say("melding: Grote tak op de weg bij Europaweg")  # far away in words, no location
-    await bob.say("Europaweg")
     await bob.press("Skip")
     await coco.say("/meldingen")
     await coco.press("M-1002")

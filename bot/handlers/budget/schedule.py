@@ -16,6 +16,7 @@ from bot.handlers.common import lost
 from bot.services.budget.rounds import close_round, extend_round, open_round
 from bot.services.budget.sealing import keys_for
 from bot.services.budget.text import parse_moment
+from bot.util.when import passed
 from storage.models import BudgetRound
 from storage.repo import audit, budgets
 
@@ -59,9 +60,7 @@ async def _read_moment(ctx: Ctx, allow_now: bool) -> datetime | None:
         )
         return None
     if moment <= ctx.clock.now():
-        await ctx.reply(
-            _("That moment has already passed. Please choose a later time."), [ctx.cancel_button()]
-        )
+        await ctx.reply(passed(ctx.clock.now()), [ctx.cancel_button()])
         return None
     return moment
 

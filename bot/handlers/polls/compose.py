@@ -23,7 +23,7 @@ from bot.services.polls import (
     MIN_OPTIONS,
     send_poll,
 )
-from bot.util.when import in_days, parse_moment
+from bot.util.when import in_days, parse_moment, passed
 from storage.models import Poll
 from storage.repo import audit
 
@@ -269,6 +269,10 @@ async def poll_closes(ctx: Ctx) -> None:
             await ask_closing(ctx)
             return
     if moment is None:
+        await ask_closing(ctx)
+        return
+    if moment <= now:
+        await ctx.reply(passed(now))
         await ask_closing(ctx)
         return
     if moment < now + MIN_OPEN:

@@ -29,6 +29,7 @@ from bot.services.signals.notices import (
     tell_coordinators,
 )
 from bot.services.signals.similar import Known, likely_same
+from bot.util.address import address_in
 from storage.repo import audit, signals
 
 router = Router("signals")
@@ -43,6 +44,7 @@ class NotSolvedForm(StatesGroup):
 class SignalForm(StatesGroup):
     text = State()
     location = State()
+    far = State()  # a shared location outside the area: is that right?
     photo = State()
     category = State()
     neighbourhood = State()
@@ -86,6 +88,10 @@ async def next_step(ctx: Ctx, **data: object) -> None:
     """Ask for the first thing still missing; save when nothing is."""
     ctx.dialog.update(**data)
     have = ctx.dialog.data
+    if isinstance(data.get("text"), str) and "address" not in have and "lat" not in have:
+        found = address_in(str(data["text"]))  # named in the report: not asked again
+        if found is not None:
+            ctx.dialog.update(address=found)
     if "text" not in have:
         await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
     elif "address" not in have and "lat" not in have:
@@ -186,7 +192,11 @@ async def signal_text(ctx: Ctx) -> None:
 async def signal_location(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "location" and event.location is not None:
-        await next_step(ctx, lat=event.location.lat, lon=event.location.lon)
+        lat, lon = event.location.lat, event.location.lon
+        if not within(ctx.settings.area, lat, lon):
+            await ask_far(ctx, lat, lon)
+            return
+        await next_step(ctx, lat=lat, lon=lon)
         return
     place = await read_text(ctx)
     if place is None:
@@ -195,6 +205,44 @@ async def signal_location(ctx: Ctx) -> None:
         await ctx.reply(_("Please give a shorter address (a street and number is enough)."))
         return
     await next_step(ctx, address=place)
+
+
+def within(area: tuple[float, float, float, float] | None, lat: float, lon: float) -> bool:
+    if area is None:
+        return True
+    south, west, north, east = area
+    return south <= lat <= north and west <= lon <= east
+
+
+async def ask_far(ctx: Ctx, lat: float, lon: float) -> None:
+    await ctx.ask(
+        _("This point lies outside the area of the municipality. Is that right?"),
+        SignalForm.far,
+        [
+            ctx.choice(SignalForm.far, _("Yes, that is right"), "yes"),
+            ctx.choice(SignalForm.far, _("No, share it again"), "no"),
+        ],
+        far_lat=lat,
+        far_lon=lon,
+    )
+
+
+@router.state(SignalForm.far)
+async def signal_far(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    lat, lon = data.get("far_lat"), data.get("far_lon")
+    if ctx.event.kind == "location" or not isinstance(lat, float) or not isinstance(lon, float):
+        await signal_location(ctx)  # a new location, or nothing kept: read it afresh
+        return
+    if ctx.event.kind == "button" and ctx.event.button_data == "yes":
+        await next_step(ctx, lat=lat, lon=lon)
+    elif ctx.event.kind == "button" and ctx.event.button_data == "no":
+        await ctx.ask(
+            _("Where is it? Type an address or a place, or share your location."),
+            SignalForm.location,
+        )
+    else:
+        await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
 
 
 @router.state(SignalForm.photo)
