@@ -10,7 +10,7 @@ import re
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import N_, _, fold
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
@@ -27,6 +27,7 @@ _PREFIX = re.compile(r"^\s*(idee|idea|melding|report)\s*[:\-–]\s*", re.IGNOREC
 
 
 class OneOff(StatesGroup):
+    interrupted = N_("You were sending me a message.")
     kind = State()
 
 

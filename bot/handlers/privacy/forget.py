@@ -19,6 +19,7 @@ router = Router("privacy_forget")
 
 
 class Forget(StatesGroup):
+    interrupted = None
     confirm = State()
 
 

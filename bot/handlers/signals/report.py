@@ -33,6 +33,7 @@ router = Router("signals")
 
 
 class SignalForm(StatesGroup):
+    interrupted = N_("You were making a report.")
     text = State()
     location = State()
     photo = State()
@@ -274,7 +275,7 @@ class MyReportsPage(CallbackData, prefix="mysp", hint=N_("Type /mijnmeldingen to
     page: int
 
 
-@router.command("mijnmeldingen", "myreports")
+@router.command("mijnmeldingen", "myreports", while_busy="pause")
 async def my_signals(ctx: Ctx) -> None:
     await show_my_signals(ctx, 0)
 

@@ -10,7 +10,7 @@ from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
@@ -32,12 +32,14 @@ class AnswerReporter(CallbackData, prefix="ans"):
 
 
 class Triage(StatesGroup):
+    interrupted = N_("You were handling a report.")
     reason = State()
     question = State()
     original = State()
 
 
 class ReporterReply(StatesGroup):
+    interrupted = N_("You were answering a question about your report.")
     answer = State()
 
 
