@@ -9,7 +9,9 @@ from storage.models import Idea
 from tests.support.fake import Chat, MakeChat
 
 
-async def test_settings_command_runs_then_offers_to_continue_the_report(make_chat: MakeChat) -> None:
+async def test_settings_command_runs_then_offers_to_continue_the_report(
+    make_chat: MakeChat,
+) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/melding")
     await chat.say("Kapotte lantaarnpaal")  # now asked where it is
@@ -18,10 +20,11 @@ async def test_settings_command_runs_then_offers_to_continue_the_report(make_cha
     assert "Which language" in replies[-1].text
     replies = await chat.press("Nederlands")
     assert "Je was een melding aan het maken. Verder gaan?" in replies[-1].text
-    again = await chat.press("Verder gaan")
-    assert again[-1].text.endswith(question.splitlines()[-1]) or "Waar" in again[-1].text
+    [again] = await chat.press("Verder gaan")
+    assert again.text == question  # the question is asked again
     # The draft is whole: the next answer goes on with the report.
-    await chat.press("Overslaan") if "Overslaan" in again[-1].labels else None
+    [photo] = await chat.say("Europaweg")
+    assert "foto" in photo.text.lower()
 
 
 async def test_help_keeps_the_draft_and_offers_to_go_on(make_chat: MakeChat) -> None:
@@ -32,8 +35,8 @@ async def test_help_keeps_the_draft_and_offers_to_go_on(make_chat: MakeChat) -> 
     assert "You were sharing an idea. Continue?" in replies[-1].text
     [back] = await chat.press("Continue")
     assert "What is your idea?" in back.text
-    await chat.say("Een moestuin")
-    assert "Een moestuin" in chat.text or "neighbourhood" in chat.text.lower() or chat.text
+    [next_step] = await chat.say("Een moestuin")
+    assert "lost track" not in next_step.text and "What is your idea?" not in next_step.text
 
 
 async def test_another_dialog_asks_before_stopping_the_draft(app: App, make_chat: MakeChat) -> None:
