@@ -79,3 +79,18 @@ async def test_open_dialog_ignores_chatter_in_a_group(make_chat: MakeChat) -> No
     assert await chat.say("stop met dat gezeur") == []
     [shown] = await chat.say("1")  # a typed number still presses a button
     assert "Schalkwijk" in shown.text or "ideas" in shown.text
+
+
+async def test_stopping_the_setting_offers_the_draft_and_stop_ends_it(make_chat: MakeChat) -> None:
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/idee")
+    await chat.say("/taal")  # a language is asked
+    stopped, offer = await chat.say("/stop")
+    assert stopped.text.startswith("Stopped.")
+    assert "You were sharing an idea. Continue?" in offer.text
+    [ended] = await chat.press("Stop")
+    assert "Stopped. Nothing was saved." in ended.text
+    [nothing] = await chat.say("/stop")
+    assert "nothing to stop" in nothing.text
+    [stale] = await chat.press_data("resume")
+    assert "nothing to continue" in stale.text
