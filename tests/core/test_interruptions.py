@@ -94,3 +94,22 @@ async def test_stopping_the_setting_offers_the_draft_and_stop_ends_it(make_chat:
     assert "nothing to stop" in nothing.text
     [stale] = await chat.press_data("resume")
     assert "nothing to continue" in stale.text
+
+
+async def test_forget_me_in_the_middle_of_a_draft_leaves_no_draft(
+    app: App, make_chat: MakeChat
+) -> None:
+    from storage.models import ConversationState
+
+    chat: Chat = make_chat("anna", lang="en")
+    await chat.say("/wijk")
+    await chat.press("Schalkwijk")
+    await chat.say("/idee")
+    await chat.say("Een moestuin bij de school")
+    await chat.say("/vergeetmij")  # runs at once: the draft is put aside
+    replies = await chat.press("Yes, erase my data")
+    assert "erased" in replies[0].text
+    assert all("Continue" not in r.labels for r in replies)
+    async with app.db.session() as s:
+        for row in (await s.exec(select(ConversationState))).all():
+            assert "moestuin" not in str(row.data)
