@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _, number
+from bot.core.i18n import N_, _, number
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -50,6 +50,7 @@ step = guarded("aankondiging", AnnouncementDraft, coordinator=True)
 
 
 class AnnounceForm(StatesGroup):
+    interrupted = N_("You were writing an announcement.")
     text = State()
     photo = State()
     event = State()

@@ -10,7 +10,7 @@ import re
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import N_, _, fold
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
@@ -31,6 +31,7 @@ _SIGNAL_REF = re.compile(r"\s*M-?\s*\d", re.IGNORECASE)  # M-1042 (a bare 1042 m
 
 
 class OneOff(StatesGroup):
+    interrupted = N_("You were sending me a message.")
     kind = State()
 
 

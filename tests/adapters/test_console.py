@@ -41,3 +41,34 @@ async def test_news_for_another_chat_is_printed_before_the_next_line(app: App) -
     news = text.index("wijkbot → anna: Nieuws over je melding M-1001: die is nu opgelost.")
     assert text.index("coco> /status M-1001") < news < text.index("coco> :as anna")
     assert "opgelost – Er ligt glas op het fietspad" in text[news:]
+
+
+GROUP_VOTE = """\
+/start
+Nederlands
+schalkwijk
+Klaar
+:as coco
+:group buurt
+/koppel schalkwijk
+:dm
+/peiling Waar moet het nieuwe bankje komen? | Speeltuin | Plein
+Versturen
+:jobs
+:as anna
+:group buurt
+2
+"""
+
+
+async def test_a_resident_votes_in_a_group_with_the_polls_buttons(app: App) -> None:
+    await grant_coordinator(app.settings, "console", "coco", "schalkwijk")
+    out = io.StringIO()
+    console = ConsoleAdapter(user="anna", stdin=io.StringIO(GROUP_VOTE), stdout=out)
+    add_console(app, console)
+    await console.start(app.dispatcher.feed_for(console))
+    text = out.getvalue()
+    assert "wijkbot → buurt: 📊 Waar moet het nieuwe bankje komen?" in text
+    assert (
+        "Je stem op “Waar moet het nieuwe bankje komen?”: Plein." in text[text.index("anna> 2") :]
+    )

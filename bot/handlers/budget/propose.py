@@ -52,6 +52,7 @@ class ProposalsPage(CallbackData, prefix="bpp", hint=N_("Type /wijkbudget to sta
 
 
 class ProposeForm(StatesGroup):
+    interrupted = N_("You were proposing a project.")
     hood = State()
     title = State()
     text = State()

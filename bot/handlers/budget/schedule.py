@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.context import Ctx
-from bot.core.i18n import _, when
+from bot.core.i18n import N_, _, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget.common import (
@@ -25,6 +25,8 @@ router = Router("budget_schedule")
 
 class ScheduleForm(StatesGroup):
     """When voting opens and closes."""
+
+    interrupted = N_("You were setting up a budget round.")
 
     # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
     opens = State("RoundForm.opens")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, ngettext
+from bot.core.i18n import N_, _, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget import ballot, basket
@@ -38,6 +38,8 @@ WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GU
 
 class CodeForm(StatesGroup):
     """Typing a letter code (named as before the split, so dialogs in progress go on)."""
+
+    interrupted = N_("You were voting.")
 
     code = State("VoteForm.code")
 

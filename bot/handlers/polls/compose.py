@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _, fold, number, when
+from bot.core.i18n import N_, _, fold, number, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -62,6 +62,7 @@ draft_step = guarded("peiling", PollDraft, coordinator=True)
 
 
 class PollForm(StatesGroup):
+    interrupted = N_("You were making a poll.")
     question = State()
     options = State()
     settings = State()

@@ -64,6 +64,7 @@ class OpenReportsPage(CallbackData, prefix="sigp", hint=HINT):
 
 
 class StatusForm(StatesGroup):
+    interrupted = N_("You were changing the status of a report.")
     note = State()
 
 

@@ -42,6 +42,7 @@ class NotSolvedForm(StatesGroup):
 
 
 class SignalForm(StatesGroup):
+    interrupted = N_("You were making a report.")
     text = State()
     location = State()
     far = State()  # a shared location outside the area: is that right?
@@ -334,7 +335,7 @@ class MyReportsPage(CallbackData, prefix="mysp", hint=N_("Type /mijnmeldingen to
     page: int
 
 
-@router.command("mijnmeldingen", "myreports")
+@router.command("mijnmeldingen", "myreports", while_busy="pause")
 async def my_signals(ctx: Ctx) -> None:
     await show_my_signals(ctx, 0)
 

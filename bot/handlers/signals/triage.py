@@ -10,7 +10,7 @@ from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import first_line
@@ -34,6 +34,7 @@ class AnswerReporter(CallbackData, prefix="ans"):
 
 
 class Triage(StatesGroup):
+    interrupted = N_("You were handling a report.")
     reason = State()
     question = State()
     original = State()
@@ -41,6 +42,7 @@ class Triage(StatesGroup):
 
 
 class ReporterReply(StatesGroup):
+    interrupted = N_("You were answering a question about your report.")
     answer = State()
 
 
