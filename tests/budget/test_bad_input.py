@@ -156,15 +156,26 @@ async def test_rules_locked_once_voting_opens(
         assert len((await s.exec(select(BudgetProject))).all()) == 1
 
 
-async def _open_knapsack_round(app: App, make_chat: MakeChat, clock: FrozenClock) -> Chat:
+KNAPSACK_PROJECTS = (("Bankjes", "12000"), ("Speeltuin", "45000"), ("Moestuin", "30000"))
+
+
+async def _open_knapsack_round(
+    app: App,
+    make_chat: MakeChat,
+    clock: FrozenClock,
+    voters: str = "Both",
+    residents: tuple[str, ...] = ("anna", "bob", "dirk"),
+    projects: tuple[tuple[str, str], ...] = KNAPSACK_PROJECTS,
+) -> Chat:
+    """A round in Schalkwijk, open now; `residents` chose Schalkwijk before it opened."""
     coco = await _coordinator(app, make_chat)
-    await create_round(coco)
-    for title, cost in (("Bankjes", "12000"), ("Speeltuin", "45000"), ("Moestuin", "30000")):
+    await create_round(coco, voters=voters)
+    for title, cost in projects:
         await coco.press("Add a project")
         await coco.say(title)
         await coco.say(f"Over {title.lower()}.")
         await coco.say(cost)
-    for name in ("anna", "bob", "dirk"):  # residents before voting opens: members may vote
+    for name in residents:  # before voting opens: members may vote
         await resident(make_chat, name)
     clock.advance(timedelta(minutes=1))
     await coco.press("Plan voting")
