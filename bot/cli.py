@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from bot.util import logs
 
@@ -106,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _CliError as exc:
         print(f"wijkbot: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError) as exc:  # the database does not answer
+        from bot.ops.admin import unreachable
+
+        print(unreachable(settings.effective_database_url, exc), file=sys.stderr)
+        return 1
 
 
 class _CliError(Exception):

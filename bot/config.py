@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     default_locale: Literal["nl", "en"] = "nl"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     support_batch_minutes: int = 60
+    # The municipality's area as south, west, north, east (degrees): a shared location outside
+    # it is questioned ("Is that right?"). None: not checked.
+    area: tuple[float, float, float, float] | None = None
     # The secret that hashes voting codes and seals ballots, kept outside the database:
     # 64 hex characters, or a file holding them (default <data_dir>/secret.key, created).
     secret_key: SecretStr | None = None
@@ -73,6 +76,17 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("area")
+    @classmethod
+    def _area_shape(
+        cls, value: tuple[float, float, float, float] | None
+    ) -> tuple[float, float, float, float] | None:
+        if value is not None:
+            south, west, north, east = value
+            if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+                raise ValueError("give south, west, north, east: south below north, west of east")
         return value
 
     @field_validator("telegram_token")

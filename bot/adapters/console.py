@@ -5,6 +5,9 @@ every reply is printed). Buttons print as numbered choices. Lines starting with 
 directives for trying things out: `:as NAME`, `:group NAME`, `:dm`, `:location LAT LON`,
 `:photo`, `:jobs` (run scheduled jobs now), `:quit`. Charts and other images the bot sends
 are saved as files (in `files`, default the system's temporary folder) and their paths printed.
+
+In a group, typing the number of a button under the group's newest message with buttons
+(a poll) presses it, as a tap does on Telegram; in a direct chat the bot reads numbers itself.
 """
 
 from __future__ import annotations
@@ -18,8 +21,18 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core.commands import parse_command
-from bot.core.events import Attachment, ChatRef, Incoming, Location, MessageRef, Reply, UserRef
+from bot.core.events import (
+    Attachment,
+    Button,
+    ChatRef,
+    Incoming,
+    Location,
+    MessageRef,
+    Reply,
+    UserRef,
+)
 from bot.core.ports import Feed
+from bot.core.text import whole_number
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -48,6 +61,7 @@ class ConsoleAdapter:
         self._ids = itertools.count(1)
         self._photos = itertools.count(1)
         self.files = files
+        self._buttons: dict[str, list[Button]] = {}  # per chat: the newest message's buttons
 
     @property
     def chat(self) -> ChatRef:
@@ -82,12 +96,24 @@ class ConsoleAdapter:
     def incoming(self, line: str) -> Incoming:
         user = UserRef(self.platform, self.user, self.user, self.language_code)
         ref = MessageRef(self.chat, f"u{next(self._ids)}")
+        if (pressed := self._pressed(line)) is not None:
+            return Incoming("button", user, self.chat, button_data=pressed.data, message=ref)
         cmd = parse_command(line)
         if cmd is not None:
             return Incoming(
                 "command", user, self.chat, text=line, command=cmd[0], args=cmd[1], message=ref
             )
         return Incoming("text", user, self.chat, text=line, message=ref)
+
+    def _pressed(self, line: str) -> Button | None:
+        """In a group, a typed number presses that button of the newest message with buttons."""
+        if self.chat.kind != "group":
+            return None
+        buttons = self._buttons.get(self.chat.id, [])
+        number = whole_number(line.strip())
+        if number is None or not 1 <= number <= len(buttons):
+            return None
+        return buttons[number - 1]
 
     async def _directive(self, line: str, feed: Feed) -> bool:
         word, _sep, rest = line.partition(" ")
@@ -144,6 +170,8 @@ class ConsoleAdapter:
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
             self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))
+        if reply.flat_buttons():
+            self._buttons[chat.id] = reply.flat_buttons()
         return MessageRef(chat, f"b{next(self._ids)}")
 
     def _save(self, data: bytes, suffix: str) -> Path:

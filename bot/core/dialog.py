@@ -14,6 +14,7 @@ from bot.core.states import State
 from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)
+SAVED = "^saved"  # what the dialog saved on its way (a msgid), for a true "Stopped."
 STICKY = "~"  # prefix of dialog data keys kept by `stick`: they outlive the dialog until their end
 
 
@@ -80,6 +81,16 @@ class Dialog:
     def update(self, **data: Any) -> None:
         self.data.update(data)
         self._dirty = True
+
+    def note_saved(self, what: str) -> None:
+        """This dialog has saved something already (`what`: a msgid, "Your neighbourhood is
+        kept."): stopping it says so instead of "Nothing was saved"."""
+        self.update(**{SAVED: what})
+
+    @property
+    def saved(self) -> str | None:
+        what = self.data.get(SAVED)
+        return what if isinstance(what, str) else None
 
     def clear(self) -> None:
         """End the dialog. Sticky values (`stick`) stay until they expire: a limit on

@@ -25,6 +25,8 @@ from bot.core.dialog import Dialog
 from bot.core.errors import UserFacingError
 from bot.core.events import Button, Incoming, Reply
 from bot.core.i18n import _, use_locale
+from bot.core.interrupt import SWITCH_BUTTON, ask_first, busy_with, pause, take_switch
+from bot.core.interrupt import after as after_interruption
 from bot.core.ports import Adapter, StoreUnavailable, Unreachable
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
@@ -126,6 +128,7 @@ class Dispatcher:
         for mw in reversed(self.middlewares):
             call = _bind(mw, call)
         await call(ctx)
+        await after_interruption(ctx)
 
     @staticmethod
     def _remember_choices(ctx: Ctx) -> None:
@@ -166,6 +169,12 @@ class Dispatcher:
                 )
             )
             return
+        if (
+            route.kind == "command"
+            and not route.keeps_dialog
+            and not await self._interrupt(ctx, route)
+        ):
+            return
         await self._run_handler(ctx, route)
 
     @staticmethod
@@ -190,12 +199,11 @@ class Dispatcher:
     def _resolve(self, ctx: Ctx) -> Route | None:
         event = ctx.event
         if event.kind == "command":
-            route = self._deep_link(ctx) or self.router.find_command(event.command or "")
-            if route is not None and not route.keeps_dialog:
-                ctx.dialog.clear()
-            return route
+            return self._deep_link(ctx) or self.router.find_command(event.command or "")
         if event.kind == "button":
             data = event.button_data or ""
+            if data == SWITCH_BUTTON:
+                return self._switch(ctx)
             if data.startswith("@"):
                 state, _sep, value = data[1:].partition("|")
                 if ctx.dialog.state != state:
@@ -213,6 +221,31 @@ class Dispatcher:
         if ctx.event.chat.kind == "group" and event.kind in ("text", "photo", "location"):
             return None  # residents chatting among themselves
         return self.router.find_message(event.kind)
+
+    @staticmethod
+    async def _interrupt(ctx: Ctx, route: Route) -> bool:
+        """A command in the middle of a dialog: True to run it now (the dialog put aside
+        or ended); False when the person is asked first whether to stop the dialog."""
+        if route.while_busy == "pause":
+            pause(ctx)
+            return True
+        doing = busy_with(ctx.dialog)
+        if doing is not None and ctx.is_direct:
+            await ask_first(ctx, doing)
+            return False
+        ctx.dialog.clear()
+        return True
+
+    def _switch(self, ctx: Ctx) -> Route | None:
+        """ "Stop, and go to /idee": the dialog ends and the waiting command runs."""
+        waiting = take_switch(ctx)
+        if waiting is None:
+            return None
+        command, _sep, args = waiting.partition(" ")
+        ctx.event = dataclasses.replace(
+            ctx.event, kind="command", command=command, args=args, button_data=None
+        )
+        return self.router.find_command(command)
 
     def _deep_link(self, ctx: Ctx) -> Route | None:
         """`/start <command>`, from a link to a private chat, is that command with all its

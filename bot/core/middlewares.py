@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.core.context import Ctx, Next
 from bot.core.events import Incoming, stored_keyboard
 from bot.core.i18n import _, fold, normalise_locale, set_locale
+from bot.core.interrupt import drop_paused, resume
 from bot.core.text import MAX_TEXT, clean, clean_name, whole_number
 from storage.repo import outbox, people
 
@@ -64,9 +65,16 @@ async def locale(nxt: Next, ctx: Ctx) -> None:
 
 
 async def group_chatter(nxt: Next, ctx: Ctx) -> None:
-    """Residents talking among themselves in a group (no dialog with us): not for us."""
-    if ctx.event.kind == "text" and ctx.event.chat.kind == "group" and ctx.dialog.state is None:
-        return
+    """Residents talking among themselves in a group: not for us, even while someone has a
+    dialog with us open there. Only a typed button label or number, or a cancel word in
+    such a dialog, is."""
+    event = ctx.event
+    if event.chat.kind == "group" and event.kind in ("text", "photo", "location"):
+        text = event.text.strip()
+        if ctx.dialog.state is None or event.kind != "text":
+            return
+        if _pressed_choice(ctx, text) is None and fold(text) not in CANCEL_WORDS:
+            return
     await nxt(ctx)
 
 
@@ -159,11 +167,19 @@ def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:
 
 
 async def _cancel(ctx: Ctx) -> None:
-    if ctx.dialog.state is None:
-        await ctx.reply(_("There is nothing to stop. Type /help to see what I can do."))
-        return
-    ctx.dialog.clear()
-    await ctx.reply(_("Stopped. Nothing was saved. Type /help to see what I can do."))
+    """Stop the dialog, and say truly what was kept. A dialog put aside for a command in
+    between is offered again afterwards; stopping when only that one is left ends it."""
+    dialog = ctx.dialog
+    if dialog.state is None:
+        if drop_paused(dialog) is None:
+            await ctx.reply(_("There is nothing to stop. Type /help to see what I can do."))
+            return
+        kept = None
+    else:
+        kept = dialog.saved
+        dialog.clear()
+    done = _(kept) if kept else _("Nothing was saved.")
+    await ctx.reply(_("Stopped.") + " " + done + " " + _("Type /help to see what I can do."))
 
 
 DEFAULT_MIDDLEWARES = (
@@ -174,4 +190,5 @@ DEFAULT_MIDDLEWARES = (
     text_limits,
     typed_choice,
     cancel,
+    resume,
 )

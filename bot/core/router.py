@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Ctx"], Awaitable[None]]
 Role = Literal["coordinator"]
+WhileBusy = Literal["ask", "pause"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Route:
     keeps_dialog: bool = False
     kinds: tuple[str, ...] = ()
     in_groups: bool = False
+    while_busy: WhileBusy = "ask"
 
 
 @dataclass
@@ -49,14 +51,27 @@ class Router:
         role: Role | None = None,
         keeps_dialog: bool = False,
         in_groups: bool = False,
+        while_busy: WhileBusy = "ask",
     ) -> Callable[[Handler], Handler]:
         """Handle `/name` (and `!name` on Matrix); names are matched case-insensitively.
 
         Commands are for direct chats unless `in_groups`: in a group the bot answers
         briefly and moves the conversation to a direct chat, so the group is not flooded.
+        In the middle of a dialog, a command asks first whether to stop it; one marked
+        `while_busy="pause"` (harmless: a setting, a list) runs, and then offers to go on.
         """
         keys = tuple(n.lower() for n in names)
-        return self._add(Route("command", keys, _noop, role, keeps_dialog, in_groups=in_groups))
+        return self._add(
+            Route(
+                "command",
+                keys,
+                _noop,
+                role,
+                keeps_dialog,
+                in_groups=in_groups,
+                while_busy=while_busy,
+            )
+        )
 
     def callback(
         self, kind: str | type[CallbackData], role: Role | None = None

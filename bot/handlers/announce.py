@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -20,7 +20,7 @@ from bot.delivery.broadcast import groups_text, residents_text
 from bot.handlers.common import guarded, please_choose, read_text
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.announcements import announcement_text, send_announcement
-from bot.util.when import parse_moment
+from bot.util.when import parse_moment, passed
 from storage.models import Announcement
 from storage.repo import audit
 
@@ -51,6 +51,7 @@ step = guarded("aankondiging", AnnouncementDraft, coordinator=True)
 
 
 class AnnounceForm(StatesGroup):
+    interrupted = N_("You were writing an announcement.")
     text = State()
     photo = State()
     event = State()
@@ -110,7 +111,7 @@ async def announce_photo(ctx: Ctx) -> None:
 async def ask_event(ctx: Ctx) -> None:
     await ctx.ask(
         _(
-            "Is it about an event? Type the date and time, like 12-12 20:00. "
+            "Is it about an event? Type the day and time, like tomorrow 10:00 or 12-12 20:00. "
             "People get a reminder the day before. Or choose No event."
         ),
         AnnounceForm.event,
@@ -131,7 +132,7 @@ async def announce_event(ctx: Ctx) -> None:
         await ask_event(ctx)
         return
     if moment <= now or moment > now + MAX_AHEAD:
-        await ctx.reply(_("That date is in the past or more than a year away."))
+        await ctx.reply(passed(now) if moment <= now else _("That date is more than a year away."))
         await ask_event(ctx)
         return
     ctx.dialog.update(event_at=moment.isoformat())

@@ -10,7 +10,7 @@ import re
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import N_, _, fold
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
@@ -18,6 +18,7 @@ from bot.handlers import ideas
 from bot.handlers.common import please_choose
 from bot.handlers.signals import report as signals
 from storage.repo import places
+from storage.repo import signals as signal_refs
 
 router = Router("contribute")
 
@@ -26,7 +27,11 @@ GREETINGS = frozenset({"hoi", "hallo", "hey", "hi", "hello", "goedemorgen", "goe
 _PREFIX = re.compile(r"^\s*(idee|idea|melding|report)\s*[:\-–]\s*", re.IGNORECASE)
 
 
+_SIGNAL_REF = re.compile(r"\s*M-?\s*\d", re.IGNORECASE)  # M-1042 (a bare 1042 may be anything)
+
+
 class OneOff(StatesGroup):
+    interrupted = N_("You were sending me a message.")
     kind = State()
 
 
@@ -40,6 +45,10 @@ def _kind_buttons(ctx: Ctx) -> list[Button]:
 @router.message(kinds=("text",))
 async def free_text(ctx: Ctx) -> None:
     text = clean(ctx.event.text)
+    number = signal_refs.parse_reference(text) if _SIGNAL_REF.match(text) else None
+    if number is not None:  # "M-1042": that report
+        await signals.open_by_number(ctx, number)
+        return
     if fold(text).strip("!.? ") in GREETINGS or not has_words(text):
         await ctx.reply(
             _("Hi! You can send me an idea or a problem in your neighbourhood, in your own words.")

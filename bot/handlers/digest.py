@@ -67,7 +67,7 @@ def buttons(pref: Preference) -> list[Button]:
     return out
 
 
-@router.command("overzicht", "digest")
+@router.command("overzicht", "digest", while_busy="pause")
 async def show(ctx: Ctx) -> None:
     person = await ctx.ensure_person()
     assert person.id is not None

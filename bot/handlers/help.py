@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core.commands import MenuEntry
 from bot.core.context import Ctx
+from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 
@@ -74,9 +75,27 @@ def coordinator_help(prefix: str = "/") -> str:
     return "\n".join(lines)
 
 
-@router.command("help", "hulp", keeps_dialog=True, in_groups=True)
+@router.command("help", "hulp", in_groups=True, while_busy="pause")
 async def show_help(ctx: Ctx) -> None:
+    if not ctx.is_direct:
+        await _group_help(ctx)
+        return
     text = resident_help()
     if ctx.is_coordinator:
         text += "\n\n" + coordinator_help()
     await ctx.reply(text)
+
+
+async def _group_help(ctx: Ctx) -> None:
+    """In a group: three lines and a way to a private chat, so the group is not flooded."""
+    lines = [
+        _("I am the neighbourhood bot."),
+        _("Here in the group: /ideeen shows the ideas of the neighbourhood."),
+    ]
+    link = ctx.direct_link("help")
+    if link:
+        lines.append(_("For everything else, talk to me in a private chat."))
+        await ctx.reply("\n".join(lines), [Button(_("Open a private chat"), "", url=link)])
+    else:
+        lines.append(_("For everything else, send me a direct message with /help."))
+        await ctx.reply("\n".join(lines))

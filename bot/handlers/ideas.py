@@ -48,6 +48,7 @@ class ReadyIdea(IdeaDraft):
 
 
 class IdeaForm(StatesGroup):
+    interrupted = N_("You were sharing an idea.")
     title = State()
     body = State()
     theme = State()
@@ -230,7 +231,7 @@ async def idea_confirm(ctx: Ctx) -> None:
     )
 
 
-@router.command("ideeen", "ideeën", "ideas", in_groups=True)
+@router.command("ideeen", "ideeën", "ideas", in_groups=True, while_busy="pause")
 async def recent(ctx: Ctx) -> None:
     home = await group_neighbourhood(ctx) if not ctx.is_direct else await home_of(ctx)
     if home is None or home.id is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers import contribute
@@ -20,12 +20,14 @@ LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
 class Onboarding(StatesGroup):
+    interrupted = N_("You were getting started with me.")
     language = State()
     neighbourhood = State()
     themes = State()
 
 
 class Settings(StatesGroup):
+    interrupted = None
     language = State()
     neighbourhood = State()
 
@@ -67,6 +69,7 @@ async def onboarding_neighbourhood(ctx: Ctx) -> None:
     if chosen is None:
         return
     assert chosen.id is not None
+    ctx.dialog.note_saved(N_("Your neighbourhood and themes are kept."))
     ctx.switch_locale(ctx.dialog.data.get("locale", ctx.locale))
     text, buttons = await theme_buttons(ctx, Onboarding.themes, chosen.id)
     await ctx.ask(
@@ -109,7 +112,7 @@ async def onboarding_themes(ctx: Ctx) -> None:
     )
 
 
-@router.command("taal", "language", "lang")
+@router.command("taal", "language", "lang", while_busy="pause")
 async def language(ctx: Ctx) -> None:
     wanted = ctx.event.args.strip().lower()
     if wanted in LANGUAGES:
@@ -140,7 +143,7 @@ async def _set_language(ctx: Ctx, code: str) -> None:
     await ctx.reply(_("From now on I will write to you in English."))
 
 
-@router.command("wijk", "buurt", "neighbourhood")
+@router.command("wijk", "buurt", "neighbourhood", while_busy="pause")
 async def neighbourhood(ctx: Ctx) -> None:
     await ask_home(ctx, Settings.neighbourhood)
 

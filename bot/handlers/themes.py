@@ -49,7 +49,7 @@ async def theme_buttons(
     return "\n".join(lines), buttons
 
 
-@router.command("themas", "themes", "thema")
+@router.command("themas", "themes", "thema", while_busy="pause")
 async def list_themes(ctx: Ctx) -> None:
     home = await home_of(ctx)
     if home is None or home.id is None:
@@ -88,12 +88,12 @@ async def toggle_theme(ctx: Ctx) -> None:
     await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
 
 
-@router.command("volg", "follow")
+@router.command("volg", "follow", while_busy="pause")
 async def follow_by_name(ctx: Ctx) -> None:
     await _by_name(ctx, follow=True)
 
 
-@router.command("ontvolg", "unfollow")
+@router.command("ontvolg", "unfollow", while_busy="pause")
 async def unfollow_by_name(ctx: Ctx) -> None:
     await _by_name(ctx, follow=False)
 

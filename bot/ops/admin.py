@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
@@ -65,13 +65,22 @@ async def export(
         await db.dispose()
 
 
+def unreachable(database_url: str, exc: BaseException) -> str:
+    """One line for an operator whose database does not answer (no password, no traceback)."""
+    url = make_url(database_url)
+    where = f"{url.host}:{url.port or 5432}" if url.host else (url.database or database_url)
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = first[0].rsplit(": ", 1)[-1] if first else type(exc).__name__
+    return f"wijkbot: database not reachable at {where} ({reason}). Is it running?"
+
+
 async def check(settings: Settings) -> int:
     db = Database(settings.effective_database_url)
     try:
         async with db.session() as session:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception as exc:
-        print(f"wijkbot: database not reachable: {type(exc).__name__}", file=sys.stderr)
+        print(unreachable(settings.effective_database_url, exc), file=sys.stderr)
         return 1
     finally:
         await db.dispose()

@@ -24,6 +24,16 @@ class SetupResult:
     themes: int
 
 
+HOOD_KEYS = {"slug", "name", "forwarding"}
+THEME_KEYS = {"slug", "names", "neighbourhood"}
+
+
+def _no_unknown(where: str, kind: str, unknown: set[str]) -> None:
+    """A misspelt section or key is an error, not silently ignored."""
+    if unknown:
+        raise SetupError(f"{where} unknown {kind} {', '.join(sorted(unknown))}")
+
+
 def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -31,11 +41,15 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
         raise SetupError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SetupError(f"{path}: {exc}") from None
+    _no_unknown(f"{path}:", "section", {f"[{k}]" for k in data} - {"[neighbourhood]", "[theme]"})
     hoods = data.get("neighbourhood", [])
     themes = data.get("theme", [])
-    if not isinstance(hoods, list) or not isinstance(themes, list):
+    if not all(
+        isinstance(x, list) and all(isinstance(y, dict) for y in x) for x in (hoods, themes)
+    ):
         raise SetupError(f"{path}: use [[neighbourhood]] and [[theme]] tables")
     for i, h in enumerate(hoods, 1):
+        _no_unknown(f"{path}: neighbourhood {h.get('slug', i)}:", "key", set(h) - HOOD_KEYS)
         if not isinstance(h.get("slug"), str) or not _SLUG.match(h["slug"]):
             raise SetupError(
                 f"{path}: neighbourhood {i}: slug must be lowercase letters, digits, '-'"
@@ -45,6 +59,7 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
         if "forwarding" in h:
             _check_forwarding(path, h["slug"], h["forwarding"])
     for i, t in enumerate(themes, 1):
+        _no_unknown(f"{path}: theme {t.get('slug', i)}:", "key", set(t) - THEME_KEYS)
         if not isinstance(t.get("slug"), str) or not _SLUG.match(t["slug"]):
             raise SetupError(f"{path}: theme {i}: slug must be lowercase letters, digits, '-'")
         names = t.get("names")

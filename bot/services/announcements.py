@@ -1,8 +1,8 @@
 """Announcements: news from a coordinator to a neighbourhood or theme, events reminded.
 
 They take the same way as polls (bot/delivery/broadcast.py). An announcement about an event gets
-one reminder, a day before it starts; one made less than a day ahead gets none (it was
-just announced).
+one reminder, a day before it starts; one made less than a day ahead is reminded two hours
+before instead, and one made less than two hours ahead gets none (it was just announced).
 """
 
 from __future__ import annotations
@@ -20,6 +20,16 @@ from storage.db import Database
 from storage.models import Announcement
 
 REMIND_BEFORE = timedelta(days=1)
+REMIND_SOON_BEFORE = timedelta(hours=2)  # for an event announced less than a day ahead
+
+
+def remind_at(a: Announcement) -> datetime | None:
+    """When the reminder of this announcement's event is due (None: no event)."""
+    if a.event_at is None:
+        return None
+    if a.event_at - a.created_at < REMIND_BEFORE:
+        return a.event_at - REMIND_SOON_BEFORE
+    return a.event_at - REMIND_BEFORE
 
 
 def _event_line(a: Announcement) -> str:
@@ -49,9 +59,10 @@ def _extra(a: Announcement) -> dict[str, object]:
 async def send_announcement(
     session: AsyncSession, a: Announcement, now: datetime, group_locale: str
 ) -> Reach:
-    if a.event_at is not None and a.event_at - REMIND_BEFORE <= now:
-        a.reminder_sent = True  # too close to remind: it is news today
-        session.add(a)
+    a.created_at = now  # by the app clock: it decides when the reminder is due
+    if a.event_at is not None and a.event_at - REMIND_SOON_BEFORE <= now:
+        a.reminder_sent = True  # too close to remind: it is news now
+    session.add(a)
     return await broadcast(
         session, Target(a.neighbourhood_id, a.theme_id), lambda: announcement_text(a), None,
         _extra(a), group_locale=group_locale,
@@ -59,7 +70,7 @@ async def send_announcement(
 
 
 async def remind_due(db: Database, clock: Clock, group_locale: str) -> int:
-    """Send the reminders of events that start within a day (also those missed while down)."""
+    """Send the reminders that are due (also those missed while down)."""
     now = clock.now()
     async with db.transaction() as session:
         due = (
@@ -72,6 +83,7 @@ async def remind_due(db: Database, clock: Clock, group_locale: str) -> int:
                 )
             )
         ).all()
+        due = [a for a in due if (at := remind_at(a)) is not None and at <= now]
         for a in due:
             a.reminder_sent = True
             session.add(a)

@@ -1,19 +1,51 @@
-"""Reading a date and time people type, in Europe/Amsterdam; stored as UTC."""
+"""Reading a date and time people type, in Europe/Amsterdam; stored as UTC.
+
+This is the one parser for moments people type (poll closing, announcement events, budget
+voting times). It knows numeric dates ("12-12 20:00", "2026-12-12 20:00") and day words in
+Dutch and English ("morgen 10:00", "zaterdag 14u", "tomorrow 2pm", "overmorgen 9:30").
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.core.i18n import TIMEZONE
+from bot.core.i18n import TIMEZONE, _, when
 
 DEFAULT_HOUR = time(20, 0)  # a day without a time means the evening
+
+_TIME = (
+    r"(?:(?:om|at)\s+)?(?P<h>\d{1,2})(?:[:.u](?P<mi>\d{2}))?"
+    r"\s*(?P<suffix>uur|u|h|am|pm|a\.m\.|p\.m\.)?"
+)
 _DATE = re.compile(
     r"^(?:(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
     r"|(?P<d2>\d{1,2})[-/.](?P<m2>\d{1,2})(?:[-/.](?P<y2>\d{2,4}))?)"
-    r"(?:(?:\s+|T)(?:om\s+|at\s+)?(?P<h>\d{1,2})(?:[:.](?P<mi>\d{2}))?(?:\s*u(?:ur)?)?)?$",
+    rf"(?:(?:,?\s+|T){_TIME})?$",
     re.IGNORECASE,
 )
+_WORD_DAY = re.compile(
+    r"^(?:(?:aanstaande|a\.s\.|komende|deze|this|next|coming)\s+)?"
+    rf"(?P<word>[a-z. ]+?)(?:,?\s+{_TIME})?$",
+    re.IGNORECASE,
+)
+
+# Days counted from today.
+RELATIVE_DAYS = {
+    "vandaag": 0, "today": 0,
+    "morgen": 1, "tomorrow": 1,
+    "overmorgen": 2, "day after tomorrow": 2, "the day after tomorrow": 2,
+}  # fmt: skip
+# Monday is 0, as in date.weekday().
+WEEKDAYS = {
+    **dict.fromkeys(["maandag", "ma", "monday", "mon"], 0),
+    **dict.fromkeys(["dinsdag", "di", "tuesday", "tue", "tues"], 1),
+    **dict.fromkeys(["woensdag", "wo", "wednesday", "wed"], 2),
+    **dict.fromkeys(["donderdag", "do", "thursday", "thu", "thur", "thurs"], 3),
+    **dict.fromkeys(["vrijdag", "vr", "friday", "fri"], 4),
+    **dict.fromkeys(["zaterdag", "za", "saturday", "sat"], 5),
+    **dict.fromkeys(["zondag", "zo", "sunday", "sun"], 6),
+}
 
 
 def local(moment: datetime) -> datetime:
@@ -30,31 +62,70 @@ def in_days(now: datetime, days: int, clock_time: time = DEFAULT_HOUR) -> dateti
     return at_local(local(now).date() + timedelta(days=days), clock_time)
 
 
-def parse_moment(text: str, now: datetime, default_time: time = DEFAULT_HOUR) -> datetime | None:
-    """'12-12 20:00', '12/12/2026 9.30', '2026-12-12 20:00' or '12-12' (at `default_time`);
-    None if it is not a date.
+def _clock_time(g: dict[str, str | None], default_time: time) -> time:
+    """Raises ValueError for a time that does not exist (25:00, 13pm)."""
+    if g["h"] is None:
+        return default_time
+    hour, minute = int(g["h"]), int(g["mi"] or 0)
+    suffix = (g["suffix"] or "").lower().replace(".", "")
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            raise ValueError(hour)
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return time(hour, minute)
 
-    A date without a year is the next such date from now.
-    """
-    m = _DATE.match(" ".join(text.strip().split()))
-    if m is None:
-        return None
+
+def _numeric(m: re.Match[str], now: datetime, default_time: time) -> datetime:
     g = m.groupdict()
-    try:
-        day_n = int(g["d1"] or g["d2"])
-        month = int(g["m1"] or g["m2"])
-        year_text = g["y1"] or g["y2"]
-        hour = int(g["h"]) if g["h"] is not None else default_time.hour
-        minute = int(g["mi"]) if g["mi"] is not None else default_time.minute
-        clock_time = time(hour, minute)
+    day_n = int(g["d1"] or g["d2"])
+    month = int(g["m1"] or g["m2"])
+    year_text = g["y1"] or g["y2"]
+    clock_time = _clock_time(g, default_time)
+    if year_text is None:  # the next such date from now
         today = local(now).date()
-        if year_text is None:
-            moment = at_local(date(today.year, month, day_n), clock_time)
-            if moment <= now:
-                moment = at_local(date(today.year + 1, month, day_n), clock_time)
-            return moment
-        year = int(year_text)
-        year += 2000 if year < 100 else 0
-        return at_local(date(year, month, day_n), clock_time)
-    except ValueError:  # 31-02, 25:00 …
+        moment = at_local(date(today.year, month, day_n), clock_time)
+        if moment <= now:
+            moment = at_local(date(today.year + 1, month, day_n), clock_time)
+        return moment
+    year = int(year_text)
+    year += 2000 if year < 100 else 0
+    return at_local(date(year, month, day_n), clock_time)
+
+
+def _worded(m: re.Match[str], now: datetime, default_time: time) -> datetime | None:
+    word = m["word"].lower().strip()
+    clock_time = _clock_time(m.groupdict(), default_time)
+    today = local(now).date()
+    if word in RELATIVE_DAYS:  # may lie in the past ("vandaag 9:00" in the evening)
+        return at_local(today + timedelta(days=RELATIVE_DAYS[word]), clock_time)
+    if word not in WEEKDAYS:
         return None
+    day = today + timedelta(days=(WEEKDAYS[word] - today.weekday()) % 7)
+    moment = at_local(day, clock_time)
+    return moment if moment > now else at_local(day + timedelta(days=7), clock_time)
+
+
+def parse_moment(text: str, now: datetime, default_time: time = DEFAULT_HOUR) -> datetime | None:
+    """'morgen 10:00', 'zaterdag 2pm', '12-12 20:00', '12/12/2026 9.30', '2026-12-12 20:00' or
+    a day alone (at `default_time`); None if it is not a moment.
+
+    A date without a year is the next such date from now; a weekday is the next one (today if
+    the time is still ahead). Today's words may give a moment in the past: callers say so.
+    """
+    typed = " ".join(text.strip().split())
+    try:
+        if (m := _DATE.match(typed)) is not None:
+            return _numeric(m, now, default_time)
+        if (m := _WORD_DAY.match(typed)) is not None:
+            return _worded(m, now, default_time)
+    except ValueError:  # 31-02, 25:00, 13pm …
+        return None
+    return None
+
+
+def passed(now: datetime) -> str:
+    """The kind answer to a moment that is already over."""
+    return _(
+        "That moment has already passed: it is now {now}. "
+        "Please type a later moment, like tomorrow 10:00."
+    ).format(now=when(now))

@@ -371,6 +371,21 @@ async def schedule_voting(
     await session.flush()
 
 
+async def extend_voting(
+    session: AsyncSession, round_: BudgetRound, closes_at: datetime, now: datetime
+) -> None:
+    """Move the closing time of an open vote later; never earlier, never into the past."""
+    if round_.phase != "voting" or is_closed(round_, now):
+        raise BudgetError("voting is not open")
+    if closes_at.tzinfo is None:
+        raise BudgetError("the closing time needs a time zone")
+    if closes_at <= now or (round_.closes_at is not None and closes_at <= round_.closes_at):
+        raise BudgetError("voting can only close later")
+    round_.closes_at = closes_at.astimezone(UTC)
+    session.add(round_)
+    await session.flush()
+
+
 async def rounds_in(
     session: AsyncSession, neighbourhood_ids: Sequence[int], *, include_done: bool = True
 ) -> list[BudgetRound]:

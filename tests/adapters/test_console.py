@@ -69,3 +69,34 @@ async def test_a_document_is_saved_to_a_file_and_its_path_printed(tmp_path: Path
     await console.send(console.chat, reply)
     [(path, data)] = _saved(tmp_path, "*.pb")
     assert data == b"META\n" and str(path) in out.getvalue()
+
+
+GROUP_VOTE = """\
+/start
+Nederlands
+schalkwijk
+Klaar
+:as coco
+:group buurt
+/koppel schalkwijk
+:dm
+/peiling Waar moet het nieuwe bankje komen? | Speeltuin | Plein
+Versturen
+:jobs
+:as anna
+:group buurt
+2
+"""
+
+
+async def test_a_resident_votes_in_a_group_with_the_polls_buttons(app: App) -> None:
+    await grant_coordinator(app.settings, "console", "coco", "schalkwijk")
+    out = io.StringIO()
+    console = ConsoleAdapter(user="anna", stdin=io.StringIO(GROUP_VOTE), stdout=out)
+    add_console(app, console)
+    await console.start(app.dispatcher.feed_for(console))
+    text = out.getvalue()
+    assert "wijkbot → buurt: 📊 Waar moet het nieuwe bankje komen?" in text
+    assert (
+        "Je stem op “Waar moet het nieuwe bankje komen?”: Plein." in text[text.index("anna> 2") :]
+    )

@@ -62,13 +62,16 @@ async def test_event_announcement_with_photo_and_reminder(
     assert len([s for s in anna.mine() if "A reminder of this event" in s.text]) == 1
 
 
-async def test_no_reminder_for_an_event_within_a_day(
+async def test_an_event_within_a_day_is_reminded_two_hours_before(
     app: App, make_chat: MakeChat, clock: FrozenClock
 ) -> None:
     coco, _group, anna = await _setup(app, make_chat)
     await _announce_event(coco, "27-11 12:00")  # tomorrow noon; it is the 26th, 19:00
     await app.run_jobs_now()
     assert not any("A reminder" in s.text for s in anna.mine())
+    clock.advance(timedelta(hours=15, minutes=5))  # 10:05, less than two hours before
+    await app.run_jobs_now()
+    assert len([s for s in anna.mine() if "A reminder" in s.text]) == 1
     async with app.db.session() as s:
         assert (await s.exec(select(Announcement))).one().reminder_sent
 
@@ -104,7 +107,7 @@ async def test_plain_news_and_bad_input(app: App, make_chat: MakeChat, clock: Fr
     [bad, _again] = await coco.say("morgenavond")
     assert "could not read that date" in bad.text
     [past, _again2] = await coco.say("01-01-2020 10:00")
-    assert "in the past" in past.text
+    assert "already passed" in past.text
     await coco.press("No event")
     await coco.press("followers of Greening")
     [summary] = coco.mine()[-1:]

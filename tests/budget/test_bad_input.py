@@ -48,7 +48,8 @@ def test_parse_moment_is_dutch_time() -> None:
     assert parse_moment("1-12-2026 19:00", NOW) == datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
     assert parse_moment("1-12 19.30", NOW) == datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
     assert parse_moment("1-7-2027 12:00", NOW) == datetime(2027, 7, 1, 10, 0, tzinfo=UTC)  # summer
-    for bad in ("morgen", "31-2-2027 10:00", "1-13-2026", "12:00"):
+    assert parse_moment("overmorgen 9:30", NOW) == datetime(2026, 11, 28, 8, 30, tzinfo=UTC)
+    for bad in ("morgenavond", "31-2-2027 10:00", "1-13-2026", "12:00"):
         assert parse_moment(bad, NOW) is None
 
 
@@ -135,7 +136,8 @@ async def test_rules_locked_once_voting_opens(
     await coco.press("Change budget")  # a dialog started before voting opens …
     await coco.press("Plan voting")
     await coco.press("Now")
-    opened, *_told = await coco.say("15-12-2026 20:00")  # coco lives there: told as well
+    await coco.say("15-12-2026 20:00")
+    opened, *_told = await coco.press("Yes, open voting")  # coco lives there: told as well
     assert "Voting is open now" in opened.text and "locked" in opened.text
     for label in ("Change budget", "Change counting", "Add a project", "Plan voting"):
         [refused] = await coco.press(label)
@@ -154,20 +156,32 @@ async def test_rules_locked_once_voting_opens(
         assert len((await s.exec(select(BudgetProject))).all()) == 1
 
 
-async def _open_knapsack_round(app: App, make_chat: MakeChat, clock: FrozenClock) -> Chat:
+KNAPSACK_PROJECTS = (("Bankjes", "12000"), ("Speeltuin", "45000"), ("Moestuin", "30000"))
+
+
+async def _open_knapsack_round(
+    app: App,
+    make_chat: MakeChat,
+    clock: FrozenClock,
+    voters: str = "Both",
+    residents: tuple[str, ...] = ("anna", "bob", "dirk"),
+    projects: tuple[tuple[str, str], ...] = KNAPSACK_PROJECTS,
+) -> Chat:
+    """A round in Schalkwijk, open now; `residents` chose Schalkwijk before it opened."""
     coco = await _coordinator(app, make_chat)
-    await create_round(coco)
-    for title, cost in (("Bankjes", "12000"), ("Speeltuin", "45000"), ("Moestuin", "30000")):
+    await create_round(coco, voters=voters)
+    for title, cost in projects:
         await coco.press("Add a project")
         await coco.say(title)
         await coco.say(f"Over {title.lower()}.")
         await coco.say(cost)
-    for name in ("anna", "bob", "dirk"):  # residents before voting opens: members may vote
+    for name in residents:  # before voting opens: members may vote
         await resident(make_chat, name)
     clock.advance(timedelta(minutes=1))
     await coco.press("Plan voting")
     await coco.press("Now")
     await coco.say("15-12-2026 20:00")
+    await coco.press("Yes, open voting")
     return coco
 
 

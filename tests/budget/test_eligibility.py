@@ -9,7 +9,6 @@ with a code and then again as a member, voting in a second neighbourhood after s
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from sqlmodel import select
 
@@ -18,8 +17,8 @@ from bot.core.clock import FrozenClock
 from storage.models import BudgetRound, SealedBallot
 from storage.repo import ballots, budgets, people
 from storage.repo.ballots import VoteResult
-from tests.budget.test_bad_input import _coordinator
-from tests.budget.test_round_in_chat import create_round, resident
+from tests.budget.test_bad_input import _open_knapsack_round
+from tests.budget.test_round_in_chat import resident
 from tests.support.fake import Chat, MakeChat
 
 
@@ -31,20 +30,8 @@ async def _open_round(
     residents: tuple[str, ...] = ("anna",),
 ) -> Chat:
     """A round in Schalkwijk with two projects; `residents` chose Schalkwijk before it opened."""
-    coco = await _coordinator(app, make_chat)
-    await create_round(coco, voters=voters)
-    for title, cost in (("Bankjes", "12000"), ("Moestuin", "30000")):
-        await coco.press("Add a project")
-        await coco.say(title)
-        await coco.say(f"Over {title.lower()}.")
-        await coco.say(cost)
-    for name in residents:
-        await resident(make_chat, name)
-    clock.advance(timedelta(minutes=1))
-    await coco.press("Plan voting")
-    await coco.press("Now")
-    await coco.say("15-12-2026 20:00")
-    return coco
+    projects = (("Bankjes", "12000"), ("Moestuin", "30000"))
+    return await _open_knapsack_round(app, make_chat, clock, voters, residents, projects)
 
 
 async def _codes(app: App, count: int) -> list[str]:

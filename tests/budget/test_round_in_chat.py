@@ -178,7 +178,9 @@ async def test_a_whole_round(
     await coco.press("W-1")
     await coco.press("Plan voting")
     await coco.say("1-12-2026 19:00")
-    [planned] = await coco.say("15-12-2026 20:00")
+    [confirm] = await coco.say("15-12-2026 20:00")
+    assert "locked" in confirm.text
+    [planned] = await coco.press("Yes, plan voting")
     assert "1 December" in planned.text and "15 December" in planned.text
     [early] = await anna.say("/stem")
     assert "no neighbourhood budget vote open" in early.text

@@ -36,7 +36,8 @@ async def test_stale_dialog_button_is_explained(make_chat: MakeChat) -> None:
     chat: Chat = make_chat("anna", lang="en")
     await chat.say("/start")
     await chat.say("/help")  # keeps the dialog
-    await chat.say("/melding")  # a new command ends the onboarding dialog
+    await chat.say("/melding")  # a new command asks first whether to stop getting started
+    await chat.press("Stop, and go to /melding")
     [reply] = await chat.press("English")
     assert "no longer works" in reply.text
 

@@ -48,15 +48,19 @@ async def test_ten_ideas_an_hour_and_the_eleventh_is_kept(
     [held] = await anna.press("Post")
     assert "10 ideas in the past hour" in held.text and "kept" in held.text
     assert "from 26 November, 20:00" in held.text and "Post" in held.labels
-    [bare] = await anna.say("/ideeen")  # looking is never limited
+    bare, *offer = await anna.say("/ideeen")  # looking is never limited
     assert "I-10" in bare.text
+    # The kept idea is put aside while looking, and offered again after.
+    assert offer and "Continue" in offer[-1].labels
 
     # After a restart the count still holds: it is read from the stored ideas.
     restarted = App(app.settings, clock=clock)
     restarted.add(adapter)  # type: ignore[arg-type]
     try:
         again = Chat(restarted, adapter, "anna", lang="en")
-        [fresh] = await again.say("/idee")
+        [ask] = await again.say("/idee")  # the kept idea is still there: stop it first?
+        assert "Stop it?" in ask.text
+        [fresh] = await again.press("Stop, and go to /idee")
         assert "You can share a new idea from 26 November, 20:00" in fresh.text
         await again.say("/idee Een moestuin achter de school")
         [still] = await again.press("Post")

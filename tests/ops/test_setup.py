@@ -53,3 +53,24 @@ async def test_secret_named_by_environment_variable(app: App, tmp_path: Path) ->
         hood = await places.neighbourhood_by_slug(s, "schalkwijk")
         assert hood is not None and hood.forwarding["api_key_env"] == "HAARLEM_KEY"
         assert "api_key" not in hood.forwarding  # the secret itself is never stored
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ('[[wijk]]\nslug = "noord"\n', "unknown section [wijk]"),
+        ('naam = "Schalkwijk-Zuid"\n', "neighbourhood nieuw-noord: unknown key naam"),
+        ('[[theme]]\nslug = "groen"\nnames = { nl = "Groen" }\ntitel = "x"\n',
+         "theme groen: unknown key titel"),
+    ],
+)  # fmt: skip
+async def test_unknown_sections_and_keys_are_named(
+    app: App, tmp_path: Path, extra: str, named: str
+) -> None:
+    setup = tmp_path / "setup.toml"
+    setup.write_text(HOOD.replace("schalkwijk", "nieuw-noord") + extra.replace("schalkwijk", "x"))
+    with pytest.raises(SetupError) as err:
+        await apply_setup(app.db, setup)
+    assert named in str(err.value) and len(str(err.value).splitlines()) == 1
+    async with app.db.session() as s:
+        assert await places.neighbourhood_by_slug(s, "nieuw-noord") is None  # nothing half-done

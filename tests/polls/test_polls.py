@@ -275,12 +275,14 @@ async def test_bad_input_while_creating(app: App, make_chat: MakeChat, clock: Fr
     await coco.press("Change closing time")
     [bad, _ask] = await coco.say("31-02 20:00")
     assert "could not read that date" in bad.text
-    [soon, _ask2] = await coco.say(clock.now().strftime("%d-%m-%Y") + " 00:01")
+    [past, _ask2] = await coco.say(clock.now().strftime("%d-%m-%Y") + " 00:01")
+    assert "already passed" in past.text
+    [soon, _ask2] = await coco.say("vandaag 19:05")  # it is 19:00
     assert "too soon" in soon.text
     [far, _ask3] = await coco.say("01-06-2027 20:00")
     assert "too far away" in far.text
-    [ok] = await coco.say("12-12 20:30")
-    assert "Closes: 12 December, 20:30" in ok.text
+    [ok] = await coco.say("saturday 2pm")  # it is Thursday
+    assert "Closes: 28 November, 14:00" in ok.text
     await coco.press("Send")
     # Rules are locked once sent: the old summary's buttons do nothing any more.
     [stale] = await coco.press("Allow more answers")

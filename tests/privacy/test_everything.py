@@ -190,6 +190,7 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await zoe.press("Plan voting")
     await zoe.say("1-12-2026 19:00")
     await zoe.say("15-12-2026 20:00")
+    await zoe.press("Yes, plan voting")
     clock.advance(OPENS - clock.now() + timedelta(seconds=30))
     await app.run_jobs_now()
     await vote(zoe, ["1", "2"], start=True)

@@ -75,16 +75,41 @@ async def test_close_needs_a_reason_and_reporter_can_reopen(
     assert "Why do you close M-1001" in why.text
     await coco.say("Lamp is vervangen")
     [news] = [m for m in adapter.in_chat("dm:anna") if "News about your report M-1001" in m.text]
-    assert "Lamp is vervangen" in news.text and "really solved" in news.text
+    # Closed with a reason: the reporter reads why, and is not asked "is it solved?".
+    assert "Lamp is vervangen" in news.text and "really solved" not in news.text
+    assert not news.labels
+    # Only "solved" asks; "No" reopens and asks what is still wrong (optional).
+    await coco.say("/status M-1001 solved")
+    [solved] = [m for m in adapter.in_chat("dm:anna") if "really solved" in m.text]
+    assert solved.labels == ["Yes, it is solved", "No, it is not solved"]
     [reopened] = await anna.press("No, it is not solved")
-    assert "open again" in reopened.text
+    assert "open again" in reopened.text and "What is still wrong" in reopened.text
     assert any("not solved" in m.text for m in adapter.in_chat("dm:coco"))
+    [thanks] = await anna.say("De lamp knippert nog steeds")
+    assert "coordinator" in thanks.text
+    [why] = [m for m in adapter.in_chat("dm:coco") if "knippert" in m.text]
+    assert "M-1001" in why.text
     async with app.db.session() as s:
         assert (await s.get(Signal, 1)).status == "reopened"  # type: ignore[union-attr]
         actions = [a.action for a in (await s.exec(select(AuditEvent))).all()]
-        assert actions.count("signal.status") == 1 and "signal.reopened" in actions
+        assert actions.count("signal.status") == 2 and "signal.reopened" in actions
+        notes = [u.note for u in (await s.exec(select(SignalUpdate))).all()]
+        assert "De lamp knippert nog steeds" in notes
     [twice] = await anna.press_data("solved:1:no")
     assert "already open again" in twice.text
+
+
+async def test_not_solved_reason_can_be_skipped(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, _bob, coco = await _people(app, make_chat)
+    await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
+    await coco.say("/status M-1001 solved")
+    await anna.press("No, it is not solved")
+    [skipped] = await anna.press("Skip")
+    assert "open again" in skipped.text or "Thank you" in skipped.text
+    [other] = await anna.say("/mijnmeldingen")  # the dialog is over: a command works
+    assert "M-1001" in other.text
 
 
 async def test_question_and_answer(app: App, make_chat: MakeChat, adapter: FakeAdapter) -> None:
@@ -113,14 +138,15 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
     anna, bob, coco = await _people(app, make_chat)
     await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
     await bob.say("melding: Grote tak op de weg bij Europaweg")  # far away in words, no location
-    await bob.say("Europaweg")
     await bob.press("Skip")
     await coco.say("/meldingen")
     await coco.press("M-1002")
     await coco.press("Same as another report")
     [self_ref] = await coco.say("M-1002")
     assert "not M-1002 itself" in self_ref.text
-    [done] = await coco.say("M-1001")
+    [confirm] = await coco.say("M-1001")
+    assert "M-1002" in confirm.text and "M-1001" in confirm.text
+    [done] = await coco.press("Yes, merge")
     assert "M-1002" in done.text
     async with app.db.session() as s:
         dup = await s.get(Signal, 2)
@@ -130,6 +156,37 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
         ]
     [told] = [m for m in adapter.in_chat("dm:bob") if "M-1002" in m.text and "closed" in m.text]
     assert "M-1001" in told.text and not told.labels  # no "really solved?" for a merge
+
+
+async def test_merge_offers_nearby_reports_and_asks_first(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Boom omgewaaid", 52.37, 4.65, "Trees and greenery")
+    await _report(anna, "Kapotte lantaarnpaal", 52.40, 4.70, "Street lighting")  # far away
+    await _report(bob, "Boom op het fietspad", 52.37005, 4.65005, "Trees and greenery")
+    await bob.press("something else")  # M-1003
+    await coco.say("/meldingen")
+    await coco.press("M-1003")
+    [offer] = await coco.press("Same as another report")
+    assert any(label.startswith("M-1001 ·") for label in offer.labels)
+    assert not any(label.startswith("M-1002") for label in offer.labels)  # far, other kind
+    [confirm] = await coco.press("M-1001")
+    assert (
+        "M-1003" in confirm.text and "M-1001" in confirm.text and "Boom omgewaaid" in confirm.text
+    )
+    await coco.press("Cancel")  # the bad case: a wrong press merges nothing
+    async with app.db.session() as s:
+        dup = await s.get(Signal, 3)
+        assert dup is not None and dup.duplicate_of_id is None and dup.status != "closed"
+    await coco.say("/meldingen")
+    await coco.press("M-1003")
+    await coco.press("Same as another report")
+    await coco.press("M-1001")
+    await coco.press("Yes, merge")
+    async with app.db.session() as s:
+        dup = await s.get(Signal, 3)
+        assert dup is not None and dup.duplicate_of_id == 1 and dup.status == "closed"
 
 
 async def test_forward_without_configuration(app: App, make_chat: MakeChat) -> None:
@@ -181,3 +238,41 @@ async def test_question_does_not_break_a_dialog_in_progress(
     await anna.say("Rood, met een mand")
     assert any("Rood, met een mand" in m.text for m in adapter.in_chat("dm:coco"))
     assert not any("Kennemerplein 3" in m.text for m in adapter.in_chat("dm:coco"))
+
+
+async def test_followed_reports_in_my_reports(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Losliggende stoeptegel", 52.37020, 4.65810, "Street or pavement")
+    await _report(bob, "Tegel ligt los bij de bakker", 52.37025, 4.65815, "Street or pavement")
+    await bob.press("M-1001")  # bob follows anna's report
+    await coco.say("/status M-1001 in behandeling Morgen om 10:00 bij u langs")
+    [mine] = await bob.say("/mijnmeldingen")
+    assert "Reports you follow" in mine.text
+    assert "M-1001" in mine.text and "being handled" in mine.text
+    assert "Losliggende" not in mine.text and "10:00" not in mine.text  # anna's words stay hers
+    [own] = await anna.say("/mijnmeldingen")
+    assert "Your reports" in own.text and "Reports you follow" not in own.text
+
+
+async def test_open_a_report_by_its_number(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter
+) -> None:
+    anna, bob, coco = await _people(app, make_chat)
+    await _report(anna, "Kapotte lantaarnpaal", 52.37, 4.65, "Street lighting")
+    # An outsider (no neighbourhood) does not see it, and learns nothing about it.
+    [refused] = await make_chat("zoe", lang="en").say("M-1001")
+    assert "can't find report M-1001" in refused.text and "lantaarnpaal" not in refused.text
+    [missing] = await bob.say("/melding M-1999")
+    assert "can't find report M-1999" in missing.text
+    # A resident of the neighbourhood sees it and may follow it.
+    [seen] = await bob.say("M-1001")
+    assert "Kapotte lantaarnpaal" in seen.text and "Status: new" in seen.text
+    assert "Follow M-1001" in seen.labels
+    [again] = await bob.say("/melding M-1001")
+    assert "Kapotte lantaarnpaal" in again.text
+    # The coordinator gets the report with their buttons.
+    [coordinated] = await coco.say("M-1001")
+    assert "Kapotte lantaarnpaal" in coordinated.text
+    assert "Close, with a reason" in coordinated.labels

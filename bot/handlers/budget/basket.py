@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, ngettext, when
+from bot.core.i18n import N_, _, ngettext, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget.common import data_basket, data_int, round_ref
@@ -20,6 +20,8 @@ router = Router("budget_basket")
 
 class BallotForm(StatesGroup):
     """Choosing and confirming (named as before the split, so dialogs in progress go on)."""
+
+    interrupted = N_("You were voting.")
 
     basket = State("VoteForm.basket")
     confirm = State("VoteForm.confirm")

@@ -33,7 +33,18 @@ class RoundAction(CallbackData, prefix="bro", hint=N_("Type /budgetronde to star
     round: int | Literal["new"]
     action: (
         Literal[
-            "show", "budget", "ballot", "rule", "voters", "project", "times", "check", "yes", "no"
+            "show",
+            "budget",
+            "ballot",
+            "rule",
+            "voters",
+            "project",
+            "times",
+            "check",
+            "yes",
+            "no",
+            "close",
+            "extend",
         ]
         | None
     ) = None

@@ -23,7 +23,7 @@ from bot.handlers.budget.common import (
 )
 from bot.handlers.budget.overview import editable, phase_name, round_for, show_round
 from bot.handlers.budget.projects import ProjectForm, ask_verdict_note, show_proposal
-from bot.handlers.budget.schedule import ask_opens
+from bot.handlers.budget.schedule import ask_close, ask_extend, ask_opens
 from bot.handlers.budget.setup import SetupForm, ask_ballot, ask_rule, ask_voters, start_new
 from storage.repo import budgets
 
@@ -85,6 +85,9 @@ async def round_pressed(ctx: Ctx) -> None:
     action = pressed.action
     if action == "show":
         await show_round(ctx, round_)
+        return
+    if action in ("close", "extend"):
+        await (ask_close if action == "close" else ask_extend)(ctx, round_)
         return
     if not await editable(ctx, round_):
         return

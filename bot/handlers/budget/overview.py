@@ -121,4 +121,9 @@ async def show_round(ctx: Ctx, round_: BudgetRound) -> None:
             Button(_("Change counting"), RoundAction(rid, "rule").pack()),
             Button(_("Change who may vote"), RoundAction(rid, "voters").pack()),
         ]
+    if round_.phase == "voting" and not budgets.is_closed(round_, ctx.clock.now()):
+        buttons += [
+            Button(_("Change closing time"), RoundAction(round_.id, "extend").pack()),
+            Button(_("Close voting now"), RoundAction(round_.id, "close").pack()),
+        ]
     await ctx.reply("\n".join(lines), buttons)

@@ -8,7 +8,7 @@ from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
@@ -30,6 +30,8 @@ router = Router("budget_projects")
 
 class ProjectForm(StatesGroup):
     """Adding a project, and the note with a feasibility verdict."""
+
+    interrupted = N_("You were setting up a budget round.")
 
     # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
     title = State("RoundForm.p_title")

@@ -59,6 +59,7 @@ class BallotsFile(CallbackData, prefix="bbf", hint=N_("Type /wijkbudget to start
 
 
 class ProposeForm(StatesGroup):
+    interrupted = N_("You were proposing a project.")
     hood = State()
     title = State()
     text = State()

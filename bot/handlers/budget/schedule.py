@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.context import Ctx
-from bot.core.i18n import _, when
+from bot.core.i18n import N_, _, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget.common import (
@@ -13,9 +13,10 @@ from bot.handlers.budget.common import (
 )
 from bot.handlers.budget.overview import editable, round_for
 from bot.handlers.common import lost
-from bot.services.budget.rounds import open_round
+from bot.services.budget.rounds import close_round, extend_round, open_round
 from bot.services.budget.sealing import keys_for
 from bot.services.budget.text import parse_moment
+from bot.util.when import passed
 from storage.models import BudgetRound
 from storage.repo import audit, budgets
 
@@ -25,9 +26,14 @@ router = Router("budget_schedule")
 class ScheduleForm(StatesGroup):
     """When voting opens and closes."""
 
+    interrupted = N_("You were setting up a budget round.")
+
     # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
     opens = State("RoundForm.opens")
     closes = State("RoundForm.closes")
+    confirm = State()  # opening locks the rules: asked first
+    close = State()  # close voting now: asked first
+    extend = State()  # a later closing time while voting is open
 
 
 async def ask_opens(ctx: Ctx, round_: BudgetRound) -> None:
@@ -56,9 +62,7 @@ async def _read_moment(ctx: Ctx, allow_now: bool) -> datetime | None:
         )
         return None
     if moment <= ctx.clock.now():
-        await ctx.reply(
-            _("That moment has already passed. Please choose a later time."), [ctx.cancel_button()]
-        )
+        await ctx.reply(passed(ctx.clock.now()), [ctx.cancel_button()])
         return None
     return moment
 
@@ -81,13 +85,9 @@ async def plan_closes(ctx: Ctx) -> None:
     moment = await _read_moment(ctx, allow_now=False)
     if moment is None:
         return
-    data = ctx.dialog.data
     round_id = data_int(ctx, "round_id")
-    try:
-        opens_at = datetime.fromisoformat(str(data.get("opens_at")))
-    except ValueError:
-        opens_at = None
-    if round_id is None or opens_at is None or opens_at.tzinfo is None:
+    opens_at = _data_moment(ctx, "opens_at")
+    if round_id is None or opens_at is None:
         await lost(ctx, "budgetronde")
         return
     if moment <= opens_at:
@@ -96,18 +96,60 @@ async def plan_closes(ctx: Ctx) -> None:
             [ctx.cancel_button()],
         )
         return
+    # Opening locks the rules for good: say so, and ask first.
+    now = opens_at <= ctx.clock.now()
+    if now:
+        text = _("Voting opens now and closes on {end}.").format(end=when(moment))
+        label = _("Yes, open voting")
+    else:
+        text = _("Voting opens on {start} and closes on {end}.").format(
+            start=when(opens_at), end=when(moment)
+        )
+        label = _("Yes, plan voting")
+    text += "\n" + _(
+        "When voting opens, the rules and the projects are locked: you cannot change them after that. Is this right?"
+    )
+    await ctx.ask(
+        text,
+        ScheduleForm.confirm,
+        [ctx.choice(ScheduleForm.confirm, label, "yes")],
+        closes_at=moment.isoformat(),
+    )
+
+
+def _data_moment(ctx: Ctx, key: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(ctx.dialog.data.get(key)))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+@router.state(ScheduleForm.confirm)
+async def confirm_schedule(ctx: Ctx) -> None:
+    if ctx.event.kind != "button" or ctx.event.button_data != "yes":
+        await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
+        return
+    round_id = data_int(ctx, "round_id")
+    opens_at, closes_at = _data_moment(ctx, "opens_at"), _data_moment(ctx, "closes_at")
+    if round_id is None or opens_at is None or closes_at is None:
+        await lost(ctx, "budgetronde")
+        return
     round_ = await round_for(ctx, round_id)
     if not await editable(ctx, round_):
         return
-    await budgets.schedule_voting(ctx.session, round_, opens_at, moment)
+    ctx.dialog.clear()
+    if closes_at <= ctx.clock.now():
+        await ctx.reply(_("That moment has already passed. Please choose a later time."))
+        return
+    await budgets.schedule_voting(ctx.session, round_, opens_at, closes_at)
     assert ctx.person is not None
     await audit.record(ctx.session, ctx.person.id, "budget.schedule", "budgetround", round_.id)
-    ctx.dialog.clear()
     projects = await budgets.projects_of(ctx.session, round_.id or 0)
     waiting = [p for p in projects if p.proposer_id is not None and p.feasible is None]
     text = _(
         "Voting opens on {start} and closes on {end}. When it opens, the rules are locked."
-    ).format(start=when(opens_at), end=when(moment))
+    ).format(start=when(opens_at), end=when(closes_at))
     if waiting:
         text += "\n" + _(
             "{n} proposals are not checked yet. Only projects marked feasible are on the ballot."
@@ -115,6 +157,109 @@ async def plan_closes(ctx: Ctx) -> None:
     if opens_at <= ctx.clock.now():
         await open_round(ctx.session, round_, keys_for(ctx.settings), ctx.settings.default_locale)
         text = _("Voting is open now and closes on {end}. The rules are locked.").format(
-            end=when(moment)
+            end=when(closes_at)
         )
     await ctx.reply(text)
+
+
+# --- while voting is open: close it now, or let it close later ------------------------------
+
+
+async def _voting_round(ctx: Ctx, round_id: int | None) -> BudgetRound | None:
+    """The round, if voting in it is open right now; otherwise a kind word and None."""
+    if round_id is None:
+        await lost(ctx, "budgetronde")
+        return None
+    round_ = await round_for(ctx, round_id)
+    if round_.phase != "voting" or budgets.is_closed(round_, ctx.clock.now()):
+        ctx.dialog.clear()
+        await ctx.reply(
+            _("Voting for “{title}” is not open, so nothing was changed.").format(
+                title=round_.title
+            )
+        )
+        return None
+    return round_
+
+
+async def ask_close(ctx: Ctx, round_: BudgetRound) -> None:
+    if await _voting_round(ctx, round_.id) is None:
+        return
+    ctx.dialog.goto(ScheduleForm.close, round_id=round_.id)
+    await ctx.reply(
+        _(
+            "Close voting for “{title}” now? The votes are counted and the results are published to the neighbourhood at once. This cannot be undone."
+        ).format(title=round_.title),
+        [
+            ctx.choice(ScheduleForm.close, _("Yes, close voting now"), "yes"),
+            ctx.choice(ScheduleForm.close, _("No, keep it open"), "no"),
+        ],
+    )
+
+
+@router.state(ScheduleForm.close)
+async def confirm_close(ctx: Ctx) -> None:
+    if ctx.event.kind != "button" or ctx.event.button_data not in ("yes", "no"):
+        await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
+        return
+    if ctx.event.button_data == "no":
+        ctx.dialog.clear()
+        await ctx.reply(_("Voting is still open. Nothing was changed."))
+        return
+    round_ = await _voting_round(ctx, data_int(ctx, "round_id"))
+    if round_ is None:
+        return
+    ctx.dialog.clear()
+    now = ctx.clock.now()
+    round_.closes_at = now
+    # The same path as the scheduled close: count, store and publish in this transaction.
+    await close_round(ctx.session, round_, now, keys_for(ctx.settings), ctx.settings.default_locale)
+    assert ctx.person is not None
+    await audit.record(ctx.session, ctx.person.id, "budget.close", "budgetround", round_.id)
+    await ctx.reply(
+        _("Voting for “{title}” is closed. The results are counted and published.").format(
+            title=round_.title
+        )
+    )
+
+
+async def ask_extend(ctx: Ctx, round_: BudgetRound) -> None:
+    if await _voting_round(ctx, round_.id) is None:
+        return
+    assert round_.closes_at is not None
+    await ctx.ask(
+        _(
+            "Voting now closes on {end}. Until when may residents vote? Type a later day and time, for example 20-12-2026 20:00."
+        ).format(end=when(round_.closes_at)),
+        ScheduleForm.extend,
+        [],
+        round_id=round_.id,
+    )
+
+
+@router.state(ScheduleForm.extend)
+async def extend_typed(ctx: Ctx) -> None:
+    moment = await _read_moment(ctx, allow_now=False)
+    if moment is None:
+        return
+    round_ = await _voting_round(ctx, data_int(ctx, "round_id"))
+    if round_ is None:
+        return
+    assert round_.closes_at is not None
+    if moment <= round_.closes_at:
+        await ctx.reply(
+            _("Voting already closes on {end}. Please choose a time later than that.").format(
+                end=when(round_.closes_at)
+            ),
+            [ctx.cancel_button()],
+        )
+        return
+    ctx.dialog.clear()
+    await extend_round(ctx.session, round_, moment, ctx.clock.now(), ctx.settings.default_locale)
+    assert ctx.person is not None
+    await audit.record(ctx.session, ctx.person.id, "budget.extend", "budgetround", round_.id)
+    await ctx.reply(
+        _("Voting for “{title}” now closes on {end}. The neighbourhood is told.").format(
+            title=round_.title, end=when(moment)
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import Ctx
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import whole_number
@@ -29,6 +29,8 @@ router = Router("budget_setup")
 
 class SetupForm(StatesGroup):
     """A new round's steps (and a change of its rules); the names are the ones dialogs stored."""
+
+    interrupted = N_("You were setting up a budget round.")
 
     # Named as the one RoundForm before it, so dialogs in progress at an upgrade go on.
     hood = State("RoundForm.hood")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import _, ngettext
+from bot.core.i18n import N_, _, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.budget import ballot, basket
@@ -38,6 +38,8 @@ WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GU
 
 class CodeForm(StatesGroup):
     """Typing a letter code (named as before the split, so dialogs in progress go on)."""
+
+    interrupted = N_("You were voting.")
 
     code = State("VoteForm.code")
 
@@ -83,18 +85,11 @@ async def begin(ctx: Ctx, round_id: int | None, typed_code: str | None) -> None:
         return
     person_id = ctx.person.id if ctx.person is not None else None
     as_member, late_home = (
-        await _member_round(ctx, open_now, person_id) if person_id is not None else (None, None)
+        await _member_rounds(ctx, open_now, person_id) if person_id is not None else ([], None)
     )
-    if as_member is not None:
-        assert as_member.id is not None and person_id is not None
-        if await budgets.has_voted(ctx.session, as_member.id, person_id):
-            await ctx.reply(
-                _(
-                    "You have already voted in “{title}”. Your vote counts once and cannot be changed."
-                ).format(title=as_member.title)
-            )
-            return
-        await start_basket(ctx, as_member, mode="person")
+    if as_member:
+        assert person_id is not None
+        await _vote_as_member(ctx, as_member, person_id)
         return
     with_codes = [r for r in open_now if ballots.codes_may_vote(r)]
     if not with_codes:
@@ -131,20 +126,39 @@ async def begin(ctx: Ctx, round_id: int | None, typed_code: str | None) -> None:
     await ctx.ask("\n".join(lines), CodeForm.code)
 
 
-async def _member_round(
+async def _member_rounds(
     ctx: Ctx, open_now: list[BudgetRound], person_id: int
-) -> tuple[BudgetRound | None, BudgetRound | None]:
-    """The open round this person may vote in as a member, else a round of their home
+) -> tuple[list[BudgetRound], BudgetRound | None]:
+    """The open rounds this person may vote in as a member; if none, a round of their home
     that they chose only after voting opened (to say why they need a code)."""
     late_home = None
+    found = []
     for round_ in open_now:
         if not ballots.members_may_vote(round_):
             continue
         if await ballots.is_member_voter(ctx.session, round_, person_id):
-            return round_, None
-        if await people.is_home(ctx.session, person_id, round_.neighbourhood_id):
+            found.append(round_)
+        elif await people.is_home(ctx.session, person_id, round_.neighbourhood_id):
             late_home = round_
-    return None, late_home
+    return found, (None if found else late_home)
+
+
+async def _vote_as_member(ctx: Ctx, rounds: list[BudgetRound], person_id: int) -> None:
+    """One round left to vote in: its ballot. Several: ask which, never pick silently."""
+    todo = [r for r in rounds if not await budgets.has_voted(ctx.session, r.id or 0, person_id)]
+    if not todo:
+        await ctx.reply(
+            _(
+                "You have already voted in “{title}”. Your vote counts once and cannot be changed."
+            ).format(title=rounds[0].title)
+        )
+    elif len(todo) == 1:
+        await start_basket(ctx, todo[0], mode="person")
+    else:
+        await ctx.reply(
+            _("Which vote do you want to take part in? Each counts once."),
+            [Button(r.title[:60], VoteInRound(r.id).pack()) for r in todo],
+        )
 
 
 @router.state(CodeForm.code)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import _, fold, when
+from bot.core.i18n import N_, _, fold, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
@@ -24,7 +24,7 @@ from bot.services.polls import (
     MIN_OPTIONS,
     send_poll,
 )
-from bot.util.when import in_days, parse_moment
+from bot.util.when import in_days, parse_moment, passed
 from storage.models import Poll
 from storage.repo import audit
 
@@ -63,6 +63,7 @@ draft_step = guarded("peiling", PollDraft, coordinator=True)
 
 
 class PollForm(StatesGroup):
+    interrupted = N_("You were making a poll.")
     question = State()
     options = State()
     settings = State()
@@ -270,6 +271,10 @@ async def poll_closes(ctx: Ctx) -> None:
             await ask_closing(ctx)
             return
     if moment is None:
+        await ask_closing(ctx)
+        return
+    if moment <= now:
+        await ctx.reply(passed(now))
         await ask_closing(ctx)
         return
     if moment < now + MIN_OPEN:

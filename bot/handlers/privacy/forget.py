@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.core.context import Ctx
 from bot.core.i18n import _, when
+from bot.core.interrupt import drop_paused
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import please_choose
@@ -19,10 +20,11 @@ router = Router("privacy_forget")
 
 
 class Forget(StatesGroup):
+    interrupted = None
     confirm = State()
 
 
-@router.command("vergeetmij", "forgetme")
+@router.command("vergeetmij", "forgetme", while_busy="pause")
 async def forget_me(ctx: Ctx) -> None:
     if ctx.person is None:
         await ctx.reply(_("We store nothing about you, so there is nothing to erase."))
@@ -66,6 +68,7 @@ async def forget_confirmed(ctx: Ctx) -> None:
     await people.erase_person(ctx.session, person.id)
     ctx.person = None
     ctx.dialog.clear()
+    drop_paused(ctx.dialog)  # a draft put aside for /vergeetmij goes too
     await ctx.edit(
         _("Your data has been erased. Your ideas and reports stay, without your name. Goodbye!")
     )

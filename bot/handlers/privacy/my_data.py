@@ -61,7 +61,7 @@ def guesses_line(ctx: Ctx) -> str | None:
     ).format(n=guesses, minutes=int(GUESS_WINDOW.total_seconds() // 60))
 
 
-@router.command("mijngegevens", "mydata", "privacy")
+@router.command("mijngegevens", "mydata", "privacy", while_busy="pause")
 async def my_data(ctx: Ctx) -> None:
     person = ctx.person
     guesses = guesses_line(ctx)

@@ -64,6 +64,7 @@ class OpenReportsPage(CallbackData, prefix="sigp", hint=HINT):
 
 
 class StatusForm(StatesGroup):
+    interrupted = N_("You were changing the status of a report.")
     note = State()
 
 
@@ -155,16 +156,21 @@ async def signal_for(ctx: Ctx, signal_id: int) -> Signal:
     return sig
 
 
+async def show_to_coordinator(ctx: Ctx, sig: Signal) -> None:
+    """The whole report, where it is at the municipality, and the coordinator's buttons."""
+    text = describe(sig)
+    fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+    if fwd is not None:
+        text += "\n" + forward_line(fwd)
+    await ctx.reply(text, status_buttons(sig))
+
+
 @router.callback(SignalAction, role="coordinator")
 async def status_pressed(ctx: Ctx) -> None:
     pressed = SignalAction.of(ctx)
     sig = await signal_for(ctx, pressed.signal)
     if pressed.action == "open":
-        text = describe(sig)
-        fwd = await forwards.for_signal(ctx.session, sig.id or 0)
-        if fwd is not None:
-            text += "\n" + forward_line(fwd)
-        await ctx.reply(text, status_buttons(sig))
+        await show_to_coordinator(ctx, sig)
         return
     await ctx.ask(
         _(
@@ -265,16 +271,13 @@ async def change_status(
         text = news.format(ref=sig.reference, status=status_label(status))
         if note and (for_reporter or sig.duplicate_of_id is not None):
             text += "\n" + _("Note from the coordinator: {note}").format(note=note)
-        if for_reporter and ask_solved and status in ("resolved", "closed"):
+        if for_reporter and asks:
             text += "\n" + _("Is the problem really solved?")
         return text
 
-    told = await tell_concerned(
-        ctx.session,
-        sig,
-        render,
-        with_solved_question=ask_solved and status in ("resolved", "closed"),
-    )
+    # Only "solved" asks the reporter whether it is; a close comes with its reason.
+    asks = ask_solved and status == "resolved"
+    told = await tell_concerned(ctx.session, sig, render, with_solved_question=asks)
     msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
     if told:
         msg += " " + _("The reporter will be told.")

@@ -18,23 +18,34 @@ from bot.handlers.common import (
     read_neighbourhood,
     read_text,
 )
+from bot.handlers.signals.coordinator import show_to_coordinator
 from bot.services.quotas import PER_HOUR
-from bot.services.signals.access import is_reporter
+from bot.services.signals.access import is_reporter, may_view
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
     SolvedAnswer,
+    ViewSignal,
     status_label,
     tell_coordinators,
 )
 from bot.services.signals.similar import Known, likely_same
+from bot.util.address import address_in
 from storage.repo import audit, signals
 
 router = Router("signals")
 
 
+class NotSolvedForm(StatesGroup):
+    """After "No, it is not solved": what is still wrong (optional)."""
+
+    why = State()
+
+
 class SignalForm(StatesGroup):
+    interrupted = N_("You were making a report.")
     text = State()
     location = State()
+    far = State()  # a shared location outside the area: is that right?
     photo = State()
     category = State()
     neighbourhood = State()
@@ -57,6 +68,10 @@ def _too_many() -> str:
 
 @router.command("melding", "meld", "report")
 async def new_signal(ctx: Ctx) -> None:
+    number = signals.parse_reference(ctx.event.args) if ctx.event.args.strip() else None
+    if number is not None:  # /melding M-1042: that report
+        await open_by_number(ctx, number)
+        return
     free = await free_at(ctx, "report")
     if free is not None:
         await ctx.reply(
@@ -74,6 +89,10 @@ async def next_step(ctx: Ctx, **data: object) -> None:
     """Ask for the first thing still missing; save when nothing is."""
     ctx.dialog.update(**data)
     have = ctx.dialog.data
+    if isinstance(data.get("text"), str) and "address" not in have and "lat" not in have:
+        found = address_in(str(data["text"]))  # named in the report: not asked again
+        if found is not None:
+            ctx.dialog.update(address=found)
     if "text" not in have:
         await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
     elif "address" not in have and "lat" not in have:
@@ -174,7 +193,11 @@ async def signal_text(ctx: Ctx) -> None:
 async def signal_location(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "location" and event.location is not None:
-        await next_step(ctx, lat=event.location.lat, lon=event.location.lon)
+        lat, lon = event.location.lat, event.location.lon
+        if not within(ctx.settings.area, lat, lon):
+            await ask_far(ctx, lat, lon)
+            return
+        await next_step(ctx, lat=lat, lon=lon)
         return
     place = await read_text(ctx)
     if place is None:
@@ -183,6 +206,44 @@ async def signal_location(ctx: Ctx) -> None:
         await ctx.reply(_("Please give a shorter address (a street and number is enough)."))
         return
     await next_step(ctx, address=place)
+
+
+def within(area: tuple[float, float, float, float] | None, lat: float, lon: float) -> bool:
+    if area is None:
+        return True
+    south, west, north, east = area
+    return south <= lat <= north and west <= lon <= east
+
+
+async def ask_far(ctx: Ctx, lat: float, lon: float) -> None:
+    await ctx.ask(
+        _("This point lies outside the area of the municipality. Is that right?"),
+        SignalForm.far,
+        [
+            ctx.choice(SignalForm.far, _("Yes, that is right"), "yes"),
+            ctx.choice(SignalForm.far, _("No, share it again"), "no"),
+        ],
+        far_lat=lat,
+        far_lon=lon,
+    )
+
+
+@router.state(SignalForm.far)
+async def signal_far(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    lat, lon = data.get("far_lat"), data.get("far_lon")
+    if ctx.event.kind == "location" or not isinstance(lat, float) or not isinstance(lon, float):
+        await signal_location(ctx)  # a new location, or nothing kept: read it afresh
+        return
+    if ctx.event.kind == "button" and ctx.event.button_data == "yes":
+        await next_step(ctx, lat=lat, lon=lon)
+    elif ctx.event.kind == "button" and ctx.event.button_data == "no":
+        await ctx.ask(
+            _("Where is it? Type an address or a place, or share your location."),
+            SignalForm.location,
+        )
+    else:
+        await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
 
 
 @router.state(SignalForm.photo)
@@ -274,7 +335,7 @@ class MyReportsPage(CallbackData, prefix="mysp", hint=N_("Type /mijnmeldingen to
     page: int
 
 
-@router.command("mijnmeldingen", "myreports")
+@router.command("mijnmeldingen", "myreports", while_busy="pause")
 async def my_signals(ctx: Ctx) -> None:
     await show_my_signals(ctx, 0)
 
@@ -284,18 +345,54 @@ async def my_signals_page(ctx: Ctx) -> None:
     await show_my_signals(ctx, MyReportsPage.of(ctx).page)
 
 
+async def open_by_number(ctx: Ctx, signal_id: int) -> None:
+    """A report by its number, to whoever may see it (the same answer when it does not
+    exist, so a number tells an outsider nothing)."""
+    sig = await signals.signal(ctx.session, signal_id)
+    if sig is None or sig.id is None or not await may_view(ctx.session, sig, ctx.actor):
+        await ctx.reply(
+            _("I can't find report {ref}, or it is not in your neighbourhood.").format(
+                ref=f"M-{1000 + signal_id}"
+            )
+        )
+        return
+    if ctx.actor.coordinates(sig.neighbourhood_id):
+        await show_to_coordinator(ctx, sig)
+        return
+    # As the Open button of the digest shows it.
+    pid = ctx.person.id if ctx.person is not None else None
+    involved = pid is not None and (
+        pid == sig.reporter_id or pid in await signals.followers(ctx.session, sig.id)
+    )
+    lines = [
+        f"{sig.reference}: {sig.text}",
+        _("Status: {status}").format(status=status_label(sig.status)),
+        _("Reported on {date}").format(date=when(sig.created_at)),
+    ]
+    if sig.address:
+        lines.append(_("Place: {place}").format(place=sig.address))
+    follow = _("Follow {ref}").format(ref=sig.reference)
+    buttons = [] if involved else [Button(follow, ViewSignal(sig.id, "follow").pack())]
+    await ctx.reply("\n".join(lines), buttons)
+
+
+FOLLOWED_SHOWN = 10  # the newest reports someone follows, under their own on the first page
+
+
 async def show_my_signals(ctx: Ctx, index: int) -> None:
-    """A page of the person's reports, newest first, each with its status and last note."""
+    """A page of the person's reports, newest first, each with its status and last note;
+    on the first page also the reports they follow (status only: not the reporter's words)."""
     person_id = ctx.person.id if ctx.person is not None else None
     total = await signals.count_by(ctx.session, person_id) if person_id is not None else 0
-    if person_id is None or not total:
+    followed = await _followed_lines(ctx, person_id) if index == 0 else []
+    if person_id is None or (not total and not followed):
         await ctx.edit(_("You have no reports yet. Type /melding to report something."))
         return
     page = Page.at(index, total)
     found = await signals.signals_by(
         ctx.session, person_id, newest_first=True, limit=page.size, offset=page.offset
     )
-    lines = [_("Your reports:")]
+    lines = [_("Your reports:")] if total else []
     if page.total > page.size:
         lines.append(page.counter())
     for sig in found:
@@ -308,7 +405,24 @@ async def show_my_signals(ctx: Ctx, index: int) -> None:
         if last is not None and last.note:
             line += "\n   " + _("Note: {note}").format(note=last.note)
         lines.append(line)
-    await ctx.edit("\n".join(lines), keyboard(page.buttons(lambda i: MyReportsPage(i).pack())))
+    if followed:
+        lines += ["", _("Reports you follow:"), *followed]
+    await ctx.edit(
+        "\n".join(lines).strip(), keyboard(page.buttons(lambda i: MyReportsPage(i).pack()))
+    )
+
+
+async def _followed_lines(ctx: Ctx, person_id: int | None) -> list[str]:
+    if person_id is None:
+        return []
+    followed = (await signals.followed_by(ctx.session, person_id))[::-1][:FOLLOWED_SHOWN]
+    return [
+        _("{ref} ({date}): {status}").format(
+            ref=sig.reference, date=when(sig.created_at), status=status_label(sig.status)
+        )
+        + f" – {_(CATEGORY_LABELS.get(sig.category, sig.category))}"
+        for sig in followed
+    ]
 
 
 @router.callback(SolvedAnswer)
@@ -337,8 +451,36 @@ async def solved_answer(ctx: Ctx) -> None:
         ctx.session, sig,
         lambda: _("The reporter says {ref} is not solved. It is open again.").format(ref=sig.reference),
     )  # fmt: skip
+    # Why is optional: the coordinators already know it is open again.
+    ctx.dialog.goto(NotSolvedForm.why, signal_id=sig.id)
     await ctx.edit(
         _("Thank you. {ref} is open again and the coordinator has been told.").format(
             ref=sig.reference
         )
+        + "\n"
+        + _("What is still wrong? Write it in a few words for the coordinator, or choose Skip."),
+        [ctx.choice(NotSolvedForm.why, _("Skip"), "skip")],
     )
+
+
+@router.state(NotSolvedForm.why)
+async def not_solved_why(ctx: Ctx) -> None:
+    if ctx.event.kind == "button" and ctx.event.button_data == "skip":
+        ctx.dialog.clear()
+        await ctx.edit(_("Thank you. The coordinator will look at it again."))
+        return
+    why = await read_text(ctx)
+    if why is None:
+        return
+    signal_id = ctx.dialog.data.get("signal_id")
+    ctx.dialog.clear()
+    sig = await signals.signal(ctx.session, signal_id) if isinstance(signal_id, int) else None
+    if sig is None or ctx.person is None or not is_reporter(sig, ctx.actor):
+        await ctx.reply(_("Thank you. That report no longer exists."))
+        return
+    await signals.add_note(ctx.session, sig, "answer", why, ctx.person.id)
+    await tell_coordinators(
+        ctx.session, sig,
+        lambda: _("The reporter of {ref} says what is still wrong:").format(ref=sig.reference) + "\n" + why,
+    )  # fmt: skip
+    await ctx.reply(_("Thank you! The coordinator will read this."))

@@ -10,15 +10,17 @@ from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
 from bot.core.events import Button
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
+from bot.core.text import first_line
 from bot.delivery.notify import tell
 from bot.handlers.common import read_text
 from bot.handlers.signals.coordinator import TriageAction, change_status, signal_for
 from bot.services.signals.access import may_answer
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
 from bot.services.signals.notices import tell_coordinators
+from bot.services.signals.similar import Known, likely_same
 from storage.models import Person, Signal
 from storage.repo import audit, people, signals
 
@@ -32,12 +34,15 @@ class AnswerReporter(CallbackData, prefix="ans"):
 
 
 class Triage(StatesGroup):
+    interrupted = N_("You were handling a report.")
     reason = State()
     question = State()
     original = State()
+    merge = State()  # "Merge M-1043 into M-1042?"
 
 
 class ReporterReply(StatesGroup):
+    interrupted = N_("You were answering a question about your report.")
     answer = State()
 
 
@@ -55,11 +60,7 @@ async def action_pressed(ctx: Ctx) -> None:
             signal_id=sig.id,
         )
     elif action == "merge":
-        await ctx.ask(
-            _("Which report is the same problem? Type its number, for example M-1042."),
-            Triage.original,
-            signal_id=sig.id,
-        )
+        await ask_original(ctx, sig)
     else:
         await ctx.ask(
             _("Why do you close {ref}? The reporter will read this.").format(ref=sig.reference),
@@ -180,10 +181,35 @@ async def reporter_answers(ctx: Ctx) -> None:
     await ctx.reply(_("Thank you! The coordinator will read your answer."))
 
 
+async def ask_original(ctx: Ctx, sig: Signal) -> None:
+    """Offer the open reports nearby or alike in the same neighbourhood; a number works too."""
+    others = [s for s in await signals.open_in(ctx.session, sig.neighbourhood_id) if s.id != sig.id]
+    known = [Known(s.id or 0, s.category, s.text, s.lat, s.lon, s.address) for s in others]
+    found = likely_same(sig.text, sig.category, sig.lat, sig.lon, sig.address, known, limit=5)
+    by_id = {s.id: s for s in others}
+    buttons = []
+    for m in found:
+        other = by_id[m.known.id]
+        label = f"{other.reference} · {first_line(other.text, 30)}"
+        if m.metres is not None:
+            label += " · " + _("{metres} m away").format(metres=round(m.metres))
+        buttons.append(ctx.choice(Triage.original, label[:60], str(other.id)))
+    question = _("Which report is the same problem? Type its number, for example M-1042.")
+    if found:
+        question = _(
+            "Which report is the same problem? These open reports are nearby or alike. Or type a number, for example M-1042."
+        )
+    await ctx.ask(question, Triage.original, buttons, signal_id=sig.id)
+
+
 @router.state(Triage.original)
 async def merge_into(ctx: Ctx) -> None:
     sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
-    original_id = signals.parse_reference(ctx.event.text) if ctx.event.kind == "text" else None
+    original_id: int | None = None
+    if ctx.event.kind == "text":
+        original_id = signals.parse_reference(ctx.event.text)
+    elif (pressed := ctx.event.button_data or "").isascii() and pressed.isdigit():
+        original_id = int(pressed)
     if original_id is None:
         await ctx.reply(
             _("Please type a report number, for example M-1042."), [ctx.cancel_button()]
@@ -198,6 +224,25 @@ async def merge_into(ctx: Ctx) -> None:
             [ctx.cancel_button()],
         )
         return
+    await ctx.ask(
+        _(
+            "Merge {ref} into {original} “{text}”? {ref} is closed, and its reporter and followers hear about {original} from now on."
+        ).format(
+            ref=sig.reference, original=original.reference, text=first_line(original.text, 80)
+        ),
+        Triage.merge,
+        [ctx.choice(Triage.merge, _("Yes, merge"), "yes")],
+        original_id=original.id,
+    )
+
+
+@router.state(Triage.merge)
+async def merge_confirmed(ctx: Ctx) -> None:
+    if ctx.event.kind != "button" or ctx.event.button_data != "yes":
+        await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
+        return
+    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    original = await signal_for(ctx, int(ctx.dialog.data["original_id"]))
     ctx.dialog.clear()
     assert ctx.person is not None and sig.id is not None and original.id is not None
     sig.duplicate_of_id = original.id

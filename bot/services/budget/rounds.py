@@ -254,6 +254,29 @@ async def open_round(
     await broadcast(session, Target(round_.neighbourhood_id), render, group_locale=group_locale)
 
 
+async def extend_round(
+    session: AsyncSession,
+    round_: BudgetRound,
+    closes_at: datetime,
+    now: datetime,
+    group_locale: str = "nl",
+) -> None:
+    """Voting stays open longer: a later closing time, and the neighbourhood (told the old
+    time when voting opened) hears the new one."""
+    await budgets.extend_voting(session, round_, closes_at, now)
+
+    def render() -> str:
+        return (
+            _("Voting for “{title}” stays open longer: you can vote until {when}.").format(
+                title=round_.title, when=when(closes_at)
+            )
+            + "\n"
+            + _("Vote in a private chat with me: type /stem.")
+        )
+
+    await broadcast(session, Target(round_.neighbourhood_id), render, group_locale=group_locale)
+
+
 async def close_round(
     session: AsyncSession,
     round_: BudgetRound,
