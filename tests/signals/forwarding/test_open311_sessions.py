@@ -15,7 +15,13 @@ from sqlmodel import select
 from bot.app import App
 from bot.core.clock import FrozenClock
 from storage.models import SignalForward
-from tests.signals.forwarding.hoods import configure, open311_table, report_and_forward, texts
+from tests.signals.forwarding.hoods import (
+    configure,
+    detail,
+    open311_table,
+    report_and_forward,
+    texts,
+)
 from tests.standins.open311 import Open311StandIn
 from tests.support.fake import FakeAdapter, MakeChat
 
@@ -125,3 +131,27 @@ async def test_an_xml_only_server_round_trip(
     [news] = [t for t in texts(adapter, "dm:anna") if "Lamp vervangen" in t]
     assert "closed" in news
     assert all(r.path.endswith(".xml") for r in o.requests)
+
+
+async def test_the_coordinator_reads_that_the_photo_was_not_sent(
+    app: App, make_chat: MakeChat, tmp_path: Path
+) -> None:
+    async with Open311StandIn(hang_seconds=2) as o:
+        await configure(app, tmp_path, schalkwijk=open311_table(o))
+        anna = make_chat("anna", lang="en")
+        await anna.say("/wijk")
+        await anna.press("Schalkwijk")
+        await anna.say("/melding")
+        await anna.say(LAMP)
+        await anna.location(52.3645, 4.6530)
+        await anna.photo("photo-lamp")
+        await anna.press("Street lighting")
+        coco = make_chat("coco", lang="nl")
+        await coco.say("/meldingen")
+        await coco.press("M-1001")
+        await coco.press("Doorsturen naar de gemeente")
+        assert await app.forwarding.send_due() == 1
+    [stored] = o.service_requests.values()
+    assert "media_url" not in stored.form
+    shown = await detail(make_chat, "coco", "M-1001")
+    assert "the photo was not sent" in shown and "Wijkbot does not publish photos" in shown
