@@ -18,12 +18,36 @@ modes (``misbehave_next``, ``fail_next(body=…)``) are described in `signalen`.
 
 ``token_mode`` answers a POST with a token; the token names its request id after
 ``token_pending_polls`` lookups (0: at the first).
+
+Closer to the real servers (each follows the source named):
+
+- Every endpoint answers in ``.json`` or ``.xml``, chosen by the path's extension
+  (GeoReport v2 "Formats": XML required, JSON optional; mysociety/open311-adapter
+  ``perllib/Open311/Endpoint.pm`` ``format_response``: any other extension is a 404).
+  ``xml_only`` answers every ``.json`` path with that 404, as a server without JSON does.
+  XML follows the spec's examples: ``<services><service>``, ``<service_requests><request>``,
+  ``<service_definition><attributes><attribute>``, ``<errors><error>``.
+- A service given ``attributes`` is listed with ``metadata: true`` and defined at
+  ``GET /services/{code}.{fmt}`` (spec "GET Service Definition"; open311-adapter
+  ``GET_Service_Definition``). A POST lacking a required, variable attribute as
+  ``attribute[code]`` (or a singlevaluelist value not among its keys) is refused with
+  400, as open311-adapter's ``POST_Service_Request_input_schema`` does.
+- A service of ``"type": "blackbox"`` files the request but answers without a
+  ``service_request_id`` or ``token`` (spec "GET Service List", ``type``: blackbox, no id
+  is returned).
+- ``markaspot_shape`` answers a POST in JSON as ``{"service_requests": {"request": …}}``,
+  the XML tree turned into JSON (Mark-a-Spot's GeoReport module), not the spec's list.
+- ``outage_next(count)``: the next POSTs get 400 with a general service error (spec
+  "POST Service Request", Possible Errors: "400 - General Service Error (Any failure
+  during create request processing, eg CRM is down)"); nothing is filed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,8 +67,47 @@ STATUSES = ("open", "closed")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _error(status: int, description: str) -> web.Response:
-    return web.json_response([{"code": status, "description": description}], status=status)
+OUTAGE = "General service error: the CRM is down, please try again later"
+# Plural element -> the element of each item, as the spec's XML examples name them.
+ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "error",
+             "attributes": "attribute", "values": "value"}  # fmt: skip
+
+
+def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
+    child = ET.SubElement(parent, key)
+    if isinstance(value, list):
+        for item in value:
+            _xml_value(child, ITEM_TAGS.get(key, "item"), item)
+    elif isinstance(value, dict):
+        for sub_key, sub_value in value.items():
+            _xml_value(child, sub_key, sub_value)
+    elif isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif value is not None:
+        child.text = str(value)
+
+
+def to_xml(root: str, data: Any) -> bytes:
+    """`data` as the spec's XML: a list becomes repeated item elements under `root`."""
+    top = ET.Element(root)
+    items = data if isinstance(data, list) else None
+    if items is not None:
+        for item in items:
+            _xml_value(top, ITEM_TAGS[root], item)
+    else:
+        for key, value in data.items():
+            _xml_value(top, key, value)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
+
+
+def answer(fmt: str, root: str, data: Any, status: int = 200) -> web.Response:
+    if fmt == "xml":
+        return web.Response(body=to_xml(root, data), status=status, content_type="text/xml")
+    return web.json_response(data, status=status)
+
+
+def _error(status: int, description: str, fmt: str = "json") -> web.Response:
+    return answer(fmt, "errors", [{"code": status, "description": description}], status)
 
 
 @dataclass
@@ -71,13 +134,18 @@ class Open311StandIn(LoopbackStandIn):
         token_pending_polls: int = 0,
         hang_seconds: float = 5.0,
         id_suffix: str = "",
+        xml_only: bool = False,
+        markaspot_shape: bool = False,
     ) -> None:
         super().__init__(hang_seconds=hang_seconds)
+        self.xml_only = xml_only
+        self.markaspot_shape = markaspot_shape
+        self.outages = 0
         self.id_suffix = id_suffix
         self.api_key = api_key
         self.services = [
-            {"description": s["service_name"], "metadata": False, "type": "realtime",
-             "keywords": "", **s}
+            {"description": s["service_name"], "metadata": bool(s.get("attributes")),
+             "type": "realtime", "keywords": "", **s}
             for s in services
         ]  # fmt: skip
         self.jurisdiction_id = jurisdiction_id
@@ -92,30 +160,76 @@ class Open311StandIn(LoopbackStandIn):
         stored.status, stored.status_notes = status, notes
         stored.updated_at = datetime.now(UTC)
 
+    def outage_next(self, count: int = 1) -> None:
+        """The next `count` POSTs get 400 with a general service error ("CRM is down")."""
+        self.outages += count
+
     def error_body(self, status: int) -> list[JSON]:
         return [{"code": status, "description": f"injected failure {status}"}]
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/services.json", self._services)
-        app.router.add_post("/requests.json", self._create)
-        app.router.add_get("/tokens/{token}.json", self._token)
-        app.router.add_get("/requests/{request_id}.json", self._request)
+        app.router.add_get("/services.{fmt}", self._services)
+        app.router.add_get("/services/{code}.{fmt}", self._definition)
+        app.router.add_post("/requests.{fmt}", self._create)
+        app.router.add_get("/tokens/{token}.{fmt}", self._token)
+        app.router.add_get("/requests/{request_id}.{fmt}", self._request)
 
-    def _jurisdiction(self, given: str | None) -> web.Response | None:
+    def _format(self, request: web.Request) -> str | web.Response:
+        fmt = request.match_info["fmt"]
+        if fmt not in ("json", "xml") or (fmt == "json" and self.xml_only):
+            return web.Response(status=404, text="Bad extension. We support .xml")
+        return fmt
+
+    def _jurisdiction(self, given: str | None, fmt: str = "json") -> web.Response | None:
         if self.jurisdiction_id is None:
             return None
         if not given:
-            return _error(400, "jurisdiction_id was not provided")
+            return _error(400, "jurisdiction_id was not provided", fmt)
         if given != self.jurisdiction_id:
-            return _error(404, f"jurisdiction_id {given} not found")
+            return _error(404, f"jurisdiction_id {given} not found", fmt)
         return None
+
+    def _service(self, code: str | None) -> JSON | None:
+        return next((s for s in self.services if s["service_code"] == code), None)
 
     # ------------------------------------------------------------------ handlers
 
     async def _services(self, request: web.Request) -> web.Response:
-        if problem := self._jurisdiction(request.query.get("jurisdiction_id")):
+        fmt = self._format(request)
+        if isinstance(fmt, web.Response):
+            return fmt
+        if problem := self._jurisdiction(request.query.get("jurisdiction_id"), fmt):
             return problem
-        return web.json_response(self.services)
+        listed = [{k: v for k, v in s.items() if k != "attributes"} for s in self.services]
+        return answer(fmt, "services", listed)
+
+    async def _definition(self, request: web.Request) -> web.Response:
+        fmt = self._format(request)
+        if isinstance(fmt, web.Response):
+            return fmt
+        if problem := self._jurisdiction(request.query.get("jurisdiction_id"), fmt):
+            return problem
+        code = request.match_info["code"]
+        service = self._service(code)
+        if service is None:
+            return _error(404, f"Service code {code} not found", fmt)
+        attributes = [
+            {"variable": True, "datatype": "string", "required": False,
+             "datatype_description": "", "description": a["code"], **a, "order": n}
+            for n, a in enumerate(service.get("attributes") or (), start=1)
+        ]  # fmt: skip
+        return answer(fmt, "service_definition", {"service_code": code, "attributes": attributes})
+
+    def _attribute_problem(self, service: JSON, form: dict[str, str]) -> str | None:
+        for attribute in service.get("attributes") or ():
+            code = attribute["code"]
+            given = form.get(f"attribute[{code}]") or form.get(f"attribute[{code}][]")
+            if attribute.get("required") and attribute.get("variable", True) and not given:
+                return f"Error in input for POST_Service_Request: attribute[{code}] is required"
+            keys = [str(v["key"]) for v in attribute.get("values") or ()]
+            if given and keys and given not in keys:
+                return f"attribute[{code}]: {given!r} is not one of {', '.join(keys)}"
+        return None
 
     def validate(self, form: dict[str, str]) -> web.Response | None:
         """The first problem with a POST requests.json form, as a GeoReport error."""
@@ -126,8 +240,11 @@ class Open311StandIn(LoopbackStandIn):
         code = form.get("service_code")
         if not code:
             return _error(400, "service_code was not provided")
-        if code not in {s["service_code"] for s in self.services}:
+        service = self._service(code)
+        if service is None:
             return _error(404, f"Service code {code} not found")
+        if problem := self._attribute_problem(service, form):
+            return _error(400, problem)
         has_point = "lat" in form or "long" in form
         if not (has_point or form.get("address_string") or form.get("address_id")):
             return _error(400, "A location is required: lat and long, address_string or address_id")
@@ -147,45 +264,63 @@ class Open311StandIn(LoopbackStandIn):
         return None
 
     async def _create(self, request: web.Request) -> web.Response:
+        fmt = self._format(request)
+        if isinstance(fmt, web.Response):
+            return fmt
         if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            return _error(400, f"expected a form-encoded body, got {request.content_type}")
+            return _error(400, f"expected a form-encoded body, got {request.content_type}", fmt)
         posted = await request.post()
         form = {key: str(value) for key, value in posted.items()}
         if problem := self.validate(form):
+            if fmt == "xml":  # the same error, in the format asked for
+                return answer(fmt, "errors", json.loads(problem.body or b"[]"), problem.status)
             return problem
+        if self.outages:
+            self.outages -= 1
+            return _error(400, OUTAGE, fmt)
         request_id = str(4000 + len(self.service_requests) + 1) + self.id_suffix
         stored = StoredRequest(request_id, form, dict(request.headers))
         self.service_requests[request_id] = stored
-        if self.token_mode:
+        kind = (self._service(form["service_code"]) or {}).get("type")
+        item: JSON
+        if kind == "blackbox":
+            item = {"service_notice": "Uw melding is ontvangen."}
+        elif self.token_mode:
             stored.token = secrets.token_hex(8)
             self.tokens[stored.token] = stored
-            return web.json_response([{"token": stored.token}], status=201)
-        return web.json_response(
-            [{"service_request_id": request_id, "service_notice": "", "account_id": None}],
-            status=201,
-        )
+            item = {"token": stored.token}
+        else:
+            item = {"service_request_id": request_id, "service_notice": "", "account_id": None}
+        if self.markaspot_shape and fmt == "json":
+            return web.json_response({"service_requests": {"request": item}}, status=201)
+        return answer(fmt, "service_requests", [item], 201)
 
     async def _token(self, request: web.Request) -> web.Response:
-        if problem := self._jurisdiction(request.query.get("jurisdiction_id")):
+        fmt = self._format(request)
+        if isinstance(fmt, web.Response):
+            return fmt
+        if problem := self._jurisdiction(request.query.get("jurisdiction_id"), fmt):
             return problem
         token = request.match_info["token"]
         stored = self.tokens.get(token)
         if stored is None:
-            return _error(404, f"Token {token} not found")
+            return _error(404, f"Token {token} not found", fmt)
         stored.token_polls += 1
         if stored.token_polls <= self.token_pending_polls:
-            return web.json_response([{"token": token}])
-        return web.json_response(
-            [{"service_request_id": stored.service_request_id, "token": token}]
-        )
+            return answer(fmt, "service_requests", [{"token": token}])
+        found = {"service_request_id": stored.service_request_id, "token": token}
+        return answer(fmt, "service_requests", [found])
 
     async def _request(self, request: web.Request) -> web.Response:
-        if problem := self._jurisdiction(request.query.get("jurisdiction_id")):
+        fmt = self._format(request)
+        if isinstance(fmt, web.Response):
+            return fmt
+        if problem := self._jurisdiction(request.query.get("jurisdiction_id"), fmt):
             return problem
         stored = self.service_requests.get(request.match_info["request_id"])
         if stored is None or (stored.token and stored.token_polls <= self.token_pending_polls):
-            return _error(404, "Service request not found")
-        return web.json_response([self._describe(stored)])
+            return _error(404, "Service request not found", fmt)
+        return answer(fmt, "service_requests", [self._describe(stored)])
 
     def _describe(self, stored: StoredRequest) -> dict[str, Any]:
         form = stored.form

@@ -113,9 +113,12 @@ def describe(sig: Signal) -> str:
 
 def forward_line(fwd: SignalForward) -> str:
     if fwd.external_id:
-        return _("At the municipality ({kind}), their number: {number}").format(
+        line = _("At the municipality ({kind}), their number: {number}").format(
             kind=fwd.kind, number=fwd.external_id
         )
+        if fwd.last_error:  # filed, with something left out (e.g. the photo)
+            line += "\n" + _("Note: {warning}").format(warning=fwd.last_error)
+        return line
     if fwd.failed:
         return _("Sending to the municipality failed: {error}").format(error=fwd.last_error)
     if fwd.last_error:

@@ -75,6 +75,11 @@ def test_defaults_and_normalising() -> None:
         ),
         ({**OPEN311, "api_key": " "}, "forwarding.api_key: is empty"),
         ({**OPEN311, "service_codes": {"road": "1"}}, "forwarding.service_codes"),
+        (
+            {**OPEN311, "attributes": {"VL-01": {"paal": "{nummer}"}}},
+            "forwarding.attributes: VL-01.paal: unknown field '{nummer}'",
+        ),
+        ({**OPEN311, "format": "yaml"}, "forwarding.format"),
         ({**EMAIL, "to_address": "gemeente"}, "forwarding.to_address: expected an e-mail"),
         ({**EMAIL, "smtp_port": 0}, "forwarding.smtp_port"),
         ({**EMAIL, "username": "u"}, "forwarding.username: give both"),

@@ -230,3 +230,123 @@ async def test_status_trouble_is_retryable(
     with pytest.raises(ForwardingError) as caught:
         await forwarder.status("999999")
     assert not caught.value.retryable and "not found" in caught.value.message
+
+
+# ---------------------------------------------------------------- like the real servers
+
+LAMP_ATTRIBUTES: tuple[dict[str, Any], ...] = (
+    {"code": "paalnummer", "required": True, "datatype": "string",
+     "description": "Nummer op de lantaarnpaal"},
+    {"code": "soort", "required": True, "datatype": "singlevaluelist",
+     "values": [{"key": "1", "name": "Lamp kapot"}, {"key": "2", "name": "Paal scheef"}]},
+    {"code": "uitleg", "required": True, "variable": False, "datatype": "text"},
+)  # fmt: skip
+SERVICES: tuple[dict[str, Any], ...] = (
+    {"service_code": "VL-01", "service_name": "Straatverlichting", "group": "Openbare ruimte",
+     "attributes": LAMP_ATTRIBUTES},
+    {"service_code": "AF-01", "service_name": "Afval", "group": "Afval", "type": "blackbox"},
+    {"service_code": "OV-99", "service_name": "Overig", "group": "Overig"},
+)  # fmt: skip
+MAPPED = {"VL-01": {"paalnummer": "{reference}", "soort": "1"}}
+
+
+async def test_a_required_attribute_is_sent_as_mapped(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with Open311StandIn(api_key=KEY, services=SERVICES) as o:
+        forwarder = make_forwarder(o, attributes=MAPPED)
+        await forwarder.forward(make_signal(), "a")
+        await forwarder.forward(make_signal(reference="M-1043"), "b")
+    first, second = o.service_requests.values()
+    assert first.form["attribute[paalnummer]"] == "M-1042"
+    assert second.form["attribute[paalnummer]"] == "M-1043"
+    assert first.form["attribute[soort]"] == "1" and "attribute[uitleg]" not in first.form
+    assert [r.path for r in o.requests].count("/services/VL-01.json") == 1  # cached
+
+
+async def test_an_unmapped_required_attribute_fails_plainly(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with Open311StandIn(api_key=KEY, services=SERVICES) as o:
+        with pytest.raises(ForwardingError) as caught:
+            await make_forwarder(o).forward(make_signal(), "k")
+        assert not caught.value.retryable and not caught.value.maybe_filed
+        assert "paalnummer" in caught.value.message
+        assert "Nummer op de lantaarnpaal" in caught.value.message
+        wrong = {"VL-01": {"paalnummer": "7", "soort": "9"}}
+        with pytest.raises(ForwardingError) as caught:
+            await make_forwarder(o, attributes=wrong).forward(make_signal(), "k")
+        assert "soort" in caught.value.message and "Lamp kapot" in caught.value.message
+        assert o.service_requests == {}
+
+
+async def test_a_400_saying_the_system_is_down_is_retryable(
+    open311: Open311StandIn, make_signal: Callable[..., OutgoingSignal]
+) -> None:
+    forwarder = make_forwarder(open311)
+    open311.outage_next()
+    with pytest.raises(ForwardingError) as caught:
+        await forwarder.forward(make_signal(), "k")
+    assert caught.value.retryable and caught.value.status_code == 400
+    open311.fail_next(status=400, body=[{"code": 400, "description": "lat is not valid"}])
+    with pytest.raises(ForwardingError) as caught:
+        await forwarder.forward(make_signal(), "k")
+    assert not caught.value.retryable
+    await forwarder.forward(make_signal(), "k")
+    assert len(open311.service_requests) == 1
+
+
+async def test_a_blackbox_service_is_filed_with_the_reference_unknown(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with Open311StandIn(api_key=KEY, services=SERVICES) as o:
+        with pytest.raises(ForwardingError) as caught:
+            await make_forwarder(o).forward(make_signal(category="waste"), "k")
+    assert caught.value.maybe_filed and not caught.value.retryable
+    assert len(o.service_requests) == 1
+
+
+async def test_the_mark_a_spot_answer_shape_is_read(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with Open311StandIn(api_key=KEY, markaspot_shape=True) as o:
+        result = await make_forwarder(o).forward(make_signal(), "k")
+    [stored] = o.service_requests.values()
+    assert result.external_id == stored.service_request_id
+
+
+async def test_an_xml_only_server(make_signal: Callable[..., OutgoingSignal]) -> None:
+    async with Open311StandIn(api_key=KEY, services=SERVICES, xml_only=True, token_mode=True) as o:
+        forwarder = make_forwarder(o, format="xml", attributes=MAPPED)
+        await forwarder.check_services()
+        result = await forwarder.forward(make_signal(), "k")
+        assert result.external_id.startswith("token:")
+        [stored] = o.service_requests.values()
+        assert stored.form["attribute[soort]"] == "1"
+        o.set_status(stored.service_request_id, "closed", "Lamp vervangen.")
+        status = await forwarder.status(result.external_id)
+        assert status is not None and status.resolved_id == stored.service_request_id
+        assert (status.state, status.text) == ("closed", "Lamp vervangen.")
+        with pytest.raises(ForwardingError) as caught:
+            await forwarder.status("999999")
+        assert "not found" in caught.value.message and not caught.value.retryable
+        o.outage_next()
+        with pytest.raises(ForwardingError) as caught:
+            await forwarder.forward(make_signal(), "k2")
+        assert caught.value.retryable and "CRM is down" in caught.value.message
+    assert all(r.path.endswith(".xml") for r in o.requests)
+
+
+async def test_xml_with_an_entity_bomb_is_not_expanded(
+    open311: Open311StandIn, make_signal: Callable[..., OutgoingSignal]
+) -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b"<service_requests><request><service_request_id>&b;</service_request_id>"
+        b"</request></service_requests>"
+    )
+    open311.fail_next(status=201, body=bomb, path_contains="requests")
+    with pytest.raises(ForwardingError) as caught:
+        await make_forwarder(open311).forward(make_signal(), "k")
+    assert caught.value.maybe_filed

@@ -108,11 +108,16 @@ def _broken(what: str, problem: str, accepted: bool) -> ForwardingError:
     return ForwardingError(f"{what}: {problem}", retryable=True)
 
 
-def _reason(answer: Answer, describe_error: Callable[[Any], str | None]) -> str:
+def _reason(
+    answer: Answer,
+    describe_error: Callable[[Any], str | None],
+    decode: Callable[[bytes], Any] | None,
+) -> str:
     reason = None
     if answer.complete:
         try:
-            reason = describe_error(body_json(answer))
+            body = body_json(answer) if decode is None else decode(answer.content)
+            reason = describe_error(body)
         except RecursionError:
             reason = None
     line = " ".join((reason or "").split())
@@ -126,11 +131,13 @@ async def send(
     url: str,
     *,
     describe_error: Callable[[Any], str | None],
+    decode: Callable[[bytes], Any] | None = None,
     **kwargs: Any,
 ) -> Answer:
     """Send one request; any non-2xx answer or transport failure raises ForwardingError.
 
-    `describe_error` turns the error body into a one-line reason (or None).
+    `describe_error` turns the error body (read as JSON, or by `decode`) into a one-line
+    reason (or None).
     """
     files = method.upper() not in SAFE_METHODS
     accepted = False  # a 2xx to a request that files: the signal may be there now
@@ -158,7 +165,7 @@ async def send(
         return answer
     status = answer.status_code
     raise ForwardingError(
-        f"{what}: HTTP {status}: {_reason(answer, describe_error)}",
+        f"{what}: HTTP {status}: {_reason(answer, describe_error, decode)}",
         retryable=status in RETRYABLE_STATUS or status >= 500,
         status_code=status,
         retry_after=_retry_after(answer),

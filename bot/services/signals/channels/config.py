@@ -91,14 +91,24 @@ class SignalenConfig(_Base):
         return value
 
 
+# What an Open311 attribute may be filled with, besides a fixed value.
+OPEN311_FIELDS = ("reference", "category", "neighbourhood", "address", "text")
+
+
 class Open311Config(_Base):
     kind: Literal["open311"]
     base_url: str  # the GeoReport v2 endpoint, e.g. https://…/open311/v2
     api_key: SecretStr
     jurisdiction_id: str | None = None
     service_codes: dict[str, str]  # our key -> service_code
-    media_url: str | None = None  # only if the photo is published somewhere; normally unset
+    # Wijkbot publishes no photos; set this only if you publish them yourself at that address.
+    media_url: str | None = None
     fallback_point: FallbackPoint | None = None
+    # The answer format asked for: GeoReport v2 servers must offer XML, JSON is optional.
+    format: Literal["json", "xml"] = "json"
+    # Attributes a service asks for (its definition, metadata true), per service_code:
+    # attribute code -> a fixed value, or one of OPEN311_FIELDS in braces ("{reference}").
+    attributes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("base_url")
     @classmethod
@@ -109,6 +119,19 @@ class Open311Config(_Base):
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:
         return _with_other(value, "service_code")
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for code, mapping in value.items():
+            for attribute, given in mapping.items():
+                field = re.fullmatch(r"\{(\w*)\}", given.strip())
+                if field and field[1] not in OPEN311_FIELDS:
+                    raise ValueError(
+                        f"{code}.{attribute}: unknown field {given!r}; use a fixed value or "
+                        + ", ".join("{" + name + "}" for name in OPEN311_FIELDS)
+                    )
+        return value
 
     @field_validator("api_key")
     @classmethod
