@@ -114,7 +114,7 @@ def describe(sig: Signal) -> str:
 def forward_line(fwd: SignalForward) -> str:
     if fwd.external_id:
         return _("At the municipality ({kind}), their number: {number}").format(
-            kind=fwd.kind, number=fwd.external_id
+            kind=fwd.kind, number=fwd.external_number or fwd.external_id
         )
     if fwd.failed:
         return _("Sending to the municipality failed: {error}").format(error=fwd.last_error)
