@@ -256,7 +256,7 @@ class ForwardingService:
                 if row.external_id is None:
                     continue
                 if row.reopen_due_at is not None and row.reopen_due_at <= self.clock.now():
-                    await self._reopen(forwarder, config.timeout_seconds, row)
+                    changed += await self._reopen(forwarder, config.timeout_seconds, row)
                 try:
                     status = await _within(
                         config.timeout_seconds, forwarder.status(row.external_id)
@@ -308,14 +308,14 @@ class ForwardingService:
             )  # fmt: skip
             return True
 
-    async def _reopen(self, forwarder: Forwarder, seconds: float, row: SignalForward) -> None:
+    async def _reopen(self, forwarder: Forwarder, seconds: float, row: SignalForward) -> bool:
         """Pass the reporter's "not solved" on, or tell coordinators to do it themselves."""
         assert row.external_id is not None
         reason = (row.reopen_note or "").strip()
         async with self.db.session() as session:
             sig = await session.get(Signal, row.signal_id)
         if sig is None:
-            return
+            return False
         text = f"Melding {sig.reference} via het wijkplatform: de melder zegt dat het probleem niet is opgelost."
         if reason:
             text += f"\nToelichting van de melder: {reason}"
@@ -328,13 +328,13 @@ class ForwardingService:
             except ForwardingError as exc:
                 if exc.retryable:
                     log.info("forwarding: reopen of %s not sent yet", sig.reference)
-                    return  # the next poll tries again
+                    return False  # the next poll tries again
                 error = from_municipality(redact(exc.message), ERROR_LIMIT)
         number = row.external_number or row.external_id
         async with self.db.transaction() as session:
             fresh = await session.get(SignalForward, row.id)
             if fresh is None:
-                return
+                return False
             fresh.reopen_due_at = None
             session.add(fresh)
             await audit.record(
@@ -343,6 +343,7 @@ class ForwardingService:
             await tell_coordinators(
                 session, sig, partial(_reopen_text, sig.reference, number, error)
             )
+        return True
 
 
 def _failure_text(reference: str, error: str, retryable: bool, maybe_filed: bool) -> str:
