@@ -189,6 +189,13 @@ class SignalForward(SQLModel, table=True):
     forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
+    # The number people see at the municipality ("SIG-123"), when it differs from the id.
+    external_number: str | None = Field(default=None, max_length=40)
+    # When the municipality closed it; polled a while longer to see a reopen.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # The reporter says it is not solved: told to the municipality from `reopen_due_at`.
+    reopen_note: str | None = Field(default=None, sa_type=Text)
+    reopen_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class SignalUpdate(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,8 +39,19 @@ async def due_to_send(
     return [(row, hood) for row, hood in (await session.exec(stmt)).all()]
 
 
-async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[tuple[SignalForward, int]]:
-    """Forwards whose status may still change, each with its signal's neighbourhood id."""
+CLOSED_STATES = ("resolved", "closed")
+# A closed signal is read a while longer: the municipality may reopen it, on its own or
+# because the reporter says it is not solved.
+WATCH_AFTER_CLOSING = timedelta(days=14)
+
+
+async def sent_and_open(
+    session: AsyncSession, now: datetime, limit: int = 500
+) -> list[tuple[SignalForward, int]]:
+    """Forwards whose status may still change, each with its signal's neighbourhood id.
+
+    Open ones always; closed ones for WATCH_AFTER_CLOSING after they closed.
+    """
     stmt = (
         select(SignalForward, Signal.neighbourhood_id)
         .join(Signal, col(Signal.id) == col(SignalForward.signal_id))
@@ -48,10 +59,34 @@ async def sent_and_open(session: AsyncSession, limit: int = 500) -> list[tuple[S
             col(SignalForward.external_id).is_not(None),
             or_(
                 col(SignalForward.external_state).is_(None),
-                col(SignalForward.external_state).not_in(["closed"]),
+                col(SignalForward.external_state).not_in(CLOSED_STATES),
+                col(SignalForward.closed_at) >= now - WATCH_AFTER_CLOSING,
+                col(SignalForward.reopen_due_at).is_not(None),
             ),
         )
         .order_by(col(SignalForward.checked_at))
         .limit(limit)
     )
     return [(row, hood) for row, hood in (await session.exec(stmt)).all()]
+
+
+async def ask_reopen(
+    session: AsyncSession, signal_id: int, note: str, due: datetime, *, add: bool = False
+) -> bool:
+    """Queue "not solved" for the municipality (sent by the poll job from `due`).
+
+    `add` appends `note` to a queued request (the reporter's reason). False when the
+    signal was never forwarded, or (with `add`) nothing is queued any more.
+    """
+    row = await for_signal(session, signal_id)
+    if row is None or row.external_id is None:
+        return False
+    if add:
+        if row.reopen_due_at is None:
+            return False
+        note = f"{row.reopen_note or ''}\n{note}".strip()
+    row.reopen_note = note
+    row.reopen_due_at = due
+    session.add(row)
+    await session.flush()
+    return True

@@ -1,19 +1,27 @@
-"""A Signalen public-API stand-in on 127.0.0.1, written from Signalen's public API.
+"""A Signalen stand-in on 127.0.0.1, written from Signalen's source (Amsterdam/signals v2.50).
 
-    async with SignalenStandIn() as s:
+    async with SignalenStandIn(key=key, clients={"wijkbot": ("geheim", "wijkbot@gemeente.test")}) as s:
         url = s.category_url("afval", "container-is-vol")   # a sub-category URL
         ...                                                  # forward to s.base_url
         [stored] = s.signals.values()
-        s.set_state(stored.signal_id, "o", "Opgeruimd, dank u wel.")
+        s.set_state(stored.signal_id, "b", "Een ploeg komt morgen.", send_email=True)
         s.fail_next(2, status=503)                           # or timeout=True
         s.misbehave_next("trickle", seconds=8)               # or "huge"; see below
 
-Endpoints: ``POST /signals/v1/public/signals/`` (validated like Signalen's serializer:
-unknown keys, ``text``, ``location.geometrie`` Point in a bounding box, hyperlinked
-``category.sub_category``, ``reporter``, ``incident_date_start``, ``extra_properties``
-items, ``source``), ``POST …/signals/{uuid}/attachments`` (multipart ``file``, with or
-without trailing slash) and ``GET …/signals/{uuid}``. Errors have the Django REST
-framework shape (``{"field": ["message"]}``, ``{"detail": "…"}``).
+Public API (anyone): ``POST /signals/v1/public/signals/`` (validated like Signalen's
+serializer: unknown keys, ``text``, ``location.geometrie`` Point in a bounding box,
+hyperlinked ``category.sub_category``, ``reporter``, ``incident_date_start``,
+``extra_properties`` against Signalen's JSON schema with jsonschema, ``source``),
+``POST …/signals/{uuid}/attachments`` (multipart ``file``: JPEG, PNG or GIF by the bytes,
+a matching extension, at most 20 MB) and ``GET …/signals/{uuid}``, whose status is only
+``{"state": "OPEN"|"CLOSED", "state_display": …}`` as in every release since 2020.
+
+Private API (a bearer JWT from the test's provider, see `tests.standins.oidc`):
+``GET``/``PATCH /signals/v1/private/signals/{id}`` with the full status (``state``,
+``text``, ``send_email``); a PATCH follows Signalen's workflow (``TRANSITIONS``).
+``set_state`` is what municipal staff do in the back office, through the same workflow.
+
+Errors have the Django REST framework shape (``{"field": ["message"]}``, ``{"detail": "…"}``).
 
 Hostile modes, for the bot's defences: ``misbehave_next("huge")`` handles the next
 request and answers it after megabytes of JSON whitespace (``size``, streamed: the
@@ -21,9 +29,6 @@ stand-in counts in ``bytes_streamed`` what it got out before the client hung up)
 ``misbehave_next("trickle")`` answers one byte every ``every`` seconds for ``seconds``
 before the real answer; ``fail_next(status=400, body=…)`` answers with any error body (bytes as they are);
 ``id_suffix`` ends every new signal id (make it overlong, or odd).
-
-``status_detail="full"`` shows the workflow code and text, as older Signalen releases
-and the brief expect; ``"public"`` shows only OPEN/CLOSED as current releases do.
 
 This module also holds `LoopbackStandIn`, the aiohttp plumbing the Open311 stand-in uses.
 """
@@ -41,7 +46,11 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
+import jsonschema
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.standins import oidc
 
 JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -221,6 +230,7 @@ class LoopbackStandIn:
 
 
 # ---------------------------------------------------------------------- Signalen
+# Paths below name files in Amsterdam/signals (v2.50), under app/signals/.
 
 STATE_DISPLAY = {
     "m": "Gemeld", "i": "In afwachting van behandeling", "b": "In behandeling", "h": "On hold",
@@ -231,11 +241,48 @@ STATE_DISPLAY = {
     "sent": "Extern: verzonden", "send failed": "Extern: mislukt",
     "done external": "Extern: afgehandeld", "reopen requested": "Verzoek tot heropenen",
 }  # fmt: skip
+# (apps/signals/workflow.py STATUS_CHOICES)
+
+# apps/signals/workflow.py ALLOWED_STATUS_CHANGES: from -> the states it may go to.
+_ANY_WORK = ["m", "i", "b", "ingepland", "o", "a", "ready to send", "reaction requested",
+             "forward to external", "closure requested"]  # fmt: skip
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "m": frozenset({"m", "i", "b", "ready to send", "o", "a", "ingepland",
+                    "reaction requested", "forward to external"}),
+    "i": frozenset({"m", "i", "ingepland", "closure requested", "o", "ready to send", "b", "a",
+                    "reaction requested", "forward to external"}),
+    "b": frozenset({"m", "ingepland", "b", "o", "a", "ready to send", "closure requested",
+                    "reaction requested", "forward to external"}),
+    "ingepland": frozenset({"m", "ingepland", "b", "o", "a", "closure requested",
+                            "reaction requested", "forward to external"}),
+    "h": frozenset({"ingepland", "a"}),
+    "ready to send": frozenset({"sent", "send failed", "a"}),
+    "sent": frozenset({"done external", "a"}),
+    "send failed": frozenset({"m", "ready to send", "a"}),
+    "done external": frozenset({"o", "a", "b"}),
+    "o": frozenset({"reopened", "reopen requested"}),
+    "a": frozenset({"a", "reopened", "b"}),
+    "reopened": frozenset({"reopened", "b", "o", "a", "ready to send", "m",
+                           "reaction requested", "forward to external"}),
+    "s": frozenset(),
+    "closure requested": frozenset({"m", "closure requested", "i", "o", "a", "b",
+                                    "forward to external"}),
+    "reopen requested": frozenset({"o", "reopened", "a"}),
+    "reaction requested": frozenset({"m", "i", "b", "ingepland", "o", "a", "reaction requested",
+                                     "reaction received", "ready to send", "forward to external"}),
+    "reaction received": frozenset({"m", "i", "b", "o", "a", "ingepland", "reaction requested",
+                                    "ready to send", "forward to external"}),
+    "forward to external": frozenset({*_ANY_WORK, "reaction received"}),
+}  # fmt: skip
+TEXT_REQUIRED = frozenset({"o", "reopened"})  # apps/signals/models/status.py Status.clean
+# apps/api/app_settings.py SIGNALS_API_CLOSED_STATES: the public API says CLOSED for these
+# and OPEN for every other state, "reopen requested" included.
 CLOSED_STATES = frozenset({"o", "a", "s"})
 CREATE_KEYS = frozenset({
     "source", "text", "text_extra", "location", "category", "reporter",
     "incident_date_start", "incident_date_end", "extra_properties", "session",
 })  # fmt: skip
+# (apps/api/serializers/signal.py PublicSignalCreateSerializer.Meta.fields)
 DEFAULT_CATEGORIES = (
     ("wegen-verkeer-straatmeubilair", "bestrating"),
     ("wegen-verkeer-straatmeubilair", "verlichting"),
@@ -249,6 +296,50 @@ _SUB_URL = re.compile(r"/signals/v1/public/terms/categories/([-\w]+)/sub_categor
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REQUIRED = "Dit veld is vereist."
 
+# apps/api/json_schema/extra_properties.json, validated with jsonschema as
+# apps/api/validators/extra_properties.py does: an array of objects that need id, label,
+# answer and category_url; category_url must match the pattern below, whose host part
+# allows letters, digits, "_", "." and ":" but no "-". (The schema's "answer" alternatives
+# are written "#rel" instead of "$ref", so any answer passes; the same here.)
+EXTRA_PROPERTIES_SCHEMA: JSON = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "label", "answer", "category_url"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^(.*)$"},
+            "label": {"type": "string", "pattern": "^(.*)$"},
+            "answer": {},
+            "category_url": {
+                "pattern": r"^((https?://(www.|)([\w\d.:]*)|)(/[\w\d\-/]+))$",
+            },
+        },
+    },
+}
+# apps/signals/models/attachment.py IMAGE_MIME_TYPES; apps/services/validator/file.py: the
+# type comes from the bytes (libmagic) and must match the filename's extension.
+IMAGE_TYPES = {"image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",),
+               "image/gif": (".gif",)}  # fmt: skip
+MAX_UPLOAD = 20 * 1024 * 1024  # settings.py API_MAX_UPLOAD_SIZE default (20971520)
+# apps/api/serializers/attachment.py PUBLIC_UPLOAD_ALLOWED_STATES
+PUBLIC_UPLOAD_STATES = frozenset({"m", "o", "reaction requested"})
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type by magic bytes, as libmagic names it; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1"):
+        return "image/heic"
+    return None
+
 
 @dataclass
 class StoredAttachment:
@@ -258,15 +349,32 @@ class StoredAttachment:
 
 
 @dataclass
+class StatusEntry:
+    """apps/signals/models/status.py Status: one row per change, the last one counts."""
+
+    state: str
+    text: str | None = None
+    send_email: bool = False
+    user: str | None = None
+
+
+@dataclass
 class StoredSignal:
     signal_id: str
     number: int
     payload: JSON
     headers: dict[str, str]
-    state: str = "m"
-    text: str | None = None
+    history: list[StatusEntry] = field(default_factory=lambda: [StatusEntry("m")])
     attachments: list[StoredAttachment] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def status(self) -> StatusEntry:
+        return self.history[-1]
+
+    @property
+    def state(self) -> str:
+        return self.status.state
 
 
 def _validate_location(location: Any, bbox: tuple[float, float, float, float]) -> Any:
@@ -292,33 +400,90 @@ def _validate_location(location: Any, bbox: tuple[float, float, float, float]) -
     return None
 
 
+def _extra_properties_error(value: Any) -> list[str] | None:
+    try:
+        jsonschema.validate(instance=value, schema=EXTRA_PROPERTIES_SCHEMA)
+    except jsonschema.ValidationError:
+        return ["Invalid input."]  # the validator drops the detail (a bare DRF error)
+    return None
+
+
 class SignalenStandIn(LoopbackStandIn):
+    """Public API for anyone; private API for users with a valid OIDC bearer token.
+
+    The test owns the provider: `key` signs tokens (the stand-in's `/oidc/token` endpoint
+    hands them out for the client credentials in `clients`), Signalen checks them with the
+    public half. `users` are the active Signalen accounts (username = e-mail).
+    """
+
+    ISSUER = "https://login.gemeente.test/realms/signalen"
+    AUDIENCE = "signalen"
+
     def __init__(
         self,
         *,
         categories: tuple[tuple[str, str], ...] = DEFAULT_CATEGORIES,
         bbox: tuple[float, float, float, float] = NL_BBOX,
         sources: tuple[str, ...] = ("online", "wijkplatform"),
-        status_detail: Literal["full", "public"] = "full",
         hang_seconds: float = 5.0,
         id_suffix: str = "",
+        key: rsa.RSAPrivateKey | None = None,
+        clients: dict[str, tuple[str, str]] | None = None,  # id -> (secret, user e-mail)
+        users: tuple[str, ...] = ("wijkbot@gemeente.test",),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(hang_seconds=hang_seconds)
         self.id_suffix = id_suffix
         self.categories = set(categories)
         self.bbox = bbox
         self.sources = sources
-        self.status_detail = status_detail
         self.signals: dict[str, StoredSignal] = {}
+        self.key = key
+        self.clients = clients or {}
+        self.users = set(users)
+        self.clock = clock
+        self.tokens_issued = 0
 
     def category_url(self, main: str, sub: str) -> str:
         return f"{self.base_url}/signals/v1/public/terms/categories/{main}/sub_categories/{sub}"
 
-    def set_state(self, signal_id: str, state: str, text: str | None = None) -> None:
+    def by_number(self, number: int) -> StoredSignal | None:
+        return next((s for s in self.signals.values() if s.number == number), None)
+
+    def set_state(
+        self,
+        signal_id: str,
+        state: str,
+        text: str | None = None,
+        *,
+        send_email: bool = False,
+        force: bool = False,
+    ) -> None:
+        """What municipal staff do in Signalen's back office; the workflow is enforced."""
+        stored = self.signals[signal_id]
+        problem = self.transition_error(stored, state, text)
+        if problem and not force:
+            raise ValueError(problem[1])
+        stored.history.append(StatusEntry(state, text, send_email, "medewerker@gemeente.test"))
+
+    @staticmethod
+    def transition_error(
+        stored: StoredSignal, state: str, text: str | None
+    ) -> tuple[str, str] | None:
+        """(field, message) as Status.clean() reports it, or None."""
         if state not in STATE_DISPLAY:
-            raise ValueError(f"not a Signalen state: {state!r}")
-        self.signals[signal_id].state = state
-        self.signals[signal_id].text = text
+            return "state", f'"{state}" is geen geldige keuze.'
+        if state not in TRANSITIONS[stored.state]:
+            return "state", (
+                f"Invalid state transition from `{STATE_DISPLAY[stored.state]}` "
+                f"to `{STATE_DISPLAY[state]}`."
+            )
+        if state in TEXT_REQUIRED and not (text or "").strip():
+            return (
+                "text",
+                f"This field is required when changing `state` to `{STATE_DISPLAY[state]}`.",
+            )
+        return None
 
     def add_routes(self, app: web.Application) -> None:
         base = "/signals/v1/public/signals"
@@ -327,8 +492,12 @@ class SignalenStandIn(LoopbackStandIn):
         app.router.add_post(base + "/{signal_id}/attachments/", self._attach)
         app.router.add_get(base + "/{signal_id}", self._detail)
         app.router.add_get(base + "/{signal_id}/", self._detail)
+        private = "/signals/v1/private/signals/{number:[0-9]+}"
+        app.router.add_get(private, self._private_detail)
+        app.router.add_patch(private, self._private_update)
+        app.router.add_post("/oidc/token", self._token)
 
-    # ------------------------------------------------------------------ handlers
+    # ------------------------------------------------------------------ public API
 
     def validate(self, body: Any) -> JSON:
         """DRF-shaped errors for a create body; empty when valid."""
@@ -349,36 +518,10 @@ class SignalenStandIn(LoopbackStandIn):
             errors["location"] = [REQUIRED]
         elif problem := _validate_location(body["location"], self.bbox):
             errors["location"] = problem
-        category = body.get("category")
-        if category is None:
-            errors["category"] = [REQUIRED]
-        elif not isinstance(category, dict) or "sub_category" not in category:
-            errors["category"] = {
-                "non_field_errors": [
-                    'Either the "sub_category" OR the "category_url" must be given'
-                ]
-            }
-        else:
-            match = _SUB_URL.search(str(category["sub_category"]))
-            if not match:
-                errors["category"] = {
-                    "sub_category": ["Ongeldige hyperlink - Ongeldige URL match."]
-                }
-            elif (match[1], match[2]) not in self.categories:
-                errors["category"] = {
-                    "sub_category": ["Ongeldige hyperlink - Object bestaat niet."]
-                }
-        reporter = body.get("reporter")
-        if reporter is None:
-            errors["reporter"] = [REQUIRED]
-        elif not isinstance(reporter, dict):
-            errors["reporter"] = {"non_field_errors": ["Ongeldige data."]}
-        elif reporter.get("email") and not _EMAIL.match(str(reporter["email"])):
-            errors["reporter"] = {"email": ["Voer een geldig e-mailadres in."]}
-        elif reporter.get("phone") and len(str(reporter["phone"])) > 17:
-            errors["reporter"] = {
-                "phone": ["Zorg ervoor dat dit veld niet meer dan 17 karakters bevat."]
-            }
+        if category_error := self._category_error(body.get("category")):
+            errors["category"] = category_error
+        if reporter_error := _reporter_error(body.get("reporter")):
+            errors["reporter"] = reporter_error
         start = body.get("incident_date_start")
         if start is None:
             errors["incident_date_start"] = [REQUIRED]
@@ -389,31 +532,32 @@ class SignalenStandIn(LoopbackStandIn):
                 errors["incident_date_start"] = ["Datetime heeft een ongeldig formaat."]
         if "source" in body and body["source"] not in self.sources:
             errors["source"] = ["Invalid source given for anonymous user"]
-        extra_props = body.get("extra_properties")
-        if extra_props is not None and (
-            not isinstance(extra_props, list)
-            or not all(
-                isinstance(i, dict) and {"id", "label", "answer", "category_url"} <= set(i)
-                for i in extra_props
-            )
+        if body.get("extra_properties") is not None and (
+            problem := _extra_properties_error(body["extra_properties"])
         ):
-            errors["extra_properties"] = ["Invalid input."]
+            errors["extra_properties"] = problem
         return errors
 
+    def _category_error(self, category: Any) -> Any:
+        if category is None:
+            return [REQUIRED]
+        if not isinstance(category, dict) or "sub_category" not in category:
+            return {
+                "non_field_errors": [
+                    'Either the "sub_category" OR the "category_url" must be given'
+                ]
+            }
+        match = _SUB_URL.search(str(category["sub_category"]))
+        if not match:
+            return {"sub_category": ["Ongeldige hyperlink - Ongeldige URL match."]}
+        if (match[1], match[2]) not in self.categories:
+            return {"sub_category": ["Ongeldige hyperlink - Object bestaat niet."]}
+        return None
+
     def _detail_body(self, stored: StoredSignal) -> JSON:
-        status: JSON
-        if self.status_detail == "public":
-            closed = stored.state in CLOSED_STATES
-            status = {
-                "state": "CLOSED" if closed else "OPEN",
-                "state_display": "Gesloten" if closed else "Open",
-            }
-        else:
-            status = {
-                "state": stored.state,
-                "state_display": STATE_DISPLAY[stored.state],
-                "text": stored.text,
-            }
+        # apps/api/serializers/signal.py PublicSignalSerializerDetail with
+        # nested/status.py _NestedPublicStatusModelSerializer: state and state_display only.
+        closed = stored.state in CLOSED_STATES
         stamp = stored.created_at.isoformat()
         return {
             "_links": {
@@ -421,8 +565,12 @@ class SignalenStandIn(LoopbackStandIn):
             },
             "_display": f"SIG-{stored.number}",
             "id": stored.number,
+            "id_display": f"SIG-{stored.number}",
             "signal_id": stored.signal_id,
-            "status": status,
+            "status": {
+                "state": "CLOSED" if closed else "OPEN",
+                "state_display": "Gesloten" if closed else "Open",
+            },
             "created_at": stamp,
             "updated_at": stamp,
             "incident_date_start": stored.payload["incident_date_start"],
@@ -455,15 +603,19 @@ class SignalenStandIn(LoopbackStandIn):
         if not isinstance(upload, web.FileField):
             return web.json_response({"file": ["Er is geen bestand opgestuurd."]}, status=400)
         data = upload.file.read()
-        if len(data) > 8 * 1024 * 1024:
-            return web.json_response({"file": ["Bestand mag maximaal 8Mb groot zijn."]}, status=400)
+        if problem := _attachment_error(upload.filename, data):
+            return web.json_response({"file": [problem]}, status=400)
+        if stored.state not in PUBLIC_UPLOAD_STATES:
+            return web.json_response(
+                ["Public uploads not allowed in current signal state."], status=400
+            )
         stored.attachments.append(StoredAttachment(upload.filename, upload.content_type, data))
         href = f"{self.base_url}/signals/v1/public/signals/{stored.signal_id}/attachments"
         answer = {
             "_display": f"Attachment object ({len(stored.attachments)})",
             "_links": {"self": {"href": href}},
             "location": f"{self.base_url}/media/attachments/{upload.filename}",
-            "is_image": upload.content_type.startswith("image/"),
+            "is_image": True,
             "created_at": datetime.now(UTC).isoformat(),
         }
         return web.json_response(answer, status=201)
@@ -473,3 +625,125 @@ class SignalenStandIn(LoopbackStandIn):
         if stored is None:
             return web.json_response({"detail": "Niet gevonden."}, status=404)
         return web.json_response(self._detail_body(stored))
+
+    # ------------------------------------------------------------------ private API
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """The provider's token endpoint, client-credentials grant (RFC 6749 §4.4)."""
+        form = await request.post()
+        client = self.clients.get(str(form.get("client_id", "")))
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        if self.key is None or client is None or form.get("client_secret") != client[0]:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        now = int(self.clock())
+        claims = {"iss": self.ISSUER, "aud": self.AUDIENCE, "email": client[1],
+                  "iat": now, "exp": now + 300}  # fmt: skip
+        self.tokens_issued += 1
+        token = oidc.sign(self.key, claims)
+        return web.json_response({"access_token": token, "token_type": "Bearer", "expires_in": 300})
+
+    def _authenticate(self, request: web.Request) -> web.Response | None:
+        """auth/backend.py JWTAuthBackend: a 401 unless the bearer token names an active user."""
+        denied = web.json_response(
+            {"detail": "Incorrect access token provided"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="signals"'},
+        )
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token or self.key is None:
+            return denied
+        try:
+            claims = oidc.verify(
+                self.key.public_key(), token.strip(), issuer=self.ISSUER,
+                audience=self.AUDIENCE, now=self.clock(),
+            )  # fmt: skip
+        except oidc.InvalidToken:
+            return denied
+        if str(claims.get("email", "")).lower() not in self.users:
+            return denied  # admin/oidc/backends.py: username__iexact=email, active users only
+        return None
+
+    def _private_body(self, stored: StoredSignal) -> JSON:
+        # apps/api/serializers/signal.py PrivateSignalSerializerDetail (the fields we read)
+        status = stored.status
+        return {
+            "id": stored.number,
+            "id_display": f"SIG-{stored.number}",
+            "signal_id": stored.signal_id,
+            "status": {
+                "text": status.text,
+                "user": status.user,
+                "state": status.state,
+                "state_display": STATE_DISPLAY[status.state],
+                "target_api": None,
+                "extra_properties": None,
+                "send_email": status.send_email,
+                "created_at": stored.created_at.isoformat(),
+                "email_override": None,
+            },
+        }
+
+    async def _private_detail(self, request: web.Request) -> web.Response:
+        if denied := self._authenticate(request):
+            return denied
+        stored = self.by_number(int(request.match_info["number"]))
+        if stored is None:
+            return web.json_response({"detail": "Niet gevonden."}, status=404)
+        return web.json_response(self._private_body(stored))
+
+    async def _private_update(self, request: web.Request) -> web.Response:
+        """PATCH with {"status": {"state", "text", "send_email"}}; models/status.py clean()."""
+        if denied := self._authenticate(request):
+            return denied
+        stored = self.by_number(int(request.match_info["number"]))
+        if stored is None:
+            return web.json_response({"detail": "Niet gevonden."}, status=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"detail": "JSON parse error"}, status=400)
+        status = body.get("status") if isinstance(body, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("state"), str):
+            return web.json_response({"status": {"state": [REQUIRED]}}, status=400)
+        text = status.get("text")
+        text = text if isinstance(text, str) else None
+        if text is not None and len(text) > 10000:
+            return web.json_response(
+                {
+                    "status": {
+                        "text": ["Zorg ervoor dat dit veld niet meer dan 10000 karakters bevat."]
+                    }
+                },
+                status=400,
+            )
+        if problem := self.transition_error(stored, status["state"], text):
+            return web.json_response({"status": {problem[0]: [problem[1]]}}, status=400)
+        stored.history.append(
+            StatusEntry(status["state"], text, bool(status.get("send_email")), "wijkbot")
+        )
+        return web.json_response(self._private_body(stored))
+
+
+def _reporter_error(reporter: Any) -> Any:
+    if reporter is None:
+        return [REQUIRED]
+    if not isinstance(reporter, dict):
+        return {"non_field_errors": ["Ongeldige data."]}
+    if reporter.get("email") and not _EMAIL.match(str(reporter["email"])):
+        return {"email": ["Voer een geldig e-mailadres in."]}
+    if reporter.get("phone") and len(str(reporter["phone"])) > 17:
+        return {"phone": ["Zorg ervoor dat dit veld niet meer dan 17 karakters bevat."]}
+    return None
+
+
+def _attachment_error(filename: str, data: bytes) -> str | None:
+    """apps/services/validator/file.py: allowed type, type matches extension, size."""
+    found = sniff(data)
+    if found not in IMAGE_TYPES:
+        return f"Files of type '{found or 'application/octet-stream'}' are not allowed!"
+    if not filename.lower().endswith(IMAGE_TYPES[found]):
+        return f"'{found}' does not match filename extension!"
+    if len(data) > MAX_UPLOAD:
+        return f"File size of {len(data)} is more than the allowed size {MAX_UPLOAD}!"
+    return None

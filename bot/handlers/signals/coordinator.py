@@ -114,7 +114,7 @@ def describe(sig: Signal) -> str:
 def forward_line(fwd: SignalForward) -> str:
     if fwd.external_id:
         line = _("At the municipality ({kind}), their number: {number}").format(
-            kind=fwd.kind, number=fwd.external_id
+            kind=fwd.kind, number=fwd.external_number or fwd.external_id
         )
         if fwd.last_error:  # filed, with something left out (e.g. the photo)
             line += "\n" + _("Note: {warning}").format(warning=fwd.last_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button, keyboard
@@ -30,7 +32,9 @@ from bot.services.signals.notices import (
 )
 from bot.services.signals.similar import Known, likely_same
 from bot.util.address import address_in
-from storage.repo import audit, signals
+from storage.repo import audit, forwards, signals
+
+REASON_WAIT = timedelta(minutes=10)  # for "what is still wrong?" before telling the municipality
 
 router = Router("signals")
 
@@ -447,6 +451,8 @@ async def solved_answer(ctx: Ctx) -> None:
         ctx.session, sig, "reopened", _("The reporter says it is not solved."), ctx.person.id
     )
     await audit.record(ctx.session, ctx.person.id, "signal.reopened", "signal", sig.id)
+    # A forwarded report goes back to the municipality too; the reason, if any, waits a bit.
+    await forwards.ask_reopen(ctx.session, sig.id or 0, "", ctx.clock.now() + REASON_WAIT)
     await tell_coordinators(
         ctx.session, sig,
         lambda: _("The reporter says {ref} is not solved. It is open again.").format(ref=sig.reference),
@@ -466,7 +472,10 @@ async def solved_answer(ctx: Ctx) -> None:
 @router.state(NotSolvedForm.why)
 async def not_solved_why(ctx: Ctx) -> None:
     if ctx.event.kind == "button" and ctx.event.button_data == "skip":
+        signal_id = ctx.dialog.data.get("signal_id")
         ctx.dialog.clear()
+        if isinstance(signal_id, int):
+            await forwards.ask_reopen(ctx.session, signal_id, "", ctx.clock.now(), add=True)
         await ctx.edit(_("Thank you. The coordinator will look at it again."))
         return
     why = await read_text(ctx)
@@ -479,6 +488,7 @@ async def not_solved_why(ctx: Ctx) -> None:
         await ctx.reply(_("Thank you. That report no longer exists."))
         return
     await signals.add_note(ctx.session, sig, "answer", why, ctx.person.id)
+    await forwards.ask_reopen(ctx.session, sig.id or 0, why, ctx.clock.now(), add=True)
     await tell_coordinators(
         ctx.session, sig,
         lambda: _("The reporter of {ref} says what is still wrong:").format(ref=sig.reference) + "\n" + why,

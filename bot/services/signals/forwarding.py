@@ -26,6 +26,7 @@ from bot.services.signals.channels import (
     ForwardingConfigError,
     ForwardingError,
     OutgoingSignal,
+    Reopener,
     build_forwarder,
     load_forwarding_config,
 )
@@ -121,7 +122,7 @@ class ForwardingService:
     async def poll(self) -> int:
         """Read the status of forwarded signals; every change reaches reporter and followers."""
         async with self.db.session() as session:
-            rows = await forwards.sent_and_open(session)
+            rows = await forwards.sent_and_open(session, self.clock.now())
         return await self._per_neighbourhood(rows, self._poll_some)
 
     async def _per_neighbourhood(
@@ -200,6 +201,7 @@ class ForwardingService:
             row = await session.get(SignalForward, fwd.id)
             assert row is not None
             row.external_id = result.external_id
+            row.external_number = result.display_id
             row.external_state = result.status.state if result.status else None
             row.forwarded_at = self.clock.now()
             row.last_error = from_municipality("; ".join(result.warnings), ERROR_LIMIT) or None
@@ -253,6 +255,8 @@ class ForwardingService:
                     break
                 if row.external_id is None:
                     continue
+                if row.reopen_due_at is not None and row.reopen_due_at <= self.clock.now():
+                    changed += await self._reopen(forwarder, config.timeout_seconds, row)
                 try:
                     status = await _within(
                         config.timeout_seconds, forwarder.status(row.external_id)
@@ -278,23 +282,68 @@ class ForwardingService:
             row.checked_at = self.clock.now()
             if status.resolved_id:
                 row.external_id = status.resolved_id
-            same = status.state == row.external_state
-            row.external_state = status.state
+            row.external_number = status.display_id or row.external_number
+            state = status.state
+            was_closed = row.external_state in forwards.CLOSED_STATES
+            if state == "open" and was_closed:
+                state = "reopened"  # all a public API can show of a reopen: closed, then open
+            if state in forwards.CLOSED_STATES:
+                row.closed_at = row.closed_at if was_closed else self.clock.now()
+            elif state != "unknown":
+                row.closed_at = None
+            same = state == row.external_state
+            row.external_state = state
             session.add(row)
-            ours = FROM_MUNICIPALITY.get(status.state)
+            ours = FROM_MUNICIPALITY.get(state)
             if same or ours is None or ours == sig.status:
                 return False
             note = from_municipality(status.text or "")
             await signals.set_status(session, sig, ours, note, None, kind="municipality")
-            await audit.record(
-                session, None, "signal.municipality", "signal", sig.id, state=status.state
-            )
+            await audit.record(session, None, "signal.municipality", "signal", sig.id, state=state)
             asks = ours in ("resolved", "closed")
+            number = row.external_number
             await tell_concerned(
-                session, sig, partial(_municipality_text, sig.reference, ours, note, asks),
+                session, sig, partial(_municipality_text, sig.reference, ours, note, asks, number),
                 with_solved_question=asks,
             )  # fmt: skip
             return True
+
+    async def _reopen(self, forwarder: Forwarder, seconds: float, row: SignalForward) -> bool:
+        """Pass the reporter's "not solved" on, or tell coordinators to do it themselves."""
+        assert row.external_id is not None
+        reason = (row.reopen_note or "").strip()
+        async with self.db.session() as session:
+            sig = await session.get(Signal, row.signal_id)
+        if sig is None:
+            return False
+        text = f"Melding {sig.reference} via het wijkplatform: de melder zegt dat het probleem niet is opgelost."
+        if reason:
+            text += f"\nToelichting van de melder: {reason}"
+        error: str | None = None
+        if not isinstance(forwarder, Reopener) or not forwarder.can_reopen:
+            error = ""
+        else:
+            try:
+                await _within(seconds, forwarder.request_reopen(row.external_id, text))
+            except ForwardingError as exc:
+                if exc.retryable:
+                    log.info("forwarding: reopen of %s not sent yet", sig.reference)
+                    return False  # the next poll tries again
+                error = from_municipality(redact(exc.message), ERROR_LIMIT)
+        number = row.external_number or row.external_id
+        async with self.db.transaction() as session:
+            fresh = await session.get(SignalForward, row.id)
+            if fresh is None:
+                return False
+            fresh.reopen_due_at = None
+            session.add(fresh)
+            await audit.record(
+                session, None, "signal.reopen_requested", "signal", sig.id, sent=error is None
+            )
+            await tell_coordinators(
+                session, sig, partial(_reopen_text, sig.reference, number, error)
+            )
+        return True
 
 
 def _failure_text(reference: str, error: str, retryable: bool, maybe_filed: bool) -> str:
@@ -313,8 +362,30 @@ def _failure_text(reference: str, error: str, retryable: bool, maybe_filed: bool
     ).format(ref=reference, error=error)
 
 
+def _reopen_text(reference: str, number: str, error: str | None) -> str:
+    if error is None:
+        return _(
+            "The municipality has been asked to open {ref} again (their number: {number}), "
+            "with what the reporter wrote."
+        ).format(ref=reference, number=number)
+    if not error:
+        return _(
+            "The municipality was not told that {ref} is not solved: our link with their "
+            "system cannot pass this on. Please tell them yourself (their number: {number})."
+        ).format(ref=reference, number=number)
+    return _(
+        "Telling the municipality that {ref} is not solved did not work. Please tell them "
+        "yourself (their number: {number}). ({error})"
+    ).format(ref=reference, number=number, error=error)
+
+
 def _municipality_text(
-    reference: str, status: str, note: str, asks: bool, for_reporter: bool
+    reference: str,
+    status: str,
+    note: str,
+    asks: bool,
+    number: str | None,
+    for_reporter: bool,
 ) -> str:
     head = (
         _("News from the municipality about your report {ref}: it is now {status}.")
@@ -322,6 +393,8 @@ def _municipality_text(
         else _("News from the municipality about {ref}, a report you follow: it is now {status}.")
     )
     lines = [head.format(ref=reference, status=status_label(status))]
+    if number:
+        lines.append(_("Their number: {number}").format(number=number))
     if note:
         lines.append(_("The municipality writes: {note}").format(note=note))
     if asks and for_reporter:

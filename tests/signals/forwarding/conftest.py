@@ -62,6 +62,7 @@ SAMPLE = OutgoingSignal(
 def open311_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Open311 stand-ins' default key, named by `hoods.KEY_ENV` in forwarding tables."""
     monkeypatch.setenv("WIJKBOT_TEST_OPEN311_KEY", "test-api-key")
+    monkeypatch.setenv("WIJKBOT_TEST_SIGNALEN_SECRET", "geheim-van-de-testgemeente")
 
 
 @pytest.fixture

@@ -6,14 +6,18 @@ dora Delftwijk. Reports are filed and forwarded through the chat, as people do.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from bot.app import App
 from bot.ops.admin import grant_coordinator
 from bot.ops.setup_data import apply_setup
+from tests.standins import oidc
 from tests.standins.open311 import Open311StandIn
 from tests.standins.signalen import SignalenStandIn
 from tests.support.fake import Chat, FakeAdapter, MakeChat
@@ -29,13 +33,38 @@ def _inline(value: Any) -> str:
     return json.dumps(value)
 
 
+SIGNALEN_SECRET_ENV = "WIJKBOT_TEST_SIGNALEN_SECRET"  # set by `open311_key` too (conftest)
+SIGNALEN_SECRET = "geheim-van-de-testgemeente"
+SIGNALEN_USER = "wijkbot@gemeente.test"
+
+
+@functools.cache
+def provider_key() -> rsa.RSAPrivateKey:
+    """The test OIDC provider's signing key (one per test run: RSA keys are slow to make)."""
+    return oidc.new_key()
+
+
+def private_signalen(**options: Any) -> SignalenStandIn:
+    """A Signalen whose private API Wijkbot may use (client "wijkbot", its user known)."""
+    return SignalenStandIn(
+        key=provider_key(), clients={"wijkbot": (SIGNALEN_SECRET, SIGNALEN_USER)}, **options
+    )
+
+
 def signalen_table(s: SignalenStandIn, **extra: Any) -> dict[str, Any]:
+    """The forwarding table; with the private API when the stand-in offers it."""
+    private = (
+        {"token_url": f"{s.base_url}/oidc/token", "client_id": "wijkbot",
+         "client_secret_env": SIGNALEN_SECRET_ENV}
+        if s.key is not None else {}
+    )  # fmt: skip
     return {
         "kind": "signalen", "base_url": s.base_url,
         "category_urls": {
             "lighting": s.category_url("wegen-verkeer-straatmeubilair", "verlichting"),
             "other": s.category_url("overig", "overig"),
         },
+        **private,
         **extra,
     }  # fmt: skip
 

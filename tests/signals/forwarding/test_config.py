@@ -114,3 +114,22 @@ def test_secrets_come_from_the_environment_and_never_show() -> None:
 def test_starttls_may_be_off_only_for_a_local_relay() -> None:
     config = load_forwarding_config({**EMAIL, "smtp_host": "localhost", "starttls": False})
     assert isinstance(config, EmailConfig) and not config.starttls
+
+
+def test_signalen_private_api_secret_from_env_or_file(tmp_path: Any) -> None:
+    private = {"token_url": "https://login.example.nl/token", "client_id": "wijkbot"}
+    from_env = load_forwarding_config(
+        SIGNALEN | private | {"client_secret_env": "SIG_SECRET"},
+        env={"SIG_SECRET": "geheim-uit-de-omgeving"},
+    )
+    assert isinstance(from_env, SignalenConfig) and from_env.private_api
+    assert "geheim" not in repr(from_env)
+    secret = tmp_path / "secret"
+    secret.write_text("geheim-uit-een-bestand\n")
+    from_file = load_forwarding_config(SIGNALEN | private | {"client_secret_file": str(secret)})
+    assert isinstance(from_file, SignalenConfig) and from_file.client_secret is not None
+    assert from_file.client_secret.get_secret_value() == "geheim-uit-een-bestand"
+    with pytest.raises(ForwardingConfigError, match=r"forwarding\.token_url: give token_url"):
+        load_forwarding_config(SIGNALEN | private)  # no secret: all three or none
+    with pytest.raises(ForwardingConfigError, match=r"forwarding\.client_secret_file: cannot"):
+        load_forwarding_config(SIGNALEN | private | {"client_secret_file": "/nonexistent/x"})

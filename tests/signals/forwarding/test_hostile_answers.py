@@ -22,6 +22,7 @@ from tests.signals.forwarding.hoods import (
     configure,
     detail,
     open311_table,
+    private_signalen,
     report_and_forward,
     signalen_table,
     texts,
@@ -156,7 +157,7 @@ NASTY = (
 async def test_municipal_text_reaches_the_resident_short_and_clean(
     app: App, adapter: FakeAdapter, make_chat: MakeChat, tmp_path: Path, kind: str
 ) -> None:
-    standin = (SignalenStandIn if kind == "signalen" else Open311StandIn)()
+    standin = private_signalen() if kind == "signalen" else Open311StandIn()
     async with standin:
         table = (
             signalen_table(standin)
@@ -168,7 +169,7 @@ async def test_municipal_text_reaches_the_resident_short_and_clean(
         assert await app.forwarding.send_due() == 1
         if isinstance(standin, SignalenStandIn):
             [stored] = standin.signals
-            standin.set_state(stored, "b", NASTY)
+            standin.set_state(stored, "b", NASTY, send_email=True)
         else:
             [stored] = standin.service_requests
             standin.set_status(stored, "in_progress", NASTY)

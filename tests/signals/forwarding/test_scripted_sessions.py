@@ -4,12 +4,16 @@ the reporter says "not solved", the report opens again."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlmodel import select
 
 from bot.app import App
@@ -18,6 +22,7 @@ from bot.ops.admin import grant_coordinator
 from bot.ops.setup_data import apply_setup
 from storage.models import Signal, SignalForward
 from tests.signals.forwarding.conftest import SmtpServer, TlsFiles
+from tests.signals.forwarding.hoods import private_signalen, signalen_table
 from tests.standins.open311 import Open311StandIn
 from tests.standins.signalen import SignalenStandIn
 from tests.support.fake import Chat, FakeAdapter, MakeChat
@@ -78,8 +83,14 @@ async def _not_solved(app: App, anna: Chat, adapter: FakeAdapter) -> None:
 
 @pytest.fixture
 async def signalen() -> AsyncIterator[SignalenStandIn]:
-    async with SignalenStandIn(hang_seconds=2) as standin:
+    async with private_signalen(hang_seconds=2) as standin:
         yield standin
+
+
+def _webp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (12, 9), (250, 200, 0)).save(out, "WEBP")
+    return out.getvalue()
 
 
 async def test_signalen_round_trip(
@@ -88,37 +99,103 @@ async def test_signalen_round_trip(
     make_chat: MakeChat,
     tmp_path: Path,
     signalen: SignalenStandIn,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await _configure(app, tmp_path, {
-        "kind": "signalen", "base_url": signalen.base_url,
-        "category_urls": {
-            "lighting": signalen.category_url("wegen-verkeer-straatmeubilair", "verlichting"),
-            "other": signalen.category_url("overlast-in-de-openbare-ruimte", "overig-openbare-ruimte"),
-        },
-    })  # fmt: skip
+    """Through the private API: real states, the municipality's words, a reopen both ways."""
+    photo = _webp()  # what Matrix and many phones send
+    monkeypatch.setattr(adapter, "download", partial(_download, photo))
+    # The municipality's host has a hyphen; Signalen's extra_properties schema refuses that.
+    host = "https://api.meldingen-haarlem.nl"
+    table = signalen_table(signalen) | {"category_urls": {
+        "lighting": host + "/signals/v1/public/terms/categories/wegen-verkeer-straatmeubilair/sub_categories/verlichting",
+        "other": host + "/signals/v1/public/terms/categories/overig/sub_categories/overig",
+    }}  # fmt: skip
+    await _configure(app, tmp_path, table)
     anna, _bob, coco = await _report_and_follow(make_chat)
     assert await app.forwarding.send_due() == 1
     assert await app.forwarding.send_due() == 0  # never twice
     [stored] = signalen.signals.values()
+    [attachment] = stored.attachments  # the WebP arrived, as a JPEG
+    assert attachment.filename == "M-1001.jpg" and attachment.data.startswith(b"\xff\xd8\xff")
     await coco.say("/meldingen")
     [detail] = await coco.press("M-1001")
-    assert f"hun nummer: {stored.signal_id}" in detail.text
-    assert stored.payload["location"]["geometrie"]["coordinates"] == [4.653, 52.3645]
-    assert stored.attachments and stored.attachments[0].data.startswith(b"\x89PNG")
+    assert "hun nummer: SIG-1" in detail.text and stored.signal_id not in detail.text
     assert "reporter" not in stored.payload or "email" not in stored.payload["reporter"]
 
-    signalen.set_state(stored.signal_id, "b", "Een monteur komt donderdag.")
+    signalen.set_state(stored.signal_id, "b", "Een monteur komt donderdag.", send_email=True)
     await app.run_jobs_now()
-    assert any("municipality" in t and "being handled" in t and "donderdag" in t
-               for t in _texts(adapter, "dm:anna"))  # fmt: skip
+    [news] = [t for t in _texts(adapter, "dm:anna") if "News from the municipality" in t]
+    assert "being handled" in news and "donderdag" in news and "SIG-1" in news
     follower = [t for t in _texts(adapter, "dm:bob") if "a report you follow" in t]
-    assert follower and "being handled" in follower[-1]
+    assert follower and "being handled" in follower[-1] and "donderdag" in follower[-1]
 
     signalen.set_state(stored.signal_id, "o", "De lamp is vervangen.")
     await app.run_jobs_now()
     [asked] = [m for m in adapter.in_chat("dm:anna") if "vervangen" in m.text]
-    assert "really solved" in asked.text and "No, it is not solved" in asked.labels
+    assert "solved" in asked.text and "No, it is not solved" in asked.labels
+    assert any("solved" in t and "vervangen" in t for t in _texts(adapter, "dm:bob"))
+
+    # Not solved: back to Signalen as its own reopen request, with the reporter's words.
     await _not_solved(app, anna, adapter)
+    await anna.say("De lamp knippert nog steeds")
+    await app.run_jobs_now()
+    assert stored.state == "reopen requested"
+    assert stored.status.text is not None and "knippert nog steeds" in stored.status.text
+    assert any("SIG-1" in t and "M-1001" in t for t in _texts(adapter, "dm:coco")[-2:])
+
+    # The municipality closes it again, then reopens it days later: still seen.
+    signalen.set_state(stored.signal_id, "o", "Nu is de lamp echt gerepareerd.")
+    await app.run_jobs_now()
+    assert any("echt gerepareerd" in t for t in _texts(adapter, "dm:anna"))
+    clock.advance(timedelta(days=6))
+    signalen.set_state(stored.signal_id, "reopened", "Buren melden dat hij weer uit is.")
+    await app.run_jobs_now()
+    [again] = [t for t in _texts(adapter, "dm:anna") if "weer uit" in t]
+    assert "open again" in again
+    async with app.db.session() as s:
+        assert (await s.get(Signal, 1)).status == "reopened"  # type: ignore[union-attr]
+
+    # Closed for longer than two weeks: no longer read.
+    signalen.set_state(stored.signal_id, "o", "Klaar.")
+    await app.run_jobs_now()
+    clock.advance(timedelta(days=15))
+    before = len(signalen.requests)
+    await app.run_jobs_now()
+    assert len(signalen.requests) == before
+
+
+async def test_signalen_public_api_only(
+    app: App, adapter: FakeAdapter, make_chat: MakeChat, tmp_path: Path
+) -> None:
+    """Without an account: OPEN/CLOSED only, a reopen still seen, "not solved" left to coco."""
+    async with SignalenStandIn() as plain:
+        await _configure(app, tmp_path, signalen_table(plain))
+        anna, _bob, _coco = await _report_and_follow(make_chat)
+        assert await app.forwarding.send_due() == 1
+        [stored] = plain.signals.values()
+        plain.set_state(stored.signal_id, "b", "Niet voor de melder bedoeld.", send_email=True)
+        await app.run_jobs_now()
+        assert not [t for t in _texts(adapter, "dm:anna") if "News from" in t]  # still OPEN
+        plain.set_state(stored.signal_id, "o", "Lamp vervangen.")
+        await app.run_jobs_now()
+        [closed] = [t for t in _texts(adapter, "dm:anna") if "News from" in t]
+        assert "closed" in closed and "vervangen" not in closed  # the public API has no text
+        plain.set_state(stored.signal_id, "reopened", "Toch niet goed.")
+        await app.run_jobs_now()
+        assert "open again" in _texts(adapter, "dm:anna")[-1]  # CLOSED, then OPEN again
+        plain.set_state(stored.signal_id, "o", "Nu wel.")
+        await app.run_jobs_now()
+        await _not_solved(app, anna, adapter)
+        await anna.say("Nog steeds donker")
+        await app.run_jobs_now()
+        assert stored.state == "o"  # nothing could be sent back
+        told = _texts(adapter, "dm:coco")[-1]
+        assert "M-1001" in told and "SIG-1" in told and "zelf" in told
+
+
+async def _download(photo: bytes, file_id: str) -> bytes:
+    return photo
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.services.signals.channels import (
     ForwardingError,
@@ -17,6 +19,7 @@ from bot.services.signals.channels import (
 from bot.services.signals.channels import signalen as signalen_module
 from bot.services.signals.channels.signalen import TEXT_LIMIT, SignalenForwarder
 from tests.signals.forwarding.conftest import PNG
+from tests.signals.forwarding.hoods import SIGNALEN_SECRET, private_signalen
 from tests.standins.signalen import STATE_DISPLAY, SignalenStandIn
 
 # Written from Signalen's workflow, independently of the module's own table.
@@ -39,6 +42,11 @@ def no_photo_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
 async def signalen() -> AsyncIterator[SignalenStandIn]:
     async with SignalenStandIn(hang_seconds=2) as standin:
         yield standin
+
+
+def private_table(s: SignalenStandIn) -> dict[str, Any]:
+    return {"token_url": f"{s.base_url}/oidc/token", "client_id": "wijkbot",
+            "client_secret": SIGNALEN_SECRET}  # fmt: skip
 
 
 def make_forwarder(s: SignalenStandIn, **extra: Any) -> SignalenForwarder:
@@ -67,7 +75,11 @@ async def test_forward_with_photo_and_location(
 
     [stored] = signalen.signals.values()
     assert result.external_id == stored.signal_id and result.warnings == ()
-    assert result.status is not None and (result.status.state, result.status.raw) == ("open", "m")
+    assert result.status is not None and (result.status.state, result.status.raw) == (
+        "open",
+        "OPEN",
+    )
+    assert result.display_id == "SIG-1"  # the number people see, not the uuid
     body = stored.payload
     assert body["location"] == {"geometrie": {"type": "Point", "coordinates": [4.653, 52.3645]}}
     assert body["category"] == {
@@ -83,9 +95,13 @@ async def test_forward_with_photo_and_location(
     assert body["text"].endswith("Via het wijkplatform Schalkwijk, melding M-1042.")
     answers = {p["id"]: p["answer"] for p in body["extra_properties"]}
     assert answers == {"wijkbot_reference": "M-1042", "wijkbot_idempotency_key": "signal-42"}
+    # Only the path: Signalen's schema refuses a "-" in the host (#19 §3).
+    assert {p["category_url"] for p in body["extra_properties"]} == {
+        "/signals/v1/public/terms/categories/wegen-verkeer-straatmeubilair/sub_categories/verlichting"
+    }
     assert stored.headers["Idempotency-Key"] == "signal-42"
     [photo] = stored.attachments
-    assert (photo.filename, photo.content_type, photo.data) == ("lamp.png", "image/png", PNG)
+    assert (photo.filename, photo.content_type, photo.data) == ("M-1042.png", "image/png", PNG)
 
 
 async def test_unknown_category_goes_to_other_and_no_photo_means_no_upload(
@@ -150,19 +166,32 @@ async def test_long_text_is_trimmed_and_keeps_the_reference(
     assert text.endswith("melding M-1042.")
 
 
+# Whose text reaches the reporter in Signalen (apps/email_integrations/rules), written
+# independently of the module: always, or only when staff ticked "send e-mail".
+TOLD_ALWAYS = {"o", "reopened", "reaction requested"}
+TOLD_WITH_EMAIL = {"m", "i", "b", "h", "closure requested", "a", "ingepland"}
+
+
+@pytest.mark.parametrize("send_email", [True, False])
 @pytest.mark.parametrize("raw", sorted(STATE_DISPLAY))
-async def test_every_workflow_state_is_mapped(
-    signalen: SignalenStandIn, make_signal: Callable[..., OutgoingSignal], raw: str
+async def test_every_workflow_state_is_mapped_through_the_private_api(
+    make_signal: Callable[..., OutgoingSignal], raw: str, send_email: bool
 ) -> None:
-    forwarder = make_forwarder(signalen)
-    result = await forwarder.forward(make_signal(photo=None), "k")
-    signalen.set_state(result.external_id, raw, "Bericht van de gemeente.")
-    status = await forwarder.status(result.external_id)
+    async with private_signalen() as standin:
+        forwarder = make_forwarder(standin, **private_table(standin))
+        result = await forwarder.forward(make_signal(photo=None), "k")
+        standin.set_state(
+            result.external_id, raw, "Bericht van de gemeente.", send_email=send_email, force=True
+        )
+        status = await forwarder.status(result.external_id)
+        await forwarder.close()
+    told = raw in TOLD_ALWAYS or (send_email and raw in TOLD_WITH_EMAIL)
     assert status is not None
-    assert (status.state, status.raw, status.text) == (
+    assert (status.state, status.raw, status.text, status.display_id) == (
         EXPECTED[raw],
         raw,
-        "Bericht van de gemeente.",
+        "Bericht van de gemeente." if told else None,
+        "SIG-1",
     )
 
 
@@ -170,10 +199,10 @@ async def test_every_workflow_state_is_mapped(
 async def test_current_public_api_shows_only_open_or_closed(
     make_signal: Callable[..., OutgoingSignal], raw: str, public: str
 ) -> None:
-    async with SignalenStandIn(status_detail="public") as standin:
+    async with SignalenStandIn() as standin:
         forwarder = make_forwarder(standin)
         result = await forwarder.forward(make_signal(photo=None), "k")
-        standin.set_state(result.external_id, raw, "niet zichtbaar")
+        standin.set_state(result.external_id, raw, "niet zichtbaar", send_email=True, force=True)
         status = await forwarder.status(result.external_id)
     assert status is not None and status.raw == public and status.text is None
     assert status.state == {"OPEN": "open", "CLOSED": "closed"}[public]
@@ -271,3 +300,80 @@ async def test_an_unreachable_server_is_retryable(
     with pytest.raises(ForwardingError) as caught:
         await forwarder.status("abc")
     assert caught.value.retryable
+
+
+def webp_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(out, "WEBP")
+    return out.getvalue()
+
+
+async def test_a_webp_photo_arrives_as_jpeg(
+    signalen: SignalenStandIn, make_signal: Callable[..., OutgoingSignal]
+) -> None:
+    """Signalen takes JPEG, PNG and GIF only, by the bytes and the extension (#19 §4)."""
+    photo = make_signal(photo=webp_photo(), photo_filename="IMG.webp", photo_content_type=None)
+    result = await make_forwarder(signalen).forward(photo, "k")
+    [stored] = signalen.signals.values()
+    [attachment] = stored.attachments
+    assert result.warnings == ()
+    assert attachment.filename == "M-1042.jpg" and attachment.data.startswith(b"\xff\xd8\xff")
+    assert Image.open(io.BytesIO(attachment.data)).size == (8, 6)
+
+
+async def test_a_photo_that_cannot_be_converted_is_said_plainly(
+    signalen: SignalenStandIn, make_signal: Callable[..., OutgoingSignal]
+) -> None:
+    """HEIC needs a plug-in Pillow does not have here: the report goes, the photo does not."""
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    result = await make_forwarder(signalen).forward(make_signal(photo=heic), "k")
+    [stored] = signalen.signals.values()
+    assert stored.attachments == [] and not [r for r in signalen.requests if "attach" in r.path]
+    assert result.warnings == (
+        "photo not sent: the photo's format cannot be read here (Signalen takes JPEG, PNG or GIF)",
+    )
+
+
+async def test_one_token_serves_many_requests_and_a_refused_one_is_renewed(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with private_signalen() as standin:
+        forwarder = make_forwarder(standin, **private_table(standin))
+        result = await forwarder.forward(make_signal(photo=None), "k")
+        await forwarder.status(result.external_id)
+        await forwarder.status(result.external_id)
+        assert standin.tokens_issued == 1
+        standin.fail_next(1, status=401, path_contains="/private/")
+        standin.set_state(result.external_id, "b", "Wij gaan aan de slag.", send_email=True)
+        status = await forwarder.status(result.external_id)
+        await forwarder.close()
+    assert standin.tokens_issued == 2
+    assert status is not None and (status.state, status.text) == (
+        "in_progress",
+        "Wij gaan aan de slag.",
+    )
+
+
+async def test_a_reopen_request_follows_the_workflow(
+    make_signal: Callable[..., OutgoingSignal],
+) -> None:
+    async with private_signalen() as standin:
+        forwarder = make_forwarder(standin, **private_table(standin))
+        result = await forwarder.forward(make_signal(photo=None), "k")
+        with pytest.raises(ForwardingError) as early:  # not closed yet: Signalen refuses
+            await forwarder.request_reopen(result.external_id, "Nog steeds kapot")
+        assert not early.value.retryable and "Invalid state transition" in early.value.message
+        standin.set_state(result.external_id, "o", "De lamp is vervangen.")
+        await forwarder.request_reopen(result.external_id, "Nog steeds kapot")
+        await forwarder.close()
+        [stored] = standin.signals.values()
+    assert (stored.state, stored.status.text) == ("reopen requested", "Nog steeds kapot")
+
+
+async def test_without_the_private_api_no_reopen_is_claimed(
+    signalen: SignalenStandIn, make_signal: Callable[..., OutgoingSignal]
+) -> None:
+    forwarder = make_forwarder(signalen)
+    assert not forwarder.can_reopen
+    with pytest.raises(ForwardingError, match="private API"):
+        await forwarder.request_reopen("x", "Nog steeds kapot")

@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.signals.forwarding.conftest import PNG
+from tests.signals.forwarding.hoods import SIGNALEN_SECRET, SIGNALEN_USER, private_signalen
+from tests.standins import oidc
 from tests.standins.open311 import Open311StandIn
 from tests.standins.signalen import SignalenStandIn
 
@@ -35,6 +38,10 @@ def good_signal(s: SignalenStandIn) -> dict[str, Any]:
         ({"title": "extra"}, {"non_field_errors": ["Extra properties present: title"]}),
         ({"source": "api-key-only"}, {"source": ["Invalid source given for anonymous user"]}),
         ({"extra_properties": [{"id": "x"}]}, {"extra_properties": ["Invalid input."]}),
+        # Signalen's schema: no "-" in the host of category_url.
+        ({"extra_properties": [{"id": "x", "label": "X", "answer": "1", "category_url":
+            "https://api.meldingen-haarlem.nl/signals/v1/public/terms/categories/a/sub_categories/b"}]},
+         {"extra_properties": ["Invalid input."]}),
     ],
 )  # fmt: skip
 async def test_signalen_rejects_like_django_rest_framework(
@@ -45,7 +52,11 @@ async def test_signalen_rejects_like_django_rest_framework(
         answer = await client.post(f"{s.base_url}/signals/v1/public/signals/", json=body)
         assert (answer.status_code, answer.json()) == (400, expected)
         ok = await client.post(f"{s.base_url}/signals/v1/public/signals/", json=good_signal(s))
-        assert ok.status_code == 201 and ok.json()["status"]["state"] == "m"
+        # The public status is OPEN or CLOSED, never a workflow code or a text.
+        assert ok.status_code == 201 and ok.json()["status"] == {
+            "state": "OPEN",
+            "state_display": "Open",
+        }
         uuid = ok.json()["signal_id"]
         missing = await client.post(f"{s.base_url}/signals/v1/public/signals/{uuid}/attachments/")
         assert missing.status_code == 415
@@ -80,3 +91,63 @@ async def test_open311_rejects_with_georeport_errors(
         [created] = ok.json()
         shown = await client.get(f"{o.base_url}/requests/{created['service_request_id']}.json")
         assert shown.json()[0]["status"] == "open" and shown.json()[0]["lat"] == 52.36
+
+
+async def test_signalen_takes_a_hyphen_in_the_path_and_only_real_images() -> None:
+    """extra_properties with a path pass; an attachment must be JPEG/PNG/GIF by its bytes,
+    with a matching extension (apps/services/validator/file.py)."""
+    path = "/signals/v1/public/terms/categories/overig/sub_categories/overig-openbare-ruimte"
+    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 16
+    async with SignalenStandIn() as s, httpx.AsyncClient() as client:
+        extra = [{"id": "x", "label": "X", "answer": "1", "category_url": path}]
+        ok = await client.post(
+            f"{s.base_url}/signals/v1/public/signals/",
+            json=good_signal(s) | {"extra_properties": extra},
+        )
+        assert ok.status_code == 201, ok.text
+        attach = f"{s.base_url}/signals/v1/public/signals/{ok.json()['signal_id']}/attachments"
+        refused = await client.post(attach, files={"file": ("foto.webp", webp, "image/webp")})
+        assert refused.json() == {"file": ["Files of type 'image/webp' are not allowed!"]}
+        renamed = await client.post(attach, files={"file": ("foto.jpg", PNG, "image/jpeg")})
+        assert renamed.json() == {"file": ["'image/png' does not match filename extension!"]}
+        fine = await client.post(attach, files={"file": ("foto.png", PNG, "image/png")})
+        assert fine.status_code == 201
+
+
+async def test_signalen_private_api_wants_a_token_from_the_provider() -> None:
+    """A bearer JWT signed by the provider's key, for a known user; then the workflow."""
+    async with private_signalen() as s, httpx.AsyncClient() as client:
+        ok = await client.post(f"{s.base_url}/signals/v1/public/signals/", json=good_signal(s))
+        url = f"{s.base_url}/signals/v1/private/signals/{ok.json()['id']}"
+        assert (await client.get(url)).status_code == 401
+        forged = oidc.sign(oidc.new_key(), {"iss": s.ISSUER, "aud": s.AUDIENCE,
+                                            "email": SIGNALEN_USER, "exp": 2**40})  # fmt: skip
+        bad = await client.get(url, headers={"Authorization": f"Bearer {forged}"})
+        assert bad.status_code == 401 and "Bearer" in bad.headers["WWW-Authenticate"]
+        wrong = await client.post(f"{s.base_url}/oidc/token", data={
+            "grant_type": "client_credentials", "client_id": "wijkbot", "client_secret": "nee"})  # fmt: skip
+        assert wrong.status_code == 401
+        token = (await client.post(f"{s.base_url}/oidc/token", data={
+            "grant_type": "client_credentials", "client_id": "wijkbot",
+            "client_secret": SIGNALEN_SECRET})).json()["access_token"]  # fmt: skip
+        auth = {"Authorization": f"Bearer {token}"}
+        detail = await client.get(url, headers=auth)
+        assert detail.json()["status"]["state"] == "m" and detail.json()["id_display"] == "SIG-1"
+        early = await client.patch(
+            url, headers=auth, json={"status": {"state": "reopen requested"}}
+        )
+        assert early.status_code == 400 and "Invalid state transition" in early.text
+        no_text = await client.patch(url, headers=auth, json={"status": {"state": "o"}})
+        assert no_text.status_code == 400 and "text" in no_text.text
+        done = await client.patch(
+            url, headers=auth, json={"status": {"state": "o", "text": "Klaar"}}
+        )
+        assert done.status_code == 200
+        public = await client.get(
+            f"{s.base_url}/signals/v1/public/signals/{ok.json()['signal_id']}"
+        )
+        assert public.json()["status"]["state"] == "CLOSED"
+        again = await client.patch(
+            url, headers=auth, json={"status": {"state": "reopen requested"}}
+        )
+        assert again.status_code == 200 and again.json()["status"]["state"] == "reopen requested"

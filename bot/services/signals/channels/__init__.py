@@ -14,6 +14,7 @@ from bot.services.signals.channels.base import (
     ForwardingError,
     ForwardResult,
     OutgoingSignal,
+    Reopener,
     State,
 )
 from bot.services.signals.channels.config import (
@@ -36,6 +37,7 @@ __all__ = [
     "ForwardingError",
     "Open311Config",
     "OutgoingSignal",
+    "Reopener",
     "SignalenConfig",
     "State",
     "build_forwarder",

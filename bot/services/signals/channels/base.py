@@ -75,6 +75,7 @@ class ExternalStatus:
     # Set when the channel learned a better id for the signal (an Open311 token became
     # a service request id): store it in place of the old external id.
     resolved_id: str | None = None
+    display_id: str | None = None  # the number people see there ("SIG-123"), when known
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ForwardResult:
     # Things that went wrong after the signal was filed (e.g. the photo upload
     # failed). The signal itself is there: do not forward it again.
     warnings: tuple[str, ...] = ()
+    display_id: str | None = None  # the number people see there ("SIG-123"), when known
 
 
 class ForwardingError(Exception):
@@ -122,6 +124,15 @@ class Forwarder(Protocol):
     async def status(self, external_id: str) -> ExternalStatus | None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reopener(Protocol):
+    """A channel that can pass "it is not solved" back to the municipality."""
+
+    can_reopen: bool  # False when the account it needs is not configured
+
+    async def request_reopen(self, external_id: str, reason: str) -> None: ...
 
 
 # ---------------------------------------------------------------- text helpers

@@ -72,6 +72,30 @@ class SignalenConfig(_Base):
     category_urls: dict[str, str]  # our key -> Signalen sub-category URL
     source: str | None = None  # a public Signalen source; Signalen's default is "online"
     fallback_point: FallbackPoint | None = None  # Signalen needs coordinates
+    # The private API (real states, the municipality's message, reopen requests) needs an
+    # account: an OIDC client of the municipality's login provider, whose service user is
+    # a Signalen user. The token comes from `token_url` (client-credentials grant).
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+    @property
+    def private_api(self) -> bool:
+        return self.token_url is not None
+
+    @model_validator(mode="after")
+    def _private(self) -> SignalenConfig:
+        given = [self.token_url, self.client_id, self.client_secret]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "token_url: give token_url, client_id and client_secret together, or none"
+            )
+        return self
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
 
     @field_validator("base_url")
     @classmethod
@@ -188,7 +212,13 @@ class _Table(BaseModel):
 
 
 KINDS = ("signalen", "open311", "email")
-_SECRETS = {"api_key_env": "api_key", "password_env": "password"}
+_SECRETS = {
+    "api_key_env": "api_key",
+    "password_env": "password",
+    "client_secret_env": "client_secret",
+}
+# A secret in a file (a mounted container secret): `client_secret_file = "/run/secrets/…"`.
+_SECRET_FILES = {"client_secret_file": "client_secret"}
 
 
 def load_forwarding_config(
@@ -213,6 +243,9 @@ def load_forwarding_config(
                 f"forwarding.{env_key}: environment variable {name!r} is not set"
             )
         values[field] = env[name]
+    for file_key, field in _SECRET_FILES.items():
+        if file_key in values:
+            values[field] = _read_secret_file(values.pop(file_key), file_key, field, values)
     try:
         config = _Table.model_validate({"config": values}).config
     except ValidationError as exc:
@@ -227,5 +260,18 @@ def load_forwarding_config(
         where = ".".join(["forwarding", *loc])
         raise ForwardingConfigError(f"{where}: {msg}") from None
     # A municipality's error may repeat the key it refused: never in a log or a message.
-    remember_secret(getattr(config, "api_key", None), getattr(config, "password", None))
+    remember_secret(
+        getattr(config, "api_key", None),
+        getattr(config, "password", None),
+        getattr(config, "client_secret", None),
+    )
     return config
+
+
+def _read_secret_file(path: Any, file_key: str, field: str, values: Mapping[str, Any]) -> str:
+    if field in values:
+        raise ForwardingConfigError(f"forwarding.{file_key}: give {field} or {file_key}, not both")
+    try:
+        return Path(str(path)).read_text().strip()
+    except OSError:
+        raise ForwardingConfigError(f"forwarding.{file_key}: cannot read {path}") from None
