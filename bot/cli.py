@@ -143,6 +143,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         finally:
             await db.dispose()
         print(f"Set up {result.neighbourhoods} neighbourhoods and {result.themes} themes.")
+        for warning in result.warnings:
+            print(f"wijkbot: warning: {warning}", file=sys.stderr)
         return 0
     if args.command == "export":
         try:

@@ -184,7 +184,10 @@ class SignalForward(SQLModel, table=True):
     external_state: str | None = Field(default=None, max_length=40)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
-    failed: bool = False  # given up: sending the same again cannot help
+    failed: bool = False  # given up: never sent again unless a coordinator asks
+    # Why it failed, in words a coordinator can act on (see forwarding.REASONS);
+    # "number_unknown": accepted, but the answer was unreadable (never sent again).
+    reason: str | None = Field(default=None, max_length=20)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

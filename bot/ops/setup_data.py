@@ -22,6 +22,7 @@ class SetupError(Exception):
 class SetupResult:
     neighbourhoods: int
     themes: int
+    warnings: tuple[str, ...] = ()  # one plain line each: stored, but it will not work well
 
 
 HOOD_KEYS = {"slug", "name", "forwarding"}
@@ -119,7 +120,21 @@ async def apply_setup(db: Database, path: Path) -> SetupResult:
                 session, str(t["slug"]), names, slugs[str(scope)] if scope else None
             )
             count += 1
-    return SetupResult(len(data["neighbourhood"]), count)
+    return SetupResult(len(data["neighbourhood"]), count, setup_warnings(path, data))
+
+
+def setup_warnings(path: Path, data: dict[str, list[dict[str, object]]]) -> tuple[str, ...]:
+    """What is allowed but will go wrong later, one line each."""
+    found = []
+    for h in data["neighbourhood"]:
+        table = _table(h.get("forwarding"))
+        if table.get("kind") == "signalen" and "fallback_point" not in table:
+            found.append(
+                f"{path}: neighbourhood {h['slug']}: Signalen needs a place on the map; "
+                "reports with only an address cannot be sent until you set "
+                "forwarding.fallback_point"
+            )
+    return tuple(found)
 
 
 async def has_neighbourhoods(db: Database) -> bool:

@@ -20,7 +20,8 @@ async def due_to_send(
 ) -> list[tuple[SignalForward, int]]:
     """Forwards to send now, each with its signal's neighbourhood id, oldest first.
 
-    A forward given up on (`failed`) is never sent again: it may have been filed.
+    A forward given up on (`failed`) is sent again only when a coordinator asks
+    (`requeue`); one the municipality accepted (`forwarded_at`) never again.
     """
     stmt = (
         select(SignalForward, Signal.neighbourhood_id)
@@ -28,6 +29,7 @@ async def due_to_send(
         .where(
             col(SignalForward.external_id).is_(None),
             col(SignalForward.failed).is_(False),
+            col(SignalForward.forwarded_at).is_(None),  # accepted, number unknown
             or_(
                 col(SignalForward.next_attempt_at).is_(None),
                 col(SignalForward.next_attempt_at) <= now,
@@ -90,3 +92,15 @@ async def ask_reopen(
     session.add(row)
     await session.flush()
     return True
+
+
+def may_retry(fwd: SignalForward) -> bool:
+    """Given up on, and surely not filed: a coordinator may have it sent once more."""
+    return fwd.failed and fwd.external_id is None and fwd.forwarded_at is None
+
+
+def requeue(session: AsyncSession, fwd: SignalForward, now: datetime) -> None:
+    """Send it once more, as if new: a failure tells the coordinators again."""
+    assert may_retry(fwd)
+    fwd.failed, fwd.attempts, fwd.next_attempt_at = False, 0, now
+    session.add(fwd)

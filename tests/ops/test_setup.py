@@ -74,3 +74,17 @@ async def test_unknown_sections_and_keys_are_named(
     assert named in str(err.value) and len(str(err.value).splitlines()) == 1
     async with app.db.session() as s:
         assert await places.neighbourhood_by_slug(s, "nieuw-noord") is None  # nothing half-done
+
+
+async def test_signalen_without_a_fallback_point_is_warned_about(app: App, tmp_path: Path) -> None:
+    """Signalen needs coordinates: without a fallback point, address-only reports fail."""
+    other = "http://127.0.0.1:1/signals/v1/public/terms/categories/overig/sub_categories/overig"
+    signalen = f'kind = "signalen", base_url = "http://127.0.0.1:1", category_urls = {{ other = "{other}" }}'
+    setup = tmp_path / "setup.toml"
+    setup.write_text(HOOD + f"forwarding = {{ {signalen} }}\n")
+    result = await apply_setup(app.db, setup)
+    [warning] = result.warnings
+    assert "schalkwijk" in warning and "fallback_point" in warning and "\n" not in warning
+    point = "fallback_point = { lat = 52.36, lon = 4.65 }"
+    setup.write_text(HOOD + f"forwarding = {{ {signalen}, {point} }}\n")
+    assert (await apply_setup(app.db, setup)).warnings == ()

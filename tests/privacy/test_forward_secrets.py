@@ -49,11 +49,12 @@ async def test_a_refused_key_is_not_repeated(
         assert await app.forwarding.send_due() == 0
         await app.flush_outbox()
     told = [m.text for m in adapter.in_chat("dm:coco") if "M-1001" in m.text][-1]
-    assert "Invalid api_key" in told  # the coordinator still learns why
+    assert "inlog" in told  # the coordinator still learns why, in plain words
     assert OLD_KEY not in told
     async with app.db.session() as s:
         fwd = (await s.exec(select(SignalForward))).one()
     assert fwd.failed and fwd.last_error and OLD_KEY not in fwd.last_error
+    assert "Invalid api_key" in fwd.last_error  # the server's words are kept, redacted
     logged = everything_logged(debug_logs)
     assert "M-1001" in logged and "forwarding" in logged  # the operator sees it failed
     assert OLD_KEY not in logged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from bot.core.callbacks import CallbackData
@@ -14,9 +15,11 @@ from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import read_text
+from bot.services.signals.forwarding import reason_text
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
     STATUS_LABELS,
+    RetryForward,
     status_label,
     tell_concerned,
 )
@@ -119,11 +122,17 @@ def forward_line(fwd: SignalForward) -> str:
         if fwd.last_error:  # filed, with something left out (e.g. the photo)
             line += "\n" + _("Note: {warning}").format(warning=fwd.last_error)
         return line
+    if fwd.reason == "number_unknown":
+        return _(
+            "Probably at the municipality (number unknown). Please check with the municipality."
+        )
     if fwd.failed:
-        return _("Sending to the municipality failed: {error}").format(error=fwd.last_error)
-    if fwd.last_error:
-        return _("Not at the municipality yet; we keep trying ({error})").format(
-            error=fwd.last_error
+        return _("Sending to the municipality failed: {reason}").format(
+            reason=reason_text(fwd.reason)
+        )
+    if fwd.reason:
+        return _("Not at the municipality yet; we keep trying. {reason}").format(
+            reason=reason_text(fwd.reason)
         )
     return _("Being sent to the municipality")
 
@@ -163,9 +172,12 @@ async def show_to_coordinator(ctx: Ctx, sig: Signal) -> None:
     """The whole report, where it is at the municipality, and the coordinator's buttons."""
     text = describe(sig)
     fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+    buttons = status_buttons(sig)
     if fwd is not None:
         text += "\n" + forward_line(fwd)
-    await ctx.reply(text, status_buttons(sig))
+        if forwards.may_retry(fwd):
+            buttons.insert(0, Button(_("Try again"), RetryForward(sig.id or 0).pack()))
+    await ctx.reply(text, buttons)
 
 
 @router.callback(SignalAction, role="coordinator")
@@ -240,8 +252,15 @@ def _split_status(rest: str) -> tuple[str | None, str]:
 
 
 async def change_status(
-    ctx: Ctx, sig: Signal, status: str, note: str, *, ask_solved: bool = True
+    ctx: Ctx,
+    sig: Signal,
+    status: str,
+    note: str,
+    *,
+    ask_solved: bool = True,
+    news: Callable[[bool], str] | None = None,
 ) -> None:
+    """Set the status and tell the reporter and followers (`news(for_reporter)` if given)."""
     coordinator = ctx.person
     assert coordinator is not None and coordinator.id is not None and sig.id is not None
     if status == sig.status and not note:
@@ -280,7 +299,7 @@ async def change_status(
 
     # Only "solved" asks the reporter whether it is; a close comes with its reason.
     asks = ask_solved and status == "resolved"
-    told = await tell_concerned(ctx.session, sig, render, with_solved_question=asks)
+    told = await tell_concerned(ctx.session, sig, news or render, with_solved_question=asks)
     msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
     if told:
         msg += " " + _("The reporter will be told.")

@@ -6,6 +6,8 @@ own language. The reporter's answer to a question reaches the coordinators.
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
@@ -19,10 +21,10 @@ from bot.handlers.common import read_text
 from bot.handlers.signals.coordinator import TriageAction, change_status, signal_for
 from bot.services.signals.access import may_answer
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
-from bot.services.signals.notices import tell_coordinators
+from bot.services.signals.notices import RetryForward, tell_coordinators
 from bot.services.signals.similar import Known, likely_same
 from storage.models import Person, Signal
-from storage.repo import audit, people, signals
+from storage.repo import audit, forwards, people, signals
 
 router = Router("triage")
 
@@ -84,7 +86,50 @@ async def forward(ctx: Ctx, sig: Signal) -> None:
         await ctx.reply(_("{ref} was already sent to the municipality.").format(ref=sig.reference))
         return
     await audit.record(ctx.session, ctx.person.id, "signal.forward", "signal", sig.id)
-    await change_status(ctx, sig, "forwarded", "")
+    # Not "sent" yet: the reporter hears "received" when the municipality accepted it.
+    await change_status(ctx, sig, "forwarded", "", news=partial(_sending_text, sig.reference))
+
+
+def _sending_text(reference: str, for_reporter: bool) -> str:
+    text = (
+        _("We are sending your report {ref} to the municipality.")
+        if for_reporter
+        else _("We are sending {ref}, a report you follow, to the municipality.")
+    )
+    return text.format(ref=reference) + " " + _("You will hear from us when they have received it.")
+
+
+@router.callback(RetryForward, role="coordinator")
+async def retry_pressed(ctx: Ctx) -> None:
+    """ "Try again" under a failed forward: queued once more, never filed twice."""
+    sig = await signal_for(ctx, RetryForward.of(ctx).signal)
+    ref = sig.reference
+    fwd = await forwards.for_signal(ctx.session, sig.id or 0)
+    if fwd is not None and forwards.may_retry(fwd):
+        forwards.requeue(ctx.session, fwd, ctx.clock.now())
+        await audit.record(
+            ctx.session,
+            ctx.person.id if ctx.person else None,
+            "signal.forward_retry",
+            "signal",
+            sig.id,
+        )
+        await ctx.reply(
+            _("We send {ref} to the municipality again, within a few minutes.").format(ref=ref)
+        )
+    elif fwd is None:
+        await ctx.reply(_("{ref} was not forwarded to the municipality.").format(ref=ref))
+    elif fwd.external_id is not None:
+        await ctx.reply(_("{ref} is already at the municipality.").format(ref=ref))
+    elif fwd.forwarded_at is not None:
+        await ctx.reply(
+            _(
+                "{ref} may already be at the municipality, so we do not send it again. "
+                "Please check with the municipality."
+            ).format(ref=ref)
+        )
+    else:
+        await ctx.reply(_("{ref} is already waiting to be sent.").format(ref=ref))
 
 
 @router.state(Triage.reason)

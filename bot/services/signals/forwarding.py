@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -18,7 +19,8 @@ from typing import TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.i18n import _
+from bot.core.events import Button
+from bot.core.i18n import N_, _
 from bot.services.signals.channels import (
     ExternalStatus,
     Forwarder,
@@ -31,6 +33,7 @@ from bot.services.signals.channels import (
     load_forwarding_config,
 )
 from bot.services.signals.notices import (
+    RetryForward,
     from_municipality,
     status_label,
     tell_concerned,
@@ -205,38 +208,47 @@ class ForwardingService:
             row.external_state = result.status.state if result.status else None
             row.forwarded_at = self.clock.now()
             row.last_error = from_municipality("; ".join(result.warnings), ERROR_LIMIT) or None
+            row.failed, row.reason, row.next_attempt_at = False, None, None
             session.add(row)
             await audit.record(
                 session, None, "signal.forwarded", "signal", sig.id,
                 kind=row.kind, external_id=result.external_id,
             )  # fmt: skip
+            await tell_concerned(
+                session,
+                sig,
+                partial(_received_text, sig.reference, row.external_number or row.external_id),
+            )
         return True
 
     async def _failed(self, forward_id: int | None, sig: Signal, exc: ForwardingError) -> None:
         now = self.clock.now()
-        # A server may repeat the key it refused: hidden before anyone sees the text.
-        error = from_municipality(redact(exc.message), ERROR_LIMIT)
+        reason = reason_of(exc)
         async with self.db.transaction() as session:
             row = await session.get(SignalForward, forward_id)
             assert row is not None
             first = row.attempts == 0
             row.attempts += 1
-            row.last_error = error
+            # A server may repeat the key it refused: hidden before anyone sees the text.
+            row.last_error = from_municipality(redact(exc.message), ERROR_LIMIT)
+            row.reason = reason
             row.failed = not exc.retryable
-            gap = min(FIRST_RETRY * 2 ** min(row.attempts - 1, 10), MAX_RETRY_GAP)
-            if exc.retry_after:
-                gap = max(gap, timedelta(seconds=exc.retry_after))
-            row.next_attempt_at = now + gap
+            row.next_attempt_at = None if row.failed else now + _gap(row.attempts, exc)
+            if reason == "number_unknown":
+                row.forwarded_at = now  # accepted there: it must never be filed again
             session.add(row)
-            # The reason stays out of the log: a server's answer may quote the report.
+            # The technical detail is for the log, without the server's words: its answer
+            # may quote the report.
             log.warning(
-                "forwarding %s failed (attempt %d); %s",
-                sig.reference, row.attempts, "retrying later" if exc.retryable else "giving up",
+                "forwarding %s failed (attempt %d; %s); %s",
+                sig.reference, row.attempts, technical(exc),
+                "retrying later" if exc.retryable else "giving up",
             )  # fmt: skip
             if first or not exc.retryable:
+                retry = row.failed and reason != "number_unknown"
                 await tell_coordinators(
-                    session, sig,
-                    partial(_failure_text, sig.reference, error, exc.retryable, exc.maybe_filed),
+                    session, sig, partial(failure_text, sig.reference, reason),
+                    partial(_retry_button, sig.id or 0) if retry else None,
                 )  # fmt: skip
 
     async def _poll_some(self, hood_id: int, group: list[SignalForward]) -> int:
@@ -346,20 +358,83 @@ class ForwardingService:
         return True
 
 
-def _failure_text(reference: str, error: str, retryable: bool, maybe_filed: bool) -> str:
-    if maybe_filed:
+def _gap(attempts: int, exc: ForwardingError) -> timedelta:
+    gap: timedelta = min(FIRST_RETRY * 2 ** min(attempts - 1, 10), MAX_RETRY_GAP)
+    if exc.retry_after:
+        gap = max(gap, timedelta(seconds=exc.retry_after))
+    return gap
+
+
+# Why a forward failed, in words a coordinator can act on; the details go to the log.
+REASONS: dict[str, str] = {
+    "unreachable": N_("The municipality's system cannot be reached right now."),
+    "refused": N_("The municipality's system refused the report."),
+    "login": N_(
+        "The municipality's system did not accept our login. Ask the administrator to check it."
+    ),
+    "setup": N_(
+        "The forwarding settings for this neighbourhood are not right. "
+        "Ask the administrator to check them."
+    ),
+    "number_unknown": N_(
+        "The municipality's system accepted the report but did not give us its number."
+    ),
+}
+
+
+def reason_of(exc: ForwardingError) -> str:
+    """The key in REASONS for a failure."""
+    if exc.maybe_filed:
+        return "number_unknown"
+    if exc.retryable:
+        return "unreachable"
+    if exc.status_code in (401, 403):
+        return "login"
+    if exc.status_code is None or exc.status_code in (404, 405):
+        return "setup"  # a wrong address, or a configuration we could not read
+    return "refused"
+
+
+def reason_text(reason: str | None) -> str:
+    return _(REASONS.get(reason or "", REASONS["unreachable"]))
+
+
+def technical(exc: ForwardingError) -> str:
+    """The error for the log: what we did and the status, not the server's explanation."""
+    return _SERVER_WORDS.sub(r"\1", exc.message)
+
+
+_SERVER_WORDS = re.compile(r"(HTTP \d{3}): .*", re.DOTALL)
+
+
+def failure_text(reference: str, reason: str) -> str:
+    if reason == "number_unknown":
         return _(
-            "The municipality's system gave an unusable answer to {ref}, so we do not know "
-            "their number. The report may have arrived there. Please check with the "
-            "municipality. We will not send it again. ({error})"
-        ).format(ref=reference, error=error)
-    if retryable:
+            "{ref} may well have arrived at the municipality, but their system gave an "
+            "unusable answer, so we do not know their number. Please check with the "
+            "municipality. We will not send it again."
+        ).format(ref=reference)
+    if reason == "unreachable":
         return _(
-            "Sending {ref} to the municipality did not work yet. We keep trying. ({error})"
-        ).format(ref=reference, error=error)
+            "Sending {ref} to the municipality did not work yet: {reason} We keep trying."
+        ).format(ref=reference, reason=reason_text(reason))
     return _(
-        "Sending {ref} to the municipality failed and will not work by trying again: {error}"
-    ).format(ref=reference, error=error)
+        "Sending {ref} to the municipality failed: {reason} We will not send it again "
+        "by ourselves. Press Try again to send it once more."
+    ).format(ref=reference, reason=reason_text(reason))
+
+
+def _retry_button(signal_id: int) -> list[Button]:
+    return [Button(_("Try again"), RetryForward(signal_id).pack())]
+
+
+def _received_text(reference: str, number: str | None, for_reporter: bool) -> str:
+    text = (
+        _("The municipality has received your report {ref}. Their number: {number}.")
+        if for_reporter
+        else _("The municipality has received {ref}, a report you follow. Their number: {number}.")
+    )
+    return text.format(ref=reference, number=number)
 
 
 def _reopen_text(reference: str, number: str, error: str | None) -> str:

@@ -31,7 +31,8 @@ STATUS_LABELS = {
     "new": N_("new"),
     "accepted": N_("accepted"),
     "in_progress": N_("being handled"),
-    "forwarded": N_("sent to the municipality"),
+    # Set when a coordinator forwards it, before the municipality accepted it.
+    "forwarded": N_("for the municipality"),
     "resolved": N_("solved"),
     "closed": N_("closed"),
     "reopened": N_("open again"),
@@ -72,6 +73,14 @@ class SolvedAnswer(CallbackData, prefix="solved"):
     answer: Literal["yes", "no"]
 
 
+class RetryForward(
+    CallbackData, prefix="fwdretry", hint=N_("Type /meldingen to see the reports again.")
+):
+    """A coordinator's "Try again" under a failed forward: send it once more."""
+
+    signal: int
+
+
 def status_label(status: str) -> str:
     return _(STATUS_LABELS.get(status, status))
 
@@ -104,10 +113,15 @@ async def tell_concerned(
     return told
 
 
-async def tell_coordinators(session: AsyncSession, sig: Signal, render: Callable[[], str]) -> int:
+async def tell_coordinators(
+    session: AsyncSession,
+    sig: Signal,
+    render: Callable[[], str],
+    buttons: Callable[[], list[Button]] | None = None,
+) -> int:
     told = 0
     for coordinator in await people.coordinators_of(session, sig.neighbourhood_id):
-        told += await tell(session, coordinator, render)
+        told += await tell(session, coordinator, render, buttons)
     return told
 
 

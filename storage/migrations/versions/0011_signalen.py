@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0011_signalen'
-down_revision = '0009'
+down_revision = '0010_forward_outcome'
 branch_labels = None
 depends_on = None
 
