@@ -207,3 +207,19 @@ async def test_typing_a_broadcast_buttons_label_votes(
     assert "“Waar?”: Plein." in voted.text
     async with app.db.session() as s:
         assert [v.option for v in (await s.exec(select(PollVote))).all()] == [0]
+
+
+async def test_a_number_after_a_list_answered_once_never_supports_the_digest(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    """Digest, then /wijk → 1 (a plain answer), then 2 meant for the list: the digest's
+    second button is not pressed unasked."""
+    anna = await _digest_for_anna(app, make_chat, clock)
+    await anna.say("/wijk")
+    clock.advance(timedelta(minutes=1))
+    [moved] = await anna.say("1")
+    assert "Your neighbourhood is now" in moved.text
+    clock.advance(timedelta(minutes=1))
+    [reply] = await anna.say("2")
+    assert "You now support" not in reply.text
+    assert await _supports(app) == []
