@@ -38,7 +38,8 @@ async def remember(ctx: Ctx) -> None:
     if buttons:  # sends and edits alike: the last one shows the buttons
         dialog.offer(buttons, now)
         return
-    live = dialog.choices if dialog.state is not None else [b for b in dialog.choices if _live(b)]
+    # In a dialog, a plain message is its next question: the buttons above are spent.
+    live = [] if dialog.state is not None else [b for b in dialog.choices if _live(b)]
     dialog.keep_choices(live)
     if live:
         if ctx.event.kind != "button":  # an answer to a press leaves its buttons on screen
