@@ -169,7 +169,8 @@ class ConsoleAdapter:
             self._print(f"{header}: [📄 {self._save(reply.document.data, suffix)}]")
         self._print(f"{header}: " + reply.text.replace("\n", "\n    "))
         for i, button in enumerate(reply.flat_buttons(), start=1):
-            self._print(f"    [{i}] {button.label}" + (f" <{button.url}>" if button.url else ""))
+            mark = f"[{i}]" if reply.numbered else "-"  # in a text step, "1" is text
+            self._print(f"    {mark} {button.label}" + (f" <{button.url}>" if button.url else ""))
         if reply.flat_buttons():
             self._buttons[chat.id] = reply.flat_buttons()
         return MessageRef(chat, f"b{next(self._ids)}")

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.core.dialog import Dialog
+from bot.core.dialog import SWITCH, TEXT_STEP, Dialog
 from bot.core.events import Button, Document, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
 from bot.core.permissions import Actor
@@ -59,12 +59,20 @@ class Ctx:
         person_id = self.person.id if self.person is not None else None
         return Actor(person_id, tuple(self.coordinator_of), self.event.chat)
 
+    @property
+    def expects_text(self) -> bool:
+        """In a dialog step that expects text (an answer, a cost, a date), a typed number is
+        that text, and the buttons are not numbered. Not while "Stop it?" waits."""
+        data = self.dialog.data
+        return self.dialog.state is not None and bool(data.get(TEXT_STEP)) and SWITCH not in data
+
     async def reply(
         self, text: str, buttons: Keyboard | list[Button] = (), document: Document | None = None
     ) -> None:
         """Answer in the chat the event came from (sent after the transaction commits)."""
         kb = keyboard(*buttons) if isinstance(buttons, list) else buttons
-        self.outgoing.append(Outgoing("send", Reply(text=text, buttons=kb, document=document)))
+        reply = Reply(text=text, buttons=kb, document=document, numbered=not self.expects_text)
+        self.outgoing.append(Outgoing("send", reply))
 
     async def edit(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:
         """Replace the message a pressed button belongs to; a new message where not possible."""
@@ -78,9 +86,18 @@ class Ctx:
     async def ask(
         self, question: str, state: State, buttons: list[Button] | None = None, /, **data: object
     ) -> None:
-        """Move the dialog to `state` and ask; a Cancel button is always offered."""
-        self.dialog.goto(state, **data)
+        """Move the dialog to `state` and ask; a Cancel button is always offered.
+
+        A step without buttons of its own expects text: a typed number is that text."""
+        self.dialog.goto(state, **data, **{TEXT_STEP: not buttons})
         await self.reply(question, [*(buttons or []), self.cancel_button()])
+
+    async def ask_text(
+        self, question: str, state: State, buttons: list[Button], /, **data: object
+    ) -> None:
+        """`ask` for a step with buttons (Done) that takes typed text too."""
+        self.dialog.goto(state, **data, **{TEXT_STEP: True})
+        await self.reply(question, [*buttons, self.cancel_button()])
 
     def choice(self, state: State, label: str, value: str) -> Button:
         """A button that answers the dialog step `state`; stale once the dialog moved on."""

@@ -15,6 +15,9 @@ from storage.models import ConversationState, utcnow
 
 DIALOG_TTL = timedelta(days=7)
 SAVED = "^saved"  # what the dialog saved on its way (a msgid), for a true "Stopped."
+SWITCH = "^switch"  # the command waiting for "Stop?" to be answered (bot/core/interrupt.py)
+TEXT_STEP = "^text"  # this step expects typed text: a typed number is text, not a button
+SCREEN = "screen"  # sticky: when the remembered buttons were shown; a plain message after
 STICKY = "~"  # prefix of dialog data keys kept by `stick`: they outlive the dialog until their end
 
 
@@ -68,9 +71,16 @@ class Dialog:
         return self
 
     @property
-    def changed_at(self) -> datetime | None:
-        """When the dialog (or the buttons it remembers) last changed; None if never."""
-        return self._row.updated_at if self._row is not None else None
+    def shown_at(self) -> datetime | None:
+        """When the remembered buttons were shown; None when not known."""
+        screen = self.sticky(SCREEN) or {}
+        return datetime.fromisoformat(screen["shown"]) if screen.get("shown") else None
+
+    @property
+    def plain_at(self) -> datetime | None:
+        """When a message of ours without buttons last came after the buttons on screen."""
+        screen = self.sticky(SCREEN) or {}
+        return datetime.fromisoformat(screen["plain"]) if screen.get("plain") else None
 
     def goto(self, state: State, **data: Any) -> None:
         """Move to `state`, merging `data` into what the dialog already holds."""
@@ -126,11 +136,27 @@ class Dialog:
                 del self.data[key]
                 self._dirty = True
 
-    def offer(self, buttons: list[Button]) -> None:
-        """Remember the buttons last shown, so a typed number or label can press them."""
-        if [(b.label, b.data) for b in buttons] != [(b.label, b.data) for b in self.choices]:
+    def offer(self, buttons: list[Button], at: datetime) -> None:
+        """Remember the buttons just shown, so a typed number or label can press them."""
+        self.choices = list(buttons)
+        self.stick(SCREEN, {"shown": at.isoformat()}, at + DIALOG_TTL)
+
+    def keep_choices(self, buttons: list[Button]) -> None:
+        """Keep only these of the remembered buttons (the others are spent)."""
+        if buttons != self.choices:
             self.choices = list(buttons)
             self._dirty = True
+
+    def said_plain(self, at: datetime, until: datetime) -> None:
+        """A message without buttons was sent: the buttons above are no longer the newest."""
+        screen = {k: v for k, v in (self.sticky(SCREEN) or {}).items() if k == "shown"}
+        self.stick(SCREEN, {**screen, "plain": at.isoformat()}, until)
+
+    def forget_screen(self) -> None:
+        """No buttons are remembered, and none were scrolled up: keep nothing."""
+        self.choices = []
+        self.data.pop(STICKY + SCREEN, None)
+        self._dirty = True
 
     async def save(self) -> None:
         if not self._dirty:

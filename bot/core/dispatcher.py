@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.core import screen
 from bot.core.callbacks import StaleButton
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import Ctx, Middleware, Next, Outgoing
@@ -89,7 +90,7 @@ class Dispatcher:
                     direct_link=adapter.direct_link,
                 )
                 await self._run(ctx)
-                self._remember_choices(ctx)
+                await screen.remember(ctx)
                 await dialog.save()
                 await session.commit()
                 return ctx.outgoing, uow.queued_messages()
@@ -129,13 +130,6 @@ class Dispatcher:
             call = _bind(mw, call)
         await call(ctx)
         await after_interruption(ctx)
-
-    @staticmethod
-    def _remember_choices(ctx: Ctx) -> None:
-        sent_here = ctx.outgoing  # sends and edits alike: the last one shows the buttons
-        if sent_here:
-            buttons = [b for b in sent_here[-1].reply.flat_buttons() if b.url is None]
-            ctx.dialog.offer(buttons)
 
     @staticmethod
     async def _deliver(adapter: Adapter, event: Incoming, outgoing: list[Outgoing]) -> None:

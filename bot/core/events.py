@@ -157,6 +157,9 @@ class Reply:
     # an MSC3381 end event; Telegram: its vote buttons are removed).
     ends: MessageRef | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # False in a step that expects text: platforms without buttons show them as words,
+    # not as a numbered list (a typed "1" is then the text "1").
+    numbered: bool = True
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

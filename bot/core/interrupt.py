@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Ctx, Next
-from bot.core.dialog import DIALOG_TTL, STICKY, Dialog
+from bot.core.dialog import DIALOG_TTL, STICKY, SWITCH, Dialog
 from bot.core.events import Button
 from bot.core.i18n import _
 from bot.core.states import interrupted
 
 PAUSED = "paused"  # sticky: the dialog put aside by a harmless command
 ASKED = "^asked"  # the dialog's last question, to ask it again
-SWITCH = "^switch"  # the command waiting for "Stop?" to be answered
 RESUME = "resume"  # button data: go on with the dialog
 SWITCH_BUTTON = "switch"  # button data: stop the dialog and run the waiting command
 

@@ -6,16 +6,14 @@ cancel words and commands."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 
+from bot.core import screen
 from bot.core.context import Ctx, Next
-from bot.core.events import Incoming, stored_keyboard
 from bot.core.i18n import _, fold, normalise_locale, set_locale
 from bot.core.interrupt import drop_paused, resume
-from bot.core.text import MAX_TEXT, clean, clean_name, whole_number
-from storage.repo import outbox, people
+from bot.core.text import MAX_TEXT, clean, clean_name
+from storage.repo import people
 
-RECENT = timedelta(days=2)
 CANCEL_COMMANDS = frozenset({"stop", "annuleer", "cancel"})
 CANCEL_WORDS = frozenset({"stop", "annuleer", "annuleren", "cancel", "stoppen"})
 
@@ -73,7 +71,8 @@ async def group_chatter(nxt: Next, ctx: Ctx) -> None:
         text = event.text.strip()
         if ctx.dialog.state is None or event.kind != "text":
             return
-        if _pressed_choice(ctx, text) is None and fold(text) not in CANCEL_WORDS:
+        button = screen.picked(ctx.dialog.choices, text, numbers=not ctx.expects_text)
+        if button is None and fold(text) not in CANCEL_WORDS:
             return
     await nxt(ctx)
 
@@ -106,16 +105,26 @@ async def _too_long(ctx: Ctx, count: int) -> None:
 
 
 async def typed_choice(nxt: Next, ctx: Ctx) -> None:
-    """A typed number or button label presses that button; a cancel word is /stop."""
+    """A typed number or button label presses a button on screen now (bot/core/screen.py);
+    one on an older message is asked about first. A cancel word is /stop."""
     event = ctx.event
     if event.kind == "text":
         text = event.text.strip()
-        if whole_number(text) is not None:  # the only way to press a button we did not send
-            await _offer_broadcast_buttons(ctx)
-        event = _pressed_choice(ctx, text) or event
-        if event.kind == "text" and fold(text) in CANCEL_WORDS:
+        choices, current = await screen.on_screen(ctx)
+        button = screen.picked(choices, text, numbers=not ctx.expects_text)
+        if button is not None and not current:
+            await (_cancel(ctx) if button.data == "cancel" else screen.ask_first(ctx, button))
+            return
+        if button is not None:
+            event = dataclasses.replace(
+                event, kind="button", button_data=button.data, text="", message=None
+            )
+        elif fold(text) in CANCEL_WORDS:
             event = dataclasses.replace(event, kind="command", command="stop", args="")
         ctx.event = event
+    if screen.is_confirmation(ctx):
+        await screen.confirmed(nxt, ctx)
+        return
     await nxt(ctx)
 
 
@@ -128,42 +137,6 @@ async def cancel(nxt: Next, ctx: Ctx) -> None:
         await _cancel(ctx)
         return
     await nxt(ctx)
-
-
-async def _offer_broadcast_buttons(ctx: Ctx) -> None:
-    """In an idle direct chat, a number typed after a poll or digest presses its button.
-
-    Platforms without buttons (Matrix, the console) show them as a numbered list; the
-    newest message with buttons counts, whether it was a reply or sent by the outbox.
-    """
-    if not ctx.is_direct or ctx.dialog.state is not None:
-        return
-    chat = ctx.event.chat
-    # Newer than the buttons of our last reply; with none, from the last two days (so
-    # "1" then "3" both count on a multiple-choice poll).
-    after = ctx.dialog.changed_at if ctx.dialog.choices else ctx.clock.now() - RECENT
-    rows = await outbox.last_buttons_to(ctx.session, chat.platform, chat.id, after)
-    if rows:
-        ctx.dialog.choices = [b for row in stored_keyboard(rows) for b in row]
-
-
-def _pressed_choice(ctx: Ctx, text: str) -> Incoming | None:
-    """A typed number or button label counts as pressing that button."""
-    choices = ctx.dialog.choices
-    if not choices:
-        return None
-    picked = None
-    number = whole_number(text)
-    if number is not None and 1 <= number <= len(choices):
-        picked = choices[number - 1]
-    else:
-        wanted = fold(text)
-        picked = next((b for b in choices if fold(b.label) == wanted), None)
-    if picked is None:
-        return None
-    return dataclasses.replace(
-        ctx.event, kind="button", button_data=picked.data, text="", message=None
-    )
 
 
 async def _cancel(ctx: Ctx) -> None:

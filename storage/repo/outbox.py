@@ -97,24 +97,23 @@ async def in_doubt(session: AsyncSession, platform: str | None = None) -> list[O
     return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())
 
 
-async def last_buttons_to(
-    session: AsyncSession, platform: str, chat_id: str, after: datetime | None
-) -> list[list[dict[str, str]]] | None:
-    """The buttons of the newest message with buttons sent to a chat (claimed after `after`).
-
-    A plain message in between (an announcement) does not hide them: the numbered list is
-    still on screen just above it.
-    """
+async def on_screen(
+    session: AsyncSession, platform: str, chat_id: str, after: datetime
+) -> tuple[list[list[dict[str, str]]] | None, datetime | None, datetime | None]:
+    """What the outbox last showed a chat since `after`: the buttons of the newest message
+    with buttons, when that was sent, and when the newest message of all was sent."""
     stmt = select(OutboxMessage).where(
         col(OutboxMessage.platform) == platform,
         col(OutboxMessage.chat_id) == chat_id,
         col(OutboxMessage.sent_at).is_not(None),
-        col(OutboxMessage.claimed_at).is_not(None),
+        col(OutboxMessage.claimed_at) > after,
     )
-    if after is not None:
-        stmt = stmt.where(col(OutboxMessage.claimed_at) > after)
-    newest = await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()).limit(10))
-    return next((msg.buttons for msg in newest if msg.buttons), None)
+    newest = list(await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()).limit(10)))
+    last_at = newest[0].claimed_at if newest else None
+    with_buttons = next((msg for msg in newest if msg.buttons), None)
+    if with_buttons is None:
+        return None, None, last_at
+    return with_buttons.buttons, with_buttons.claimed_at, last_at
 
 
 async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:

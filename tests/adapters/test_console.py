@@ -100,3 +100,26 @@ async def test_a_resident_votes_in_a_group_with_the_polls_buttons(app: App) -> N
     assert (
         "Je stem op “Waar moet het nieuwe bankje komen?”: Plein." in text[text.index("anna> 2") :]
     )
+
+
+POLL_ANSWERS = """\
+:as coco
+/peiling
+Hoeveel bankjes?
+1
+Annuleer
+"""
+
+
+async def test_a_text_step_shows_its_buttons_without_numbers(app: App) -> None:
+    """Where Wijkbot asks to type an answer, "1" is the answer: no button is numbered 1."""
+    await grant_coordinator(app.settings, "console", "coco", "schalkwijk")
+    out = io.StringIO()
+    console = ConsoleAdapter(user="coco", stdin=io.StringIO(POLL_ANSWERS), stdout=out)
+    add_console(app, console)
+    await console.start(app.dispatcher.feed_for(console))
+    text = out.getvalue()
+    answers = text[text.index("coco> Hoeveel bankjes?") :]
+    assert "[1]" not in answers and "- Annuleer" in answers
+    assert "Typ antwoord 2" in text[text.index("coco> 1") :]
+    assert "Gestopt" in text[text.index("coco> Annuleer") :]

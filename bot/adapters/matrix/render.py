@@ -39,10 +39,14 @@ def render(reply: Reply) -> dict[str, Any]:
     links = [b for b in reply.flat_buttons() if b.url is not None]
     plain = [text]
     rich = _html_text(text)
-    if choices:
-        plain.append("\n".join(f"{i}. {bang_commands(b.label)}" for i, b in enumerate(choices, 1)))
+    if choices:  # in a step that expects text, "1" is text: the buttons are not numbered
+        lines = [
+            f"{f'{i}.' if reply.numbered else '-'} {bang_commands(b.label)}"
+            for i, b in enumerate(choices, 1)
+        ]
+        plain.append("\n".join(lines))
         items = "".join(f"<li>{_html_text(bang_commands(b.label))}</li>" for b in choices)
-        rich += f"<ol>{items}</ol>"
+        rich += f"<ol>{items}</ol>" if reply.numbered else f"<ul>{items}</ul>"
     for b in links:
         assert b.url is not None
         plain.append(f"{b.label}: {b.url}")

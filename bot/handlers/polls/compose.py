@@ -138,7 +138,8 @@ async def ask_option(ctx: Ctx) -> None:
     text = _("Type answer {n}, or choose Done. At most {max} answers.").format(
         n=n + 1, max=MAX_OPTIONS
     )
-    await ctx.ask(text, PollForm.options, [ctx.choice(PollForm.options, _("Done"), "done")])
+    done = ctx.choice(PollForm.options, _("Done"), "done")
+    await ctx.ask_text(text, PollForm.options, [done])
 
 
 @router.state(PollForm.options)
