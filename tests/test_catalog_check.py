@@ -57,3 +57,18 @@ def test_two_translations_glued_together_are_found() -> None:
 
 def test_the_real_catalogs_pass() -> None:
     assert _tool().problems() == []
+
+
+def test_english_shows_english_command_names() -> None:
+    """Someone who chose English reads /vote, not /stem; a stale English catalog is caught."""
+    tool = _tool()
+    assert tool.in_english("Type /stem, or /ideeen; see /wijkbudget.", tool.english_commands()) == (
+        "Type /vote, or /ideas; see /budget."
+    )
+    assert tool.in_english("https://example.org/stem and 1/2", {"stem": "vote"}) == (
+        "https://example.org/stem and 1/2"  # a path or a fraction is not a command
+    )
+    catalog = Catalog(locale="en")
+    catalog.add("Send me a direct message with /stem.", "Send me a direct message with /stem.")
+    found = tool.translation_problems("en", catalog)
+    assert found and "not the English" in found[0]

@@ -6,8 +6,9 @@
                                    # a {placeholder} differs from the English, or two
                                    # translations look glued together
 
-English is the source language: its catalog copies each msgid, so a missing English
-message is a bug in this tool, not a translation to write.
+English is the source language: its catalog copies each msgid, with the Dutch command
+names in it swapped for the English ones (/stem -> /vote; both work), so a missing
+English message is a bug in this tool, not a translation to write.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -45,14 +47,34 @@ def po_path(lang: str) -> Path:
     return LOCALES / lang / "LC_MESSAGES" / "wijkbot.po"
 
 
+@cache
+def english_commands() -> dict[str, str]:
+    """Dutch command name -> English one, from the bot's one list of commands."""
+    sys.path.insert(0, str(ROOT))
+    from bot.handlers.help import MENU  # only this tool needs the bot, and only here
+
+    return {e.name: e.english for e in MENU if e.english}
+
+
+def in_english(text: str, names: dict[str, str]) -> str:
+    """The English text of a message: its Dutch command names (/stem) become English (/vote)."""
+    return _COMMAND_IN_TEXT.sub(lambda m: "/" + names.get(m.group(1), m.group(1)), text)
+
+
+_COMMAND_IN_TEXT = re.compile(r"(?<![\w/])/([a-z]+)\b(?![-/])")
+
+
 def fill_english() -> None:
     path = po_path("en")
     with path.open("rb") as fh:
         catalog = read_po(fh, locale="en")
+    names = english_commands()
     for msg in catalog:
-        if msg.id:
-            msg.string = msg.id
-            msg.flags.discard("fuzzy")
+        if isinstance(msg.id, tuple):  # ngettext: (singular, plural)
+            msg.string = tuple(in_english(part, names) for part in msg.id)
+        elif msg.id:
+            msg.string = in_english(msg.id, names)
+        msg.flags.discard("fuzzy")
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False)
 
@@ -120,6 +142,8 @@ def translation_problems(
             found.append(f"{lang}: untranslated {msg.id!r}")
             continue
         found += _message_problems(lang, msg)
+        if lang == "en" and strings != _english(msg.id):
+            found.append(f"en: not the English of {msg.id!r}: run python tools/i18n.py update")
     return found
 
 
@@ -142,6 +166,12 @@ def problems() -> list[str]:
             found.append(f"{lang}: missing {missing!r}")
         found += translation_problems(lang, catalog, wanted)
     return found
+
+
+def _english(msgid: str | tuple[str, ...]) -> tuple[str, ...]:
+    names = english_commands()
+    parts = msgid if isinstance(msgid, tuple) else (msgid,)
+    return tuple(in_english(part, names) for part in parts)
 
 
 if __name__ == "__main__":

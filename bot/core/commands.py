@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.i18n import current_locale
+
 _COMMAND = re.compile(
     r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@([A-Za-z0-9_]+))?(?=$|[\s:,.;!?])[:,.;!?]*\s*(.*)$",
     re.DOTALL,
@@ -40,3 +42,8 @@ class MenuEntry:
     audience: Literal["resident", "coordinator"] = "resident"
     in_groups: bool = False
     usage: str = ""  # a msgid with example arguments
+    english: str = ""  # the English name, shown to people who chose English (both work)
+
+    def shown(self) -> str:
+        """The command's name in the current language: /idee for Dutch, /idea for English."""
+        return self.english if self.english and current_locale() == "en" else self.name

@@ -1,4 +1,4 @@
-"""/overzicht: how often I get a digest, and whether polls and news come by message.
+"""/overzicht: how often I get a digest, and whether polls and announcements come by message.
 
 Also the "Open M-1042" button of a digest: a report's status, with a way to follow it.
 """
@@ -23,7 +23,7 @@ router = Router("digest")
 class DigestChoice(
     CallbackData, prefix="dg", hint=N_("Type /overzicht to see your choices again.")
 ):
-    """How often a digest comes (`dg:weekly`), or polls and news by message (`dg:bc:on`)."""
+    """How often a digest comes (`dg:weekly`), or polls and announcements by message (`dg:bc:on`)."""
 
     choice: Literal["daily", "weekly", "never", "bc"]
     switch: Literal["on", "off"] | None = None
@@ -40,9 +40,9 @@ def describe(pref: Preference) -> str:
         "never": _("You get no digest."),
     }.get(pref.digest, "")
     news = (
-        _("Polls and news from your neighbourhood come by message.")
+        _("Polls and announcements from your neighbourhood come by message.")
         if pref.broadcasts
-        else _("Polls and news do not come by message.")
+        else _("Polls and announcements do not come by message.")
     )
     return "\n".join(
         [
@@ -60,9 +60,9 @@ def buttons(pref: Preference) -> list[Button]:
         for c in CHOICES
     ]
     out.append(
-        Button(_("No polls and news by message"), DigestChoice("bc", "off").pack())
+        Button(_("No polls and announcements by message"), DigestChoice("bc", "off").pack())
         if pref.broadcasts
-        else Button(_("Send polls and news by message"), DigestChoice("bc", "on").pack())
+        else Button(_("Send polls and announcements by message"), DigestChoice("bc", "on").pack())
     )
     return out
 

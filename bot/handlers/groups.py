@@ -122,7 +122,9 @@ async def _link(ctx: Ctx, hood: Neighbourhood, theme: Theme | None) -> None:
     else:
         text = _("This group is now linked to {name}.").format(name=hood.name)
     await ctx.edit(
-        text + " " + _("Ideas and news for {name} can now appear here.").format(name=hood.name)
+        text
+        + " "
+        + _("Ideas, polls and announcements for {name} can now appear here.").format(name=hood.name)
     )
 
 

@@ -16,30 +16,52 @@ router = Router("help")
 
 
 MENU = (
-    MenuEntry("idee", N_("share an idea for the neighbourhood")),
-    MenuEntry("ideeen", N_("see recent ideas and support them"), in_groups=True),
-    MenuEntry("wijkbudget", N_("neighbourhood budget: propose and support projects")),
-    MenuEntry("stem", N_("vote in the neighbourhood budget, in a private chat")),
-    MenuEntry("melding", N_("report a problem (a street light, litter, a loose tile)")),
-    MenuEntry("mijnmeldingen", N_("see what happened to your reports")),
-    MenuEntry("themas", N_("choose the themes you follow")),
-    MenuEntry("overzicht", N_("choose how often you get a digest of what is new")),
-    MenuEntry("wijk", N_("change your neighbourhood")),
-    MenuEntry("taal", N_("change the language")),
-    MenuEntry("mijngegevens", N_("see what we store about you")),
-    MenuEntry("vergeetmij", N_("erase your data")),
+    MenuEntry("idee", N_("share an idea for the neighbourhood"), english="idea"),
+    MenuEntry("ideeen", N_("see recent ideas and support them"), in_groups=True, english="ideas"),
+    MenuEntry(
+        "wijkbudget", N_("neighbourhood budget: propose and support projects"), english="budget"
+    ),
+    MenuEntry("stem", N_("vote in the neighbourhood budget, in a private chat"), english="vote"),
+    MenuEntry(
+        "melding", N_("report a problem (a street light, litter, a loose tile)"), english="report"
+    ),
+    MenuEntry("mijnmeldingen", N_("see what happened to your reports"), english="myreports"),
+    MenuEntry("themas", N_("choose the themes you follow"), english="themes"),
+    MenuEntry(
+        "overzicht", N_("choose how often you get a digest of what is new"), english="digest"
+    ),
+    MenuEntry("wijk", N_("change your neighbourhood"), english="neighbourhood"),
+    MenuEntry("taal", N_("change the language"), english="language"),
+    MenuEntry("mijngegevens", N_("see what we store about you"), english="mydata"),
+    MenuEntry("vergeetmij", N_("erase your data"), english="forgetme"),
     MenuEntry("stop", N_("stop what you are doing")),
     MenuEntry("help", N_("what I can do"), in_groups=True),
-    MenuEntry("meldingen", N_("new and open reports in your neighbourhood"), "coordinator"),
+    MenuEntry(
+        "meldingen",
+        N_("new and open reports in your neighbourhood"),
+        "coordinator",
+        english="reports",
+    ),
     MenuEntry(
         "peiling",
         N_("ask the neighbourhood a question"),
         "coordinator",
         usage=N_("Question? | answer | answer"),
+        english="poll",
     ),
-    MenuEntry("peilingen", N_("see, and close, your open polls"), "coordinator"),
-    MenuEntry("aankondiging", N_("send news or an event to the neighbourhood"), "coordinator"),
-    MenuEntry("budgetronde", N_("create and manage a neighbourhood budget round"), "coordinator"),
+    MenuEntry("peilingen", N_("see, and close, your open polls"), "coordinator", english="polls"),
+    MenuEntry(
+        "aankondiging",
+        N_("send an announcement or an event to the neighbourhood"),
+        "coordinator",
+        english="announce",
+    ),
+    MenuEntry(
+        "budgetronde",
+        N_("create and manage a neighbourhood budget round"),
+        "coordinator",
+        english="budgetround",
+    ),
     MenuEntry(
         "status",
         N_("change the status of a report"),
@@ -52,14 +74,21 @@ MENU = (
         "coordinator",
         in_groups=True,
         usage=N_("Schalkwijk [theme]"),
+        english="link",
     ),
-    MenuEntry("ontkoppel", N_("in a group chat: undo the link"), "coordinator", in_groups=True),
+    MenuEntry(
+        "ontkoppel",
+        N_("in a group chat: undo the link"),
+        "coordinator",
+        in_groups=True,
+        english="unlink",
+    ),
 )
 
 
 def _line(entry: MenuEntry, prefix: str) -> str:
     usage = f" {_(entry.usage)}" if entry.usage else ""
-    return f"{prefix}{entry.name}{usage} – {_(entry.description)}"
+    return f"{prefix}{entry.shown()}{usage} – {_(entry.description)}"
 
 
 def resident_help(prefix: str = "/") -> str:

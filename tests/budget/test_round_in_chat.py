@@ -57,7 +57,7 @@ async def create_round(
     [who] = await coco.press("greedy")
     assert "Who may vote?" in who.text and "informal" in who.text
     ready, view = await coco.press(voters)
-    assert "is ready" in ready.text and "/wijkbudget" in ready.text
+    assert "is ready" in ready.text and "/budget" in ready.text
     assert "Budget: €70,000" in view.text and "Phase: proposals" in view.text
 
 

@@ -130,7 +130,7 @@ async def test_extend_refuses_the_past_and_tells_the_neighbourhood(
     assert before is not None and after is not None and after - before == timedelta(days=5)
     await app.flush_outbox()
     [told] = [s for s in adapter.in_chat("dm:anna") if "longer" in s.text]
-    assert "20 December" in told.text and "/stem" in told.text
+    assert "20 December" in told.text and "/vote" in told.text
 
 
 async def _second_open_round(coco: Chat) -> None:

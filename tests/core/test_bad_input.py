@@ -91,4 +91,4 @@ async def test_numbers_that_are_not_plain_digits_get_a_kind_answer(
     replies = await chat.say(typed)
     assert replies and all("something went wrong" not in r.text for r in replies)
     again = await chat.say("/help")  # help, then (if still started): go on with it?
-    assert "/idee" in again[0].text
+    assert "/idea" in again[0].text

@@ -93,7 +93,7 @@ async def test_group_chatter_is_ignored_but_commands_answered(
     chat: Chat = make_chat("anna", group="buurtapp", lang="en")
     assert await chat.say("Wie heeft er zin in koffie?") == []
     [reply] = await chat.say("/help")
-    assert "/idee" in reply.text
+    assert "/ideas" in reply.text
 
 
 async def test_failure_after_a_savepoint_rolls_back_everything(

@@ -297,7 +297,7 @@ async def test_round_buttons_are_for_its_coordinators_and_its_phase(world: World
 
 async def test_themes_of_another_neighbourhood_are_not_offered(world: World) -> None:
     w = world
-    await assert_refused(w, w.dirk, f"theme:{w.local_theme}:on", "Type /themas")
+    await assert_refused(w, w.dirk, f"theme:{w.local_theme}:on", "Type /themes")
     [followed] = await w.fien.press_data(f"theme:{w.local_theme}:on")
     assert "Playground" in followed.text
 

@@ -89,7 +89,7 @@ async def test_items_from_followed_themes_in_my_neighbourhood_with_a_support_but
     assert "I-1 Geveltuinen in de Amsterdamstraat (Greening) – 0 supporters" in digest
     assert "I-3 Bankjes bij de vijver" in digest
     assert "Voetbalkooi" not in digest and "Mijn eigen idee" not in digest
-    assert "Delftwijk" not in digest and "/overzicht" in digest
+    assert "Delftwijk" not in digest and "/digest" in digest
     assert "Support I-1" in anna.last().labels and "Support I-4" not in anna.last().labels
     # The button acts in place: anna supports I-1 straight from her digest.
     [ok] = await anna.press("Support I-1")
@@ -138,12 +138,12 @@ async def test_broadcasts_setting(app: App, make_chat: MakeChat) -> None:
     anna = await _resident(make_chat, "anna")
     [menu] = await anna.say("/overzicht")
     assert "come by message" in menu.text
-    [off] = await anna.press("No polls and news by message")
+    [off] = await anna.press("No polls and announcements by message")
     assert "do not come by message" in off.text
     async with app.db.session() as s:
         pref = await s.get(Preference, 1)
         assert pref is not None and pref.broadcasts is False and pref.digest == "weekly"
-    [on] = await anna.press("Send polls and news by message")
+    [on] = await anna.press("Send polls and announcements by message")
     assert "come by message" in on.text
 
 
@@ -201,7 +201,7 @@ async def test_polls_closing_soon_and_results(
     voted = await _resident(make_chat, "vera")
     quiet = await _resident(make_chat, "quinten")
     await quiet.say("/overzicht")
-    await quiet.press("No polls and news by message")
+    await quiet.press("No polls and announcements by message")
     now = clock.now()
     async with app.db.transaction() as s:
         hood = await places.neighbourhood_by_slug(s, "schalkwijk")

@@ -59,7 +59,7 @@ async def test_two_hundred_reports_from_one_person(
     assert len(refused) == 170 and await _reports_of(app) == 31
     # In the troll's language, saying when they can try again (the hour after the tenth).
     assert "10 reports in the past hour" in refused[0]
-    assert "from 26 November, 20:00" in refused[0] and "/melding" in refused[0]
+    assert "from 26 November, 20:00" in refused[0] and "/report" in refused[0]
     await troll.say("/taal nl")
     [dutch] = await troll.say("/melding")
     assert (

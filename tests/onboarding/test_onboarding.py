@@ -23,7 +23,7 @@ async def test_onboarding_in_english(app: App, make_chat: MakeChat) -> None:
     assert edited.edited and "✓ Greening" in edited.text and "Unfollow Greening" in edited.labels
     await chat.press("Follow Youth")
     done = await chat.press("Done")
-    assert "All set" in done[0].text and "/idee" in done[1].text
+    assert "All set" in done[0].text and "/idea" in done[1].text
     async with app.db.session() as s:
         person = await people.person_for_account(s, "fake", "anna")
         assert person is not None and person.id is not None

@@ -327,7 +327,7 @@ async def test_a_long_history_is_shortened_and_split_under_the_message_limit(
     assert "Idee nummer 10" in text and "Idee nummer 11" not in text
     assert "… and 30 more." in text  # ideas
     assert "Vraag 10" in text and "… and 2 more." in text  # poll votes
-    assert mine[-1].text.endswith("Type /vergeetmij to erase your data.")
+    assert mine[-1].text.endswith("Type /forgetme to erase your data.")
 
 
 async def test_my_data_in_my_language_is_honest_about_a_shown_name(

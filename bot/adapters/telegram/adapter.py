@@ -419,8 +419,8 @@ class TelegramAdapter:
             return  # built without a menu (a tool, a test): leave the bot's menus as they are
         for locale in (None, *SUPPORTED_LOCALES):
             with use_locale(locale or self.settings.default_locale):
-                private = [BotCommand(e.name, _(e.description)) for e in self.menu]
-                group = [BotCommand(e.name, _(e.description)) for e in self.menu if e.in_groups]
+                private = [BotCommand(e.shown(), _(e.description)) for e in self.menu]
+                group = [BotCommand(e.shown(), _(e.description)) for e in self.menu if e.in_groups]
             set_private = partial(
                 self.bot.set_my_commands, private, scope=BotCommandScopeAllPrivateChats(),
                 language_code=locale,

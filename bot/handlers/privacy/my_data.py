@@ -129,9 +129,9 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
     if pref is not None:
         rhythm = {"daily": _("every day"), "weekly": _("every week"), "never": _("never")}
         news = (
-            _("Polls and news by message: yes.")
+            _("Polls and announcements by message: yes.")
             if pref.broadcasts
-            else _("Polls and news by message: no.")
+            else _("Polls and announcements by message: no.")
         )
         lines.append(
             _("Digest: {rhythm}.").format(rhythm=rhythm.get(pref.digest, pref.digest)) + " " + news

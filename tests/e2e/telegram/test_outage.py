@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 TITLE_ASKED = "What is your idea?"
 BODY_ASKED = "Tell a bit more"
-HELP = "/idee"  # the help text lists the commands
+HELP = "/idea"  # the help text lists the commands (English names for English users)
 WHILE_DOWN = 2.0  # seconds the database stays away: the bot tries several times meanwhile
 
 

@@ -39,12 +39,13 @@ async def test_onboarding_in_a_direct_chat(tg: RunningBot) -> None:
     assert "✓ Greening" in edited.plain_text
     await api.press_button(anna, edited, _data(edited, "Done"))
     done = await tg.replies(dm.id, count=2)
-    assert "All set" in done[0].plain_text and "/idee" in done[1].plain_text
+    assert "All set" in done[0].plain_text and "/idea" in done[1].plain_text  # English names
     # The command menu was set per language and scope.
     assert api.commands[("all_private_chats", "nl")]
     nl_menu = {c["command"]: c["description"] for c in api.commands[("all_private_chats", "nl")]}
     en_menu = {c["command"]: c["description"] for c in api.commands[("all_private_chats", "en")]}
-    assert nl_menu["idee"] == "deel een idee voor de wijk" and en_menu["idee"].startswith("share")
+    assert nl_menu["idee"] == "deel een idee voor de wijk" and en_menu["idea"].startswith("share")
+    assert "idee" not in en_menu and "idea" not in nl_menu  # each language its own names
     assert {c["command"] for c in api.commands[("all_group_chats", "nl")]} >= {"koppel", "help"}
 
 
@@ -92,10 +93,10 @@ async def test_group_commands_with_bot_name(tg: RunningBot) -> None:
     group = api.group(-100500, "Buurtapp Schalkwijk", creator=anna)
     await api.add_bot_to_group(group, anna)
     [hello] = await tg.replies(group.id)
-    assert "/koppel" in hello.plain_text
+    assert "/link" in hello.plain_text  # English names for English
     await api.send_text(anna, group, f"/help@{BOT_NAME}")
     [help_reply] = await tg.replies(group.id)
-    assert "/idee" in help_reply.plain_text
+    assert "/ideas" in help_reply.plain_text
     await api.send_text(anna, group, "/help@SomeOtherBot")
     await api.send_text(anna, group, "/melding")
     [moved] = await tg.replies(group.id)  # only the /melding answer, not the other bot's help
@@ -116,7 +117,8 @@ async def test_command_menus_in_each_persons_language(tg: RunningBot) -> None:
     english = {
         c["command"]: c["description"] for c in api.visible_commands(ben, api.private_chat(ben))
     }
-    assert english["melding"].startswith("report a problem")
+    assert english["report"].startswith("report a problem")  # English names for English
+    assert "forgetme" in english and "melding" not in english
     group = api.group(-100512, "Buurtapp", creator=anna)
     in_group = [c["command"] for c in api.visible_commands(anna, group)]
     assert "ideeen" in in_group and "vergeetmij" not in in_group  # nothing private in a group
@@ -159,7 +161,7 @@ async def test_429_storm_is_honoured(tg: RunningBot) -> None:
     api.rate_limit_next("sendMessage", count=3, retry_after=1)
     await api.send_text(anna, dm, "/help")
     [reply] = await tg.replies(dm.id, within=10)
-    assert "/idee" in reply.plain_text
+    assert "/idea" in reply.plain_text
     assert api.request_counts["sendMessage"] >= 4  # three refused, then delivered
 
 
@@ -272,7 +274,7 @@ async def test_webhook_mode_checks_the_secret(
             )
             assert good.status == 200
         [reply] = await bot.replies(dm.id)
-        assert "/idee" in reply.plain_text
+        assert "/idea" in reply.plain_text
     finally:
         await bot.adapter.stop()
         await asyncio.wait_for(task, timeout=5)
@@ -304,7 +306,7 @@ async def test_a_week_old_cursor_is_not_trusted(tg: RunningBot) -> None:
     await api.send_text(anna, dm, "/help")
     await tg.start()
     [reply] = await tg.replies(dm.id)
-    assert "/idee" in reply.plain_text
+    assert "/idea" in reply.plain_text
 
 
 async def test_a_file_is_sent_as_a_document_with_its_caption(tg: RunningBot) -> None:
