@@ -22,6 +22,7 @@ user-interactive auth) and the checks of what the homeserver holds are written h
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ from unpaddedbase64 import decode_base64, encode_base64
 
 from bot.adapters.matrix.session import MatrixLoginError, MatrixSession
 from bot.config import Settings
+from bot.core.ports import AdapterStore
 from bot.core.secret_key import SecretKey, load_secret_key
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def signable(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def canonical(obj: dict[str, Any]) -> bytes:
-    return Api.to_canonical_json(signable(obj)).encode()
+    text: str = Api.to_canonical_json(signable(obj))
+    return text.encode()
 
 
 def sign(obj: dict[str, Any], user_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
@@ -325,3 +328,20 @@ class CrossSigning:
 
 def _why(status: int, body: dict[str, Any]) -> str:
     return f"{status} {body.get('errcode', '')} {body.get('error', '')}".strip()
+
+
+async def identity_command(
+    settings: Settings, store: AdapterStore, password: str | None, *, replace: bool
+) -> str:
+    """`wijkbot matrix bootstrap` / `reset-identity --replace`: log in as the bot's device
+    (the bot itself must not run meanwhile), set up or replace the identity; one line."""
+    session = MatrixSession(settings, store)
+    try:
+        await session.connect(asyncio.Event())
+        uploads = await ensure_identity(session, password, replace=replace)
+    finally:
+        await session.close()
+    master = load_keys(key_path(settings), load_secret_key(settings), session.user_id)
+    assert master is not None
+    done = "set up" if uploads else "already in place"
+    return f"Matrix identity {done}: master key {public_b64(master.master)}; back up {key_path(settings)}"

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from unpaddedbase64 import decode_base64
 
-from bot.adapters.matrix.identity import IdentityError
+from bot.adapters.matrix.identity import IdentityError, identity_command
 from bot.core.clock import FrozenClock
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot
 from tests.support.synapse import SynapseServer
@@ -116,3 +116,12 @@ async def test_identity_the_bot_has_no_keys_for_stops_it_with_one_line(
         "POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot.user_id: []}}, token=token
     )
     assert only_key(found["master_keys"][bot.user_id]) == first["master"]  # never reset
+
+    # The operator chooses a new identity (`wijkbot matrix reset-identity --replace`).
+    line = await identity_command(bot.settings, bot.app.adapter_store, None, replace=True)
+    assert "master key" in line and "\n" not in line
+    await bot.stop()
+    await bot.start(clock)
+    new = seen_by_resident(synapse, token, bot)
+    assert new["master"] != first["master"] and new["master"] in line
+    assert bot.adapter.identity_uploads == []  # the reset signed this device already
