@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import SecretStr
 from unpaddedbase64 import decode_base64
 
 from bot.adapters.matrix.identity import IdentityError, identity_command
+from bot.config import Settings
 from bot.core.clock import FrozenClock
 from tests.e2e.matrix.conftest import SQLITE_ONLY, Bot
 from tests.support.synapse import SynapseServer
@@ -125,3 +128,25 @@ async def test_identity_the_bot_has_no_keys_for_stops_it_with_one_line(
     new = seen_by_resident(synapse, token, bot)
     assert new["master"] != first["master"] and new["master"] in line
     assert bot.adapter.identity_uploads == []  # the reset signed this device already
+
+
+async def test_bot_with_only_an_access_token_sets_up_its_identity(
+    synapse: SynapseServer, db_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The first upload needs no password on Synapse (MSC3967), so `bootstrap` is only
+    needed where a homeserver asks for one."""
+    account = synapse.fresh_user("wijkbot")
+    settings = Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        matrix_homeserver=synapse.url,
+        matrix_user_id=account.user_id,
+        matrix_access_token=SecretStr(account.access_token),
+    )
+    bot = Bot(synapse, account, settings)
+    try:
+        await bot.start(clock)
+        seen_by_resident(synapse, synapse.fresh_user("eva").access_token, bot)
+        assert bot.adapter.identity_uploads == ["identity", "signatures"]
+    finally:
+        await bot.stop()
