@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="only when no neighbourhood exists yet"
     )
 
+    matrix = sub.add_parser("matrix", help="the bot's Matrix identity (cross-signing)")
+    matrix_sub = matrix.add_subparsers(dest="matrix_command", required=True)
+    matrix_sub.add_parser(
+        "bootstrap", help="set up the identity once (password from WIJKBOT_MATRIX_PASSWORD, "
+        "WIJKBOT_MATRIX_BOOTSTRAP_PASSWORD or stdin)",
+    )  # fmt: skip
+    reset = matrix_sub.add_parser("reset-identity", help="replace the identity with a new one")
+    reset.add_argument(
+        "--replace", action="store_true", help="yes: residents will see a new identity"
+    )
+
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     grant = admin_sub.add_parser("grant-coordinator", help="make a person coordinator")
@@ -158,6 +169,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         return 0
     if args.command == "budget":
         return await _budget(args, settings)
+    if args.command == "matrix":
+        return await _matrix(args, settings)
     if args.command == "admin":
         try:
             print(
@@ -184,6 +197,36 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
     if args.command == "run":
         print("No platform is configured: opening the console chat. (Ctrl-D to leave)", flush=True)
     await admin.console_chat(settings, user, group, lang)
+    return 0
+
+
+async def _matrix(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.matrix.identity import identity_command
+    from bot.adapters.matrix.session import MatrixLoginError
+    from bot.app import App
+
+    replace = args.matrix_command == "reset-identity"
+    if replace and not args.replace:
+        raise _CliError("reset-identity makes a new identity that residents must trust again; "
+                        "add --replace to go ahead")  # fmt: skip
+    if not settings.matrix_homeserver:
+        raise _CliError("Matrix is not configured (WIJKBOT_MATRIX_HOMESERVER)")
+    password = None
+    if settings.matrix_password is None:
+        password = os.environ.get("WIJKBOT_MATRIX_BOOTSTRAP_PASSWORD")
+        if password is None:
+            import getpass
+
+            prompt = "Password of the bot's Matrix account: "
+            password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+        password = password.rstrip("\n") or None
+    app = App(settings)
+    try:
+        print(await identity_command(settings, app.adapter_store, password, replace=replace))
+    except (MatrixLoginError, ValueError) as exc:
+        raise _CliError(str(exc)) from None
+    finally:
+        await app.db.dispose()
     return 0
 
 

@@ -32,6 +32,7 @@ from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
 from nio.crypto import decrypt_attachment
 
 from bot.adapters.matrix.events import PLATFORM, split_file_id
+from bot.adapters.matrix.identity import ensure_identity
 from bot.adapters.matrix.inbound import Inbound
 from bot.adapters.matrix.memory import SentMessages
 from bot.adapters.matrix.render import (
@@ -97,6 +98,7 @@ class MatrixAdapter:
         self._stopping = asyncio.Event()
         self._finished = asyncio.Event()
         self._poll: asyncio.Future[Any] | None = None
+        self.identity_uploads: list[str] = []  # what the last start sent (see identity.py)
 
     @property
     def client(self) -> AsyncClient:
@@ -126,6 +128,9 @@ class MatrixAdapter:
         inbox = Inbox(self.store, PLATFORM, feed, self._stopping)
         try:
             await self.session.connect(self._stopping)
+            self.identity_uploads = await self.session._retry(  # cross-signing
+                lambda: ensure_identity(self.session), self._stopping
+            )
             await inbound.direct.load(self._stopping)
             since = await self.session.get_cursor(TOKEN_KEY)
             full_state = since is not None  # nio keeps no room state between runs

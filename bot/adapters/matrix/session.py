@@ -88,6 +88,12 @@ class MatrixSession:
         """Log in (retrying while the homeserver is unreachable) and load the crypto store."""
         private_dir(self.store_path)
         device_id = await self.get_cursor(DEVICE_KEY)
+        store_file = self.store_path / f"{self.user_id}_{device_id}.db"
+        if device_id and self.settings.matrix_password and not store_file.exists():
+            # Its keys are gone: a device id with new keys would look like a forgery to
+            # residents' apps. A new device instead, signed by the same identity.
+            log.warning("matrix: the crypto store of device %s is gone; new device", device_id)
+            device_id = None
         config = AsyncClientConfig(
             max_limit_exceeded=None,  # nio waits `retry_after_ms` and retries every request
             # One quick retry inside nio for a dropped connection; after that our own
