@@ -15,6 +15,11 @@ adds itself. A reaction on a message the bot sent with buttons presses that butt
 taking the reaction back presses it again (for toggles). A typed number works too.
 Link buttons are shown as links. The core's "/help" becomes "!help": Element intercepts
 unknown slash commands, and the bot accepts both.
+
+Manners: what was handled gets a read receipt; while handling takes longer than a second
+the bot shows it is typing; an answer that closes a question (an edit without choices: a
+report number, a vote receipt) comes as a new message, which notifies, not only as an edit;
+in a direct chat, questions that were answered lose their number reactions.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from bot.adapters.matrix.session import (
     wait_or_stop,
 )
 from bot.config import Settings
-from bot.core.events import Button, ChatRef, MessageRef, Reply
+from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply
 from bot.core.inbox import Inbox
 from bot.core.ports import AdapterStore, Feed, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
@@ -64,6 +69,8 @@ log = logging.getLogger(__name__)
 
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 DOWNLOAD_TIMEOUT = 60.0  # seconds for one media download (a stuck one would hold a send slot)
+TYPING_AFTER = 1.0  # seconds of handling before the bot shows it is typing
+TYPING_FOR_MS = 30_000  # how long one typing notice lasts on the server, unless stopped
 
 
 class MatrixAdapter:
@@ -78,7 +85,8 @@ class MatrixAdapter:
         allowed_inviters: list[str] | None = None,
         poll_timeout_ms: int = 30_000,
         timeline_limit: int = 50,
-        undecryptable_grace: float = 5.0,
+        undecryptable_grace: float = 30.0,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         """`allowed_inviters`: users ("@coco:example.org") or servers ("example.org")
         whose room invites are accepted; by default the bot's own homeserver."""
@@ -90,7 +98,12 @@ class MatrixAdapter:
         self.poll_timeout_ms = poll_timeout_ms
         self.sync_filter = {"room": {"timeline": {"limit": timeline_limit}}}
         self.undecryptable_grace = undecryptable_grace
+        self.typing_after = typing_after
         self.memory = SentMessages()
+        self._unread: dict[str, str] = {}  # room -> the last event handled, for a receipt
+        self._questions: dict[str, list[str]] = {}  # room -> our messages with reactions
+        self._renewed: set[str] = set()  # questions edited with choices while handling
+        self._sent: dict[str, int] = {}  # room -> messages sent (to see if handling answered)
         self._uploaded: Bounded[str, str] = Bounded(16)  # sha256 of an image -> its mxc URL
         self.ready = asyncio.Event()  # set once the first sync is handled
         self._rooms_known = asyncio.Event()  # set once a sync told nio which rooms we are in
@@ -125,7 +138,7 @@ class MatrixAdapter:
             self.undecryptable_grace, self._recall,
         )  # fmt: skip
         self._inbound = inbound
-        inbox = Inbox(self.store, PLATFORM, feed, self._stopping)
+        inbox = Inbox(self.store, PLATFORM, self._mannered(feed), self._stopping)
         try:
             await self.session.connect(self._stopping)
             self.identity_uploads = await self.session._retry(  # cross-signing
@@ -165,11 +178,13 @@ class MatrixAdapter:
                 waits = f"{len(inbound.received)} events wait on the homeserver"
                 if not await inbox.retrying(partial(inbox.keep, inbound.received, token), waits):
                     break  # stopping: the token did not move, the next start syncs them again
+                self._unread.update((i.chat.id, key) for key, i in inbound.received)
                 inbound.kept()
                 since = resp.next_batch
                 self.ready.set()
                 if not await inbox.handle_or_stop():
                     break
+                await self._send_receipts()
         finally:
             self.ready.clear()
             self._rooms_known.clear()
@@ -184,6 +199,65 @@ class MatrixAdapter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._finished.wait(), 15)
         await self.session.close()
+
+    # -- manners ---------------------------------------------------------------------------
+
+    def _mannered(self, feed: Feed) -> Feed:
+        """Handling one event: typing shown when it takes long; questions it answered lose
+        their reactions."""
+
+        async def handle(incoming: Incoming) -> None:
+            room = incoming.chat.id
+            asked = list(self._questions.get(room, ()))
+            sent = self._sent.get(room, 0)
+            self._renewed.clear()
+            typing = asyncio.create_task(self._typing_later(room))
+            try:
+                await feed(incoming)
+            finally:
+                typing.cancel()
+                [started] = await asyncio.gather(typing, return_exceptions=True)
+                if started is True:
+                    await self._typing(room, False)
+            if incoming.chat.kind == "direct" and self._sent.get(room, 0) > sent:
+                for question in asked:  # the conversation moved on: answered
+                    if question not in self._renewed:
+                        await self._clear_reactions(room, question)
+
+        return handle
+
+    async def _typing_later(self, room_id: str) -> bool:
+        await asyncio.sleep(self.typing_after)
+        return await self._typing(room_id, True)
+
+    async def _typing(self, room_id: str, on: bool) -> bool:
+        """A typing notice (on or off); not worth failing anything for."""
+        try:
+            await self.client.room_typing(room_id, on, timeout=TYPING_FOR_MS)
+        except Exception as exc:
+            log.info("matrix: typing notice in %s failed: %s", room_id, exc)
+            return False
+        return True
+
+    async def _send_receipts(self) -> None:
+        """A read receipt (and the read marker) on the last handled event of each room."""
+        unread, self._unread = self._unread, {}
+        for room_id, event_id in unread.items():
+            if room_id in (self._inbound.gone if self._inbound else ()):
+                continue
+            try:
+                await self.client.room_read_markers(room_id, event_id, event_id)
+            except Exception as exc:
+                log.info("matrix: read receipt in %s failed: %s", room_id, exc)
+
+    async def _clear_reactions(self, room_id: str, event_id: str) -> None:
+        """Our number reactions under a question that was answered are taken away."""
+        with contextlib.suppress(ValueError):
+            self._questions.get(room_id, []).remove(event_id)
+        try:
+            await self._set_reactions(room_id, event_id, 0)
+        except Exception as exc:
+            log.info("matrix: could not take reactions away in %s: %s", room_id, exc)
 
     def _poll_ms(self) -> int:
         deadline = self._inbound.next_deadline() if self._inbound else None
@@ -293,6 +367,7 @@ class MatrixAdapter:
         if reply.reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply.reply_to.id}}
         event_id = await self.session.room_send(chat.id, event_type, content)
+        self._sent[chat.id] = self._sent.get(chat.id, 0) + 1
         buttons = numbered_buttons(reply)
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
@@ -367,10 +442,18 @@ class MatrixAdapter:
         if not await self._is_ours(ref):
             await self.send(ref.chat, reply)
             return
+        buttons = numbered_buttons(reply)
+        if self.memory.buttons(ref.id) and not buttons:
+            # The question is answered for good (a report number, a vote receipt): a new
+            # message, which notifies; an edit alone would go unnoticed.
+            await self._clear_reactions(ref.chat.id, ref.id)
+            await self.send(ref.chat, reply)
+            self.memory.remember(ref.id, [])
+            return
         content = edit_content(ref.id, render(reply))
         await self.session.room_send(ref.chat.id, "m.room.message", content)
-        buttons = numbered_buttons(reply)
         self.memory.remember(ref.id, buttons)
+        self._renewed.add(ref.id)
         await self._set_reactions(ref.chat.id, ref.id, len(buttons))
 
     def _check_private(self, chat: ChatRef) -> None:
@@ -405,6 +488,10 @@ class MatrixAdapter:
         want = min(count, len(KEYCAPS))
         while len(have) > want:
             await self.client.room_redact(room_id, have.pop(), reason="choices changed")
+        questions = self._questions.setdefault(room_id, [])
+        if want and event_id not in questions:
+            questions.append(event_id)
+            del questions[: -len(KEYCAPS) * 10]  # bounded: the newest questions
         for i in range(len(have), want):
             content = reaction_content(event_id, KEYCAPS[i])
             try:

@@ -9,8 +9,11 @@ configured users or servers. A direct chat is one the resident marked direct and
 just the two of them (`direct.py`); a room that is not, or no longer, is left at once,
 saying why, and is never a group. Joining a group room feeds `joined`; being removed from
 one feeds `left`.
-Encrypted messages whose key is missing are held for a short grace period (keys often
-arrive a moment later); then the sender is told, in their language, to send it again.
+Encrypted messages whose key is missing: the key is asked from our other devices and from
+the sender's devices, and the message is held for a grace period; when the key comes (a
+room key, or a forwarded one from our own devices) it is answered as usual, once. If it
+never comes, the sender is told in plain words, in their language, at most once an hour,
+encrypted for every device of theirs the homeserver knows (asked again just before).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from bot.core.ports import Received, StoreUnavailable
 log = logging.getLogger(__name__)
 
 GAP_PAGES = 5  # pages of 100 events fetched back after a long downtime, per room
-TELL_EVERY = 30.0  # seconds between two "I could not read your message" in one room
+TELL_EVERY = 3600.0  # seconds between two "I could not read your message" to one resident
 
 Tell = Callable[[ChatRef, Reply], Awaitable[object]]
 Recall = Callable[[str, str], Awaitable[list[Button]]]  # (room, our event) -> its buttons
@@ -79,7 +82,7 @@ class Inbound:
         self._inviters: dict[str, tuple[str, bool]] = {}  # rooms joined, until the join is seen
         self.direct = DirectRooms(session)
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
-        self._told: dict[str, float] = {}  # room -> when we last said we could not read
+        self._told: dict[str, float] = {}  # resident -> when we last said we could not read
 
     @property
     def client(self) -> Any:
@@ -352,9 +355,11 @@ class Inbound:
     async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         log.warning("matrix: cannot decrypt %s in %s", event.event_id, room_id)
         now = time.monotonic()
-        if now - self._told.get(room_id, -TELL_EVERY) < TELL_EVERY:
-            return  # said it a moment ago (several unreadable messages in a row)
-        self._told[room_id] = now
+        told = self._told.get(event.sender)
+        if told is not None and now - told < TELL_EVERY:
+            return  # said it not long ago (several unreadable messages, or rooms, in a row)
+        self._told[event.sender] = now
+        await self._know_devices(event.sender)
         try:
             locale = await self.session.store.locale_of(PLATFORM, event.sender)
         except StoreUnavailable:
@@ -368,6 +373,18 @@ class Inbound:
             await self.tell(self.chat(room_id), Reply(text))
         except Exception:
             log.exception("matrix: could not tell %s about an unreadable message", room_id)
+
+    async def _know_devices(self, user_id: str) -> None:
+        """The resident's devices as the homeserver knows them now (a new phone may be why
+        the key is missing), so what we send next is encrypted for each of them too."""
+        client = self.client
+        try:
+            client.olm.users_for_key_query.add(user_id)
+            await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+        except Exception as exc:
+            log.info("matrix: could not refresh the devices of a resident: %s", exc)
 
     def _deliver(self, event_id: str, incoming: Incoming) -> None:
         if event_id not in self._received_keys:  # a sync processed again

@@ -15,13 +15,16 @@ import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EphemeralEvent,
     Event,
     ReactionEvent,
     RoomCreateResponse,
+    RoomKeyRequest,
     RoomMemberEvent,
     RoomMessageText,
     RoomPreset,
     RoomSendResponse,
+    SyncResponse,
     UploadResponse,
 )
 
@@ -32,12 +35,12 @@ Seen = tuple[str, Any]  # (room id, nio event)
 
 def body(event: Any) -> str:
     """The text of a message, as edited last if it is an edit."""
-    content = event.source.get("content", {})
+    content = getattr(event, "source", {}).get("content", {})
     return str((content.get("m.new_content") or content).get("body", ""))
 
 
 def is_edit_of(event: Any) -> str | None:
-    rel = event.source.get("content", {}).get("m.relates_to") or {}
+    rel = getattr(event, "source", {}).get("content", {}).get("m.relates_to") or {}
     return rel.get("event_id") if rel.get("rel_type") == "m.replace" else None
 
 
@@ -62,6 +65,8 @@ class Resident:
             await self.client.keys_upload()
         await self.client.sync(timeout=0)
         self.client.add_event_callback(self._on_event, Event)
+        self.client.add_ephemeral_callback(self._on_ephemeral, EphemeralEvent)  # typing, receipts
+        self.client.add_response_callback(self._on_sync, SyncResponse)  # key requests
         self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
         return self
 
@@ -75,6 +80,18 @@ class Resident:
         self.seen.append((room.room_id, event))
         async with self._changed:
             self._changed.notify_all()
+
+    async def _on_ephemeral(self, room: Any, event: Any) -> None:
+        event.source = {}  # as the other events have (tests look at `source`)
+        await self._on_event(room, event)
+
+    async def _on_sync(self, response: Any) -> None:
+        """Room key requests (nio hides those from other users from its callbacks)."""
+        asked = [e for e in response.to_device_events if isinstance(e, RoomKeyRequest)]
+        self.seen.extend(("", e) for e in asked)
+        if asked:
+            async with self._changed:
+                self._changed.notify_all()
 
     # -- waiting ---------------------------------------------------------------------------
 

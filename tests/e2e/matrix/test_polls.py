@@ -66,7 +66,7 @@ async def test_poll_in_room_and_direct_chat_counts_once(
     summary = await coco.message_from(bot.user_id, coco_dm, "Je peiling", mark)
     mark = coco.mark()
     await coco.say(coco_dm, str(number_of(body(summary), "Versturen")))
-    await coco.message_from(bot.user_id, coco_dm, "Verstuurd naar 1 groepschats", mark)
+    await coco.message_from(bot.user_id, coco_dm, "Verstuurd naar 1 groepschat en", mark)
     await bot.app.flush_outbox()
 
     in_room = await poll_in(anna, bot, room)
