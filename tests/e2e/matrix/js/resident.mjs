@@ -45,11 +45,14 @@ function wait(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// Failures that a room key arriving a little later can still heal; others (trust) cannot.
+const LATE_KEY = new Set(["MEGOLM_UNKNOWN_INBOUND_SESSION_ID", "OLM_UNKNOWN_MESSAGE_INDEX"]);
+
 async function settled(event, ms = 10000) {
-  // Decrypted, or still failing after `ms` (a late room key may still arrive).
+  // Decrypted, or failing for good, or still without its key after `ms`.
   await client.decryptEventIfNeeded(event);
   const deadline = Date.now() + ms;
-  while (event.isDecryptionFailure() && Date.now() < deadline) await wait(100);
+  while (LATE_KEY.has(event.decryptionFailureReason) && Date.now() < deadline) await wait(100);
 }
 
 async function report(event) {
