@@ -9,6 +9,7 @@ from bot.adapters.matrix.recovery import (
     encode_recovery_key,
 )
 
+
 def test_recovery_key_has_the_spec_framing() -> None:
     """0x8B 0x01, 32 key bytes, a parity byte that XORs everything to zero; base58."""
     assert b58encode(b"\0\0hello") == "11Cn8eVZg"  # Bitcoin's alphabet, leading zeros as 1

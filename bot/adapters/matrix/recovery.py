@@ -97,7 +97,9 @@ def decode_recovery_key(text: str) -> bytes:
     try:
         raw = b58decode("".join(text.split()))
     except ValueError:
-        raise RecoveryError("this is not a recovery key (it has a character base58 lacks)") from None
+        raise RecoveryError(
+            "this is not a recovery key (it has a character base58 lacks)"
+        ) from None
     if len(raw) != 35 or not raw.startswith(RECOVERY_PREFIX) or _parity(raw) != 0:
         raise RecoveryError("this is not a recovery key (wrong length or a typing error)")
     return raw[2:34]
@@ -120,12 +122,16 @@ def _ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
 def encrypt_secret(key: bytes, name: str, plain: str, iv: bytes | None = None) -> dict[str, str]:
     aes_key, mac_key = _keys(key, name)
     if iv is None:
-        iv = bytearray(os.urandom(16))
-        iv[8] &= 0x7F  # bit 63 cleared, as the spec says (some counters do not carry)
-        iv = bytes(iv)
+        fresh = bytearray(os.urandom(16))
+        fresh[8] &= 0x7F  # bit 63 cleared, as the spec says (some counters do not carry)
+        iv = bytes(fresh)
     ciphertext = _ctr(aes_key, iv, plain.encode())
     mac = hmac.new(mac_key, ciphertext, "sha256").digest()
-    return {"iv": encode_base64(iv), "ciphertext": encode_base64(ciphertext), "mac": encode_base64(mac)}
+    return {
+        "iv": encode_base64(iv),
+        "ciphertext": encode_base64(ciphertext),
+        "mac": encode_base64(mac),
+    }
 
 
 def decrypt_secret(key: bytes, name: str, item: dict[str, Any]) -> str | None:

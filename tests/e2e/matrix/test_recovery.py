@@ -128,3 +128,38 @@ async def test_a_wrong_recovery_key_says_so_in_one_line_and_changes_nothing(
     assert [account_data(synapse, bot, name) for name in NAMES] == stored_before
     await bot.start(clock)  # the old machine is untouched
     assert seen_by_resident(synapse, token, bot)["master"] == first["master"]
+
+
+def test_the_operator_moves_the_bot_with_the_commands(
+    synapse: SynapseServer,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`wijkbot matrix recovery setup` on the old machine, `restore` on the new one."""
+    from bot.cli import main
+
+    account = synapse.fresh_user("wijkbot")
+    for name, value in {
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "old"),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER_ID": account.user_id,
+        "MATRIX_PASSWORD": account.password,
+    }.items():
+        monkeypatch.setenv(f"WIJKBOT_{name}", value)
+    assert main(["matrix", "recovery", "setup"]) == 0
+    (recovery_key,) = RECOVERY_KEY.findall(capsys.readouterr().out)
+
+    monkeypatch.setenv("WIJKBOT_DATA_DIR", str(tmp_path / "new"))
+    monkeypatch.setenv("WIJKBOT_MATRIX_RECOVERY_KEY", recovery_key[:-1] + ("2" if recovery_key[-1] == "1" else "1"))
+    assert main(["matrix", "recovery", "restore"]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.count("\n") == 1 and "recovery key" in said.err
+    assert not (tmp_path / "new" / "matrix-identity.json").exists()
+
+    monkeypatch.setenv("WIJKBOT_MATRIX_RECOVERY_KEY", recovery_key)
+    assert main(["matrix", "recovery", "restore"]) == 0
+    assert "Matrix identity restored: master key" in capsys.readouterr().out
+    assert (tmp_path / "new" / "matrix-identity.json").exists()
