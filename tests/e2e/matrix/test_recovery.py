@@ -153,7 +153,9 @@ def test_the_operator_moves_the_bot_with_the_commands(
     (recovery_key,) = RECOVERY_KEY.findall(capsys.readouterr().out)
 
     monkeypatch.setenv("WIJKBOT_DATA_DIR", str(tmp_path / "new"))
-    monkeypatch.setenv("WIJKBOT_MATRIX_RECOVERY_KEY", recovery_key[:-1] + ("2" if recovery_key[-1] == "1" else "1"))
+    monkeypatch.setenv(
+        "WIJKBOT_MATRIX_RECOVERY_KEY", recovery_key[:-1] + ("2" if recovery_key[-1] == "1" else "1")
+    )
     assert main(["matrix", "recovery", "restore"]) == 2
     said = capsys.readouterr()
     assert said.out == "" and said.err.count("\n") == 1 and "recovery key" in said.err
