@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="only when no neighbourhood exists yet"
     )
 
-    matrix = sub.add_parser("matrix", help="the bot's Matrix identity (cross-signing)")
+    matrix = sub.add_parser(
+        "matrix", help="the bot's Matrix identity (cross-signing); run these with the bot stopped"
+    )
     matrix_sub = matrix.add_subparsers(dest="matrix_command", required=True)
     matrix_sub.add_parser(
         "bootstrap", help="set up the identity once (password from WIJKBOT_MATRIX_PASSWORD, "

@@ -13,6 +13,9 @@ secret key; the device it logged in with is signed by the same identity.
 Library pieces: HKDF, AES-CTR and HMAC from `cryptography`. Written here: base58 (no
 base58 library is installed; ten lines), the recovery-key framing, and the account-data
 requests (matrix-nio 0.26 has no secret storage and no call to read account data).
+
+No server-side key backup (m.megolm_backup.v1): the bot never reads old history, and a
+device signed by its identity gets the room keys of new messages from residents' clients.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from unpaddedbase64 import decode_base64, encode_base64
 
 from bot.adapters.matrix.identity import (
     USAGES,
+    CrossSigning,
     IdentityError,
     SigningKeys,
     ensure_identity,
@@ -290,7 +294,8 @@ async def restore_command(settings: Settings, store: AdapterStore, recovery_key:
         if load_keys(path, secret, session.user_id) is not None:
             raise RecoveryError(f"{path} exists already: this machine has an identity")
         keys = await read_secrets(session.client, key)
-        server = await _server_master(session.client)
+        found = await CrossSigning(session.client, path, secret).query()
+        server = public_of(found.get("master_keys", {}).get(session.user_id))
         if server != public_b64(keys.master):
             raise RecoveryError(
                 f"the secret storage holds master key {public_b64(keys.master)}, but the "
@@ -301,15 +306,3 @@ async def restore_command(settings: Settings, store: AdapterStore, recovery_key:
     finally:
         await session.close()
     return f"Matrix identity restored: master key {server}; back up {path} and the secret key"
-
-
-async def _server_master(client: AsyncClient) -> str | None:
-    assert client.user_id
-    resp = await client.send(
-        "POST",
-        "/_matrix/client/v3/keys/query",
-        json.dumps({"device_keys": {client.user_id: []}}),
-        headers={"Authorization": f"Bearer {client.access_token}"},
-    )
-    body = await resp.json(content_type=None)
-    return public_of(body.get("master_keys", {}).get(client.user_id))
