@@ -14,8 +14,10 @@ Library pieces: HKDF, AES-CTR and HMAC from `cryptography`. Written here: base58
 base58 library is installed; ten lines), the recovery-key framing, and the account-data
 requests (matrix-nio 0.26 has no secret storage and no call to read account data).
 
-No server-side key backup (m.megolm_backup.v1): the bot never reads old history, and a
-device signed by its identity gets the room keys of new messages from residents' clients.
+No server-side key backup (m.megolm_backup.v1) yet: the bot never reads old history, and
+a device signed by its identity gets the room keys of new messages from residents' clients.
+Only a message sent while the bot moves, in a room key the old device alone had, stays
+unreadable; the bot asks for the key and otherwise tells the resident (inbound.py).
 """
 
 from __future__ import annotations
