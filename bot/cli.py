@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="only when no neighbourhood exists yet"
     )
 
-    matrix = sub.add_parser("matrix", help="the bot's Matrix identity (cross-signing)")
+    matrix = sub.add_parser(
+        "matrix", help="the bot's Matrix identity (cross-signing); run these with the bot stopped"
+    )
     matrix_sub = matrix.add_subparsers(dest="matrix_command", required=True)
     matrix_sub.add_parser(
         "bootstrap", help="set up the identity once (password from WIJKBOT_MATRIX_PASSWORD, "
@@ -46,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     reset = matrix_sub.add_parser("reset-identity", help="replace the identity with a new one")
     reset.add_argument(
         "--replace", action="store_true", help="yes: residents will see a new identity"
+    )
+    recovery = matrix_sub.add_parser(
+        "recovery", help="move the bot to another machine with a recovery key"
+    )
+    recovery.add_argument(
+        "action",
+        choices=["setup", "restore"],
+        help="setup: store the identity in secret storage and show a recovery key once; "
+        "restore: take it over on this machine (key from WIJKBOT_MATRIX_RECOVERY_KEY or stdin)",
     )
 
     admin = sub.add_parser("admin", help="administration")
@@ -205,6 +216,8 @@ async def _matrix(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.matrix.session import MatrixLoginError
     from bot.app import App
 
+    if args.matrix_command == "recovery":
+        return await _recovery(args.action, settings)
     replace = args.matrix_command == "reset-identity"
     if replace and not args.replace:
         raise _CliError("reset-identity makes a new identity that residents must trust again; "
@@ -223,6 +236,34 @@ async def _matrix(args: argparse.Namespace, settings: Settings) -> int:
     app = App(settings)
     try:
         print(await identity_command(settings, app.adapter_store, password, replace=replace))
+    except (MatrixLoginError, ValueError) as exc:
+        raise _CliError(str(exc)) from None
+    finally:
+        await app.db.dispose()
+    return 0
+
+
+async def _recovery(action: str, settings: Settings) -> int:
+    from bot.adapters.matrix.recovery import restore_command, setup_command
+    from bot.adapters.matrix.session import MatrixLoginError
+    from bot.app import App
+
+    if not settings.matrix_homeserver:
+        raise _CliError("Matrix is not configured (WIJKBOT_MATRIX_HOMESERVER)")
+    recovery_key = ""
+    if action == "restore":
+        recovery_key = os.environ.get("WIJKBOT_MATRIX_RECOVERY_KEY", "")
+        if not recovery_key:
+            import getpass
+
+            prompt = "Recovery key: "
+            recovery_key = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    app = App(settings)
+    try:
+        if action == "setup":
+            print(await setup_command(settings, app.adapter_store))
+        else:
+            print(await restore_command(settings, app.adapter_store, recovery_key))
     except (MatrixLoginError, ValueError) as exc:
         raise _CliError(str(exc)) from None
     finally:

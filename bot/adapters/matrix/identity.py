@@ -122,12 +122,12 @@ class SigningKeys:
         usk = sign(key_object(user_id, "user_signing", self.user_signing), user_id, self.master)
         return {"master_key": master, "self_signing_key": ssk, "user_signing_key": usk}
 
-    def _seeds(self) -> dict[str, str]:
+    def seeds(self) -> dict[str, str]:
         keys = (self.master, self.self_signing, self.user_signing)
         return {u: encode_base64(k.private_bytes_raw()) for u, k in zip(USAGES, keys, strict=True)}
 
     @classmethod
-    def _from_seeds(cls, seeds: dict[str, str]) -> SigningKeys:
+    def from_seeds(cls, seeds: dict[str, str]) -> SigningKeys:
         return cls(*(Ed25519PrivateKey.from_private_bytes(decode_base64(seeds[u])) for u in USAGES))
 
 
@@ -141,7 +141,7 @@ def key_path(settings: Settings) -> Path:
 def save_keys(path: Path, keys: SigningKeys, secret: SecretKey, user_id: str) -> None:
     """Encrypted, 0600, replaced atomically (a crash leaves the old file or the new one)."""
     nonce = os.urandom(12)
-    plain = json.dumps(keys._seeds()).encode()
+    plain = json.dumps(keys.seeds()).encode()
     sealed = AESGCM(secret.derive(PURPOSE)).encrypt(nonce, plain, user_id.encode())
     doc = {
         "version": FILE_VERSION,
@@ -178,7 +178,7 @@ def load_keys(path: Path, secret: SecretKey, user_id: str) -> SigningKeys | None
         plain = AESGCM(secret.derive(PURPOSE)).decrypt(
             decode_base64(doc["nonce"]), decode_base64(doc["sealed"]), user_id.encode()
         )
-        return SigningKeys._from_seeds(json.loads(plain))
+        return SigningKeys.from_seeds(json.loads(plain))
     except InvalidTag:
         raise IdentityError(
             f"the Matrix identity file {path} was made with another secret key "

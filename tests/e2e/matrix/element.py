@@ -74,6 +74,27 @@ class ElementResident:
         self, homeserver: str, user: str, password: str, isolation: bool
     ) -> dict[str, Any]:
         """Log in, set up cross-signing, choose the isolation mode and sync."""
+        await self._spawn()
+        started = await self.command(
+            "start", homeserver=homeserver, user=user, password=password, isolation=isolation
+        )
+        self.user_id = started["user_id"]
+        return started
+
+    async def recover(
+        self, homeserver: str, user: str, password: str, recovery_key: str
+    ) -> dict[str, Any]:
+        """Log in to the bot's own account and take its identity with the recovery key."""
+        await self._spawn()
+        return await self.command(
+            "recover",
+            homeserver=homeserver,
+            user=user,
+            password=password,
+            recovery_key=recovery_key,
+        )
+
+    async def _spawn(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             str(self.node),
             str(HARNESS / "resident.mjs"),
@@ -82,11 +103,6 @@ class ElementResident:
             stdout=asyncio.subprocess.PIPE,
             stderr=self.log.open("wb"),
         )
-        started = await self.command(
-            "start", homeserver=homeserver, user=user, password=password, isolation=isolation
-        )
-        self.user_id = started["user_id"]
-        return started
 
     async def command(self, cmd: str, wait: float = 60, **args: Any) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdin and self.proc.stdout

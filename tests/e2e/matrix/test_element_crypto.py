@@ -111,3 +111,34 @@ async def test_residents_who_exclude_insecure_devices_read_the_bot_without_warni
     await start_and_report(resident, bot, shields=True)
     seen = await resident.seen()
     assert seen and not any(s.warned or not s.decrypted for s in seen)
+
+
+async def test_element_opens_the_bots_secret_storage_with_its_recovery_key(
+    bot: Bot, node: Path, synapse: SynapseServer, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Proof that `wijkbot matrix recovery setup` writes what the spec (and Element) reads:
+    matrix-js-sdk, logged in as the bot on a new device, decodes the recovery key, checks it
+    against the key description, takes the three private keys from secret storage and signs
+    its own device with them (it would refuse keys that do not match the homeserver's)."""
+    from bot.adapters.matrix.recovery import setup_command
+    from tests.e2e.matrix.test_identity import seen_by_resident
+
+    await bot.start(clock)
+    master = seen_by_resident(synapse, synapse.fresh_user("eva").access_token, bot)["master"]
+    await bot.stop()
+    text = await setup_command(bot.settings, bot.app.adapter_store)
+    recovery_key = next(line.strip() for line in text.splitlines() if line.startswith("    "))
+
+    element = ElementResident(node, tmp_path / "element-as-bot.log")
+    try:
+        found = await element.recover(
+            synapse.url, bot.account.localpart, bot.account.password, recovery_key
+        )
+    finally:
+        await element.stop()
+    assert found["key_ok"], "the key description's MAC does not match the recovery key"
+    assert found["master_key"] == master
+    cached = found["status"]["privateKeysCachedLocally"]
+    assert cached == {"masterKey": True, "selfSigningKey": True, "userSigningKey": True}
+    assert found["status"]["privateKeysInSecretStorage"]
+    assert found["verified"], "the new device is not signed by the bot's identity"

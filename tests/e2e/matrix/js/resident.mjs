@@ -11,6 +11,10 @@
 //   say     {room, text}     an m.text message (encrypted in an encrypted room)
 //   next    {timeout}        the next message from the bot (see `report` below)
 //   dump    {}               every bot message so far
+//   recover {homeserver, user, password, recovery_key}  log in as the BOT's account on a
+//           new device, open its secret storage with the recovery key and let the SDK take
+//           the cross-signing keys from there (as Element's "Verify with recovery key");
+//           answers {key_ok, master_key, status, verified}
 //   stop    {}
 import readline from "node:readline";
 
@@ -150,6 +154,52 @@ async function start({ homeserver, user, password, isolation }) {
   };
 }
 
+async function recover({ homeserver, user, password, recovery_key: recoveryKey }) {
+  const login = sdk.createClient({ baseUrl: homeserver });
+  const creds = await login.loginRequest({
+    type: "m.login.password",
+    identifier: { type: "m.id.user", user },
+    password,
+    initial_device_display_name: "Element (recovery)",
+  });
+  const privateKey = cryptoApi.decodeRecoveryKey(recoveryKey);
+  client = sdk.createClient({
+    baseUrl: homeserver,
+    userId: creds.user_id,
+    deviceId: creds.device_id,
+    accessToken: creds.access_token,
+    cryptoCallbacks: {
+      getSecretStorageKey: async ({ keys }) => [Object.keys(keys)[0], privateKey],
+    },
+  });
+  await client.initRustCrypto({ useIndexedDB: false });
+  const crypto = client.getCrypto();
+  const prepared = new Promise((resolve) =>
+    client.on(sdk.ClientEvent.Sync, (state) => state === "PREPARED" && resolve()),
+  );
+  await client.startClient({ initialSyncLimit: 1 });
+  await prepared;
+  const keyId = await client.secretStorage.getDefaultKeyId();
+  const [, info] = (await client.secretStorage.getKey(keyId)) ?? [null, null];
+  const keyOk = info ? await client.secretStorage.checkKey(privateKey, info) : false;
+  await crypto.getUserDeviceInfo([creds.user_id], true); // the public identity, to match
+  // No authUploadDeviceSigningKeys: the SDK must take the keys, never make new ones.
+  await crypto.bootstrapCrossSigning({});
+  // The device's new signature comes back with the next key query.
+  let status = null;
+  for (let tries = 0; tries < 50 && !status?.crossSigningVerified; tries++) {
+    if (tries) await wait(200);
+    await crypto.getUserDeviceInfo([creds.user_id], true);
+    status = await crypto.getDeviceVerificationStatus(creds.user_id, creds.device_id);
+  }
+  return {
+    key_ok: keyOk,
+    master_key: await crypto.getCrossSigningKeyId(),
+    status: await crypto.getCrossSigningStatus(),
+    verified: Boolean(status?.crossSigningVerified),
+  };
+}
+
 async function openDm({ bot: botId, timeout = 30 }) {
   bot = botId;
   const { room_id } = await client.createRoom({
@@ -191,6 +241,7 @@ async function next({ timeout = 30 }) {
 
 const commands = {
   start,
+  recover,
   open_dm: openDm,
   say,
   next,
