@@ -43,6 +43,7 @@ EXPECTED = {
         "M-1002 ({today}",  # /mijnmeldingen shows the date (the console runs on real time) …
         "opgelost – Er ligt glas op het fietspad",
         "wijkbot → anna: 📊 Waar moet het nieuwe bankje komen?",
+        "Bedoel je: Plein?",  # the announcement came after the poll: a typed 2 asks first
         "Je stem op “Waar moet het nieuwe bankje komen?”: Plein.",
         "wijkbot → anna: 📣 Plantjesmarkt op zaterdag, neem een tas mee!",
         "🗓 5 december, 14:00 · 📍 Kennemerplein",
@@ -72,6 +73,7 @@ EXPECTED = {
         "Good news: your idea I-1 “Geveltuintjes in de Rijksstraatweg” got 1 new supporter.",
         "solved – Er ligt glas op het fietspad",
         "wijkbot → anna: 📊 Where should the new bench go?",
+        "Do you mean: Square?",
         "Your vote on “Where should the new bench go?”: Square.",
         "wijkbot → anna: 📣 Plant market on Saturday, bring a bag!",
         "🗓 5 December, 14:00 · 📍 Kennemerplein",
