@@ -56,10 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
     add_p = admin_sub.add_parser("add-partner", help="let a person speak for an organisation")
     rm_p = admin_sub.add_parser("remove-partner", help="end a partner account")
-    for p in (add_p, rm_p):
-        p.add_argument("--platform", default="console")
-        p.add_argument("--user", required=True, help="platform user id (console: the --as name)")
-        p.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
+    for one in (add_p, rm_p):
+        one.add_argument("--platform", default="console")
+        one.add_argument("--user", required=True, help="platform user id (console: the --as name)")
+        one.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
     add_p.add_argument("--organisation", required=True, help="the name residents will see")
     add_p.add_argument("--theme", action="append", default=[], help="theme slug (repeat)")
     add_p.add_argument(
