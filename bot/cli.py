@@ -65,6 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--platform", default="console")
     grant.add_argument("--user", required=True, help="platform user id (console: the --as name)")
     grant.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
+    add_p = admin_sub.add_parser("add-partner", help="let a person speak for an organisation")
+    rm_p = admin_sub.add_parser("remove-partner", help="end a partner account")
+    for one in (add_p, rm_p):
+        one.add_argument("--platform", default="console")
+        one.add_argument("--user", required=True, help="platform user id (console: the --as name)")
+        one.add_argument("--neighbourhood", required=True, help="neighbourhood slug")
+    add_p.add_argument("--organisation", required=True, help="the name residents will see")
+    add_p.add_argument("--theme", action="append", default=[], help="theme slug (repeat)")
+    add_p.add_argument(
+        "--category", action="append", default=[], help="report category to hear about (repeat)"
+    )
+    add_p.add_argument("--may-announce", action="store_true", help="may send news to the themes")
+    list_p = admin_sub.add_parser("list-partners", help="the partner accounts")
+    list_p.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
 
     export = sub.add_parser(
         "export", help="signals or ideas for the area team, without personal data"
@@ -184,11 +198,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         return await _matrix(args, settings)
     if args.command == "admin":
         try:
-            print(
-                await admin.grant_coordinator(
-                    settings, args.platform, args.user, args.neighbourhood
-                )
-            )
+            print(await _admin(args, settings))
         except admin.AdminError as exc:
             raise _CliError(str(exc)) from None
         return 0
@@ -299,3 +309,18 @@ async def _budget(args: argparse.Namespace, settings: Settings) -> int:
     except budget_admin.BudgetAdminError as exc:
         raise _CliError(str(exc)) from None
     return 0
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> str:
+    from bot.ops import admin
+
+    if args.admin_command == "add-partner":
+        return await admin.add_partner(
+            settings, args.platform, args.user, args.neighbourhood, args.organisation,
+            args.theme, args.category, args.may_announce,
+        )  # fmt: skip
+    if args.admin_command == "remove-partner":
+        return await admin.remove_partner(settings, args.platform, args.user, args.neighbourhood)
+    if args.admin_command == "list-partners":
+        return await admin.list_partners(settings, args.neighbourhood)
+    return await admin.grant_coordinator(settings, args.platform, args.user, args.neighbourhood)

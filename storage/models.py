@@ -382,3 +382,35 @@ class AuditEvent(SQLModel, table=True):
     subject_id: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+# --- Partners (issue 13) -------------------------------------------------------------------
+
+
+class Partner(SQLModel, table=True):
+    """A person who speaks for a local organisation in one neighbourhood: they hear about
+    new ideas of their themes and new reports of their categories, and may answer "we can
+    help" as the organisation. Erased with the person (and so are the answers)."""
+
+    __table_args__ = (UniqueConstraint("person_id", "neighbourhood_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE", index=True)
+    organisation: str = Field(max_length=120)
+    theme_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    may_announce: bool = False  # a coordinator allowed news to the partner's themes
+    # News is told up to these ids (set to the newest ones when the partner is added).
+    told_idea_id: int = 0
+    told_signal_id: int = 0
+    created_at: datetime = _ts()
+
+
+class PartnerResponse(SQLModel, table=True):
+    """ "We can help" from a partner's organisation on an idea; shown by organisation name."""
+
+    __table_args__ = (UniqueConstraint("idea_id", "partner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", index=True)
+    partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _ts()

@@ -11,6 +11,7 @@ from bot.handlers import (
     groups,
     help,
     ideas,
+    partners,
     polls,
     privacy,
     start,
@@ -35,6 +36,7 @@ def build_router() -> Router:
         triage.router,
         polls.router,
         announce.router,
+        partners.router,
         privacy.router,
         contribute.router,
     )

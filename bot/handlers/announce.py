@@ -5,24 +5,26 @@ The coordinator sees a summary before it goes out to a neighbourhood or one them
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
+from bot.core.events import Button
 from bot.core.i18n import N_, _
-from bot.core.permissions import can_coordinate
-from bot.core.router import Router
+from bot.core.router import Handler, Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import MAX_TEXT, clean
+from bot.core.text import MAX_TEXT, clean, whole_number
 from bot.delivery.broadcast import groups_text, residents_text
-from bot.handlers.common import guarded, please_choose, read_text
-from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
+from bot.handlers.common import guarded, lost, please_choose, read_text
+from bot.handlers.targets import refused_for_nobody, target_name
 from bot.services.announcements import announcement_text, send_announcement
 from bot.util.when import parse_moment, passed
 from storage.models import Announcement
-from storage.repo import audit
+from storage.repo import audit, partners, places
 
 router = Router("announce")
 
@@ -47,7 +49,48 @@ class AnnouncementDraft(Draft):
     theme_id: int | None = None
 
 
-step = guarded("aankondiging", AnnouncementDraft, coordinator=True)
+Target = tuple[int, int | None]  # a neighbourhood, and one theme in it (None: everyone)
+
+
+async def targets(ctx: Ctx) -> list[Target]:
+    """Where this person may send news: each neighbourhood they coordinate (everyone, or one
+    theme), and the themes of a partner organisation a coordinator allowed to send news."""
+    found: list[Target] = []
+    for hood_id in ctx.coordinator_of:
+        if await places.neighbourhood(ctx.session, hood_id) is None:
+            continue
+        found.append((hood_id, None))
+        found += [(hood_id, t.id) for t in await places.themes_for(ctx.session, hood_id)]
+    if ctx.person is not None and ctx.person.id is not None:
+        for p in await partners.partners_of_person(ctx.session, ctx.person.id):
+            if p.may_announce:
+                found += [
+                    (p.neighbourhood_id, t)
+                    for t in p.theme_ids
+                    if (p.neighbourhood_id, t) not in found
+                ]
+    return found
+
+
+def announcer(command: str, *needs: type[Draft]) -> Callable[[Handler], Handler]:
+    """A step for whoever may still send news somewhere (else: start again)."""
+
+    def wrap(step: Handler) -> Handler:
+        inner = guarded(command, *needs)(step)
+
+        @functools.wraps(step)
+        async def checked(ctx: Ctx) -> None:
+            if not await targets(ctx):
+                await lost(ctx, command)
+                return
+            await inner(ctx)
+
+        return checked
+
+    return wrap
+
+
+step = announcer("aankondiging", AnnouncementDraft)
 
 
 class AnnounceForm(StatesGroup):
@@ -60,8 +103,15 @@ class AnnounceForm(StatesGroup):
     confirm = State()
 
 
-@router.command("aankondiging", "announce", "nieuws", role="coordinator")
+@router.command("aankondiging", "announce", "nieuws")
 async def new_announcement(ctx: Ctx) -> None:
+    if not await targets(ctx):  # the words the dispatcher uses for other coordinator commands
+        await ctx.reply(
+            _(
+                "Only a coordinator of the neighbourhood can do this. Type /help to see what you can do."
+            )
+        )
+        return
     ctx.dialog.clear()
     text = clean(ctx.event.args)
     if text:
@@ -72,7 +122,7 @@ async def new_announcement(ctx: Ctx) -> None:
 
 
 @router.state(AnnounceForm.text)
-@guarded("aankondiging", coordinator=True)
+@announcer("aankondiging")
 async def announce_text(ctx: Ctx) -> None:
     text = await read_text(ctx)
     if text is not None:
@@ -88,7 +138,8 @@ async def take_text(ctx: Ctx, text: str) -> None:
             AnnounceForm.text,
         )
         return
-    AnnouncementDraft(text=text, neighbourhood_id=ctx.coordinator_of[0]).save(ctx)
+    first = (await targets(ctx))[0]
+    AnnouncementDraft(text=text, neighbourhood_id=first[0], theme_id=first[1]).save(ctx)
     await ctx.ask(
         _("Do you want to add a photo? Send it now, or choose No photo."),
         AnnounceForm.photo,
@@ -162,8 +213,38 @@ async def announce_place(ctx: Ctx) -> None:
     await ask_target_or_confirm(ctx)
 
 
+async def target_buttons(ctx: Ctx) -> list[Button]:
+    return [
+        ctx.choice(
+            AnnounceForm.target, await target_name(ctx, hood, theme), f"{hood}:{theme or ''}"
+        )
+        for hood, theme in await targets(ctx)
+    ]
+
+
+async def read_target(ctx: Ctx) -> Target | None:
+    """The target a pressed button names; None if it is not one this person may send to."""
+    raw = ctx.event.button_data if ctx.event.kind == "button" else None
+    hood, _sep, theme = (raw or "").partition(":")
+    hood_id = whole_number(hood)
+    picked = (hood_id, whole_number(theme) if theme else None)
+    if hood_id is None or picked not in await targets(ctx):
+        return None
+    return hood_id, picked[1]
+
+
+async def signed(ctx: Ctx, draft: Announcement) -> Announcement:
+    """News from a partner (not a coordinator there) says which organisation sends it."""
+    if ctx.actor.coordinates(draft.neighbourhood_id) or ctx.person is None or ctx.person.id is None:
+        return draft
+    partner = await partners.partner_of(ctx.session, ctx.person.id, draft.neighbourhood_id)
+    if partner is not None:
+        draft.text = f"{partner.organisation}: {draft.text}"
+    return draft
+
+
 async def ask_target_or_confirm(ctx: Ctx) -> None:
-    buttons = await target_buttons(ctx, AnnounceForm.target)
+    buttons = await target_buttons(ctx)
     if len(buttons) == 1:
         await confirm(ctx)
         return
@@ -192,7 +273,7 @@ def _draft(ctx: Ctx) -> Announcement:
 
 
 async def confirm(ctx: Ctx) -> None:
-    draft = _draft(ctx)
+    draft = await signed(ctx, _draft(ctx))
     target = await target_name(ctx, draft.neighbourhood_id, draft.theme_id)
     lines = [
         _("This goes to {target}:").format(target=target),
@@ -212,10 +293,15 @@ async def announce_confirm(ctx: Ctx) -> None:
         await please_choose(ctx, [ctx.choice(AnnounceForm.confirm, _("Send"), "send")])
         return
     draft = _draft(ctx)
-    if not can_coordinate(ctx.coordinator_of, draft.neighbourhood_id):
+    if (draft.neighbourhood_id, draft.theme_id) not in await targets(ctx):
         ctx.dialog.clear()
-        await ctx.reply(_("You are no longer a coordinator there, so nothing was sent."))
+        await ctx.reply(
+            _("You are no longer a coordinator there, so nothing was sent.")
+            if ctx.is_coordinator or not ctx.person
+            else _("You may no longer send news there, so nothing was sent.")
+        )
         return
+    draft = await signed(ctx, draft)
     person = await ctx.ensure_person()
     draft.created_by_id = person.id
     ctx.session.add(draft)

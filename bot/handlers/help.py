@@ -56,6 +56,7 @@ MENU = (
         "coordinator",
         english="announce",
     ),
+    MenuEntry("partners", N_("see partner organisations, allow their news"), "coordinator"),
     MenuEntry(
         "budgetronde",
         N_("create and manage a neighbourhood budget round"),

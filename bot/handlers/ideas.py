@@ -24,9 +24,10 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.partners import helping_line
 from bot.services.quotas import PER_HOUR
 from storage.models import Neighbourhood, Theme
-from storage.repo import ideas, places
+from storage.repo import ideas, partners, places
 
 router = Router("ideas")
 IDEAS_PAGE = 5  # recent ideas first; the rest a page further
@@ -273,11 +274,14 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
     if page.total > page.size:
         lines.append(page.counter())
     buttons = []
+    helping = await partners.helping(ctx.session, [i.id for i, _n in found if i.id is not None])
     for idea, count in found:
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
             + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
         )
+        if organisations := helping.get(idea.id or 0):
+            lines.append("   " + helping_line(organisations))
         buttons.append(
             Button(
                 _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 
 from sqlalchemy import make_url, text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.config import Settings
 from bot.ops import export as export_mod
+from bot.services.signals.notices import CATEGORY_LABELS
 from storage.db import Database
-from storage.repo import audit, people, places
+from storage.models import Neighbourhood, Partner
+from storage.repo import audit, partners, people, places
 
 
 class AdminError(Exception):
@@ -41,6 +44,115 @@ async def grant_coordinator(settings: Settings, platform: str, user_id: str, slu
     if not changed:
         return f"{platform}:{user_id} was already coordinator of {hood.name}."
     return f"{platform}:{user_id} is now coordinator of {hood.name}."
+
+
+async def add_partner(
+    settings: Settings,
+    platform: str,
+    user_id: str,
+    slug: str,
+    organisation: str,
+    themes: list[str],
+    categories: list[str],
+    may_announce: bool = False,
+) -> str:
+    """Make a person speak for an organisation in a neighbourhood (again: update it)."""
+    organisation = " ".join(organisation.split())
+    if not organisation or len(organisation) > 120:
+        raise AdminError("give the organisation's name, at most 120 characters")
+    unknown = sorted(set(categories) - set(CATEGORY_LABELS))
+    if unknown:
+        raise AdminError(
+            f"unknown report categories: {', '.join(unknown)}; known: {', '.join(CATEGORY_LABELS)}"
+        )
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            hood = await _hood(session, slug)
+            assert hood.id is not None
+            known = {t.slug: t.id for t in await places.themes_for(session, hood.id)}
+            missing = sorted(set(themes) - set(known))
+            if missing:
+                raise AdminError(
+                    f"unknown themes: {', '.join(missing)}; known: {', '.join(sorted(known))}"
+                )
+            person = await people.get_or_create_person(
+                session, platform, user_id, settings.default_locale
+            )
+            assert person.id is not None
+            row = await partners.partner_of(session, person.id, hood.id)
+            if row is None:
+                told_idea, told_signal = await partners.newest_ids(session)
+                row = Partner(
+                    person_id=person.id, neighbourhood_id=hood.id, organisation=organisation,
+                    told_idea_id=told_idea, told_signal_id=told_signal,
+                )  # fmt: skip
+            row.organisation = organisation
+            row.theme_ids = sorted(i for t in themes if (i := known[t]) is not None)
+            row.categories = sorted(set(categories))
+            row.may_announce = may_announce
+            session.add(row)
+            await session.flush()
+            await audit.record(
+                session, None, "partner.added", "person", person.id,
+                neighbourhood=slug, organisation=organisation,
+            )  # fmt: skip
+    finally:
+        await db.dispose()
+    news = " (may send news to these themes)" if may_announce else ""
+    return f"{platform}:{user_id} now speaks for {organisation} in {hood.name}{news}."
+
+
+async def remove_partner(settings: Settings, platform: str, user_id: str, slug: str) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.transaction() as session:
+            hood = await _hood(session, slug)
+            person = await people.person_for_account(session, platform, user_id)
+            row = (
+                await partners.partner_of(session, person.id, hood.id or 0)
+                if person is not None and person.id is not None
+                else None
+            )
+            if row is None:
+                return f"{platform}:{user_id} is no partner in {hood.name}."
+            await session.delete(row)
+            await audit.record(
+                session, None, "partner.removed", "person", row.person_id, neighbourhood=slug
+            )
+    finally:
+        await db.dispose()
+    return f"{platform}:{user_id} no longer speaks for {row.organisation} in {hood.name}."
+
+
+async def list_partners(settings: Settings, slug: str | None) -> str:
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            hood_ids = [(await _hood(session, slug)).id or 0] if slug else None
+            lines = []
+            for p in await partners.partners_in(session, hood_ids):
+                hood = await places.neighbourhood(session, p.neighbourhood_id)
+                themes = [t.slug for i in p.theme_ids if (t := await places.theme(session, i))]
+                accounts = await people.accounts_of(session, p.person_id)
+                who = ", ".join(f"{a.platform}:{a.platform_user_id}" for a in accounts) or "?"
+                lines.append(
+                    f"{p.organisation} ({hood.slug if hood else '?'}): {who}; "
+                    f"themes: {', '.join(themes) or '-'}; "
+                    f"reports: {', '.join(p.categories) or '-'}; "
+                    f"news: {'yes' if p.may_announce else 'no'}"
+                )
+    finally:
+        await db.dispose()
+    return "\n".join(lines) or "No partners yet."
+
+
+async def _hood(session: AsyncSession, slug: str) -> Neighbourhood:
+    hood = await places.neighbourhood_by_slug(session, slug)
+    if hood is None or hood.id is None:
+        names = ", ".join(n.slug for n in await places.neighbourhoods(session))
+        raise AdminError(f"unknown neighbourhood {slug!r}; known: {names or 'none (run setup)'}")
+    return hood
 
 
 async def export(

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.ops.admin import grant_coordinator
+from bot.ops.admin import add_partner, grant_coordinator
 from bot.services.ideas import support_batch
 from bot.services.polls import close_due
 from storage.repo import people
@@ -50,6 +50,7 @@ SHOWN: dict[str, list[str]] = {
     "budgetsupport.person_id": ["Budget proposals you support: 2"],
     "voterroll.person_id": ["You voted in “Schalkwijk aan Zet 2027”"],
     "countedaction.person_id": ["for the hourly limits"],
+    "partner.person_id": ["You speak for Buurtwerk Haarlem in Schalkwijk"],
 }
 # References that are not a foreign key: (table, column, the row is about a person when …).
 SOFT_REFS: dict[tuple[str, str], tuple[str, str]] = {
@@ -204,6 +205,10 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await bob.say("/idee Moestuin achter de school")
     await bob.press("Post")
     await zoe.press_data("idea:support:2")
+    # She speaks for an organisation: it can help with Bob's idea (erased with her).
+    await add_partner(app.settings, "fake", ZOE, "schalkwijk", "Buurtwerk Haarlem", ["jeugd"], [])
+    [helps] = await zoe.press_data("phelp:help:2")
+    assert "Buurtwerk Haarlem wants to help" in helps.text
 
     # Reports: her own (with a question from a coordinator she answers), one she follows,
     # and one whose status she changes as coordinator.
@@ -275,6 +280,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
         "a draft",  # her dialogs (the idea she has not finished)
         "Your answer about report M-1001",
         "Your choices are not linked to you",
+        "Ideas your organisation can help with: Buurtwerk Haarlem: I-2",
     ):
         assert phrase in text, phrase
     assert "We do not store your name" not in text  # a named poll stored it
@@ -293,6 +299,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     assert [s["reporter_id"] for s in after["signal"] if s["id"] == 1] == [None]
     assert [p["proposer_id"] for p in after["budgetproject"] if p["code"] == "1"] == [None]
     assert len(after["ballot"]) == 2 and len(after["voterroll"]) == 2
+    assert after["partner"] == [] and after["partnerresponse"] == []  # erased with her
     await app.flush_outbox()  # the results reach the group and bob without her name
     results = [m for m in adapter.sent[sent_before:] if "Welke tijd?" in m.text]
     assert {m.chat.id for m in results} >= {"g:buurt", "dm:bob"}

@@ -19,7 +19,7 @@ from bot.handlers.start import LANGUAGES
 from bot.services.ideas import idea_ref
 from bot.util.pack import pack
 from storage.models import Person
-from storage.repo import ideas, limits, people, personal, places, polls, signals
+from storage.repo import ideas, limits, partners, people, personal, places, polls, signals
 
 router = Router("privacy_my_data")
 
@@ -118,6 +118,13 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
             lines.append(_("Your neighbourhood: {name}").format(name=name))
         if m.role == "coordinator":
             lines.append(_("Coordinator of: {name}").format(name=name))
+    for p in await partners.partners_of_person(s, person.id):
+        hood = await places.neighbourhood(s, p.neighbourhood_id)
+        lines.append(
+            _("You speak for {organisation} in {name}").format(
+                organisation=p.organisation, name=hood.name if hood else "?"
+            )
+        )
     themes = [
         t.name_in(ctx.locale)
         for tid in sorted(await places.followed_theme_ids(s, person.id))
@@ -177,6 +184,9 @@ async def what_you_shared(ctx: Ctx, pid: int) -> list[str]:
             for p, round_title in await personal.proposals(s, pid)
         ]
     )
+    helped = [f"{p.organisation}: {idea_ref(i)}" for p, i in await partners.responses_by(s, pid)]
+    if helped:
+        lines.append(_("Ideas your organisation can help with: {refs}").format(refs=refs(helped)))
     backed = [f"{p.code} “{p.title}”" for p in await personal.budget_supports(s, pid)]
     if backed:
         lines.append(_("Budget proposals you support: {projects}").format(projects=refs(backed)))
