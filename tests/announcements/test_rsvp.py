@@ -144,3 +144,21 @@ async def test_forged_and_past_buttons_are_refused_kindly(
     clock.advance(timedelta(days=10))  # after the market
     [late] = await anna.press("I'm coming")
     assert "has already started" in late.text
+
+
+async def test_my_data_shows_the_events_and_forget_me_lowers_the_count(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    coco, _group, anna = await _setup(app, make_chat)
+    await _announce_event(coco)
+    await app.flush_outbox()
+    await anna.press("I'm coming")
+    mine = "\n".join(s.text for s in await anna.say("/mijngegevens"))
+    assert "Events you said you would come to: “Plantjesmarkt" in mine
+    [listed] = await coco.say("/aankondigingen")
+    assert "1 person is coming" in listed.text
+    await anna.say("/vergeetmij")
+    [bye] = await anna.press("Yes, erase my data")
+    assert "erased" in bye.text
+    [listed] = await coco.say("/aankondigingen")
+    assert "0 people are coming" in listed.text
