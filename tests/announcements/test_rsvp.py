@@ -25,7 +25,7 @@ async def test_coming_taking_it_back_and_the_organiser_hears_the_count_hourly(
     await _announce_event(coco)
     await app.flush_outbox()
     assert "I'm coming" in anna.last().labels
-    assert "I'm coming" in [lb for s in group.mine() for lb in s.labels]
+    assert "Ik kom" in [lb for s in group.mine() for lb in s.labels]
     [yes] = await anna.press("I'm coming")
     assert "you are coming to “Plantjesmarkt" in yes.text and "5 December, 14:00" in yes.text
     assert yes.labels == ["Not coming after all"]
@@ -33,7 +33,7 @@ async def test_coming_taking_it_back_and_the_organiser_hears_the_count_hourly(
     assert "You already said you are coming" in again.text
     # Bob presses in the group; he has no private chat yet: a neutral word, no name.
     bob = make_chat("bob", group="schalkwijk-app", lang="en")
-    [noted] = await bob.press("I'm coming")
+    [noted] = await bob.press("Ik kom")  # the group reads Dutch
     assert "Thank you, noted" in noted.text and "bob" not in noted.text.lower()
     await app.run_jobs_now()
     assert _counts([s.text for s in coco.mine()])[-1].startswith(f"2 {COMING}")
