@@ -253,7 +253,8 @@ async def announce_confirm(ctx: Ctx) -> None:
 
 @router.callback(Rsvp)
 async def rsvp(ctx: Ctx) -> None:
-    """ "I'm coming" / "Not coming after all": only where the event was sent, before it starts."""
+    """ "I'm coming" (again: not) / "Not coming after all": where the event was sent, before
+    it starts."""
     pressed = Rsvp.of(ctx)
     a = await announcements.announcement(ctx.session, pressed.announcement)
     if a is None or a.event_at is None or not await may_see(ctx.session, a, ctx.actor):
@@ -271,13 +272,12 @@ async def rsvp(ctx: Ctx) -> None:
         return
     person = await ctx.ensure_person()
     assert a.id is not None and person.id is not None
-    if pressed.answer == "yes":
-        if await announcements.add_rsvp(ctx.session, a.id, person.id):
-            text = _("Nice, you are coming to {event}. You get a reminder two hours before.")
-        else:
-            text = _("You already said you are coming to {event}.")
+    if pressed.answer == "yes" and await announcements.add_rsvp(ctx.session, a.id, person.id):
+        text = _("Nice, you are coming to {event}. You get a reminder two hours before.")
         await _answer(ctx, text.format(event=event_name(a)), not_coming_button(a))
         return
+    # "Not coming after all", or "I'm coming" pressed again: a toggle (on Matrix, taking the
+    # reaction back presses the button again).
     if not await announcements.remove_rsvp(ctx.session, a.id, person.id):
         await _answer(ctx, _("You had not said you are coming to {event}.").format(
             event=event_name(a)), coming_button(a))  # fmt: skip

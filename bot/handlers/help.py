@@ -57,6 +57,12 @@ MENU = (
         english="announce",
     ),
     MenuEntry(
+        "aankondigingen",
+        N_("see events to come, how many come, and cancel one"),
+        "coordinator",
+        english="announcements",
+    ),
+    MenuEntry(
         "budgetronde",
         N_("create and manage a neighbourhood budget round"),
         "coordinator",

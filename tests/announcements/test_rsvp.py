@@ -29,8 +29,10 @@ async def test_coming_taking_it_back_and_the_organiser_hears_the_count_hourly(
     [yes] = await anna.press("I'm coming")
     assert "you are coming to “Plantjesmarkt" in yes.text and "5 December, 14:00" in yes.text
     assert yes.labels == ["Not coming after all"]
-    [again] = await anna.press_data(anna.button("I'm coming")[1].data)
-    assert "You already said you are coming" in again.text
+    [again] = await anna.press_data(anna.button("I'm coming")[1].data)  # again: a toggle
+    assert "no longer coming" in again.text  # (a Matrix reaction taken back presses again)
+    [back] = await anna.press("I'm coming")
+    assert "you are coming to" in back.text
     # Bob presses in the group; he has no private chat yet: a neutral word, no name.
     bob = make_chat("bob", group="schalkwijk-app", lang="en")
     [noted] = await bob.press("Ik kom")  # the group reads Dutch
