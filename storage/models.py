@@ -330,6 +330,21 @@ class Announcement(SQLModel, table=True):
     event_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), index=True)
     place: str | None = Field(default=None, max_length=300)
     reminder_sent: bool = False
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # What the organiser last heard about "I'm coming" (batched: at most once an hour).
+    rsvp_told: int = 0
+    rsvp_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: datetime = _ts()
+
+
+class EventRsvp(SQLModel, table=True):
+    """Someone said "I'm coming" to an announced event; erased with them (the count drops)."""
+
+    __table_args__ = (UniqueConstraint("announcement_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    reminded: bool = False  # their own reminder, two hours before
     created_at: datetime = _ts()
 
 

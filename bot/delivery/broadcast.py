@@ -7,7 +7,7 @@ transaction of the change they announce, so a crash cannot lose or half-send a b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,11 +65,13 @@ async def broadcast(
     group_locale: str = "nl",
     to_groups: bool = True,
     to_residents: bool = True,
+    skip_people: Collection[int] = (),
 ) -> Reach:
     """Queue `render()` (with buttons and extra) for every group and resident of `target`.
 
     `per_chat`: more extra for some chats, by (platform, chat id); `per_locale`: more extra
-    by the language the text is rendered in (a chart with words).
+    by the language the text is rendered in (a chart with words); `skip_people`: residents who
+    get a message of their own instead.
     """
     rendered: dict[str, tuple[str, list[list[dict[str, str]]]]] = {}
 
@@ -99,6 +101,8 @@ async def broadcast(
         for person, chat in await audience.residents_of(
             session, target.neighbourhood_id, target.theme_id
         ):
+            if person.id in skip_people:
+                continue
             text, kb = in_locale(person.locale)
             more = extra_for(chat.platform, chat.chat_id, person.locale)
             rows.append(outbox.new_row(chat.platform, chat.chat_id, "direct", text, kb, more, now))

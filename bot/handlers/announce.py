@@ -1,6 +1,8 @@
 """Announcements: `/aankondiging [text]`, then an optional photo, event date and place.
 
 The coordinator sees a summary before it goes out to a neighbourhood or one theme in it.
+Under an event, "I'm coming" (anyone it reached, in a group too); `/aankondigingen` shows a
+coordinator the events to come with how many come, and can cancel one.
 """
 
 from __future__ import annotations
@@ -8,23 +10,36 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
 from bot.core.events import Button
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext, number
+from bot.core.permissions import can_coordinate
 from bot.core.router import Handler, Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TEXT, clean, whole_number
 from bot.delivery.broadcast import groups_text, residents_text
+from bot.delivery.notify import tell
 from bot.handlers.common import guarded, lost, please_choose, read_text
 from bot.handlers.targets import refused_for_nobody, target_name
-from bot.services.announcements import announcement_text, send_announcement
+from bot.services.announcements import (
+    Rsvp,
+    announcement_text,
+    cancel_event,
+    coming_button,
+    event_name,
+    may_see,
+    not_coming_button,
+    send_announcement,
+)
 from bot.util.when import parse_moment, passed
 from storage.models import Announcement
-from storage.repo import audit, partners, places
+from storage.repo import announcements, audit, partners, places
 
 router = Router("announce")
 
@@ -320,3 +335,115 @@ async def announce_confirm(ctx: Ctx) -> None:
             groups=groups_text(reach.groups), residents=residents_text(reach.residents)
         )
     )
+
+
+@router.callback(Rsvp)
+async def rsvp(ctx: Ctx) -> None:
+    """ "I'm coming" (again: not) / "Not coming after all": where the event was sent, before
+    it starts."""
+    pressed = Rsvp.of(ctx)
+    a = await announcements.announcement(ctx.session, pressed.announcement)
+    if a is None or a.event_at is None or not await may_see(ctx.session, a, ctx.actor):
+        raise StaleButton()
+    if a.cancelled_at is not None:
+        await _answer(ctx, _("{event} is cancelled.").format(event=event_name(a)))
+        return
+    if a.event_at <= ctx.clock.now():
+        await _answer(
+            ctx,
+            _("{event} has already started, so you cannot sign up or off any more.").format(
+                event=event_name(a)
+            ),
+        )
+        return
+    person = await ctx.ensure_person()
+    assert a.id is not None and person.id is not None
+    if pressed.answer == "yes" and await announcements.add_rsvp(ctx.session, a.id, person.id):
+        text = _("Nice, you are coming to {event}. You get a reminder two hours before.")
+        await _answer(ctx, text.format(event=event_name(a)), not_coming_button(a))
+        return
+    # "Not coming after all", or "I'm coming" pressed again: a toggle (on Matrix, taking the
+    # reaction back presses the button again).
+    if not await announcements.remove_rsvp(ctx.session, a.id, person.id):
+        await _answer(ctx, _("You had not said you are coming to {event}.").format(
+            event=event_name(a)), coming_button(a))  # fmt: skip
+        return
+    await _answer(
+        ctx,
+        _("OK, you are no longer coming to {event}.").format(event=event_name(a)),
+        coming_button(a),
+    )
+
+
+async def _answer(ctx: Ctx, text: str, button: Button | None = None) -> None:
+    """In a direct chat, answer there; from a group, privately when we can, so the group
+    sees no names and is not flooded."""
+    buttons = [button] if button else []
+    if ctx.is_direct:
+        await ctx.reply(text, buttons)
+        return
+    if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text,
+                                             lambda: buttons):  # fmt: skip
+        return
+    neutral = _("Thank you, noted. Open a private chat with me to get a reminder.")
+    link = ctx.direct_link("start")
+    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])
+
+
+class CancelEvent(CallbackData, prefix="evc", hint=N_("Type /aankondigingen to see them again.")):
+    """ "Cancel this event" in `/aankondigingen`, then "Yes, cancel it"."""
+
+    announcement: int
+    sure: Literal["yes"] | None = None
+
+
+@router.command("aankondigingen", "announcements", "evenementen", role="coordinator")
+async def list_events(ctx: Ctx) -> None:
+    found = await announcements.upcoming_by(ctx.session, list(ctx.coordinator_of), ctx.clock.now())
+    if not found:
+        await ctx.reply(_("There are no events to come. Announce one with /aankondiging."))
+        return
+    lines = [_("Events to come:")]
+    buttons = []
+    for i, (a, n) in enumerate(found, start=1):
+        assert a.id is not None
+        coming = ngettext("{n} person is coming", "{n} people are coming", n).format(n=number(n))
+        lines.append(f"{i}. {event_name(a)}: {coming}")
+        buttons.append(Button(_("Cancel event {n}").format(n=i), CancelEvent(a.id).pack()))
+    await ctx.reply("\n".join(lines), buttons)
+
+
+@router.callback(CancelEvent, role="coordinator")
+async def cancel(ctx: Ctx) -> None:
+    pressed = CancelEvent.of(ctx)
+    a = await announcements.announcement(ctx.session, pressed.announcement)
+    if (
+        a is None
+        or a.event_at is None
+        or not can_coordinate(ctx.coordinator_of, a.neighbourhood_id)
+    ):
+        raise StaleButton(CancelEvent.hint)
+    if a.cancelled_at is not None or a.event_at <= ctx.clock.now():
+        await ctx.reply(_("{event} is over or cancelled already.").format(event=event_name(a)))
+        return
+    assert a.id is not None
+    if pressed.sure is None:
+        n = await announcements.rsvp_count(ctx.session, a.id)
+        await ctx.reply(
+            _("Cancel {event}?").format(event=event_name(a)) + " " + ngettext(
+                "{n} person said they will come; they will be told.",
+                "{n} people said they will come; they will be told.", n,
+            ).format(n=number(n)),
+            [Button(_("Yes, cancel it"), CancelEvent(a.id, "yes").pack())],
+        )  # fmt: skip
+        return
+    told = await cancel_event(ctx.session, a, ctx.clock.now())
+    person = await ctx.ensure_person()
+    await audit.record(ctx.session, person.id, "announcement.cancelled", "announcement", a.id,
+                       told=told)  # fmt: skip
+    await ctx.reply(
+        _("{event} is cancelled.").format(event=event_name(a)) + " " + ngettext(
+            "I told {n} person who said they would come.",
+            "I told {n} people who said they would come.", told,
+        ).format(n=number(told))
+    )  # fmt: skip

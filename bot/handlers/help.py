@@ -58,6 +58,12 @@ MENU = (
     ),
     MenuEntry("partners", N_("see partner organisations, allow their news"), "coordinator"),
     MenuEntry(
+        "aankondigingen",
+        N_("see events to come, how many come, and cancel one"),
+        "coordinator",
+        english="announcements",
+    ),
+    MenuEntry(
         "budgetronde",
         N_("create and manage a neighbourhood budget round"),
         "coordinator",

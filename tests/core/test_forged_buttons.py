@@ -381,7 +381,8 @@ def absurd_presses(w: World) -> list[str]:
             f"sig:{value}:open", f"tri:{value}:close", f"ans:{value}", f"solved:{value}:no",
             f"bvo:{value}", f"bud:sup:{value}", f"bud:new:{value}", f"bro:{value}:show",
             f"bro:{w.round}:check:{value}", f"idea:support:{value}", f"theme:{value}:on",
-            f"dg:{value}", f"grp:{value}",
+            f"dg:{value}", f"grp:{value}", f"ev:yes:{value}", f"ev:no:{value}",
+            f"evc:{value}", f"evc:{value}:yes",
         ]  # fmt: skip
     out += [
         f"pv:{w.poll}:0:0", f"pv:{w.poll}:0:extra", f"pr:{w.poll}:x", f"sig:{w.signal}:delete",

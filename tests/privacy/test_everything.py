@@ -45,6 +45,7 @@ SHOWN: dict[str, list[str]] = {
     "poll.created_by_id": ["Polls you sent"],
     "pollvote.person_id": ["“Welke dag?”: Zondag", ZOE_NAME],
     "announcement.created_by_id": ["Announcements you sent"],
+    "eventrsvp.person_id": ["Events you said you would come to: “Buurtfeest op het plein”"],
     "auditevent.actor_person_id": ["coordinator"],
     "budgetproject.proposer_id": ["Your budget proposal 1 “Huiswerkclub”"],
     "budgetsupport.person_id": ["Budget proposals you support: 2"],
@@ -233,6 +234,15 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await zoe.press("No event")
     await zoe.press("everyone in Schalkwijk")
     await zoe.press("Send")
+    await coco.say("/aankondiging Buurtfeest op het plein")  # an event she says she comes to
+    await coco.press("No photo")
+    await coco.say("tomorrow 15:00")
+    await coco.press("Skip")
+    await coco.press("everyone in Schalkwijk")
+    await coco.press("Send")
+    await app.flush_outbox()
+    [coming] = await zoe.press("I'm coming")
+    assert "you are coming to" in coming.text
     await _named_poll(zoe, "Welke dag?")
     await app.flush_outbox()
     await zoe.press("Zondag")

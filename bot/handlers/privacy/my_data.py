@@ -16,10 +16,21 @@ from bot.core.router import Router
 from bot.delivery.scheduler import OUTBOX_KEEP
 from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.start import LANGUAGES
+from bot.services.announcements import event_name
 from bot.services.ideas import idea_ref
 from bot.util.pack import pack
 from storage.models import Person
-from storage.repo import ideas, limits, partners, people, personal, places, polls, signals
+from storage.repo import (
+    announcements,
+    ideas,
+    limits,
+    partners,
+    people,
+    personal,
+    places,
+    polls,
+    signals,
+)
 
 router = Router("privacy_my_data")
 
@@ -190,6 +201,9 @@ async def what_you_shared(ctx: Ctx, pid: int) -> list[str]:
     backed = [f"{p.code} “{p.title}”" for p in await personal.budget_supports(s, pid)]
     if backed:
         lines.append(_("Budget proposals you support: {projects}").format(projects=refs(backed)))
+    events = [event_name(a) for a in await announcements.events_of(s, pid)]
+    if events:
+        lines.append(_("Events you said you would come to: {events}").format(events=refs(events)))
     return lines
 
 

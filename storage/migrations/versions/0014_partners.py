@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_partners'
-down_revision = '0011_signalen'
+down_revision = '0013_rsvp'
 branch_labels = None
 depends_on = None
 
