@@ -29,6 +29,7 @@ from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.budget.sealing import keys_for
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
+from bot.services.offers import offer_batch
 from bot.services.polls import close_due
 from bot.services.signals.forwarding import ForwardingService
 from storage.db import Database, sync_url
@@ -63,6 +64,8 @@ class App:
         self.jobs = [
             Job("support-batch", timedelta(minutes=settings.support_batch_minutes),
                 partial(support_batch, self.db)),
+            Job("offer-batch", timedelta(minutes=settings.support_batch_minutes),
+                partial(offer_batch, self.db)),
             Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
             Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),

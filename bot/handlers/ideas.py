@@ -24,6 +24,7 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.offers import help_button
 from bot.services.quotas import PER_HOUR
 from storage.models import Neighbourhood, Theme
 from storage.repo import ideas, places
@@ -259,7 +260,7 @@ async def ideas_page(ctx: Ctx) -> None:
 
 
 async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
-    """A page of the neighbourhood's ideas, newest first, each with a Support button."""
+    """A page of the neighbourhood's ideas, newest first, each with Support and I'll help."""
     assert home.id is not None
     hood_id = home.id
     page = Page.at(index, await ideas.count_in(ctx.session, hood_id), IDEAS_PAGE)
@@ -272,17 +273,16 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
     lines = [_("Recent ideas in {name}:").format(name=home.name)]
     if page.total > page.size:
         lines.append(page.counter())
-    buttons = []
+    buttons: list[list[Button]] = []
     for idea, count in found:
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
             + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
         )
-        buttons.append(
-            Button(
-                _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
-            )
+        support = Button(
+            _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
         )
+        buttons.append([support, help_button(idea.id)])
     nav = page.buttons(lambda i: IdeasPage(hood_id, i).pack())
     await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
 
