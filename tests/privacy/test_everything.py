@@ -39,6 +39,7 @@ SHOWN: dict[str, list[str]] = {
     "preference.person_id": ["every day"],
     "idea.author_id": ["Your idea I-1"],
     "ideasupport.person_id": ["Ideas you support: I-2"],
+    "ideaoffer.person_id": ["Your offer to help with I-2: time, “zaterdag”"],
     "signal.reporter_id": ["Your report M-1001"],
     "signalfollower.person_id": ["You follow report M-1002"],
     "signalupdate.by_person_id": ["Bij de school, naast het hek", "M-1002"],
@@ -204,6 +205,13 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await bob.say("/idee Moestuin achter de school")
     await bob.press("Post")
     await zoe.press_data("idea:support:2")
+    await zoe.press_data("oh:2")
+    await zoe.press("Time")
+    await zoe.say("zaterdag")
+    await zoe.press("Send")
+    await bob.press_data("oh:1")  # bob's offer on her idea stays when she leaves
+    await bob.say("gereedschap")
+    await bob.press("Send")
 
     # Reports: her own (with a question from a coordinator she answers), one she follows,
     # and one whose status she changes as coordinator.
@@ -293,6 +301,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     assert [s["reporter_id"] for s in after["signal"] if s["id"] == 1] == [None]
     assert [p["proposer_id"] for p in after["budgetproject"] if p["code"] == "1"] == [None]
     assert len(after["ballot"]) == 2 and len(after["voterroll"]) == 2
+    assert [o["text"] for o in after["ideaoffer"]] == ["gereedschap"]  # hers is gone
     await app.flush_outbox()  # the results reach the group and bob without her name
     results = [m for m in adapter.sent[sent_before:] if "Welke tijd?" in m.text]
     assert {m.chat.id for m in results} >= {"g:buurt", "dm:bob"}
