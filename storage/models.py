@@ -139,7 +139,7 @@ class IdeaSupport(SQLModel, table=True):
 
 
 class IdeaOffer(SQLModel, table=True):
-    """"I'll help": what a neighbour offers for an idea, one per person (a second press edits
+    """ "I'll help": what a neighbour offers for an idea, one per person (a second press edits
     it). The initiator hears in a batch and answers; erased with the helper (CASCADE)."""
 
     __table_args__ = (UniqueConstraint("idea_id", "person_id"),)

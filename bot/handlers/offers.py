@@ -1,4 +1,4 @@
-""""I'll help" under an idea: what the helper offers (one step, then confirm), and
+""" "I'll help" under an idea: what the helper offers (one step, then confirm), and
 `/mijnideeen`, where the initiator sees supporters and offers and answers each offer."""
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ async def offer_help(ctx: Ctx) -> None:
     if found is None:
         return
     assert ctx.person is not None and ctx.person.id is not None and found.id is not None
-    question = _("What can you offer for {ref} “{title}”? Choose one, or type it in your own words.")
+    question = _(
+        "What can you offer for {ref} “{title}”? Choose one, or type it in your own words."
+    )
     earlier = await offers.offer_of(ctx.session, found.id, ctx.person.id)
     intro = ""
     if earlier is not None:

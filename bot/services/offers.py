@@ -43,7 +43,9 @@ class AnswerOffer(CallbackData, prefix="oa", hint=N_("Type /mijnideeen to see yo
 
 
 def help_button(idea_id: int | None) -> Button:
-    return Button(_("I'll help {ref}").format(ref=idea_ref(idea_id)), OfferHelp.button_data(idea_id))
+    return Button(
+        _("I'll help {ref}").format(ref=idea_ref(idea_id)), OfferHelp.button_data(idea_id)
+    )
 
 
 def kind_label(kind: str) -> str:
@@ -98,9 +100,12 @@ async def tell_authors_about_offers(session: AsyncSession) -> int:
             ]
             for i, o in enumerate(n.offers, 1):
                 lines.append(
-                    f"{i}. " + _("Someone wants to help: {offer}").format(offer=describe(o.kind, o.text))
+                    f"{i}. "
+                    + _("Someone wants to help: {offer}").format(offer=describe(o.kind, o.text))
                 )
-            lines.append(_("You can accept or decline each offer. Type /mijnideeen to see them all."))
+            lines.append(
+                _("You can accept or decline each offer. Type /mijnideeen to see them all.")
+            )
             return "\n".join(lines)
 
         def buttons(n: offers.OfferNews = news) -> list[Button]:

@@ -1,4 +1,4 @@
-""""I'll help": one offer per person per idea, batched news to the initiator, an answer
+""" "I'll help": one offer per person per idea, batched news to the initiator, an answer
 back to the helper; never the helper's name or handle (introductions come later)."""
 
 from __future__ import annotations
@@ -145,7 +145,10 @@ async def test_initiator_hears_in_a_batch_and_answers_reach_the_helpers(
     [no] = await anna.press_data("oa:decline:2")
     assert "said no" in no.text
     await app.flush_outbox()
-    assert bob.last().text == "The initiator said yes to your offer for I-1 “Geveltuinen in de Amsterdamstraat”."
+    assert (
+        bob.last().text
+        == "The initiator said yes to your offer for I-1 “Geveltuinen in de Amsterdamstraat”."
+    )
     assert "bedankt" in carla.last().text.lower() and "I-1" in carla.last().text
     [twice] = await anna.press_data("oa:accept:1")
     assert "already" in twice.text
