@@ -274,6 +274,7 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
     if page.total > page.size:
         lines.append(page.counter())
     buttons: list[list[Button]] = []
+    me = ctx.person.id if ctx.person is not None else None  # no help offered on your own
     for idea, count in found:
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
@@ -282,7 +283,8 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
         support = Button(
             _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
         )
-        buttons.append([support, help_button(idea.id)])
+        own = ctx.is_direct and me is not None and idea.author_id == me
+        buttons.append([support] if own else [support, help_button(idea.id)])
     nav = page.buttons(lambda i: IdeasPage(hood_id, i).pack())
     await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
 

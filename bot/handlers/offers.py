@@ -22,6 +22,7 @@ from storage.models import Idea
 from storage.repo import ideas, offers
 
 router = Router("offers")
+IDEAS_SHOWN = 10  # the newest ideas in /mijnideeen, with all their offers
 
 
 class OfferDraft(Draft):
@@ -187,7 +188,7 @@ async def my_ideas(ctx: Ctx) -> None:
     lines = [_("Your ideas:")]
     rows: list[list[Button]] = []
     n = 0
-    for idea in mine:
+    for idea in reversed(mine[-IDEAS_SHOWN:]):  # the newest first
         assert idea.id is not None
         count = await ideas.support_count(ctx.session, idea.id)
         lines.append(
@@ -203,4 +204,6 @@ async def my_ideas(ctx: Ctx) -> None:
             )
             if offer.status == "open":
                 rows.append(offer_rules.answer_buttons(offer, n))
+    if len(mine) > IDEAS_SHOWN:
+        lines.append(_("… and {n} more.").format(n=len(mine) - IDEAS_SHOWN))
     await ctx.reply("\n".join(lines), keyboard(*rows))

@@ -41,6 +41,8 @@ async def test_forged_and_stale_offer_buttons_are_refused(
     app: App, make_chat: MakeChat, adapter: FakeAdapter
 ) -> None:
     anna = await _anna_with_idea(make_chat)
+    [listing] = await anna.say("/ideeen")
+    assert "Support I-1" in listing.labels and "I'll help I-1" not in listing.labels
     [own] = await anna.press_data("oh:1")
     assert "your own idea" in own.text and "Cancel" not in own.labels
     bob = await _resident(make_chat, "bob")
