@@ -30,7 +30,7 @@ from storage.models import Neighbourhood, Theme
 from storage.repo import ideas, places
 
 router = Router("ideas")
-IDEAS_PAGE = 5  # recent ideas first; the rest a page further
+IDEAS_PAGE = 4  # recent ideas first (two buttons each: ten at most); the rest a page further
 
 
 class IdeaDraft(Draft):
