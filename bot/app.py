@@ -29,6 +29,7 @@ from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.budget.sealing import keys_for
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
+from bot.services.offers import offer_batch
 from bot.services.partners import partner_news
 from bot.services.polls import close_due
 from bot.services.signals.forwarding import ForwardingService
@@ -66,6 +67,8 @@ class App:
                 partial(support_batch, self.db)),
             Job("partner-news", timedelta(minutes=settings.support_batch_minutes),
                 partial(partner_news, self.db)),
+            Job("offer-batch", timedelta(minutes=settings.support_batch_minutes),
+                partial(offer_batch, self.db)),
             Job("forward-send", timedelta(minutes=1), self.forwarding.send_due),
             Job("forward-poll", timedelta(minutes=15), self.forwarding.poll),
             Job("purge", timedelta(hours=6), partial(purge_dialogs, self.db, clock)),

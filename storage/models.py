@@ -138,6 +138,21 @@ class IdeaSupport(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class IdeaOffer(SQLModel, table=True):
+    """ "I'll help": what a neighbour offers for an idea, one per person (a second press edits
+    it). The initiator hears in a batch and answers; erased with the helper (CASCADE)."""
+
+    __table_args__ = (UniqueConstraint("idea_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=20)  # time, skill, materials, place, other
+    text: str = Field(default="", sa_type=Text)
+    status: str = Field(default="open", max_length=20)  # open, accepted, declined
+    author_notified: bool = Field(default=False, index=True)
+    created_at: datetime = _ts()
+
+
 class Signal(SQLModel, table=True):
     """A report (melding) of something wrong in the neighbourhood."""
 

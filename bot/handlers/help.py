@@ -19,6 +19,9 @@ MENU = (
     MenuEntry("idee", N_("share an idea for the neighbourhood"), english="idea"),
     MenuEntry("ideeen", N_("see recent ideas and support them"), in_groups=True, english="ideas"),
     MenuEntry(
+        "mijnideeen", N_("see your ideas, their supporters and offers of help"), english="myideas"
+    ),
+    MenuEntry(
         "wijkbudget", N_("neighbourhood budget: propose and support projects"), english="budget"
     ),
     MenuEntry("stem", N_("vote in the neighbourhood budget, in a private chat"), english="vote"),

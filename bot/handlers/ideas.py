@@ -24,13 +24,14 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.offers import help_button
 from bot.services.partners import helping_line
 from bot.services.quotas import PER_HOUR
 from storage.models import Neighbourhood, Theme
 from storage.repo import ideas, partners, places
 
 router = Router("ideas")
-IDEAS_PAGE = 5  # recent ideas first; the rest a page further
+IDEAS_PAGE = 4  # recent ideas first (two buttons each: ten at most); the rest a page further
 
 
 class IdeaDraft(Draft):
@@ -260,7 +261,7 @@ async def ideas_page(ctx: Ctx) -> None:
 
 
 async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
-    """A page of the neighbourhood's ideas, newest first, each with a Support button."""
+    """A page of the neighbourhood's ideas, newest first, each with Support and I'll help."""
     assert home.id is not None
     hood_id = home.id
     page = Page.at(index, await ideas.count_in(ctx.session, hood_id), IDEAS_PAGE)
@@ -273,7 +274,8 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
     lines = [_("Recent ideas in {name}:").format(name=home.name)]
     if page.total > page.size:
         lines.append(page.counter())
-    buttons = []
+    buttons: list[list[Button]] = []
+    me = ctx.person.id if ctx.person is not None else None  # no help offered on your own
     helping = await partners.helping(ctx.session, [i.id for i, _n in found if i.id is not None])
     for idea, count in found:
         lines.append(
@@ -282,11 +284,11 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
         )
         if organisations := helping.get(idea.id or 0):
             lines.append("   " + helping_line(organisations))
-        buttons.append(
-            Button(
-                _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
-            )
+        support = Button(
+            _("Support {ref}").format(ref=idea_ref(idea.id)), SupportIdea.button_data(idea.id)
         )
+        own = ctx.is_direct and me is not None and idea.author_id == me
+        buttons.append([support] if own else [support, help_button(idea.id)])
     nav = page.buttons(lambda i: IdeasPage(hood_id, i).pack())
     await ctx.edit("\n".join(lines), keyboard(*buttons, nav))
 

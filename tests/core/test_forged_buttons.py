@@ -383,12 +383,15 @@ def absurd_presses(w: World) -> list[str]:
             f"bro:{w.round}:check:{value}", f"idea:support:{value}", f"theme:{value}:on",
             f"dg:{value}", f"grp:{value}", f"ev:yes:{value}", f"ev:no:{value}",
             f"evc:{value}", f"evc:{value}:yes",
+            f"oh:{value}", f"oa:accept:{value}",
+            f"oa:decline:{value}",
         ]  # fmt: skip
     out += [
         f"pv:{w.poll}:0:0", f"pv:{w.poll}:0:extra", f"pr:{w.poll}:x", f"sig:{w.signal}:delete",
         f"sigview:{w.signal}:unfollow", f"bud:del:{w.proposal}", f"bro:{w.round}:drop",
         f"idea:oppose:{w.idea}", "dg:weekly:on", "dg:bc", "dg:bc:maybe", f"theme:{w.local_theme}",
         f"solved:{w.signal}:maybe", f"tri:{w.signal}:delete", f"bvo:{w.voting_round}:1",
+        f"oh:{w.idea}:time", f"oa:maybe:{w.idea}", "oa:accept",
     ]  # fmt: skip
     return out
 

@@ -53,16 +53,17 @@ async def test_a_number_after_help_asks_before_supporting(
 ) -> None:
     """Digest, then /help, then "2": the 2 is not silently a support of the digest's idea."""
     anna = await _digest_for_anna(app, make_chat, clock)
-    second = anna.last().labels[1]
+    third = anna.last().labels[2]  # the second idea's Support (each idea: Support, I'll help)
+    assert third.startswith("Support")
     await anna.say("/help")
     clock.advance(timedelta(minutes=1))
-    [asked] = await anna.say("2")
-    assert f"Do you mean: {second}?" in asked.text and asked.labels[:2] == ["Yes", "No"]
+    [asked] = await anna.say("3")
+    assert f"Do you mean: {third}?" in asked.text and asked.labels[:2] == ["Yes", "No"]
     assert await _supports(app) == []
     [nothing] = await anna.say("No")
     assert "did nothing" in nothing.text
     assert await _supports(app) == []
-    await anna.say("2")
+    await anna.say("3")
     [done] = await anna.say("1")  # "Yes", by number: the question is what is on screen now
     assert "You now support" in done.text
     assert len(await _supports(app)) == 1
@@ -143,7 +144,7 @@ async def test_a_number_after_help_asks_even_without_earlier_buttons(
     await app.flush_outbox()
     clock.advance(timedelta(minutes=1))
     await anna.say("/help")
-    [asked] = await anna.say("2")
+    [asked] = await anna.say("3")  # each idea has Support and I'll help
     assert "Do you mean: Support" in asked.text
     assert await _supports(app) == []
 

@@ -39,6 +39,7 @@ SHOWN: dict[str, list[str]] = {
     "preference.person_id": ["every day"],
     "idea.author_id": ["Your idea I-1"],
     "ideasupport.person_id": ["Ideas you support: I-2"],
+    "ideaoffer.person_id": ["Your offer to help with I-2: time, “zaterdag”"],
     "signal.reporter_id": ["Your report M-1001"],
     "signalfollower.person_id": ["You follow report M-1002"],
     "signalupdate.by_person_id": ["Bij de school, naast het hek", "M-1002"],
@@ -210,6 +211,13 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await add_partner(app.settings, "fake", ZOE, "schalkwijk", "Buurtwerk Haarlem", ["jeugd"], [])
     [helps] = await zoe.press_data("phelp:help:2")
     assert "Buurtwerk Haarlem wants to help" in helps.text
+    await zoe.press_data("oh:2")
+    await zoe.press("Time")
+    await zoe.say("zaterdag")
+    await zoe.press("Send")
+    await bob.press_data("oh:1")  # bob's offer on her idea stays when she leaves
+    await bob.say("gereedschap")
+    await bob.press("Send")
 
     # Reports: her own (with a question from a coordinator she answers), one she follows,
     # and one whose status she changes as coordinator.
@@ -310,6 +318,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     assert [p["proposer_id"] for p in after["budgetproject"] if p["code"] == "1"] == [None]
     assert len(after["ballot"]) == 2 and len(after["voterroll"]) == 2
     assert after["partner"] == [] and after["partnerresponse"] == []  # erased with her
+    assert [o["text"] for o in after["ideaoffer"]] == ["gereedschap"]  # hers is gone
     await app.flush_outbox()  # the results reach the group and bob without her name
     results = [m for m in adapter.sent[sent_before:] if "Welke tijd?" in m.text]
     assert {m.chat.id for m in results} >= {"g:buurt", "dm:bob"}

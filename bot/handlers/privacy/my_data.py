@@ -18,12 +18,14 @@ from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.start import LANGUAGES
 from bot.services.announcements import event_name
 from bot.services.ideas import idea_ref
+from bot.services.offers import describe
 from bot.util.pack import pack
 from storage.models import Person
 from storage.repo import (
     announcements,
     ideas,
     limits,
+    offers,
     partners,
     people,
     personal,
@@ -170,6 +172,20 @@ async def what_you_shared(ctx: Ctx, pid: int) -> list[str]:
         lines.append(
             _("Ideas you support: {refs}").format(refs=refs([idea_ref(i) for i in supported]))
         )
+    offered = {
+        "open": _("not answered yet"), "accepted": _("the initiator said yes"),
+        "declined": _("the initiator said no"),
+    }  # fmt: skip
+    lines += listed(
+        [
+            _("Your offer to help with {ref}: {offer} ({answer})").format(
+                ref=idea_ref(o.idea_id),
+                offer=describe(o.kind, o.text),
+                answer=offered.get(o.status, o.status),
+            )
+            for o in await offers.offers_by(s, pid)
+        ]
+    )
     reports = []
     for sig in await signals.signals_by(s, pid):
         line = _("Your report {ref}: {text}").format(ref=sig.reference, text=quote(sig.text))

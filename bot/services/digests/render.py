@@ -10,6 +10,7 @@ from bot.core.events import Button, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.services.digests.items import Digest
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.offers import help_button
 from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
@@ -59,6 +60,7 @@ def render(
             buttons.append(
                 Button(_("Support {ref}").format(ref=ref), SupportIdea.button_data(idea.id))
             )
+            buttons.append(help_button(idea.id))
         if d.more_ideas:
             lines.append(
                 ngettext(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0013_rsvp'
-down_revision = '0011_signalen'
+down_revision = '0012_help_offers'
 branch_labels = None
 depends_on = None
 
