@@ -153,6 +153,7 @@ class DirectRooms:
         self.leaving.add(room_id)
         self._not_left.add(room_id)
         self.forget(room_id)
+        await self.save()  # unmarked before we leave: whoever sees us go sees no mark
         try:
             await self.session.store.mark_unreachable(PLATFORM, room_id)
         except Exception:

@@ -77,7 +77,7 @@ async def test_onboarding_in_a_plain_direct_chat(
     all_set = await anna.message_from(bot.user_id, room, "All set!", mark)
     assert is_edit_of(all_set) is None  # the end of the dialog: a new message, which notifies
     help_text = await anna.message_from(bot.user_id, room, "This is what I can do", mark)
-    assert "!idee" in body(help_text) and "/idee" not in body(help_text)
+    assert "!idea" in body(help_text) and "/idea" not in body(help_text)  # English names, ! prefix
 
     async with bot.app.db.session() as s:
         account = (

@@ -150,8 +150,10 @@ async def test_the_reporter_hears_received_only_when_it_was(
         assert not any("has received" in m.text for m in about(adapter, "dm:anna", ref))
         await run_for_days(app, clock, 1)
         [received] = [m.text for m in about(adapter, "dm:anna", ref) if "has received" in m.text]
-        number = (await _forward(app)).external_id
+        fwd = await _forward(app)
+        number = fwd.external_number or fwd.external_id  # Signalen's own number, SIG-…
         assert "The municipality has received" in received and number and number in received
+        assert fwd.external_id not in received  # never the uuid
 
 
 async def _forward(app: App) -> SignalForward:

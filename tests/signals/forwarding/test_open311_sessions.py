@@ -4,6 +4,7 @@ names its number, and a server that answers only in XML."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -68,13 +69,19 @@ async def test_an_unmapped_attribute_tells_the_coordinator_what_is_missing(
     tmp_path: Path,
     attributes_server: Open311StandIn,
     clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The coordinator reads a plain reason; the administrator finds in the log what to add."""
     await configure(app, tmp_path, schalkwijk=open311_table(attributes_server))
     await report_and_forward(make_chat, "anna", "schalkwijk", LAMP)
-    assert await app.forwarding.send_due() == 0
+    with caplog.at_level(logging.WARNING):
+        assert await app.forwarding.send_due() == 0
     await app.flush_outbox()
-    [told] = [t for t in texts(adapter, "dm:coco") if "paalnummer" in t]
-    assert "Nummer op de paal" in told and "forwarding.attributes.VL-01" in told
+    [told] = [t for t in texts(adapter, "dm:coco") if "M-1001" in t and "mislukt" in t]
+    assert "instellingen" in told  # plain: the settings are not right, ask the administrator
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "paalnummer" in logged and "forwarding.attributes.VL-01" in logged
+    assert "Nummer op de paal" in (await _forward_row(app)).last_error
     clock.advance(timedelta(hours=3))
     assert await app.forwarding.send_due() == 0
     assert attributes_server.service_requests == {}
@@ -89,7 +96,8 @@ async def test_an_outage_is_retried_then_filed(
         o.outage_next(2)
         assert await app.forwarding.send_due() == 0
         await app.flush_outbox()
-        assert any("nog niet gelukt" in t and "CRM is down" in t for t in texts(adapter, "dm:coco"))
+        assert any("nog niet gelukt" in t for t in texts(adapter, "dm:coco"))
+        assert "CRM is down" in (await _forward_row(app)).last_error  # kept, not in chat
         clock.advance(timedelta(minutes=1))
         assert await app.forwarding.send_due() == 0
         clock.advance(timedelta(minutes=2))
