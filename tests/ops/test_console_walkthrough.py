@@ -43,10 +43,10 @@ EXPECTED = {
         "M-1002 ({today}",  # /mijnmeldingen shows the date (the console runs on real time) …
         "opgelost – Er ligt glas op het fietspad",
         "wijkbot → anna: 📊 Waar moet het nieuwe bankje komen?",
-        "Bedoel je: Plein?",  # the announcement came after the poll: a typed 2 asks first
         "Je stem op “Waar moet het nieuwe bankje komen?”: Plein.",
         "wijkbot → anna: 📣 Plantjesmarkt op zaterdag, neem een tas mee!",
         "🗓 5 december, 14:00 · 📍 Kennemerplein",
+        "Fijn, je komt naar",  # "Ik kom" typed: the button of the newest message
         "wijkbot → anna: [🖼 ",  # the results chart, saved as a file …
         "Uitslag: Waar moet het nieuwe bankje komen?",
         "• Plein: 1 (100%)",
@@ -73,10 +73,10 @@ EXPECTED = {
         "Good news: your idea I-1 “Geveltuintjes in de Rijksstraatweg” got 1 new supporter.",
         "solved – Er ligt glas op het fietspad",
         "wijkbot → anna: 📊 Where should the new bench go?",
-        "Do you mean: Square?",
         "Your vote on “Where should the new bench go?”: Square.",
         "wijkbot → anna: 📣 Plant market on Saturday, bring a bag!",
         "🗓 5 December, 14:00 · 📍 Kennemerplein",
+        "Nice, you are coming to",
         "wijkbot → anna: [🖼 ",
         "Results: Where should the new bench go?",
         "• Square: 1 (100%)",
