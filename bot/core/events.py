@@ -21,6 +21,9 @@ class UserRef:
     id: str
     display_name: str | None = None
     language_code: str | None = None
+    # The public name others can find this person by (a Telegram @username, without "@");
+    # shared only in an introduction both sides agreed to.
+    handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
