@@ -13,13 +13,13 @@ from typing import Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callbacks import CallbackData
-from bot.core.events import Button, UserRef
-from bot.core.i18n import N_, _, day
+from bot.core.events import Button, NewRoom, UserRef
+from bot.core.i18n import N_, _, day, use_locale
 from bot.core.permissions import Actor
 from bot.delivery.notify import tell
 from bot.services.ideas import idea_ref
 from storage.models import Idea, IdeaOffer, Introduction, Person
-from storage.repo import introductions, offers, people
+from storage.repo import introductions, offers, outbox, people
 
 Side = Literal["initiator", "helper"]
 
@@ -160,8 +160,56 @@ def meet_text(idea: Idea, side: Side, platform: str | None, handle: str) -> str:
     )
 
 
+def _room_text(idea: Idea) -> str:
+    return (
+        _("You both said yes. We made a room for {ref} “{title}” and invited you both.").format(
+            ref=idea_ref(idea.id), title=idea.title
+        )
+        + " "
+        + _("Look for the invitation in your Matrix app.")
+    )
+
+
+async def _room(session: AsyncSession, intro: Introduction, idea: Idea, side: Side) -> str:
+    """Both on Matrix: a new room for the initiative (name: the title, topic: the idea) with
+    both invited; the welcome is in each of their languages."""
+    assert intro.initiator_handle is not None and intro.helper_handle is not None
+    assert intro.initiator_id is not None and intro.helper_id is not None
+    chat = await people.direct_chat_of(session, intro.initiator_id)
+    locales: list[str] = []
+    for pid in (intro.initiator_id, intro.helper_id):
+        person = await session.get(Person, pid)
+        if person is not None and person.locale not in locales:
+            locales.append(person.locale)
+    welcome = []
+    for locale in locales:
+        with use_locale(locale):
+            welcome.append(
+                _("Welcome! This room is for {ref} “{title}”.").format(
+                    ref=idea_ref(idea.id), title=idea.title
+                )
+                + " "
+                + _("You both said yes to meeting here. Say hello to each other!")
+            )
+    room = NewRoom(
+        idea.title, idea.body or idea.title, (intro.initiator_handle, intro.helper_handle)
+    )
+    if chat is not None:
+        await outbox.enqueue(
+            session, "matrix", chat.chat_id, "\n\n".join(welcome), extra={"room": room.to_row()}
+        )
+    other_id = _other(intro, side)[0]
+    other = await session.get(Person, other_id) if other_id is not None else None
+    if other is not None:
+        await tell(session, other, lambda: _room_text(idea))
+    return _room_text(idea)
+
+
 async def connect(session: AsyncSession, intro: Introduction, idea: Idea, side: Side) -> str:
-    """Both said yes: the other side hears who the presser is; returns the presser's text."""
+    """Both said yes: the other side hears who the presser is; returns the presser's text.
+    Both on Matrix: they meet in a new room instead."""
+    if intro.initiator_platform == intro.helper_platform == "matrix":
+        return await _room(session, intro, idea, side)
     other_id, other_platform, other_handle = _other(intro, side)
     mine = intro.initiator_handle if side == "initiator" else intro.helper_handle
     my_platform = intro.initiator_platform if side == "initiator" else intro.helper_platform

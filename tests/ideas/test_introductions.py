@@ -175,3 +175,61 @@ async def test_a_changed_offer_makes_the_question_stale(
     assert "no longer open" in stale.text
     await app.flush_outbox()
     assert _leaks(adapter) == []
+
+
+async def _on_matrix(app: App, name: str, lang: str = "en") -> Chat:
+    matrix = next((a for a in app.adapters.values() if a.platform == "matrix"), None)
+    if matrix is None:
+        matrix = FakeAdapter(platform="matrix", capabilities=frozenset({"edit", "rooms"}))
+        app.add(matrix)  # type: ignore[arg-type]
+    chat = Chat(app, matrix, f"@{name}:wijk.example", lang=lang)  # type: ignore[arg-type]
+    await chat.say("/wijk")
+    await chat.press("Schalkwijk")
+    return chat
+
+
+async def test_on_matrix_both_meet_in_a_new_room_for_the_idea(app: App) -> None:
+    anna = await _on_matrix(app, "anna")
+    await anna.say("/idee Geveltuinen in de Amsterdamstraat")
+    await anna.press("Post")
+    bob = await _on_matrix(app, "bob", lang="nl")
+    await bob.press_data("oh:1")
+    await bob.say("zaterdag")
+    await bob.press("Versturen")
+    await app.run_jobs_now()
+    await anna.press("Accept 1")
+    await app.flush_outbox()
+    await anna.press("Yes")
+    await app.flush_outbox()
+    matrix = anna.adapter
+    assert not [s for s in matrix.sent if "@bob:" in s.text or "@anna:" in s.text]
+    assert not [s for s in matrix.sent if s.reply.new_room is not None]
+    [met] = await bob.press("Ja")
+    assert "kamer" in met.text  # he hears it in Dutch
+    await app.flush_outbox()
+    [room] = [s for s in matrix.sent if s.reply.new_room is not None]
+    assert room.reply.new_room.name == "Geveltuinen in de Amsterdamstraat"
+    assert set(room.reply.new_room.invite) == {"@anna:wijk.example", "@bob:wijk.example"}
+    assert "Welcome" in room.text and "Welkom" in room.text
+    assert "invited you both" in anna.last().text
+
+
+async def test_across_platforms_the_address_and_username_are_shared_as_text(
+    app: App, make_chat: MakeChat
+) -> None:
+    anna = await _on_matrix(app, "anna")
+    await anna.say("/idee Geveltuinen in de Amsterdamstraat")
+    await anna.press("Post")
+    bob = await _resident(make_chat, "bob", handle=BOB)
+    await bob.press_data("oh:1")
+    await bob.say("zaterdag")
+    await bob.press("Send")
+    await app.run_jobs_now()
+    await anna.press("Accept 1")
+    await app.flush_outbox()
+    assert "your Matrix address" in anna.last().text
+    await bob.press("Yes")
+    [met] = await anna.press("Yes")
+    assert BOB in met.text
+    await app.flush_outbox()
+    assert "@anna:wijk.example" in bob.last().text

@@ -81,6 +81,7 @@ class Inbound:
         self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
         self._inviters: dict[str, tuple[str, bool]] = {}  # rooms joined, until the join is seen
         self.direct = DirectRooms(session)
+        self.created: set[str] = set()  # rooms we made (introductions): no greeting there
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
         self._told: dict[str, float] = {}  # resident -> when we last said we could not read
 
@@ -183,6 +184,8 @@ class Inbound:
     async def _joined(self, room_id: str, own: RoomMemberEvent) -> bool:
         """We joined: a direct chat if invited as one and just the two of us are there; a
         group room if not invited as direct; else we leave. True when it stays joined."""
+        if room_id in self.created:
+            return True
         inviter, direct = self._inviters.pop(room_id, (None, False))
         resident = invited_as_direct(own, inviter) or (inviter if direct else None)
         if resident is None:
