@@ -392,8 +392,6 @@ class MatrixAdapter:
         )  # fmt: skip
         if not isinstance(resp, RoomCreateResponse):
             raise MatrixSendError(f"creating a room failed: {getattr(resp, 'message', resp)}")
-        if self._inbound is not None:
-            self._inbound.created.add(resp.room_id)
         return ChatRef(PLATFORM, resp.room_id, "group", spec.name)
 
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:

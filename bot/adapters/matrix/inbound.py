@@ -33,6 +33,7 @@ from nio import (
     MessageDirection,
     ReactionEvent,
     RedactionEvent,
+    RoomCreateEvent,
     RoomGetEventResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
@@ -81,7 +82,6 @@ class Inbound:
         self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
         self._inviters: dict[str, tuple[str, bool]] = {}  # rooms joined, until the join is seen
         self.direct = DirectRooms(session)
-        self.created: set[str] = set()  # rooms we made (introductions): no greeting there
         self._pending: list[tuple[Any, str, float]] = []  # (undecryptable event, room, deadline)
         self._told: dict[str, float] = {}  # resident -> when we last said we could not read
 
@@ -105,9 +105,11 @@ class Inbound:
             events = list(info.timeline.events)
             joined_at = self._own_join(events)
             if joined_at is not None:
+                before = [*info.state, *events[:joined_at]]
                 own, events = events[joined_at], events[joined_at + 1 :]  # not history
                 self.gone.discard(room_id)
-                if not await self._joined(room_id, own):
+                # A room we made (an introduction) is not greeted as if someone added us.
+                if not self._made_by_us(before) and not await self._joined(room_id, own):
                     continue
             else:
                 if not await self._still_private(room_id, [*info.state, *events]):
@@ -181,11 +183,12 @@ class Inbound:
         else:
             self._inviters[room_id] = (inviter, direct)
 
+    def _made_by_us(self, state: list[Any]) -> bool:
+        return any(isinstance(e, RoomCreateEvent) and e.sender == self.user_id for e in state)
+
     async def _joined(self, room_id: str, own: RoomMemberEvent) -> bool:
         """We joined: a direct chat if invited as one and just the two of us are there; a
         group room if not invited as direct; else we leave. True when it stays joined."""
-        if room_id in self.created:
-            return True
         inviter, direct = self._inviters.pop(room_id, (None, False))
         resident = invited_as_direct(own, inviter) or (inviter if direct else None)
         if resident is None:
