@@ -140,7 +140,9 @@ async def offer_confirm(ctx: Ctx) -> None:
     if found is None or found.id is None:
         return
     assert ctx.person is not None and ctx.person.id is not None
-    await offers.save_offer(ctx.session, found.id, ctx.person.id, draft.kind, draft.text)
+    saved = await offers.save_offer(ctx.session, found.id, ctx.person.id, draft.kind, draft.text)
+    assert saved.id is not None
+    await introduce.end_for_offer(ctx.session, saved.id)  # a changed offer is asked about anew
     await ctx.edit(
         _(
             "Thank you! The person who shared {ref} will hear about your offer. "

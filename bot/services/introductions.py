@@ -103,10 +103,12 @@ async def _ask(
 
 
 async def ask_both(session: AsyncSession, offer: IdeaOffer, idea: Idea) -> Introduction | None:
-    """After an accepted offer: ask the initiator and the helper, once per acceptance."""
+    """After an accepted offer: ask the initiator and the helper (again, when an earlier
+    question went stale); not after they were introduced."""
     assert offer.id is not None and idea.id is not None
-    if idea.author_id is None or await introductions.started_for_offer(session, offer.id):
+    if idea.author_id is None or await introductions.done_for_offer(session, offer.id):
         return None
+    await end_for_offer(session, offer.id)
     initiator = await session.get(Person, idea.author_id)
     helper = await session.get(Person, offer.person_id)
     if initiator is None or helper is None:
@@ -122,10 +124,12 @@ async def ask_both(session: AsyncSession, offer: IdeaOffer, idea: Idea) -> Intro
 
 
 async def end_for_offer(session: AsyncSession, offer_id: int) -> None:
-    """The offer was declined after all: a waiting introduction ends without a word."""
+    """The offer was declined or changed: a waiting introduction ends without a word (the
+    helper hears about the offer itself), and a handle kept with a "yes" goes."""
     waiting = await introductions.open_for_offer(session, offer_id)
     if waiting is not None:
         await session.delete(waiting)
+        await session.flush()
 
 
 def record_yes(intro: Introduction, side: Side, platform: str, handle: str) -> bool:

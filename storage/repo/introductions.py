@@ -20,10 +20,10 @@ async def open_for_offer(session: AsyncSession, offer_id: int) -> Introduction |
     return (await session.exec(stmt)).first()
 
 
-async def started_for_offer(session: AsyncSession, offer_id: int) -> Introduction | None:
-    """A waiting or done introduction of this offer (a second "accept" asks nothing new)."""
+async def done_for_offer(session: AsyncSession, offer_id: int) -> Introduction | None:
+    """The introduction that already happened for this offer, if any."""
     stmt = select(Introduction).where(
-        col(Introduction.offer_id) == offer_id, col(Introduction.status).in_(("asked", "done"))
+        col(Introduction.offer_id) == offer_id, col(Introduction.status) == "done"
     )
     return (await session.exec(stmt)).first()
 

@@ -175,6 +175,14 @@ async def test_a_changed_offer_makes_the_question_stale(
     assert "no longer open" in stale.text
     await app.flush_outbox()
     assert _leaks(adapter) == []
+    assert await _intros(app) == []  # Anna's "yes" (and her handle) went with it
+    # Anna accepts the new offer: both are asked anew, and two yeses introduce them.
+    await anna.press_data("oa:accept:1")
+    await app.flush_outbox()
+    assert "get in touch" in bob.last().text
+    await bob.press("Yes")
+    [met] = await anna.press("Yes")
+    assert BOB in met.text
 
 
 async def _on_matrix(app: App, name: str, lang: str = "en") -> Chat:
