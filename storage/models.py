@@ -153,6 +153,34 @@ class IdeaOffer(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class Introduction(SQLModel, table=True):
+    """Introducing an initiator and a helper they accepted: both are asked, each in the
+    moment. A handle is kept only after that person's "yes" and shared only when both said
+    yes. /vergeetmij ends a pending one and removes that person's side of a done one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", index=True)
+    offer_id: int | None = Field(
+        default=None, foreign_key="ideaoffer.id", ondelete="SET NULL", index=True
+    )
+    initiator_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    helper_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="SET NULL", index=True
+    )
+    initiator_yes: bool = False
+    helper_yes: bool = False
+    # "platform" and the handle there, kept from the moment of that person's "yes"
+    initiator_platform: str | None = Field(default=None, max_length=20)
+    initiator_handle: str | None = Field(default=None, max_length=255)
+    helper_platform: str | None = Field(default=None, max_length=20)
+    helper_handle: str | None = Field(default=None, max_length=255)
+    status: str = Field(default="asked", max_length=20)  # asked, done (a "no" deletes it)
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
 class Signal(SQLModel, table=True):
     """A report (melding) of something wrong in the neighbourhood."""
 

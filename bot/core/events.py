@@ -21,6 +21,9 @@ class UserRef:
     id: str
     display_name: str | None = None
     language_code: str | None = None
+    # The public name others can find this person by (a Telegram @username, without "@");
+    # shared only in an introduction both sides agreed to.
+    handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,25 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class NewRoom:
+    """A room the platform creates before the message is sent into it (Matrix: a room for
+    an initiative, with the people who agreed to meet invited). Platforms without the
+    "rooms" capability send the text to the chat as usual."""
+
+    name: str
+    topic: str
+    invite: tuple[str, ...]
+
+    # Stored in an outbox row's `extra["room"]`.
+    def to_row(self) -> dict[str, object]:
+        return {"name": self.name, "topic": self.topic, "invite": list(self.invite)}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> NewRoom:
+        return cls(str(row["name"]), str(row["topic"]), tuple(row["invite"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     buttons: Keyboard = ()
@@ -157,6 +179,7 @@ class Reply:
     # an MSC3381 end event; Telegram: its vote buttons are removed).
     ends: MessageRef | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    new_room: NewRoom | None = None  # create this room and send the text there
     # False in a step that expects text: platforms without buttons show them as words,
     # not as a numbered list (a typed "1" is then the text "1").
     numbered: bool = True

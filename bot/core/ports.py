@@ -27,7 +27,7 @@ Received = tuple[str, Incoming]
 
 class Adapter(Protocol):
     platform: str
-    capabilities: frozenset[str]  # "buttons", "edit", "native_polls", "location", "photos"
+    capabilities: frozenset[str]  # "buttons", "edit", "native_polls", "location", "photos", "rooms"
 
     async def start(self, feed: Feed) -> None: ...
 

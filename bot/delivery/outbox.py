@@ -29,7 +29,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.clock import Clock
-from bot.core.events import Attachment, ChatRef, MessageRef, PollSpec, Reply, stored_keyboard
+from bot.core.events import (
+    Attachment,
+    ChatRef,
+    MessageRef,
+    NewRoom,
+    PollSpec,
+    Reply,
+    stored_keyboard,
+)
 from bot.core.ports import Adapter, Unreachable
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
 from bot.util.bounded import Bounded
@@ -278,6 +286,7 @@ class OutboxSender:
                 key = f"photo:{ph['platform']}:{ph['file_id']}"
                 image = await self._image(key, lambda: fetch(ph["platform"], ph["file_id"]))
         ends = extra.get("ends")  # the poll message these results end
+        room = extra.get("room")  # a room to create first (an introduction on Matrix)
         return Reply(
             text=msg.text,
             ends=MessageRef(ChatRef(platform, msg.chat_id, _kind(msg)), ends) if ends else None,
@@ -285,6 +294,7 @@ class OutboxSender:
             photo=photo,
             image=image,
             poll=PollSpec.from_row(poll) if poll else None,
+            new_room=NewRoom.from_row(room) if room else None,
         )  # fmt: skip
 
     async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:

@@ -15,6 +15,7 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TEXT
 from bot.handlers.common import guarded, read_text
+from bot.services import introductions as introduce
 from bot.services import offers as offer_rules
 from bot.services.ideas import idea_ref
 from bot.services.offers import AnswerOffer, OfferHelp, describe, status_label
@@ -139,7 +140,9 @@ async def offer_confirm(ctx: Ctx) -> None:
     if found is None or found.id is None:
         return
     assert ctx.person is not None and ctx.person.id is not None
-    await offers.save_offer(ctx.session, found.id, ctx.person.id, draft.kind, draft.text)
+    saved = await offers.save_offer(ctx.session, found.id, ctx.person.id, draft.kind, draft.text)
+    assert saved.id is not None
+    await introduce.end_for_offer(ctx.session, saved.id)  # a changed offer is asked about anew
     await ctx.edit(
         _(
             "Thank you! The person who shared {ref} will hear about your offer. "
@@ -166,6 +169,11 @@ async def answer_offer(ctx: Ctx) -> None:
     offer.status = wanted
     ctx.session.add(offer)
     told = await offer_rules.tell_helper(ctx.session, offer, found)
+    if wanted == "accepted":
+        await introduce.ask_both(ctx.session, offer, found)
+    else:
+        assert offer.id is not None
+        await introduce.end_for_offer(ctx.session, offer.id)
     said = (
         _("You said yes to this offer for {ref}.")
         if wanted == "accepted"

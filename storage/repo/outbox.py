@@ -22,10 +22,12 @@ async def enqueue(
     text: str,
     buttons: list[list[dict[str, str]]] | None = None,
     chat_kind: str = "direct",
+    extra: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     msg = OutboxMessage(
-        platform=platform, chat_id=chat_id, chat_kind=chat_kind, text=text, buttons=buttons or []
-    )
+        platform=platform, chat_id=chat_id, chat_kind=chat_kind, text=text,
+        buttons=buttons or [], extra=extra or {},
+    )  # fmt: skip
     session.add(msg)
     await session.flush()
     session.info[WROTE_OUTBOX] = True

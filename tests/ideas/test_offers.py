@@ -142,13 +142,13 @@ async def test_initiator_hears_in_a_batch_and_answers_reach_the_helpers(
     assert "I-1 Geveltuinen in de Amsterdamstraat" in mine.text and "0 supporters" in mine.text
     assert "ik kan zaterdag" in mine.text and "Ik heb een aanhanger" in mine.text
     assert {"Accept 1", "Decline 1", "Accept 2", "Decline 2"} <= set(mine.labels)
-    [yes] = await anna.press("Accept 1")
-    assert "said yes" in yes.text
+    yes, ask = await anna.press("Accept 1")  # and whether she wants to meet the helper
+    assert "said yes" in yes.text and "get in touch" in ask.text
     [no] = await anna.press_data("oa:decline:2")
     assert "said no" in no.text
     await app.flush_outbox()
     assert (
-        bob.last().text
+        bob.mine()[-2].text
         == "The initiator said yes to your offer for I-1 “Geveltuinen in de Amsterdamstraat”."
     )
     assert "bedankt" in carla.last().text.lower() and "I-1" in carla.last().text

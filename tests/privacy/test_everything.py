@@ -27,6 +27,7 @@ from tests.support.fake import Chat, FakeAdapter, MakeChat
 ZOE = "zoe-4711"  # her platform user id; her direct chat is "dm:zoe-4711"
 ZOE_NAME = "Zoë Zwaantje-Quist"  # the name the platform shows
 BOB_NAME = "Bob Brouwer"
+ZOE_HANDLE = "zoe_zwaantje"  # her Telegram-like username, shared in one introduction
 
 # Every column that refers to a person, and what /mijngegevens says about it (in English).
 # A new reference to `person.id` fails `test_every_person_reference_is_known` until it is
@@ -53,6 +54,8 @@ SHOWN: dict[str, list[str]] = {
     "voterroll.person_id": ["You voted in “Schalkwijk aan Zet 2027”"],
     "countedaction.person_id": ["for the hourly limits"],
     "partner.person_id": ["You speak for Buurtwerk Haarlem in Schalkwijk"],
+    "introduction.initiator_id": ["Your chat name was shared with the helper of I-1"],
+    "introduction.helper_id": ["get in touch with the initiator of I-2. Nothing is shared yet."],
 }
 # References that are not a foreign key: (table, column, the row is about a person when …).
 SOFT_REFS: dict[tuple[str, str], tuple[str, str]] = {
@@ -218,6 +221,14 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await bob.press_data("oh:1")  # bob's offer on her idea stays when she leaves
     await bob.say("gereedschap")
     await bob.press("Send")
+    # Introductions: she meets Bob as the initiator of I-1; his question about I-2 waits.
+    zoe.user = dataclasses.replace(zoe.user, handle=ZOE_HANDLE)
+    bob.user = dataclasses.replace(bob.user, handle="bob_b")
+    await zoe.press_data("oa:accept:2")
+    await zoe.press_data("itr:yes:1")
+    [met] = await bob.press_data("itr:yes:1")
+    assert ZOE_HANDLE in met.text
+    await bob.press_data("oa:accept:1")
 
     # Reports: her own (with a question from a coordinator she answers), one she follows,
     # and one whose status she changes as coordinator.
@@ -319,6 +330,9 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     assert len(after["ballot"]) == 2 and len(after["voterroll"]) == 2
     assert after["partner"] == [] and after["partnerresponse"] == []  # erased with her
     assert [o["text"] for o in after["ideaoffer"]] == ["gereedschap"]  # hers is gone
+    assert ZOE_HANDLE not in json.dumps(after, default=str)
+    [kept] = after["introduction"]  # bob's side of the introduction stays, hers goes
+    assert kept["initiator_id"] is None and kept["helper_handle"] == "bob_b"
     await app.flush_outbox()  # the results reach the group and bob without her name
     results = [m for m in adapter.sent[sent_before:] if "Welke tijd?" in m.text]
     assert {m.chat.id for m in results} >= {"g:buurt", "dm:bob"}

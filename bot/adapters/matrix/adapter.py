@@ -33,7 +33,14 @@ import time
 from functools import partial
 from typing import Any
 
-from nio import AsyncClient, LocalProtocolError, SyncError, SyncResponse
+from nio import (
+    AsyncClient,
+    LocalProtocolError,
+    RoomCreateResponse,
+    RoomPreset,
+    SyncError,
+    SyncResponse,
+)
 from nio.crypto import decrypt_attachment
 
 from bot.adapters.matrix.events import PLATFORM, split_file_id
@@ -60,7 +67,7 @@ from bot.adapters.matrix.session import (
     wait_or_stop,
 )
 from bot.config import Settings
-from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply
+from bot.core.events import Button, ChatRef, Incoming, MessageRef, NewRoom, Reply
 from bot.core.inbox import Inbox
 from bot.core.ports import AdapterStore, Feed, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
@@ -75,7 +82,7 @@ TYPING_FOR_MS = 30_000  # how long one typing notice lasts on the server, unless
 
 class MatrixAdapter:
     platform = PLATFORM
-    capabilities = frozenset({"edit", "location", "photos", "native_polls"})
+    capabilities = frozenset({"edit", "location", "photos", "native_polls", "rooms"})
 
     def __init__(
         self,
@@ -341,6 +348,8 @@ class MatrixAdapter:
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         await self._wait_rooms_known()
+        if reply.new_room is not None:  # the text goes into a room made for it
+            chat = await self._create_room(reply.new_room)
         self._check_private(chat)
         if reply.ends is not None:  # the poll these are the results of: end it first
             await self._end_poll(chat.id, reply.ends.id, reply.text)
@@ -372,6 +381,18 @@ class MatrixAdapter:
         self.memory.remember(event_id, buttons)
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
+
+    async def _create_room(self, spec: NewRoom) -> ChatRef:
+        """A private room with a name and topic, the people invited; not a direct chat, and
+        not greeted like a group someone added us to. Sent again after a failure, it would
+        make a second room: the outbox marks a message sent right after."""
+        resp = await self.client.room_create(
+            name=spec.name, topic=spec.topic, invite=list(spec.invite),
+            preset=RoomPreset.private_chat,
+        )  # fmt: skip
+        if not isinstance(resp, RoomCreateResponse):
+            raise MatrixSendError(f"creating a room failed: {getattr(resp, 'message', resp)}")
+        return ChatRef(PLATFORM, resp.room_id, "group", spec.name)
 
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""

@@ -33,6 +33,7 @@ from nio import (
     MessageDirection,
     ReactionEvent,
     RedactionEvent,
+    RoomCreateEvent,
     RoomGetEventResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
@@ -104,9 +105,11 @@ class Inbound:
             events = list(info.timeline.events)
             joined_at = self._own_join(events)
             if joined_at is not None:
+                before = [*info.state, *events[:joined_at]]
                 own, events = events[joined_at], events[joined_at + 1 :]  # not history
                 self.gone.discard(room_id)
-                if not await self._joined(room_id, own):
+                # A room we made (an introduction) is not greeted as if someone added us.
+                if not self._made_by_us(before) and not await self._joined(room_id, own):
                     continue
             else:
                 if not await self._still_private(room_id, [*info.state, *events]):
@@ -179,6 +182,9 @@ class Inbound:
             log.warning("matrix: joining %s failed: %s", room_id, result.message)
         else:
             self._inviters[room_id] = (inviter, direct)
+
+    def _made_by_us(self, state: list[Any]) -> bool:
+        return any(isinstance(e, RoomCreateEvent) and e.sender == self.user_id for e in state)
 
     async def _joined(self, room_id: str, own: RoomMemberEvent) -> bool:
         """We joined: a direct chat if invited as one and just the two of us are there; a

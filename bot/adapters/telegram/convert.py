@@ -47,7 +47,9 @@ def _user(update_user: object) -> UserRef | None:
 
     if not isinstance(update_user, User) or update_user.is_bot:
         return None
-    return UserRef(PLATFORM, str(update_user.id), None, update_user.language_code)
+    return UserRef(
+        PLATFORM, str(update_user.id), None, update_user.language_code, update_user.username
+    )
 
 
 def _message_event(msg: Message, bot_username: str) -> Incoming | None:

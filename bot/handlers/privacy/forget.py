@@ -13,6 +13,7 @@ from bot.core.interrupt import drop_paused
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import please_choose
+from bot.services.introductions import forget as forget_introductions
 from bot.services.polls import forget_voter
 from storage.repo import audit, budgets, people
 
@@ -65,6 +66,7 @@ async def forget_confirmed(ctx: Ctx) -> None:
     await audit.record(ctx.session, None, "person.erased", "person", None)
     await budgets.withdraw_unchecked_proposals(ctx.session, person.id)
     await forget_voter(ctx.session, person.id)  # before their votes (and names) go
+    await forget_introductions(ctx.session, person.id)  # a waiting one ends kindly
     await people.erase_person(ctx.session, person.id)
     ctx.person = None
     ctx.dialog.clear()

@@ -18,12 +18,14 @@ from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.start import LANGUAGES
 from bot.services.announcements import event_name
 from bot.services.ideas import idea_ref
+from bot.services.introductions import shared_lines
 from bot.services.offers import describe
 from bot.util.pack import pack
 from storage.models import Person
 from storage.repo import (
     announcements,
     ideas,
+    introductions,
     limits,
     offers,
     partners,
@@ -186,6 +188,7 @@ async def what_you_shared(ctx: Ctx, pid: int) -> list[str]:
             for o in await offers.offers_by(s, pid)
         ]
     )
+    lines += listed(shared_lines(await introductions.of_person(s, pid), pid))
     reports = []
     for sig in await signals.signals_by(s, pid):
         line = _("Your report {ref}: {text}").format(ref=sig.reference, text=quote(sig.text))
