@@ -45,6 +45,8 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         await repo.changed_signals(session, window),
         polls,
         await repo.themes(session),
+        offers=await repo.new_offers(session, window),
+        seeking=await repo.ideas_seeking_helpers(session),
     )
     rows: list[dict[str, Any]] = []
     if residents:
