@@ -8,7 +8,9 @@ from datetime import timedelta
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.services.digests import send_digests
-from tests.support.fake import Chat, MakeChat
+from storage.models import Channel
+from storage.repo import places
+from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
 async def _resident(
@@ -93,3 +95,30 @@ async def test_one_helper_in_the_singular_and_no_line_without_followed_themes(
     assert "1 buur wil helpen met Vergroening: zie I-1" in digest
     assert "Ideeën die nog helpers zoeken: I-1" in digest
     assert "want to help" not in _digest_of(gert) and "need helpers" not in _digest_of(gert)
+
+
+async def test_a_theme_group_hears_who_wants_to_help_with_its_theme_only(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, clock: FrozenClock
+) -> None:
+    bob = await _resident(make_chat, "bob")
+    await _idea(bob, "Geveltuinen in de Amsterdamstraat", "Greening")  # I-1
+    await _idea(bob, "Voetbalkooi opknappen", "Youth")  # I-2
+    carla = await _resident(make_chat, "carla")
+    await _offer(carla, 1)
+    await _offer(carla, 2)
+    async with app.db.transaction() as s:
+        hood = await places.neighbourhood_by_slug(s, "schalkwijk")
+        green = next(t for t in await places.themes_for(s, None) if t.slug == "vergroening")
+        assert hood is not None
+        s.add(Channel(platform="fake", chat_id="g:buurt", kind="group", neighbourhood_id=hood.id))
+        s.add(Channel(platform="fake", chat_id="g:groen", kind="group", neighbourhood_id=hood.id,
+                      theme_id=green.id))  # fmt: skip
+    clock.advance(timedelta(hours=1))
+
+    await send_digests(app.db, clock, "weekly", group_locale="en")
+    await app.flush_outbox()
+    [green_group] = [s.text for s in adapter.in_chat("g:groen")]
+    assert "1 neighbour wants to help with Greening: see I-1" in green_group
+    assert "Ideas that still need helpers: I-1" in green_group and "Youth" not in green_group
+    [whole] = [s.text for s in adapter.in_chat("g:buurt")]
+    assert "want to help" not in whole and "wants to help" not in whole
