@@ -249,16 +249,31 @@ class SeekingRow:
     created_at: datetime
 
 
-async def ideas_seeking_helpers(session: AsyncSession) -> list[SeekingRow]:
-    """Open ideas with a theme and no accepted offer, newest first."""
+async def ideas_seeking_helpers(session: AsyncSession, per_theme: int) -> list[SeekingRow]:
+    """Open ideas with a theme and no accepted offer, newest first: at most `per_theme` per
+    neighbourhood and theme (a digest shows a few), so a run does not load the history."""
     accepted = exists().where(
         col(IdeaOffer.idea_id) == col(Idea.id), col(IdeaOffer.status) == "accepted"
     )
-    stmt = (
-        _rows(Idea.id, Idea.neighbourhood_id, Idea.theme_id, Idea.author_id, Idea.created_at)
-        .where(col(Idea.status) == "open", col(Idea.theme_id).is_not(None), ~accepted)
-        .order_by(col(Idea.created_at).desc(), col(Idea.id).desc())
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(col(Idea.neighbourhood_id), col(Idea.theme_id)),
+            order_by=(col(Idea.created_at).desc(), col(Idea.id).desc()),
+        )
+        .label("rank")
     )
+    ranked = (
+        _rows(Idea.id, Idea.neighbourhood_id, Idea.theme_id, Idea.author_id, Idea.created_at, rank)
+        .where(col(Idea.status) == "open", col(Idea.theme_id).is_not(None), ~accepted)
+        .subquery()
+    )
+    stmt = (
+        _rows(ranked.c.id, ranked.c.neighbourhood_id, ranked.c.theme_id, ranked.c.author_id,
+              ranked.c.created_at)
+        .where(ranked.c.rank <= per_theme)
+        .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+    )  # fmt: skip
     return [SeekingRow(*row) for row in (await session.exec(stmt)).all()]
 
 
