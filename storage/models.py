@@ -114,6 +114,18 @@ class Channel(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class GroupWelcome(SQLModel, table=True):
+    """ "Yes, welcome me": someone took the way into a theme group and may be welcomed there
+    by first name when they join. Only that yes is kept (no name: it comes with the join);
+    used once, and erased with them (CASCADE) or with the group."""
+
+    __table_args__ = (UniqueConstraint("person_id", "channel_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    channel_id: int = Field(foreign_key="channel.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _ts()
+
+
 class Idea(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     neighbourhood_id: int = Field(foreign_key="neighbourhood.id", index=True)

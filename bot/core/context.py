@@ -14,6 +14,7 @@ from bot.core.dialog import SWITCH, TEXT_STEP, Dialog
 from bot.core.events import Button, Document, Incoming, Keyboard, MessageRef, Reply, keyboard
 from bot.core.i18n import _, current_locale, set_locale
 from bot.core.permissions import Actor
+from bot.core.ports import GroupInvite
 from bot.core.states import State
 from bot.core.unit_of_work import UnitOfWork
 from storage.models import Person
@@ -37,6 +38,7 @@ class Ctx:
     clock: Clock
     capabilities: frozenset[str]
     direct_link: Callable[[str], str | None] = field(default=lambda _payload: None)
+    group_invite: GroupInvite | None = None  # None: this platform cannot invite
     person: Person | None = None
     coordinator_of: list[int] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)

@@ -28,7 +28,7 @@ from bot.core.events import Button, Incoming, Reply
 from bot.core.i18n import _, use_locale
 from bot.core.interrupt import SWITCH_BUTTON, ask_first, busy_with, pause, take_switch
 from bot.core.interrupt import after as after_interruption
-from bot.core.ports import Adapter, StoreUnavailable, Unreachable
+from bot.core.ports import Adapter, StoreUnavailable, Unreachable, group_invite_of
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
@@ -88,6 +88,7 @@ class Dispatcher:
                     clock=self.clock,
                     capabilities=adapter.capabilities,
                     direct_link=adapter.direct_link,
+                    group_invite=group_invite_of(adapter),
                 )
                 await self._run(ctx)
                 await screen.remember(ctx)

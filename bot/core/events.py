@@ -11,7 +11,15 @@ from typing import Any, Literal
 
 ChatKind = Literal["direct", "group"]
 IncomingKind = Literal[
-    "text", "command", "button", "location", "photo", "poll_answer", "joined", "left"
+    "text",
+    "command",
+    "button",
+    "location",
+    "photo",
+    "poll_answer",
+    "joined",
+    "left",
+    "member_joined",  # someone else joined a group by themselves (`user.display_name`: first name)
 ]
 
 

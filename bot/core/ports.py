@@ -42,6 +42,26 @@ class Adapter(Protocol):
         ...
 
 
+# A way into a group chat for one account: (group chat id, account id) -> a link to open.
+GroupInvite = Callable[[str, str], Awaitable[str | None]]
+
+
+class GroupInvites(Protocol):
+    """A platform where the bot can let someone into a group chat it is in (optional)."""
+
+    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+        """A link into the group `group_id` for the account `user_id`: on Telegram a new
+        invite link for one person, on Matrix the bot invites them and gives the room's link.
+        None when the bot may not (no right to invite there)."""
+        ...
+
+
+def group_invite_of(adapter: object) -> GroupInvite | None:
+    """The adapter's `group_invite`, if it has one."""
+    found = getattr(adapter, "group_invite", None)
+    return found if callable(found) else None
+
+
 class AdapterStore(Protocol):
     """The little an adapter keeps or reads in the database, each in its own transaction.
 

@@ -17,6 +17,7 @@ from bot.handlers import (
     polls,
     privacy,
     start,
+    theme_groups,
     themes,
 )
 from bot.handlers.signals import coordinator, triage
@@ -29,6 +30,7 @@ def build_router() -> Router:
         start.router,
         help.router,
         themes.router,
+        theme_groups.router,
         digest.router,
         ideas.router,
         offers.router,

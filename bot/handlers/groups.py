@@ -116,9 +116,14 @@ async def _link(ctx: Ctx, hood: Neighbourhood, theme: Theme | None) -> None:
         platform=chat.platform, chat=chat.id, theme=theme.slug if theme else None,
     )  # fmt: skip
     if theme is not None:
-        text = _("This group is now linked to {name}, theme {theme}.").format(
-            name=hood.name, theme=theme.name_in(ctx.locale)
-        )
+        text = (
+            _("This group is now linked to {name}, theme {theme}.")
+            + " "
+            + _(
+                "Who follows {theme} in {name} can ask me for a way into this group: "
+                "for that I need the right to invite people here."
+            )
+        ).format(name=hood.name, theme=theme.name_in(ctx.locale))
     else:
         text = _("This group is now linked to {name}.").format(name=hood.name)
     await ctx.edit(

@@ -12,6 +12,7 @@ from bot.core.router import Router
 from bot.core.states import State
 from bot.core.text import whole_number
 from bot.handlers.common import home_of
+from bot.handlers.theme_groups import group_offer
 from storage.repo import places
 
 router = Router("themes")
@@ -85,7 +86,12 @@ async def toggle_theme(ctx: Ctx) -> None:
     if home is None or home.id is None or not await apply_theme_button(ctx, value, home.id):
         raise StaleButton(ThemeToggle.hint)
     text, buttons = await theme_buttons(ctx, None, home.id)
-    await ctx.edit(_("Themes in {name}:").format(name=home.name) + "\n" + text, buttons)
+    text = _("Themes in {name}:").format(name=home.name) + "\n" + text
+    theme = await places.theme(ctx.session, toggle.theme)
+    if toggle.intent == "on" and theme is not None:
+        offer, join = await group_offer(ctx, home.id, theme)
+        text, buttons = (text + "\n\n" + offer, [*buttons, *join]) if offer else (text, buttons)
+    await ctx.edit(text, buttons)
 
 
 @router.command("volg", "follow", while_busy="pause")
@@ -121,6 +127,9 @@ async def _by_name(ctx: Ctx, follow: bool) -> None:
     if follow:
         changed = await places.follow(ctx.session, person.id, theme.id)
         msg = _("You now follow {name}.") if changed else _("You already follow {name}.")
+        offer, join = await group_offer(ctx, home.id, theme)
+        await ctx.reply(msg.format(name=name) + ("\n" + offer if offer else ""), join)
+        return
     else:
         changed = await places.unfollow(ctx.session, person.id, theme.id)
         msg = _("You no longer follow {name}.") if changed else _("You were not following {name}.")

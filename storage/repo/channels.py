@@ -16,6 +16,10 @@ async def channel(session: AsyncSession, platform: str, chat_id: str) -> Channel
     return (await session.exec(stmt)).first()
 
 
+async def channel_by_id(session: AsyncSession, channel_id: int) -> Channel | None:
+    return await session.get(Channel, channel_id)
+
+
 async def link_group(
     session: AsyncSession,
     platform: str,

@@ -30,6 +30,7 @@ from sqlmodel.sql.expression import Select
 from storage.models import (
     Channel,
     Idea,
+    IdeaOffer,
     IdeaSupport,
     Membership,
     Neighbourhood,
@@ -207,6 +208,73 @@ async def new_ideas(session: AsyncSession, since: datetime) -> list[IdeaRow]:
     )  # fmt: skip
     rows = (await session.exec(stmt)).all()
     return [IdeaRow(i, n, t, a, title, c, int(s)) for i, n, t, a, title, c, s in rows]
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """An offer of help made in the period, on an open idea with a theme (no helper named)."""
+
+    idea_id: int
+    neighbourhood_id: int
+    theme_id: int
+    person_id: int
+    created_at: datetime
+
+
+async def new_offers(session: AsyncSession, since: datetime) -> list[OfferRow]:
+    """Offers made after `since` on open ideas with a theme, oldest first."""
+    stmt = (
+        _rows(
+            IdeaOffer.idea_id, Idea.neighbourhood_id, Idea.theme_id, IdeaOffer.person_id,
+            IdeaOffer.created_at,
+        )
+        .join(Idea, col(Idea.id) == col(IdeaOffer.idea_id))
+        .where(
+            col(IdeaOffer.created_at) > since, col(Idea.status) == "open",
+            col(Idea.theme_id).is_not(None),
+        )
+        .order_by(col(IdeaOffer.created_at), col(IdeaOffer.id))
+    )  # fmt: skip
+    return [OfferRow(*row) for row in (await session.exec(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class SeekingRow:
+    """An open idea with a theme that nobody's offer was accepted for yet."""
+
+    id: int
+    neighbourhood_id: int
+    theme_id: int
+    author_id: int | None
+    created_at: datetime
+
+
+async def ideas_seeking_helpers(session: AsyncSession, per_theme: int) -> list[SeekingRow]:
+    """Open ideas with a theme and no accepted offer, newest first: at most `per_theme` per
+    neighbourhood and theme (a digest shows a few), so a run does not load the history."""
+    accepted = exists().where(
+        col(IdeaOffer.idea_id) == col(Idea.id), col(IdeaOffer.status) == "accepted"
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(col(Idea.neighbourhood_id), col(Idea.theme_id)),
+            order_by=(col(Idea.created_at).desc(), col(Idea.id).desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        _rows(Idea.id, Idea.neighbourhood_id, Idea.theme_id, Idea.author_id, Idea.created_at, rank)
+        .where(col(Idea.status) == "open", col(Idea.theme_id).is_not(None), ~accepted)
+        .subquery()
+    )
+    stmt = (
+        _rows(ranked.c.id, ranked.c.neighbourhood_id, ranked.c.theme_id, ranked.c.author_id,
+              ranked.c.created_at)
+        .where(ranked.c.rank <= per_theme)
+        .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+    )  # fmt: skip
+    return [SeekingRow(*row) for row in (await session.exec(stmt)).all()]
 
 
 @dataclass

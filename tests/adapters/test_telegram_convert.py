@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram import Update
 
-from bot.adapters.telegram.convert import MAX_MESSAGE, as_html, split_text, start_payload
+from bot.adapters.telegram.convert import (
+    MAX_MESSAGE,
+    as_html,
+    split_text,
+    start_payload,
+    to_incoming,
+)
 from bot.core.adapter_store import DatabaseAdapterStore
 
 
@@ -74,3 +81,26 @@ def test_keyboards_keep_within_telegrams_limits() -> None:
     assert all(len(b.text) <= MAX_LABEL for row in rows for b in row)
     assert rows[0][0].text.startswith("Steun 0 heel lang") and rows[0][0].text.endswith("…")
     assert rows[0][0].callback_data == "idea:support:0"
+
+
+def _joined(from_id: int, members: list[int]) -> Update:
+    people = {i: {"id": i, "is_bot": False, "first_name": f"Naam{i}", "last_name": "Achter"}
+              for i in {from_id, *members}}  # fmt: skip
+    return Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 5, "date": 0, "chat": {"id": -100, "type": "supergroup", "title": "G"},
+                "from": people[from_id], "new_chat_members": [people[i] for i in members],
+            },
+        },
+        None,
+    )  # fmt: skip
+
+
+def test_only_someone_joining_by_themselves_is_a_member_joined_with_a_first_name() -> None:
+    event = to_incoming(_joined(7, [7]), "WijkbotTestBot")
+    assert event is not None and event.kind == "member_joined"
+    assert event.user.id == "7" and event.user.display_name == "Naam7"  # no last name
+    assert to_incoming(_joined(7, [8]), "WijkbotTestBot") is None  # added by someone else
+    assert to_incoming(_joined(7, [7, 8]), "WijkbotTestBot") is None

@@ -47,6 +47,7 @@ SHOWN: dict[str, list[str]] = {
     "poll.created_by_id": ["Polls you sent"],
     "pollvote.person_id": ["“Welke dag?”: Zondag", ZOE_NAME],
     "announcement.created_by_id": ["Announcements you sent"],
+    "groupwelcome.person_id": ["welcome you by first name in the group chat of Youth"],
     "eventrsvp.person_id": ["Events you said you would come to: “Buurtfeest op het plein”"],
     "auditevent.actor_person_id": ["coordinator"],
     "budgetproject.proposer_id": ["Your budget proposal 1 “Huiswerkclub”"],
@@ -172,6 +173,11 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     in_group = await _as(make_chat, ZOE, ZOE_NAME, group="buurt")
     [linked] = await in_group.say("/koppel schalkwijk")
     assert "linked to Schalkwijk" in linked.text
+    # A theme group: she takes its link and says yes to a welcome by first name.
+    await (await _as(make_chat, ZOE, ZOE_NAME, group="jeugd")).say("/koppel schalkwijk jeugd")
+    await zoe.say("/volg jeugd")
+    await zoe.press("Join the group chat")
+    await zoe.press("Yes, welcome me")
     bob = await _as(make_chat, "bob", BOB_NAME)
     await bob.say("/wijk")
     await bob.press("Schalkwijk")
@@ -303,7 +309,7 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
         for phrase in phrases:
             assert phrase in text, f"{ref}: {phrase!r} not in /mijngegevens"
     for phrase in (
-        "Groups you linked: 1",  # from the log of coordinator actions
+        "Groups you linked: 2",  # from the log of coordinator actions
         "waiting to be sent",  # messages to her in the outbox
         "kept for 30 days",
         "a draft",  # her dialogs (the idea she has not finished)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -93,6 +94,44 @@ class TelegramBotApiMethods(MessageMethods):
         return True
 
     # ------------------------------------------------------------------ chats and files
+
+    async def m_createChatInviteLink(self, p: Params) -> JSONDict:
+        """An additional invite link; the bot must be an administrator allowed to invite.
+        `member_limit` (1-99999) and `creates_join_request` exclude each other."""
+        chat = self._resolve_chat(p.get("chat_id"), for_sending=False)
+        if not chat.is_group:
+            raise bad_request("chat not found")
+        member = self._members.get(chat.id, {}).get(self.bot_user.id)
+        if (
+            member is None
+            or member["status"] not in ("creator", "administrator")
+            or (member["status"] == "administrator" and not member.get("can_invite_users"))
+        ):
+            raise bad_request("not enough rights to manage chat invite links")
+        name = p.get_str("name")
+        if name is not None and len(name) > 32:
+            raise bad_request("invite link name is too long")
+        limit = p.get_int("member_limit")
+        joins = p.get_bool("creates_join_request")
+        if limit is not None and not 1 <= limit <= 99999:
+            raise bad_request("member limit must be between 1 and 99999")
+        if limit is not None and joins:
+            raise bad_request(
+                "member limit can't be specified for links requiring administrator approval"
+            )
+        expire = p.get_int("expire_date")
+        link: JSONDict = {
+            "invite_link": f"https://t.me/+{secrets.token_urlsafe(12)}",
+            "creator": self.bot_user.to_api(),
+            "creates_join_request": joins,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        for key, value in (("name", name), ("expire_date", expire), ("member_limit", limit)):
+            if value is not None:
+                link[key] = value
+        self._invite_links[str(link["invite_link"])] = (chat.id, link, [])
+        return copy.deepcopy(link)
 
     async def m_getFile(self, p: Params) -> JSONDict:
         file_id = p.get_str("file_id") or ""

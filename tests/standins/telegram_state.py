@@ -141,6 +141,8 @@ class TelegramWorld:
         self._chats: dict[int, TgChat] = {}
         self._members: dict[int, dict[int, JSONDict]] = {}
         self._blocked_by: set[int] = set()
+        # invite link -> (chat id, the ChatInviteLink, ids of users who joined with it)
+        self._invite_links: dict[str, tuple[int, JSONDict, list[int]]] = {}
         self._messages: dict[int, dict[int, StoredMessage]] = {}
         self._next_message_id: dict[int, int] = {}
         self._updates: list[JSONDict] = []
@@ -545,6 +547,33 @@ class TelegramWorld:
             group, by_user, self.bot_user, "administrator" if as_admin else "member"
         )
         self._user_message(by_user, group, {"new_chat_members": [self.bot_user.to_api()]})
+
+    def invite_links(self, chat: TgChat | int) -> list[JSONDict]:
+        """The invite links created for a chat (createChatInviteLink), oldest first."""
+        chat_id = chat if isinstance(chat, int) else chat.id
+        return [
+            copy.deepcopy(link) for cid, link, _u in self._invite_links.values() if cid == chat_id
+        ]
+
+    async def join_by_link(self, user: TgUser, invite_link: str) -> TgChat:
+        """``user`` opens an invite link and joins: a ``new_chat_members`` message (from the
+        user themselves), as Telegram posts it. Refused when revoked, expired or used up."""
+        found = self._invite_links.get(invite_link)
+        if found is None:
+            raise ValueError(f"unknown invite link {invite_link}")
+        chat_id, link, used = found
+        if link["is_revoked"] or link.get("expire_date", float("inf")) < self.wall_clock():
+            raise ValueError("INVITE_HASH_EXPIRED")
+        if len(used) >= int(link.get("member_limit") or 10**9):
+            raise ValueError("USERS_TOO_MUCH")
+        chat = self._chats[chat_id]
+        if self.member_status(chat, user) in ("member", "administrator", "creator"):
+            raise ValueError("USER_ALREADY_PARTICIPANT")
+        used.append(user.id)
+        self._users.setdefault(user.id, user)
+        self._members.setdefault(chat.id, {})[user.id] = member_dict(user.to_api(), "member")
+        self._user_message(user, chat, {"new_chat_members": [user.to_api()]})
+        return chat
 
     async def remove_bot_from_group(
         self, group: TgChat, by_user: TgUser, *, kicked: bool = True

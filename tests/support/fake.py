@@ -42,6 +42,7 @@ class FakeAdapter:
     capabilities: frozenset[str] = frozenset({"buttons", "edit", "location", "photos"})
     sent: list[Sent] = field(default_factory=list)
     log: list[Sent] = field(default_factory=list)  # every send and edit, in order
+    invites: list[tuple[str, str]] = field(default_factory=list)  # (group, account) asked
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, feed: object) -> None:
@@ -70,6 +71,10 @@ class FakeAdapter:
 
     def direct_link(self, payload: str) -> str | None:
         return f"https://fake.example/bot?start={payload}"
+
+    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+        self.invites.append((group_id, user_id))
+        return f"https://fake.example/join/{group_id}"
 
     def in_chat(self, chat_id: str) -> list[Sent]:
         return [s for s in self.sent if s.chat.id == chat_id]

@@ -37,6 +37,7 @@ from nio import (
     AsyncClient,
     LocalProtocolError,
     RoomCreateResponse,
+    RoomInviteError,
     RoomPreset,
     SyncError,
     SyncResponse,
@@ -397,6 +398,21 @@ class MatrixAdapter:
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""
         return await self.store.sent_buttons(PLATFORM, room_id, event_id)
+
+    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+        """The bot invites the person into the room; the link opens it in their client (by
+        its alias when it has one). None when the bot may not invite there."""
+        try:
+            resp = await self.client.room_invite(group_id, user_id)
+        except (*CONNECTION_ERRORS, LocalProtocolError) as exc:
+            log.info("matrix: could not invite into a group room: %s", exc)
+            return None
+        if isinstance(resp, RoomInviteError) and "already in the room" not in resp.message:
+            log.info("matrix: could not invite into a group room: %s", resp.message)
+            return None
+        room = self.client.rooms.get(group_id)
+        alias = room.canonical_alias if room is not None else None
+        return f"https://matrix.to/#/{alias or group_id}"
 
     async def download(self, file_id: str) -> bytes:
         """A file from the media repository (decrypted when it came in an encrypted room)."""

@@ -290,6 +290,10 @@ class Inbound:
             await self._undecryptable(room_id, event)
         elif isinstance(event, ReactionEvent):
             await self._reaction(chat, user, event)
+        elif isinstance(event, RoomMemberEvent):
+            joined = _member_joined(event, chat)
+            if joined is not None:
+                self._deliver(event.event_id, joined)
         elif isinstance(event, RedactionEvent):
             pressed = self.memory.taken_back(event.redacts)
             if pressed is not None:  # a reaction taken back presses the button again
@@ -396,3 +400,13 @@ class Inbound:
         if event_id not in self._received_keys:  # a sync processed again
             self._received_keys.add(event_id)
             self.received.append((event_id, incoming))
+
+
+def _member_joined(event: RoomMemberEvent, chat: ChatRef) -> Incoming | None:
+    """Someone else joined a group room (not a name change): their shown name's first word
+    goes with the event, for a welcome they agreed to; it is kept nowhere."""
+    if chat.kind != "group" or event.membership != "join" or event.prev_membership == "join":
+        return None
+    shown = (event.content or {}).get("displayname")
+    name = shown.split()[0] if isinstance(shown, str) and shown.split() else None
+    return Incoming("member_joined", UserRef(PLATFORM, event.state_key, name, None), chat)

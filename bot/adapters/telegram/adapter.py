@@ -409,6 +409,19 @@ class TelegramAdapter:
             return None
         return f"https://t.me/{self.username}?start={start_payload(payload)}"
 
+    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+        """A new invite link into the group for one person (`member_limit=1`): the bot must
+        be an administrator allowed to invite there. `user_id` is not needed on Telegram."""
+        try:
+            link = await self._call(
+                lambda: self.bot.create_chat_invite_link(int(group_id), member_limit=1),
+                group_id,
+            )
+        except (BadRequest, Unreachable, ValueError) as exc:
+            log.info("telegram: no invite link for a group: %s", exc)
+            return None
+        return str(link.invite_link)
+
     async def download(self, file_id: str) -> bytes:
         """A photo's bytes, fetched only when something needs them (forwarding, export)."""
         file = await self._call(lambda: self.bot.get_file(file_id))

@@ -52,6 +52,16 @@ def _user(update_user: object) -> UserRef | None:
     )
 
 
+def _member_joined(msg: Message, user: UserRef, chat: ChatRef) -> Incoming | None:
+    """Someone joined by themselves (an invite link): the event carries their first name,
+    which is used for a welcome they agreed to and kept nowhere. Added by someone: nothing."""
+    joined = msg.from_user
+    if joined is None or [m.id for m in msg.new_chat_members] != [joined.id]:
+        return None
+    named = UserRef(user.platform, user.id, joined.first_name, user.language_code)
+    return Incoming("member_joined", named, chat)
+
+
 def _message_event(msg: Message, bot_username: str) -> Incoming | None:
     chat = chat_ref(msg.chat.id, msg.chat.type, msg.chat.title)
     user = _user(msg.from_user)
@@ -69,6 +79,8 @@ def _message_event(msg: Message, bot_username: str) -> Incoming | None:
         largest = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
         att = Attachment("photo", largest.file_id, PLATFORM)
         return Incoming("photo", text=msg.caption or "", attachment=att, **base)  # type: ignore[arg-type]
+    if msg.new_chat_members:
+        return _member_joined(msg, user, chat)
     if msg.text is None:
         return None
     text = msg.text

@@ -34,6 +34,7 @@ from storage.repo import (
     places,
     polls,
     signals,
+    theme_groups,
 )
 
 router = Router("privacy_my_data")
@@ -147,6 +148,14 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
     ]
     if themes:
         lines.append(_("You follow: {themes}").format(themes=refs(themes)))
+    for group in await theme_groups.welcomes_of(s, person.id):
+        theme = await places.theme(s, group.theme_id) if group.theme_id is not None else None
+        lines.append(
+            _(
+                "You said I may welcome you by first name in the group chat of {theme} when you "
+                "join it."
+            ).format(theme=theme.name_in(ctx.locale) if theme is not None else "?")
+        )
     pref = await personal.preference(s, person.id)
     if pref is not None:
         rhythm = {"daily": _("every day"), "weekly": _("every week"), "never": _("never")}

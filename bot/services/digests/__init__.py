@@ -3,7 +3,9 @@
 What is in it: new ideas in the themes I follow in my neighbourhood, status changes of my
 reports and of reports in my neighbourhood, polls closing soon that I have not voted in,
 and — for residents who get no polls by message — results of polls closed since my last
-digest. Each item has a button to act on it. Nothing new: nothing is sent.
+digest; per followed theme how many neighbours offered help in the period and which ideas
+still need helpers (matchmaking: counts and I-numbers, never names). Each item has a
+button to act on it. Nothing new: nothing is sent (ideas that need helpers are not news).
 
 A run loads every item once and the follows and memberships of all due residents in a few
 set-based queries (storage/repo/digests.py), then assembles each digest in Python: the

@@ -5,16 +5,34 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage.models import Theme
-from storage.repo.digests import Group, IdeaRow, PollRow, Resident, SignalRow
+from storage.repo.digests import (
+    Group,
+    IdeaRow,
+    OfferRow,
+    PollRow,
+    Resident,
+    SeekingRow,
+    SignalRow,
+)
 
 SOON = timedelta(days=2)  # "closes soon"
 MAX_ITEMS = 5  # per section; the rest is counted
+MAX_SEEKING = 3  # ideas that still need helpers, newest first
+
+
+@dataclass(frozen=True)
+class Helpers:
+    """How many neighbours offered help on ideas of a followed theme, and on which ideas."""
+
+    theme_id: int
+    people: int
+    idea_ids: list[int]
 
 
 @dataclass
@@ -26,12 +44,16 @@ class Digest:
     more_signals: int = 0
     closing: list[PollRow] = field(default_factory=list)
     results: list[PollRow] = field(default_factory=list)
+    helpers: list[Helpers] = field(default_factory=list)
+    seeking: list[int] = field(default_factory=list)  # idea ids
 
     @property
     def empty(self) -> bool:
+        """Ideas that still need helpers are no news on their own: they only come along."""
         return not (
             self.ideas or self.my_signals or self.hood_signals or self.closing or self.results
-        )
+            or self.helpers
+        )  # fmt: skip
 
 
 class Items:
@@ -39,9 +61,16 @@ class Items:
 
     def __init__(
         self, ideas: list[IdeaRow], signals: list[SignalRow], polls: list[PollRow],
-        themes: dict[int, Theme],
+        themes: dict[int, Theme], offers: Sequence[OfferRow] = (),
+        seeking: Sequence[SeekingRow] = (),
     ) -> None:  # fmt: skip
         self.themes = themes
+        self.offers: dict[tuple[int, int], list[OfferRow]] = defaultdict(list)
+        for o in offers:  # oldest first
+            self.offers[(o.neighbourhood_id, o.theme_id)].append(o)
+        self.seeking: dict[tuple[int, int], list[SeekingRow]] = defaultdict(list)
+        for i in seeking:  # newest first
+            self.seeking[(i.neighbourhood_id, i.theme_id)].append(i)
         self.ideas: dict[tuple[int, int | None], list[IdeaRow]] = defaultdict(list)
         self.ideas_in: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
         self.authored: dict[int, list[IdeaRow]] = defaultdict(list)
@@ -109,6 +138,42 @@ class Items:
             MAX_ITEMS,
         )
         return newest, total - len(newest)
+
+    # -- matchmaking --
+
+    def theme_keys(self, hoods: set[int], theme_id: int) -> list[tuple[int, int]]:
+        """A followed theme in my own neighbourhoods only (a local theme: where it is)."""
+        theme = self.themes.get(theme_id)
+        if theme is None:
+            return []
+        return [(h, theme_id) for h in sorted(hoods) if theme.neighbourhood_id in (None, h)]
+
+    def helpers(
+        self, hoods: set[int], themes: Iterable[int], since: datetime, me: int | None
+    ) -> list[Helpers]:
+        """Per followed theme: the neighbours (not me) who offered help after `since`."""
+        out = []
+        for tid in sorted(themes):
+            offers = [
+                o
+                for key in self.theme_keys(hoods, tid)
+                for o in self.offers.get(key, ())
+                if o.created_at > since and o.person_id != me
+            ]
+            if offers:
+                ideas = sorted({o.idea_id for o in offers})
+                out.append(Helpers(tid, len({o.person_id for o in offers}), ideas))
+        return out
+
+    def seeking_helpers(self, hoods: set[int], themes: Iterable[int], me: int | None) -> list[int]:
+        """Ideas of followed themes (not mine) nobody's offer was accepted for, newest first."""
+        tails = [
+            iter(self.seeking.get(key, ())) for tid in themes for key in self.theme_keys(hoods, tid)
+        ]
+        found = (
+            i for i in _newest_first(tails, lambda i: (i.created_at, i.id)) if i.author_id != me
+        )
+        return [i.id for i in _take(found, MAX_SEEKING)]
 
     # -- signals --
 
@@ -212,6 +277,8 @@ def resident_digest(
     d.closing = items.closing_for(hoods, themes, since, voted)
     if not r.broadcasts:  # the others got the results by message when the poll closed
         d.results = items.results_for(hoods, themes, since)
+    d.helpers = items.helpers(hoods, themes, since, me)
+    d.seeking = items.seeking_helpers(hoods, themes, me)
     return d
 
 
@@ -223,4 +290,7 @@ def group_digest(items: Items, g: Group, since: datetime) -> Digest:
     d.ideas, d.more_ideas = items.new_ideas([k for k in keys if k in items.ideas], since, None)
     d.hood_signals, d.more_signals = items.hood_signals(hoods, since, None, set())
     d.closing = items.closing_for(hoods, themes, since, set())
+    if g.theme_id is not None:  # a theme group: who wants to help with its theme
+        d.helpers = items.helpers(hoods, [g.theme_id], since, None)
+        d.seeking = items.seeking_helpers(hoods, [g.theme_id], None)
     return d

@@ -69,6 +69,7 @@ def render(
                     d.more_ideas,
                 ).format(n=count(d.more_ideas))
             )
+    buttons += _matchmaking(d, lines, themes, {b.data for b in buttons})
     if d.my_signals:
         lines += ["", _("News about your reports:")]
         lines += [_signal_line(s) for s in d.my_signals]
@@ -111,6 +112,34 @@ def render(
     if footer:
         lines += ["", footer]
     return "\n".join(lines), buttons
+
+
+def _matchmaking(
+    d: Digest, lines: list[str], themes: dict[int, Theme], shown: set[str]
+) -> list[Button]:
+    """Who wants to help with my themes (a count, never names), and ideas that still need
+    helpers, each with an "I'll help" button unless the idea has one above already."""
+    if not (d.helpers or d.seeking):
+        return []
+    lines.append("")
+    for h in d.helpers:
+        theme = themes.get(h.theme_id)
+        lines.append(
+            ngettext(
+                "{n} neighbour wants to help with {theme}: see {refs}",
+                "{n} neighbours want to help with {theme}: see {refs}",
+                h.people,
+            ).format(
+                n=count(h.people),
+                theme=theme.name_in(current_locale()) if theme is not None else "?",
+                refs=", ".join(idea_ref(i) for i in h.idea_ids),
+            )
+        )
+    if d.seeking:
+        refs = ", ".join(idea_ref(i) for i in d.seeking)
+        lines.append(_("Ideas that still need helpers: {refs}").format(refs=refs))
+    buttons = [help_button(i) for i in d.seeking]
+    return [b for b in buttons if b.data not in shown]
 
 
 def _signal_line(s: SignalRow) -> str:

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.i18n import _, use_locale
 from bot.delivery.scheduler import Job
-from bot.services.digests.items import SOON, Items, group_digest, resident_digest
+from bot.services.digests.items import MAX_SEEKING, SOON, Items, group_digest, resident_digest
 from bot.services.digests.render import heading_for, outbox_row, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
@@ -45,6 +45,9 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         await repo.changed_signals(session, window),
         polls,
         await repo.themes(session),
+        offers=await repo.new_offers(session, window),
+        # a few more than shown per theme: someone's own ideas are left out of their digest
+        seeking=await repo.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
     )
     rows: list[dict[str, Any]] = []
     if residents:
