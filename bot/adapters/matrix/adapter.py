@@ -47,6 +47,7 @@ from nio.crypto import decrypt_attachment
 from bot.adapters.matrix.events import PLATFORM, split_file_id
 from bot.adapters.matrix.identity import ensure_identity
 from bot.adapters.matrix.inbound import Inbound
+from bot.adapters.matrix.manners import TYPING_AFTER, typing_notice
 from bot.adapters.matrix.memory import SentMessages
 from bot.adapters.matrix.render import (
     KEYCAPS,
@@ -77,8 +78,6 @@ log = logging.getLogger(__name__)
 
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 DOWNLOAD_TIMEOUT = 60.0  # seconds for one media download (a stuck one would hold a send slot)
-TYPING_AFTER = 1.0  # seconds of handling before the bot shows it is typing
-TYPING_FOR_MS = 30_000  # how long one typing notice lasts on the server, unless stopped
 
 
 class MatrixAdapter:
@@ -226,7 +225,7 @@ class MatrixAdapter:
                 typing.cancel()
                 [started] = await asyncio.gather(typing, return_exceptions=True)
                 if started is True:
-                    await self._typing(room, False)
+                    await typing_notice(self.client, room, False)
             if incoming.chat.kind == "direct" and self._sent.get(room, 0) > sent:
                 for question in asked:  # the conversation moved on: answered
                     if question not in self._renewed:
@@ -236,16 +235,7 @@ class MatrixAdapter:
 
     async def _typing_later(self, room_id: str) -> bool:
         await asyncio.sleep(self.typing_after)
-        return await self._typing(room_id, True)
-
-    async def _typing(self, room_id: str, on: bool) -> bool:
-        """A typing notice (on or off); not worth failing anything for."""
-        try:
-            await self.client.room_typing(room_id, on, timeout=TYPING_FOR_MS)
-        except Exception as exc:
-            log.info("matrix: typing notice in %s failed: %s", room_id, exc)
-            return False
-        return True
+        return await typing_notice(self.client, room_id, True)
 
     async def _send_receipts(self) -> None:
         """A read receipt (and the read marker) on the last handled event of each room."""
