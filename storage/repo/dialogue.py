@@ -195,3 +195,12 @@ async def all_votes_of(session: AsyncSession, person_id: int) -> list[tuple[str,
         .order_by(col(StatementVote.id))
     )
     return [(t, v) for t, v in rows.all()]
+
+
+async def opened_by(session: AsyncSession, person_id: int) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Conversation)
+        .where(col(Conversation.created_by_id) == person_id)
+    )
+    return int((await session.exec(stmt)).one())

@@ -29,15 +29,12 @@ from bot.services.dialogue.conversations import (
     statement_buttons,
     statement_text,
     take_part_button,
+    vote_word,
 )
-from storage.dialogue_models import AGREE, DISAGREE, Conversation
+from storage.dialogue_models import Conversation
 from storage.repo import dialogue, people
 
 router = Router("dialogue_vote")
-
-
-def _vote_word(value: int) -> str:
-    return {AGREE: _("agree"), DISAGREE: _("disagree")}.get(value, _("pass"))
 
 
 async def _mine(ctx: Ctx) -> list[Conversation]:
@@ -150,9 +147,7 @@ async def vote(ctx: Ctx) -> None:
     await dialogue.vote(ctx.session, st, person.id, value, ctx.clock.now())
     if changed:
         await quotas.count(ctx.session, "vote", person.id)
-    said = _("Your vote on “{statement}”: {vote}.").format(
-        statement=st.text, vote=_vote_word(value)
-    )
+    said = _("Your vote on “{statement}”: {vote}.").format(statement=st.text, vote=vote_word(value))
     if ctx.is_direct:
         await _show_next(ctx, conv, said)
     else:

@@ -50,6 +50,10 @@ class Review(CallbackData, prefix="gm"):
     verdict: Literal["ok", "no"]
 
 
+def vote_word(value: int) -> str:
+    return {AGREE: _("agree"), DISAGREE: _("disagree")}.get(value, _("pass"))
+
+
 def is_open(conv: Conversation, now: datetime) -> bool:
     return conv.sent_at is not None and conv.closed_at is None and now < conv.closes_at
 
