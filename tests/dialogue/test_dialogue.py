@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.ops.admin import grant_coordinator
+from bot.ops.admin import add_partner, grant_coordinator
 from storage.models import Conversation, Statement, StatementVote
 from storage.repo import people
 from tests.support.fake import Chat, MakeChat
@@ -206,3 +206,24 @@ async def test_the_end_closes_it_and_tells_participants_with_counts(
     await app.flush_outbox()
     assert "has ended" in anna.text and "2 people voted, 3 votes, 3 statements" in anna.text
     assert "Het gesprek “Hoe maken we het plein fijner?” is afgelopen" in bob.text
+
+
+async def test_a_partner_opens_one_only_when_a_coordinator_allowed_it(
+    app: App, make_chat: MakeChat
+) -> None:
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    pia = await _resident(make_chat, "pia")
+    await add_partner(app.settings, "fake", "pia", "schalkwijk", "Buurtwerk", ["jeugd"], [])
+    [refused] = await pia.say("/nieuwgesprek Wat missen jongeren? | Een plek om te chillen")
+    assert "Only a coordinator" in refused.text
+    await add_partner(
+        app.settings, "fake", "pia", "schalkwijk", "Buurtwerk", ["jeugd"], [], may_announce=True
+    )
+    [summary] = await pia.say("/nieuwgesprek Wat missen jongeren? | Een plek om te chillen")
+    assert "followers of Youth in Schalkwijk" in summary.text
+    [targets] = await pia.press("Change who gets it")
+    assert [b for b in targets.labels if b != "Cancel"] == ["followers of Youth in Schalkwijk"]
+    [forged] = await pia.press_data("@ConversationForm.target|1:")  # everyone: not allowed
+    assert "Please choose" in forged.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(Conversation))).all() == []

@@ -11,13 +11,13 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
 from bot.core.i18n import N_, _, fold, when
-from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words, whole_number
 from bot.delivery.broadcast import groups_text, residents_text
-from bot.handlers.common import guarded, please_choose
-from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
+from bot.handlers.announce import announcer, targets
+from bot.handlers.common import please_choose
+from bot.handlers.targets import refused_for_nobody, target_name
 from bot.services.dialogue.conversations import MAX_QUESTION, announce
 from bot.services.dialogue.statements import MAX_STATEMENT, problem_with
 from bot.util.when import in_days, parse_moment, passed
@@ -45,7 +45,8 @@ class ConversationDraft(ConversationStart):
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
 
 
-draft_step = guarded("nieuwgesprek", ConversationDraft, coordinator=True)
+# A coordinator, or a partner a coordinator allowed to send news to its themes.
+draft_step = announcer("nieuwgesprek", ConversationDraft)
 
 
 class ConversationForm(StatesGroup):
@@ -57,15 +58,23 @@ class ConversationForm(StatesGroup):
     target = State()
 
 
-@router.command("nieuwgesprek", "newconversation", role="coordinator")
+@router.command("nieuwgesprek", "newconversation")
 async def new_conversation(ctx: Ctx) -> None:
+    allowed = await targets(ctx)
+    if not allowed:
+        await ctx.reply(
+            _(
+                "Only a coordinator of the neighbourhood can do this. Type /help to see what you can do."
+            )
+        )
+        return
     ctx.dialog.clear()
     ConversationStart(
         seeds=[],
         moderated=True,
         closes_at=in_days(ctx.clock.now(), 14),
-        neighbourhood_id=ctx.coordinator_of[0],
-        theme_id=None,
+        neighbourhood_id=allowed[0][0],
+        theme_id=allowed[0][1],
     ).save(ctx)
     parts = [clean(p) for p in ctx.event.args.split("|")] if ctx.event.args.strip() else []
     if not parts:
@@ -86,7 +95,7 @@ async def new_conversation(ctx: Ctx) -> None:
 
 
 @router.state(ConversationForm.question)
-@guarded("nieuwgesprek", ConversationStart, coordinator=True)
+@announcer("nieuwgesprek", ConversationStart)
 async def question_step(ctx: Ctx) -> None:
     if ctx.event.kind != "text":
         await ctx.reply(_("Please type the question as text, or choose Cancel."))
@@ -194,7 +203,10 @@ async def settings_step(ctx: Ctx) -> None:
     elif value == "closes":
         await ask_closing(ctx)
     elif value == "target":
-        buttons = await target_buttons(ctx, ConversationForm.target)
+        buttons = [
+            ctx.choice(ConversationForm.target, await target_name(ctx, *t), f"{t[0]}:{t[1] or ''}")
+            for t in await targets(ctx)
+        ]
         await ctx.ask(_("Who should get this conversation?"), ConversationForm.target, buttons)
     elif value == "send":
         await send(ctx)
@@ -244,8 +256,9 @@ async def closes_step(ctx: Ctx) -> None:
 @router.state(ConversationForm.target)
 @draft_step
 async def target_step(ctx: Ctx) -> None:
-    target = await read_target(ctx)
-    if target is None:
+    hood, _sep, theme = (ctx.event.button_data or "").partition(":")
+    target = (whole_number(hood), whole_number(theme) if theme else None)
+    if ctx.event.kind != "button" or target not in await targets(ctx):
         await please_choose(ctx, [b for b in ctx.dialog.choices if b.data != "cancel"])
         return
     ctx.dialog.update(neighbourhood_id=target[0], theme_id=target[1])
@@ -254,8 +267,8 @@ async def target_step(ctx: Ctx) -> None:
 
 async def send(ctx: Ctx) -> None:
     d = ConversationDraft.of(ctx)
-    if not can_coordinate(ctx.coordinator_of, d.neighbourhood_id):
-        await ctx.reply(_("You are no longer a coordinator there, so nothing was sent."))
+    if (d.neighbourhood_id, d.theme_id) not in await targets(ctx):
+        await ctx.reply(_("You may no longer send there, so nothing was sent."))
         ctx.dialog.clear()
         return
     if d.closes_at < ctx.clock.now() + MIN_OPEN:
