@@ -227,3 +227,27 @@ async def test_a_partner_opens_one_only_when_a_coordinator_allowed_it(
     assert "Please choose" in forged.text
     async with app.db.session() as s:
         assert (await s.exec(select(Conversation))).all() == []
+
+
+async def test_group_take_part_is_answered_privately_and_a_resident_cannot_review(
+    app: App, make_chat: MakeChat
+) -> None:
+    _coco, group, anna, _bob = await _open(app, make_chat)
+    anna_in_group: Chat = make_chat("anna", group="schalkwijk-app", lang="en")
+    [listed] = await anna_in_group.say("/gesprek")  # not a coordinator: the invitation
+    assert listed.labels == ["Take part"]
+    before = len(group.mine())
+    await anna_in_group.press("Take part")
+    assert len(group.mine()) == before
+    await app.flush_outbox()
+    assert "“Meer bankjes”" in anna.text and "Agree" in anna.last().labels
+    await anna.press("Take part")
+    await anna.press("Add my own statement")
+    await anna.say("Een speeltuin voor kleine kinderen")
+    async with app.db.session() as s:
+        waiting = (await s.exec(select(Statement).where(Statement.status == "waiting"))).one()
+    [refused] = await anna.press_data(f"gm:{waiting.id}:ok")
+    assert "coordinator" in refused.text
+    async with app.db.session() as s:
+        again = await s.get(Statement, waiting.id)
+        assert again is not None and again.status == "waiting"
