@@ -27,6 +27,7 @@ from bot.handlers.help import MENU
 from bot.services.announcements import remind_due
 from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.budget.sealing import keys_for
+from bot.services.dialogue.conversations import close_due as close_conversations
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
 from bot.services.offers import offer_batch
@@ -76,6 +77,8 @@ class App:
                 partial(budget_sweep, self.db, clock, self.ballot_keys, settings.default_locale)),
             Job("poll-close", timedelta(seconds=30),
                 partial(close_due, self.db, clock, settings.default_locale)),
+            Job("conversation-close", timedelta(minutes=1),
+                partial(close_conversations, self.db, clock)),
             Job("event-reminders", timedelta(minutes=5),
                 partial(remind_due, self.db, clock, settings.default_locale)),
             *digest_jobs(self.db, clock, settings.default_locale),

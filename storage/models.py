@@ -25,6 +25,11 @@ from storage.budget_models import BudgetSupport as BudgetSupport
 from storage.budget_models import SealedBallot as SealedBallot
 from storage.budget_models import VoterRoll as VoterRoll
 from storage.budget_models import VotingCode as VotingCode
+
+# Conversations (issue 15) live in storage.dialogue_models.
+from storage.dialogue_models import Conversation as Conversation
+from storage.dialogue_models import Statement as Statement
+from storage.dialogue_models import StatementVote as StatementVote
 from storage.types import UTCDateTime
 
 

@@ -14,6 +14,7 @@ from bot.core.i18n import _, fold
 from bot.core.router import Handler
 from bot.core.states import State
 from bot.core.text import MAX_TITLE, clean, has_words, whole_number
+from bot.delivery.notify import tell
 from bot.services import quotas
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
@@ -159,3 +160,19 @@ def guarded(
         return checked
 
     return wrap
+
+
+async def answer_voter(ctx: Ctx, text: str) -> None:
+    """In a direct chat, answer there; from a group, answer privately when we can.
+
+    Polls and conversations alike: a group is not flooded with everyone's vote confirmations.
+    """
+    if ctx.is_direct:
+        await ctx.reply(text)
+        return
+    if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text):
+        return
+    # No private chat yet: the group must not see what someone chose.
+    neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
+    link = ctx.direct_link("start")
+    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])

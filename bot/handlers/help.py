@@ -29,6 +29,12 @@ MENU = (
         "melding", N_("report a problem (a street light, litter, a loose tile)"), english="report"
     ),
     MenuEntry("mijnmeldingen", N_("see what happened to your reports"), english="myreports"),
+    MenuEntry(
+        "gesprek",
+        N_("give your view in a conversation: agree or disagree with statements"),
+        in_groups=True,
+        english="conversation",
+    ),
     MenuEntry("themas", N_("choose the themes you follow"), english="themes"),
     MenuEntry(
         "overzicht", N_("choose how often you get a digest of what is new"), english="digest"
@@ -51,6 +57,13 @@ MENU = (
         "coordinator",
         usage=N_("Question? | answer | answer"),
         english="poll",
+    ),
+    MenuEntry(
+        "nieuwgesprek",
+        N_("open a conversation: a question and statements to vote on"),
+        "coordinator",
+        usage=N_("Question? | statement | statement"),
+        english="newconversation",
     ),
     MenuEntry("peilingen", N_("see, and close, your open polls"), "coordinator", english="polls"),
     MenuEntry(

@@ -47,6 +47,11 @@ SHOWN: dict[str, list[str]] = {
     "poll.created_by_id": ["Polls you sent"],
     "pollvote.person_id": ["“Welke dag?”: Zondag", ZOE_NAME],
     "announcement.created_by_id": ["Announcements you sent"],
+    "conversation.created_by_id": ["Conversations you opened: 1"],
+    "statement.author_id": [
+        "Your statement in “Hoe maken we het plein fijner?”: “Een moestuin voor iedereen”"
+    ],
+    "statementvote.person_id": ["Your vote on the statement “Meer bankjes”: agree."],
     "groupwelcome.person_id": ["welcome you by first name in the group chat of Youth"],
     "eventrsvp.person_id": ["Events you said you would come to: “Buurtfeest op het plein”"],
     "auditevent.actor_person_id": ["coordinator"],
@@ -280,6 +285,19 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await bob.press("Zondag")
     clock.advance(timedelta(days=7, minutes=1))  # it is due to close; the job has not run yet
 
+    # A conversation she opens, votes in and adds a statement to; bob votes too.
+    await zoe.say("/nieuwgesprek Hoe maken we het plein fijner? | Meer bankjes")
+    await zoe.press("Show new statements at once")
+    await zoe.press("Send")
+    await app.flush_outbox()
+    await zoe.press("Take part")
+    await zoe.press("Agree")
+    await zoe.press("Add my own statement")
+    [added] = await zoe.say("Een moestuin voor iedereen")
+    assert "in the conversation now" in added.text
+    await bob.press("Take part")
+    await bob.press("Disagree")
+
     # A draft she has not finished, and news for her that has not gone out yet.
     await zoe.say("/idee")
     await zoe.say("Buurtbieb in de oude telefooncel")
@@ -337,6 +355,12 @@ async def test_my_data_shows_everything_and_forget_me_leaves_nothing(
     assert after["partner"] == [] and after["partnerresponse"] == []  # erased with her
     assert [o["text"] for o in after["ideaoffer"]] == ["gereedschap"]  # hers is gone
     assert ZOE_HANDLE not in json.dumps(after, default=str)
+    # Her statements stay without her name; her votes go, bob's stay.
+    assert {(st["text"], st["author_id"]) for st in after["statement"]} == {
+        ("Meer bankjes", None),
+        ("Een moestuin voor iedereen", None),
+    }
+    assert len(after["statementvote"]) == 1
     [kept] = after["introduction"]  # bob's side of the introduction stays, hers goes
     assert kept["initiator_id"] is None and kept["helper_handle"] == "bob_b"
     await app.flush_outbox()  # the results reach the group and bob without her name

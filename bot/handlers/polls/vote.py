@@ -6,11 +6,10 @@ from datetime import datetime
 
 from bot.core.callbacks import MAX_ID, StaleButton
 from bot.core.context import Ctx
-from bot.core.events import Button
 from bot.core.i18n import _, ngettext, when
 from bot.core.router import Router
 from bot.core.text import whole_number
-from bot.delivery.notify import tell
+from bot.handlers.common import answer_voter as _answer_voter
 from bot.handlers.common import free_at
 from bot.services import quotas
 from bot.services.polls import PollVote, may_take_part
@@ -102,19 +101,3 @@ def _too_many(moment: str) -> str:
             ),
         ]
     )
-
-
-async def _answer_voter(ctx: Ctx, text: str) -> None:
-    """In a direct chat, answer there; from a group, answer privately when we can.
-
-    A group is not flooded with everyone's vote confirmations.
-    """
-    if ctx.is_direct:
-        await ctx.reply(text)
-        return
-    if ctx.person is not None and await tell(ctx.session, ctx.person, lambda: text):
-        return
-    # No private chat yet: the group must not see what someone chose.
-    neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
-    link = ctx.direct_link("start")
-    await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])

@@ -17,6 +17,7 @@ from bot.delivery.scheduler import OUTBOX_KEEP
 from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.handlers.start import LANGUAGES
 from bot.services.announcements import event_name
+from bot.services.dialogue.conversations import vote_word
 from bot.services.ideas import idea_ref
 from bot.services.introductions import shared_lines
 from bot.services.offers import describe
@@ -24,6 +25,7 @@ from bot.util.pack import pack
 from storage.models import Person
 from storage.repo import (
     announcements,
+    dialogue,
     ideas,
     introductions,
     limits,
@@ -253,6 +255,7 @@ async def your_votes(ctx: Ctx, pid: int, votes: list[polls.MyVote]) -> list[str]
             for r in await personal.rounds_voted_in(ctx.session, pid)
         ]
     )
+    lines += await in_conversations(ctx, pid)
     if counted := await limits.counted_for(ctx.session, pid):
         lines.append(
             ngettext(
@@ -264,9 +267,29 @@ async def your_votes(ctx: Ctx, pid: int, votes: list[polls.MyVote]) -> list[str]
     return lines
 
 
+async def in_conversations(ctx: Ctx, pid: int) -> list[str]:
+    """Statements they wrote and their votes on statements (never shown with a name)."""
+    wrote = [
+        _("Your statement in “{question}”: “{text}”").format(question=q, text=quote(st.text))
+        for st, q in await dialogue.statements_by(ctx.session, pid)
+    ]
+    votes = [
+        _("Your vote on the statement “{text}”: {vote}.").format(
+            text=quote(text), vote=vote_word(value)
+        )
+        for text, value in await dialogue.all_votes_of(ctx.session, pid)
+    ]
+    lines = listed(wrote) + listed(votes)
+    if votes:
+        lines.append(_("Nobody sees your votes on statements with your name."))
+    return lines
+
+
 async def as_coordinator(ctx: Ctx, pid: int) -> list[str]:
     s = ctx.session
     lines = []
+    if opened := await dialogue.opened_by(s, pid):
+        lines.append(_("Conversations you opened: {n}").format(n=number(opened)))
     if made := await personal.polls_created(s, pid):
         lines.append(_("Polls you sent: {n}").format(n=number(len(made))))
     if news := await personal.announcements_created(s, pid):

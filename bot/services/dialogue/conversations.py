@@ -1,0 +1,195 @@
+"""A conversation as messages: announced like a poll, one statement at a time with three
+buttons, closed on time with a word to everyone who took part."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.callbacks import CallbackData
+from bot.core.clock import Clock
+from bot.core.events import Button
+from bot.core.i18n import N_, _, ngettext, number, when
+from bot.core.permissions import Actor
+from bot.delivery.broadcast import Reach, Target, broadcast
+from bot.delivery.notify import tell
+from bot.services.dialogue.ordering import Seen, next_statement
+from storage.db import Database
+from storage.dialogue_models import AGREE, DISAGREE, PASS, Conversation, Statement
+from storage.models import Person
+from storage.repo import audience, dialogue
+
+MAX_QUESTION = 300
+VALUES: dict[str, int] = {"agree": AGREE, "disagree": DISAGREE, "pass": PASS}
+
+
+class VoteOn(CallbackData, prefix="gv", hint=N_("Type /gesprek to see the open conversations.")):
+    """Agree, disagree or pass on one statement: `gv:{conversation}:{statement}:{value}`."""
+
+    conversation: int
+    statement: int
+    value: Literal["agree", "disagree", "pass"]
+
+
+class TakePart(CallbackData, prefix="gs"):
+    """Start (or go on) voting in a conversation."""
+
+    conversation: int
+
+
+class AddStatement(CallbackData, prefix="ga"):
+    conversation: int
+
+
+class Review(CallbackData, prefix="gm"):
+    """A coordinator's verdict on a waiting statement."""
+
+    statement: int
+    verdict: Literal["ok", "no"]
+
+
+def vote_word(value: int) -> str:
+    return {AGREE: _("agree"), DISAGREE: _("disagree")}.get(value, _("pass"))
+
+
+def is_open(conv: Conversation, now: datetime) -> bool:
+    return conv.sent_at is not None and conv.closed_at is None and now < conv.closes_at
+
+
+async def may_take_part(session: AsyncSession, conv: Conversation, actor: Actor) -> bool:
+    """Where it went: a group it was sent to, or a resident it is meant for (as polls)."""
+    target = conv.neighbourhood_id, conv.theme_id
+    if actor.in_group:
+        return await audience.includes_group(session, actor.chat.platform, actor.chat.id, *target)
+    return actor.person_id is not None and await audience.includes_person(
+        session, actor.person_id, *target
+    )
+
+
+def announcement_text(conv: Conversation) -> str:
+    return "\n".join(
+        [
+            _("💬 Conversation: {question}").format(question=conv.question),
+            "",
+            _(
+                "Give your view on short statements from neighbours: agree, disagree or "
+                "pass. You can add your own statement too."
+            ),
+            _("Nobody sees what you voted. Open until {moment}.").format(
+                moment=when(conv.closes_at)
+            ),
+        ]
+    )
+
+
+def take_part_button(conv: Conversation) -> Button:
+    assert conv.id is not None
+    return Button(_("Take part"), TakePart(conv.id).pack())
+
+
+def add_button(conv: Conversation) -> Button:
+    assert conv.id is not None
+    return Button(_("Add my own statement"), AddStatement(conv.id).pack())
+
+
+async def announce(session: AsyncSession, conv: Conversation, now: datetime, locale: str) -> Reach:
+    """Send the conversation to its groups and residents (respecting /overzicht)."""
+    reach = await broadcast(
+        session,
+        Target(conv.neighbourhood_id, conv.theme_id),
+        lambda: announcement_text(conv),
+        lambda: [[take_part_button(conv)]],
+        group_locale=locale,
+    )
+    conv.sent_at = now
+    session.add(conv)
+    return reach
+
+
+def statement_text(conv: Conversation, st: Statement) -> str:
+    return "\n".join(
+        [
+            f"💬 {conv.question}",
+            "",
+            f"“{st.text}”",
+            "",
+            _("Do you agree?"),
+        ]
+    )
+
+
+def statement_buttons(conv: Conversation, st: Statement) -> list[list[Button]]:
+    assert conv.id is not None and st.id is not None
+    return [
+        [
+            Button(_("Agree"), VoteOn(conv.id, st.id, "agree").pack()),
+            Button(_("Disagree"), VoteOn(conv.id, st.id, "disagree").pack()),
+            Button(_("Pass"), VoteOn(conv.id, st.id, "pass").pack()),
+        ],
+        [add_button(conv)],
+    ]
+
+
+async def next_for(session: AsyncSession, conv: Conversation, person_id: int) -> Statement | None:
+    """The statement this person sees next; None when they voted on all of them."""
+    assert conv.id is not None
+    counts = await dialogue.counts(session, conv.id)
+    seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
+    voted = await dialogue.votes_of(session, conv.id, person_id)
+    chosen = next_statement(seen, voted)
+    return None if chosen is None else await dialogue.statement(session, chosen)
+
+
+async def least_seen(session: AsyncSession, conv: Conversation) -> Statement | None:
+    """For a group: the statement with the fewest votes (Pol.is's boost for new ones)."""
+    assert conv.id is not None
+    counts = await dialogue.counts(session, conv.id)
+    chosen = next_statement({k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}, ())
+    return None if chosen is None else await dialogue.statement(session, chosen)
+
+
+def ended_text(conv: Conversation, totals: dialogue.Totals) -> str:
+    return "\n".join(
+        [
+            _("The conversation “{question}” has ended. Thank you for taking part!").format(
+                question=conv.question
+            ),
+            ngettext("{n} person voted", "{n} people voted", totals.voters).format(
+                n=number(totals.voters)
+            )
+            + ", "
+            + ngettext("{n} vote", "{n} votes", totals.votes).format(n=number(totals.votes))
+            + ", "
+            + ngettext("{n} statement", "{n} statements", totals.statements).format(
+                n=number(totals.statements)
+            )
+            + ".",
+        ]
+    )
+
+
+async def close(session: AsyncSession, conv: Conversation, now: datetime) -> bool:
+    """Close now and tell everyone who voted or wrote; False if it was closed already."""
+    if not await dialogue.claim_close(session, conv, now):
+        return False
+    assert conv.id is not None
+    totals = await dialogue.totals(session, conv.id)
+    for person_id in await dialogue.participants(session, conv.id):
+        person = await session.get(Person, person_id)
+        if person is not None:
+            await tell(session, person, lambda: ended_text(conv, totals))
+    return True
+
+
+async def close_due(db: Database, clock: Clock) -> int:
+    """Close every conversation whose end has come (also those missed while the bot was down)."""
+    closed = 0
+    while True:
+        async with db.transaction() as session:
+            due = await dialogue.due_to_close(session, clock.now())
+            if not due:
+                return closed
+            await close(session, due[0], clock.now())
+            closed += 1
