@@ -1,0 +1,1 @@
+"""Statement dialogues (Pol.is-style conversations)."""
