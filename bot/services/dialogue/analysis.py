@@ -122,15 +122,13 @@ def _matrix(votes: Iterable[Vote], moderated_out: Set[Id], zero_out: bool) -> _M
     as a column of passes for everyone (``zero_out``): it no longer moves anyone on the map,
     but it still counts in the sparsity scaling, as in the groups Pol.is publishes. Without
     ``zero_out`` (red-dwarf's way) such columns are dropped."""
-    people: dict[Id, int] = {}
-    statements: dict[Id, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[int] = []
-    for pid, sid, vote in votes:
-        rows.append(people.setdefault(pid, len(people)))
-        cols.append(statements.setdefault(sid, len(statements)))
-        vals.append(vote)
+    votes = list(votes)
+    # Rows and columns in id order, so that the order of the votes does not matter.
+    people = {p: i for i, p in enumerate(sorted({v[0] for v in votes}, key=_id_key))}
+    statements = {s: j for j, s in enumerate(sorted({v[1] for v in votes}, key=_id_key))}
+    rows = [people[v[0]] for v in votes]
+    cols = [statements[v[1]] for v in votes]
+    vals = [v[2] for v in votes]
     values = np.zeros((len(people), len(statements)))
     seen = np.zeros((len(people), len(statements)), dtype=bool)
     if rows:
@@ -147,6 +145,10 @@ def _matrix(votes: Iterable[Vote], moderated_out: Set[Id], zero_out: bool) -> _M
     return _Matrix(
         list(people), sids, values[:, active], seen[:, active], active[active], counts
     )
+
+
+def _id_key(value: Id) -> tuple[int, int, str]:
+    return (0, value, "") if isinstance(value, int) else (1, 0, value)
 
 
 def _in_conv(m: _Matrix, previous: frozenset[Id]) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -352,11 +354,13 @@ def analyse(
     base_labels, base_centres = _base_clusters(proj[idx], prev.base_centres)
     weights = np.bincount(base_labels, minlength=len(base_centres)).astype(np.float64)
     group_of_base, smoother = _group_clusters(base_centres, weights, prev.smoother)
-    # Number groups by size, biggest first, so that ids are stable and readable.
+    # Number groups by size, biggest first (ties: the group of the lowest id first).
     raw_groups = group_of_base[base_labels]
-    sizes = np.bincount(raw_groups)
-    order = np.argsort(-sizes, kind="stable")
-    rank = np.empty_like(order)
+    present = np.unique(raw_groups)
+    order = sorted(
+        present, key=lambda g: (-int((raw_groups == g).sum()), int(np.argmax(raw_groups == g)))
+    )
+    rank = np.zeros(int(present.max()) + 1, dtype=np.int64)
     rank[order] = np.arange(len(order))
     person_group = rank[raw_groups]
     n_groups = int(person_group.max()) + 1
