@@ -98,12 +98,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, groups, seconds in runs:
             ari, k, common = score(conv.polis_groups, groups)
             rows.setdefault(name, []).append((ari, k == polis_k))
-            print(f"{d.name:34} {name:22} {k:>3} {polis_k:>8} {common:>7} {ari:>6.3f} {seconds:>6.2f}")
+            print(
+                f"{d.name:34} {name:22} {k:>3} {polis_k:>8} {common:>7} {ari:>6.3f} {seconds:>6.2f}"
+            )
     print()
     for name, results in rows.items():
         median = statistics.median(a for a, _ in results)
         right = sum(ok for _, ok in results)
-        print(f"{name:22} median ARI {median:.3f}; number of groups right in {right} of {len(results)}")
+        print(
+            f"{name:22} median ARI {median:.3f}; number of groups right in {right} of {len(results)}"
+        )
     return 0
 
 

@@ -39,8 +39,7 @@ def test_reads_statements_votes_and_polis_groups(tmp_path: Path) -> None:
 def test_votes_csv_wins_and_the_latest_vote_counts(tmp_path: Path) -> None:
     conversation(tmp_path)
     (tmp_path / "votes.csv").write_text(
-        "timestamp,datetime,comment-id,voter-id,vote\n"
-        "200,x,0,10,-1\n100,x,0,10,1\n150,x,1,11,0\n",
+        "timestamp,datetime,comment-id,voter-id,vote\n200,x,0,10,-1\n100,x,0,10,1\n150,x,1,11,0\n",
         encoding="utf-8",
     )
     assert sorted(read_conversation(tmp_path).votes) == [(10, 0, -1), (11, 1, 0)]
@@ -92,10 +91,15 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_export_then_read_gives_the_same_groups(tmp_path: Path) -> None:
     votes = two_camps()
     result = analyse(votes, moderated_out={3})
-    statements = {s: Statement(s, f"Stelling {s}", -1 if s == 3 else 1) for s in {v[1] for v in votes}}
+    statements = {
+        s: Statement(s, f"Stelling {s}", -1 if s == 3 else 1) for s in {v[1] for v in votes}
+    }
     write_conversation(tmp_path, statements, votes, result, topic="Schalkwijk")
     assert {p.name for p in tmp_path.iterdir()} == {
-        "comments.csv", "participants-votes.csv", "votes.csv", "summary.csv"
+        "comments.csv",
+        "participants-votes.csv",
+        "votes.csv",
+        "summary.csv",
     }
     back = read_conversation(tmp_path)
     assert back.polis_groups == dict(result.groups)
@@ -113,7 +117,10 @@ def test_cli_prints_one_line_for_a_malformed_file(
     conversation(tmp_path, people="participant,group-id,0\n10,0,7\n")
     assert main(["gesprek", "analyse", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err == "wijkbot: participants-votes.csv, row 2: vote in column 0 must be 1, -1 or 0, not 7\n"
+    assert (
+        err
+        == "wijkbot: participants-votes.csv, row 2: vote in column 0 must be 1, -1 or 0, not 7\n"
+    )
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/polis is not here")

@@ -142,9 +142,7 @@ def _matrix(votes: Iterable[Vote], moderated_out: Set[Id], zero_out: bool) -> _M
         seen[:, ~active] = True
         return _Matrix(list(people), list(statements), values, seen, active, counts)
     sids = [s for s, j in statements.items() if active[j]]
-    return _Matrix(
-        list(people), sids, values[:, active], seen[:, active], active[active], counts
-    )
+    return _Matrix(list(people), sids, values[:, active], seen[:, active], active[active], counts)
 
 
 def _id_key(value: Id) -> tuple[int, int, str]:
@@ -243,7 +241,10 @@ def _prop_test(succ: np.ndarray[Any, Any], n: np.ndarray[Any, Any]) -> np.ndarra
 
 
 def _two_prop_test(
-    s1: np.ndarray[Any, Any], s2: np.ndarray[Any, Any], n1: np.ndarray[Any, Any], n2: np.ndarray[Any, Any]
+    s1: np.ndarray[Any, Any],
+    s2: np.ndarray[Any, Any],
+    n1: np.ndarray[Any, Any],
+    n2: np.ndarray[Any, Any],
 ) -> np.ndarray[Any, Any]:
     s1, s2, n1, n2 = s1 + 1.0, s2 + 1.0, n1 + 1.0, n2 + 1.0
     p1, p2 = s1 / n1, s2 / n2
@@ -351,9 +352,12 @@ def analyse(
 
     keep = _in_conv(m, prev.in_conv)
     idx = np.flatnonzero(keep)
-    base_labels, base_centres = _base_clusters(proj[idx], prev.base_centres)
-    weights = np.bincount(base_labels, minlength=len(base_centres)).astype(np.float64)
-    group_of_base, smoother = _group_clusters(base_centres, weights, prev.smoother)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # k-means on 2-D points: threads cost more than they save
+        base_labels, base_centres = _base_clusters(proj[idx], prev.base_centres)
+        weights = np.bincount(base_labels, minlength=len(base_centres)).astype(np.float64)
+        group_of_base, smoother = _group_clusters(base_centres, weights, prev.smoother)
     # Number groups by size, biggest first (ties: the group of the lowest id first).
     raw_groups = group_of_base[base_labels]
     present = np.unique(raw_groups)
@@ -371,10 +375,7 @@ def analyse(
     ga, gd, gs = onehot @ agree, onehot @ disagree, onehot @ seen
     cons = np.prod((ga + 1.0) / (gs + 2.0), axis=0)
     order_c = np.argsort(-cons, kind="stable")[:top_consensus]
-    consensus = tuple(
-        Consensus(sids[j], float(cons[j]), _pct(a_n[j], s_n[j]))
-        for j in order_c
-    )
+    consensus = tuple(Consensus(sids[j], float(cons[j]), _pct(a_n[j], s_n[j])) for j in order_c)
     repness: dict[int, tuple[Representative, ...]] = {}
     for g in range(n_groups):
         rest = (ga.sum(axis=0) - ga[g], gd.sum(axis=0) - gd[g], gs.sum(axis=0) - gs[g])

@@ -25,7 +25,6 @@ VOTES = "votes.csv"
 SUMMARY = "summary.csv"
 FIXED_PARTICIPANT_COLUMNS = ("participant", "group-id", "n-comments", "n-votes", "n-agree",
                              "n-disagree")  # fmt: skip
-MAX_FIELD = 1_000_000  # characters; a statement is at most a few hundred
 
 
 class PolisFormatError(ValueError):
@@ -62,7 +61,7 @@ class Conversation:
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     name = path.name
     try:
-        fh = open(path, encoding="utf-8-sig", newline="")
+        fh = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 -- closed below
     except OSError as exc:
         raise PolisFormatError(name, None, f"cannot be read ({exc.strerror})") from None
     with fh:
@@ -96,16 +95,13 @@ def _int(file: str, row: int, column: str, value: str | None) -> int:
     except ValueError:
         pass
     try:
-        number = float(text)
+        number = float(text)  # "1.0", as some spreadsheets write it
     except ValueError:
-        number = math_nan
+        number = 0.5
     if number.is_integer():
         return int(number)
     shown = text if len(text) <= 20 else text[:20] + "…"
     raise PolisFormatError(file, row, f"{column} must be a whole number, not {shown!r}")
-
-
-math_nan = float("nan")
 
 
 def _vote(file: str, row: int, column: str, value: str) -> int:
@@ -246,7 +242,9 @@ def analyse_directory(directory: Path, as_json: bool = False) -> str:
     result = analyse(conv.votes, conv.moderated_out)
     if as_json:
         doc = {
-            "groups": {str(p): g for p, g in sorted(result.groups.items(), key=lambda kv: str(kv[0]))},
+            "groups": {
+                str(p): g for p, g in sorted(result.groups.items(), key=lambda kv: str(kv[0]))
+            },
             "consensus": [c.statement for c in result.consensus],
             "repness": {
                 str(g): [r.statement for r in reps] for g, reps in sorted(result.repness.items())
