@@ -28,6 +28,7 @@ RED_DWARF_CHILD = r"""
 import json, sys, time
 from bot.services.dialogue.polis_format import read_conversation
 from reddwarf.implementations.base import run_pipeline
+run_pipeline(votes=[{"participant_id": p, "statement_id": s, "vote": 1 if (p * s) % 3 else -1} for p in range(30) for s in range(10)], random_state=0)  # imports out of the timings
 conv = read_conversation(__import__("pathlib").Path(sys.argv[1]))
 votes = [{"participant_id": p, "statement_id": s, "vote": v} for p, s, v in conv.votes]
 start = time.perf_counter()
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.services.dialogue.analysis import analyse
     from bot.services.dialogue.polis_format import read_conversation
 
+    analyse([(1, 1, 1), (2, 1, -1)])  # imports out of the timings
     rd_python = None if args.no_red_dwarf else red_dwarf_python()
     dirs = sorted(d for d in data_dir().iterdir() if (d / "comments.csv").exists())
     if not dirs:

@@ -109,11 +109,15 @@ EMPTY = Analysis({}, 0, (), (), {}, {}, {}, {})
 
 @dataclass
 class _Matrix:
+    """The votes as a sparse matrix: one entry per person and statement, the last vote."""
+
     people: list[Id]
-    statements: list[Id]
-    values: np.ndarray[Any, np.dtype[np.float64]]  # 0 where missing
-    seen: np.ndarray[Any, np.dtype[np.bool_]]
-    active: np.ndarray[Any, np.dtype[np.bool_]]  # per statement: not moderated out
+    statements: list[Id]  # still in the conversation; ``cols`` index these
+    rows: np.ndarray[Any, np.dtype[np.int64]]
+    cols: np.ndarray[Any, np.dtype[np.int64]]
+    vals: np.ndarray[Any, np.dtype[np.float64]]
+    n_columns: int  # for the sparsity scaling: with the zeroed-out columns
+    extra_seen: int  # zeroed-out columns: "seen" (a pass) by everyone
     raw_counts: np.ndarray[Any, np.dtype[np.int64]]  # votes per person, moderated-out included
 
 
@@ -125,24 +129,30 @@ def _matrix(votes: Iterable[Vote], moderated_out: Set[Id], zero_out: bool) -> _M
     votes = list(votes)
     # Rows and columns in id order, so that the order of the votes does not matter.
     people = {p: i for i, p in enumerate(sorted({v[0] for v in votes}, key=_id_key))}
-    statements = {s: j for j, s in enumerate(sorted({v[1] for v in votes}, key=_id_key))}
-    rows = [people[v[0]] for v in votes]
-    cols = [statements[v[1]] for v in votes]
-    vals = [v[2] for v in votes]
-    values = np.zeros((len(people), len(statements)))
-    seen = np.zeros((len(people), len(statements)), dtype=bool)
-    if rows:
-        r, c = np.asarray(rows), np.asarray(cols)
-        values[r, c] = np.asarray(vals, dtype=np.float64)  # the last vote wins
-        seen[r, c] = True
-    counts = seen.sum(axis=1).astype(np.int64)
-    active = np.fromiter((s not in moderated_out for s in statements), bool, len(statements))
-    if zero_out:
-        values[:, ~active] = 0.0
-        seen[:, ~active] = True
-        return _Matrix(list(people), list(statements), values, seen, active, counts)
-    sids = [s for s, j in statements.items() if active[j]]
-    return _Matrix(list(people), sids, values[:, active], seen[:, active], active[active], counts)
+    all_sids = sorted({v[1] for v in votes}, key=_id_key)
+    statements = {s: j for j, s in enumerate(all_sids)}
+    n = len(votes)
+    r = np.fromiter((people[v[0]] for v in votes), np.int64, n)
+    c = np.fromiter((statements[v[1]] for v in votes), np.int64, n)
+    x = np.fromiter((v[2] for v in votes), np.float64, n)
+    _, first_from_end = np.unique((r * max(len(all_sids), 1) + c)[::-1], return_index=True)
+    last = n - 1 - first_from_end  # the last vote of each person on each statement wins
+    r, c, x = r[last], c[last], x[last]
+    raw_counts = np.bincount(r, minlength=len(people)).astype(np.int64)
+    active = np.fromiter((s not in moderated_out for s in all_sids), bool, len(all_sids))
+    n_out = int((~active).sum())
+    new_col = np.cumsum(active) - 1
+    keep = active[c]
+    return _Matrix(
+        people=list(people),
+        statements=[s for s, a in zip(all_sids, active, strict=True) if a],
+        rows=r[keep],
+        cols=new_col[c[keep]].astype(np.int64),
+        vals=x[keep],
+        n_columns=len(all_sids) if zero_out else len(all_sids) - n_out,
+        extra_seen=n_out if zero_out else 0,
+        raw_counts=raw_counts,
+    )
 
 
 def _id_key(value: Id) -> tuple[int, int, str]:
@@ -150,7 +160,7 @@ def _id_key(value: Id) -> tuple[int, int, str]:
 
 
 def _in_conv(m: _Matrix, previous: frozenset[Id]) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    n_cmts = len(m.statements)
+    n_cmts = m.n_columns
     keep = m.raw_counts >= min(MIN_VOTES, n_cmts)
     keep |= np.fromiter((p in previous for p in m.people), bool, len(m.people))
     if keep.sum() < GREEDY_N:
@@ -170,19 +180,23 @@ def _pca(
     np.ndarray[Any, np.dtype[np.float64]],
 ]:
     """Centre, two components (2 x statements) and the sparsity-aware projection."""
+    from scipy.sparse import csr_matrix
     from sklearn.utils.extmath import randomized_svd
 
-    n_seen = m.seen.sum(axis=0)
-    center = np.divide(m.values.sum(axis=0), n_seen, out=np.zeros(n_seen.shape), where=n_seen > 0)
-    centred = np.where(m.seen, m.values - center, 0.0)
-    n_comps = min(2, *centred.shape)
-    comps = np.zeros((2, centred.shape[1]))
-    if n_comps > 0 and np.any(centred):
-        _, _, vt = randomized_svd(centred, n_comps, n_iter=7, random_state=SEED)
+    n_people, n = len(m.people), len(m.statements)
+    n_seen = np.bincount(m.cols, minlength=n)
+    sums = np.bincount(m.cols, weights=m.vals, minlength=n)
+    center = np.divide(sums, n_seen, out=np.zeros(n), where=n_seen > 0)
+    # Missing votes take the statement's mean (Pol.is), so they are 0 once centred.
+    centred = csr_matrix((m.vals - center[m.cols], (m.rows, m.cols)), shape=(n_people, n))
+    n_comps = min(2, n_people, n)
+    comps = np.zeros((2, n))
+    if n_comps > 0 and np.any(centred.data):
+        _, _, vt = randomized_svd(centred, n_comps, n_iter=20, random_state=SEED)
         comps[:n_comps] = vt
-    votes_per_person = np.maximum(m.seen.sum(axis=1), 1)
-    scale = np.sqrt(centred.shape[1] / votes_per_person)
-    proj = (centred @ comps.T) * scale[:, None]
+    votes_per_person = np.maximum(np.bincount(m.rows, minlength=n_people) + m.extra_seen, 1)
+    scale = np.sqrt(m.n_columns / votes_per_person)
+    proj = np.asarray(centred @ comps.T) * scale[:, None]
     return center, comps, proj
 
 
@@ -336,19 +350,18 @@ def analyse(
     if not m.people or not m.statements:
         return EMPTY
     center, comps, proj = _pca(m)
-    act = np.flatnonzero(m.active)
-    sids = [m.statements[j] for j in act]
-    agree = ((m.values > 0) & m.seen)[:, act]
-    disagree = ((m.values < 0) & m.seen)[:, act]
-    seen = m.seen[:, act]
-    a_n, d_n, s_n = agree.sum(axis=0), disagree.sum(axis=0), seen.sum(axis=0)
+    sids, n = m.statements, len(m.statements)
+    is_agree, is_disagree = (m.vals > 0).astype(np.float64), (m.vals < 0).astype(np.float64)
+    a_n = np.bincount(m.cols, weights=is_agree, minlength=n).astype(np.int64)
+    d_n = np.bincount(m.cols, weights=is_disagree, minlength=n).astype(np.int64)
+    s_n = np.bincount(m.cols, minlength=n)
     stats = {
         sid: StatementStats(int(a_n[j]), int(d_n[j]), int(s_n[j] - a_n[j] - d_n[j]))
         for j, sid in enumerate(sids)
     }
-    extremity_arr = np.sqrt(len(m.statements)) * np.abs(1.0 - center) * np.hypot(*comps)
-    extremity = {m.statements[j]: float(extremity_arr[j]) for j in act}
-    projection = {p: (float(proj[i, 0]), float(proj[i, 1])) for i, p in enumerate(m.people)}
+    extremity_arr = np.sqrt(m.n_columns) * np.abs(1.0 - center) * np.hypot(*comps)
+    extremity = {sid: float(extremity_arr[j]) for j, sid in enumerate(sids)}
+    projection = {p: (x, y) for p, (x, y) in zip(m.people, proj.tolist(), strict=True)}
 
     keep = _in_conv(m, prev.in_conv)
     idx = np.flatnonzero(keep)
@@ -370,9 +383,16 @@ def analyse(
     n_groups = int(person_group.max()) + 1
     groups = {m.people[i]: int(g) for i, g in zip(idx, person_group, strict=True)}
 
-    onehot = np.zeros((n_groups, len(m.people)))
-    onehot[person_group, idx] = 1.0
-    ga, gd, gs = onehot @ agree, onehot @ disagree, onehot @ seen
+    group_of = np.full(len(m.people), -1)
+    group_of[idx] = person_group
+    placed = group_of[m.rows] >= 0
+    key = group_of[m.rows][placed] * n + m.cols[placed]
+
+    def per_group(weights: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]:
+        w = None if weights is None else weights[placed]
+        return np.bincount(key, weights=w, minlength=n_groups * n).reshape(n_groups, n)
+
+    ga, gd, gs = per_group(is_agree), per_group(is_disagree), per_group(None)
     cons = np.prod((ga + 1.0) / (gs + 2.0), axis=0)
     order_c = np.argsort(-cons, kind="stable")[:top_consensus]
     consensus = tuple(Consensus(sids[j], float(cons[j]), _pct(a_n[j], s_n[j])) for j in order_c)
