@@ -115,3 +115,19 @@ def test_next_statement_prefers_the_divisive_statement_when_counts_are_equal() -
     stats = dict.fromkeys([0, 99], StatementStats(agree=10, disagree=10, passed=0))
     assert result.extremity[0] > result.extremity[99]
     assert next_statement({}, stats, result) == 0
+
+
+def test_text_ids_work_as_well_as_numbers() -> None:
+    votes = [(f"p{p}", f"s{s}", v) for p, s, v in two_camps()]
+    result = analyse(votes)
+    assert result.n_groups == 2
+    assert result.consensus[0].statement == "s99"
+
+
+def test_tiny_conversations_do_not_break() -> None:
+    assert analyse([]).n_groups == 0
+    one = analyse([(1, 1, 1)])
+    assert set(one.groups) <= {1}
+    assert next_statement({}, one.stats, one) == 1
+    few = analyse([(1, 1, 1), (2, 1, -1), (3, 2, 0)], moderated_out={2})
+    assert 2 not in few.stats
