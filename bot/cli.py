@@ -1,4 +1,4 @@
-"""The `wijkbot` command: run, chat, db upgrade, setup, admin, budget and tally."""
+"""The `wijkbot` command: run, chat, db upgrade, setup, admin, budget, tally and gesprek."""
 
 from __future__ import annotations
 
@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     b_export.add_argument("round", type=int, metavar="ROUND")
     b_export.add_argument("--out", type=Path, help="write to this file instead of the screen")
 
+    gesprek = sub.add_parser("gesprek", help="statement dialogues (Pol.is-style)")
+    gesprek_sub = gesprek.add_subparsers(dest="gesprek_command", required=True)
+    g_analyse = gesprek_sub.add_parser(
+        "analyse", help="opinion groups and common ground of a Pol.is export directory"
+    )
+    g_analyse.add_argument("dir", type=Path, metavar="DIR", help="with comments.csv etc.")
+    g_analyse.add_argument("--json", action="store_true", help="groups, consensus, repness")
+
     sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
     sub.add_parser(
         "tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False
@@ -126,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return tally_main(args_list[1:])
     args = _parser().parse_args(args_list)
+    if args.command == "gesprek":  # files only: no settings, no database
+        return _gesprek(args)
     if args.config:
         os.environ[CONFIG_ENV] = args.config
     try:
@@ -153,6 +163,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class _CliError(Exception):
     pass
+
+
+def _gesprek(args: argparse.Namespace) -> int:
+    from bot.services.dialogue.polis_format import PolisFormatError, analyse_directory
+
+    try:
+        sys.stdout.write(analyse_directory(args.dir, as_json=args.json))
+    except PolisFormatError as exc:
+        print(f"wijkbot: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noqa: C901 -- one branch per subcommand
