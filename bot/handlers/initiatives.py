@@ -18,7 +18,7 @@ from bot.handlers.common import guarded, read_text
 from bot.services import initiatives as rules
 from bot.services.ideas import idea_ref
 from bot.services.initiatives import InitiativeStep
-from storage.models import Idea, Initiative, Person
+from storage.models import Idea, Initiative
 from storage.repo import ideas, initiatives
 
 router = Router("initiatives")
@@ -246,21 +246,3 @@ async def done_photo(ctx: Ctx) -> None:
             told,
         ).format(n=told)
     )
-
-
-async def my_lines(ctx: Ctx, person: Person) -> list[str]:
-    """For /mijngegevens: my initiatives and the teams I am in."""
-    assert person.id is not None
-    lines = []
-    mine = await ideas.ideas_by(ctx.session, person.id)
-    found = await initiatives.of_ideas(ctx.session, [i.id for i in mine if i.id is not None])
-    sizes = await initiatives.team_sizes(ctx.session, list(found))
-    for idea_id, ini in found.items():
-        lines.append(
-            _("Your initiative {ref}: {status}.").format(
-                ref=idea_ref(idea_id), status=rules.status_text(ini, sizes.get(idea_id, 0))
-            )
-        )
-    for idea_id in await initiatives.in_teams(ctx.session, person.id):
-        lines.append(_("You are in the team of {ref}.").format(ref=idea_ref(idea_id)))
-    return lines

@@ -20,7 +20,7 @@ from bot.core.ports import GroupInvite
 from bot.delivery.notify import tell
 from bot.services.ideas import idea_ref
 from storage.models import Idea, Initiative, Person
-from storage.repo import initiatives, outbox, people
+from storage.repo import ideas, initiatives, outbox, people
 
 
 class InitiativeStep(CallbackData, prefix="ini", hint=N_("Type /mijnideeen to see your ideas.")):
@@ -160,3 +160,20 @@ async def tell_done(session: AsyncSession, idea: Idea, initiative: Initiative) -
         await outbox.enqueue(session, chat.platform, chat.chat_id, text, extra=extra)
         told += 1
     return told
+
+
+async def my_lines(session: AsyncSession, person_id: int) -> list[str]:
+    """For /mijngegevens: my initiatives and the teams I am in."""
+    lines = []
+    mine = await ideas.ideas_by(session, person_id)
+    found = await initiatives.of_ideas(session, [i.id for i in mine if i.id is not None])
+    sizes = await initiatives.team_sizes(session, list(found))
+    for idea_id, ini in found.items():
+        lines.append(
+            _("Your initiative {ref}: {status}.").format(
+                ref=idea_ref(idea_id), status=status_text(ini, sizes.get(idea_id, 0))
+            )
+        )
+    for idea_id in await initiatives.in_teams(session, person_id):
+        lines.append(_("You are in the team of {ref}.").format(ref=idea_ref(idea_id)))
+    return lines
