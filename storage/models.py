@@ -170,6 +170,25 @@ class IdeaOffer(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class Initiative(SQLModel, table=True):
+    """An idea with helpers that became an initiative: its team is the idea's accepted
+    offers (a helper erased with /vergeetmij leaves it with their offer). A group chat may
+    be linked (`/koppel I-12`, or the room the bot made on Matrix); done with a line "what
+    we did" and an optional photo (kept as a platform file reference, like reports)."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", unique=True)
+    status: str = Field(default="started", max_length=20)  # started, done
+    platform: str | None = Field(default=None, max_length=20)
+    chat_id: str | None = Field(default=None, max_length=255)
+    done_text: str = Field(default="", sa_type=Text)
+    photo_platform: str | None = Field(default=None, max_length=20)
+    photo_file_id: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
 class Introduction(SQLModel, table=True):
     """Introducing an initiator and a helper they accepted: both are asked, each in the
     moment. A handle is kept only after that person's "yes" and shared only when both said

@@ -9,6 +9,7 @@ from bot.core.i18n import N_, _, fold
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.handlers.common import match_neighbourhood
+from bot.handlers.initiatives import initiative_ref, link_group
 from storage.models import Neighbourhood, Theme
 from storage.repo import audit, channels, places
 
@@ -19,8 +20,19 @@ class LinkGroup(CallbackData, prefix="grp", hint=N_("Type /koppel again.")):
     neighbourhood: int
 
 
-@router.command("koppel", "link", role="coordinator", in_groups=True)
+@router.command("koppel", "link", in_groups=True)
 async def link(ctx: Ctx) -> None:
+    initiative = initiative_ref(ctx.event.args)
+    if initiative is not None:  # `/koppel I-12`: an initiator links their team's group
+        await link_group(ctx, initiative)
+        return
+    if not ctx.coordinator_of:
+        await ctx.reply(
+            _(
+                "Only a coordinator of the neighbourhood can do this. Type /help to see what you can do."
+            )
+        )
+        return
     if ctx.is_direct:
         await ctx.reply(_("Use /koppel in the group chat you want to link to your neighbourhood."))
         return

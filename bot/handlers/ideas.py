@@ -24,11 +24,12 @@ from bot.handlers.common import (
     read_text,
 )
 from bot.services.ideas import SupportIdea, idea_ref
+from bot.services.initiatives import status_text
 from bot.services.offers import help_button
 from bot.services.partners import helping_line
 from bot.services.quotas import PER_HOUR
 from storage.models import Neighbourhood, Theme
-from storage.repo import ideas, partners, places
+from storage.repo import ideas, initiatives, partners, places
 
 router = Router("ideas")
 IDEAS_PAGE = 4  # recent ideas first (two buttons each: ten at most); the rest a page further
@@ -276,11 +277,16 @@ async def show_recent(ctx: Ctx, home: Neighbourhood, index: int = 0) -> None:
         lines.append(page.counter())
     buttons: list[list[Button]] = []
     me = ctx.person.id if ctx.person is not None else None  # no help offered on your own
-    helping = await partners.helping(ctx.session, [i.id for i, _n in found if i.id is not None])
+    shown = [i.id for i, _n in found if i.id is not None]
+    helping = await partners.helping(ctx.session, shown)
+    started = await initiatives.of_ideas(ctx.session, shown)
+    teams = await initiatives.team_sizes(ctx.session, list(started))
     for idea, count in found:
+        status = status_text(started.get(idea.id or 0), teams.get(idea.id or 0, 0))
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
             + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
+            + (f" – {status}" if status else "")
         )
         if organisations := helping.get(idea.id or 0):
             lines.append("   " + helping_line(organisations))

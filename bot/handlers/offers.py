@@ -15,12 +15,14 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import MAX_TEXT
 from bot.handlers.common import guarded, read_text
+from bot.handlers.initiatives import helper_accepted
+from bot.services import initiatives as initiative_rules
 from bot.services import introductions as introduce
 from bot.services import offers as offer_rules
 from bot.services.ideas import idea_ref
 from bot.services.offers import AnswerOffer, OfferHelp, describe, status_label
 from storage.models import Idea
-from storage.repo import ideas, offers
+from storage.repo import ideas, initiatives, offers
 
 router = Router("offers")
 IDEAS_SHOWN = 10  # the newest ideas in /mijnideeen, with all their offers
@@ -171,6 +173,7 @@ async def answer_offer(ctx: Ctx) -> None:
     told = await offer_rules.tell_helper(ctx.session, offer, found)
     if wanted == "accepted":
         await introduce.ask_both(ctx.session, offer, found)
+        await helper_accepted(ctx, found, offer.person_id)
     else:
         assert offer.id is not None
         await introduce.end_for_offer(ctx.session, offer.id)
@@ -199,10 +202,17 @@ async def my_ideas(ctx: Ctx) -> None:
     for idea in reversed(mine[-IDEAS_SHOWN:]):  # the newest first
         assert idea.id is not None
         count = await ideas.support_count(ctx.session, idea.id)
+        initiative = await initiatives.of_idea(ctx.session, idea.id)
+        team = len(await initiatives.team(ctx.session, idea.id))
+        status = initiative_rules.status_text(initiative, team)
         lines.append(
             f"{idea_ref(idea.id)} {idea.title} – "
             + ngettext("{n} supporter", "{n} supporters", count).format(n=count)
+            + (f" – {status}" if status else "")
         )
+        step = initiative_rules.step_button(idea, initiative, team)
+        if step is not None:
+            rows.append([step])
         for offer in await offers.offers_on(ctx.session, idea.id):
             n += 1
             lines.append(

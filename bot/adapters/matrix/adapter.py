@@ -36,6 +36,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     LocalProtocolError,
+    MatrixRoom,
     RoomCreateResponse,
     RoomInviteError,
     RoomPreset,
@@ -383,6 +384,9 @@ class MatrixAdapter:
         )  # fmt: skip
         if not isinstance(resp, RoomCreateResponse):
             raise MatrixSendError(f"creating a room failed: {getattr(resp, 'message', resp)}")
+        if resp.room_id not in self.client.rooms:  # nio sends only into rooms it knows; this
+            # may run inside the sync that would bring it, so it is known now (unencrypted)
+            self.client.rooms[resp.room_id] = MatrixRoom(resp.room_id, self.client.user_id)
         return ChatRef(PLATFORM, resp.room_id, "group", spec.name)
 
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:

@@ -19,6 +19,7 @@ from bot.handlers.start import LANGUAGES
 from bot.services.announcements import event_name
 from bot.services.dialogue.conversations import vote_word
 from bot.services.ideas import idea_ref
+from bot.services.initiatives import my_lines as initiative_lines
 from bot.services.introductions import shared_lines
 from bot.services.offers import describe
 from bot.util.pack import pack
@@ -200,6 +201,7 @@ async def what_you_shared(ctx: Ctx, pid: int) -> list[str]:
         ]
     )
     lines += listed(shared_lines(await introductions.of_person(s, pid), pid))
+    lines += listed(await initiative_lines(s, pid))
     reports = []
     for sig in await signals.signals_by(s, pid):
         line = _("Your report {ref}: {text}").format(ref=sig.reference, text=quote(sig.text))

@@ -1,7 +1,7 @@
 """dialogue: conversations (gesprekken), statements and one vote per person per statement
 
 Revision ID: 0018_dialogue
-Revises: 0016_theme_groups
+Revises: 0017_initiatives
 Create Date: 2026-12-03 09:43:43.325326
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0018_dialogue'
-down_revision = '0016_theme_groups'
+down_revision = '0017_initiatives'
 branch_labels = None
 depends_on = None
 
