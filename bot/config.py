@@ -19,7 +19,7 @@ from pydantic_settings import (
 LANGUAGES: dict[str, str] = {
     "nl": "Nederlands",
     "en": "English",
-    # "tr": "Türkçe",
+    "tr": "Türkçe",
     # "pl": "Polski",
 }
 SUPPORTED_LOCALES = tuple(LANGUAGES)
