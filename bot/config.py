@@ -20,7 +20,7 @@ LANGUAGES: dict[str, str] = {
     "nl": "Nederlands",
     "en": "English",
     "tr": "Türkçe",
-    # "pl": "Polski",
+    "pl": "Polski",
 }
 SUPPORTED_LOCALES = tuple(LANGUAGES)
 CONFIG_ENV = "WIJKBOT_CONFIG"
