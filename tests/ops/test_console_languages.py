@@ -74,4 +74,5 @@ def test_walkthrough_without_an_untranslated_message(
         assert expected in out, f"missing {expected!r}\n--- transcript ---\n{out}"
     missed = misses.read_text() if misses.exists() else ""
     assert missed == "", f"untranslated:\n{missed}\n--- transcript ---\n{out}"
+    assert "Vergroening" not in out and "Greening" not in out  # theme names from setup, too
     assert "Traceback" not in out
