@@ -87,3 +87,12 @@ async def test_right_to_left_messages_isolate_what_they_fill_in(make_chat: MakeC
         assert i18n._("Your report has number {ref}.").format(ref="M-1001") == (
             "Your report has number M-1001."
         )
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [("nl", "€42.000"), ("en", "€42,000"), ("tr", "€42.000"), ("pl", "42\xa0000\xa0€")],
+)
+def test_amounts_follow_each_languages_own_habit(lang: str, shown: str) -> None:
+    with i18n.use_locale(lang):
+        assert euros(42000) == shown
