@@ -96,3 +96,13 @@ async def test_right_to_left_messages_isolate_what_they_fill_in(make_chat: MakeC
 def test_amounts_follow_each_languages_own_habit(lang: str, shown: str) -> None:
     with i18n.use_locale(lang):
         assert euros(42000) == shown
+
+
+def test_the_default_language_must_be_one_of_the_list() -> None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    assert Settings(default_locale="pl").default_locale == "pl"
+    with pytest.raises(ValidationError, match="choose one of nl, en"):
+        Settings(default_locale="fy")
