@@ -14,7 +14,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-SUPPORTED_LOCALES = ("nl", "en")
+# The one list of languages, each named in itself (the /taal buttons). A language joins here
+# together with its complete catalog in locales/<code>/; `tools/i18n.py check` holds them to it.
+LANGUAGES: dict[str, str] = {
+    "nl": "Nederlands",
+    "en": "English",
+    "tr": "Türkçe",
+    "pl": "Polski",
+}
+SUPPORTED_LOCALES = tuple(LANGUAGES)
 CONFIG_ENV = "WIJKBOT_CONFIG"
 
 
@@ -27,7 +35,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
-    default_locale: Literal["nl", "en"] = "nl"
+    default_locale: str = "nl"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     support_batch_minutes: int = 60
     # The municipality's area as south, west, north, east (degrees): a shared location outside
@@ -68,6 +76,13 @@ class Settings(BaseSettings):
         if toml_path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
         return tuple(sources)
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"choose one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("database_url")
     @classmethod

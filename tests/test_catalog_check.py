@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from types import ModuleType
 
+import pytest
 from babel.messages.catalog import Catalog
 
 from tests.conftest import ROOT
@@ -72,3 +73,41 @@ def test_english_shows_english_command_names() -> None:
     catalog.add("Send me a direct message with /stem.", "Send me a direct message with /stem.")
     found = tool.translation_problems("en", catalog)
     assert found and "not the English" in found[0]
+
+
+def test_a_percent_placeholder_lost_in_translation_is_found() -> None:
+    found = _tool().translation_problems(
+        "pl",
+        _catalog(
+            ("%(count)s people came.", "Przyszło %(liczba)s osób."),
+            ("%(name)s said hi.", "%(name)s się przywitał."),
+            ("100% sure.", "Na 100% pewne."),
+        ),
+    )
+    assert len(found) == 1, found
+    assert "placeholders differ" in found[0] and "%(liczba)s" in found[0]
+
+
+def test_a_fuzzy_entry_or_a_missing_plural_form_is_found() -> None:
+    catalog = Catalog(locale="pl")  # Polish has three plural forms
+    catalog.add("Saved.", "Zapisano.", flags=["fuzzy"])
+    catalog.add(("{n} vote", "{n} votes"), ("{n} głos", "{n} głosy"))
+    catalog.add(("{n} idea", "{n} ideas"), ("{n} pomysł", "{n} pomysły", "{n} pomysłów"))
+    found = _tool().translation_problems("pl", catalog)
+    assert len(found) == 2, found
+    assert any("untranslated 'Saved.'" in f for f in found)
+    assert any("{n} vote" in f and "3 plural forms" in f for f in found)
+
+
+def test_every_language_in_the_list_needs_a_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = _tool()
+    monkeypatch.setattr(tool, "LANGS", (*tool.LANGS, "fy"))  # listed, but no catalog yet
+    found = tool.problems()
+    assert "fy: no catalog locales/fy/LC_MESSAGES/wijkbot.po" in found
+
+
+def test_the_language_list_is_the_source_of_truth() -> None:
+    from bot.config import LANGUAGES
+
+    assert tuple(LANGUAGES) == _tool().LANGS
+    assert {"nl", "en", "tr", "pl"} <= set(LANGUAGES)

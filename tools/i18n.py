@@ -2,9 +2,11 @@
 
     python tools/i18n.py update    # after changing user-facing text
     python tools/i18n.py compile   # build the .mo files (the dev script does this)
-    python tools/i18n.py check     # exit 1 if the template is stale, a message is untranslated,
-                                   # a {placeholder} differs from the English, or two
-                                   # translations look glued together
+    python tools/i18n.py check     # exit 1 if the template is stale, a language of
+                                   # bot.config.LANGUAGES has no catalog, a message is missing,
+                                   # untranslated or fuzzy, lacks a plural form, a {placeholder}
+                                   # or %(name)s differs from the msgid, or two translations
+                                   # look glued together
 
 English is the source language: its catalog copies each msgid, with the Dutch command
 names in it swapped for the English ones (/stem -> /vote; both work), so a missing
@@ -25,9 +27,12 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bot.config import LANGUAGES  # noqa: E402  (the one list of languages)
+
 LOCALES = ROOT / "locales"
 POT = LOCALES / "wijkbot.pot"
-LANGS = ("nl", "en")
+LANGS = tuple(LANGUAGES)
 EXTRACT = [
     "-F", "babel.cfg", "-k", "_", "-k", "N_", "-k", "ngettext:1,2", "--no-location",
     "--sort-output", "--project=wijkbot", "--copyright-holder=Wijkbot contributors",
@@ -50,7 +55,6 @@ def po_path(lang: str) -> Path:
 @cache
 def english_commands() -> dict[str, str]:
     """Dutch command name -> English one, from the bot's one list of commands."""
-    sys.path.insert(0, str(ROOT))
     from bot.handlers.help import MENU  # only this tool needs the bot, and only here
 
     return {e.name: e.english for e in MENU if e.english}
@@ -94,7 +98,8 @@ def compile_all() -> None:
     pybabel("compile", "-D", "wijkbot", "-d", str(LOCALES), "--statistics")
 
 
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+# {name} for str.format, %(name)s for %-formatting: the set in a translation must match the msgid.
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)[a-z]")
 # A sentence that ends and the next one starts without a space: "tekens.Dat bericht".
 GLUED = re.compile(r"[a-z)][.!?][A-Z]")
 
@@ -141,6 +146,11 @@ def translation_problems(
         if "fuzzy" in msg.flags or not strings or not all(strings):
             found.append(f"{lang}: untranslated {msg.id!r}")
             continue
+        if isinstance(msg.id, tuple) and len(strings) != catalog.num_plurals:
+            found.append(
+                f"{lang}: {msg.id!r} needs {catalog.num_plurals} plural forms, has {len(strings)}"
+            )
+            continue
         found += _message_problems(lang, msg)
         if lang == "en" and strings != _english(msg.id):
             found.append(f"en: not the English of {msg.id!r}: run python tools/i18n.py update")
@@ -159,6 +169,9 @@ def problems() -> list[str]:
     if wanted != have:
         found.append("locales/wijkbot.pot is stale: run python tools/i18n.py update")
     for lang in LANGS:
+        if not po_path(lang).is_file():
+            found.append(f"{lang}: no catalog {po_path(lang).relative_to(ROOT)}")
+            continue
         with po_path(lang).open("rb") as fh:
             catalog = read_po(fh, locale=lang)
         ids = {m.id for m in catalog if m.id}

@@ -2,6 +2,11 @@
 
 `_` translates into the locale of the event being handled; `use_locale` switches it
 for a message to somebody else (feedback to a reporter in their own language).
+
+Right-to-left languages (Arabic): what a message fills in ("M-1001", "€42.000", a date, a
+URL, an @name) is wrapped in Unicode bidi isolation (FSI … PDI), so it keeps its own order
+inside the right-to-left sentence. That happens here, in `.format()` of what `_` and
+`ngettext` return, so no message has to think of it.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from bot.config import SUPPORTED_LOCALES
+from bot.config import LANGUAGES
 
 DOMAIN = "wijkbot"
 # The repository's locales/ in a checkout; an installed copy (the Docker image) names its own.
@@ -36,8 +42,35 @@ TIMEZONE = ZoneInfo("Europe/Amsterdam")
 _current: ContextVar[str] = ContextVar("wijkbot_locale", default="nl")
 
 
+class _MissRecorder(_gettext.NullTranslations):
+    """The last fallback: notes each msgid a catalog lacks (WIJKBOT_I18N_MISSES, for tests)."""
+
+    def __init__(self, locale: str, log: Path) -> None:
+        super().__init__()
+        self.locale, self.log = locale, log
+
+    def _note(self, msgid: str) -> None:
+        with self.log.open("a", encoding="utf-8") as fh:
+            fh.write(f"{self.locale}\t{msgid!r}\n")
+
+    def gettext(self, message: str) -> str:
+        self._note(message)
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self._note(msgid1)
+        return msgid1 if n == 1 else msgid2
+
+
 @cache
 def translations(locale: str) -> _gettext.NullTranslations:
+    found = _catalog(locale)
+    if misses := os.environ.get("WIJKBOT_I18N_MISSES"):
+        found.add_fallback(_MissRecorder(locale, Path(misses)))
+    return found
+
+
+def _catalog(locale: str) -> _gettext.NullTranslations:
     """Compiled catalog; compiled in memory from the .po when no .mo is present."""
     mo = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
     po = mo.with_suffix(".po")
@@ -75,15 +108,44 @@ def normalise_locale(code: str | None, default: str = "nl") -> str:
     if not code:
         return default
     short = code.replace("_", "-").split("-")[0].lower()
-    return short if short in SUPPORTED_LOCALES else default
+    return short if short in LANGUAGES else default
+
+
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate
+
+
+@cache
+def right_to_left(locale: str) -> bool:
+    return bool(Locale.parse(locale).text_direction == "rtl")
+
+
+def isolate(value: object) -> object:
+    """A filled-in text kept in its own direction. Numbers keep their type (a format spec
+    like {pct:.0f} needs it), and a block of several lines is left alone."""
+    if isinstance(value, str) and value and "\n" not in value and not value.startswith(FSI):
+        return FSI + value + PDI
+    return value
+
+
+class _RightToLeft(str):
+    """A translated right-to-left message whose `.format()` isolates what it fills in."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return str.format(self, *map(isolate, args), **{k: isolate(v) for k, v in kwargs.items()})
+
+
+def _directed(text: str) -> str:
+    return _RightToLeft(text) if right_to_left(_current.get()) else text
 
 
 def _(message: str) -> str:
-    return translations(_current.get()).gettext(message)
+    return _directed(translations(_current.get()).gettext(message))
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).ngettext(singular, plural, n)
+    return _directed(translations(_current.get()).ngettext(singular, plural, n))
 
 
 def N_(message: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import LANGUAGES
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _
@@ -15,8 +16,6 @@ from storage.models import Neighbourhood
 from storage.repo import people
 
 router = Router("start")
-
-LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
 class Onboarding(StatesGroup):

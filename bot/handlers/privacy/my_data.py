@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.config import LANGUAGES
 from bot.core.context import Ctx
 from bot.core.dialog import DIALOG_TTL
 from bot.core.i18n import _, ngettext, number, when
 from bot.core.router import Router
 from bot.delivery.scheduler import OUTBOX_KEEP
 from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
-from bot.handlers.start import LANGUAGES
 from bot.services.announcements import event_name
 from bot.services.dialogue.conversations import vote_word
 from bot.services.ideas import idea_ref

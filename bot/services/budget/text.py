@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Literal
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
 
 from bot.core.i18n import current_locale
 from bot.util import when
@@ -66,8 +67,14 @@ def parse_count(typed: str, *, low: int, high: int) -> int | None:
 
 
 def euros(amount: int) -> str:
-    """€42.000 in Dutch, €42,000 in English."""
-    return "€" + format_decimal(amount, locale=current_locale())
+    """€42.000 in Dutch, €42,000 in English; other languages by Babel's currency pattern,
+    without cents: 42 000 € in Polish."""
+    locale = current_locale()
+    if locale in ("nl", "en"):
+        return "€" + format_decimal(amount, locale=locale)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    whole = pattern.replace(".00", "").replace("\u200f", "")  # the bidi mark: see i18n.isolate
+    return format_currency(amount, "EUR", format=whole, locale=locale, currency_digits=False)
 
 
 def parse_moment(typed: str, now: datetime) -> datetime | None:
