@@ -21,6 +21,8 @@ LANGUAGES: dict[str, str] = {
     "en": "English",
     "tr": "Türkçe",
     "pl": "Polski",
+    "ar": "العربية",
+    "uk": "Українська",
 }
 SUPPORTED_LOCALES = tuple(LANGUAGES)
 CONFIG_ENV = "WIJKBOT_CONFIG"
