@@ -2,20 +2,26 @@
 
 This is the one parser for moments people type (poll closing, announcement events, budget
 voting times). It knows numeric dates ("12-12 20:00", "2026-12-12 20:00") and day words in
-Dutch and English ("morgen 10:00", "zaterdag 14u", "tomorrow 2pm", "overmorgen 9:30").
+every language of the bot ("morgen 10:00", "zaterdag 14u", "tomorrow 2pm", "yarın 10:00",
+"jutro 10:00", "завтра 10:00", "غدًا 10:00"): the words come from Babel's CLDR data, plus a few
+Dutch and English short forms people type.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
+from babel import Locale
+
+from bot.config import SUPPORTED_LOCALES
 from bot.core.i18n import TIMEZONE, _, when
 
 DEFAULT_HOUR = time(20, 0)  # a day without a time means the evening
 
 _TIME = (
-    r"(?:(?:om|at)\s+)?(?P<h>\d{1,2})(?:[:.u](?P<mi>\d{2}))?"
+    r"(?:(?:om|at|saat|o|о|الساعة|في)\s+)?(?P<h>\d{1,2})(?:[:.u](?P<mi>\d{2}))?"
     r"\s*(?P<suffix>uur|u|h|am|pm|a\.m\.|p\.m\.)?"
 )
 _DATE = re.compile(
@@ -26,25 +32,50 @@ _DATE = re.compile(
 )
 _WORD_DAY = re.compile(
     r"^(?:(?:aanstaande|a\.s\.|komende|deze|this|next|coming)\s+)?"
-    rf"(?P<word>[a-z. ]+?)(?:,?\s+{_TIME})?$",
+    rf"(?P<word>[^\W\d_][^\d,]*?)(?:,?\s+{_TIME})?$",
     re.IGNORECASE,
 )
 
+
+def fold_word(text: str) -> str:
+    """A typed day word, compared without case, accents, Arabic vowel marks or a final dot."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("ʼ", "'").replace("’", "'").split()).rstrip(".")
+
+
+def _cldr_words() -> tuple[dict[str, int], dict[str, int]]:
+    """Today/tomorrow/the day after, and the weekdays, in every language the bot speaks."""
+    relative: dict[str, int] = {}
+    weekdays: dict[str, int] = {}
+    for code in SUPPORTED_LOCALES:
+        locale = Locale.parse(code)
+        # Babel has no public accessor for CLDR's relative day names ("tomorrow").
+        fields = locale._data["date_fields"].get("day", {}).get("relative", {})
+        relative.update({fold_word(word): n for n, word in fields.items() if n >= 0})
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated", "short"):
+                names = locale.days[context][width]
+                weekdays.update({fold_word(name): day for day, name in names.items()})
+    return relative, weekdays
+
+
+_CLDR_RELATIVE, _CLDR_WEEKDAYS = _cldr_words()
 # Days counted from today.
 RELATIVE_DAYS = {
-    "vandaag": 0, "today": 0,
-    "morgen": 1, "tomorrow": 1,
-    "overmorgen": 2, "day after tomorrow": 2, "the day after tomorrow": 2,
+    **_CLDR_RELATIVE,
+    "day after tomorrow": 2, "the day after tomorrow": 2, "غدا": 1,
 }  # fmt: skip
 # Monday is 0, as in date.weekday().
 WEEKDAYS = {
-    **dict.fromkeys(["maandag", "ma", "monday", "mon"], 0),
-    **dict.fromkeys(["dinsdag", "di", "tuesday", "tue", "tues"], 1),
-    **dict.fromkeys(["woensdag", "wo", "wednesday", "wed"], 2),
-    **dict.fromkeys(["donderdag", "do", "thursday", "thu", "thur", "thurs"], 3),
-    **dict.fromkeys(["vrijdag", "vr", "friday", "fri"], 4),
-    **dict.fromkeys(["zaterdag", "za", "saturday", "sat"], 5),
-    **dict.fromkeys(["zondag", "zo", "sunday", "sun"], 6),
+    **_CLDR_WEEKDAYS,
+    **dict.fromkeys(["ma", "mon"], 0),
+    **dict.fromkeys(["di", "tue", "tues"], 1),
+    **dict.fromkeys(["wo", "wed"], 2),
+    **dict.fromkeys(["do", "thu", "thur", "thurs"], 3),
+    **dict.fromkeys(["vr", "fri"], 4),
+    **dict.fromkeys(["za", "sat"], 5),
+    **dict.fromkeys(["zo", "sun"], 6),
 }
 
 
@@ -93,7 +124,7 @@ def _numeric(m: re.Match[str], now: datetime, default_time: time) -> datetime:
 
 
 def _worded(m: re.Match[str], now: datetime, default_time: time) -> datetime | None:
-    word = m["word"].lower().strip()
+    word = fold_word(m["word"])
     clock_time = _clock_time(m.groupdict(), default_time)
     today = local(now).date()
     if word in RELATIVE_DAYS:  # may lie in the past ("vandaag 9:00" in the evening)

@@ -43,6 +43,18 @@ def _local(text: str, now: datetime = NOW) -> tuple[date, time] | None:
         ("morgen", date(2026, 11, 27), time(20, 0)),  # a day alone: the evening
         ("12-12 20:00", date(2026, 12, 12), time(20, 0)),
         ("12-12 8pm", date(2026, 12, 12), time(20, 0)),
+        # The other languages of the bot: the words come from Babel's CLDR data.
+        ("yarın saat 10:00", date(2026, 11, 27), time(10, 0)),
+        ("Cumartesi 14:00", date(2026, 11, 28), time(14, 0)),
+        ("jutro o 10:00", date(2026, 11, 27), time(10, 0)),
+        ("pojutrze 9:30", date(2026, 11, 28), time(9, 30)),
+        ("sobota 14:00", date(2026, 11, 28), time(14, 0)),
+        ("Завтра о 10:00", date(2026, 11, 27), time(10, 0)),
+        ("пʼятниця 18:00", date(2026, 11, 27), time(18, 0)),
+        ("غدًا 10:00", date(2026, 11, 27), time(10, 0)),
+        ("غدا الساعة 10:00", date(2026, 11, 27), time(10, 0)),  # typed without vowel marks
+        ("السبت 14:00", date(2026, 11, 28), time(14, 0)),
+        ("١٢-١٢ ٢٠:٠٠", date(2026, 12, 12), time(20, 0)),  # Arabic-Indic digits
     ],
 )
 def test_day_words_and_times(typed: str, day: date, clock: time) -> None:
