@@ -32,7 +32,7 @@ async def _camps(app: App, clock: FrozenClock, size: int = 10) -> list[int]:
     """Two camps of neighbours (voting through the service layer): one wants benches and
     cars, the other neither; everyone wants more green. Returns the statement ids."""
     conv_id, sids = await _ids(app)
-    bankjes, autos, groen = sids
+    bankjes, autos, groen = sids[:3]  # the seed statements
     async with app.db.transaction() as s:
         for i in range(2 * size):
             person = Person(locale="nl")
