@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -77,6 +77,7 @@ def opinion_map(
     points: Sequence[tuple[float, float, int | None]],
     group_names: Sequence[str],
     unplaced_name: str,
+    count: Callable[[int], str] = str,
 ) -> bytes:
     """Participants as dots, coloured by their group (None: not placed, grey).
 
@@ -94,7 +95,7 @@ def opinion_map(
         if not xs:
             continue
         colour = UNPLACED if g is None else GROUP_COLOURS[g % len(GROUP_COLOURS)]
-        ax.scatter(xs, ys, s=40, color=colour, alpha=0.8, label=f"{_literal(name)} ({len(xs)})",
+        ax.scatter(xs, ys, s=40, color=colour, alpha=0.8, label=f"{_literal(name)} ({count(len(xs))})",
                    edgecolors="white", linewidths=0.5)  # fmt: skip
     ax.set_title(_literal(textwrap.shorten(title, 60, placeholder="…")), loc="left")
     ax.set_xticks([])

@@ -160,3 +160,23 @@ async def test_export_of_an_unknown_conversation_says_so(app: App, tmp_path: Pat
 
 
 _ = Chat  # re-exported fixture types
+
+
+def test_what_unites_lists_only_statements_most_people_agree_with() -> None:
+    """Three camps, each agreeing with a different third of the statements: nothing unites
+    them, and the report must not call a 33 % statement common ground."""
+    from bot.core.i18n import use_locale
+    from bot.services.dialogue.analysis import analyse
+    from storage.dialogue_models import Conversation as Conv
+    from storage.repo.dialogue import Totals
+
+    votes = [(p, s, 1 if (s + p % 3) % 3 == 0 else -1) for p in range(30) for s in range(6)]
+    a = analyse(votes)
+    assert a.n_groups >= 2
+    texts = {s: f"Stelling {s}" for s in range(6)}
+    conv = Conv(neighbourhood_id=1, question="Wat doen we?", closes_at=None)  # type: ignore[arg-type]
+    with use_locale("en"):
+        got = report.render(conv, a, Totals(30, 180, 6), texts, "Schalkwijk")
+    unites = got.text.split("What unites Schalkwijk\n")[1].split("\n\n")[0]
+    assert "•" not in unites and "Nothing yet that most people agree on." in unites
+    assert "Where opinions differ" in got.text and got.chart is not None

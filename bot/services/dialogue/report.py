@@ -131,19 +131,19 @@ def render(
 ) -> Report:
     """The report in the current language: text, and the map when there are groups."""
     lines = [_participation(totals), "", _("What unites {place}").format(place=place)]
+    # Only what most people agree with is called common ground (a 33 % "best" is not).
     if _has_groups(a):
-        common = [c for c in a.consensus if int(c.statement) in texts][:TOP]
-        lines += [_pct_line(c.agree_pct, True, texts[int(c.statement)]) for c in common]
-    else:
+        common = [(int(c.statement), c.agree_pct) for c in a.consensus]
+    else:  # no groups: by votes alone, the most agreed first
         ranked = sorted(
-            (s for s in a.stats.items() if int(s[0]) in texts and s[1].seen),
+            (kv for kv in a.stats.items() if kv[1].seen),
             key=lambda kv: (-(kv[1].agree + 1) / (kv[1].seen + 2), int(kv[0])),
-        )[:TOP]
-        lines += [
-            _pct_line(round(100 * st.agree / st.seen), True, texts[int(sid)]) for sid, st in ranked
-        ]
-    if not lines[-1].startswith("•"):
-        lines.append(_("No votes yet."))
+        )
+        common = [(int(sid), round(100 * st.agree / st.seen)) for sid, st in ranked]
+    common = [(sid, pct) for sid, pct in common if sid in texts and pct > 50][:TOP]
+    lines += [_pct_line(pct, True, texts[sid]) for sid, pct in common]
+    if not common:
+        lines.append(_("Nothing yet that most people agree on.") if a.stats else _("No votes yet."))
     if not _has_groups(a):
         lines += ["", _("Too few people have voted yet to see groups of opinions.")]
         return Report("\n".join(lines), None)
@@ -163,6 +163,7 @@ def render(
         points,
         [group_name(g) for g in range(a.n_groups)],
         _("Not placed yet"),
+        number,
     )
     return Report("\n".join(lines), chart)
 
