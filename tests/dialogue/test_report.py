@@ -5,13 +5,16 @@ export writes the Pol.is open-data files, and analysing them again gives the sam
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.app import App
+from bot.cli import main
 from bot.core.clock import FrozenClock
 from bot.ops.conversation_export import export_conversation
 from bot.services.dialogue import report
@@ -121,7 +124,12 @@ async def test_the_job_recomputes_and_a_divisive_statement_comes_before_agreed_o
 
 
 async def test_export_writes_polis_files_that_give_the_same_groups_again(
-    app: App, make_chat: MakeChat, clock: FrozenClock, tmp_path: Path
+    app: App,
+    make_chat: MakeChat,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     coco, _group, anna, _bob = await _open(app, make_chat, moderated=True)
     conv_id, *_ = await _camps(app, clock)
@@ -134,8 +142,11 @@ async def test_export_writes_polis_files_that_give_the_same_groups_again(
     await coco.press_data(f"gm:{waiting[0].id}:no")
     await coco.say("Past niet")
     out = tmp_path / "export"
-    said = await export_conversation(app.settings, conv_id, "csv", out)
-    assert "comments.csv" in said
+    monkeypatch.setenv("WIJKBOT_DATABASE_URL", app.settings.effective_database_url)
+    monkeypatch.setenv("WIJKBOT_DATA_DIR", str(app.settings.data_dir))
+    argv = ["export", "conversation", str(conv_id), "--format", "csv", "--out", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0  # as an operator types it
+    assert "comments.csv" in capsys.readouterr().out
     assert {p.name for p in out.iterdir()} >= {
         "comments.csv", "participants-votes.csv", "votes.csv", "summary.csv"
     }  # fmt: skip
