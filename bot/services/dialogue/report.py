@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.i18n import _, ngettext, number
+from bot.core.i18n import _, current_locale, ngettext, number
 from bot.services.dialogue.analysis import EMPTY, Analysis, analyse
 from bot.util.charts import opinion_map
 from storage.db import Database
@@ -35,6 +35,7 @@ class _State:
 
 
 _STATE: dict[int, _State] = {}
+_REPORTS: dict[tuple[int, str], tuple[Analysis, object, Report]] = {}  # see standing()
 
 
 def cached(conversation_id: int) -> Analysis | None:
@@ -84,8 +85,11 @@ def forget(conversation_id: int | None = None) -> None:
     """Drop the kept state of one conversation (it ended), or of all (a test's new database)."""
     if conversation_id is None:
         _STATE.clear()
+        _REPORTS.clear()
     else:
         _STATE.pop(conversation_id, None)
+        for key in [k for k in _REPORTS if k[0] == conversation_id]:
+            del _REPORTS[key]
 
 
 @dataclass(frozen=True)
@@ -180,9 +184,19 @@ async def facts(
 
 
 async def standing(session: AsyncSession, conv: Conversation) -> Report:
-    """ "How it stands", in the current language."""
+    """The report so far ("how it stands"), in the current language.
+
+    Drawing the map takes up to a second for 10,000 people: the last report per language
+    is kept until the votes or the statements change."""
+    assert conv.id is not None
     a = await analysis_of(session, conv)
     totals, texts, place = await facts(session, conv)
+    key = (conv.id, current_locale())
+    kept = _REPORTS.get(key)
+    if kept is not None and kept[0] is a and kept[1] == (totals, texts):
+        return kept[2]
     title = _("📊 How it stands: “{question}”").format(question=conv.question)
     got = render(conv, a, totals, texts, place)
-    return Report(title + "\n\n" + got.text, got.chart)
+    report = Report(title + "\n\n" + got.text, got.chart)
+    _REPORTS[key] = (a, (totals, texts), report)
+    return report
