@@ -28,6 +28,8 @@ from bot.services.announcements import remind_due
 from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.budget.sealing import keys_for
 from bot.services.dialogue.conversations import close_due as close_conversations
+from bot.services.dialogue.report import forget as forget_analyses
+from bot.services.dialogue.report import recompute as analyse_conversations
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
 from bot.services.offers import offer_batch
@@ -63,6 +65,7 @@ class App:
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
         # Hashes voting codes and seals ballots; read from outside the database.
         self.ballot_keys = keys_for(settings)
+        forget_analyses()  # kept per process, for one database: a new app starts afresh
         self.jobs = [
             Job("support-batch", timedelta(minutes=settings.support_batch_minutes),
                 partial(support_batch, self.db)),
@@ -79,6 +82,8 @@ class App:
                 partial(close_due, self.db, clock, settings.default_locale)),
             Job("conversation-close", timedelta(minutes=1),
                 partial(close_conversations, self.db, clock)),
+            Job("conversation-analysis", timedelta(minutes=1),
+                partial(analyse_conversations, self.db, clock)),
             Job("event-reminders", timedelta(minutes=5),
                 partial(remind_due, self.db, clock, settings.default_locale)),
             *digest_jobs(self.db, clock, settings.default_locale),

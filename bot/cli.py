@@ -81,12 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     list_p.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
 
     export = sub.add_parser(
-        "export", help="signals or ideas for the area team, without personal data"
+        "export",
+        help="signals or ideas for the area team, without personal data; or a conversation "
+        "as Pol.is open-data files (export conversation ID --out DIR)",
     )
-    export.add_argument("what", choices=["signals", "ideas"])
+    export.add_argument("what", choices=["signals", "ideas", "conversation"])
+    export.add_argument("id", nargs="?", type=int, metavar="ID", help="the conversation")
     export.add_argument("--format", choices=["csv", "json", "geojson"], default="csv")
     export.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
-    export.add_argument("--out", type=Path, help="write to this file instead of the screen")
+    export.add_argument(
+        "--out", type=Path, help="write to this file instead of the screen (conversation: DIR)"
+    )
 
     budget = sub.add_parser("budget", help="neighbourhood budget rounds")
     budget_sub = budget.add_subparsers(dest="budget_command", required=True)
@@ -203,6 +208,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         for warning in result.warnings:
             print(f"wijkbot: warning: {warning}", file=sys.stderr)
         return 0
+    if args.command == "export" and args.what == "conversation":
+        return await _export_conversation(args, settings)
     if args.command == "export":
         try:
             text = await admin.export(settings, args.what, args.format, args.neighbourhood)
@@ -299,6 +306,19 @@ async def _recovery(action: str, settings: Settings) -> int:
         raise _CliError(str(exc)) from None
     finally:
         await app.db.dispose()
+    return 0
+
+
+async def _export_conversation(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.admin import AdminError
+    from bot.ops.conversation_export import export_conversation
+
+    if args.id is None or args.out is None:
+        raise _CliError("export conversation needs the conversation's ID and --out DIR")
+    try:
+        print(await export_conversation(settings, args.id, args.format, args.out))
+    except AdminError as exc:
+        raise _CliError(str(exc)) from None
     return 0
 
 

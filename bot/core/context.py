@@ -69,11 +69,17 @@ class Ctx:
         return self.dialog.state is not None and bool(data.get(TEXT_STEP)) and SWITCH not in data
 
     async def reply(
-        self, text: str, buttons: Keyboard | list[Button] = (), document: Document | None = None
+        self,
+        text: str,
+        buttons: Keyboard | list[Button] = (),
+        document: Document | None = None,
+        image: bytes | None = None,
     ) -> None:
-        """Answer in the chat the event came from (sent after the transaction commits)."""
+        """Answer in the chat the event came from (sent after the transaction commits);
+        `image`: a PNG the bot made (a chart), `text` its caption."""
         kb = keyboard(*buttons) if isinstance(buttons, list) else buttons
-        reply = Reply(text=text, buttons=kb, document=document, numbered=not self.expects_text)
+        reply = Reply(text=text, buttons=kb, document=document, image=image,
+                      numbered=not self.expects_text)  # fmt: skip
         self.outgoing.append(Outgoing("send", reply))
 
     async def edit(self, text: str, buttons: Keyboard | list[Button] = ()) -> None:

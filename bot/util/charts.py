@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -64,5 +64,46 @@ def bar_chart(
         if legend is not None and highlight is not None:
             line += ", " + legend[0 if highlight[i] else 1]
         words.append(line)
+    fig.savefig(buf, format="png", metadata={"Software": None, "Description": "\n".join(words)})
+    return buf.getvalue()
+
+
+GROUP_COLOURS = ("#1f6f8b", "#e07a1f", "#5b8c3a", "#8e4585", "#b8860b")  # Okabe-Ito-like
+UNPLACED = "#b0b0b0"
+
+
+def opinion_map(
+    title: str,
+    points: Sequence[tuple[float, float, int | None]],
+    group_names: Sequence[str],
+    unplaced_name: str,
+    count: Callable[[int], str] = str,
+) -> bytes:
+    """Participants as dots, coloured by their group (None: not placed, grey).
+
+    The legend names each group (and how many dots it has); the chart in words is kept in
+    the PNG's Description, as for :func:`bar_chart`."""
+    fig = Figure(figsize=(6, 5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    counts: list[int] = []
+    for g, name in [(None, unplaced_name), *enumerate(group_names)]:
+        xs = [x for x, _y, gg in points if gg == g]
+        ys = [y for _x, y, gg in points if gg == g]
+        if g is not None:
+            counts.append(len(xs))
+        if not xs:
+            continue
+        colour = UNPLACED if g is None else GROUP_COLOURS[g % len(GROUP_COLOURS)]
+        ax.scatter(xs, ys, s=40, color=colour, alpha=0.8, label=f"{_literal(name)} ({count(len(xs))})",
+                   edgecolors="white", linewidths=0.5)  # fmt: skip
+    ax.set_title(_literal(textwrap.shorten(title, 60, placeholder="…")), loc="left")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if points:
+        ax.legend(loc="best", frameon=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    words = [title, *(f"{name}: {n}" for name, n in zip(group_names, counts, strict=True))]
     fig.savefig(buf, format="png", metadata={"Software": None, "Description": "\n".join(words)})
     return buf.getvalue()

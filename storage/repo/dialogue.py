@@ -204,3 +204,48 @@ async def opened_by(session: AsyncSession, person_id: int) -> int:
         .where(col(Conversation.created_by_id) == person_id)
     )
     return int((await session.exec(stmt)).one())
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    person_id: int
+    statement_id: int
+    value: int
+    changed_at: datetime
+
+
+async def all_votes(session: AsyncSession, conversation_id: int) -> list[VoteRow]:
+    """Every person's latest vote in the conversation, the oldest change first (the analysis,
+    the export)."""
+    rows = await session.exec(
+        select(StatementVote.person_id, StatementVote.statement_id, StatementVote.value,
+               StatementVote.changed_at)
+        .where(col(StatementVote.conversation_id) == conversation_id)
+        .order_by(col(StatementVote.changed_at), col(StatementVote.id))
+    )  # fmt: skip
+    return [VoteRow(p, s, v, t) for p, s, v, t in rows.all()]
+
+
+async def vote_marker(session: AsyncSession, conversation_id: int) -> tuple[int, int, str]:
+    """How many votes, their sum and the latest change: when it moved, the analysis is out
+    of date."""
+    row = (
+        await session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(StatementVote.value), 0),
+                func.max(StatementVote.changed_at),
+            ).where(col(StatementVote.conversation_id) == conversation_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1]), str(row[2])
+
+
+async def running(session: AsyncSession, now: datetime) -> list[Conversation]:
+    """Sent, not closed, not yet past their end: the ones the analysis job looks at."""
+    stmt = select(Conversation).where(
+        col(Conversation.sent_at).is_not(None),
+        col(Conversation.closed_at).is_(None),
+        col(Conversation.closes_at) > now,
+    )
+    return list((await session.exec(stmt.order_by(col(Conversation.id)))).all())

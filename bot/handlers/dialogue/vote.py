@@ -16,8 +16,10 @@ from bot.core.router import Router
 from bot.delivery.notify import tell
 from bot.handlers.common import answer_voter, free_at, group_neighbourhood
 from bot.services import quotas
+from bot.services.dialogue import report
 from bot.services.dialogue.conversations import (
     VALUES,
+    Standing,
     TakePart,
     VoteOn,
     add_button,
@@ -26,6 +28,7 @@ from bot.services.dialogue.conversations import (
     least_seen,
     may_take_part,
     next_for,
+    standing_button,
     statement_buttons,
     statement_text,
     take_part_button,
@@ -64,8 +67,22 @@ async def conversations(ctx: Ctx) -> None:
             if st is not None:
                 await ctx.reply(statement_text(conv, st), keyboard(*statement_buttons(conv, st)))
         return
-    for conv in found:
-        await ctx.reply(announcement_text(conv), [take_part_button(conv)])
+    for conv in found:  # the report goes with a picture: in a direct chat only
+        more = [standing_button(conv)] if ctx.is_direct else []
+        await ctx.reply(announcement_text(conv), [take_part_button(conv), *more])
+
+
+@router.callback(Standing)
+async def how_it_stands(ctx: Ctx) -> None:
+    """The report so far, with the map; from a group it goes to the private chat."""
+    conv = await _usable(ctx, Standing.of(ctx).conversation)
+    if conv is None:
+        return
+    got = await report.standing(ctx.session, conv)
+    if ctx.is_direct:
+        await ctx.reply(got.text, image=got.chart)
+        return
+    await answer_voter(ctx, _("Type /gesprek in a private chat with me to see how it stands."))
 
 
 @router.callback(TakePart)
@@ -105,7 +122,7 @@ async def _show_next(ctx: Ctx, conv: Conversation, before: str = "") -> None:
             + "\n"
             + _("You can add your own statement, or come back later for new ones.")
         )
-        buttons = [[add_button(conv)]]
+        buttons = [[add_button(conv)], [standing_button(conv)]]
     else:
         text, buttons = statement_text(conv, st), statement_buttons(conv, st)
     if before:

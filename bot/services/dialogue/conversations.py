@@ -11,15 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.callbacks import CallbackData
 from bot.core.clock import Clock
 from bot.core.events import Button
-from bot.core.i18n import N_, _, ngettext, number, when
+from bot.core.i18n import N_, _, use_locale, when
 from bot.core.permissions import Actor
-from bot.delivery.broadcast import Reach, Target, broadcast
-from bot.delivery.notify import tell
+from bot.delivery.broadcast import Reach, Target, broadcast, store_image
+from bot.services.dialogue import report
 from bot.services.dialogue.ordering import Seen, next_statement
 from storage.db import Database
 from storage.dialogue_models import AGREE, DISAGREE, PASS, Conversation, Statement
 from storage.models import Person
-from storage.repo import audience, dialogue
+from storage.repo import audience, dialogue, outbox, people
 
 MAX_QUESTION = 300
 VALUES: dict[str, int] = {"agree": AGREE, "disagree": DISAGREE, "pass": PASS}
@@ -37,6 +37,17 @@ class TakePart(CallbackData, prefix="gs"):
     """Start (or go on) voting in a conversation."""
 
     conversation: int
+
+
+class Standing(CallbackData, prefix="gr"):
+    """ "How it stands": the report so far, with the opinion map."""
+
+    conversation: int
+
+
+def standing_button(conv: Conversation) -> Button:
+    assert conv.id is not None
+    return Button(_("How it stands"), Standing(conv.id).pack())
 
 
 class AddStatement(CallbackData, prefix="ga"):
@@ -138,7 +149,7 @@ async def next_for(session: AsyncSession, conv: Conversation, person_id: int) ->
     counts = await dialogue.counts(session, conv.id)
     seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
     voted = await dialogue.votes_of(session, conv.id, person_id)
-    chosen = next_statement(seen, voted)
+    chosen = next_statement(seen, voted, report.extremity(conv.id))
     return None if chosen is None else await dialogue.statement(session, chosen)
 
 
@@ -146,40 +157,38 @@ async def least_seen(session: AsyncSession, conv: Conversation) -> Statement | N
     """For a group: the statement with the fewest votes (Pol.is's boost for new ones)."""
     assert conv.id is not None
     counts = await dialogue.counts(session, conv.id)
-    chosen = next_statement({k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}, ())
+    seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
+    chosen = next_statement(seen, (), report.extremity(conv.id))
     return None if chosen is None else await dialogue.statement(session, chosen)
 
 
-def ended_text(conv: Conversation, totals: dialogue.Totals) -> str:
-    return "\n".join(
-        [
-            _("The conversation “{question}” has ended. Thank you for taking part!").format(
-                question=conv.question
-            ),
-            ngettext("{n} person voted", "{n} people voted", totals.voters).format(
-                n=number(totals.voters)
-            )
-            + ", "
-            + ngettext("{n} vote", "{n} votes", totals.votes).format(n=number(totals.votes))
-            + ", "
-            + ngettext("{n} statement", "{n} statements", totals.statements).format(
-                n=number(totals.statements)
-            )
-            + ".",
-        ]
-    )
-
-
 async def close(session: AsyncSession, conv: Conversation, now: datetime) -> bool:
-    """Close now and tell everyone who voted or wrote; False if it was closed already."""
+    """Close now and send everyone who voted or wrote the report, in their language, with the
+    opinion map; False if it was closed already."""
     if not await dialogue.claim_close(session, conv, now):
         return False
     assert conv.id is not None
-    totals = await dialogue.totals(session, conv.id)
+    analysis = await report.analysis_of(session, conv)  # the last votes counted too
+    totals, texts, place = await report.facts(session, conv)
+    rendered: dict[str, tuple[str, dict[str, object]]] = {}  # one text and image per language
     for person_id in await dialogue.participants(session, conv.id):
         person = await session.get(Person, person_id)
-        if person is not None:
-            await tell(session, person, lambda: ended_text(conv, totals))
+        chat = await people.direct_chat_of(session, person_id) if person else None
+        if person is None or chat is None:
+            continue
+        if person.locale not in rendered:
+            with use_locale(person.locale):
+                got = report.render(conv, analysis, totals, texts, place)
+                thanks = _(
+                    "The conversation “{question}” has ended. Thank you for taking part!"
+                ).format(question=conv.question)
+            extra: dict[str, object] = {}
+            if got.chart is not None:
+                extra["media_id"] = await store_image(session, got.chart)
+            rendered[person.locale] = (thanks + "\n\n" + got.text, extra)
+        text, extra = rendered[person.locale]
+        await outbox.enqueue(session, chat.platform, chat.chat_id, text, extra=dict(extra))
+    report.forget(conv.id)
     return True
 
 

@@ -9,8 +9,9 @@ new statements get a boost that fades after a few votes (S seen):
     priority   = (importance · (1 + 8 · 2^(-S/5)))²
 
 Pol.is draws at random, weighted by priority; we take the highest (ties: the oldest) so a
-resident's order can be told and tested. Extremity comes from the analysis (the lead wires
-it in); without it every statement counts as equally extreme.
+resident's order can be told and tested. Extremity comes from the latest analysis (kept up
+to date by the job in `report.py`); before the first one every statement counts as equally
+extreme.
 """
 
 from __future__ import annotations
