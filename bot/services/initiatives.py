@@ -22,6 +22,22 @@ from bot.services.ideas import idea_ref
 from storage.models import Idea, Initiative, Person
 from storage.repo import ideas, initiatives, outbox, people
 
+ROOM_KEY = "initiative:"  # NewRoom.key of an initiative's room: "initiative:<idea id>"
+
+
+async def room_made(session: AsyncSession, key: str, platform: str, room_id: str) -> None:
+    """The outbox made the room of an initiative: it becomes the initiative's group chat, so
+    helpers accepted later are invited into it. Other rooms (introductions) need nothing."""
+    if not key.startswith(ROOM_KEY) or not key[len(ROOM_KEY) :].isdigit():
+        return
+    found = await initiatives.of_idea(session, int(key[len(ROOM_KEY) :]))
+    if found is None or found.chat_id is not None:
+        return  # gone, or linked by hand meanwhile (/koppel): that choice stands
+    if await initiatives.of_chat(session, platform, room_id) is not None:
+        return
+    found.platform, found.chat_id = platform, room_id
+    session.add(found)
+
 
 class InitiativeStep(CallbackData, prefix="ini", hint=N_("Type /mijnideeen to see your ideas.")):
     """Start an initiative, or mark it done, from /mijnideeen: `ini:start:{idea}`."""
@@ -86,8 +102,9 @@ async def make_room(session: AsyncSession, idea: Idea, initiator: Person) -> boo
                 ).format(ref=idea_ref(idea.id))
             )
     room = NewRoom(
-        f"{idea_ref(idea.id)} {idea.title}"[:200], idea.body or idea.title, tuple(invite)
-    )
+        f"{idea_ref(idea.id)} {idea.title}"[:200], idea.body or idea.title, tuple(invite),
+        key=f"{ROOM_KEY}{idea.id}",
+    )  # fmt: skip
     await outbox.enqueue(
         session, "matrix", chat.chat_id, "\n\n".join(welcome), extra={"room": room.to_row()}
     )
