@@ -8,6 +8,7 @@ types `/koppel I-12`, and each helper gets a one-person invite link in their dir
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +23,8 @@ from bot.services.ideas import idea_ref
 from storage.models import Idea, Initiative, Person
 from storage.repo import ideas, initiatives, outbox, people
 
+LINK_VALID = timedelta(days=7)  # a one-person invite link into an initiative's group
+EXPIRING_LINKS = {"telegram"}  # where such a link ends (a Matrix invite stays until used)
 ROOM_KEY = "initiative:"  # NewRoom.key of an initiative's room: "initiative:<idea id>"
 
 
@@ -112,8 +115,9 @@ async def make_room(session: AsyncSession, idea: Idea, initiator: Person) -> boo
 
 
 async def invite_helper(
-    session: AsyncSession, group_invite: GroupInvite, initiative: Initiative, idea: Idea, pid: int
-) -> bool | None:
+    session: AsyncSession, group_invite: GroupInvite, initiative: Initiative, idea: Idea, pid: int,
+    now: datetime,
+) -> bool | None:  # fmt: skip
     """Let one helper into the initiative's group: a one-person link (Telegram) or an invite
     (Matrix), and a word in their direct chat. None when the bot may not invite there;
     False when the helper cannot be reached on that platform."""
@@ -123,9 +127,11 @@ async def invite_helper(
     account = await initiatives.account_on(session, pid, initiative.platform)
     if helper is None or account is None:
         return False
-    link = await group_invite(initiative.chat_id, account)
+    expiring = initiative.platform in EXPIRING_LINKS
+    link = await group_invite(initiative.chat_id, account, now + LINK_VALID if expiring else None)
     if link is None:
         return None
+    days = LINK_VALID.days
 
     def render() -> str:
         return (
@@ -134,6 +140,14 @@ async def invite_helper(
             ).format(ref=idea_ref(idea.id), title=idea.title)
             + " "
             + _("Join the group with this link: {link}").format(link=link)
+            + (
+                " "
+                + ngettext("The link works {n} day.", "The link works {n} days.", days).format(
+                    n=days
+                )
+                if expiring
+                else ""
+            )
         )
 
     return await tell(session, helper, render)

@@ -30,6 +30,7 @@ import hashlib
 import io
 import logging
 import time
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -410,7 +411,9 @@ class MatrixAdapter:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""
         return await self.store.sent_buttons(PLATFORM, room_id, event_id)
 
-    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+    async def group_invite(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None:
         """The bot invites the person into the room; the link opens it in their client (by
         its alias when it has one). None when the bot may not invite there."""
         try:
