@@ -68,6 +68,11 @@ async def test_the_whole_network_in_one_conversation(
     assert f"{ORG} wants to help" in thanks.text
     await app.flush_outbox()
     assert f"{ORG} wants to help with your idea I-1" in anna.last().text
+    # /mijnideeen shows resident offers (no names) and the partner's answer together.
+    [mine] = await anna.say("/mijnideeen")
+    assert "Someone wants to help: “ik kan zaterdag”" in mine.text
+    assert f"{ORG} wants to help" in mine.text.split("I-1", 1)[1]
+    assert "bob" not in mine.text and "wim" not in mine.text
 
     # A accepts B and declines C; A and B are asked, and meet only after both said yes.
     await anna.press_data("oa:accept:1")
