@@ -32,6 +32,7 @@ from bot.services.dialogue.report import forget as forget_analyses
 from bot.services.dialogue.report import recompute as analyse_conversations
 from bot.services.digests import digest_jobs
 from bot.services.ideas import support_batch
+from bot.services.initiatives import room_made as initiative_room_made
 from bot.services.offers import offer_batch
 from bot.services.partners import partner_news
 from bot.services.polls import close_due
@@ -58,8 +59,9 @@ class App:
         self.menu = MENU  # the commands platforms show in their menus
         self.adapter_store = DatabaseAdapterStore(self.db)  # all adapters see of the database
         self.outbox = OutboxSender(
-            self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo
-        )
+            self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo,
+            room_made=initiative_room_made,
+        )  # fmt: skip
         self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)

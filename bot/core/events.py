@@ -164,14 +164,20 @@ class NewRoom:
     name: str
     topic: str
     invite: tuple[str, ...]
+    # What the room is for ("initiative:12"): made once per key, even when the message is
+    # sent again after a crash; the sender reports the room made for it (`RoomMade`).
+    key: str = ""
 
     # Stored in an outbox row's `extra["room"]`.
     def to_row(self) -> dict[str, object]:
-        return {"name": self.name, "topic": self.topic, "invite": list(self.invite)}
+        row: dict[str, object] = {"name": self.name, "topic": self.topic}
+        return row | {"invite": list(self.invite), "key": self.key}
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> NewRoom:
-        return cls(str(row["name"]), str(row["topic"]), tuple(row["invite"]))
+        return cls(
+            str(row["name"]), str(row["topic"]), tuple(row["invite"]), str(row.get("key", ""))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ implements, and the narrow store the app hands an adapter (adapters never see th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply
@@ -42,14 +42,21 @@ class Adapter(Protocol):
         ...
 
 
-# A way into a group chat for one account: (group chat id, account id) -> a link to open.
-GroupInvite = Callable[[str, str], Awaitable[str | None]]
+class GroupInvite(Protocol):
+    """A way into a group chat for one account: (group chat id, account id) -> a link to
+    open; `expires` (from the caller's clock) ends a link where links expire (Telegram)."""
+
+    async def __call__(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None: ...
 
 
 class GroupInvites(Protocol):
     """A platform where the bot can let someone into a group chat it is in (optional)."""
 
-    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+    async def group_invite(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None:
         """A link into the group `group_id` for the account `user_id`: on Telegram a new
         invite link for one person, on Matrix the bot invites them and gives the room's link.
         None when the bot may not (no right to invite there)."""

@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.core.clock import Clock
 from bot.core.events import (
     Attachment,
@@ -56,6 +58,9 @@ CONCURRENCY = 8  # sends in flight at once per platform (round trips overlap)
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 FetchPhoto = Callable[[str, str], Awaitable[bytes | None]]
+# A room was made for a message (`NewRoom.key`, platform, room id), told in the transaction
+# that marks the message sent; the app records it (an initiative's room).
+RoomMade = Callable[[AsyncSession, str, str, str], Awaitable[None]]
 
 
 def _kind(msg: OutboxMessage) -> Literal["group", "direct"]:
@@ -131,8 +136,10 @@ class OutboxSender:
         limits: Mapping[str, RateLimits] | None = None,
         fetch_photo: FetchPhoto | None = None,
         concurrency: int = CONCURRENCY,
+        room_made: RoomMade | None = None,
     ) -> None:
         self.db = db
+        self.room_made = room_made
         self.adapters = adapters
         self.clock = clock
         self.monotonic = monotonic
@@ -297,6 +304,13 @@ class OutboxSender:
             new_room=NewRoom.from_row(room) if room else None,
         )  # fmt: skip
 
+    async def _tell_room_made(
+        self, session: AsyncSession, msg: OutboxMessage, ref: MessageRef | None
+    ) -> None:
+        key = ((msg.extra or {}).get("room") or {}).get("key")
+        if key and ref is not None and ref.chat.id != msg.chat_id and self.room_made is not None:
+            await self.room_made(session, key, ref.chat.platform, ref.chat.id)
+
     async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
         if key not in self._images:
             data = await load()  # an error: this message is retried later, not sent bare
@@ -334,6 +348,7 @@ class OutboxSender:
             give_up = self.clock.now() - msg.created_at > GIVE_UP_AFTER
         async with self.db.transaction() as session:  # 3. mark
             if error is None:
+                await self._tell_room_made(session, msg, ref)
                 return await outbox.mark_sent_id(session, msg.id, ref=ref.id if ref else None)
             # One UPDATE, no read first: on SQLite a transaction that reads and then writes
             # can fail at once while another send is being marked.

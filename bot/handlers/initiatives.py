@@ -162,7 +162,9 @@ async def link_group(ctx: Ctx, idea_id: int) -> None:
         return
     invited = 0
     for pid in await initiatives.team(ctx.session, idea_id):
-        done = await rules.invite_helper(ctx.session, ctx.group_invite, current, found, pid)
+        done = await rules.invite_helper(
+            ctx.session, ctx.group_invite, current, found, pid, ctx.clock.now()
+        )
         if done is None:
             await ctx.reply(
                 _("This group is now the group of {ref}, but I cannot invite people here.").format(
@@ -193,7 +195,9 @@ async def helper_accepted(ctx: Ctx, idea: Idea, helper_id: int) -> None:
         return
     if current.platform != ctx.event.user.platform:
         return  # the invite is made by the platform the group is on
-    await rules.invite_helper(ctx.session, ctx.group_invite, current, idea, helper_id)
+    await rules.invite_helper(
+        ctx.session, ctx.group_invite, current, idea, helper_id, ctx.clock.now()
+    )
 
 
 @router.state(DoneForm.what)

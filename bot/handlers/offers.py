@@ -21,8 +21,9 @@ from bot.services import introductions as introduce
 from bot.services import offers as offer_rules
 from bot.services.ideas import idea_ref
 from bot.services.offers import AnswerOffer, OfferHelp, describe, status_label
+from bot.services.partners import helping_line
 from storage.models import Idea
-from storage.repo import ideas, initiatives, offers
+from storage.repo import ideas, initiatives, offers, partners
 
 router = Router("offers")
 IDEAS_SHOWN = 10  # the newest ideas in /mijnideeen, with all their offers
@@ -199,7 +200,9 @@ async def my_ideas(ctx: Ctx) -> None:
     lines = [_("Your ideas:")]
     rows: list[list[Button]] = []
     n = 0
-    for idea in reversed(mine[-IDEAS_SHOWN:]):  # the newest first
+    shown = list(reversed(mine[-IDEAS_SHOWN:]))  # the newest first
+    organisations = await partners.helping(ctx.session, [i.id for i in shown if i.id is not None])
+    for idea in shown:
         assert idea.id is not None
         count = await ideas.support_count(ctx.session, idea.id)
         initiative = await initiatives.of_idea(ctx.session, idea.id)
@@ -222,6 +225,8 @@ async def my_ideas(ctx: Ctx) -> None:
             )
             if offer.status == "open":
                 rows.append(offer_rules.answer_buttons(offer, n))
+        if idea.id in organisations:  # partners answer as their organisation, by its name
+            lines.append("  " + helping_line(organisations[idea.id]))
     if len(mine) > IDEAS_SHOWN:
         lines.append(_("… and {n} more.").format(n=len(mine) - IDEAS_SHOWN))
     await ctx.reply("\n".join(lines), keyboard(*rows))

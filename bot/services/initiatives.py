@@ -8,6 +8,7 @@ types `/koppel I-12`, and each helper gets a one-person invite link in their dir
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,6 +22,24 @@ from bot.delivery.notify import tell
 from bot.services.ideas import idea_ref
 from storage.models import Idea, Initiative, Person
 from storage.repo import ideas, initiatives, outbox, people
+
+LINK_VALID = timedelta(days=7)  # a one-person invite link into an initiative's group
+EXPIRING_LINKS = {"telegram"}  # where such a link ends (a Matrix invite stays until used)
+ROOM_KEY = "initiative:"  # NewRoom.key of an initiative's room: "initiative:<idea id>"
+
+
+async def room_made(session: AsyncSession, key: str, platform: str, room_id: str) -> None:
+    """The outbox made the room of an initiative: it becomes the initiative's group chat, so
+    helpers accepted later are invited into it. Other rooms (introductions) need nothing."""
+    if not key.startswith(ROOM_KEY) or not key[len(ROOM_KEY) :].isdigit():
+        return
+    found = await initiatives.of_idea(session, int(key[len(ROOM_KEY) :]))
+    if found is None or found.chat_id is not None:
+        return  # gone, or linked by hand meanwhile (/koppel): that choice stands
+    if await initiatives.of_chat(session, platform, room_id) is not None:
+        return
+    found.platform, found.chat_id = platform, room_id
+    session.add(found)
 
 
 class InitiativeStep(CallbackData, prefix="ini", hint=N_("Type /mijnideeen to see your ideas.")):
@@ -86,8 +105,9 @@ async def make_room(session: AsyncSession, idea: Idea, initiator: Person) -> boo
                 ).format(ref=idea_ref(idea.id))
             )
     room = NewRoom(
-        f"{idea_ref(idea.id)} {idea.title}"[:200], idea.body or idea.title, tuple(invite)
-    )
+        f"{idea_ref(idea.id)} {idea.title}"[:200], idea.body or idea.title, tuple(invite),
+        key=f"{ROOM_KEY}{idea.id}",
+    )  # fmt: skip
     await outbox.enqueue(
         session, "matrix", chat.chat_id, "\n\n".join(welcome), extra={"room": room.to_row()}
     )
@@ -95,8 +115,9 @@ async def make_room(session: AsyncSession, idea: Idea, initiator: Person) -> boo
 
 
 async def invite_helper(
-    session: AsyncSession, group_invite: GroupInvite, initiative: Initiative, idea: Idea, pid: int
-) -> bool | None:
+    session: AsyncSession, group_invite: GroupInvite, initiative: Initiative, idea: Idea, pid: int,
+    now: datetime,
+) -> bool | None:  # fmt: skip
     """Let one helper into the initiative's group: a one-person link (Telegram) or an invite
     (Matrix), and a word in their direct chat. None when the bot may not invite there;
     False when the helper cannot be reached on that platform."""
@@ -106,9 +127,11 @@ async def invite_helper(
     account = await initiatives.account_on(session, pid, initiative.platform)
     if helper is None or account is None:
         return False
-    link = await group_invite(initiative.chat_id, account)
+    expiring = initiative.platform in EXPIRING_LINKS
+    link = await group_invite(initiative.chat_id, account, now + LINK_VALID if expiring else None)
     if link is None:
         return None
+    days = LINK_VALID.days
 
     def render() -> str:
         return (
@@ -117,6 +140,14 @@ async def invite_helper(
             ).format(ref=idea_ref(idea.id), title=idea.title)
             + " "
             + _("Join the group with this link: {link}").format(link=link)
+            + (
+                " "
+                + ngettext("The link works {n} day.", "The link works {n} days.", days).format(
+                    n=days
+                )
+                if expiring
+                else ""
+            )
         )
 
     return await tell(session, helper, render)

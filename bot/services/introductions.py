@@ -196,8 +196,9 @@ async def _room(session: AsyncSession, intro: Introduction, idea: Idea, side: Si
                 + _("You both said yes to meeting here. Say hello to each other!")
             )
     room = NewRoom(
-        idea.title, idea.body or idea.title, (intro.initiator_handle, intro.helper_handle)
-    )
+        idea.title, idea.body or idea.title, (intro.initiator_handle, intro.helper_handle),
+        key=f"introduction:{intro.id}",
+    )  # fmt: skip
     if chat is not None:
         await outbox.enqueue(
             session, "matrix", chat.chat_id, "\n\n".join(welcome), extra={"room": room.to_row()}

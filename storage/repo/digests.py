@@ -32,6 +32,7 @@ from storage.models import (
     Idea,
     IdeaOffer,
     IdeaSupport,
+    Initiative,
     Membership,
     Neighbourhood,
     Person,
@@ -275,6 +276,58 @@ async def ideas_seeking_helpers(session: AsyncSession, per_theme: int) -> list[S
         .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
     )  # fmt: skip
     return [SeekingRow(*row) for row in (await session.exec(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class InitiativeRow:
+    """An initiative of an idea with a theme that started or was done in the period."""
+
+    idea_id: int
+    neighbourhood_id: int
+    theme_id: int
+    title: str
+    status: str
+    team: int
+    done_text: str
+    changed_at: datetime
+
+
+async def initiative_news(session: AsyncSession, since: datetime) -> list[InitiativeRow]:
+    """Initiatives started or done after `since` on ideas with a theme, with their team size,
+    oldest change first."""
+    team = (
+        select(IdeaOffer.idea_id, func.count().label("n"))
+        .where(col(IdeaOffer.status) == "accepted")
+        .group_by(col(IdeaOffer.idea_id))
+        .subquery()
+    )
+    changed = func.coalesce(col(Initiative.done_at), col(Initiative.created_at))
+    stmt = (
+        _rows(
+            Initiative.idea_id, Idea.neighbourhood_id, Idea.theme_id, Idea.title,
+            Initiative.status, func.coalesce(team.c.n, 0), Initiative.done_text, changed,
+        )
+        .join(Idea, col(Idea.id) == col(Initiative.idea_id))
+        .outerjoin(team, team.c.idea_id == col(Initiative.idea_id))
+        .where(changed > since, col(Idea.theme_id).is_not(None), col(Idea.status) == "open")
+        .order_by(changed, col(Initiative.idea_id))
+    )  # fmt: skip
+    return [
+        InitiativeRow(i, h, t, title, st, int(n), what, at)
+        for i, h, t, title, st, n, what, at in (await session.exec(stmt)).all()
+    ]
+
+
+async def supporters_of_due(
+    session: AsyncSession, due: Due, idea_ids: list[int]
+) -> list[tuple[int, int]]:
+    """(person, idea) for every due resident who supported one of these ideas."""
+    if not idea_ids:
+        return []
+    stmt = select(IdeaSupport.person_id, IdeaSupport.idea_id).where(
+        col(IdeaSupport.idea_id).in_(idea_ids), col(IdeaSupport.person_id).in_(_due_people(due))
+    )
+    return [(p, i) for p, i in (await session.exec(stmt)).all() if p is not None]
 
 
 @dataclass

@@ -159,7 +159,7 @@ async def test_an_initiative_needs_a_team_and_a_bot_that_may_invite(
     await anna.press_data("oa:accept:1")
     await anna.press_data("ini:start:1")
 
-    async def no_right(group_id: str, user_id: str) -> None:
+    async def no_right(group_id: str, user_id: str, expires: object = None) -> None:
         return None
 
     adapter.group_invite = no_right  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from bot.app import App
@@ -72,7 +73,9 @@ class FakeAdapter:
     def direct_link(self, payload: str) -> str | None:
         return f"https://fake.example/bot?start={payload}"
 
-    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+    async def group_invite(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None:
         self.invites.append((group_id, user_id))
         return f"https://fake.example/join/{group_id}"
 

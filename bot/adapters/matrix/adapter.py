@@ -30,6 +30,7 @@ import hashlib
 import io
 import logging
 import time
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -376,24 +377,43 @@ class MatrixAdapter:
 
     async def _create_room(self, spec: NewRoom) -> ChatRef:
         """A private room with a name and topic, the people invited; not a direct chat, and
-        not greeted like a group someone added us to. Sent again after a failure, it would
-        make a second room: the outbox marks a message sent right after."""
+        not greeted like a group someone added us to. A spec with a key gets a room alias
+        made from it: sent again after a crash (the outbox sends at least once), the alias is
+        taken and the room made the first time is used, not a second one."""
+        alias = self._room_alias(spec.key) if spec.key else None
         resp = await self.client.room_create(
             name=spec.name, topic=spec.topic, invite=list(spec.invite),
-            preset=RoomPreset.private_chat,
+            preset=RoomPreset.private_chat, alias=alias,
         )  # fmt: skip
-        if not isinstance(resp, RoomCreateResponse):
+        room_id = getattr(resp, "room_id", None) if isinstance(resp, RoomCreateResponse) else None
+        if (
+            room_id is None
+            and alias is not None
+            and getattr(resp, "status_code", "") == "M_ROOM_IN_USE"
+        ):
+            server = self.client.user_id.partition(":")[2]
+            found = await self.client.room_resolve_alias(f"#{alias}:{server}")
+            room_id = getattr(found, "room_id", None)
+        if room_id is None:
             raise MatrixSendError(f"creating a room failed: {getattr(resp, 'message', resp)}")
-        if resp.room_id not in self.client.rooms:  # nio sends only into rooms it knows; this
+        if room_id not in self.client.rooms:  # nio sends only into rooms it knows; this
             # may run inside the sync that would bring it, so it is known now (unencrypted)
-            self.client.rooms[resp.room_id] = MatrixRoom(resp.room_id, self.client.user_id)
-        return ChatRef(PLATFORM, resp.room_id, "group", spec.name)
+            self.client.rooms[room_id] = MatrixRoom(room_id, self.client.user_id)
+        return ChatRef(PLATFORM, room_id, "group", spec.name)
+
+    def _room_alias(self, key: str) -> str:
+        """An alias no person would pick, the same for the same bot and key; it does not
+        say what the room is for (the room stays invite-only)."""
+        digest = hashlib.sha256(f"{self.client.user_id}|{key}".encode()).hexdigest()[:24]
+        return f"wijkbot-{digest}"
 
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""
         return await self.store.sent_buttons(PLATFORM, room_id, event_id)
 
-    async def group_invite(self, group_id: str, user_id: str) -> str | None:
+    async def group_invite(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None:
         """The bot invites the person into the room; the link opens it in their client (by
         its alias when it has one). None when the bot may not invite there."""
         try:

@@ -19,7 +19,7 @@ import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -409,12 +409,17 @@ class TelegramAdapter:
             return None
         return f"https://t.me/{self.username}?start={start_payload(payload)}"
 
-    async def group_invite(self, group_id: str, user_id: str) -> str | None:
-        """A new invite link into the group for one person (`member_limit=1`): the bot must
-        be an administrator allowed to invite there. `user_id` is not needed on Telegram."""
+    async def group_invite(
+        self, group_id: str, user_id: str, expires: datetime | None = None
+    ) -> str | None:
+        """A new invite link into the group for one person (`member_limit=1`), ending at
+        `expires`: the bot must be an administrator allowed to invite there. `user_id` is not
+        needed on Telegram."""
         try:
             link = await self._call(
-                lambda: self.bot.create_chat_invite_link(int(group_id), member_limit=1),
+                lambda: self.bot.create_chat_invite_link(
+                    int(group_id), member_limit=1, expire_date=expires
+                ),
                 group_id,
             )
         except (BadRequest, Unreachable, ValueError) as exc:

@@ -6,6 +6,7 @@ import heapq
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from storage.models import Theme
 from storage.repo.digests import (
     Group,
     IdeaRow,
+    InitiativeRow,
     OfferRow,
     PollRow,
     Resident,
@@ -46,13 +48,15 @@ class Digest:
     results: list[PollRow] = field(default_factory=list)
     helpers: list[Helpers] = field(default_factory=list)
     seeking: list[int] = field(default_factory=list)  # idea ids
+    initiatives: list[InitiativeRow] = field(default_factory=list)
+    supported: set[int] = field(default_factory=set)  # idea ids among those, I supported
 
     @property
     def empty(self) -> bool:
         """Ideas that still need helpers are no news on their own: they only come along."""
         return not (
             self.ideas or self.my_signals or self.hood_signals or self.closing or self.results
-            or self.helpers
+            or self.helpers or self.initiatives
         )  # fmt: skip
 
 
@@ -62,9 +66,13 @@ class Items:
     def __init__(
         self, ideas: list[IdeaRow], signals: list[SignalRow], polls: list[PollRow],
         themes: dict[int, Theme], offers: Sequence[OfferRow] = (),
-        seeking: Sequence[SeekingRow] = (),
+        seeking: Sequence[SeekingRow] = (), initiatives: Sequence[InitiativeRow] = (),
     ) -> None:  # fmt: skip
         self.themes = themes
+        self.initiatives: dict[tuple[int, int], list[InitiativeRow]] = defaultdict(list)
+        self.initiative = {i.idea_id: i for i in initiatives}
+        for ini in initiatives:  # oldest change first
+            self.initiatives[(ini.neighbourhood_id, ini.theme_id)].append(ini)
         self.offers: dict[tuple[int, int], list[OfferRow]] = defaultdict(list)
         for o in offers:  # oldest first
             self.offers[(o.neighbourhood_id, o.theme_id)].append(o)
@@ -175,6 +183,25 @@ class Items:
         )
         return [i.id for i in _take(found, MAX_SEEKING)]
 
+    def initiative_news(
+        self, hoods: set[int], themes: Iterable[int], since: datetime, supported: AbstractSet[int]
+    ) -> list[InitiativeRow]:
+        """Initiatives of followed themes started or done after `since`, and those done that
+        I supported (followed or not), at most MAX_ITEMS, the newest."""
+        found = {
+            i.idea_id: i
+            for tid in themes
+            for key in self.theme_keys(hoods, tid)
+            for i in self.initiatives.get(key, ())
+            if i.changed_at > since
+        }
+        for idea_id in supported:
+            i = self.initiative.get(idea_id)
+            if i is not None and i.status == "done" and i.changed_at > since:
+                found[idea_id] = i
+        news = sorted(found.values(), key=lambda i: (i.changed_at, i.idea_id))
+        return news[-MAX_ITEMS:]
+
     # -- signals --
 
     def my_signals(self, me: int, following: Iterable[int], since: datetime) -> list[SignalRow]:
@@ -266,7 +293,7 @@ def _take(items: Iterable[Any], n: int) -> list[Any]:
 
 def resident_digest(
     items: Items, r: Resident, since: datetime, hoods: set[int], themes: set[int],
-    following: set[int], voted: set[int],
+    following: set[int], voted: set[int], supported: AbstractSet[int] = frozenset(),
 ) -> Digest:  # fmt: skip
     me = r.person_id
     d = Digest()
@@ -279,6 +306,8 @@ def resident_digest(
         d.results = items.results_for(hoods, themes, since)
     d.helpers = items.helpers(hoods, themes, since, me)
     d.seeking = items.seeking_helpers(hoods, themes, me)
+    d.initiatives = items.initiative_news(hoods, themes, since, supported)
+    d.supported = {i.idea_id for i in d.initiatives} & supported
     return d
 
 
@@ -293,4 +322,5 @@ def group_digest(items: Items, g: Group, since: datetime) -> Digest:
     if g.theme_id is not None:  # a theme group: who wants to help with its theme
         d.helpers = items.helpers(hoods, [g.theme_id], since, None)
         d.seeking = items.seeking_helpers(hoods, [g.theme_id], None)
+        d.initiatives = items.initiative_news(hoods, [g.theme_id], since, set())
     return d

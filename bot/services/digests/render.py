@@ -15,7 +15,7 @@ from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
 from storage.repo import outbox
-from storage.repo.digests import PollRow, SignalRow
+from storage.repo.digests import InitiativeRow, PollRow, SignalRow
 
 MAX_TITLE = 80
 
@@ -70,6 +70,7 @@ def render(
                 ).format(n=count(d.more_ideas))
             )
     buttons += _matchmaking(d, lines, themes, {b.data for b in buttons})
+    lines += _initiative_lines(d)
     if d.my_signals:
         lines += ["", _("News about your reports:")]
         lines += [_signal_line(s) for s in d.my_signals]
@@ -140,6 +141,30 @@ def _matchmaking(
         lines.append(_("Ideas that still need helpers: {refs}").format(refs=refs))
     buttons = [help_button(i) for i in d.seeking]
     return [b for b in buttons if b.data not in shown]
+
+
+def _initiative_lines(d: Digest) -> list[str]:
+    if not d.initiatives:
+        return []
+    return ["", _("Initiatives:")] + [
+        "• " + _initiative_line(i, i.idea_id in d.supported) for i in d.initiatives
+    ]
+
+
+def _initiative_line(i: InitiativeRow, supported: bool) -> str:
+    """“I-3 “…” is now an initiative, team of 2”, or done with what they did; the team is a
+    number, never names."""
+    ref, title = idea_ref(i.idea_id), short(i.title, MAX_TITLE)
+    if i.status != "done":
+        return _("{ref} “{title}” is now an initiative, team of {n}").format(
+            ref=ref, title=title, n=count(i.team)
+        )
+    first = (
+        _("You supported {ref} “{title}”: it happened!")
+        if supported
+        else _("{ref} “{title}” is done.")
+    ).format(ref=ref, title=title)
+    return first + " " + _("What we did: {what}").format(what=short(i.done_text, 200))
 
 
 def _signal_line(s: SignalRow) -> str:

@@ -48,6 +48,7 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         offers=await repo.new_offers(session, window),
         # a few more than shown per theme: someone's own ideas are left out of their digest
         seeking=await repo.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
+        initiatives=await repo.initiative_news(session, window),
     )
     rows: list[dict[str, Any]] = []
     if residents:
@@ -63,6 +64,10 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         voted: dict[int, set[int]] = defaultdict(set)
         for pid, poll_id in await repo.votes_of_due(session, due, [p.id for p in items.closing]):
             voted[pid].add(poll_id)
+        done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
+        supported: dict[int, set[int]] = defaultdict(set)
+        for pid, idea_id in await repo.supporters_of_due(session, due, done):
+            supported[pid].add(idea_id)
         claimed = await repo.claim_residents(session, due, now)
         for r in residents:
             if r.person_id not in claimed:
@@ -70,7 +75,7 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
             since = since_of(r.last_digest_at, now, period)
             d = resident_digest(
                 items, r, since, hoods[r.person_id], themes[r.person_id],
-                following[r.person_id], voted[r.person_id],
+                following[r.person_id], voted[r.person_id], supported[r.person_id],
             )  # fmt: skip
             if d.empty:
                 continue

@@ -5,6 +5,8 @@ Someone else's `/koppel I-1` changes nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.e2e.telegram.conftest import RunningBot
@@ -20,6 +22,7 @@ def _data(record: SentRecord, label: str) -> str:
 async def test_koppel_in_a_group_sends_the_helper_a_real_invite_link(tg: RunningBot) -> None:
     api, app = tg.api, tg.app
     assert app is not None
+    api.wall_clock = lambda: tg.clock.now().timestamp()  # links expire by the bot's clock
     anna = api.user(5101, "Anna", username="anna_tuin", language_code="en")
     bob = api.user(5102, "Bob", username="bob_helpt", language_code="nl")
     anna_dm, bob_dm = api.private_chat(anna), api.private_chat(bob)
@@ -71,10 +74,13 @@ async def test_koppel_in_a_group_sends_the_helper_a_real_invite_link(tg: Running
     assert "group of I-1" in linked.plain_text and "1 helper" in linked.plain_text
     [made] = api.invite_links(group)
     assert made["member_limit"] == 1 and made["creator"]["id"] == api.bot_user.id
+    week = tg.clock.now() + timedelta(days=7)
+    assert made["expire_date"] == int(week.timestamp())
     await app.flush_outbox()
     [way_in] = await api.wait_for_sent(
         lambda r: r.chat_id == bob_dm.id and str(made["invite_link"]) in r.plain_text, since=0
     )
     assert "Je zit in het team" in way_in.plain_text  # in his language
+    assert "De link werkt 7 dagen" in way_in.plain_text
     joined = await api.join_by_link(bob, str(made["invite_link"]))
     assert joined.id == group.id
