@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,7 +87,7 @@ async def queue(
 
     `status` "open" means not solved and not closed.
     """
-    where = [col(Signal.neighbourhood_id).in_(neighbourhood_ids)]
+    where: list[ColumnElement[bool]] = [col(Signal.neighbourhood_id).in_(neighbourhood_ids)]
     if status == "open":
         where.append(col(Signal.status).not_in(["resolved", "closed"]))
     elif status:
