@@ -72,6 +72,15 @@ async def end_session(session: AsyncSession, token: str) -> None:
         await session.delete(row)
 
 
+async def held_for(session: AsyncSession, person_id: int) -> int:
+    """How many login links and sessions a person has (shown in /mijngegevens)."""
+    total = 0
+    for table in (WebLogin, WebSession):
+        stmt = select(func.count()).select_from(table).where(col(table.person_id) == person_id)
+        total += int((await session.exec(stmt)).one())
+    return total
+
+
 async def queue(
     session: AsyncSession,
     neighbourhood_ids: list[int],
