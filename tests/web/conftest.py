@@ -39,7 +39,12 @@ async def coordinator(app: App, make_chat: MakeChat, name: str = "coco") -> Chat
 
 
 async def resident_report(
-    make_chat: MakeChat, name: str, hood: str, text: str, lat: float = 52.37
+    make_chat: MakeChat,
+    name: str,
+    hood: str,
+    text: str,
+    lat: float = 52.37,
+    category: str = "Street lighting",
 ) -> Chat:
     c: Chat = make_chat(name, lang="en")
     await c.say("/wijk")
@@ -48,7 +53,7 @@ async def resident_report(
     await c.say(text)
     await c.location(lat, 4.65)
     await c.press("Skip")
-    replies = await c.press("Street lighting")
+    replies = await c.press(category)
     if any("reported this already" in r.text for r in replies):
         await c.press("No, this is something else")
     return c
