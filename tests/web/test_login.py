@@ -141,3 +141,15 @@ async def test_not_logged_in(app: App, web: httpx.AsyncClient) -> None:
         page = await web.get(path)
         assert page.status_code == 401 and "/dashboard" in page.text
     assert (await web.post("/reports/1/status", data={"status": "closed"})).status_code == 401
+
+
+async def test_log_out_ends_the_session(
+    app: App, make_chat: MakeChat, web: httpx.AsyncClient
+) -> None:
+    coco = await coordinator(app, make_chat)
+    await log_in(web, link_in(await coco.say("/dashboard")))
+    cookie = web.cookies.get("wijkbot_session")
+    page = await web.get("/")
+    assert (await web.post("/logout", data={"csrf": csrf_of(page.text)})).status_code == 200
+    web.cookies.set("wijkbot_session", cookie or "")  # a copied cookie no longer works either
+    assert (await web.get("/")).status_code == 401
