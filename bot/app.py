@@ -37,6 +37,8 @@ from bot.services.offers import offer_batch
 from bot.services.partners import partner_news
 from bot.services.polls import close_due
 from bot.services.signals.forwarding import ForwardingService
+from bot.web.app import create_app
+from bot.web.server import server as web_server
 from storage.db import Database, sync_url
 from storage.migrate import upgrade
 from storage.models import use_clock
@@ -131,6 +133,11 @@ class App:
             for a in self.adapters.values()
         ]
         stopper = asyncio.create_task(stop.wait())
+        web = None  # the coordinators' web overview, when a port is configured
+        if self.settings.web_port is not None:
+            site = create_app(self.db, self.settings, self.dispatcher.clock, self.send_outbox_soon)
+            web = web_server(site, self.settings.web_listen, self.settings.web_port)
+            tasks.append(asyncio.create_task(web.serve(), name="web"))
         try:
             done, _pending = await asyncio.wait(
                 [*tasks, stopper], return_when=asyncio.FIRST_COMPLETED
@@ -139,6 +146,8 @@ class App:
                 if t is not stopper:
                     t.result()
         finally:
+            if web is not None:
+                web.should_exit = True
             for a in self.adapters.values():
                 await a.stop()
             finished, pending = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())

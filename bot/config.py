@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     # accepted; empty means the bot's own homeserver. Direct-chat invites always are.
     matrix_allowed_inviters: list[str] = []
 
+    # The coordinators' web overview (bot/web): off unless a port is set. It listens on
+    # loopback; a reverse proxy serves it at `web_base_url` (https: the cookie is Secure).
+    web_port: int | None = None
+    web_listen: str = "127.0.0.1"
+    web_base_url: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -136,6 +142,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'wijkbot.db').resolve()}"
+
+    @property
+    def web_url(self) -> str | None:
+        """Where people open the web overview (no trailing slash), or None when it is off."""
+        if self.web_port is None:
+            return None
+        return (self.web_base_url or f"http://{self.web_listen}:{self.web_port}").rstrip("/")
 
     @property
     def platforms(self) -> list[str]:

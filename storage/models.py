@@ -508,3 +508,28 @@ class PartnerResponse(SQLModel, table=True):
     idea_id: int = Field(foreign_key="idea.id", ondelete="CASCADE", index=True)
     partner_id: int = Field(foreign_key="partner.id", ondelete="CASCADE", index=True)
     created_at: datetime = _ts()
+
+
+# --- Web overview (issue 20) -----------------------------------------------------------------
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time login link a coordinator asked for with /dashboard: only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: datetime = _ts()
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session started by a login link; the cookie's hash and the form token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    csrf: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    created_at: datetime = _ts()

@@ -52,6 +52,11 @@ MENU = (
         english="reports",
     ),
     MenuEntry(
+        "dashboard",
+        N_("a link to the web overview of the reports (works once, for 10 minutes)"),
+        "coordinator",
+    ),
+    MenuEntry(
         "peiling",
         N_("ask the neighbourhood a question"),
         "coordinator",

@@ -12,6 +12,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import JSON, Column, LargeBinary, String, Text, select
 from sqlmodel import SQLModel
 
@@ -20,6 +21,7 @@ from bot.core.clock import FrozenClock
 from bot.ops.admin import add_partner, grant_coordinator
 from bot.services.ideas import support_batch
 from bot.services.polls import close_due
+from bot.web.app import create_app
 from storage.repo import people
 from tests.budget.test_round_in_chat import CLOSES, OPENS, create_round, judge, propose, vote
 from tests.support.fake import Chat, FakeAdapter, MakeChat
@@ -62,6 +64,8 @@ SHOWN: dict[str, list[str]] = {
     "partner.person_id": ["You speak for Buurtwerk Haarlem in Schalkwijk"],
     "introduction.initiator_id": ["Your chat name was shared with the helper of I-1"],
     "introduction.helper_id": ["get in touch with the initiator of I-2. Nothing is shared yet."],
+    "weblogin.person_id": ["2 login links and sessions for the web overview"],
+    "websession.person_id": ["2 login links and sessions for the web overview"],
 }
 # References that are not a foreign key: (table, column, the row is about a person when …).
 SOFT_REFS: dict[tuple[str, str], tuple[str, str]] = {
@@ -257,6 +261,15 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     assert "reported this already" in offer.text
     await zoe.press("M-1002")
     await zoe.say("/status M-1002 in behandeling We kijken er morgen naar")
+    # The web overview: a login link she opened (a session and the used link).
+    app.settings.web_port = 8089
+    [dash] = await zoe.say("/dashboard")
+    site = create_app(app.db, app.settings, app.dispatcher.clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=site)) as browser:
+        opened = await browser.get(
+            "http://127.0.0.1:8089/login/" + dash.text.split("/login/")[1].split()[0]
+        )
+        assert opened.status_code == 303
 
     # News, and two polls with names: one closed and its results sent, one still open.
     await zoe.say("/aankondiging De buurtbus rijdt weer!")

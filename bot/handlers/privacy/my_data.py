@@ -38,6 +38,7 @@ from storage.repo import (
     polls,
     signals,
     theme_groups,
+    web,
 )
 
 router = Router("privacy_my_data")
@@ -265,6 +266,14 @@ async def your_votes(ctx: Ctx, pid: int, votes: list[polls.MyVote]) -> list[str]
                 "The times of {n} vote changes and proposals, for the hourly limits. We keep them for a day.",
                 counted,
             ).format(n=counted)
+        )
+    if held := await web.held_for(ctx.session, pid):
+        lines.append(
+            ngettext(
+                "{n} login link or session for the web overview. Each ends within 12 hours.",
+                "{n} login links and sessions for the web overview. Each ends within 12 hours.",
+                held,
+            ).format(n=held)
         )
     return lines
 

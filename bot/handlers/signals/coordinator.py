@@ -15,16 +15,16 @@ from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import read_text
+from bot.services.signals import status as status_service
 from bot.services.signals.forwarding import reason_text
 from bot.services.signals.notices import (
     CATEGORY_LABELS,
     STATUS_LABELS,
     RetryForward,
     status_label,
-    tell_concerned,
 )
 from storage.models import Neighbourhood, Signal, SignalForward
-from storage.repo import audit, forwards, signals
+from storage.repo import forwards, signals
 
 router = Router("coordinator")
 
@@ -263,43 +263,13 @@ async def change_status(
     """Set the status and tell the reporter and followers (`news(for_reporter)` if given)."""
     coordinator = ctx.person
     assert coordinator is not None and coordinator.id is not None and sig.id is not None
-    if status == sig.status and not note:
-        await ctx.reply(_("{ref} already has this status.").format(ref=sig.reference))
+    problem = status_service.refusal(sig, status, note)
+    if problem:
+        await ctx.reply(problem)
         return
-    if status == "closed" and not note:
-        await ctx.reply(
-            _("Please give a reason when you close a report, so the reporter knows why.")
-        )
-        return
-    old = sig.status
-    await signals.set_status(ctx.session, sig, status, note, coordinator.id)
-    await audit.record(
-        ctx.session,
-        coordinator.id,
-        "signal.status",
-        "signal",
-        sig.id,
-        old=old,
-        new=status,
-        note=note,
+    told = await status_service.change_status(
+        ctx.session, sig, status, note, coordinator.id, ask_solved=ask_solved, news=news
     )
-
-    def render(for_reporter: bool) -> str:
-        news = (
-            _("News about your report {ref}: it is now {status}.")
-            if for_reporter
-            else _("News about {ref}, a report you follow: it is now {status}.")
-        )
-        text = news.format(ref=sig.reference, status=status_label(status))
-        if note and (for_reporter or sig.duplicate_of_id is not None):
-            text += "\n" + _("Note from the coordinator: {note}").format(note=note)
-        if for_reporter and asks:
-            text += "\n" + _("Is the problem really solved?")
-        return text
-
-    # Only "solved" asks the reporter whether it is; a close comes with its reason.
-    asks = ask_solved and status == "resolved"
-    told = await tell_concerned(ctx.session, sig, news or render, with_solved_question=asks)
     msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
     if told:
         msg += " " + _("The reporter will be told.")

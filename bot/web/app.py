@@ -1,0 +1,297 @@
+"""The web overview for coordinators: the report queue, a report's page, its status.
+
+Login is a one-time link from /dashboard in a direct chat (`bot.handlers.dashboard`); it
+starts a session cookie (HttpOnly, SameSite=Strict, Secure on https) for 12 hours. Every
+form carries the session's CSRF token. A coordinator sees only their neighbourhoods: a
+report elsewhere answers 404, as one that does not exist. Status changes go through
+`bot.services.signals.status`, the service the chat's buttons use (audit, the reporter told).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.config import LANGUAGES, Settings
+from bot.core.clock import Clock
+from bot.core.i18n import N_, _, ngettext, normalise_locale, right_to_left, use_locale, when
+from bot.services import exports
+from bot.services.signals import status as status_service
+from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
+from bot.services.web_login import SESSION_VALID
+from storage.db import Database
+from storage.models import Neighbourhood, Person, Signal, WebSession
+from storage.repo import audit, forwards, people, signals, web
+
+COOKIE = "wijkbot_session"
+WEB_STATUSES = ("accepted", "in_progress", "resolved", "closed")  # "forwarded": by forwarding
+AGES = {"7": 7, "30": 30, "90": 90}  # "older than … days"
+PAGE = 50
+
+N_LOGIN = N_("Please log in first: type /dashboard in a private chat with the bot.")
+N_LINK_GONE = N_(
+    "This link does not work (any more): it works once, for 10 minutes. "
+    "Type /dashboard in a private chat with the bot for a new one."
+)
+N_NOT_FOUND = N_("This page does not exist.")
+N_CSRF = N_("This form is too old or did not come from this site. Please go back and try again.")
+N_LOGGED_OUT = N_("You are logged out.")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass
+class Visitor:
+    """The coordinator behind a request's cookie."""
+
+    person: Person
+    session_row: WebSession
+    neighbourhood_ids: list[int]
+
+
+class WebOverview:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        after_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db, self.settings, self.clock = db, settings, clock
+        self.after_commit = after_commit
+        self.secure = (settings.web_url or "").startswith("https://")
+        self.templates = Environment(
+            loader=FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=select_autoescape(),
+        )
+        self.templates.globals.update(
+            _=_, ngettext=ngettext, status_label=status_label, when=when, LANGUAGES=LANGUAGES,
+            CATEGORY_LABELS=CATEGORY_LABELS, STATUS_LABELS=STATUS_LABELS,
+            WEB_STATUSES=WEB_STATUSES,
+        )  # fmt: skip
+        self.app = Starlette(
+            routes=[
+                Route("/", self.queue),
+                Route("/login/{token}", self.login),
+                Route("/reports/{signal_id:int}", self.report),
+                Route("/reports/{signal_id:int}/status", self.set_status, methods=["POST"]),
+                Route("/language", self.language, methods=["POST"]),
+                Route("/logout", self.logout, methods=["POST"]),
+                Route("/export.{fmt:str}", self.download),
+            ]
+        )
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def page(self, name: str, locale: str, status: int = 200, **values: Any) -> HTMLResponse:
+        with use_locale(locale):
+            html = self.templates.get_template(name).render(
+                lang=locale, rtl=right_to_left(locale), **values
+            )
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def message(self, text_id: str, status: int, locale: str | None = None) -> HTMLResponse:
+        locale = locale or self.settings.default_locale
+        with use_locale(locale):
+            text = _(text_id)
+        return self.page("message.html", locale, status, text=text)
+
+    async def visitor(self, session: AsyncSession, request: Request) -> Visitor | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        row = await web.session_for(session, token, self.clock.now())
+        if row is None:
+            return None
+        person = await session.get(Person, row.person_id)
+        hoods = await people.coordinated_neighbourhoods(session, row.person_id)
+        if person is None or not hoods:  # no longer a coordinator: the session ends here
+            return None
+        return Visitor(person, row, hoods)
+
+    @staticmethod
+    async def csrf_ok(request: Request, visitor: Visitor) -> tuple[bool, Any]:
+        form = await request.form()
+        sent = str(form.get("csrf") or "")
+        return hmac.compare_digest(sent.encode(), visitor.session_row.csrf.encode()), form
+
+    def login_needed(self) -> HTMLResponse:
+        return self.message(N_LOGIN, 401)
+
+    # --- pages ------------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            person_id = await web.consume_login(session, request.path_params["token"], now)
+            if person_id is None:
+                return self.message(N_LINK_GONE, 403)
+            token, _row = await web.create_session(session, person_id, now, SESSION_VALID)
+            await audit.record(session, person_id, "web.login", "person", person_id)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE, token, max_age=int(SESSION_VALID.total_seconds()), httponly=True,
+            secure=self.secure, samesite="strict", path="/",
+        )  # fmt: skip
+        return response
+
+    async def queue(self, request: Request) -> Response:
+        q = request.query_params
+        async with self.db.session() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is None:
+                return self.login_needed()
+            status = q.get("status", "open")
+            category = q.get("category") or None
+            age = AGES.get(q.get("age", ""))
+            older = self.clock.now() - timedelta(days=age) if age else None
+            fwd = {"yes": True, "no": False}.get(q.get("forwarded", ""))
+            page_no = max(int(q.get("page", "0")) if q.get("page", "0").isdigit() else 0, 0)
+            found, total = await web.queue(
+                session, visitor.neighbourhood_ids,
+                status=status if status in (*STATUS_LABELS, "open") else None,
+                category=category if category in CATEGORY_LABELS else None,
+                older_than=older, forwarded=fwd, limit=PAGE, offset=page_no * PAGE,
+            )  # fmt: skip
+            hoods = await self.hood_names(session, visitor.neighbourhood_ids)
+        return self.page(
+            "queue.html", visitor.person.locale, reports=found, total=total, hoods=hoods,
+            filters={"status": status, "category": category or "", "age": q.get("age", ""),
+                     "forwarded": q.get("forwarded", "")},
+            page_no=page_no, pages=(total + PAGE - 1) // PAGE, csrf=visitor.session_row.csrf,
+            now=self.clock.now(),
+        )  # fmt: skip
+
+    async def hood_names(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
+        return {
+            i: hood.name for i in ids if (hood := await session.get(Neighbourhood, i)) is not None
+        }
+
+    async def report(self, request: Request, notice: str = "", status: int = 200) -> Response:
+        async with self.db.session() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is None:
+                return self.login_needed()
+            sig = await self.own_signal(session, visitor, request.path_params["signal_id"])
+            if sig is None:
+                return self.message(N_NOT_FOUND, 404, visitor.person.locale)
+            history = await signals.history(session, sig.id or 0)
+            fwd = await forwards.for_signal(session, sig.id or 0)
+            hoods = await self.hood_names(session, [sig.neighbourhood_id])
+        return self.page(
+            "report.html", visitor.person.locale, status, sig=sig, history=history, fwd=fwd,
+            hood=hoods.get(sig.neighbourhood_id, ""), csrf=visitor.session_row.csrf,
+            notice=notice,
+        )  # fmt: skip
+
+    @staticmethod
+    async def own_signal(session: AsyncSession, visitor: Visitor, signal_id: int) -> Signal | None:
+        """The report if it is in this coordinator's neighbourhoods; otherwise None (404)."""
+        sig = await signals.signal(session, signal_id)
+        if sig is None or sig.neighbourhood_id not in visitor.neighbourhood_ids:
+            return None
+        return sig
+
+    async def set_status(self, request: Request) -> Response:
+        signal_id = request.path_params["signal_id"]
+        async with self.db.transaction() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is None:
+                return self.login_needed()
+            ok, form = await self.csrf_ok(request, visitor)
+            if not ok:
+                return self.message(N_CSRF, 403, visitor.person.locale)
+            sig = await self.own_signal(session, visitor, signal_id)
+            if sig is None:
+                return self.message(N_NOT_FOUND, 404, visitor.person.locale)
+            new = str(form.get("status") or "")
+            note = str(form.get("note") or "").strip()[:1000]
+            with use_locale(visitor.person.locale):
+                if new not in WEB_STATUSES:
+                    problem: str | None = _("Choose a status.")
+                else:
+                    problem = status_service.refusal(sig, new, note)
+            if problem is None:
+                assert visitor.person.id is not None
+                await status_service.change_status(session, sig, new, note, visitor.person.id)
+        if problem is not None:
+            return await self.report(request, problem, 400)
+        if self.after_commit is not None:
+            await self.after_commit()
+        return RedirectResponse(f"/reports/{signal_id}?changed=1", status_code=303)
+
+    async def language(self, request: Request) -> Response:
+        async with self.db.transaction() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is None:
+                return self.login_needed()
+            ok, form = await self.csrf_ok(request, visitor)
+            if not ok:
+                return self.message(N_CSRF, 403, visitor.person.locale)
+            chosen = str(form.get("lang") or "")
+            if chosen in LANGUAGES:
+                visitor.person.locale = normalise_locale(chosen)
+                session.add(visitor.person)
+        back = str(form.get("back") or "/")
+        return RedirectResponse(back if back.startswith("/") and not back.startswith("//")
+                                else "/", status_code=303)  # fmt: skip
+
+    async def logout(self, request: Request) -> Response:
+        async with self.db.transaction() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is not None:
+                ok, _form = await self.csrf_ok(request, visitor)
+                if not ok:
+                    return self.message(N_CSRF, 403, visitor.person.locale)
+                await web.end_session(session, request.cookies.get(COOKIE, ""))
+        response = self.message(N_LOGGED_OUT, 200)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def download(self, request: Request) -> Response:
+        fmt = request.path_params["fmt"]
+        if fmt not in ("csv", "geojson"):
+            return self.message(N_NOT_FOUND, 404)
+        async with self.db.session() as session:
+            visitor = await self.visitor(session, request)
+            if visitor is None:
+                return self.login_needed()
+            rows = []
+            for hood in visitor.neighbourhood_ids:
+                rows += await exports.signal_rows(session, hood)
+            assert visitor.person.id is not None
+        async with self.db.transaction() as session:
+            await audit.record(session, visitor.person.id, "web.export", "person",
+                               visitor.person.id, format=fmt)  # fmt: skip
+        media = "text/csv" if fmt == "csv" else "application/geo+json"
+        return Response(
+            exports.render("signals", fmt, rows), media_type=media,
+            headers={**SECURITY_HEADERS,
+                     "Content-Disposition": f'attachment; filename="meldingen.{fmt}"'},
+        )  # fmt: skip
+
+
+def create_app(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    after_commit: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
+    return WebOverview(db, settings, clock, after_commit).app

@@ -1,0 +1,137 @@
+"""The web overview in a real browser: Debian's headless Chromium through Selenium and
+/usr/bin/chromedriver (never a downloaded driver). A coordinator logs in through the link
+the bot sent in a scripted chat, filters the queue, changes a status, and the reporter is
+told in the chat. With WIJKBOT_SCREENSHOTS=<dir> it saves the Dutch queue at desktop and
+phone widths (the README's pictures: `WIJKBOT_SCREENSHOTS=docs .venv/bin/pytest tests/web/test_browser.py -k sqlite`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from bot.app import App
+from bot.web.app import create_app
+from bot.web.server import server as web_server
+from tests.support.fake import FakeAdapter, MakeChat
+from tests.web.conftest import coordinator, link_in, resident_report
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        if os.environ.get("WIJKBOT_REQUIRE_BROWSER") == "1":
+            pytest.fail(
+                "Chromium is required (WIJKBOT_REQUIRE_BROWSER=1): apt-get install chromium chromium-driver"
+            )
+        pytest.skip("no Chromium: apt-get install chromium chromium-driver")
+    profile = tempfile.mkdtemp(prefix="wijkbot-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1280,900",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    # Giving the driver's path bypasses Selenium Manager: nothing is downloaded.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+async def test_coordinator_works_the_queue_in_a_browser(
+    app: App, make_chat: MakeChat, adapter: FakeAdapter, browser: webdriver.Chrome
+) -> None:
+    await resident_report(make_chat, "anna", "Schalkwijk", "Lantaarnpaal kapot bij de school")
+    await resident_report(
+        make_chat,
+        "bob",
+        "Schalkwijk",
+        "Oude bank op het plein",
+        lat=52.39,
+        category="Something else",
+    )
+    port = _free_port()
+    app.settings.web_port = port
+    coco = await coordinator(app, make_chat)
+    link = link_in(await coco.say("/dashboard"))
+    site = create_app(app.db, app.settings, app.dispatcher.clock, app.flush_outbox)
+    server = web_server(site, "127.0.0.1", port)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(_work_the_queue, browser, link, port)
+    finally:
+        server.should_exit = True
+        await serving
+    # The status change went through the chat's service: the reporter is told in the chat.
+    [news] = [m for m in adapter.in_chat("dm:anna") if "News about your report M-1001" in m.text]
+    assert "solved" in news.text and "Nieuwe lamp geplaatst" in news.text
+
+
+def _go(browser: webdriver.Chrome, act: Callable[[], object]) -> None:
+    """Click (or press) and wait until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    act()
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+
+
+def _work_the_queue(browser: webdriver.Chrome, link: str, port: int) -> None:
+    """What the coordinator does, in a thread: Selenium blocks, the server runs on the loop."""
+    browser.get(link)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Wijkbot: reports"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "M-1001" in browser.page_source and "M-1002" in browser.page_source
+
+    # Filter: only street lighting.
+    Select(browser.find_element(By.ID, "category")).select_by_visible_text("Street lighting")
+    _go(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button").click)
+    assert browser.find_element(By.ID, "count").text == "1 report found."
+    assert "M-1002" not in browser.find_element(By.TAG_NAME, "table").text
+
+    # Open the report and set it to solved, with a note.
+    _go(browser, browser.find_element(By.LINK_TEXT, "M-1001").click)
+    Select(browser.find_element(By.ID, "new-status")).select_by_visible_text("solved")
+    browser.find_element(By.ID, "note").send_keys("Nieuwe lamp geplaatst")
+    _go(browser, browser.find_element(By.CSS_SELECTOR, "main form button").click)
+    assert browser.find_element(By.ID, "status-now").text == "solved"
+    assert "Nieuwe lamp geplaatst" in browser.find_element(By.ID, "history").text
+
+    # The language switch, by keyboard only (Tab to it, Enter): Dutch from now on.
+    browser.get(f"http://127.0.0.1:{port}/?status=")
+    Select(browser.find_element(By.ID, "lang")).select_by_value("nl")
+    button = browser.find_element(By.CSS_SELECTOR, "header form button")
+    _go(browser, lambda: button.send_keys(Keys.ENTER))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Wijkbot: meldingen"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    if shots := os.environ.get("WIJKBOT_SCREENSHOTS"):
+        for name, (width, height) in {"desktop": (1280, 720), "phone": (390, 844)}.items():
+            browser.set_window_size(width, height)
+            browser.save_screenshot(str(Path(shots) / f"web-queue-{name}.png"))
