@@ -15,7 +15,8 @@ claimed before a restart are taken at once, as before.
 
 Limits: each platform has a `RateLimits` (bot/delivery/limits.py); the sender waits before a
 send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
-benchmarks run on simulated time). A message that fails is retried with exponential
+benchmarks run on simulated time). Before it waits, the sends already started are let
+finish, so none of them reaches the platform after the wait (in the next window). A message that fails is retried with exponential
 backoff (30 s, 1 min, 2 min … at most an hour apart) for a day; a chat that is unreachable
 (blocked, kicked) is given up at once.
 
@@ -289,6 +290,10 @@ class OutboxSender:
         try:
             for msg in batch:
                 await flight.wait_for_chat(msg.chat_id)
+                if q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic()) > 0:
+                    # Before a pause, every send started has reached the platform: it
+                    # counts its window by arrival, and a simulated clock moves at once.
+                    await flight.finish()
                 await self._pace(q, msg)
                 q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
                 started.add(msg.id)
