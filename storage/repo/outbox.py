@@ -188,9 +188,8 @@ async def claim_batch(
     """
     t = _OUTBOX
     other = aliased(OutboxMessage)
-    held = [  # a lease of another worker on a row to the same chat (or on this very row)
+    held = [  # chats with a row under another worker's lease (this very row included)
         col(other.platform) == platform,
-        col(other.chat_id) == t.c.chat_id,
         col(other.sent_at).is_(None),
         col(other.lease_until) > now,
         col(other.claimed_by) != worker,
@@ -204,7 +203,13 @@ async def claim_batch(
         free.append(~_alive(t.c.claimed_by))
     due = (
         select(t.c.id)
-        .where(and_(*_due(platform, now)), or_(*free), ~exists().where(*held))
+        # NOT IN an uncorrelated subquery: the few held chats are looked up once (a hash),
+        # not once per due row, and the rows are read in id order only until `limit`.
+        .where(
+            and_(*_due(platform, now)),
+            or_(*free),
+            t.c.chat_id.not_in(select(col(other.chat_id)).where(*held)),
+        )
         .order_by(t.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
