@@ -6,8 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.core.adapter_store import DatabaseAdapterStore
@@ -15,6 +19,7 @@ from bot.core.clock import Clock
 from bot.core.dispatcher import Dispatcher
 from bot.core.middlewares import DEFAULT_MIDDLEWARES
 from bot.core.ports import Adapter
+from bot.delivery.leader import SCHEDULER, Roles, inbound_role, outbox_role
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import (
     Job,
@@ -43,6 +48,9 @@ from storage.db import Database, sync_url
 from storage.migrate import upgrade
 from storage.models import use_clock
 
+if TYPE_CHECKING:
+    import uvicorn
+
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +72,8 @@ class App:
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo,
             room_made=initiative_room_made,
         )  # fmt: skip
+        # What only one worker may do at a time (PostgreSQL); all held on SQLite.
+        self.roles = Roles.for_database([SCHEDULER], self.db.url, worker=self.outbox.worker)
         self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
@@ -118,49 +128,99 @@ class App:
         download = getattr(self.adapters.get(platform), "download", None)
         return await download(file_id) if download is not None else None
 
-    async def run(self) -> None:
-        """Run every adapter until one stops (the console at end of input) or a signal."""
-        scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
+    async def _when_held(self, role: str, work: Awaitable[None]) -> None:
+        """Do `work` once this worker holds `role` (at once on SQLite)."""
+        await self.roles.wait_for(role)
+        await work
+
+    async def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+        await self.roles.wait_for(SCHEDULER)
         start_scheduler(scheduler, self.jobs)  # cron jobs (digests) kept in the database
-        sender = asyncio.create_task(self.outbox.run_forever())
+
+    def _web(self) -> uvicorn.Server | None:
+        """The coordinators' web overview, when a port is configured."""
+        if self.settings.web_port is None:
+            return None
+        site = create_app(self.db, self.settings, self.dispatcher.clock, self.send_outbox_soon)
+        return web_server(site, self.settings.web_listen, self.settings.web_port)
+
+    async def run(self) -> None:
+        """Run every adapter until one stops (the console at end of input) or a signal.
+
+        With several workers on PostgreSQL, polling, the scheduler and each platform's
+        outbox run in one worker at a time (bot/delivery/leader.py); a worker that loses a
+        role it held (its database connection broke) stops, to be restarted.
+        """
+        for platform in self.adapters:
+            self.roles.want(inbound_role(platform))
+            self.roles.want(outbox_role(platform))
+        self.outbox.roles = self.roles  # a running worker sends only while holding the role
+        holder = asyncio.create_task(self.roles.run(), name="roles")
+        scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
+        scheduling = asyncio.create_task(self._schedule(scheduler), name="scheduler")
+        sender = asyncio.create_task(self.outbox.run_forever(self.outbox_interval))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         tasks = [
-            asyncio.create_task(a.start(self.dispatcher.feed_for(a)), name=a.platform)
+            asyncio.create_task(
+                self._when_held(inbound_role(a.platform), a.start(self.dispatcher.feed_for(a))),
+                name=a.platform,
+            )
             for a in self.adapters.values()
         ]
         stopper = asyncio.create_task(stop.wait())
-        web = None  # the coordinators' web overview, when a port is configured
-        if self.settings.web_port is not None:
-            site = create_app(self.db, self.settings, self.dispatcher.clock, self.send_outbox_soon)
-            web = web_server(site, self.settings.web_listen, self.settings.web_port)
+        web = self._web()
+        if web is not None:
             tasks.append(asyncio.create_task(web.serve(), name="web"))
+        lost = asyncio.create_task(self.roles.lost.wait())
         try:
             done, _pending = await asyncio.wait(
-                [*tasks, stopper], return_when=asyncio.FIRST_COMPLETED
+                [*tasks, stopper, lost], return_when=asyncio.FIRST_COMPLETED
             )
             for t in done:
-                if t is not stopper:
+                if t is lost:
+                    log.error("a role was lost: stopping this worker")
+                elif t is not stopper:
                     t.result()
         finally:
             if web is not None:
                 web.should_exit = True
-            for a in self.adapters.values():
-                await a.stop()
-            finished, pending = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
-            for t in finished:
-                if not t.cancelled() and t.exception() is not None:
-                    log.info("%s stopped with %r", t.get_name(), t.exception())
-            for t in (*pending, stopper, sender):
-                t.cancel()
+            await self._stop(tasks, [stopper, lost, sender, scheduling], scheduler, holder)
+
+    async def _stop(
+        self,
+        tasks: list[asyncio.Task[None]],
+        helpers: list[asyncio.Task[Any]],
+        scheduler: AsyncIOScheduler,
+        holder: asyncio.Task[None],
+    ) -> None:
+        """Stop the adapters (their tasks get 10 s), the helpers, the scheduler and the roles."""
+        for a in self.adapters.values():
+            await a.stop()
+        finished, pending = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
+        for t in finished:
+            if not t.cancelled() and t.exception() is not None:
+                log.info("%s stopped with %r", t.get_name(), t.exception())
+        for t in (*pending, *helpers):
+            t.cancel()
+        if scheduler.running:
             scheduler.shutdown(wait=False)
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
-            await self.db.dispose()
+        holder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await holder  # frees the roles at once: another worker takes them over
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await self.db.dispose()
+
+    @property
+    def outbox_interval(self) -> float:
+        """How often the sender looks for rows another worker wrote (it is woken for its own)."""
+        return 5.0 if self.db.is_sqlite else 1.0
 
 
 def migrate(settings: Settings) -> None:

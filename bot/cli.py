@@ -22,7 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML settings file (same names as WIJKBOT_*, lower case)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run every configured platform; the console chat if none")
+    run = sub.add_parser("run", help="run every configured platform; the console chat if none")
+    run.add_argument(
+        "--worker", action="store_true",
+        help="one of several workers on one PostgreSQL database (polling, the scheduler and "
+             "each platform's sending run in one worker at a time; see README, Operations)",
+    )  # fmt: skip
     chat = sub.add_parser("chat", help="talk to Wijkbot in this terminal")
     chat.add_argument("--as", dest="user", default=os.environ.get("USER") or "buurtbewoner")
     chat.add_argument("--group", help="talk in a group chat with this name")
@@ -234,6 +239,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         from bot.ops.budget import check_keys
 
         await check_keys(settings)  # the secret key of open budget rounds, or stop here
+    if getattr(args, "worker", False):
+        if settings.effective_database_url.startswith("sqlite"):
+            raise _CliError("--worker needs PostgreSQL (WIJKBOT_DATABASE_URL); "
+                            "on SQLite run one process without --worker")  # fmt: skip
+        if not settings.platforms:
+            raise _CliError("--worker needs a configured platform (Telegram or Matrix)")
     if args.command == "run" and settings.platforms:
         try:
             await admin.run_platforms(settings)

@@ -336,6 +336,10 @@ class OutboxMessage(SQLModel, table=True):
     # Claimed (set) before the platform is asked to send, cleared when that attempt fails:
     # after a crash, claimed_at without sent_at marks the message that was in flight.
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # The worker that claimed it, and until when no other worker may take it over (its
+    # lease): a worker that dies mid-send leaves rows another resumes after the lease.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     # The platform's id of the sent message (a poll is ended there when it closes).
     sent_ref: str | None = Field(default=None, max_length=255)

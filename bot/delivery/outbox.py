@@ -1,14 +1,22 @@
 """Sends what the outbox holds, one sender per platform; nothing is lost on a restart.
 
-Each message goes claim → send → mark, each step its own transaction: the row is claimed
-(`claimed_at`) and committed, the platform is asked to send it, and the row is marked sent.
-Killed between send and mark, the message is sent again after the restart: delivery is at
-least once, and only the messages in flight at the kill (at most CONCURRENCY per platform)
-can reach their recipients twice. `claimed_at` without `sent_at` marks them.
+Messages go in batches: claim → send → mark. A batch of rows is claimed in one statement
+(`claimed_at`, `claimed_by` this worker, `lease_until`) and committed, the platform is asked
+to send each, and the batch is marked sent (or failed) in one transaction. Killed between
+send and mark, the claimed rows are sent again after the restart: delivery is at least
+once, and only the rows claimed at the kill (at most BATCH per platform) can reach their
+recipients twice. `claimed_at` without `sent_at` marks them.
+
+Several workers (PostgreSQL): one of them sends each platform's outbox at a time, the one
+holding its role (bot/delivery/leader.py), so Telegram's limits and each chat's order hold
+across workers. Rows another worker claimed are taken over when their lease is over; the
+claim skips rows locked by another claim (SKIP LOCKED). On SQLite (one process) rows
+claimed before a restart are taken at once, as before.
 
 Limits: each platform has a `RateLimits` (bot/delivery/limits.py); the sender waits before a
 send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
-benchmarks run on simulated time). A message that fails is retried with exponential
+benchmarks run on simulated time). Before it waits, the sends already started are let
+finish, so none of them reaches the platform after the wait (in the next window). A message that fails is retried with exponential
 backoff (30 s, 1 min, 2 min … at most an hour apart) for a day; a chat that is unreachable
 (blocked, kicked) is given up at once.
 
@@ -23,8 +31,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -41,19 +53,24 @@ from bot.core.events import (
     stored_keyboard,
 )
 from bot.core.ports import Adapter, Unreachable
+from bot.delivery.leader import Roles, outbox_role
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
 from bot.util.bounded import Bounded
 from storage.db import Database
-from storage.models import Media, OutboxMessage
+from storage.models import Media
 from storage.repo import outbox
+from storage.repo.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_GAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
 INLINE_MAX = 20  # messages sent inline after a handled event; the rest in the background
-BATCH = 200  # rows read per query
 CONCURRENCY = 8  # sends in flight at once per platform (round trips overlap)
+# Rows claimed (and marked) per transaction. Claimed rows not yet marked are in doubt after
+# a crash, so this bounds how many can reach their recipients twice.
+BATCH = CONCURRENCY
+LEASE = timedelta(seconds=30)  # how long a claim keeps other workers off its rows
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -63,12 +80,23 @@ FetchPhoto = Callable[[str, str], Awaitable[bytes | None]]
 RoomMade = Callable[[AsyncSession, str, str, str], Awaitable[None]]
 
 
-def _kind(msg: OutboxMessage) -> Literal["group", "direct"]:
+def _kind(msg: Outgoing) -> Literal["group", "direct"]:
     return "group" if msg.chat_kind == "group" else "direct"
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
     return now + min(FIRST_RETRY * int(2 ** min(attempts, 12)), MAX_RETRY_GAP)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How sending one claimed row went: its platform ref, or the error."""
+
+    msg: Outgoing
+    ref: str | None
+    error: str | None = None
+    give_up: bool = False
+    room: tuple[str, str] | None = None  # (platform, room id) made for this message, if any
 
 
 class InFlight:
@@ -98,6 +126,7 @@ class InFlight:
         task = asyncio.ensure_future(send)
         self.tasks.add(task)
         self.by_chat[chat_id] = task
+        await asyncio.sleep(0)  # the send starts now, at the time the limiter recorded
 
     async def finish(self) -> int:
         if self.tasks:
@@ -136,6 +165,8 @@ class OutboxSender:
         limits: Mapping[str, RateLimits] | None = None,
         fetch_photo: FetchPhoto | None = None,
         concurrency: int = CONCURRENCY,
+        batch: int = BATCH,
+        roles: Roles | None = None,
         room_made: RoomMade | None = None,
     ) -> None:
         self.db = db
@@ -148,6 +179,9 @@ class OutboxSender:
         self._queues: dict[str, PlatformQueue] = {}
         self.fetch_photo = fetch_photo
         self.concurrency = concurrency
+        self.batch = batch
+        self.roles = roles  # set by a running worker: send only while holding the role
+        self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # Images sent to many chats are read (or downloaded) once: a small cache by key.
         self._images: Bounded[str, bytes | None] = Bounded(16)
 
@@ -227,44 +261,87 @@ class OutboxSender:
     async def _drain(self, q: PlatformQueue, budget: int | None) -> tuple[int, bool]:
         """Send due messages in order; (sent, whether some were left for lack of budget).
 
-        Up to `concurrency` sends are in flight at once (round trips overlap), never two to
-        the same chat (their order stays), and each starts only when the limiter allows.
+        Claims a batch (one statement), sends it with up to `concurrency` sends in flight
+        at once (round trips overlap), never two to the same chat (their order stays),
+        each when the limiter allows, and marks the batch (one transaction); then the next.
         """
         adapter = self.adapters.get(q.platform)
-        if adapter is None:
+        if adapter is None or not self._may_send(q.platform):
             return 0, False
         if not q.recovered:
-            await self._report_in_doubt(q.platform)
+            await self._recover(q.platform)
             q.recovered = True
-        attempted = 0
-        after = 0
+        attempted = sent = 0
+        while True:
+            size = self.batch if budget is None else min(self.batch, budget - attempted)
+            if size <= 0:
+                return sent, True
+            now = self.clock.now()
+            async with self.db.transaction() as session:
+                batch = await outbox.claim_batch(
+                    session, q.platform, now, self.worker, now + LEASE, size
+                )
+            if not batch:
+                return sent, False
+            attempted += len(batch)
+            sent += await self._send_batch(adapter, q, batch)
+
+    def _may_send(self, platform: str) -> bool:
+        """One sender per platform across workers (its limits and each chat's order hold)."""
+        return self.roles is None or self.roles.holds(outbox_role(platform))
+
+    async def _send_batch(self, adapter: Adapter, q: PlatformQueue, batch: list[Outgoing]) -> int:
+        """Send a claimed batch; mark what was sent or failed, free what never started."""
         flight = InFlight(self.concurrency)
+        done: list[Attempt] = []
+        started: set[int] = set()
         try:
-            while True:
-                async with self.db.transaction() as session:
-                    batch = await outbox.pending(
-                        session, q.platform, self.clock.now(), BATCH, after
-                    )
-                if not batch:
-                    return await flight.finish(), False
-                for msg in batch:
-                    if budget is not None and attempted >= budget:
-                        return await flight.finish(), True
-                    assert msg.id is not None
-                    after = msg.id
-                    await flight.wait_for_chat(msg.chat_id)
-                    attempted += 1
-                    if not await self._claim(msg):
-                        continue  # erased meanwhile (/vergeetmij) or sent already
-                    await self._pace(q, msg)
-                    q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
-                    await flight.start(msg.chat_id, self._deliver(adapter, msg))
+            for msg in batch:
+                await flight.wait_for_chat(msg.chat_id)
+                if q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic()) > 0:
+                    # Before a pause, every send started has reached the platform: it
+                    # counts its window by arrival, and a simulated clock moves at once.
+                    await flight.finish()
+                await self._pace(q, msg)
+                q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
+                started.add(msg.id)
+                await flight.start(msg.chat_id, self._deliver(adapter, msg, done))
+            await flight.finish()
         finally:
             await flight.cancel()
+            unstarted = [m.id for m in batch if m.id not in started]
+            await self._mark(done, unstarted)
+        return sum(a.error is None for a in done)
 
-    async def _report_in_doubt(self, platform: str) -> None:
+    async def _mark(self, done: list[Attempt], unstarted: list[int]) -> None:
+        """Step 3 for a batch, in one transaction."""
+        if not done and not unstarted:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await outbox.mark_sent_many(
+                session, [(a.msg.id, a.ref) for a in done if a.error is None], now
+            )
+            for a in done:
+                if a.error is None and a.room is not None:
+                    await self._tell_room_made(session, a.msg, a.room)
+            for a in done:
+                if a.error is not None:
+                    # One UPDATE, no read first (on SQLite a read-then-write transaction can
+                    # fail at once while another write is committed).
+                    await outbox.mark_failed(
+                        session, a.msg.id, a.msg.attempts + 1, a.error, a.give_up,
+                        next_try(a.msg.attempts, now),
+                    )  # fmt: skip
+            await outbox.release(session, unstarted)
+
+    async def _recover(self, platform: str) -> None:
+        """Report what was in flight when the last sender stopped; on SQLite (one process)
+        those rows are free at once, on PostgreSQL when their lease is over."""
         async with self.db.transaction() as session:
             doubt = await outbox.in_doubt(session, platform)
+            if self.db.is_sqlite:
+                await outbox.release_all(session, platform)
         if doubt:
             log.warning(
                 "outbox: %d %s message(s) were being sent when the bot stopped; sending them "
@@ -273,11 +350,11 @@ class OutboxSender:
                 platform,
             )
 
-    async def _pace(self, q: PlatformQueue, msg: OutboxMessage) -> None:
+    async def _pace(self, q: PlatformQueue, msg: Outgoing) -> None:
         while (wait := q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic())) > 0:
             await self.sleep(wait)
 
-    async def _reply(self, platform: str, msg: OutboxMessage) -> Reply:
+    async def _reply(self, platform: str, msg: Outgoing) -> Reply:
         """The row as a Reply: text and buttons, plus a poll, an image or a photo."""
         extra = msg.extra or {}
         poll = extra.get("poll")
@@ -305,11 +382,11 @@ class OutboxSender:
         )  # fmt: skip
 
     async def _tell_room_made(
-        self, session: AsyncSession, msg: OutboxMessage, ref: MessageRef | None
+        self, session: AsyncSession, msg: Outgoing, room: tuple[str, str]
     ) -> None:
         key = ((msg.extra or {}).get("room") or {}).get("key")
-        if key and ref is not None and ref.chat.id != msg.chat_id and self.room_made is not None:
-            await self.room_made(session, key, ref.chat.platform, ref.chat.id)
+        if key and self.room_made is not None:
+            await self.room_made(session, key, *room)
 
     async def _image(self, key: str, load: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
         if key not in self._images:
@@ -325,35 +402,20 @@ class OutboxSender:
             media = await session.get(Media, media_id)
             return bytes(media.data) if media is not None else None
 
-    async def _claim(self, msg: OutboxMessage) -> bool:
-        """Step 1, committed before the platform is asked; False when there is nothing to send."""
-        assert msg.id is not None
-        async with self.db.transaction() as session:
-            return await outbox.claim(session, msg.id, self.clock.now())
-
-    async def _deliver(self, adapter: Adapter, msg: OutboxMessage) -> bool:
-        """Steps 2 and 3: send, then mark sent (or failed, with its retry time)."""
-        assert msg.id is not None
+    async def _deliver(self, adapter: Adapter, msg: Outgoing, done: list[Attempt]) -> bool:
+        """Step 2: send; the outcome goes to `done`, marked with its batch (step 3)."""
         chat = ChatRef(adapter.platform, msg.chat_id, _kind(msg))
-        error: str | None = None
-        give_up = False
-        ref: MessageRef | None = None
-        try:  # 2. send
+        try:
             ref = await adapter.send(chat, await self._reply(adapter.platform, msg))
         except Unreachable as exc:
-            error, give_up = f"unreachable: {exc}", True
+            done.append(Attempt(msg, None, f"unreachable: {exc}", True))
+            return False
         except Exception as exc:
             log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
-            error = f"{type(exc).__name__}: {exc}"
             give_up = self.clock.now() - msg.created_at > GIVE_UP_AFTER
-        async with self.db.transaction() as session:  # 3. mark
-            if error is None:
-                await self._tell_room_made(session, msg, ref)
-                return await outbox.mark_sent_id(session, msg.id, ref=ref.id if ref else None)
-            # One UPDATE, no read first: on SQLite a transaction that reads and then writes
-            # can fail at once while another send is being marked.
-            await outbox.mark_failed(
-                session, msg.id, msg.attempts + 1, error, give_up,
-                next_try(msg.attempts, self.clock.now()),
-            )  # fmt: skip
-        return False
+            done.append(Attempt(msg, None, f"{type(exc).__name__}: {exc}", give_up))
+            return False
+        made = ref is not None and ref.chat.id != msg.chat_id
+        room = (ref.chat.platform, ref.chat.id) if ref is not None and made else None
+        done.append(Attempt(msg, ref.id if ref else None, room=room))
+        return True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, and_, bindparam, column, exists, insert, literal, table
+from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,7 +112,14 @@ async def on_screen(
         col(OutboxMessage.sent_at).is_not(None),
         col(OutboxMessage.claimed_at) > after,
     )
-    newest = list(await session.exec(stmt.order_by(col(OutboxMessage.claimed_at).desc()).limit(10)))
+    # Rows claimed in one batch share claimed_at: the later written is the newer.
+    newest = list(
+        await session.exec(
+            stmt.order_by(col(OutboxMessage.claimed_at).desc(), col(OutboxMessage.id).desc()).limit(
+                10
+            )
+        )
+    )
     last_at = newest[0].claimed_at if newest else None
     with_buttons = next((msg for msg in newest if msg.buttons), None)
     if with_buttons is None:
@@ -130,6 +139,124 @@ async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed outbox row, as plain values (no ORM object on the sending path)."""
+
+    id: int
+    chat_id: str
+    chat_kind: str
+    text: str
+    buttons: list[list[dict[str, str]]]
+    extra: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+# Each worker keeps a connection open named WORKER_PREFIX + its id (bot/delivery/leader.py).
+WORKER_PREFIX = "wijkbot:"
+_ACTIVITY = table("pg_stat_activity", column("application_name"))
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_OUTGOING = [_OUTBOX.c[name] for name in Outgoing.__slots__]
+
+
+def _alive(worker: Any) -> Any:
+    """Whether `worker` has a connection open (PostgreSQL)."""
+    return exists(
+        select(literal(1)).select_from(_ACTIVITY)
+        .where(_ACTIVITY.c.application_name == WORKER_PREFIX + worker)
+    )  # fmt: skip
+
+
+async def claim_batch(
+    session: AsyncSession,
+    platform: str,
+    now: datetime,
+    worker: str,
+    lease_until: datetime,
+    limit: int,
+) -> list[Outgoing]:
+    """Claim up to `limit` due messages, oldest first, for `worker` until `lease_until`.
+
+    One statement. On PostgreSQL the rows are locked with SKIP LOCKED, so workers claiming
+    at the same time never get the same row. A row another worker claimed is left alone
+    until its lease is over (that worker may still be sending it); so is every later row
+    to the same chat, which keeps each chat's order. On PostgreSQL a lease ends early when
+    its worker has no connection open any more (it died).
+    """
+    t = _OUTBOX
+    other = aliased(OutboxMessage)
+    held = [  # chats with a row under another worker's lease (this very row included)
+        col(other.platform) == platform,
+        col(other.sent_at).is_(None),
+        col(other.lease_until) > now,
+        col(other.claimed_by) != worker,
+    ]
+    # The row itself, again, in the WHERE of the locking select: PostgreSQL checks it once
+    # more on the row's newest version when it locks it (a claim committed meanwhile).
+    free = [t.c.lease_until.is_(None), t.c.lease_until <= now, t.c.claimed_by == worker]
+    if session.get_bind().dialect.name == "postgresql":
+        # A claimer with no connection open is gone (killed): its lease ends at once.
+        held.append(_alive(col(other.claimed_by)))
+        free.append(~_alive(t.c.claimed_by))
+    due = (
+        select(t.c.id)
+        # NOT IN an uncorrelated subquery: the few held chats are looked up once (a hash),
+        # not once per due row, and the rows are read in id order only until `limit`.
+        .where(
+            and_(*_due(platform, now)),
+            or_(*free),
+            t.c.chat_id.not_in(select(col(other.chat_id)).where(*held)),
+        )
+        .order_by(t.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(t)
+        .where(t.c.id.in_(due.scalar_subquery()))
+        .values(claimed_at=now, claimed_by=worker, lease_until=lease_until)
+        .returning(*_OUTGOING)
+    )
+    rows = (await session.exec(stmt)).all()
+    return sorted((Outgoing(*row) for row in rows), key=lambda m: m.id)
+
+
+async def release(session: AsyncSession, ids: list[int]) -> None:
+    """Claimed but never started (the sender stopped): not in flight, nothing in doubt."""
+    if ids:
+        t = _OUTBOX
+        await session.exec(
+            update(t).where(t.c.id.in_(ids), t.c.sent_at.is_(None))
+            .values(claimed_at=None, claimed_by=None, lease_until=None)
+        )  # fmt: skip
+
+
+async def release_all(session: AsyncSession, platform: str) -> None:
+    """One process only (SQLite): rows claimed by a process that stopped are free at once
+    (still claimed, so in doubt, until they are sent again)."""
+    t = _OUTBOX
+    await session.exec(
+        update(t).where(t.c.platform == platform, t.c.sent_at.is_(None),
+                        t.c.lease_until.is_not(None))
+        .values(lease_until=None)
+    )  # fmt: skip
+
+
+async def mark_sent_many(
+    session: AsyncSession, sent: list[tuple[int, str | None]], at: datetime
+) -> None:
+    """Step 3 for a batch: the platform took each (id, its message ref); one statement."""
+    if sent:
+        t = _OUTBOX
+        stmt = (
+            update(t).where(t.c.id == bindparam("b_id"))
+            .values(sent_at=at, sent_ref=bindparam("b_ref"))
+        )  # fmt: skip
+        params = [{"b_id": i, "b_ref": ref[:255] if ref else None} for i, ref in sent]
+        await session.exec(stmt, params=params)
 
 
 async def mark_sent_id(
@@ -194,8 +321,8 @@ async def mark_failed(
     await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == msg_id)
-        .values(attempts=attempts, claimed_at=None, last_error=error[:500], failed=give_up,
-                next_attempt_at=retry_at)
+        .values(attempts=attempts, claimed_at=None, claimed_by=None, lease_until=None,
+                last_error=error[:500], failed=give_up, next_attempt_at=retry_at)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
 

@@ -1,7 +1,7 @@
 """web: one-time login links and browser sessions for the coordinators' web overview
 
 Revision ID: 0022_web
-Revises: 0018_dialogue
+Revises: 0019_workers
 Create Date: 2026-12-03 10:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0022_web'
-down_revision = '0018_dialogue'
+down_revision = '0019_workers'
 branch_labels = None
 depends_on = None
 

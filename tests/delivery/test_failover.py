@@ -1,0 +1,220 @@
+"""Three workers on one PostgreSQL; one after another is killed (kill -9) and restarted.
+
+Three real `wijkbot run --worker` processes (tests/support/worker_child.py) share one
+PostgreSQL database and the Telegram Bot API stand-in, which runs here. While they send a
+2,000-recipient broadcast and 20 residents send 200 messages, a random worker is killed
+three times (the one polling Telegram first) and started again each time. A user would
+notice a lost message, an answer twice or out of order, a job fired twice, or silence after
+the polling worker died; the test checks each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.delivery.outbox import BATCH
+from storage.db import Database
+from storage.locks import conninfo, lock_key
+from storage.repo import outbox
+from tests.standins.telegram_botapi import BotApiStandIn
+from tests.standins.telegram_records import SentRecord
+
+pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456789:AAF-wijkbot_failover_token"
+RECIPIENTS = 2_000
+FIRST_RECIPIENT = 200_000
+WRITERS = 20  # residents who write to the bot, ten messages each
+FIRST_WRITER = 300_000
+ROUNDS = 10
+COMMANDS = ("/help", "/language en")  # each writer alternates: two answers told apart
+HELP = "/idea"  # in the help text (English command names)
+LANGUAGE = "From now on I will write to you in English."
+KILL_AFTER = (100, 600, 1_100)  # broadcast messages delivered before each kill
+ROLES = ("telegram-poll", "outbox-telegram", "scheduler")
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tests.support.worker_child",
+                cwd=ROOT, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+                stdout=out, stderr=out,
+            )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+def holders(db_url: str) -> dict[str, int]:
+    """Role -> the OS pid of the worker holding it (its connection's application_name)."""
+    found: dict[str, int] = {}
+    with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
+        for role in ROLES:
+            key = lock_key(role) & 0xFFFF_FFFF_FFFF_FFFF
+            row = conn.execute(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s "
+                "AND l.objid = %s AND l.objsubid = 1",
+                (key >> 32, key & 0xFFFF_FFFF),
+            ).fetchone()
+            if row is not None:
+                found[role] = int(str(row[0]).split(":")[2])  # wijkbot:<host>:<pid>:<id>
+    return found
+
+
+async def until(check: object, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.1)
+
+
+def activity(db_url: str) -> str:
+    """Who is connected and waiting on what (shown when the test fails)."""
+    with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT application_name, state, wait_event_type, wait_event, left(query, 80) "
+            "FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchall()
+    return "\n".join(map(str, rows)) + f"\nroles {holders(db_url)}"
+
+
+def broadcast_sent(sent: list[SentRecord]) -> list[int]:
+    return [r.chat_id for r in sent if FIRST_RECIPIENT <= r.chat_id < FIRST_WRITER]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="open (#17): in 2 of 5 runs, after the third kill no worker took the free roles "
+    "within 60 s (roles {}; the waiting workers' role connections idle after "
+    "pg_try_advisory_lock; the restarted one had no connection yet)",
+)
+async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only: workers need PostgreSQL")
+    rng = random.Random(17)
+    T0 = time.monotonic()
+    mark = lambda what: print(f"{time.monotonic() - T0:6.1f} {what}", flush=True)  # noqa: E731
+    async with BotApiStandIn(token=TOKEN) as api:
+        for i in range(RECIPIENTS):
+            api.private_chat(api.user(FIRST_RECIPIENT + i, f"Buur {i}"))
+        writers = [api.user(FIRST_WRITER + i, f"Schrijver {i}", language_code="en")
+                   for i in range(WRITERS)]  # fmt: skip
+        dms = [api.private_chat(u) for u in writers]
+        ticks = tmp_path / "ticks"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKBOT_")}
+        env |= {
+            "WIJKBOT_DATABASE_URL": db_url, "WIJKBOT_DATA_DIR": str(tmp_path),
+            "WIJKBOT_TELEGRAM_TOKEN": TOKEN, "WIJKBOT_TELEGRAM_BASE_URL": api.base_url,
+            "WIJKBOT_TELEGRAM_BASE_FILE_URL": api.base_file_url,
+            "WIJKBOT_TEST_OUTBOX_PER_SECOND": "1000", "WIJKBOT_TEST_TICKS": str(ticks),
+        }  # fmt: skip
+        workers = [Worker(env, tmp_path / f"worker{i}.log") for i in range(3)]
+        logs = lambda: "\n".join(w.log.read_text()[-3000:] for w in workers)  # noqa: E731
+        try:
+            for w in workers:
+                await w.start()
+            # The broadcast, written while the workers start (as a coordinator would).
+            db = Database(db_url)
+            async with db.transaction() as s:
+                for i in range(RECIPIENTS):
+                    await outbox.enqueue(s, "telegram", str(FIRST_RECIPIENT + i), f"Oproep {i}")
+            await db.dispose()
+            mark("enqueued")
+            await until(lambda: api.polling, 30, f"polling\n{logs()}")
+            mark("polling")
+
+            async def write() -> None:
+                for n in range(ROUNDS):
+                    for user, dm in zip(writers, dms, strict=True):
+                        await api.send_text(user, dm, COMMANDS[n % 2])
+                    await asyncio.sleep(0.4)
+
+            writing = asyncio.create_task(write())
+            kills: list[tuple[int, dict[str, int]]] = []
+            for n, after in enumerate(KILL_AFTER):
+                await until(lambda a=after: len(broadcast_sent(api.sent)) >= a, 40,
+                            f"{after} delivered\n{logs()}")  # fmt: skip
+                held = holders(db_url)
+                pids = [w.pid for w in workers]
+                victim = pids.index(held["telegram-poll"]) if n == 0 else rng.randrange(3)
+                await workers[victim].kill()
+                kills.append((workers[victim].pid, held))
+                if n == 0:  # another worker takes over polling within seconds
+                    await until(lambda v=workers[victim].pid: holders(db_url).get(
+                        "telegram-poll", v) != v, 6, f"poll takeover\n{logs()}")  # fmt: skip
+                mark(f"killed {victim}")
+                await workers[victim].start()
+            await writing
+
+            def done() -> bool:
+                sent = api.sent
+                answers = sum(1 for r in sent if r.chat_id >= FIRST_WRITER)
+                return len(set(broadcast_sent(sent))) == RECIPIENTS and answers >= WRITERS * ROUNDS
+
+            await until(done, 60, f"everything delivered\n{logs()}\n{activity(db_url)}")
+            mark("done")
+            await asyncio.sleep(1.5)  # anything still coming (a redelivery) arrives
+        finally:
+            for w in workers:
+                await w.stop()
+        sent = api.sent
+
+    # Every broadcast message delivered; twice only what a killed sender had in flight.
+    times = Counter(broadcast_sent(sent))
+    assert len(times) == RECIPIENTS
+    twice = sum(times.values()) - RECIPIENTS
+    sender_kills = sum(1 for pid, held in kills if held.get("outbox-telegram") == pid)
+    assert twice <= BATCH * sender_kills, (twice, kills)
+    # Every message answered once, in the order written.
+    for dm in dms:
+        answers = [r.plain_text for r in sent if r.chat_id == dm.id]
+        kinds = ["help" if HELP in a else "language" if LANGUAGE in a else a for a in answers]
+        assert kinds == ["help", "language"] * (ROUNDS // 2), (dm.id, kinds)
+    # The polling worker was killed first, and another took polling over (checked above).
+    assert kills[0][1]["telegram-poll"] == kills[0][0]
+    # The scheduled job ran in one worker at a time: each worker's firings form one unbroken
+    # stretch (never two workers taking turns), no more often than once a period (a busy
+    # event loop may run one late); it moved when its worker died.
+    fired = sorted(
+        (float(t), int(pid)) for pid, t in map(str.split, ticks.read_text().splitlines())
+    )
+    stretches = [pid for pid, _ in itertools.groupby(pid for _, pid in fired)]
+    assert len(stretches) == len(set(stretches)) >= 2, stretches
+    for pid in stretches:
+        times = [t for t, p in fired if p == pid]
+        assert len(times) <= times[-1] - times[0] + 2, (pid, times)
