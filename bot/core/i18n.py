@@ -14,6 +14,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,13 +128,21 @@ def isolate(value: object) -> object:
     return value
 
 
+_SLASHED = re.compile(r"/\{(\w+)\}")
+
+
 class _RightToLeft(str):
     """A translated right-to-left message whose `.format()` isolates what it fills in."""
 
     __slots__ = ()
 
     def format(self, *args: object, **kwargs: object) -> str:
-        return str.format(self, *map(isolate, args), **{k: isolate(v) for k, v in kwargs.items()})
+        # "/{command}": the slash goes inside the isolation with the name ("⁨/gesprek⁩"), so
+        # it stays in front of it, and Matrix still sees a command to show as "!gesprek".
+        slashed = {f"{m}/": f"/{kwargs[m]}" for m in _SLASHED.findall(self) if m in kwargs}
+        template = _SLASHED.sub(lambda m: f"{{{m[1]}/}}" if m[1] in kwargs else m[0], self)
+        filled = {k: isolate(v) for k, v in {**kwargs, **slashed}.items()}
+        return str.format(template, *map(isolate, args), **filled)
 
 
 def _directed(text: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
+from bot.adapters.matrix.render import bang_commands
 from bot.config import LANGUAGES
 from bot.core import i18n
 from bot.core.i18n import FSI, PDI, translations
@@ -87,6 +88,20 @@ async def test_right_to_left_messages_isolate_what_they_fill_in(make_chat: MakeC
         assert i18n._("Your report has number {ref}.").format(ref="M-1001") == (
             "Your report has number M-1001."
         )
+
+
+async def test_a_command_keeps_its_slash_in_right_to_left_text(make_chat: MakeChat) -> None:
+    """ "/{command}" in Arabic: the slash is isolated with the name, so it stays in front, and
+    Matrix still turns it into "!idee" (it looked for a slash followed by a letter)."""
+    chat = make_chat("samira", lang="ar")
+    await chat.say("/taal ar")
+    await chat.say("/melding")
+    [ask] = await chat.say("/idee")  # in the middle of a report: stop it and go to /idee?
+    labels = ask.labels
+    assert any(f"{FSI}/idee{PDI}" in label for label in labels), labels
+    assert not any(f"/{FSI}" in label for label in labels), labels
+    on_matrix = bang_commands(next(label for label in labels if "idee" in label))
+    assert f"{FSI}!idee{PDI}" in on_matrix
 
 
 @pytest.mark.parametrize(

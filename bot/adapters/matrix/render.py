@@ -18,7 +18,10 @@ _KEYCAP_INDEX = {k.replace("\ufe0f", ""): i for i, k in enumerate(KEYCAPS)}
 _SAFE_SCHEMES = ("https://", "http://", "mailto:")
 # "/help" in the core's texts: Element intercepts unknown slash commands, so on Matrix we
 # tell people to type "!help". Only a whole word after a space or an opening bracket.
-_SLASH_COMMAND = re.compile(r"(?<![^\s(\"'“‘«])/([a-z][a-z0-9_]{1,31})(?=$|[\s.,;:!?)\"'”’»])")
+# A command may stand in right-to-left isolation (U+2068 … U+2069, bot/core/i18n.py).
+_SLASH_COMMAND = re.compile(
+    r"(?<![^\s(\"'“‘«\u2068])/([a-z][a-z0-9_]{1,31})(?=$|[\s.,;:!?)\"'”’»\u2069])"
+)
 _GEO = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)(?:,-?\d+(?:\.\d+)?)?(?:;.*)?$")
 
 
