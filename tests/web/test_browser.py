@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.app import App
@@ -100,7 +100,20 @@ def _go(browser: webdriver.Chrome, act: Callable[[], object]) -> None:
     """Click (or press) and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     act()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+
+    def gone(_driver: object) -> bool:
+        # Chromium answers "Node with given id does not belong to the document" instead of a
+        # stale element while the old page is being replaced: gone as well.
+        try:
+            page.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    WebDriverWait(browser, 20).until(gone)
+    WebDriverWait(browser, 20).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _work_the_queue(browser: webdriver.Chrome, link: str, port: int) -> None:
