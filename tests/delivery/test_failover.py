@@ -137,7 +137,7 @@ def broadcast_sent(sent: list[SentRecord]) -> list[int]:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="open (#17): 1 of 14 runs (under faketime +365d, as in CI's second pass) did not "
+    reason="open (#17): 1 of 21 runs (under faketime +365d, as in CI's second pass) did not "
     "deliver everything within 60 s after the third kill, with one live worker holding every "
     "role and all processes idle; the cause is not found yet (the report now shows the "
     "state at the time of failure)",
