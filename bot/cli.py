@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
-from bot.config import CONFIG_ENV, ConfigError, Settings, load_settings
-from bot.util import logs
+# Imported where used: `wijkbot tally` and `wijkbot gesprek` read files only, and start in
+# a blink without settings (pydantic), a database (SQLAlchemy) or a chat library.
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,6 +146,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     if args.command == "gesprek":  # files only: no settings, no database
         return _gesprek(args)
+    return _with_settings(args)
+
+
+def _with_settings(args: argparse.Namespace) -> int:
+    """Every command that reads the settings (and most the database)."""
+    import asyncio
+
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from bot.config import CONFIG_ENV, ConfigError, load_settings
+    from bot.util import logs
+
     if args.config:
         os.environ[CONFIG_ENV] = args.config
     try:

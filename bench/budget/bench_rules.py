@@ -9,7 +9,10 @@ compared with pabutools' where it ran, and always with ``expected.json``.
 * default: our ``mes`` and ``mes-add1``, pabutools' ``mes``; pabutools' ``mes-add1`` (about
   17 minutes and 17 GB) is not run, the README's reference figure is shown instead;
 * ``--pabutools-add1``: run pabutools' ``mes-add1`` as well;
-* ``--quick``: run only our side, comparing with expected.json and the README figures.
+* ``--quick``: run only our side, comparing with expected.json and the README figures;
+* ``--whole``: whole processes, as a user runs them: ``wijkbot tally FILE --rule mes``
+  against a Python process that imports pabutools, parses and counts; and the start-up of
+  ``wijkbot tally`` on a tiny file against a bare ``python -c pass`` (best of 5).
 """
 
 from __future__ import annotations
@@ -71,6 +74,42 @@ def measure(implementation: str, path: Path, rule: str) -> dict[str, Any]:
     return {"parse_s": parse_s, "count_s": count_s, "peak_mb": peak_mb, "winners": winners}
 
 
+# -- whole processes ---------------------------------------------------------------------------
+
+TINY = (
+    "META\nkey;value\nbudget;100\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;60\n2;50\n"
+    "VOTES\nvoter_id;vote\n1;1,2\n2;2\n"
+)
+PABUTOOLS_WHOLE = (
+    "import sys\nfrom pabutools.election import Cost_Sat, parse_pabulib\n"
+    "from pabutools.rules import method_of_equal_shares\n"
+    "instance, profile = parse_pabulib(sys.argv[1])\n"
+    "print(len(method_of_equal_shares(instance, profile, sat_class=Cost_Sat)))\n"
+)
+
+
+def _wall(command: list[str], times: int = 1) -> float:
+    """The best wall time of `times` runs of `command` (seconds)."""
+    best = float("inf")
+    for _ in range(times):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def whole(path: Path, tiny: Path) -> None:
+    wijkbot = str(Path(sys.executable).parent / "wijkbot")
+    ours = _wall([wijkbot, "tally", str(path), "--rule", "mes"])
+    theirs = _wall([sys.executable, "-c", PABUTOOLS_WHOLE, str(path)])
+    print(f"whole process, mes:  wijkbot tally {ours:.2f} s, pabutools {theirs:.2f} s "
+          f"-> {theirs / ours:.1f}x")  # fmt: skip
+    tiny.write_text(TINY, encoding="utf-8")
+    start_up = _wall([wijkbot, "tally", str(tiny), "--rule", "mes"], 5)
+    bare = _wall([sys.executable, "-c", "pass"], 5)
+    print(f"start-up, tiny file: wijkbot tally {start_up:.3f} s, bare python {bare:.3f} s")
+
+
 # -- the driver --------------------------------------------------------------------------------
 
 
@@ -101,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pabutools-add1", action="store_true", help="also run pabutools mes-add1 (~17 GB)"
     )
+    parser.add_argument("--whole", action="store_true", help="whole processes and start-up")
     parser.add_argument("--file", type=Path, help="a .pb file (default: Warsaw 2024)")
     parser.add_argument("--measure", choices=["wijkbot", "pabutools"], help=argparse.SUPPRESS)
     parser.add_argument("--rule", default="mes", help=argparse.SUPPRESS)
@@ -113,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_rules: {path} not found (set WIJKBOT_PABULIB_DIR)", file=sys.stderr)
         return 2
 
+    if args.whole:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            whole(path, Path(tmp) / "tiny.pb")
+        return 0
     expected_file = path.parent / "expected.json"
     expected = json.loads(expected_file.read_text()) if expected_file.is_file() else {}
     print(f"{path.name}  (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")

@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -69,6 +70,12 @@ class Worker:
         os.kill(self.proc.pid, signal.SIGKILL)
         await self.proc.wait()
 
+    def dump_stacks(self) -> None:
+        """Ask the worker for its threads' and tasks' stacks (into its log)."""
+        if self.proc is not None and self.proc.returncode is None:
+            for sig in (signal.SIGUSR1, signal.SIGUSR2):
+                os.kill(self.proc.pid, sig)
+
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -96,10 +103,12 @@ def holders(db_url: str) -> dict[str, int]:
     return found
 
 
-async def until(check: object, within: float, what: str) -> None:
+async def until(check: object, within: float, what: Callable[[], str]) -> None:
+    """Wait for `check`; else fail, showing `what` (read then: the logs of that moment)."""
     deadline = time.monotonic() + within
     while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what()}")
         await asyncio.sleep(0.1)
 
 
@@ -110,7 +119,16 @@ def activity(db_url: str) -> str:
             "SELECT application_name, state, wait_event_type, wait_event, left(query, 80) "
             "FROM pg_stat_activity WHERE datname = current_database()"
         ).fetchall()
-    return "\n".join(map(str, rows)) + f"\nroles {holders(db_url)}"
+        waiting = conn.execute(
+            "SELECT claimed_by, lease_until > now() AS leased, attempts, "
+            "next_attempt_at > now() AS later, left(min(last_error), 60), count(*) "
+            "FROM outboxmessage WHERE sent_at IS NULL GROUP BY 1, 2, 3, 4"
+        ).fetchall()
+        inbox = conn.execute("SELECT count(*) FROM inboxentry WHERE handled_at IS NULL").fetchone()
+    return (
+        "\n".join(map(str, rows)) + f"\nroles {holders(db_url)}\nunsent (claimed_by, leased, "
+        f"attempts, later, error, n) {waiting}\ninbox unhandled {inbox}"
+    )
 
 
 def broadcast_sent(sent: list[SentRecord]) -> list[int]:
@@ -119,9 +137,10 @@ def broadcast_sent(sent: list[SentRecord]) -> list[int]:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="open (#17): in 2 of 5 runs, after the third kill no worker took the free roles "
-    "within 60 s (roles {}; the waiting workers' role connections idle after "
-    "pg_try_advisory_lock; the restarted one had no connection yet)",
+    reason="open (#17): 1 of 21 runs (under faketime +365d, as in CI's second pass) did not "
+    "deliver everything within 60 s after the third kill, with one live worker holding every "
+    "role and all processes idle; the cause is not found yet (the report now shows the "
+    "state at the time of failure)",
 )
 async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) -> None:
     if db_url.startswith("sqlite"):
@@ -144,7 +163,19 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
             "WIJKBOT_TEST_OUTBOX_PER_SECOND": "1000", "WIJKBOT_TEST_TICKS": str(ticks),
         }  # fmt: skip
         workers = [Worker(env, tmp_path / f"worker{i}.log") for i in range(3)]
-        logs = lambda: "\n".join(w.log.read_text()[-3000:] for w in workers)  # noqa: E731
+
+        def report(what: str, more: Callable[[], str] = str) -> Callable[[], str]:
+            """What the test waited for, then each worker's stacks and log, and who waits."""
+
+            def shown() -> str:
+                for w in workers:
+                    w.dump_stacks()
+                time.sleep(1)  # failing anyway: the workers write their stacks meanwhile
+                logs = "\n".join(f"== {w.log.name}\n{w.log.read_text()[-6000:]}" for w in workers)
+                return f"{what} {more()}\n{logs}\n{activity(db_url)}"
+
+            return shown
+
         try:
             for w in workers:
                 await w.start()
@@ -155,7 +186,7 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
                     await outbox.enqueue(s, "telegram", str(FIRST_RECIPIENT + i), f"Oproep {i}")
             await db.dispose()
             mark("enqueued")
-            await until(lambda: api.polling, 30, f"polling\n{logs()}")
+            await until(lambda: api.polling, 30, report("polling"))
             mark("polling")
 
             async def write() -> None:
@@ -168,7 +199,7 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
             kills: list[tuple[int, dict[str, int]]] = []
             for n, after in enumerate(KILL_AFTER):
                 await until(lambda a=after: len(broadcast_sent(api.sent)) >= a, 40,
-                            f"{after} delivered\n{logs()}")  # fmt: skip
+                            report(f"{after} delivered"))  # fmt: skip
                 held = holders(db_url)
                 pids = [w.pid for w in workers]
                 victim = pids.index(held["telegram-poll"]) if n == 0 else rng.randrange(3)
@@ -176,7 +207,7 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
                 kills.append((workers[victim].pid, held))
                 if n == 0:  # another worker takes over polling within seconds
                     await until(lambda v=workers[victim].pid: holders(db_url).get(
-                        "telegram-poll", v) != v, 6, f"poll takeover\n{logs()}")  # fmt: skip
+                        "telegram-poll", v) != v, 6, report("poll takeover"))  # fmt: skip
                 mark(f"killed {victim}")
                 await workers[victim].start()
             await writing
@@ -186,7 +217,9 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
                 answers = sum(1 for r in sent if r.chat_id >= FIRST_WRITER)
                 return len(set(broadcast_sent(sent))) == RECIPIENTS and answers >= WRITERS * ROUNDS
 
-            await until(done, 60, f"everything delivered\n{logs()}\n{activity(db_url)}")
+            await until(done, 60, report(
+                "everything delivered", lambda: f"{len(set(broadcast_sent(api.sent)))} "
+                f"of {RECIPIENTS}; answers {sum(r.chat_id >= FIRST_WRITER for r in api.sent)}"))  # fmt: skip
             mark("done")
             await asyncio.sleep(1.5)  # anything still coming (a redelivery) arrives
         finally:

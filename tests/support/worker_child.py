@@ -10,7 +10,11 @@ it each time it fires, so the test sees which worker fired it and when.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import faulthandler
 import os
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -21,6 +25,21 @@ from bot.delivery import limits
 from bot.delivery.scheduler import Job
 
 TICK = timedelta(seconds=1)
+
+
+def stack_dumps() -> None:
+    """SIGUSR1: every thread's stack (even with the event loop blocked); SIGUSR2: every
+    asyncio task's stack. The failover test asks for both before it fails."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+    def tasks(_sig: int, _frame: object) -> None:
+        with contextlib.suppress(RuntimeError):
+            for task in asyncio.all_tasks(asyncio.get_running_loop()):
+                print(f"--- task {task.get_name()}", file=sys.stderr)
+                task.print_stack(limit=8, file=sys.stderr)
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGUSR2, tasks)
 
 
 def hooks() -> None:
@@ -47,5 +66,6 @@ def hooks() -> None:
 
 
 if __name__ == "__main__":
+    stack_dumps()
     hooks()
     sys.exit(main(["run", "--worker"]))

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from bot.services.budget.counting import rules
 from bot.services.budget.counting.election import Ballot, Election, Project
 from bot.services.budget.counting.rules import RULES, Outcome, count
 
@@ -69,6 +70,27 @@ def test_mes_add1_stops_at_the_first_exhaustive_outcome() -> None:
     # Only b could still be added and 90 + 20 > 100: exhaustive at once.
     election = approval({"a": 90, "b": 20}, ["a,b", "a,b"], 100)
     assert count(election, "mes-add1").selected == ("a",)
+
+
+def test_mes_add1_finds_a_late_stop_in_few_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 10 voters with 100 each; "a" (100) is bought at once. "b" (900) has one supporter, who
+    # can pay it only at 910 per voter: step 810, where 1,000 is spent and nothing else fits.
+    # pabutools counts 811 times (one per step); a search needs a few dozen at most.
+    election = approval({"a": 100, "b": 900}, ["a,b"] + ["a"] * 9, 1_000)
+    runs = 0
+    real_run = rules._MES.run
+
+    def counted(self: rules._MES, per_voter: Fraction) -> list[int]:
+        nonlocal runs
+        runs += 1
+        return real_run(self, per_voter)
+
+    monkeypatch.setattr(rules._MES, "run", counted)
+    assert count(election, "mes-add1").selected == ("a", "b")
+    assert runs <= 30
+    # One step less, "b" is out of reach and the count goes on: found exactly.
+    poorer = approval({"a": 100, "b": 901}, ["a,b"] + ["a"] * 9, 1_001)
+    assert count(poorer, "mes-add1").selected == ("a", "b")
 
 
 def test_cumulative_uses_points() -> None:

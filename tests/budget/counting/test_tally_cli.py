@@ -112,3 +112,27 @@ def test_render_and_natural_order() -> None:
         "c10",
     ]
     assert render(("b", "a"), 5, as_json=False) == "a\nb\ntotal_cost: 5"
+
+
+# What counting never needs: settings, a database, a chat library, the web server.
+HEAVY = ("pydantic", "pydantic_settings", "sqlalchemy", "sqlmodel", "psycopg", "alembic",
+         "apscheduler", "telegram", "nio", "httpx", "starlette", "uvicorn", "babel")  # fmt: skip
+
+
+def test_wijkbot_tally_starts_without_settings_database_or_chat_libraries(pb_file: Path) -> None:
+    # A tally of a small file is over in a blink: the `wijkbot` command imports for
+    # `tally` only what counting needs (start-up was 0.34 s, mostly pydantic and SQLAlchemy).
+    # A broken configuration does not matter either: counting reads no settings.
+    probe = (
+        "import sys\nfrom bot.cli import main\n"
+        f"code = main(['tally', {str(pb_file)!r}, '--rule', 'greedy'])\n"
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})\n"
+        "print('heavy:', ','.join(heavy)); sys.exit(code)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "WIJKBOT_DATABASE_URL": "nonsense://", "WIJKBOT_LOG_LEVEL": "x"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["9", "10", "total_cost: 80", "heavy: "]
