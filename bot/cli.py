@@ -122,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     b_export.add_argument("round", type=int, metavar="ROUND")
     b_export.add_argument("--out", type=Path, help="write to this file instead of the screen")
 
+    forum = sub.add_parser("forum", help="lottery-drawn neighbourhood forums")
+    forum_sub = forum.add_subparsers(dest="forum_command", required=True)
+    f_draw = forum_sub.add_parser("draw", help="draw the panel, invite it, print the report")
+    f_draw.add_argument("id", type=int, metavar="ID")
+    f_draw.add_argument("--seed", type=int, help="a positive whole number (random if left out)")
+    f_draw.add_argument("--algorithm", choices=["maximin", "nash"], default="maximin")
+
     gesprek = sub.add_parser("gesprek", help="statement dialogues (Pol.is-style)")
     gesprek_sub = gesprek.add_subparsers(dest="gesprek_command", required=True)
     g_analyse = gesprek_sub.add_parser(
@@ -227,6 +234,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         return 0
     if args.command == "budget":
         return await _budget(args, settings)
+    if args.command == "forum":
+        return await _forum(args, settings)
     if args.command == "matrix":
         return await _matrix(args, settings)
     if args.command == "admin":
@@ -329,6 +338,17 @@ async def _export_conversation(args: argparse.Namespace, settings: Settings) -> 
     try:
         print(await export_conversation(settings, args.id, args.format, args.out))
     except AdminError as exc:
+        raise _CliError(str(exc)) from None
+    return 0
+
+
+async def _forum(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.forum import draw_forum
+    from bot.services.forum.panel import ForumError
+
+    try:
+        print(await draw_forum(settings, args.id, args.seed, args.algorithm))
+    except ForumError as exc:
         raise _CliError(str(exc)) from None
     return 0
 

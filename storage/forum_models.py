@@ -36,8 +36,12 @@ class Forum(SQLModel, table=True):
     seed: int | None = None  # the published seed of the draw (None: not drawn yet)
     # After the draw: anonymous selection probabilities (pool number -> probability) and,
     # kept after the end, the panel's composition {feature: {value: count}}.
-    probabilities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    composition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    probabilities: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    composition: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
 
@@ -45,7 +49,10 @@ class Forum(SQLModel, table=True):
 class ForumMember(SQLModel, table=True):
     """A resident in a forum's pool: their balancing answers, given with consent."""
 
-    __table_args__ = (UniqueConstraint("forum_id", "person_id"), UniqueConstraint("forum_id", "number"))
+    __table_args__ = (
+        UniqueConstraint("forum_id", "person_id"),
+        UniqueConstraint("forum_id", "number"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     forum_id: int = Field(foreign_key="forum.id", ondelete="CASCADE", index=True)
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
