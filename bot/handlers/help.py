@@ -35,6 +35,9 @@ MENU = (
         in_groups=True,
         english="conversation",
     ),
+    MenuEntry(
+        "wijkforum", N_("join the pool of a neighbourhood forum drawn by lot"), english="forum"
+    ),
     MenuEntry("themas", N_("choose the themes you follow"), english="themes"),
     MenuEntry(
         "overzicht", N_("choose how often you get a digest of what is new"), english="digest"

@@ -100,3 +100,8 @@ async def erase_pool(session: AsyncSession, forum_id: int) -> int:
     """Delete every pool member of a forum, with their answers."""
     result = await session.exec(delete(ForumMember).where(col(ForumMember.forum_id) == forum_id))
     return int(result.rowcount or 0)
+
+
+async def forums_of(session: AsyncSession, neighbourhood_id: int) -> list[Forum]:
+    stmt = select(Forum).where(Forum.neighbourhood_id == neighbourhood_id)
+    return list((await session.exec(stmt.order_by(col(Forum.id)))).all())
