@@ -33,10 +33,10 @@ from bot.services.announcements import remind_due
 from bot.services.budget.rounds import sweep as budget_sweep
 from bot.services.budget.sealing import keys_for
 from bot.services.dialogue.conversations import close_due as close_conversations
-from bot.services.forum.panel import sweep as forum_sweep
 from bot.services.dialogue.report import forget as forget_analyses
 from bot.services.dialogue.report import recompute as analyse_conversations
 from bot.services.digests import digest_jobs
+from bot.services.forum.panel import sweep as forum_sweep
 from bot.services.ideas import support_batch
 from bot.services.initiatives import room_made as initiative_room_made
 from bot.services.offers import offer_batch

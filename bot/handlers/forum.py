@@ -30,7 +30,7 @@ async def forum_command(ctx: Ctx) -> None:
     home = await home_of(ctx)
     if home is None or home.id is None:
         if not ctx.coordinator_of:
-            await ctx.reply(_("First tell me your neighbourhood with /wijk."))
+            await ctx.reply(_("First tell me your neighbourhood with /start."))
         return
     open_ = await forums.open_forums(ctx.session, [home.id], ctx.clock.now())
     if not open_:

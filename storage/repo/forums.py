@@ -105,3 +105,8 @@ async def erase_pool(session: AsyncSession, forum_id: int) -> int:
 async def forums_of(session: AsyncSession, neighbourhood_id: int) -> list[Forum]:
     stmt = select(Forum).where(Forum.neighbourhood_id == neighbourhood_id)
     return list((await session.exec(stmt.order_by(col(Forum.id)))).all())
+
+
+async def opened_by(session: AsyncSession, person_id: int) -> int:
+    stmt = select(func.count()).select_from(Forum).where(Forum.created_by_id == person_id)
+    return int((await session.exec(stmt)).one())

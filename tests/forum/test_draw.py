@@ -24,18 +24,24 @@ QUOTAS = {
 }
 
 
-async def open_with_pool(
-    app: App, clock: FrozenClock, size: int, quotas: dict[str, dict[str, list[int]]], seats: int = 12
+async def open_forum(
+    app: App,
+    clock: FrozenClock,
+    slug: str,
+    quotas: dict[str, dict[str, list[int]]],
+    seats: int = 12,
+    by: str | None = None,
 ) -> int:
-    """A forum in Schalkwijk and `size` generated residents in its pool (made directly)."""
-    rng = random.Random(size)
+    """A forum opened directly (as `wijkbot`'s tests of other capabilities need one)."""
     async with app.db.transaction() as s:
-        hood = await places.neighbourhood_by_slug(s, "schalkwijk")
+        hood = await places.neighbourhood_by_slug(s, slug)
         assert hood is not None and hood.id is not None
+        creator = await people.person_for_account(s, "fake", by) if by else None
         forum = await forums.add_forum(
             s,
             Forum(
                 neighbourhood_id=hood.id,
+                created_by_id=creator.id if creator else None,
                 purpose="Een groener plein",
                 seats=seats,
                 quotas=quotas,
@@ -44,12 +50,26 @@ async def open_with_pool(
             ),
         )
         assert forum.id is not None
+        return forum.id
+
+
+async def open_with_pool(
+    app: App,
+    clock: FrozenClock,
+    size: int,
+    quotas: dict[str, dict[str, list[int]]],
+    seats: int = 12,
+) -> int:
+    """A forum in Schalkwijk and `size` generated residents in its pool (made directly)."""
+    rng = random.Random(size)
+    forum_id = await open_forum(app, clock, "schalkwijk", quotas, seats)
+    async with app.db.transaction() as s:
         for i in range(size):
             person = await people.get_or_create_person(s, "fake", f"r{i}", "nl")
             assert person.id is not None
             answers = {"age": AGES[i % 4], "area": rng.choice(("Noord", "Zuid"))}
-            await forums.add_member(s, forum.id, person.id, answers)
-        return forum.id
+            await forums.add_member(s, forum_id, person.id, answers)
+    return forum_id
 
 
 async def _states(app: App, forum_id: int) -> list[str]:

@@ -13,33 +13,11 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from bot.ops.forum import draw_forum
-from storage.forum_models import Forum, ForumMember
-from tests.forum.test_draw import QUOTAS
+from storage.forum_models import ForumMember
+from tests.forum.test_draw import QUOTAS, open_forum
 from tests.support.fake import Chat, MakeChat
 
 AGE_LABELS = ("15–24 years", "25–44 years", "45–64 years", "65 or older")
-
-
-async def _open_forum(app: App, clock: FrozenClock, coco: Chat) -> int:
-    """The coordinator's forum (made directly until the chat dialog opens it)."""
-    from storage.repo import forums, places
-
-    async with app.db.transaction() as s:
-        hood = await places.neighbourhood_by_slug(s, "schalkwijk")
-        assert hood is not None and hood.id is not None
-        forum = await forums.add_forum(
-            s,
-            Forum(
-                neighbourhood_id=hood.id,
-                purpose="Een groener plein",
-                seats=12,
-                quotas=QUOTAS,
-                pool_closes_at=clock.now() + timedelta(days=14),
-                ends_at=clock.now() + timedelta(days=90),
-            ),
-        )
-        assert forum.id is not None
-        return forum.id
 
 
 async def _join(make_chat: MakeChat, name: str, age: str, area: str) -> Chat:
@@ -47,7 +25,10 @@ async def _join(make_chat: MakeChat, name: str, age: str, area: str) -> Chat:
     await chat.say("/wijk")
     await chat.press("Schalkwijk")
     [explain, question] = await chat.say("/forum")
-    assert "only for the draw" in explain.text and "Coordinators never see your answers" in explain.text
+    assert (
+        "only for the draw" in explain.text
+        and "Coordinators never see your answers" in explain.text
+    )
     assert "age" in question.text
     await chat.press(age)
     await chat.press(area)
@@ -70,7 +51,8 @@ async def test_a_forum_from_pool_to_panel_to_erasure(
 ) -> None:
     await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
     coco: Chat = make_chat("coco", lang="en")
-    forum_id = await _open_forum(app, clock, coco)
+    await coco.say("/taal en")
+    forum_id = await open_forum(app, clock, "schalkwijk", QUOTAS, by="coco")
 
     # Someone who says no to keeping their answers leaves nothing behind.
     doubter: Chat = make_chat("doubter", lang="en")
