@@ -60,6 +60,12 @@ MENU = (
         "coordinator",
     ),
     MenuEntry(
+        "nieuwwijkforum",
+        N_("open a neighbourhood forum drawn by lot"),
+        "coordinator",
+        english="newforum",
+    ),
+    MenuEntry(
         "peiling",
         N_("ask the neighbourhood a question"),
         "coordinator",

@@ -11,10 +11,9 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.ops.admin import grant_coordinator
 from bot.ops.forum import draw_forum
 from storage.forum_models import ForumMember
-from tests.forum.test_draw import QUOTAS, open_forum
+from tests.forum.test_open import open_in_chat
 from tests.support.fake import Chat, MakeChat
 
 AGE_LABELS = ("15–24 years", "25–44 years", "45–64 years", "65 or older")
@@ -49,10 +48,7 @@ def _invited(chats: list[Chat]) -> list[Chat]:
 async def test_a_forum_from_pool_to_panel_to_erasure(
     app: App, make_chat: MakeChat, clock: FrozenClock
 ) -> None:
-    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
-    coco: Chat = make_chat("coco", lang="en")
-    await coco.say("/taal en")
-    forum_id = await open_forum(app, clock, "schalkwijk", QUOTAS, by="coco")
+    coco, forum_id = await open_in_chat(app, make_chat)
 
     # Someone who says no to keeping their answers leaves nothing behind.
     doubter: Chat = make_chat("doubter", lang="en")

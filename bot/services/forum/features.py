@@ -64,3 +64,28 @@ def quota_problem(quotas: Quotas, seats: int) -> str | None:
                 "but the forum has {seats} seats."
             ).format(feature=feature_name(feature), low=low, high=high, seats=seats)
     return None
+
+
+def even_quotas(values: list[str], seats: int) -> dict[str, list[int]]:
+    """A starting point for the quotas: an even share per value, with some room each way."""
+    share = seats / len(values)
+    room = max(1, round(share / 2))
+    lo, hi = max(0, round(share) - room), round(share) + room
+    return {v: [lo, min(hi, seats)] for v in values}
+
+
+def parse_quota(text: str, quotas: Quotas) -> tuple[str, str, int, int] | None:
+    """ "65+ 4-8" or "Noord 5-7": (feature, value, min, max) for a value these quotas
+    have (its key or its words, any case); None when it does not read."""
+    words = text.replace("–", "-").rsplit(None, 1)
+    if len(words) != 2:
+        return None
+    name, span = words[0].strip().casefold(), words[1]
+    low, sep, high = span.partition("-")
+    if not (sep and low.isdigit() and high.isdigit()):
+        return None
+    for feature in features_of(quotas):
+        for value in quotas[feature]:
+            if name in (value.casefold(), value_label(value).casefold()):
+                return feature, value, int(low), int(high)
+    return None
