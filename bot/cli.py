@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_p.add_argument("--may-announce", action="store_true", help="may send news to the themes")
     list_p = admin_sub.add_parser("list-partners", help="the partner accounts")
+    pop = admin_sub.add_parser(
+        "load-population", help="residents per age band per neighbourhood (a CBS-shaped CSV)"
+    )
+    pop.add_argument("file", type=Path, metavar="FILE")
     list_p.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
 
     export = sub.add_parser(
@@ -393,6 +397,13 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> str:
         )  # fmt: skip
     if args.admin_command == "remove-partner":
         return await admin.remove_partner(settings, args.platform, args.user, args.neighbourhood)
+    if args.admin_command == "load-population":
+        from bot.ops.population import PopulationError, load_population
+
+        try:
+            return await load_population(settings, args.file)
+        except PopulationError as exc:
+            raise admin.AdminError(str(exc)) from None
     if args.admin_command == "list-partners":
         return await admin.list_partners(settings, args.neighbourhood)
     return await admin.grant_coordinator(settings, args.platform, args.user, args.neighbourhood)

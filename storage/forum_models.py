@@ -61,3 +61,16 @@ class ForumMember(SQLModel, table=True):
     state: str = Field(default=POOL, max_length=10)
     invited_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_at: datetime = _ts()
+
+
+class Population(SQLModel, table=True):
+    """Residents per age band of a neighbourhood (CBS "Kerncijfers wijken en buurten"),
+    loaded by an operator; the forum dialog offers them as quotas."""
+
+    __table_args__ = (UniqueConstraint("neighbourhood_id", "age_band"),)
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(foreign_key="neighbourhood.id", ondelete="CASCADE", index=True)
+    age_band: str = Field(max_length=8)
+    residents: int
+    source: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()

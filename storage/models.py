@@ -34,6 +34,7 @@ from storage.dialogue_models import StatementVote as StatementVote
 # Lottery-drawn forums (issue 16) live in storage.forum_models.
 from storage.forum_models import Forum as Forum
 from storage.forum_models import ForumMember as ForumMember
+from storage.forum_models import Population as Population
 from storage.types import UTCDateTime
 
 

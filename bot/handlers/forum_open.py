@@ -23,13 +23,15 @@ from bot.services.forum.features import (
     feature_name,
     features_of,
     parse_quota,
+    population_quotas,
     quota_problem,
+    shares_line,
     value_label,
 )
 from bot.services.forum.panel import ForumError, open_forum
 from bot.util.when import in_days, parse_moment, passed
 from storage.forum_models import Forum
-from storage.repo import audit
+from storage.repo import audit, forums
 
 router = Router("forum_open")
 
@@ -199,6 +201,14 @@ async def extras_step(ctx: Ctx) -> None:
         return
     seats = int(ctx.dialog.data.get("seats") or 0)
     quotas: Quotas = {AGE: even_quotas(list(FIXED[AGE]), seats)}
+    figures = await forums.population(ctx.session, int(ctx.dialog.data["neighbourhood"]))
+    if (from_figures := population_quotas(figures, seats)) is not None:
+        quotas[AGE] = from_figures
+        await ctx.reply(
+            _(
+                "The age groups follow the population figures of the neighbourhood: {shares}."
+            ).format(shares=shares_line(figures))
+        )
     areas = list(ctx.dialog.data.get("areas") or [])
     if areas:
         quotas[AREA] = even_quotas(areas, seats)

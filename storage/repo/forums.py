@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.forum_models import INVITED, Forum, ForumMember
+from storage.forum_models import INVITED, Forum, ForumMember, Population
 
 
 async def add_forum(session: AsyncSession, forum: Forum) -> Forum:
@@ -110,3 +110,24 @@ async def forums_of(session: AsyncSession, neighbourhood_id: int) -> list[Forum]
 async def opened_by(session: AsyncSession, person_id: int) -> int:
     stmt = select(func.count()).select_from(Forum).where(Forum.created_by_id == person_id)
     return int((await session.exec(stmt)).one())
+
+
+async def replace_population(
+    session: AsyncSession, neighbourhood_id: int, counts: dict[str, int], source: str
+) -> None:
+    """The figures of one neighbourhood, replacing earlier ones."""
+    await session.exec(
+        delete(Population).where(col(Population.neighbourhood_id) == neighbourhood_id)
+    )
+    for band, residents in counts.items():
+        session.add(
+            Population(
+                neighbourhood_id=neighbourhood_id, age_band=band, residents=residents, source=source
+            )
+        )
+    await session.flush()
+
+
+async def population(session: AsyncSession, neighbourhood_id: int) -> dict[str, int]:
+    stmt = select(Population).where(Population.neighbourhood_id == neighbourhood_id)
+    return {p.age_band: p.residents for p in (await session.exec(stmt)).all()}

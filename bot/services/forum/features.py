@@ -3,6 +3,8 @@ en buurten" (15–24, 25–44, 45–64, 65+), so population figures fit as quota
 
 from __future__ import annotations
 
+import math
+
 from bot.core.i18n import N_, _
 
 AGE, AREA, GENDER, YEARS = "age", "area", "gender", "years"
@@ -89,3 +91,24 @@ def parse_quota(text: str, quotas: Quotas) -> tuple[str, str, int, int] | None:
             if name in (value.casefold(), value_label(value).casefold()):
                 return feature, value, int(low), int(high)
     return None
+
+
+def population_quotas(counts: dict[str, int], seats: int) -> dict[str, list[int]] | None:
+    """Age quotas in proportion to the residents per band (one seat of room each way);
+    None without figures for every band."""
+    if any(counts.get(b, 0) <= 0 for b in AGE_BANDS):
+        return None
+    total = sum(counts[b] for b in AGE_BANDS)
+    quotas = {}
+    for band in AGE_BANDS:
+        share = seats * counts[band] / total
+        quotas[band] = [max(0, math.floor(share) - 1), min(seats, math.ceil(share) + 1)]
+    return quotas
+
+
+def shares_line(counts: dict[str, int]) -> str:
+    """ "15–24 years 14 %, …": each band's share of the residents of 15 and older."""
+    total = sum(counts.get(b, 0) for b in AGE_BANDS) or 1
+    return ", ".join(
+        f"{value_label(b)} {round(100 * counts.get(b, 0) / total)} %" for b in AGE_BANDS
+    )

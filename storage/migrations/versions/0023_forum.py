@@ -1,8 +1,8 @@
-"""forum: lottery-drawn neighbourhood forums and their pools
+"""forum: lottery-drawn neighbourhood forums, their pools, population figures
 
 Revision ID: 0023_forum
 Revises: 0022_web
-Create Date: 2026-12-03 11:22:44.589450
+Create Date: 2026-12-03 11:36:55.062397
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,6 +39,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_forum_ends_at'), ['ends_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_forum_neighbourhood_id'), ['neighbourhood_id'], unique=False)
 
+    op.create_table('population',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('neighbourhood_id', sa.Integer(), nullable=False),
+    sa.Column('age_band', sa.String(length=8), nullable=False),
+    sa.Column('residents', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhood.id'], name=op.f('fk_population_neighbourhood_id_neighbourhood'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_population')),
+    sa.UniqueConstraint('neighbourhood_id', 'age_band', name=op.f('uq_population_neighbourhood_id_age_band'))
+    )
+    with op.batch_alter_table('population', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_population_neighbourhood_id'), ['neighbourhood_id'], unique=False)
+
     op.create_table('forummember',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('forum_id', sa.Integer(), nullable=False),
@@ -67,6 +81,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_forummember_forum_id'))
 
     op.drop_table('forummember')
+    with op.batch_alter_table('population', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_population_neighbourhood_id'))
+
+    op.drop_table('population')
     with op.batch_alter_table('forum', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_forum_neighbourhood_id'))
         batch_op.drop_index(batch_op.f('ix_forum_ends_at'))
