@@ -74,3 +74,13 @@ class Population(SQLModel, table=True):
     residents: int
     source: str = Field(default="", max_length=200)
     created_at: datetime = _ts()
+
+
+class AgeBand(SQLModel, table=True):
+    """The age band a resident chose to share, once ("helps us see who we miss"); counted
+    per neighbourhood, never shown per person. Erased with the person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True, index=True)
+    age_band: str = Field(max_length=8)
+    created_at: datetime = _ts()

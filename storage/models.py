@@ -30,6 +30,7 @@ from storage.budget_models import VotingCode as VotingCode
 from storage.dialogue_models import Conversation as Conversation
 from storage.dialogue_models import Statement as Statement
 from storage.dialogue_models import StatementVote as StatementVote
+from storage.forum_models import AgeBand as AgeBand
 
 # Lottery-drawn forums (issue 16) live in storage.forum_models.
 from storage.forum_models import Forum as Forum

@@ -38,6 +38,7 @@ MENU = (
     MenuEntry(
         "wijkforum", N_("join the pool of a neighbourhood forum drawn by lot"), english="forum"
     ),
+    MenuEntry("leeftijd", N_("share your age group, if you like"), english="age"),
     MenuEntry("themas", N_("choose the themes you follow"), english="themes"),
     MenuEntry(
         "overzicht", N_("choose how often you get a digest of what is new"), english="digest"
@@ -64,6 +65,12 @@ MENU = (
         N_("open a neighbourhood forum drawn by lot"),
         "coordinator",
         english="newforum",
+    ),
+    MenuEntry(
+        "wiemister",
+        N_("who takes part, by age, against the residents"),
+        "coordinator",
+        english="missing",
     ),
     MenuEntry(
         "peiling",

@@ -70,6 +70,7 @@ SHOWN: dict[str, list[str]] = {
         "You are in the pool of the neighbourhood forum “Een groener plein” with these "
         "answers: age 25–44 years, part of the neighbourhood Zuid."
     ],
+    "ageband.person_id": ["Your age group, shared to see who we miss: 25–44 years"],
     "weblogin.person_id": ["2 login links and sessions for the web overview"],
     "websession.person_id": ["2 login links and sessions for the web overview"],
 }
@@ -323,6 +324,8 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     await zoe.press("25–44 years")
     await zoe.press("Zuid")
     await zoe.press("Yes, put me in the pool")
+    await zoe.say("/leeftijd")
+    await zoe.press("25–44 years")
 
     # A draft she has not finished, and news for her that has not gone out yet.
     await zoe.say("/idee")

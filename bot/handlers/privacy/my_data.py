@@ -32,6 +32,7 @@ from storage.repo import (
     ideas,
     introductions,
     limits,
+    missing,
     offers,
     partners,
     people,
@@ -163,6 +164,12 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
             ).format(theme=theme.name_in(ctx.locale) if theme is not None else "?")
         )
     lines += await forum_lines(ctx, person.id)
+    if (shared := await missing.age_band(s, person.id)) is not None:
+        lines.append(
+            _("Your age group, shared to see who we miss: {band}").format(
+                band=value_label(shared.age_band)
+            )
+        )
     pref = await personal.preference(s, person.id)
     if pref is not None:
         rhythm = {"daily": _("every day"), "weekly": _("every week"), "never": _("never")}

@@ -1,8 +1,8 @@
-"""forum: lottery-drawn neighbourhood forums, their pools, population figures
+"""forum: lottery-drawn neighbourhood forums, their pools, population figures, shared age bands
 
 Revision ID: 0023_forum
 Revises: 0022_web
-Create Date: 2026-12-03 11:36:55.062397
+Create Date: 2026-12-03 11:41:03.809061
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,6 +15,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+
+    op.create_table('ageband',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('age_band', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_ageband_person_id_person'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ageband'))
+    )
+    with op.batch_alter_table('ageband', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ageband_person_id'), ['person_id'], unique=True)
 
     op.create_table('forum',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -90,3 +101,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_forum_ends_at'))
 
     op.drop_table('forum')
+    with op.batch_alter_table('ageband', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ageband_person_id'))
+
+    op.drop_table('ageband')
