@@ -132,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     f_draw.add_argument("id", type=int, metavar="ID")
     f_draw.add_argument("--seed", type=int, help="a positive whole number (random if left out)")
     f_draw.add_argument("--algorithm", choices=["maximin", "nash"], default="maximin")
+    f_codes = forum_sub.add_parser("codes", help="one-time pool codes for letters")
+    f_codes.add_argument("id", type=int, metavar="ID")
+    f_codes.add_argument("--count", type=int, required=True)
+    f_codes.add_argument("--out", type=Path, required=True, help="new CSV file for the codes")
 
     gesprek = sub.add_parser("gesprek", help="statement dialogues (Pol.is-style)")
     gesprek_sub = gesprek.add_subparsers(dest="gesprek_command", required=True)
@@ -347,11 +351,15 @@ async def _export_conversation(args: argparse.Namespace, settings: Settings) -> 
 
 
 async def _forum(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ops.forum import draw_forum
+    from bot.ops.forum import draw_forum, forum_codes
     from bot.services.forum.panel import ForumError
 
     try:
-        print(await draw_forum(settings, args.id, args.seed, args.algorithm))
+        if args.forum_command == "codes":
+            made = await forum_codes(settings, args.id, args.count, args.out)
+            print(f"Wrote {made} pool codes to {args.out}.")
+        else:
+            print(await draw_forum(settings, args.id, args.seed, args.algorithm))
     except ForumError as exc:
         raise _CliError(str(exc)) from None
     return 0

@@ -84,3 +84,14 @@ class AgeBand(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True, index=True)
     age_band: str = Field(max_length=8)
     created_at: datetime = _ts()
+
+
+class ForumCode(SQLModel, table=True):
+    """A one-time code from a letter to a random sample of addresses: it lets the reader
+    join the pool. Stored only as an HMAC under a key derived from the secret key."""
+
+    __table_args__ = (UniqueConstraint("forum_id", "code_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    forum_id: int = Field(foreign_key="forum.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

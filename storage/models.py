@@ -34,6 +34,7 @@ from storage.forum_models import AgeBand as AgeBand
 
 # Lottery-drawn forums (issue 16) live in storage.forum_models.
 from storage.forum_models import Forum as Forum
+from storage.forum_models import ForumCode as ForumCode
 from storage.forum_models import ForumMember as ForumMember
 from storage.forum_models import Population as Population
 from storage.types import UTCDateTime

@@ -9,10 +9,11 @@ from bot.core.i18n import N_, _, day
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import home_of, lost, please_choose
+from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
 from bot.services.forum.panel import Invitation, answer, composition_lines
-from storage.forum_models import INVITED, Forum
-from storage.repo import forums, places
+from storage.forum_models import INVITED, Forum, ForumCode
+from storage.repo import budgets, forums, places
 
 router = Router("forum")
 
@@ -25,6 +26,9 @@ class JoinForm(StatesGroup):
 
 @router.command("wijkforum", "forum")
 async def forum_command(ctx: Ctx) -> None:
+    if ctx.event.args.strip():
+        await _join_with_code(ctx, ctx.event.args)
+        return
     if ctx.coordinator_of:
         await _coordinator_view(ctx)
     home = await home_of(ctx)
@@ -41,9 +45,13 @@ async def forum_command(ctx: Ctx) -> None:
                 )
             )
         return
-    forum = open_[0]
-    assert forum.id is not None and ctx.person is not None and ctx.person.id is not None
-    if await forums.member(ctx.session, forum.id, ctx.person.id) is not None:
+    await _start_join(ctx, open_[0], None)
+
+
+async def _start_join(ctx: Ctx, forum: Forum, code_id: int | None) -> None:
+    assert forum.id is not None
+    pid = ctx.person.id if ctx.person is not None else None
+    if pid is not None and await forums.member(ctx.session, forum.id, pid) is not None:
         await ctx.reply(
             _(
                 "You are in the pool of the neighbourhood forum “{purpose}”. The draw is after {date}."
@@ -51,7 +59,7 @@ async def forum_command(ctx: Ctx) -> None:
         )
         return
     ctx.dialog.clear()
-    ctx.dialog.update(forum=forum.id, answers={})
+    ctx.dialog.update(forum=forum.id, answers={}, code=code_id)
     features = ", ".join(feature_name(f) for f in features_of(forum.quotas))
     await ctx.reply(
         _(
@@ -65,6 +73,29 @@ async def forum_command(ctx: Ctx) -> None:
         )
     )
     await _ask_next(ctx, forum)
+
+
+async def _join_with_code(ctx: Ctx, typed: str) -> None:
+    symbols = budgets.normalise_code(typed)
+    if symbols is None:
+        await ctx.reply(
+            _(
+                "That code does not look right. Check the letters and numbers and type it again. A code looks like {example}."
+            ).format(example="7K3M-Q9XR-2HPT-Z")
+        )
+        return
+    open_ = await forums.all_open_forums(ctx.session, ctx.clock.now())
+    found = await find_code(ctx.session, ctx.settings, open_, symbols)
+    if found is None:
+        await ctx.reply(
+            _("I don't know this code. Check it and type it again, or ask a coordinator for help.")
+        )
+        return
+    forum, row = found
+    if row.used_at is not None:
+        await ctx.reply(_("This code has already been used. Each code works only once."))
+        return
+    await _start_join(ctx, forum, row.id)
 
 
 async def _forum_of_dialog(ctx: Ctx) -> Forum | None:
@@ -135,14 +166,22 @@ async def consent_step(ctx: Ctx) -> None:
         )
         return
     answers: dict[str, str] = dict(ctx.dialog.data.get("answers") or {})
+    code_id = ctx.dialog.data.get("code")
     ctx.dialog.clear()
     if choice == "no":
         await ctx.reply(_("All right. We stored nothing."))
+        return
+    code = await ctx.session.get(ForumCode, code_id) if isinstance(code_id, int) else None
+    if code_id is not None and (code is None or code.used_at is not None):
+        await ctx.reply(_("This code has already been used. Each code works only once."))
         return
     person = await ctx.ensure_person()
     assert person.id is not None
     if await forums.member(ctx.session, forum.id, person.id) is None:
         await forums.add_member(ctx.session, forum.id, person.id, answers)
+        if code is not None:
+            code.used_at = ctx.clock.now()
+            ctx.session.add(code)
     await ctx.reply(
         _(
             "Thank you, you are in the pool. If you are drawn, I will ask you here whether "

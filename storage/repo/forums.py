@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.forum_models import INVITED, Forum, ForumMember, Population
+from storage.forum_models import INVITED, Forum, ForumCode, ForumMember, Population
 
 
 async def add_forum(session: AsyncSession, forum: Forum) -> Forum:
@@ -131,3 +131,18 @@ async def replace_population(
 async def population(session: AsyncSession, neighbourhood_id: int) -> dict[str, int]:
     stmt = select(Population).where(Population.neighbourhood_id == neighbourhood_id)
     return {p.age_band: p.residents for p in (await session.exec(stmt)).all()}
+
+
+async def add_codes(session: AsyncSession, forum_id: int, hashes: list[str]) -> None:
+    session.add_all(ForumCode(forum_id=forum_id, code_hash=h) for h in hashes)
+    await session.flush()
+
+
+async def code(session: AsyncSession, forum_id: int, code_hash: str) -> ForumCode | None:
+    stmt = select(ForumCode).where(ForumCode.forum_id == forum_id, ForumCode.code_hash == code_hash)
+    return (await session.exec(stmt)).first()
+
+
+async def all_open_forums(session: AsyncSession, now: datetime) -> list[Forum]:
+    stmt = select(Forum).where(col(Forum.pool_closes_at) > now, col(Forum.seed).is_(None))
+    return list((await session.exec(stmt.order_by(col(Forum.id)))).all())

@@ -1,8 +1,8 @@
-"""forum: lottery-drawn neighbourhood forums, their pools, population figures, shared age bands
+"""forum: lottery-drawn neighbourhood forums, pools, letter codes, population figures, shared age bands
 
 Revision ID: 0023_forum
 Revises: 0022_web
-Create Date: 2026-12-03 11:41:03.809061
+Create Date: 2026-12-03 11:44:44.576236
 """
 from alembic import op
 import sqlalchemy as sa
@@ -64,6 +64,18 @@ def upgrade() -> None:
     with op.batch_alter_table('population', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_population_neighbourhood_id'), ['neighbourhood_id'], unique=False)
 
+    op.create_table('forumcode',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('forum_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['forum_id'], ['forum.id'], name=op.f('fk_forumcode_forum_id_forum'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forumcode')),
+    sa.UniqueConstraint('forum_id', 'code_hash', name=op.f('uq_forumcode_forum_id_code_hash'))
+    )
+    with op.batch_alter_table('forumcode', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_forumcode_forum_id'), ['forum_id'], unique=False)
+
     op.create_table('forummember',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('forum_id', sa.Integer(), nullable=False),
@@ -92,6 +104,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_forummember_forum_id'))
 
     op.drop_table('forummember')
+    with op.batch_alter_table('forumcode', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_forumcode_forum_id'))
+
+    op.drop_table('forumcode')
     with op.batch_alter_table('population', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_population_neighbourhood_id'))
 
