@@ -107,3 +107,17 @@ async def test_the_draw_meets_every_quota_publishes_chances_and_repeats_from_its
     assert text_again.replace(f"Forum {again}", f"Forum {first}") == text
     with pytest.raises(ForumError, match="drawn already"):
         await draw_forum(app.settings, first, seed=1, clock=clock)
+
+
+async def test_no_answer_by_the_deadline_counts_as_no_and_is_replaced(
+    app: App, clock: FrozenClock
+) -> None:
+    forum_id = await open_with_pool(app, clock, 40, QUOTAS)
+    await draw_forum(app.settings, forum_id, seed=5, clock=clock)
+    clock.advance(timedelta(days=6))
+    await app.run_jobs_now()
+    assert (await _states(app, forum_id)).count(INVITED) == 12  # not yet
+    clock.advance(timedelta(days=1, minutes=1))
+    await app.run_jobs_now()
+    states = await _states(app, forum_id)
+    assert states.count("declined") == 12 and states.count(INVITED) == 12
