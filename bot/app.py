@@ -36,6 +36,7 @@ from bot.services.dialogue.conversations import close_due as close_conversations
 from bot.services.dialogue.report import forget as forget_analyses
 from bot.services.dialogue.report import recompute as analyse_conversations
 from bot.services.digests import digest_jobs
+from bot.services.forum.panel import sweep as forum_sweep
 from bot.services.ideas import support_batch
 from bot.services.initiatives import room_made as initiative_room_made
 from bot.services.offers import offer_batch
@@ -98,6 +99,7 @@ class App:
                 partial(close_conversations, self.db, clock)),
             Job("conversation-analysis", timedelta(minutes=1),
                 partial(analyse_conversations, self.db, clock)),
+            Job("forum-sweep", timedelta(minutes=5), partial(forum_sweep, self.db, clock)),
             Job("event-reminders", timedelta(minutes=5),
                 partial(remind_due, self.db, clock, settings.default_locale)),
             *digest_jobs(self.db, clock, settings.default_locale),

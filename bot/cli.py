@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_p.add_argument("--may-announce", action="store_true", help="may send news to the themes")
     list_p = admin_sub.add_parser("list-partners", help="the partner accounts")
+    pop = admin_sub.add_parser(
+        "load-population", help="residents per age band per neighbourhood (a CBS-shaped CSV)"
+    )
+    pop.add_argument("file", type=Path, metavar="FILE")
     list_p.add_argument("--neighbourhood", help="only this neighbourhood (slug)")
 
     export = sub.add_parser(
@@ -121,6 +125,17 @@ def _parser() -> argparse.ArgumentParser:
     b_export = budget_sub.add_parser("export", help="anonymised ballots as a Pabulib file")
     b_export.add_argument("round", type=int, metavar="ROUND")
     b_export.add_argument("--out", type=Path, help="write to this file instead of the screen")
+
+    forum = sub.add_parser("forum", help="lottery-drawn neighbourhood forums")
+    forum_sub = forum.add_subparsers(dest="forum_command", required=True)
+    f_draw = forum_sub.add_parser("draw", help="draw the panel, invite it, print the report")
+    f_draw.add_argument("id", type=int, metavar="ID")
+    f_draw.add_argument("--seed", type=int, help="a positive whole number (random if left out)")
+    f_draw.add_argument("--algorithm", choices=["maximin", "nash"], default="maximin")
+    f_codes = forum_sub.add_parser("codes", help="one-time pool codes for letters")
+    f_codes.add_argument("id", type=int, metavar="ID")
+    f_codes.add_argument("--count", type=int, required=True)
+    f_codes.add_argument("--out", type=Path, required=True, help="new CSV file for the codes")
 
     gesprek = sub.add_parser("gesprek", help="statement dialogues (Pol.is-style)")
     gesprek_sub = gesprek.add_subparsers(dest="gesprek_command", required=True)
@@ -239,6 +254,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         return 0
     if args.command == "budget":
         return await _budget(args, settings)
+    if args.command == "forum":
+        return await _forum(args, settings)
     if args.command == "matrix":
         return await _matrix(args, settings)
     if args.command == "admin":
@@ -345,6 +362,21 @@ async def _export_conversation(args: argparse.Namespace, settings: Settings) -> 
     return 0
 
 
+async def _forum(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.forum import draw_forum, forum_codes
+    from bot.services.forum.panel import ForumError
+
+    try:
+        if args.forum_command == "codes":
+            made = await forum_codes(settings, args.id, args.count, args.out)
+            print(f"Wrote {made} pool codes to {args.out}.")
+        else:
+            print(await draw_forum(settings, args.id, args.seed, args.algorithm))
+    except ForumError as exc:
+        raise _CliError(str(exc)) from None
+    return 0
+
+
 async def _budget(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops import budget as budget_admin
 
@@ -385,6 +417,13 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> str:
         )  # fmt: skip
     if args.admin_command == "remove-partner":
         return await admin.remove_partner(settings, args.platform, args.user, args.neighbourhood)
+    if args.admin_command == "load-population":
+        from bot.ops.population import PopulationError, load_population
+
+        try:
+            return await load_population(settings, args.file)
+        except PopulationError as exc:
+            raise admin.AdminError(str(exc)) from None
     if args.admin_command == "list-partners":
         return await admin.list_partners(settings, args.neighbourhood)
     return await admin.grant_coordinator(settings, args.platform, args.user, args.neighbourhood)

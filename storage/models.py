@@ -30,6 +30,13 @@ from storage.budget_models import VotingCode as VotingCode
 from storage.dialogue_models import Conversation as Conversation
 from storage.dialogue_models import Statement as Statement
 from storage.dialogue_models import StatementVote as StatementVote
+from storage.forum_models import AgeBand as AgeBand
+
+# Lottery-drawn forums (issue 16) live in storage.forum_models.
+from storage.forum_models import Forum as Forum
+from storage.forum_models import ForumCode as ForumCode
+from storage.forum_models import ForumMember as ForumMember
+from storage.forum_models import Population as Population
 from storage.types import UTCDateTime
 
 

@@ -35,6 +35,10 @@ MENU = (
         in_groups=True,
         english="conversation",
     ),
+    MenuEntry(
+        "wijkforum", N_("join the pool of a neighbourhood forum drawn by lot"), english="forum"
+    ),
+    MenuEntry("leeftijd", N_("share your age group, if you like"), english="age"),
     MenuEntry("themas", N_("choose the themes you follow"), english="themes"),
     MenuEntry(
         "overzicht", N_("choose how often you get a digest of what is new"), english="digest"
@@ -55,6 +59,18 @@ MENU = (
         "dashboard",
         N_("a link to the web overview of the reports (works once, for 10 minutes)"),
         "coordinator",
+    ),
+    MenuEntry(
+        "nieuwwijkforum",
+        N_("open a neighbourhood forum drawn by lot"),
+        "coordinator",
+        english="newforum",
+    ),
+    MenuEntry(
+        "wiemister",
+        N_("who takes part, by age, against the residents"),
+        "coordinator",
+        english="missing",
     ),
     MenuEntry(
         "peiling",

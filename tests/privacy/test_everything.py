@@ -24,6 +24,7 @@ from bot.services.polls import close_due
 from bot.web.app import create_app
 from storage.repo import people
 from tests.budget.test_round_in_chat import CLOSES, OPENS, create_round, judge, propose, vote
+from tests.forum.test_draw import QUOTAS, open_forum
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 ZOE = "zoe-4711"  # her platform user id; her direct chat is "dm:zoe-4711"
@@ -64,6 +65,12 @@ SHOWN: dict[str, list[str]] = {
     "partner.person_id": ["You speak for Buurtwerk Haarlem in Schalkwijk"],
     "introduction.initiator_id": ["Your chat name was shared with the helper of I-1"],
     "introduction.helper_id": ["get in touch with the initiator of I-2. Nothing is shared yet."],
+    "forum.created_by_id": ["Neighbourhood forums you opened: 1"],
+    "forummember.person_id": [
+        "You are in the pool of the neighbourhood forum “Een groener plein” with these "
+        "answers: age 25–44 years, part of the neighbourhood Zuid."
+    ],
+    "ageband.person_id": ["Your age group, shared to see who we miss: 25–44 years"],
     "weblogin.person_id": ["2 login links and sessions for the web overview"],
     "websession.person_id": ["2 login links and sessions for the web overview"],
 }
@@ -310,6 +317,15 @@ async def _everything(app: App, make_chat: MakeChat, clock: FrozenClock) -> tupl
     assert "in the conversation now" in added.text
     await bob.press("Take part")
     await bob.press("Disagree")
+
+    # A lottery-drawn forum she opens, and joins the pool of.
+    await open_forum(app, clock, "schalkwijk", QUOTAS, by=ZOE)
+    await zoe.say("/wijkforum")
+    await zoe.press("25–44 years")
+    await zoe.press("Zuid")
+    await zoe.press("Yes, put me in the pool")
+    await zoe.say("/leeftijd")
+    await zoe.press("25–44 years")
 
     # A draft she has not finished, and news for her that has not gone out yet.
     await zoe.say("/idee")

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from bot.config import LANGUAGES
 from bot.core.context import Ctx
 from bot.core.dialog import DIALOG_TTL
-from bot.core.i18n import _, ngettext, number, when
+from bot.core.i18n import _, day, ngettext, number, when
 from bot.core.router import Router
 from bot.delivery.scheduler import OUTBOX_KEEP
 from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
 from bot.services.announcements import event_name
 from bot.services.dialogue.conversations import vote_word
+from bot.services.forum.features import feature_name, features_of, value_label
 from bot.services.ideas import idea_ref
 from bot.services.initiatives import my_lines as initiative_lines
 from bot.services.introductions import shared_lines
@@ -27,9 +28,11 @@ from storage.models import Person
 from storage.repo import (
     announcements,
     dialogue,
+    forums,
     ideas,
     introductions,
     limits,
+    missing,
     offers,
     partners,
     people,
@@ -159,6 +162,13 @@ async def about_you(ctx: Ctx, person: Person) -> list[str]:
                 "You said I may welcome you by first name in the group chat of {theme} when you "
                 "join it."
             ).format(theme=theme.name_in(ctx.locale) if theme is not None else "?")
+        )
+    lines += await forum_lines(ctx, person.id)
+    if (shared := await missing.age_band(s, person.id)) is not None:
+        lines.append(
+            _("Your age group, shared to see who we miss: {band}").format(
+                band=value_label(shared.age_band)
+            )
         )
     pref = await personal.preference(s, person.id)
     if pref is not None:
@@ -301,6 +311,8 @@ async def as_coordinator(ctx: Ctx, pid: int) -> list[str]:
     lines = []
     if opened := await dialogue.opened_by(s, pid):
         lines.append(_("Conversations you opened: {n}").format(n=number(opened)))
+    if forums_opened := await forums.opened_by(s, pid):
+        lines.append(_("Neighbourhood forums you opened: {n}").format(n=number(forums_opened)))
     if made := await personal.polls_created(s, pid):
         lines.append(_("Polls you sent: {n}").format(n=number(len(made))))
     if news := await personal.announcements_created(s, pid):
@@ -328,6 +340,24 @@ async def as_coordinator(ctx: Ctx, pid: int) -> list[str]:
             _(
                 "Entries about you in that log (for example, that you became coordinator): {n}"
             ).format(n=number(trail.about_them))
+        )
+    return lines
+
+
+async def forum_lines(ctx: Ctx, pid: int) -> list[str]:
+    """Their answers in a forum's pool (kept until the forum ends) and where they stand."""
+    lines = []
+    for row, forum in await forums.memberships(ctx.session, pid):
+        answers = ", ".join(
+            f"{feature_name(f)} {value_label(str(row.answers[f]))}"
+            for f in features_of(forum.quotas)
+            if f in row.answers
+        )
+        lines.append(
+            _(
+                "You are in the pool of the neighbourhood forum “{purpose}” with these answers: "
+                "{answers}. We erase them on {date}."
+            ).format(purpose=forum.purpose, answers=answers, date=day(forum.ends_at))
         )
     return lines
 
