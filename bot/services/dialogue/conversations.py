@@ -18,7 +18,6 @@ from bot.services.dialogue import report
 from bot.services.dialogue.ordering import Seen, next_statement
 from storage.db import Database
 from storage.dialogue_models import AGREE, DISAGREE, PASS, Conversation, Statement
-from storage.models import Person
 from storage.repo import audience, dialogue, outbox, people
 
 MAX_QUESTION = 300
@@ -171,11 +170,9 @@ async def close(session: AsyncSession, conv: Conversation, now: datetime) -> boo
     analysis = await report.analysis_of(session, conv)  # the last votes counted too
     totals, texts, place = await report.facts(session, conv)
     rendered: dict[str, tuple[str, dict[str, object]]] = {}  # one text and image per language
-    for person_id in await dialogue.participants(session, conv.id):
-        person = await session.get(Person, person_id)
-        chat = await people.direct_chat_of(session, person_id) if person else None
-        if person is None or chat is None:
-            continue
+    rows = []
+    participants = await dialogue.participants(session, conv.id)
+    for person, chat in await people.direct_chats_of(session, participants):
         if person.locale not in rendered:
             with use_locale(person.locale):
                 got = report.render(conv, analysis, totals, texts, place)
@@ -187,7 +184,10 @@ async def close(session: AsyncSession, conv: Conversation, now: datetime) -> boo
                 extra["media_id"] = await store_image(session, got.chart)
             rendered[person.locale] = (thanks + "\n\n" + got.text, extra)
         text, extra = rendered[person.locale]
-        await outbox.enqueue(session, chat.platform, chat.chat_id, text, extra=dict(extra))
+        rows.append(
+            outbox.new_row(chat.platform, chat.chat_id, "direct", text, [], dict(extra), now)
+        )
+    await outbox.enqueue_many(session, rows)  # one INSERT for every participant
     report.forget(conv.id)
     return True
 
