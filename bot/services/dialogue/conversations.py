@@ -3,6 +3,7 @@ buttons, closed on time with a word to everyone who took part."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Literal
 
@@ -145,19 +146,21 @@ def statement_buttons(conv: Conversation, st: Statement) -> list[list[Button]]:
 async def next_for(session: AsyncSession, conv: Conversation, person_id: int) -> Statement | None:
     """The statement this person sees next; None when they voted on all of them."""
     assert conv.id is not None
-    counts = await dialogue.counts(session, conv.id)
-    seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
-    voted = await dialogue.votes_of(session, conv.id, person_id)
-    chosen = next_statement(seen, voted, report.extremity(conv.id))
-    return None if chosen is None else await dialogue.statement(session, chosen)
+    return await _next(session, conv, await dialogue.votes_of(session, conv.id, person_id))
 
 
 async def least_seen(session: AsyncSession, conv: Conversation) -> Statement | None:
-    """For a group: the statement with the fewest votes (Pol.is's boost for new ones)."""
+    """For a group: the first statement by Pol.is's priority (new ones get a boost)."""
+    return await _next(session, conv, ())
+
+
+async def _next(
+    session: AsyncSession, conv: Conversation, voted: Collection[int]
+) -> Statement | None:
     assert conv.id is not None
     counts = await dialogue.counts(session, conv.id)
     seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
-    chosen = next_statement(seen, (), report.extremity(conv.id))
+    chosen = next_statement(seen, voted, report.extremity(conv.id))
     return None if chosen is None else await dialogue.statement(session, chosen)
 
 
