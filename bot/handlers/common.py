@@ -10,12 +10,13 @@ from datetime import datetime
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
 from bot.core.events import Button
-from bot.core.i18n import _, fold
+from bot.core.i18n import _, fold, when
 from bot.core.router import Handler
 from bot.core.states import State
 from bot.core.text import MAX_TITLE, clean, has_words, whole_number
 from bot.delivery.notify import tell
 from bot.services import quotas
+from bot.util.when import in_days, parse_moment
 from storage.models import Neighbourhood
 from storage.repo import channels, people, places
 
@@ -176,3 +177,20 @@ async def answer_voter(ctx: Ctx, text: str) -> None:
     neutral = _("Thank you, your vote is counted. Open a private chat with me to see it.")
     link = ctx.direct_link("start")
     await ctx.reply(neutral, [Button(_("Open a private chat"), "", url=link)] if link else [])
+
+
+def moment_choices(ctx: Ctx, state: State, days: tuple[int, ...]) -> list[Button]:
+    """Quick choices for an end moment: in this many days, each shown as its date."""
+    now = ctx.clock.now()
+    return [ctx.choice(state, when(in_days(now, n)), str(n)) for n in days]
+
+
+def chosen_moment(ctx: Ctx) -> datetime | None:
+    """The moment of a `moment_choices` press, or the one typed; None if it is neither."""
+    now = ctx.clock.now()
+    days = whole_number(ctx.event.button_data or "", at_most=366)
+    if ctx.event.kind == "button" and days is not None:
+        return in_days(now, days)
+    if ctx.event.kind == "text":
+        return parse_moment(ctx.event.text, now)
+    return None

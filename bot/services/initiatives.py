@@ -20,7 +20,7 @@ from bot.core.permissions import Actor
 from bot.core.ports import GroupInvite
 from bot.delivery.notify import tell
 from bot.services.ideas import idea_ref
-from storage.models import Idea, Initiative, Person
+from storage.models import Idea, Initiative, Person, utcnow
 from storage.repo import ideas, initiatives, outbox, people
 
 LINK_VALID = timedelta(days=7)  # a one-person invite link into an initiative's group
@@ -171,25 +171,26 @@ async def tell_done(session: AsyncSession, idea: Idea, initiative: Initiative) -
     when there is one; the initiator is not told their own news."""
     assert idea.id is not None
     helpers = await initiatives.team(session, idea.id)
-    told = 0
     seen = {idea.author_id}
     extra = (
         {"photo": {"platform": initiative.photo_platform, "file_id": initiative.photo_file_id}}
         if initiative.photo_file_id
         else {}
     )
+    told_ids = []
     for pid in [*helpers, *await initiatives.supporters(session, idea.id)]:
-        if pid in seen:
-            continue
-        seen.add(pid)
-        person = await session.get(Person, pid)
-        chat = await people.direct_chat_of(session, pid)
-        if person is None or chat is None:
-            continue
+        if pid not in seen:
+            seen.add(pid)
+            told_ids.append(pid)
+    rows = []
+    for person, chat in await people.direct_chats_of(session, told_ids):
         with use_locale(person.locale):
-            text = _happened(idea, initiative, pid in helpers)
-        await outbox.enqueue(session, chat.platform, chat.chat_id, text, extra=extra)
-        told += 1
+            text = _happened(idea, initiative, person.id in helpers)
+        rows.append(
+            outbox.new_row(chat.platform, chat.chat_id, "direct", text, [], extra, utcnow())
+        )
+    await outbox.enqueue_many(session, rows)  # one INSERT for all supporters and helpers
+    told = len(rows)
     return told
 
 

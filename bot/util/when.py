@@ -61,22 +61,10 @@ def _cldr_words() -> tuple[dict[str, int], dict[str, int]]:
 
 
 _CLDR_RELATIVE, _CLDR_WEEKDAYS = _cldr_words()
-# Days counted from today.
-RELATIVE_DAYS = {
-    **_CLDR_RELATIVE,
-    "day after tomorrow": 2, "the day after tomorrow": 2, "غدا": 1,
-}  # fmt: skip
-# Monday is 0, as in date.weekday().
-WEEKDAYS = {
-    **_CLDR_WEEKDAYS,
-    **dict.fromkeys(["ma", "mon"], 0),
-    **dict.fromkeys(["di", "tue", "tues"], 1),
-    **dict.fromkeys(["wo", "wed"], 2),
-    **dict.fromkeys(["do", "thu", "thur", "thurs"], 3),
-    **dict.fromkeys(["vr", "fri"], 4),
-    **dict.fromkeys(["za", "sat"], 5),
-    **dict.fromkeys(["zo", "sun"], 6),
-}
+# Days counted from today (CLDR has no "the day after tomorrow" in English).
+RELATIVE_DAYS = {**_CLDR_RELATIVE, "day after tomorrow": 2, "the day after tomorrow": 2}
+# Monday is 0, as in date.weekday(); CLDR has the short forms too, but not these.
+WEEKDAYS = {**_CLDR_WEEKDAYS, "tues": 1, "thur": 3, "thurs": 3}
 
 
 def local(moment: datetime) -> datetime:

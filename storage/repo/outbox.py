@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage
 
 # Marks a session that queued messages, so the sender is woken after its commit.
 WROTE_OUTBOX = "wijkbot.outbox_written"
@@ -125,20 +125,6 @@ async def on_screen(
     if with_buttons is None:
         return None, None, last_at
     return with_buttons.buttons, with_buttons.claimed_at, last_at
-
-
-async def claim(session: AsyncSession, msg_id: int, at: datetime) -> bool:
-    """Step 1 of claim → send → mark: committed before the platform is asked to send.
-
-    False when the message is gone (erased meanwhile) or already sent.
-    """
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == msg_id, col(OutboxMessage.sent_at).is_(None))
-        .values(claimed_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,18 +245,6 @@ async def mark_sent_many(
         await session.exec(stmt, params=params)
 
 
-async def mark_sent_id(
-    session: AsyncSession, msg_id: int, at: datetime | None = None, ref: str | None = None
-) -> bool:
-    """Step 3: the platform took it (as message `ref`). False when the row is gone."""
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == msg_id)
-        .values(sent_at=at or utcnow(), sent_ref=ref[:255] if ref else None)
-    )
-    return bool(result.rowcount)
-
-
 async def sent_buttons(
     session: AsyncSession, platform: str, chat_id: str, sent_ref: str
 ) -> list[list[dict[str, str]]] | None:
@@ -301,11 +275,6 @@ async def mentioning(session: AsyncSession, words: str) -> list[OutboxMessage]:
 
 async def set_text(session: AsyncSession, msg: OutboxMessage, text: str) -> None:
     msg.text = text
-    session.add(msg)
-
-
-async def mark_sent(session: AsyncSession, msg: OutboxMessage, at: datetime | None = None) -> None:
-    msg.sent_at = at or utcnow()
     session.add(msg)
 
 

@@ -156,6 +156,30 @@ async def remember_direct_chat(
         session.add(channel)
 
 
+async def direct_chats_of(
+    session: AsyncSession, person_ids: list[int]
+) -> list[tuple[Person, Channel]]:
+    """`direct_chat_of` for many people in one query: each person with their latest
+    reachable direct chat, in the order of `person_ids`; people without one are left out."""
+    if not person_ids:
+        return []
+    stmt = (
+        select(Person, Channel)
+        .join(Channel, col(Channel.person_id) == col(Person.id))
+        .where(
+            col(Person.id).in_(person_ids),
+            col(Channel.kind) == "direct",
+            col(Channel.reachable),
+        )
+        .order_by(col(Channel.id).desc())
+    )
+    latest: dict[int, tuple[Person, Channel]] = {}
+    for person, chat in (await session.exec(stmt)).all():
+        assert person.id is not None
+        latest.setdefault(person.id, (person, chat))
+    return [latest[pid] for pid in person_ids if pid in latest]
+
+
 async def direct_chat_of(session: AsyncSession, person_id: int) -> Channel | None:
     stmt = (
         select(Channel)

@@ -25,7 +25,8 @@ Errors have the Django REST framework shape (``{"field": ["message"]}``, ``{"det
 
 Hostile modes, for the bot's defences: ``misbehave_next("huge")`` handles the next
 request and answers it after megabytes of JSON whitespace (``size``, streamed: the
-stand-in counts in ``bytes_streamed`` what it got out before the client hung up);
+stand-in counts in ``bytes_streamed`` what it got out before the client hung up, and
+``stream_ended_at`` says when the last hostile answer ended, finished or cut);
 ``misbehave_next("trickle")`` answers one byte every ``every`` seconds for ``seconds``
 before the real answer; ``fail_next(status=400, body=…)`` answers with any error body (bytes as they are);
 ``id_suffix`` ends every new signal id (make it overlong, or odd).
@@ -96,6 +97,7 @@ class LoopbackStandIn:
         self._misbehaviours: list[Misbehaviour] = []
         self.bytes_streamed = 0  # what hostile answers got out before the client hung up
         self.streaming = 0  # hostile answers still being sent
+        self.stream_ended_at: float | None = None  # monotonic: the last hostile answer ended
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -195,6 +197,7 @@ class LoopbackStandIn:
             pass  # the client hung up: what a defended client does
         finally:
             self.streaming -= 1
+            self.stream_ended_at = time.monotonic()
         return out
 
     async def start(self) -> None:

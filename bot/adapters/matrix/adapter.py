@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import io
 import logging
 import time
 from datetime import datetime
@@ -37,19 +35,15 @@ from typing import Any
 from nio import (
     AsyncClient,
     LocalProtocolError,
-    MatrixRoom,
-    RoomCreateResponse,
-    RoomInviteError,
-    RoomPreset,
     SyncError,
     SyncResponse,
 )
-from nio.crypto import decrypt_attachment
 
 from bot.adapters.matrix.events import PLATFORM, split_file_id
 from bot.adapters.matrix.identity import ensure_identity
 from bot.adapters.matrix.inbound import Inbound
 from bot.adapters.matrix.manners import TYPING_AFTER, typing_notice
+from bot.adapters.matrix.media import download, file_content
 from bot.adapters.matrix.memory import SentMessages
 from bot.adapters.matrix.render import (
     KEYCAPS,
@@ -62,6 +56,7 @@ from bot.adapters.matrix.render import (
     reaction_content,
     render,
 )
+from bot.adapters.matrix.rooms import create_room, invite
 from bot.adapters.matrix.session import (
     CONNECTION_ERRORS,
     TOKEN_KEY,
@@ -71,7 +66,7 @@ from bot.adapters.matrix.session import (
     wait_or_stop,
 )
 from bot.config import Settings
-from bot.core.events import Button, ChatRef, Incoming, MessageRef, NewRoom, Reply
+from bot.core.events import Button, ChatRef, Incoming, MessageRef, Reply
 from bot.core.inbox import Inbox
 from bot.core.ports import AdapterStore, Feed, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
@@ -79,7 +74,6 @@ from bot.util.bounded import Bounded
 log = logging.getLogger(__name__)
 
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
-DOWNLOAD_TIMEOUT = 60.0  # seconds for one media download (a stuck one would hold a send slot)
 
 
 class MatrixAdapter:
@@ -342,7 +336,7 @@ class MatrixAdapter:
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         await self._wait_rooms_known()
         if reply.new_room is not None:  # the text goes into a room made for it
-            chat = await self._create_room(reply.new_room)
+            chat = await create_room(self.client, reply.new_room)
         self._check_private(chat)
         if reply.ends is not None:  # the poll these are the results of: end it first
             await self._end_poll(chat.id, reply.ends.id, reply.text)
@@ -375,38 +369,6 @@ class MatrixAdapter:
         await self._set_reactions(chat.id, event_id, len(buttons))
         return MessageRef(chat, event_id)
 
-    async def _create_room(self, spec: NewRoom) -> ChatRef:
-        """A private room with a name and topic, the people invited; not a direct chat, and
-        not greeted like a group someone added us to. A spec with a key gets a room alias
-        made from it: sent again after a crash (the outbox sends at least once), the alias is
-        taken and the room made the first time is used, not a second one."""
-        alias = self._room_alias(spec.key) if spec.key else None
-        resp = await self.client.room_create(
-            name=spec.name, topic=spec.topic, invite=list(spec.invite),
-            preset=RoomPreset.private_chat, alias=alias,
-        )  # fmt: skip
-        room_id = getattr(resp, "room_id", None) if isinstance(resp, RoomCreateResponse) else None
-        if (
-            room_id is None
-            and alias is not None
-            and getattr(resp, "status_code", "") == "M_ROOM_IN_USE"
-        ):
-            server = self.client.user_id.partition(":")[2]
-            found = await self.client.room_resolve_alias(f"#{alias}:{server}")
-            room_id = getattr(found, "room_id", None)
-        if room_id is None:
-            raise MatrixSendError(f"creating a room failed: {getattr(resp, 'message', resp)}")
-        if room_id not in self.client.rooms:  # nio sends only into rooms it knows; this
-            # may run inside the sync that would bring it, so it is known now (unencrypted)
-            self.client.rooms[room_id] = MatrixRoom(room_id, self.client.user_id)
-        return ChatRef(PLATFORM, room_id, "group", spec.name)
-
-    def _room_alias(self, key: str) -> str:
-        """An alias no person would pick, the same for the same bot and key; it does not
-        say what the room is for (the room stays invite-only)."""
-        digest = hashlib.sha256(f"{self.client.user_id}|{key}".encode()).hexdigest()[:24]
-        return f"wijkbot-{digest}"
-
     async def _recall(self, room_id: str, event_id: str) -> list[Button]:
         """The numbered buttons of a message the outbox sent (a poll, a digest)."""
         return await self.store.sent_buttons(PLATFORM, room_id, event_id)
@@ -414,30 +376,12 @@ class MatrixAdapter:
     async def group_invite(
         self, group_id: str, user_id: str, expires: datetime | None = None
     ) -> str | None:
-        """The bot invites the person into the room; the link opens it in their client (by
-        its alias when it has one). None when the bot may not invite there."""
-        try:
-            resp = await self.client.room_invite(group_id, user_id)
-        except (*CONNECTION_ERRORS, LocalProtocolError) as exc:
-            log.info("matrix: could not invite into a group room: %s", exc)
-            return None
-        if isinstance(resp, RoomInviteError) and "already in the room" not in resp.message:
-            log.info("matrix: could not invite into a group room: %s", resp.message)
-            return None
-        room = self.client.rooms.get(group_id)
-        alias = room.canonical_alias if room is not None else None
-        return f"https://matrix.to/#/{alias or group_id}"
+        """The bot invites the person into the room (Matrix invites do not expire)."""
+        return await invite(self.client, group_id, user_id)
 
     async def download(self, file_id: str) -> bytes:
         """A file from the media repository (decrypted when it came in an encrypted room)."""
-        url, keys = split_file_id(file_id)
-        resp = await asyncio.wait_for(self.client.download(mxc=url), DOWNLOAD_TIMEOUT)
-        body = getattr(resp, "body", None)
-        if not isinstance(body, bytes):
-            raise MatrixSendError(f"download failed: {getattr(resp, 'message', resp)}")
-        if keys is None:
-            return body
-        return bytes(decrypt_attachment(body, keys["k"], keys["sha256"], keys["iv"]))
+        return await download(self.client, file_id)
 
     async def _end_poll(self, room_id: str, start_event_id: str, results: str) -> None:
         """Clients stop taking answers. Not worth failing the results for (they follow)."""
@@ -458,32 +402,10 @@ class MatrixAdapter:
         mimetype: str = "image/png",
         msgtype: str = "m.image",
     ) -> None:
-        """Upload a PNG we made (a chart) and show it, or a file to download (`m.file`);
-        encrypted where the room is."""
-        client = self.client
-        room = client.rooms.get(room_id)
-        encrypt = bool(room is not None and room.encrypted)
-        digest = hashlib.sha256(data).hexdigest()
-        url = None if encrypt else self._uploaded.get(digest)
-        keys: dict[str, Any] | None = None
-        if url is None:  # a chart going to many plain rooms is uploaded once
-            resp, keys = await client.upload(
-                lambda *_args: io.BytesIO(data), content_type=mimetype,
-                filename=name, encrypt=encrypt, filesize=len(data),
-            )  # fmt: skip
-            url = getattr(resp, "content_uri", None)
-            if url is None:
-                raise MatrixSendError(f"upload failed: {getattr(resp, 'message', resp)}")
-            if not encrypt:
-                self._uploaded[digest] = url
-        content: dict[str, Any] = {
-            "msgtype": msgtype, "body": name,
-            "info": {"mimetype": mimetype, "size": len(data)},
-        }  # fmt: skip
-        if encrypt and keys:
-            content["file"] = {**keys, "url": url}
-        else:
-            content["url"] = url
+        """Upload a PNG we made (a chart) and show it, or a file to download (`m.file`)."""
+        content = await file_content(
+            self.client, room_id, data, name, mimetype, msgtype, self._uploaded
+        )
         await self.session.room_send(room_id, "m.room.message", content)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:

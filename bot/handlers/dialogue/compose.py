@@ -3,7 +3,7 @@ the end date, who gets it and whether new statements wait for approval; then Sen
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
@@ -16,11 +16,11 @@ from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words, whole_number
 from bot.delivery.broadcast import groups_text, residents_text
 from bot.handlers.announce import announcer, targets
-from bot.handlers.common import please_choose
+from bot.handlers.common import chosen_moment, moment_choices, please_choose
 from bot.handlers.targets import refused_for_nobody, target_name
 from bot.services.dialogue.conversations import MAX_QUESTION, announce
 from bot.services.dialogue.statements import MAX_STATEMENT, problem_with
-from bot.util.when import in_days, parse_moment, passed
+from bot.util.when import in_days, passed
 from storage.dialogue_models import Conversation, Statement
 from storage.repo import audit
 
@@ -216,11 +216,7 @@ async def settings_step(ctx: Ctx) -> None:
 
 
 async def ask_closing(ctx: Ctx) -> None:
-    now = ctx.clock.now()
-    buttons = [
-        ctx.choice(ConversationForm.closes, when(in_days(now, days)), str(days))
-        for days in QUICK_DAYS
-    ]
+    buttons = moment_choices(ctx, ConversationForm.closes, QUICK_DAYS)
     await ctx.ask(
         _("When does the conversation end? Choose, or type a date and time like 12-12 20:00."),
         ConversationForm.closes,
@@ -232,12 +228,7 @@ async def ask_closing(ctx: Ctx) -> None:
 @draft_step
 async def closes_step(ctx: Ctx) -> None:
     now = ctx.clock.now()
-    moment: datetime | None = None
-    days = whole_number(ctx.event.button_data or "", at_most=366)
-    if ctx.event.kind == "button" and days is not None:
-        moment = in_days(now, days)
-    elif ctx.event.kind == "text":
-        moment = parse_moment(ctx.event.text, now)
+    moment = chosen_moment(ctx)
     problem = None
     if moment is None:
         problem = _("I could not read that date. Type it like 12-12 20:00.")

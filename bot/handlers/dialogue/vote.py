@@ -75,7 +75,7 @@ async def conversations(ctx: Ctx) -> None:
 @router.callback(Standing)
 async def how_it_stands(ctx: Ctx) -> None:
     """The report so far, with the map; from a group it goes to the private chat."""
-    conv = await _usable(ctx, Standing.of(ctx).conversation)
+    conv = await _usable(ctx, Standing.of(ctx).conversation, lock=False)
     if conv is None:
         return
     got = await report.standing(ctx.session, conv)
@@ -92,9 +92,11 @@ async def take_part(ctx: Ctx) -> None:
         await _show_next(ctx, conv)
 
 
-async def _usable(ctx: Ctx, conversation_id: int) -> Conversation | None:
-    """The conversation, if this press may act on it; else a kind answer and None."""
-    conv = await dialogue.get_for_vote(ctx.session, conversation_id)
+async def _usable(ctx: Ctx, conversation_id: int, lock: bool = True) -> Conversation | None:
+    """The conversation, if this press may act on it; else a kind answer and None. A vote
+    locks it (a vote and the close take turns); only reading it does not."""
+    get = dialogue.get_for_vote if lock else dialogue.get
+    conv = await get(ctx.session, conversation_id)
     if conv is None or conv.sent_at is None:
         await answer_voter(ctx, _("This conversation no longer exists."))
         return None

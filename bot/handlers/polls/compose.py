@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
@@ -13,9 +13,9 @@ from bot.core.i18n import N_, _, fold, when
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, has_words, whole_number
+from bot.core.text import clean, has_words
 from bot.delivery.broadcast import groups_text, residents_text
-from bot.handlers.common import guarded, please_choose
+from bot.handlers.common import chosen_moment, guarded, moment_choices, please_choose
 from bot.handlers.targets import read_target, refused_for_nobody, target_buttons, target_name
 from bot.services.polls import (
     MAX_OPTION,
@@ -24,7 +24,7 @@ from bot.services.polls import (
     MIN_OPTIONS,
     send_poll,
 )
-from bot.util.when import in_days, parse_moment, passed
+from bot.util.when import in_days, passed
 from storage.models import Poll
 from storage.repo import audit
 
@@ -245,11 +245,7 @@ async def poll_settings(ctx: Ctx) -> None:
 
 
 async def ask_closing(ctx: Ctx) -> None:
-    now = ctx.clock.now()
-    buttons = [
-        ctx.choice(PollForm.closes, when(in_days(now, days)), str(days))
-        for days in QUICK_CLOSE_DAYS
-    ]
+    buttons = moment_choices(ctx, PollForm.closes, QUICK_CLOSE_DAYS)
     await ctx.ask(
         _("When does the poll close? Choose, or type a date and time like 12-12 20:00."),
         PollForm.closes,
@@ -261,16 +257,11 @@ async def ask_closing(ctx: Ctx) -> None:
 @draft_step
 async def poll_closes(ctx: Ctx) -> None:
     now = ctx.clock.now()
-    moment: datetime | None = None
-    days = whole_number(ctx.event.button_data or "", at_most=366)
-    if ctx.event.kind == "button" and days is not None:
-        moment = in_days(now, days)
-    elif ctx.event.kind == "text":
-        moment = parse_moment(ctx.event.text, now)
-        if moment is None:
-            await ctx.reply(_("I could not read that date. Type it like 12-12 20:00."))
-            await ask_closing(ctx)
-            return
+    moment = chosen_moment(ctx)
+    if moment is None and ctx.event.kind == "text":
+        await ctx.reply(_("I could not read that date. Type it like 12-12 20:00."))
+        await ask_closing(ctx)
+        return
     if moment is None:
         await ask_closing(ctx)
         return

@@ -3,6 +3,7 @@ buttons, closed on time with a word to everyone who took part."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Literal
 
@@ -18,7 +19,6 @@ from bot.services.dialogue import report
 from bot.services.dialogue.ordering import Seen, next_statement
 from storage.db import Database
 from storage.dialogue_models import AGREE, DISAGREE, PASS, Conversation, Statement
-from storage.models import Person
 from storage.repo import audience, dialogue, outbox, people
 
 MAX_QUESTION = 300
@@ -146,19 +146,21 @@ def statement_buttons(conv: Conversation, st: Statement) -> list[list[Button]]:
 async def next_for(session: AsyncSession, conv: Conversation, person_id: int) -> Statement | None:
     """The statement this person sees next; None when they voted on all of them."""
     assert conv.id is not None
-    counts = await dialogue.counts(session, conv.id)
-    seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
-    voted = await dialogue.votes_of(session, conv.id, person_id)
-    chosen = next_statement(seen, voted, report.extremity(conv.id))
-    return None if chosen is None else await dialogue.statement(session, chosen)
+    return await _next(session, conv, await dialogue.votes_of(session, conv.id, person_id))
 
 
 async def least_seen(session: AsyncSession, conv: Conversation) -> Statement | None:
-    """For a group: the statement with the fewest votes (Pol.is's boost for new ones)."""
+    """For a group: the first statement by Pol.is's priority (new ones get a boost)."""
+    return await _next(session, conv, ())
+
+
+async def _next(
+    session: AsyncSession, conv: Conversation, voted: Collection[int]
+) -> Statement | None:
     assert conv.id is not None
     counts = await dialogue.counts(session, conv.id)
     seen = {k: Seen(c.agree, c.disagree, c.passed) for k, c in counts.items()}
-    chosen = next_statement(seen, (), report.extremity(conv.id))
+    chosen = next_statement(seen, voted, report.extremity(conv.id))
     return None if chosen is None else await dialogue.statement(session, chosen)
 
 
@@ -171,11 +173,9 @@ async def close(session: AsyncSession, conv: Conversation, now: datetime) -> boo
     analysis = await report.analysis_of(session, conv)  # the last votes counted too
     totals, texts, place = await report.facts(session, conv)
     rendered: dict[str, tuple[str, dict[str, object]]] = {}  # one text and image per language
-    for person_id in await dialogue.participants(session, conv.id):
-        person = await session.get(Person, person_id)
-        chat = await people.direct_chat_of(session, person_id) if person else None
-        if person is None or chat is None:
-            continue
+    rows = []
+    participants = await dialogue.participants(session, conv.id)
+    for person, chat in await people.direct_chats_of(session, participants):
         if person.locale not in rendered:
             with use_locale(person.locale):
                 got = report.render(conv, analysis, totals, texts, place)
@@ -187,7 +187,10 @@ async def close(session: AsyncSession, conv: Conversation, now: datetime) -> boo
                 extra["media_id"] = await store_image(session, got.chart)
             rendered[person.locale] = (thanks + "\n\n" + got.text, extra)
         text, extra = rendered[person.locale]
-        await outbox.enqueue(session, chat.platform, chat.chat_id, text, extra=dict(extra))
+        rows.append(
+            outbox.new_row(chat.platform, chat.chat_id, "direct", text, [], dict(extra), now)
+        )
+    await outbox.enqueue_many(session, rows)  # one INSERT for every participant
     report.forget(conv.id)
     return True
 

@@ -17,24 +17,16 @@ extreme.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 
+from bot.services.dialogue.analysis import StatementStats as Seen
+from bot.services.dialogue.analysis import priority as _polis_priority
 
-@dataclass(frozen=True)
-class Seen:
-    """Votes on one statement so far: agree, disagree, pass."""
-
-    agree: int = 0
-    disagree: int = 0
-    passed: int = 0
+__all__ = ["Seen", "next_statement", "priority"]
 
 
 def priority(votes: Seen, extremity: float = 0.0) -> float:
-    seen = votes.agree + votes.disagree + votes.passed
-    a = (votes.agree + 1) / (seen + 2)
-    p = (votes.passed + 1) / (seen + 2)
-    importance = (1 - p) * (extremity + 1) * a
-    return (importance * (1 + 8 * 2 ** (-seen / 5))) ** 2
+    """Pol.is's priority of a statement (the one formula, in `analysis`)."""
+    return _polis_priority(votes, extremity)
 
 
 def next_statement(

@@ -196,7 +196,7 @@ async def standing(session: AsyncSession, conv: Conversation) -> Report:
     if kept is not None and kept[0] is a and kept[1] == (totals, texts):
         return kept[2]
     title = _("📊 How it stands: “{question}”").format(question=conv.question)
-    got = render(conv, a, totals, texts, place)
+    got = await asyncio.to_thread(render, conv, a, totals, texts, place)  # the map: ~1 s
     report = Report(title + "\n\n" + got.text, got.chart)
     _REPORTS[key] = (a, (totals, texts), report)
     return report

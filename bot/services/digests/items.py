@@ -12,16 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.models import Theme
-from storage.repo.digests import (
-    Group,
-    IdeaRow,
-    InitiativeRow,
-    OfferRow,
-    PollRow,
-    Resident,
-    SeekingRow,
-    SignalRow,
-)
+from storage.repo.digest_network import InitiativeRow, OfferRow, SeekingRow
+from storage.repo.digests import Group, IdeaRow, PollRow, Resident, SignalRow
 
 SOON = timedelta(days=2)  # "closes soon"
 MAX_ITEMS = 5  # per section; the rest is counted

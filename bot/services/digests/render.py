@@ -15,7 +15,8 @@ from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
 from storage.repo import outbox
-from storage.repo.digests import InitiativeRow, PollRow, SignalRow
+from storage.repo.digest_network import InitiativeRow
+from storage.repo.digests import PollRow, SignalRow
 
 MAX_TITLE = 80
 

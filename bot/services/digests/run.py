@@ -16,6 +16,7 @@ from bot.services.digests.items import MAX_SEEKING, SOON, Items, group_digest, r
 from bot.services.digests.render import heading_for, outbox_row, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
+from storage.repo import digest_network as network
 from storage.repo import digests as repo
 from storage.repo import outbox
 from storage.repo.digests import Due
@@ -45,10 +46,10 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         await repo.changed_signals(session, window),
         polls,
         await repo.themes(session),
-        offers=await repo.new_offers(session, window),
+        offers=await network.new_offers(session, window),
         # a few more than shown per theme: someone's own ideas are left out of their digest
-        seeking=await repo.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
-        initiatives=await repo.initiative_news(session, window),
+        seeking=await network.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
+        initiatives=await network.initiative_news(session, window),
     )
     rows: list[dict[str, Any]] = []
     if residents:
@@ -66,7 +67,7 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
             voted[pid].add(poll_id)
         done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
         supported: dict[int, set[int]] = defaultdict(set)
-        for pid, idea_id in await repo.supporters_of_due(session, due, done):
+        for pid, idea_id in await network.supporters_of_due(session, due, done):
             supported[pid].add(idea_id)
         claimed = await repo.claim_residents(session, due, now)
         for r in residents:

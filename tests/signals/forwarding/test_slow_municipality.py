@@ -2,7 +2,10 @@
 
 Schalkwijk's system trickles its answers a byte at a time (each read is quick, so only a
 deadline for the whole forward stops it); Delftwijk's system is healthy. These tests
-measure elapsed time with `time.monotonic`, as timeouts are about real seconds.
+measure elapsed time with `time.monotonic`, as timeouts are about real seconds. "Not held"
+is asserted by order (the healthy system answered while the slow one was still trickling),
+not by a bound on seconds, so a loaded machine cannot fail it; the trickle is long enough
+that "cut at the deadline" stays far from "waited for the trickle".
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from tests.standins.signalen import SignalenStandIn
 from tests.support.fake import FakeAdapter, MakeChat
 
 DEADLINE = 2.0  # Schalkwijk's timeout_seconds
-TRICKLE = 8.0  # how long Schalkwijk's system would keep answering
+TRICKLE = 20.0  # how long Schalkwijk's system would keep answering
 
 
 async def test_a_trickling_answer_is_cut_at_the_deadline_and_others_go_on(
@@ -51,8 +54,9 @@ async def test_a_trickling_answer_is_cut_at_the_deadline_and_others_go_on(
         took = time.monotonic() - started
         [filed] = healthy.requests[-1:]
         # Filed while Schalkwijk's forward was still waiting: not after it.
-        assert filed.path == "/requests.json" and filed.at - started < DEADLINE
-        assert took < DEADLINE + 2.0  # not the trickle's eight seconds
+        assert filed.path == "/requests.json"
+        assert slow.stream_ended_at is not None and filed.at < slow.stream_ended_at
+        assert took < TRICKLE / 2  # cut at the deadline, not after the trickle
         await app.flush_outbox()
         [told] = [t for t in texts(adapter, "dm:coco") if first in t and "onbruikbaar" in t]
         assert "misschien wel aangekomen" in told
@@ -79,8 +83,9 @@ async def test_a_slow_status_check_does_not_hold_another_neighbourhoods_news(
         slow.misbehave_next("trickle", seconds=TRICKLE)
         started = time.monotonic()
         assert await asyncio.wait_for(app.forwarding.poll(), 3 * TRICKLE) == 1
-        assert time.monotonic() - started < DEADLINE + 2.0
-        assert healthy.requests[-1].at - started < DEADLINE
+        assert time.monotonic() - started < TRICKLE / 2
+        assert slow.stream_ended_at is not None
+        assert healthy.requests[-1].at < slow.stream_ended_at
         await app.flush_outbox()
         assert any("Lamp vervangen." in t for t in texts(adapter, "dm:bob"))
 
@@ -140,7 +145,7 @@ async def test_every_channel_is_held_to_the_deadline(
     monkeypatch.setattr(app.forwarding, "build", lambda config: _Stuck())
     monkeypatch.setattr(forwarding, "DEADLINE_GRACE", grace)
     started = time.monotonic()
-    assert await asyncio.wait_for(app.forwarding.send_due(), 10) == 0
-    assert time.monotonic() - started < DEADLINE + grace + 1.5
+    assert await asyncio.wait_for(app.forwarding.send_due(), 60) == 0
+    assert time.monotonic() - started < DEADLINE + grace + 5.0  # not the channel's hour
     await app.flush_outbox()
     assert any(ref in t and "blijven het proberen" in t for t in texts(adapter, "dm:coco"))
