@@ -6,7 +6,6 @@ from fractions import Fraction
 
 import pytest
 
-from bot.services.budget.counting import rules
 from bot.services.budget.counting.election import Ballot, Election, Project
 from bot.services.budget.counting.rules import RULES, Outcome, count
 
@@ -72,25 +71,19 @@ def test_mes_add1_stops_at_the_first_exhaustive_outcome() -> None:
     assert count(election, "mes-add1").selected == ("a",)
 
 
-def test_mes_add1_finds_a_late_stop_in_few_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 10 voters with 100 each; "a" (100) is bought at once. "b" (900) has one supporter, who
-    # can pay it only at 910 per voter: step 810, where 1,000 is spent and nothing else fits.
-    # pabutools counts 811 times (one per step); a search needs a few dozen at most.
-    election = approval({"a": 100, "b": 900}, ["a,b"] + ["a"] * 9, 1_000)
-    runs = 0
-    real_run = rules._MES.run
-
-    def counted(self: rules._MES, per_voter: Fraction) -> list[int]:
-        nonlocal runs
-        runs += 1
-        return real_run(self, per_voter)
-
-    monkeypatch.setattr(rules._MES, "run", counted)
-    assert count(election, "mes-add1").selected == ("a", "b")
-    assert runs <= 30
-    # One step less, "b" is out of reach and the count goes on: found exactly.
-    poorer = approval({"a": 100, "b": 901}, ["a,b"] + ["a"] * 9, 1_001)
-    assert count(poorer, "mes-add1").selected == ("a", "b")
+def test_mes_add1_takes_the_first_step_where_the_count_stops() -> None:
+    # MES is not monotone in the budget: here the count stops at step 3 (exhaustive), goes
+    # on at step 4 and stops again at 5. pabutools takes step 3; a search by doubling and
+    # bisection, which assumes a stop stays a stop, lands on step 5 and picks other
+    # projects (found in 41 of 20,000 random small elections), so every step is tried.
+    election = approval(
+        {"p0": 9, "p1": 52, "p2": 31, "p3": 6, "p4": 2, "p5": 2},
+        ["p1,p0,p4,p2,p3", "p4,p0,p1,p3,p2", "p2,p4,p1,p3", "p4", "p0,p4,p3,p1,p5,p2", "p3",
+         "p4", "p1,p4,p2,p3,p5,p0"],
+        68,
+    )  # fmt: skip
+    # As pabutools 1.2.3 counts it (the same election is an example in test_against_pabutools).
+    assert count(election, "mes-add1").selected == ("p4", "p3", "p2", "p0", "p5")
 
 
 def test_cumulative_uses_points() -> None:

@@ -37,9 +37,6 @@ class Outcome:
     total_cost: Number
 
 
-LINEAR = 2  # mes-add1: steps tried one by one before the search (see mes_add1)
-
-
 class _MES:
     """MES runs for one profile: the fast float engine with an exact fallback."""
 
@@ -71,43 +68,24 @@ def mes_add1(profile: Profile) -> list[int]:
 
     As in pabutools: an infeasible outcome returns the previous round's outcome; an exhaustive
     one (no further *supported* project fits) is returned as is.
-
-    pabutools tries every step 0, 1, 2 …; here the first LINEAR steps are tried one by one
-    (small elections stop there, exactly as pabutools), then the step where the count stops
-    is searched by doubling and bisection: a few MES runs instead of one per step (Warsaw
-    2024: 107 steps). The search assumes that once an outcome is infeasible or exhaustive,
-    so are those of every larger budget; the real elections and the references agree.
     """
     if profile.n_voters == 0:
         return []
     runner = _MES(profile, runs=2)
     start = Fraction(profile.budget, profile.n_voters)
     pool = candidates(profile)
-    outcomes: dict[int, list[int]] = {-1: preselected(profile)}
-
-    def stops(step: int) -> bool:
-        """Whether the count stops at `step` (its outcome is infeasible or exhaustive)."""
-        outcome = outcomes[step] = runner.run(start + step)
+    previous = preselected(profile)
+    step = 0
+    while True:
+        outcome = runner.run(start + step)
         spent = profile.total_cost(outcome)
         if spent > profile.budget:
-            return True
+            return previous
         chosen = set(outcome)
-        return all(p in chosen or spent + profile.costs[p] > profile.budget for p in pool)
-
-    def result(step: int) -> list[int]:
-        outcome = outcomes[step]
-        return outcome if profile.total_cost(outcome) <= profile.budget else outcomes[step - 1]
-
-    for step in range(LINEAR):
-        if stops(step):
-            return result(step)
-    low, high = LINEAR - 1, LINEAR  # stops(low) is False; find a `high` where it stops
-    while not stops(high):
-        low, high = high, LINEAR + 2 * (high - LINEAR + 1)
-    while high - low > 1:  # stops(low) False, stops(high) True
-        mid = (low + high) // 2
-        low, high = (low, mid) if stops(mid) else (mid, high)
-    return result(high)
+        if all(p in chosen or spent + profile.costs[p] > profile.budget for p in pool):
+            return outcome
+        previous = outcome
+        step += 1
 
 
 def mes_add1_greedy(profile: Profile) -> list[int]:
