@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_TEXT = 4000
@@ -63,3 +64,12 @@ def whole_number(text: str, at_most: int = MAX_WHOLE) -> int | None:
         return None
     value = int(text)
     return value if value <= at_most else None
+
+
+# A comma as people type it: Latin, Arabic (U+060C), ideographic and full-width.
+_LIST_SEPARATORS = re.compile("[,\u060c\u3001\uff0c]")
+
+
+def listed(text: str) -> list[str]:
+    """The items of a typed list ("Noord, Zuid" or "الشمال، الجنوب"), cleaned, each once."""
+    return list(dict.fromkeys(item for item in map(clean, _LIST_SEPARATORS.split(text)) if item))

@@ -10,7 +10,7 @@ from bot.core.context import Ctx
 from bot.core.i18n import N_, _, day
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, has_words, whole_number
+from bot.core.text import clean, has_words, listed, whole_number
 from bot.handlers.common import please_choose
 from bot.services.forum.features import (
     AGE,
@@ -159,7 +159,7 @@ async def ends_step(ctx: Ctx) -> None:
 async def areas_step(ctx: Ctx) -> None:
     areas: list[str] = []
     if ctx.event.kind == "text":
-        areas = list(dict.fromkeys(clean(a) for a in ctx.event.text.split(",") if clean(a)))
+        areas = listed(ctx.event.text)
         if not 2 <= len(areas) <= MAX_AREAS or any(len(a) > MAX_AREA for a in areas):
             await ctx.reply(
                 _(

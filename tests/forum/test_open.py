@@ -66,7 +66,7 @@ async def test_a_resident_cannot_open_a_forum_and_bad_answers_open_nothing(
     [early] = await coco.press("In 90 days")
     await coco.say("Noord")
     assert "2 to 8 parts" in coco.text
-    await coco.say("Noord, Zuid")
+    await coco.say("Noord، Zuid")  # the Arabic comma, as an Arabic keyboard types it
     await coco.press("Done")
     [unread] = await coco.say("jong 3")
     assert "I could not read that" in unread.text
