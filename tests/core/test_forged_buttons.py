@@ -398,15 +398,17 @@ def absurd_presses(w: World) -> list[str]:
 
 async def test_absurd_data_gets_the_kind_answer_and_changes_nothing(world: World) -> None:
     w = world
+    before = await snapshot(w.app)
     for data in absurd_presses(w):
         for who in (w.dirk, w.coco, w.anna):
-            before = await snapshot(w.app)
             replies = await who.press_data(data)
             assert BROKEN not in said(replies), (data, said(replies))
             assert replies and all(r.text.strip() for r in replies), data
-            if data.startswith(("bvo:", "bud:new:", "dg:", "bro:new")):
-                continue  # may start a dialog or ask for a code: nothing is saved yet
-            assert await snapshot(w.app) == before, data
+        # One look at every table per press of the three (not one per person: ~300 presses).
+        after = await snapshot(w.app)
+        if not data.startswith(("bvo:", "bud:new:", "dg:", "bro:new")):
+            assert after == before, data
+        before = after  # those may start a dialog or ask for a code: nothing is saved yet
 
 
 button_text = st.one_of(
