@@ -10,13 +10,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.ops.setup_data import apply_setup
+from bot.ops.setup_data import SetupError, apply_setup, read_setup
 from bot.services.signals import status as status_service
-from storage.models import Idea, IdeaSupport, Initiative, Person, Poll, PollVote, Signal
+from bot.web.app import create_app
+from storage.models import (
+    BudgetProject,
+    BudgetRound,
+    Idea,
+    IdeaSupport,
+    Initiative,
+    Person,
+    Poll,
+    PollVote,
+    Signal,
+)
 from storage.repo import signals
 from tests.support.fake import MakeChat
 from tests.web.conftest import resident_report
@@ -165,3 +177,59 @@ async def test_you_said_we_did_counts_three_months_by_the_apps_clock(
     # Both reports are still listed, solved, with their history.
     listed = page.split('id="reports"', 1)[1].split("</section>", 1)[0]
     assert "M-1001" in listed and "M-1002" in listed and listed.count("opgelost") >= 2
+
+
+async def test_map_comes_from_this_site_and_tiles_only_when_set(
+    app: App, make_chat: MakeChat, web: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await make_public(app, tmp_path)
+    await resident_report(make_chat, "anna", "Schalkwijk", "Lamp kapot")
+    page = await web.get("/wijk/schalkwijk")
+    csp = page.headers["content-security-policy"]
+    assert "img-src 'self';" not in csp and csp.endswith("img-src 'self'")
+    assert "script-src" not in csp and "default-src 'self'" in csp  # no inline script
+    assert page.headers["cache-control"] == "no-store"
+    assert "http" not in page.text.split("<main>", 1)[1]  # no other host named
+    assert '<script src="/static/vendor/leaflet/leaflet.js"' in page.text
+    for asset in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
+                  "vendor/leaflet/images/marker-icon.png", "public-map.js"):  # fmt: skip
+        assert (await web.get(f"/static/{asset}")).status_code == 200, asset
+    assert (await web.get("/static/../app.py")).status_code == 404
+    # The operator sets a tile server: only that host is allowed for images.
+    app.settings.web_tile_url = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    site = create_app(app.db, app.settings, app.dispatcher.clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=site), base_url="http://127.0.0.1:8089"
+    ) as tiled:
+        page = await tiled.get("/wijk/schalkwijk")
+    assert page.headers["content-security-policy"].endswith(
+        "img-src 'self' https://*.tile.example.org"
+    )
+    assert "tile.example.org" in page.text.split('id="map-data"', 1)[1]
+
+
+async def test_a_counted_budget_round_shows_its_result(
+    app: App, web: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await make_public(app, tmp_path)
+    async with app.db.transaction() as s:
+        round_ = BudgetRound(neighbourhood_id=1, title="Wijkbudget 2026", budget=10000,
+                             phase="results", result={"selected": ["P1"], "total_cost": 6000,
+                                                      "votes": {"P1": 40, "P2": 12}})  # fmt: skip
+        s.add(round_)
+        await s.flush()
+        s.add_all([
+            BudgetProject(round_id=round_.id or 0, code="P1", title="Speeltuin", cost=6000),
+            BudgetProject(round_id=round_.id or 0, code="P2", title="Bankjes", cost=5000),
+        ])  # fmt: skip
+    results = (await web.get("/wijk/schalkwijk")).text.split('id="results"', 1)[1]
+    assert "Wijkbudget 2026" in results
+    assert re.search(r"Speeltuin \(€ 6000\)</td><td>40</td><td>ja</td>", results)
+    assert re.search(r"Bankjes \(€ 5000\)</td><td>12</td><td>nee</td>", results)
+
+
+def test_public_page_must_be_true_or_false(tmp_path: Path) -> None:
+    setup = tmp_path / "setup.toml"
+    setup.write_text(PUBLIC.replace("true", '"ja"'), encoding="utf-8")
+    with pytest.raises(SetupError, match="public_page is true or false"):
+        read_setup(setup)
