@@ -136,10 +136,18 @@ async def test_pages_of_fifty(app: App, web: httpx.AsyncClient, tmp_path: Path) 
                 s, neighbourhood_id=1, reporter_id=person.id or 0, category="waste",
                 text=f"afval {i}", lat=52.37 + i / 10000, lon=4.65,
             )  # fmt: skip
+        # A closed report (refused, or a duplicate) is not on the public page.
+        await signals.create_signal(
+            s, neighbourhood_id=1, reporter_id=person.id or 0, category="waste",
+            text="geweigerd", lat=52.0, lon=4.0,
+        )  # fmt: skip
+        (await s.get(Signal, 61)).status = "closed"  # type: ignore[union-attr]
     first = await web.get("/wijk/schalkwijk")
     assert len(markers(first.text)) == 50 and "Pagina 1 van 2" in first.text
+    assert "60 open of opgeloste meldingen." in first.text
     second = await web.get("/wijk/schalkwijk?page=2")
     assert len(markers(second.text)) == 10 and "Pagina 2 van 2" in second.text
+    assert "M-1061" not in first.text + second.text
     odd = await web.get("/wijk/schalkwijk?page=iets")  # a wrong page is the first page
     assert odd.status_code == 200 and len(markers(odd.text)) == 50
     far = await web.get("/wijk/schalkwijk?page=99")
