@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     web_port: int | None = None
     web_listen: str = "127.0.0.1"
     web_base_url: str | None = None
+    # The map on public neighbourhood pages: a tile server's URL template, e.g.
+    # "https://tile.openstreetmap.org/{z}/{x}/{y}.png", and its attribution. Empty: markers
+    # on a blank map; the browser then contacts no other host.
+    web_tile_url: str = ""
+    web_tile_attribution: str = ""
 
     @classmethod
     def settings_customise_sources(

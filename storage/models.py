@@ -56,6 +56,8 @@ class Neighbourhood(SQLModel, table=True):
     # How reports reach the municipality (kind and non-secret settings); secrets are
     # named here by environment variable, never stored.
     forwarding: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Opted in by the setup file: a public web page `/wijk/<slug>` without resident details.
+    public_page: bool = False
     created_at: datetime = _ts()
 
 

@@ -25,7 +25,7 @@ class SetupResult:
     warnings: tuple[str, ...] = ()  # one plain line each: stored, but it will not work well
 
 
-HOOD_KEYS = {"slug", "name", "forwarding"}
+HOOD_KEYS = {"slug", "name", "forwarding", "public_page"}
 THEME_KEYS = {"slug", "names", "neighbourhood"}
 
 
@@ -57,6 +57,8 @@ def read_setup(path: Path) -> dict[str, list[dict[str, object]]]:
             )
         if not isinstance(h.get("name"), str) or not h["name"].strip():
             raise SetupError(f"{path}: neighbourhood {h['slug']}: name is missing")
+        if not isinstance(h.get("public_page", False), bool):
+            raise SetupError(f"{path}: neighbourhood {h['slug']}: public_page is true or false")
         if "forwarding" in h:
             _check_forwarding(path, h["slug"], h["forwarding"])
     for i, t in enumerate(themes, 1):
@@ -103,7 +105,11 @@ async def apply_setup(db: Database, path: Path) -> SetupResult:
         slugs: dict[str, int] = {}
         for h in data["neighbourhood"]:
             hood = await places.upsert_neighbourhood(
-                session, str(h["slug"]), str(h["name"]).strip(), _table(h.get("forwarding"))
+                session,
+                str(h["slug"]),
+                str(h["name"]).strip(),
+                _table(h.get("forwarding")),
+                public_page=h.get("public_page") is True,
             )
             assert hood.id is not None
             slugs[hood.slug] = hood.id

@@ -36,3 +36,20 @@ def address_in(text: str) -> str | None:
         return " ".join(words)
     m = _POSTCODE.search(text)
     return m.group(0) if m is not None else None
+
+
+_HOUSE_NUMBER = re.compile(rf"(?:{_NUMBER})$")
+
+
+def street_of(address: str | None) -> str | None:
+    """Only the street's name of an address someone typed ("Kennemerplein 12" → "Kennemerplein"),
+    or None when it names no street (a postcode, a description, a name)."""
+    if not address:
+        return None
+    m = _STREET.search(address)
+    if m is None:
+        return None
+    words = _HOUSE_NUMBER.sub("", m["street"]).split()
+    while len(words) > 1 and words[0].lower() in _NOT_PART:
+        words = words[1:]
+    return " ".join(words) or None

@@ -21,7 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bot.config import LANGUAGES, Settings
 from bot.core.clock import Clock
@@ -30,6 +31,7 @@ from bot.services import exports
 from bot.services.signals import status as status_service
 from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.services.web_login import SESSION_VALID
+from bot.web.public import PublicPages
 from storage.db import Database
 from storage.models import Neighbourhood, Person, Signal, WebSession
 from storage.repo import audit, forwards, people, signals, web
@@ -86,6 +88,10 @@ class WebOverview:
             CATEGORY_LABELS=CATEGORY_LABELS, STATUS_LABELS=STATUS_LABELS,
             WEB_STATUSES=WEB_STATUSES,
         )  # fmt: skip
+        public = PublicPages(
+            db, settings, clock, self.page,
+            lambda locale: self.message(N_NOT_FOUND, 404, locale), SECURITY_HEADERS,
+        )  # fmt: skip
         self.app = Starlette(
             routes=[
                 Route("/", self.queue),
@@ -95,17 +101,26 @@ class WebOverview:
                 Route("/language", self.language, methods=["POST"]),
                 Route("/logout", self.logout, methods=["POST"]),
                 Route("/export.{fmt:str}", self.download),
+                Route("/wijk/{slug:str}", public.show),
+                Mount("/static", StaticFiles(directory=Path(__file__).parent / "static")),
             ]
         )
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def page(self, name: str, locale: str, status: int = 200, **values: Any) -> HTMLResponse:
+    def page(
+        self,
+        name: str,
+        locale: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
         with use_locale(locale):
             html = self.templates.get_template(name).render(
                 lang=locale, rtl=right_to_left(locale), **values
             )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status, headers=headers or SECURITY_HEADERS)
 
     def message(self, text_id: str, status: int, locale: str | None = None) -> HTMLResponse:
         locale = locale or self.settings.default_locale

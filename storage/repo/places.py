@@ -25,13 +25,18 @@ async def neighbourhood_by_slug(session: AsyncSession, slug: str) -> Neighbourho
 
 
 async def upsert_neighbourhood(
-    session: AsyncSession, slug: str, name: str, forwarding: dict[str, Any] | None = None
+    session: AsyncSession,
+    slug: str,
+    name: str,
+    forwarding: dict[str, Any] | None = None,
+    public_page: bool = False,
 ) -> Neighbourhood:
     found = await neighbourhood_by_slug(session, slug)
     if found is None:
         found = Neighbourhood(slug=slug, name=name)
     found.name = name
     found.forwarding = dict(forwarding or {})
+    found.public_page = public_page
     session.add(found)
     await session.flush()
     return found

@@ -45,13 +45,14 @@ async def resident_report(
     text: str,
     lat: float = 52.37,
     category: str = "Street lighting",
+    lon: float = 4.65,
 ) -> Chat:
     c: Chat = make_chat(name, lang="en")
     await c.say("/wijk")
     await c.press(hood)
     await c.say("/melding")
     await c.say(text)
-    await c.location(lat, 4.65)
+    await c.location(lat, lon)
     await c.press("Skip")
     replies = await c.press(category)
     if any("reported this already" in r.text for r in replies):

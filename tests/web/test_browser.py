@@ -24,6 +24,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.app import App
+from bot.ops.setup_data import apply_setup
 from bot.web.app import create_app
 from bot.web.server import server as web_server
 from tests.support.fake import FakeAdapter, MakeChat
@@ -148,3 +149,54 @@ def _work_the_queue(browser: webdriver.Chrome, link: str, port: int) -> None:
         for name, (width, height) in {"desktop": (1280, 720), "phone": (390, 844)}.items():
             browser.set_window_size(width, height)
             browser.save_screenshot(str(Path(shots) / f"web-queue-{name}.png"))
+
+
+async def test_public_page_shows_the_map_without_names(
+    app: App, make_chat: MakeChat, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    setup = tmp_path / "public.toml"
+    setup.write_text(
+        '[[neighbourhood]]\nslug = "schalkwijk"\nname = "Schalkwijk"\npublic_page = true\n',
+        encoding="utf-8",
+    )
+    await apply_setup(app.db, setup)
+    await resident_report(make_chat, "anna", "Schalkwijk", "Lamp kapot bij Anna Smit")
+    await resident_report(
+        make_chat, "bob", "Schalkwijk", "Dealer bij Bob", lat=52.381234, category="Safety"
+    )
+    port = _free_port()
+    site = create_app(app.db, app.settings, app.dispatcher.clock)
+    server = web_server(site, "127.0.0.1", port)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(_view_the_public_page, browser, port)
+    finally:
+        server.should_exit = True
+        await serving
+
+
+def _view_the_public_page(browser: webdriver.Chrome, port: int) -> None:
+    browser.get(f"http://127.0.0.1:{port}/wijk/schalkwijk")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Wijkbot: Schalkwijk"
+    # The map (Leaflet from this site, no tiles): one marker per report.
+    WebDriverWait(browser, 20).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#map .leaflet-marker-icon")) == 2
+    )
+    assert browser.find_element(By.ID, "map").is_displayed()
+    html = browser.page_source
+    for secret in ("Anna", "Smit", "Dealer", "Bob", "anna", "bob", "52.381234"):
+        assert secret not in html, secret
+    # The CSP let nothing through that it should block, and nothing failed to load.
+    problems = [
+        e
+        for e in browser.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]
+    ]
+    assert problems == []
+    if shots := os.environ.get("WIJKBOT_SCREENSHOTS"):
+        for name, (width, height) in {"desktop": (1280, 900), "phone": (390, 844)}.items():
+            browser.set_window_size(width, height)
+            browser.save_screenshot(str(Path(shots) / f"web-public-{name}.png"))
