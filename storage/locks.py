@@ -27,7 +27,9 @@ class AdvisoryLocks:
 
     def __init__(self, url: str, name: str = "wijkbot-roles") -> None:
         self.conninfo = conninfo(url)
-        self.name = name[:63]  # shown as application_name: other workers see we live
+        if len(name.encode()) > 63:  # PostgreSQL would cut it, and nobody would see us live
+            raise ValueError(f"connection name longer than 63 bytes: {name!r}")
+        self.name = name  # shown as application_name: other workers see we live
         self.conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
     async def _connection(self) -> psycopg.AsyncConnection[tuple[object, ...]]:

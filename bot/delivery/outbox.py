@@ -88,6 +88,17 @@ def next_try(attempts: int, now: datetime) -> datetime:
     return now + min(FIRST_RETRY * int(2 ** min(attempts, 12)), MAX_RETRY_GAP)
 
 
+def worker_name(host: str, pid: int, token: str) -> str:
+    """This worker's id: host, process and a random token, short enough to be a name.
+
+    Other workers see it live as a PostgreSQL connection's application_name, which keeps
+    63 bytes: the name with its prefix must fit whole, or it would never match (a long
+    host name once made every lease look dead). The host is cut to ASCII and 30 characters.
+    """
+    short = host.encode("ascii", "replace").decode()[:30]
+    return f"{short}:{pid}:{token}"
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """How sending one claimed row went: its platform ref, or the error."""
@@ -181,7 +192,7 @@ class OutboxSender:
         self.concurrency = concurrency
         self.batch = batch
         self.roles = roles  # set by a running worker: send only while holding the role
-        self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker = worker_name(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         # Images sent to many chats are read (or downloaded) once: a small cache by key.
         self._images: Bounded[str, bytes | None] = Bounded(16)
 

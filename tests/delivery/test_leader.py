@@ -14,8 +14,10 @@ from bot.app import App
 from bot.cli import main
 from bot.config import Settings
 from bot.delivery.leader import SCHEDULER, Roles
+from bot.delivery.outbox import worker_name
 from bot.delivery.scheduler import Job
-from storage.locks import conninfo
+from storage.locks import AdvisoryLocks, conninfo
+from storage.repo.outbox import WORKER_PREFIX
 
 ROLES = ["telegram-poll", "matrix-sync", SCHEDULER]
 
@@ -114,3 +116,22 @@ def test_run_worker_on_sqlite_says_it_needs_postgresql(
     assert main(["run", "--worker"]) != 0  # two processes on SQLite would send twice
     err = capsys.readouterr().err
     assert "--worker needs PostgreSQL" in err and "Traceback" not in err
+
+
+@pytest.mark.postgres
+async def test_a_worker_on_a_long_host_name_is_seen_alive(db_url: str) -> None:
+    """Other workers find a live worker by its connection's name: it must arrive whole
+    (PostgreSQL keeps 63 bytes), or every lease of that worker looks dead and is taken."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only")
+    name = WORKER_PREFIX + worker_name("h" * 253, 4_194_304, "abcdef12")  # the longest
+    locks = AdvisoryLocks(db_url, name)
+    assert await locks.try_lock("outbox-telegram")
+    with psycopg.connect(conninfo(db_url), autocommit=True) as admin:
+        live = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+        ).fetchone()
+    assert live == (1,)
+    await locks.close()
+    with pytest.raises(ValueError, match="63 bytes"):
+        AdvisoryLocks(db_url, WORKER_PREFIX + "h" * 60)
