@@ -16,8 +16,9 @@ from bidi import get_base_level, get_display
 # Invisible direction marks: isolates, embeddings, overrides, LRM, RLM, ALM.
 _CONTROLS = re.compile("[\u2066-\u2069\u202a-\u202e\u200e\u200f\u061c]")
 _ISOLATED = re.compile("\u2068([^\u2068\u2069]*)\u2069")
-# What must keep its own order even where nothing isolated it: M-1001, W-1, /melding, € 250.
-_TOKENS = re.compile(r"\b[A-Z]{1,2}-\d+\b|(?<!\w)/[a-z]+|€\s?\d[\d.,]*|\d[\d.,]*\s?€")
+# What must keep its own order even where nothing isolated it: M-1001, W-1, /melding (on
+# Matrix !melding), € 250.
+_TOKENS = re.compile(r"\b[A-Z]{1,2}-\d+\b|(?<!\w)[/!][a-z]+|€\s?\d[\d.,]*|\d[\d.,]*\s?€")
 
 
 def visible(text: str) -> str:
