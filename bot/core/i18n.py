@@ -6,7 +6,8 @@ for a message to somebody else (feedback to a reporter in their own language).
 Right-to-left languages (Arabic): what a message fills in ("M-1001", "€42.000", a date, a
 URL, an @name) is wrapped in Unicode bidi isolation (FSI … PDI), so it keeps its own order
 inside the right-to-left sentence. That happens here, in `.format()` of what `_` and
-`ngettext` return, so no message has to think of it.
+`ngettext` return, so no message has to think of it; a line built from parts only (a list
+item, a help line) goes through `compose` for the same.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def normalise_locale(code: str | None, default: str = "nl") -> str:
 
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate
+RLM = "\u200f"  # right-to-left mark
 
 
 @cache
@@ -155,6 +157,15 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _directed(translations(_current.get()).ngettext(singular, plural, n))
+
+
+def compose(template: str, **values: object) -> str:
+    """A line put together from parts rather than words ("{code} {title} – {cost}"): in a
+    right-to-left language each part is isolated, as in a translated message, and a
+    right-to-left mark in front makes the line itself read right to left."""
+    if not right_to_left(_current.get()):
+        return template.format(**values)
+    return RLM + _RightToLeft(template).format(**values)
 
 
 def N_(message: str) -> str:

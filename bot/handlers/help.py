@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core.commands import MenuEntry
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, compose
 from bot.core.router import Router
 
 router = Router("help")
@@ -131,8 +131,13 @@ MENU = (
 
 
 def _line(entry: MenuEntry, prefix: str) -> str:
-    usage = f" {_(entry.usage)}" if entry.usage else ""
-    return f"{prefix}{entry.shown()}{usage} – {_(entry.description)}"
+    """ "/melding – report a problem"; in Arabic "/melding" keeps its order (isolated)."""
+    command = (
+        "/{name}" if prefix == "/" else prefix.replace("{", "{{").replace("}", "}}") + "{name}"
+    )
+    usage = _(entry.usage) if entry.usage else ""
+    template = f"{command} {{usage}} – {{what}}" if usage else f"{command} – {{what}}"
+    return compose(template, name=entry.shown(), usage=usage, what=_(entry.description))
 
 
 def resident_help(prefix: str = "/") -> str:

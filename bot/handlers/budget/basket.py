@@ -9,7 +9,7 @@ from bot.core.events import Button
 from bot.core.i18n import N_, _, ngettext, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.budget.common import data_basket, data_int, round_ref
+from bot.handlers.budget.common import data_basket, data_int, project_line, round_ref
 from bot.services.budget.rounds import ballot_rules, voters_text
 from bot.services.budget.text import euros
 from storage.models import BudgetProject, BudgetRound
@@ -102,7 +102,7 @@ async def show_basket(
             if points and chosen
             else ""
         )
-        lines.append(f"{mark} {p.code} {p.title} – {euros(p.cost)}{extra}")
+        lines.append(project_line(p, mark=mark) + extra)
         if p.description:
             lines.append(f"   {_short(p.description, 100)}")
         label = f"{p.code} {_short(p.title)}"
@@ -265,7 +265,7 @@ async def show_summary(
                 if round_.ballot_type == "cumulative"
                 else ""
             )
-            lines.append(f"✓ {p.code} {p.title} – {euros(p.cost)}{extra}")
+            lines.append(project_line(p, mark="✓") + extra)
     lines += [
         meter(round_, projects, basket),
         "",

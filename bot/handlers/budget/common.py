@@ -6,7 +6,7 @@ from typing import Literal
 
 from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
-from bot.core.i18n import N_, _, ngettext
+from bot.core.i18n import N_, _, compose, ngettext
 from bot.handlers.common import read_text
 from bot.services.budget.text import MAX_DESCRIPTION, MAX_EUROS, euros, parse_euros
 from storage.models import BudgetProject, BudgetRound
@@ -110,8 +110,12 @@ def feasibility_text(project: BudgetProject) -> str:
     return _("not checked yet")
 
 
-def project_line(project: BudgetProject, supporters: int | None = None) -> str:
-    line = f"• {project.code} {project.title} – {euros(project.cost)}"
+def project_line(project: BudgetProject, supporters: int | None = None, mark: str = "•") -> str:
+    """ "• 2 Moestuin – €30.000"; in Arabic code, title and amount each keep their order."""
+    line = compose(
+        mark + " {code} {title} – {cost}",
+        code=project.code, title=project.title, cost=euros(project.cost),
+    )  # fmt: skip
     if supporters is not None:
         line += " – " + ngettext("{n} supporter", "{n} supporters", supporters).format(n=supporters)
     return line
