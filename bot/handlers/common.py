@@ -152,7 +152,7 @@ def guarded(
             if (
                 (coordinator and not ctx.coordinator_of)
                 or any(k not in data for k in keys)
-                or not all(d.holds(data) for d in drafts)
+                or not all(d.holds(ctx) for d in drafts)
             ):
                 await lost(ctx, command)
                 return
