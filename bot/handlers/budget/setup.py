@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft, one_of
@@ -13,21 +13,19 @@ from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import MAX_TITLE, whole_number
-from bot.handlers.budget.common import read_euros, round_ref
+from bot.core.text import whole_number
+from bot.handlers.budget.common import Euros, Title, read_euros, round_ref
 from bot.handlers.budget.overview import locked_text, round_for, show_round
 from bot.handlers.common import guarded, lost, please_choose, read_text
 from bot.services.budget import round_rules
 from bot.services.budget.round_rules import COUNTING_RULES
 from bot.services.budget.rounds import BALLOT_LABELS, RULE_LABELS, VOTERS_CHOICES, rule_name
-from bot.services.budget.text import MAX_EUROS, parse_count
+from bot.services.budget.text import parse_count
 from storage.repo import audit, places
 from storage.repo.budgets import BALLOT_TYPES, VOTERS, BudgetError
 
 router = Router("budget_setup")
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
-Euros = Annotated[int, Field(ge=1, le=MAX_EUROS)]
 BallotType = Annotated[str, AfterValidator(one_of(BALLOT_TYPES))]
 CountingRule = Annotated[str, AfterValidator(one_of(COUNTING_RULES))]
 MAX_POINTS = 1000
