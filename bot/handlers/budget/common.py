@@ -122,7 +122,11 @@ def project_line(project: BudgetProject, supporters: int | None = None) -> str:
 
 
 def data_basket(ctx: Ctx) -> dict[str, int]:
-    """The basket the dialog holds ({project id: points}); garbled entries are dropped."""
+    """The basket the dialog holds ({project id: points}); garbled entries are dropped.
+
+    Not a `Draft` on purpose: a voter's basket is forgiving, one garbled entry is dropped
+    and the voter sees (and checks) the basket before confirming, rather than starting over.
+    """
     raw = ctx.dialog.data.get("basket")
     if not isinstance(raw, dict):
         return {}
