@@ -70,6 +70,7 @@ class Dialog:
         if self._row is not None:
             self.state = self._row.state
             self.data = dict(self._row.data)
+            self.parsed.clear()
             self.choices = [Button.from_row(c) for c in self._row.choices]
             self._drop_expired()
         return self
@@ -127,7 +128,7 @@ class Dialog:
     def stick(self, key: str, value: Any, until: datetime) -> None:
         """Keep `value` across dialogs until `until`; then it is gone."""
         self.data[STICKY + key] = {"until": until.isoformat(), "value": value}
-        self._dirty = True
+        self._changed()
 
     def sticky(self, key: str) -> Any:
         """A value kept with `stick`, or None once it has expired."""

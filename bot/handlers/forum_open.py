@@ -1,6 +1,33 @@
 """/nieuwwijkforum: a coordinator opens a lottery-drawn forum: purpose, seats, when the
 pool closes and when the forum ends, the parts of the neighbourhood, what else to balance,
-then the quotas (an even split to start; a typed line such as "65+ 4-8" changes one)."""
+then the quotas (an even split to start; a typed line such as "65+ 4-8" changes one).
+
+Each step reads a typed draft holding what the steps before it asked (`ForumStart`,
+`WithPurpose`, `WithSeats`, `WithPool`, `WithEnds`, `ForumDraft`); an old or damaged one
+ends with "I lost track of this conversation" and opens nothing.
+
+```mermaid
+stateDiagram-v2
+    [*] --> purpose: /nieuwwijkforum (coordinators)
+    purpose --> purpose: no words, or longer than 300 characters
+    purpose --> seats: the purpose
+    seats --> seats: fewer than 4 or more than 200
+    seats --> pool_closes: 12, 24, 36 or a typed number
+    pool_closes --> pool_closes: unreadable, or passed
+    pool_closes --> ends: in 14 or 30 days, or a typed date
+    ends --> ends: less than a week after the pool closes
+    ends --> areas: in 90 or 180 days, or a typed date
+    areas --> areas: fewer than 2 or more than 8 parts, or one too long
+    areas --> extras: parts with commas between, or Do not balance parts
+    extras --> extras: gender / years here (press again to unchoose)
+    extras --> quotas: Done (age by the population figures when known)
+    quotas --> quotas: a typed change like "65+ 4-8", or quotas that do not fit the seats
+    quotas --> [*]: Open the forum
+```
+
+Joining the pool (`/wijkforum`, `forum.py`, `JoinForm` with `JoinDraft`): one question
+per feature the forum balances, then consent; "No, store nothing" stores nothing.
+"""
 
 from __future__ import annotations
 
