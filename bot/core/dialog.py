@@ -42,6 +42,10 @@ class Dialog:
         self.choices: list[Button] = []
         self._dirty = False
         self._now: datetime | None = None
+        # Drafts read from `data` (`Draft.of`), kept until `data` changes: a guarded step
+        # validates its draft once. Every write to `data` goes through a method here (or is
+        # followed by `update()`), which forgets them.
+        self.parsed: dict[type, Any] = {}
 
     async def load(self, now: datetime | None = None) -> Dialog:
         """Load the dialog; one left alone for longer than DIALOG_TTL starts afresh.
@@ -66,6 +70,7 @@ class Dialog:
         if self._row is not None:
             self.state = self._row.state
             self.data = dict(self._row.data)
+            self.parsed.clear()
             self.choices = [Button.from_row(c) for c in self._row.choices]
             self._drop_expired()
         return self
@@ -86,10 +91,14 @@ class Dialog:
         """Move to `state`, merging `data` into what the dialog already holds."""
         self.state = state.name
         self.data.update(data)
-        self._dirty = True
+        self._changed()
 
     def update(self, **data: Any) -> None:
         self.data.update(data)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.parsed.clear()
         self._dirty = True
 
     def note_saved(self, what: str) -> None:
@@ -107,19 +116,19 @@ class Dialog:
         guessing codes must outlive /stop."""
         self.state = None
         self.data = {k: v for k, v in self.data.items() if k.startswith(STICKY)}
-        self._dirty = True
+        self._changed()
 
     def erase(self) -> None:
         """Forget everything, sticky values too."""
         self.state = None
         self.data = {}
         self.choices = []
-        self._dirty = True
+        self._changed()
 
     def stick(self, key: str, value: Any, until: datetime) -> None:
         """Keep `value` across dialogs until `until`; then it is gone."""
         self.data[STICKY + key] = {"until": until.isoformat(), "value": value}
-        self._dirty = True
+        self._changed()
 
     def sticky(self, key: str) -> Any:
         """A value kept with `stick`, or None once it has expired."""

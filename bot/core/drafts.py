@@ -9,7 +9,8 @@ kindly ("I lost track of this conversation") instead of failing half-way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Self, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -23,13 +24,19 @@ class Draft(BaseModel):
 
     @classmethod
     def of(cls, ctx: Ctx) -> Self:
-        """The draft in this dialog; `ValidationError` when it is missing or damaged."""
-        return cls.model_validate(ctx.dialog.data)
+        """The draft in this dialog; `ValidationError` when it is missing or damaged.
+
+        Read once while the dialog is unchanged: the guard's check and the step's read are one
+        validation."""
+        parsed = ctx.dialog.parsed.get(cls)
+        if parsed is None:
+            parsed = ctx.dialog.parsed[cls] = cls.model_validate(ctx.dialog.data)
+        return cast("Self", parsed)
 
     @classmethod
-    def holds(cls, data: dict[str, Any]) -> bool:
+    def holds(cls, ctx: Ctx) -> bool:
         try:
-            cls.model_validate(data)
+            cls.of(ctx)
         except ValidationError:
             return False
         return True
@@ -37,3 +44,14 @@ class Draft(BaseModel):
     def save(self, ctx: Ctx) -> None:
         """Write the draft back into the dialog (as JSON: dates as ISO text)."""
         ctx.dialog.update(**self.model_dump(mode="json"))
+
+
+def one_of(choices: Collection[str]) -> Callable[[str], str]:
+    """A draft field's check: the text is one of `choices` (`Annotated[str, AfterValidator(...)]`)."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"not one of {sorted(choices)}")
+        return value
+
+    return check

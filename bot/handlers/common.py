@@ -134,26 +134,20 @@ async def lost(ctx: Ctx, command: str) -> None:
 
 
 def guarded(
-    command: str, *needs: str | type[Draft], coordinator: bool = False
+    command: str, *drafts: type[Draft], coordinator: bool = False
 ) -> Callable[[Handler], Handler]:
-    """A dialog step that needs a valid draft, or `keys`, in the dialog (and a coordinator,
-    if so marked).
+    """A dialog step that needs valid `drafts` in the dialog (and a coordinator, if so
+    marked).
 
     An old or damaged dialog, or a coordinator whose role ended meanwhile, is told kindly
-    and starts again, instead of hitting an error.
+    and starts again, instead of hitting an error. The step reads its draft with `.of(ctx)`:
+    validated here once, not again.
     """
-    keys = [n for n in needs if isinstance(n, str)]
-    drafts = [n for n in needs if not isinstance(n, str)]
 
     def wrap(step: Handler) -> Handler:
         @functools.wraps(step)
         async def checked(ctx: Ctx) -> None:
-            data = ctx.dialog.data
-            if (
-                (coordinator and not ctx.coordinator_of)
-                or any(k not in data for k in keys)
-                or not all(d.holds(data) for d in drafts)
-            ):
+            if (coordinator and not ctx.coordinator_of) or not all(d.holds(ctx) for d in drafts):
                 await lost(ctx, command)
                 return
             await step(ctx)

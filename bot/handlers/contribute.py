@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 
+from pydantic import Field
+
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.events import Button
 from bot.core.i18n import N_, _, fold
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
 from bot.handlers import ideas
-from bot.handlers.common import please_choose
+from bot.handlers.common import guarded, please_choose
 from bot.handlers.signals import report as signals
 from storage.repo import places
 from storage.repo import signals as signal_refs
@@ -33,6 +36,12 @@ _SIGNAL_REF = re.compile(r"\s*M-?\s*\d", re.IGNORECASE)  # M-1042 (a bare 1042 m
 class OneOff(StatesGroup):
     interrupted = N_("You were sending me a message.")
     kind = State()
+
+
+class OneOffDraft(Draft):
+    """A message kept while its writer says whether it is an idea or a report."""
+
+    text: str = Field(min_length=1)
 
 
 def _kind_buttons(ctx: Ctx) -> list[Button]:
@@ -70,12 +79,13 @@ async def free_text(ctx: Ctx) -> None:
 
 
 @router.state(OneOff.kind)
+@guarded("help", OneOffDraft)
 async def chosen_kind(ctx: Ctx) -> None:
     kind = ctx.event.button_data if ctx.event.kind == "button" else None
     if kind not in ("idea", "signal"):
         await please_choose(ctx, _kind_buttons(ctx))
         return
-    await continue_as(ctx, kind, str(ctx.dialog.data.get("text", "")))
+    await continue_as(ctx, kind, OneOffDraft.of(ctx).text)
 
 
 async def continue_as(ctx: Ctx, kind: str, text: str) -> None:

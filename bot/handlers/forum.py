@@ -4,11 +4,14 @@ a coordinator sees each forum's pool size or panel composition (never answers pe
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.i18n import N_, _, day
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.common import home_of, lost, please_choose
+from bot.handlers.common import guarded, home_of, lost, please_choose
 from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
 from bot.services.forum.panel import Invitation, answer, composition_lines
@@ -22,6 +25,17 @@ class JoinForm(StatesGroup):
     interrupted = N_("You were joining the pool of a neighbourhood forum.")
     feature = State()
     consent = State()
+
+
+class JoinDraft(Draft):
+    """Joining a forum's pool: the answers so far, and the letter code if one was used."""
+
+    forum: int
+    answers: dict[str, str] = Field(default_factory=dict)
+    code: int | None = None
+
+
+step = guarded("wijkforum", JoinDraft)
 
 
 @router.command("wijkforum", "forum")
@@ -99,8 +113,7 @@ async def _join_with_code(ctx: Ctx, typed: str) -> None:
 
 
 async def _forum_of_dialog(ctx: Ctx) -> Forum | None:
-    forum_id = ctx.dialog.data.get("forum")
-    forum = await forums.forum(ctx.session, forum_id) if isinstance(forum_id, int) else None
+    forum = await forums.forum(ctx.session, JoinDraft.of(ctx).forum)
     if forum is None or forum.seed is not None or forum.pool_closes_at <= ctx.clock.now():
         ctx.dialog.clear()
         await ctx.reply(_("Sorry, the pool of this forum is closed now. Nothing was stored."))
@@ -109,7 +122,7 @@ async def _forum_of_dialog(ctx: Ctx) -> Forum | None:
 
 
 async def _ask_next(ctx: Ctx, forum: Forum) -> None:
-    answers: dict[str, str] = dict(ctx.dialog.data.get("answers") or {})
+    answers = JoinDraft.of(ctx).answers
     todo = [f for f in features_of(forum.quotas) if f not in answers]
     if todo:
         feature = todo[0]
@@ -131,11 +144,12 @@ async def _ask_next(ctx: Ctx, forum: Forum) -> None:
 
 
 @router.state(JoinForm.feature)
+@step
 async def feature_step(ctx: Ctx) -> None:
     forum = await _forum_of_dialog(ctx)
     if forum is None:
         return
-    answers: dict[str, str] = dict(ctx.dialog.data.get("answers") or {})
+    answers = dict(JoinDraft.of(ctx).answers)
     todo = [f for f in features_of(forum.quotas) if f not in answers]
     if not todo:
         await lost(ctx, "wijkforum")
@@ -151,6 +165,7 @@ async def feature_step(ctx: Ctx) -> None:
 
 
 @router.state(JoinForm.consent)
+@step
 async def consent_step(ctx: Ctx) -> None:
     forum = await _forum_of_dialog(ctx)
     if forum is None or forum.id is None:
@@ -165,13 +180,13 @@ async def consent_step(ctx: Ctx) -> None:
             ],
         )
         return
-    answers: dict[str, str] = dict(ctx.dialog.data.get("answers") or {})
-    code_id = ctx.dialog.data.get("code")
+    draft = JoinDraft.of(ctx)
+    answers, code_id = draft.answers, draft.code
     ctx.dialog.clear()
     if choice == "no":
         await ctx.reply(_("All right. We stored nothing."))
         return
-    code = await ctx.session.get(ForumCode, code_id) if isinstance(code_id, int) else None
+    code = await ctx.session.get(ForumCode, code_id) if code_id is not None else None
     if code_id is not None and (code is None or code.used_at is not None):
         await ctx.reply(_("This code has already been used. Each code works only once."))
         return

@@ -1,22 +1,54 @@
 """/nieuwwijkforum: a coordinator opens a lottery-drawn forum: purpose, seats, when the
 pool closes and when the forum ends, the parts of the neighbourhood, what else to balance,
-then the quotas (an even split to start; a typed line such as "65+ 4-8" changes one)."""
+then the quotas (an even split to start; a typed line such as "65+ 4-8" changes one).
+
+Each step reads a typed draft holding what the steps before it asked (`ForumStart`,
+`WithPurpose`, `WithSeats`, `WithPool`, `WithEnds`, `ForumDraft`); an old or damaged one
+ends with "I lost track of this conversation" and opens nothing.
+
+```mermaid
+stateDiagram-v2
+    [*] --> purpose: /nieuwwijkforum (coordinators)
+    purpose --> purpose: no words, or longer than 300 characters
+    purpose --> seats: the purpose
+    seats --> seats: fewer than 4 or more than 200
+    seats --> pool_closes: 12, 24, 36 or a typed number
+    pool_closes --> pool_closes: unreadable, or passed
+    pool_closes --> ends: in 14 or 30 days, or a typed date
+    ends --> ends: less than a week after the pool closes
+    ends --> areas: in 90 or 180 days, or a typed date
+    areas --> areas: fewer than 2 or more than 8 parts, or one too long
+    areas --> extras: parts with commas between, or Do not balance parts
+    extras --> extras: gender / years here (press again to unchoose)
+    extras --> quotas: Done (age by the population figures when known)
+    quotas --> quotas: a typed change like "65+ 4-8", or quotas that do not fit the seats
+    quotas --> [*]: Open the forum
+```
+
+Joining the pool (`/wijkforum`, `forum.py`, `JoinForm` with `JoinDraft`): one question
+per feature the forum balances, then consent; "No, store nothing" stores nothing.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from bot.core.context import Ctx
+from bot.core.drafts import Draft, one_of
 from bot.core.i18n import N_, _, day
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import clean, has_words, listed, whole_number
-from bot.handlers.common import please_choose
+from bot.handlers.common import guarded, please_choose
 from bot.services.forum.features import (
     AGE,
     AREA,
     FIXED,
     GENDER,
+    ORDER,
     YEARS,
     Quotas,
     even_quotas,
@@ -50,6 +82,42 @@ class ForumForm(StatesGroup):
     quotas = State()
 
 
+# Each step's draft holds what the steps before it asked; an old or damaged one starts again.
+Purpose = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PURPOSE)]
+Area = Annotated[str, StringConstraints(min_length=1, max_length=MAX_AREA)]
+Extra = Annotated[str, AfterValidator(one_of((GENDER, YEARS)))]
+Feature = Annotated[str, AfterValidator(one_of(ORDER))]
+Range = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)]
+
+
+class ForumStart(Draft):
+    neighbourhood: int
+
+
+class WithPurpose(ForumStart):
+    purpose: Purpose
+
+
+class WithSeats(WithPurpose):
+    seats: int = Field(ge=MIN_SEATS, le=MAX_SEATS)
+
+
+class WithPool(WithSeats):
+    pool_closes: AwareDatetime
+
+
+class WithEnds(WithPool):
+    ends: AwareDatetime
+    areas: list[Area] = Field(default_factory=list, max_length=MAX_AREAS)
+    extras: list[Extra] = Field(default_factory=list)
+
+
+class ForumDraft(WithEnds):
+    """Everything the quotas step shows and Open opens."""
+
+    quotas: dict[Feature, dict[str, Range]]
+
+
 @router.command("nieuwwijkforum", "newforum")
 async def new_forum(ctx: Ctx) -> None:
     if not ctx.coordinator_of:
@@ -67,6 +135,7 @@ async def new_forum(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.purpose)
+@guarded("nieuwwijkforum", ForumStart)
 async def purpose_step(ctx: Ctx) -> None:
     text = clean(ctx.event.text) if ctx.event.kind == "text" else ""
     if not has_words(text) or len(text) > MAX_PURPOSE:
@@ -84,6 +153,7 @@ async def purpose_step(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.seats)
+@guarded("nieuwwijkforum", WithPurpose)
 async def seats_step(ctx: Ctx) -> None:
     raw = ctx.event.button_data if ctx.event.kind == "button" else ctx.event.text
     seats = whole_number(raw or "", at_most=MAX_SEATS)
@@ -120,6 +190,7 @@ def _moment(ctx: Ctx) -> datetime | None:
 
 
 @router.state(ForumForm.pool_closes)
+@guarded("nieuwwijkforum", WithSeats)
 async def pool_closes_step(ctx: Ctx) -> None:
     moment, now = _moment(ctx), ctx.clock.now()
     if moment is None or moment <= now:
@@ -137,9 +208,10 @@ async def pool_closes_step(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.ends)
+@guarded("nieuwwijkforum", WithPool)
 async def ends_step(ctx: Ctx) -> None:
     moment = _moment(ctx)
-    closes = datetime.fromisoformat(str(ctx.dialog.data.get("pool_closes")))
+    closes = WithPool.of(ctx).pool_closes
     if moment is None or moment <= closes + timedelta(days=7):
         await ctx.reply(
             _("Please type a date at least a week after {date}, like 1-6.").format(date=day(closes))
@@ -156,6 +228,7 @@ async def ends_step(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.areas)
+@guarded("nieuwwijkforum", WithEnds)
 async def areas_step(ctx: Ctx) -> None:
     areas: list[str] = []
     if ctx.event.kind == "text":
@@ -175,7 +248,7 @@ async def areas_step(ctx: Ctx) -> None:
 
 
 async def _ask_extras(ctx: Ctx) -> None:
-    chosen = list(ctx.dialog.data.get("extras") or [])
+    chosen = WithEnds.of(ctx).extras
     buttons = [
         ctx.choice(ForumForm.extras, ("✓ " if f in chosen else "") + feature_name(f), f)
         for f in (GENDER, YEARS)
@@ -188,9 +261,11 @@ async def _ask_extras(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.extras)
+@guarded("nieuwwijkforum", WithEnds)
 async def extras_step(ctx: Ctx) -> None:
     pressed = ctx.event.button_data if ctx.event.kind == "button" else None
-    chosen = list(ctx.dialog.data.get("extras") or [])
+    draft = WithEnds.of(ctx)
+    chosen = list(draft.extras)
     if pressed in (GENDER, YEARS):
         chosen = [f for f in chosen if f != pressed] if pressed in chosen else [*chosen, pressed]
         ctx.dialog.update(extras=chosen)
@@ -199,9 +274,9 @@ async def extras_step(ctx: Ctx) -> None:
     if pressed != "done":
         await _ask_extras(ctx)
         return
-    seats = int(ctx.dialog.data.get("seats") or 0)
+    seats = draft.seats
     quotas: Quotas = {AGE: even_quotas(list(FIXED[AGE]), seats)}
-    figures = await forums.population(ctx.session, int(ctx.dialog.data["neighbourhood"]))
+    figures = await forums.population(ctx.session, draft.neighbourhood)
     if (from_figures := population_quotas(figures, seats)) is not None:
         quotas[AGE] = from_figures
         await ctx.reply(
@@ -209,9 +284,8 @@ async def extras_step(ctx: Ctx) -> None:
                 "The age groups follow the population figures of the neighbourhood: {shares}."
             ).format(shares=shares_line(figures))
         )
-    areas = list(ctx.dialog.data.get("areas") or [])
-    if areas:
-        quotas[AREA] = even_quotas(areas, seats)
+    if draft.areas:
+        quotas[AREA] = even_quotas(draft.areas, seats)
     for f in chosen:
         quotas[f] = even_quotas(list(FIXED[f]), seats)
     ctx.dialog.update(quotas=quotas)
@@ -219,7 +293,7 @@ async def extras_step(ctx: Ctx) -> None:
 
 
 async def _show_quotas(ctx: Ctx) -> None:
-    quotas: Quotas = dict(ctx.dialog.data.get("quotas") or {})
+    quotas = ForumDraft.of(ctx).quotas
     lines = [_("Seats per group (at least – at most):")]
     for f in features_of(quotas):
         parts = [f"{value_label(v)} {lo}–{hi}" for v, (lo, hi) in quotas[f].items()]
@@ -233,9 +307,10 @@ async def _show_quotas(ctx: Ctx) -> None:
 
 
 @router.state(ForumForm.quotas)
+@guarded("nieuwwijkforum", ForumDraft)
 async def quotas_step(ctx: Ctx) -> None:
-    quotas: Quotas = dict(ctx.dialog.data.get("quotas") or {})
-    seats = int(ctx.dialog.data.get("seats") or 0)
+    draft = ForumDraft.of(ctx)
+    quotas, seats = draft.quotas, draft.seats
     if ctx.event.kind == "text":
         change = parse_quota(ctx.event.text, quotas)
         if change is None:
@@ -254,20 +329,19 @@ async def quotas_step(ctx: Ctx) -> None:
     if (problem := quota_problem(quotas, seats)) is not None:
         await ctx.reply(problem + " " + _("Please change a group, like: 65+ 4-8."))
         return
-    await _open(ctx, quotas, seats)
+    await _open(ctx, draft)
 
 
-async def _open(ctx: Ctx, quotas: Quotas, seats: int) -> None:
-    data = ctx.dialog.data
+async def _open(ctx: Ctx, draft: ForumDraft) -> None:
     person = await ctx.ensure_person()
     forum = Forum(
-        neighbourhood_id=int(data["neighbourhood"]),
+        neighbourhood_id=draft.neighbourhood,
         created_by_id=person.id,
-        purpose=str(data["purpose"]),
-        seats=seats,
-        quotas=quotas,
-        pool_closes_at=datetime.fromisoformat(str(data["pool_closes"])),
-        ends_at=datetime.fromisoformat(str(data["ends"])),
+        purpose=draft.purpose,
+        seats=draft.seats,
+        quotas=draft.quotas,
+        pool_closes_at=draft.pool_closes,
+        ends_at=draft.ends,
     )
     try:
         await open_forum(ctx.session, forum)

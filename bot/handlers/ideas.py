@@ -158,9 +158,9 @@ async def idea_theme(ctx: Ctx) -> None:
 
 async def ask_where_or_confirm(ctx: Ctx) -> None:
     """Ask the neighbourhood only if we don't know it, then say who will see the idea."""
-    known = ctx.dialog.data.get("neighbourhood_id")
+    known = IdeaDraft.of(ctx).neighbourhood_id
     if known is not None:
-        hood = await places.neighbourhood(ctx.session, int(known))
+        hood = await places.neighbourhood(ctx.session, known)
         if hood is not None:
             await ask_confirm(ctx, hood.name)
             return

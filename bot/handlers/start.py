@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
+
 from bot.config import LANGUAGES
 from bot.core.context import Ctx
+from bot.core.drafts import Draft, one_of
 from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers import contribute
-from bot.handlers.common import ask_neighbourhood, lost, please_choose, read_neighbourhood
+from bot.handlers.common import ask_neighbourhood, guarded, please_choose, read_neighbourhood
 from bot.handlers.help import resident_help
 from bot.handlers.themes import apply_theme_button, theme_buttons
 from storage.models import Neighbourhood
@@ -23,6 +28,17 @@ class Onboarding(StatesGroup):
     language = State()
     neighbourhood = State()
     themes = State()
+
+
+class Welcome(Draft):
+    """Getting started: the language picked (if asked), then the neighbourhood chosen."""
+
+    locale: Annotated[str, AfterValidator(one_of(LANGUAGES))] | None = None
+    neighbourhood_id: int | None = None
+
+
+class WelcomeHome(Welcome):
+    neighbourhood_id: int
 
 
 class Settings(StatesGroup):
@@ -63,13 +79,14 @@ async def onboarding_language(ctx: Ctx) -> None:
 
 
 @router.state(Onboarding.neighbourhood)
+@guarded("start", Welcome)
 async def onboarding_neighbourhood(ctx: Ctx) -> None:
     chosen = await read_home(ctx)
     if chosen is None:
         return
     assert chosen.id is not None
     ctx.dialog.note_saved(N_("Your neighbourhood and themes are kept."))
-    ctx.switch_locale(ctx.dialog.data.get("locale", ctx.locale))
+    ctx.switch_locale(Welcome.of(ctx).locale or ctx.locale)
     text, buttons = await theme_buttons(ctx, Onboarding.themes, chosen.id)
     await ctx.ask(
         _("Welcome to {name}!").format(name=chosen.name)
@@ -84,6 +101,7 @@ async def onboarding_neighbourhood(ctx: Ctx) -> None:
 
 
 @router.state(Onboarding.themes)
+@guarded("start", WelcomeHome)
 async def onboarding_themes(ctx: Ctx) -> None:
     data = ctx.event.button_data if ctx.event.kind == "button" else None
     person = await ctx.ensure_person()
@@ -95,10 +113,7 @@ async def onboarding_themes(ctx: Ctx) -> None:
         await ctx.edit(_("All set! You can change your themes any time with /themas."))
         await ctx.reply(resident_help())
         return
-    hood_id = ctx.dialog.data.get("neighbourhood_id")
-    if not isinstance(hood_id, int):
-        await lost(ctx, "start")
-        return
+    hood_id = WelcomeHome.of(ctx).neighbourhood_id
     if data is None or not await apply_theme_button(ctx, data, hood_id):
         await ctx.reply(_("Tap a theme to follow it, or choose Done."))
         return

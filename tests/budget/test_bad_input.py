@@ -392,3 +392,39 @@ async def test_guessing_codes_is_limited(app: App, make_chat: MakeChat, clock: F
         await nl.say(budgets.new_code())
     [wacht] = await nl.say(code)
     assert "te veel verkeerde codes" in wacht.text and "wacht 15 minuten" in wacht.text
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"budget": "veel"}, {"min_projects": "twee"}, {"max_projects": "drie"}, {"points": 0},
+     {"ballot_type": "loterij"}, {"neighbourhood_id": "Schalkwijk"}, {"title": None},
+     {"counting_rule": 7}, {"round_id": "W-1", "edit": "voters"}],
+)  # fmt: skip
+async def test_a_damaged_round_draft_starts_again_kindly(
+    app: App, make_chat: MakeChat, damage: dict[str, object]
+) -> None:
+    """A round draft from an old version or a tampered database copy makes no round with
+    guessed rules: the coordinator is told, the round they had stays, and a new start works."""
+    coco = await _coordinator(app, make_chat)
+    await create_round(coco)
+    await coco.say("/budgetronde")
+    await coco.press("New budget round")
+    await coco.say("Wijk aan Zet")
+    await coco.say("70000")
+    await coco.press("choose a number of projects")
+    await coco.say("2")
+    await coco.say("3")
+    await coco.press("mes")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "coco"))
+        ).one()
+        row.data = {**row.data, **damage}
+    [lost] = await coco.press("Both")
+    assert "lost track" in lost.text and "/budgetronde" in lost.text
+    async with app.db.session() as s:
+        [kept] = (await s.exec(select(BudgetRound))).all()
+    assert kept.title == "Schalkwijk aan Zet 2027" and kept.budget == 70000
+    await coco.say("/budgetronde")
+    [ask] = await coco.press("New budget round")
+    assert "title of the round" in ask.text

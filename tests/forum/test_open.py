@@ -3,12 +3,14 @@ and open nothing; residents cannot open one."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from storage.forum_models import Forum
+from storage.models import ConversationState
 from tests.support.fake import Chat, MakeChat
 
 
@@ -78,3 +80,38 @@ async def test_a_resident_cannot_open_a_forum_and_bad_answers_open_nothing(
     await coco.press("Open the forum")
     assert len(await _forums(app)) == 1
     assert early.text  # the end date was accepted
+
+
+GONE = "<gone>"  # a key missing from the draft
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"seats": "twaalf"}, {"seats": 2}, {"pool_closes": "morgen"}, {"ends": GONE},
+     {"neighbourhood": None}, {"purpose": ""}, {"quotas": {"age": {"65+": "2-4"}}},
+     {"areas": "Noord, Zuid"}, {"extras": ["eye colour"]}],
+)  # fmt: skip
+async def test_a_damaged_forum_draft_starts_again_kindly(
+    app: App, make_chat: MakeChat, damage: dict[str, object]
+) -> None:
+    """A forum draft from an old version or a tampered database copy opens nothing and does
+    not fail half-way: the coordinator is told, the forum they had stays, and /nieuwwijkforum
+    works again."""
+    coco, first = await open_in_chat(app, make_chat)
+    await coco.say("/newforum")
+    await coco.say("Nog een plein")
+    await coco.press("12")
+    await coco.press("In 14 days")
+    await coco.press("In 90 days")
+    await coco.say("Noord, Zuid")
+    await coco.press("Done")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "coco"))
+        ).one()
+        row.data = {k: v for k, v in {**row.data, **damage}.items() if v != GONE}
+    [lost] = await coco.press("Open the forum")
+    assert "lost track" in lost.text and "/nieuwwijkforum" in lost.text
+    assert [f.id for f in await _forums(app)] == [first]
+    [again] = await coco.say("/newforum")
+    assert "Type its purpose" in again.text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.app import App
-from storage.models import AuditEvent, Signal, SignalUpdate
+from storage.models import AuditEvent, ConversationState, Signal, SignalUpdate
 from tests.support.fake import Chat, FakeAdapter, MakeChat
 
 
@@ -123,3 +124,38 @@ async def test_status_command_bad_arguments(app: App, make_chat: MakeChat) -> No
     assert "can't find that report" in missing.text
     [bad_status] = await coco.say("/status M-1001 verdampt")
     assert "don't know that status" in bad_status.text
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"neighbourhood_id": "Schalkwijk"}, {"text": 5}, {"text": ""}, {"lat": "noord"},
+     {"address": ["Kennemerplein"]}, {"photo": 77}, {"dup_candidates": "1001"}],
+)  # fmt: skip
+async def test_a_damaged_report_draft_starts_again_kindly(
+    app: App, make_chat: MakeChat, damage: dict[str, object]
+) -> None:
+    """A report draft from an old version or a tampered database copy files nothing half-right
+    and does not fail half-way: the resident is told, their earlier report stays, and
+    /melding works again."""
+    anna, _coco = await _setup(app, make_chat)
+    await anna.say("/melding")
+    await anna.say("Losliggende stoeptegel")
+    await anna.say("Kennemerplein 5")
+    await anna.press("Skip")
+    await anna.press("Street or pavement")
+    await anna.say("/melding")
+    await anna.say("Lantaarnpaal brandt niet")
+    await anna.say("Kennemerplein 7")
+    await anna.press("Skip")
+    async with app.db.transaction() as s:
+        row = (
+            await s.exec(select(ConversationState).where(ConversationState.user_id == "anna"))
+        ).one()
+        row.data = {**row.data, **damage}
+    [lost] = await anna.press("Street lighting")
+    assert "lost track" in lost.text and "/melding" in lost.text
+    async with app.db.session() as s:
+        [kept] = (await s.exec(select(Signal))).all()
+    assert kept.text == "Losliggende stoeptegel"
+    [again] = await anna.say("/melding")
+    assert "What is wrong?" in again.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.core.context import Ctx
 from bot.core.i18n import _, when
 from bot.core.router import Router
@@ -14,7 +16,7 @@ from bot.handlers.budget.basket import (
     current_basket,
     show_basket,
 )
-from bot.handlers.budget.common import data_str
+from bot.handlers.budget.common import Voting
 from bot.handlers.common import lost
 from bot.services.budget.rounds import ballot_rules, voters_text
 from bot.services.budget.sealing import keys_for
@@ -46,9 +48,14 @@ async def confirm(ctx: Ctx) -> None:
             ],
         )
         return
+    # Not a draft: the whole dialog as it was, to put back if the vote is refused.
     data = dict(ctx.dialog.data)
-    code = data_str(ctx, "code") if data.get("mode") == "code" else None
-    if data.get("mode") != "person" and code is None:
+    try:
+        voting = Voting.of(ctx)
+    except ValidationError:
+        voting = None
+    code = voting.code if voting is not None and voting.mode == "code" else None
+    if voting is None or (voting.mode == "code" and code is None):
         await lost(ctx, "stem")
         return
     # Whoever votes is on the roll, also with a code (a person is made for an account we

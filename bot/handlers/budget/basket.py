@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _, ngettext, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.budget.common import data_basket, data_int, project_line, round_ref
+from bot.handlers.budget.common import InRound, data_basket, project_line, round_ref
 from bot.services.budget.rounds import ballot_rules, voters_text
 from bot.services.budget.text import euros
 from storage.models import BudgetProject, BudgetRound
@@ -136,7 +138,12 @@ async def show_basket(
 async def current_basket(
     ctx: Ctx,
 ) -> tuple[BudgetRound, list[BudgetProject], dict[str, int]] | None:
-    round_ = await budgets.get_round(ctx.session, data_int(ctx, "round_id") or 0)
+    # A lost round reads as "no vote open": said kindly below, as for a round that closed.
+    try:
+        round_id = InRound.of(ctx).round_id
+    except ValidationError:
+        round_id = 0
+    round_ = await budgets.get_round(ctx.session, round_id)
     if round_ is None or not budgets.accepts_votes(round_, ctx.clock.now()):
         ctx.dialog.clear()
         if round_ is None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.i18n import N_, _, compose, ngettext
+from bot.core.text import MAX_TITLE
 from bot.handlers.common import read_text
 from bot.services.budget.text import MAX_DESCRIPTION, MAX_EUROS, euros, parse_euros
 from storage.models import BudgetProject, BudgetRound
@@ -121,25 +125,12 @@ def project_line(project: BudgetProject, supporters: int | None = None, mark: st
     return line
 
 
-def data_int(ctx: Ctx, key: str) -> int | None:
-    """A whole number the dialog holds, or None when it is missing or garbled."""
-    value = ctx.dialog.data.get(key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
-def data_str(ctx: Ctx, key: str) -> str | None:
-    value = ctx.dialog.data.get(key)
-    return value if isinstance(value, str) and value.strip() else None
-
-
 def data_basket(ctx: Ctx) -> dict[str, int]:
-    """The basket the dialog holds ({project id: points}); garbled entries are dropped."""
+    """The basket the dialog holds ({project id: points}); garbled entries are dropped.
+
+    Not a `Draft` on purpose: a voter's basket is forgiving, one garbled entry is dropped
+    and the voter sees (and checks) the basket before confirming, rather than starting over.
+    """
     raw = ctx.dialog.data.get("basket")
     if not isinstance(raw, dict):
         return {}
@@ -148,3 +139,54 @@ def data_basket(ctx: Ctx) -> dict[str, int]:
         for k, v in raw.items()
         if isinstance(v, int) and not isinstance(v, bool) and v > 0
     }
+
+
+# --- drafts: what a budget dialog holds between messages (see bot.core.drafts) ---------------
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
+Description = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION)]
+Euros = Annotated[int, Field(ge=1, le=MAX_EUROS)]
+
+
+class InRound(Draft):
+    """A step about one round."""
+
+    round_id: int
+
+
+class Titled(InRound):
+    """A project being written (a proposal, or one a coordinator adds): its title."""
+
+    title: Title
+
+
+class Described(Titled):
+    description: Description
+
+
+class Costed(Described):
+    cost: Euros
+
+
+class Planned(InRound):
+    """Planning the vote: when it opens, then when it closes."""
+
+    opens_at: AwareDatetime
+
+
+class PlannedBoth(Planned):
+    closes_at: AwareDatetime
+
+
+class Verdict(InRound):
+    """A feasibility verdict on a proposal, with a note to come."""
+
+    project_id: int
+    edit: Literal["yes", "no"]
+
+
+class Voting(InRound):
+    """A vote in progress: as a member, or with a letter code."""
+
+    mode: Literal["person", "code"]
+    code: Annotated[str, StringConstraints(min_length=1)] | None = None

@@ -13,15 +13,17 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
+    Described,
+    InRound,
     RoundAction,
-    data_int,
-    data_str,
+    Titled,
+    Verdict,
     project_line,
     read_description,
     read_euros,
 )
 from bot.handlers.budget.overview import editable, round_for, show_round
-from bot.handlers.common import lost, read_text
+from bot.handlers.common import guarded, read_text
 from storage.models import BudgetProject, BudgetRound, Person
 from storage.repo import audit, budgets
 
@@ -54,6 +56,7 @@ async def ask_verdict_note(
 
 
 @router.state(ProjectForm.title)
+@guarded("budgetronde", InRound)
 async def project_title(ctx: Ctx) -> None:
     title = await read_text(ctx, title=True)
     if title is None:
@@ -62,6 +65,7 @@ async def project_title(ctx: Ctx) -> None:
 
 
 @router.state(ProjectForm.text)
+@guarded("budgetronde", Titled)
 async def project_text(ctx: Ctx) -> None:
     text = await read_description(ctx)
     if text is None:
@@ -70,13 +74,11 @@ async def project_text(ctx: Ctx) -> None:
 
 
 @router.state(ProjectForm.cost)
+@guarded("budgetronde", Described)
 async def project_cost(ctx: Ctx) -> None:
-    round_id, title = data_int(ctx, "round_id"), data_str(ctx, "title")
-    description = ctx.dialog.data.get("description")
-    if round_id is None or title is None or not isinstance(description, str):
-        await lost(ctx, "budgetronde")
-        return
-    round_ = await round_for(ctx, round_id)
+    draft = Described.of(ctx)
+    title, description = draft.title, draft.description
+    round_ = await round_for(ctx, draft.round_id)
     cost = await read_euros(ctx, at_most=round_.budget)
     if cost is None or not await editable(ctx, round_):
         return
@@ -116,19 +118,17 @@ async def show_proposal(ctx: Ctx, round_: BudgetRound, project_id: int) -> None:
 
 
 @router.state(ProjectForm.verdict)
+@guarded("budgetronde", Verdict)
 async def verdict(ctx: Ctx) -> None:
-    data = ctx.dialog.data
-    feasible = data.get("edit") == "yes"
+    draft = Verdict.of(ctx)
+    feasible = draft.edit == "yes"
     if feasible and ctx.event.kind == "button" and ctx.event.button_data == "none":
         reason = ""
     else:
         reason = await read_description(ctx) or ""
         if not reason:
             return
-    round_id, project_id = data_int(ctx, "round_id"), data_int(ctx, "project_id")
-    if round_id is None or project_id is None:
-        await lost(ctx, "budgetronde")
-        return
+    round_id, project_id = draft.round_id, draft.project_id
     round_ = await round_for(ctx, round_id)
     if not await editable(ctx, round_):
         return

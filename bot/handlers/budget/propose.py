@@ -11,10 +11,12 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.delivery.notify import tell
 from bot.handlers.budget.common import (
+    Costed,
+    Described,
+    InRound,
     ProposalAction,
+    Titled,
     VoteInRound,
-    data_int,
-    data_str,
     feasibility_text,
     project_line,
     read_description,
@@ -24,8 +26,8 @@ from bot.handlers.budget.common import (
 from bot.handlers.common import (
     ask_neighbourhood,
     free_at,
+    guarded,
     home_of,
-    lost,
     please_choose,
     read_neighbourhood,
     read_text,
@@ -271,6 +273,7 @@ async def support(ctx: Ctx, project_id: int) -> None:
 
 
 @router.state(ProposeForm.title)
+@guarded("wijkbudget", InRound)
 async def proposal_title(ctx: Ctx) -> None:
     title = await read_text(ctx, title=True)
     if title is None:
@@ -283,6 +286,7 @@ async def proposal_title(ctx: Ctx) -> None:
 
 
 @router.state(ProposeForm.text)
+@guarded("wijkbudget", Titled)
 async def proposal_text(ctx: Ctx) -> None:
     text = await read_description(ctx)
     if text is None:
@@ -295,12 +299,11 @@ async def proposal_text(ctx: Ctx) -> None:
 
 
 @router.state(ProposeForm.cost)
+@guarded("wijkbudget", Described)
 async def proposal_cost(ctx: Ctx) -> None:
-    round_id, title = data_int(ctx, "round_id"), data_str(ctx, "title")
-    if round_id is None or title is None:
-        await lost(ctx, "wijkbudget")
-        return
-    round_ = await budgets.get_round(ctx.session, round_id)
+    draft = Described.of(ctx)
+    title = draft.title
+    round_ = await budgets.get_round(ctx.session, draft.round_id)
     if round_ is None:
         ctx.dialog.clear()
         await ctx.reply(_("Proposing projects for this round is over."))
@@ -327,15 +330,13 @@ async def proposal_cost(ctx: Ctx) -> None:
 
 
 @router.state(ProposeForm.confirm)
+@guarded("wijkbudget", Costed)
 async def proposal_confirm(ctx: Ctx) -> None:
     if not (ctx.event.kind == "button" and ctx.event.button_data == "yes"):
         await please_choose(ctx, [ctx.choice(ProposeForm.confirm, _("Send in"), "yes")])
         return
-    round_id, title, cost = data_int(ctx, "round_id"), data_str(ctx, "title"), data_int(ctx, "cost")
-    description = ctx.dialog.data.get("description")
-    if round_id is None or title is None or cost is None or not isinstance(description, str):
-        await lost(ctx, "wijkbudget")
-        return
+    draft = Costed.of(ctx)
+    round_id, title, cost, description = draft.round_id, draft.title, draft.cost, draft.description
     free = await free_at(ctx, "proposal")
     if free is not None:  # the draft stays: Send in works again from then
         await ctx.ask(

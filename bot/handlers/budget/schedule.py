@@ -8,11 +8,9 @@ from bot.core.context import Ctx
 from bot.core.i18n import N_, _, when
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.budget.common import (
-    data_int,
-)
+from bot.handlers.budget.common import InRound, Planned, PlannedBoth
 from bot.handlers.budget.overview import editable, round_for
-from bot.handlers.common import lost
+from bot.handlers.common import guarded, lost
 from bot.services.budget.rounds import close_round, extend_round, open_round
 from bot.services.budget.sealing import keys_for
 from bot.services.budget.text import parse_moment
@@ -68,6 +66,7 @@ async def _read_moment(ctx: Ctx, allow_now: bool) -> datetime | None:
 
 
 @router.state(ScheduleForm.opens)
+@guarded("budgetronde", InRound)
 async def plan_opens(ctx: Ctx) -> None:
     moment = await _read_moment(ctx, allow_now=True)
     if moment is None:
@@ -81,15 +80,12 @@ async def plan_opens(ctx: Ctx) -> None:
 
 
 @router.state(ScheduleForm.closes)
+@guarded("budgetronde", Planned)
 async def plan_closes(ctx: Ctx) -> None:
     moment = await _read_moment(ctx, allow_now=False)
     if moment is None:
         return
-    round_id = data_int(ctx, "round_id")
-    opens_at = _data_moment(ctx, "opens_at")
-    if round_id is None or opens_at is None:
-        await lost(ctx, "budgetronde")
-        return
+    opens_at = Planned.of(ctx).opens_at
     if moment <= opens_at:
         await ctx.reply(
             _("Voting must close after it opens. Please choose a later time."),
@@ -117,25 +113,15 @@ async def plan_closes(ctx: Ctx) -> None:
     )
 
 
-def _data_moment(ctx: Ctx, key: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(ctx.dialog.data.get(key)))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 @router.state(ScheduleForm.confirm)
+@guarded("budgetronde", PlannedBoth)
 async def confirm_schedule(ctx: Ctx) -> None:
     if ctx.event.kind != "button" or ctx.event.button_data != "yes":
         await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
         return
-    round_id = data_int(ctx, "round_id")
-    opens_at, closes_at = _data_moment(ctx, "opens_at"), _data_moment(ctx, "closes_at")
-    if round_id is None or opens_at is None or closes_at is None:
-        await lost(ctx, "budgetronde")
-        return
-    round_ = await round_for(ctx, round_id)
+    plan = PlannedBoth.of(ctx)
+    opens_at, closes_at = plan.opens_at, plan.closes_at
+    round_ = await round_for(ctx, plan.round_id)
     if not await editable(ctx, round_):
         return
     ctx.dialog.clear()
@@ -198,6 +184,7 @@ async def ask_close(ctx: Ctx, round_: BudgetRound) -> None:
 
 
 @router.state(ScheduleForm.close)
+@guarded("budgetronde", InRound)
 async def confirm_close(ctx: Ctx) -> None:
     if ctx.event.kind != "button" or ctx.event.button_data not in ("yes", "no"):
         await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
@@ -206,7 +193,7 @@ async def confirm_close(ctx: Ctx) -> None:
         ctx.dialog.clear()
         await ctx.reply(_("Voting is still open. Nothing was changed."))
         return
-    round_ = await _voting_round(ctx, data_int(ctx, "round_id"))
+    round_ = await _voting_round(ctx, InRound.of(ctx).round_id)
     if round_ is None:
         return
     ctx.dialog.clear()
@@ -238,11 +225,12 @@ async def ask_extend(ctx: Ctx, round_: BudgetRound) -> None:
 
 
 @router.state(ScheduleForm.extend)
+@guarded("budgetronde", InRound)
 async def extend_typed(ctx: Ctx) -> None:
     moment = await _read_moment(ctx, allow_now=False)
     if moment is None:
         return
-    round_ = await _voting_round(ctx, data_int(ctx, "round_id"))
+    round_ = await _voting_round(ctx, InRound.of(ctx).round_id)
     if round_ is None:
         return
     assert round_.closes_at is not None

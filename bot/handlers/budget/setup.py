@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+
 from bot.core.context import Ctx
+from bot.core.drafts import Draft, one_of
 from bot.core.errors import UserFacingError
 from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import whole_number
-from bot.handlers.budget.common import (
-    data_int,
-    data_str,
-    read_euros,
-    round_ref,
-)
+from bot.handlers.budget.common import Euros, Title, read_euros, round_ref
 from bot.handlers.budget.overview import locked_text, round_for, show_round
-from bot.handlers.common import lost, please_choose, read_text
+from bot.handlers.common import guarded, lost, please_choose, read_text
 from bot.services.budget import round_rules
 from bot.services.budget.round_rules import COUNTING_RULES
 from bot.services.budget.rounds import BALLOT_LABELS, RULE_LABELS, VOTERS_CHOICES, rule_name
@@ -25,6 +25,47 @@ from storage.repo import audit, places
 from storage.repo.budgets import BALLOT_TYPES, VOTERS, BudgetError
 
 router = Router("budget_setup")
+
+BallotType = Annotated[str, AfterValidator(one_of(BALLOT_TYPES))]
+CountingRule = Annotated[str, AfterValidator(one_of(COUNTING_RULES))]
+MAX_POINTS = 1000
+MAX_PROJECTS = 100
+
+
+class RoundSetup(Draft):
+    """What a new round's setup, or a change of a round's rules, has gathered so far: each
+    field as its step checked it, absent until that step was answered."""
+
+    neighbourhood_id: int | None = None
+    title: Title | None = None
+    budget: Euros | None = None
+    ballot_type: BallotType | None = None
+    min_projects: int = Field(1, ge=1, le=MAX_POINTS)  # at most `points` with points
+    max_projects: int | None = Field(None, ge=1, le=MAX_PROJECTS)
+    points: int | None = Field(None, ge=1, le=MAX_POINTS)
+    counting_rule: CountingRule | None = None
+    # A change of an existing round (from its menu): which rule, of which round.
+    edit: Literal["budget", "ballot", "rule", "voters"] | None = None
+    round_id: int | None = None
+
+    @model_validator(mode="after")
+    def _edits_a_round(self) -> Self:
+        if self.edit is not None and self.round_id is None:
+            raise ValueError("a change of rules without its round")
+        return self
+
+
+class NewRound(RoundSetup):
+    """A new round at its last step: everything the earlier steps asked."""
+
+    neighbourhood_id: int
+    title: Title
+    budget: Euros
+    ballot_type: BallotType
+    counting_rule: CountingRule
+
+
+step = guarded("budgetronde", RoundSetup)
 
 
 class SetupForm(StatesGroup):
@@ -73,6 +114,7 @@ async def new_hood(ctx: Ctx) -> None:
 
 
 @router.state(SetupForm.title)
+@step
 async def new_title(ctx: Ctx) -> None:
     title = await read_text(ctx, title=True)
     if title is None:
@@ -83,11 +125,12 @@ async def new_title(ctx: Ctx) -> None:
 
 
 @router.state(SetupForm.budget)
+@step
 async def new_budget(ctx: Ctx) -> None:
     amount = await read_euros(ctx)
     if amount is None:
         return
-    if ctx.dialog.data.get("edit") == "budget":
+    if RoundSetup.of(ctx).edit == "budget":
         await apply(ctx, budget=amount)
         return
     ctx.dialog.update(budget=amount)
@@ -100,6 +143,7 @@ async def ask_ballot(ctx: Ctx, **data: object) -> None:
 
 
 @router.state(SetupForm.ballot)
+@step
 async def new_ballot(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
     if value not in BALLOT_TYPES:
@@ -124,11 +168,12 @@ async def ask_number(ctx: Ctx, question: str, state: State) -> None:
 
 
 @router.state(SetupForm.points)
+@step
 async def new_points(ctx: Ctx) -> None:
-    n = parse_count(ctx.event.text, low=1, high=1000) if ctx.event.kind == "text" else None
+    n = parse_count(ctx.event.text, low=1, high=MAX_POINTS) if ctx.event.kind == "text" else None
     if n is None:
         await ctx.reply(
-            _("Please type a whole number from {low} to {high}.").format(low=1, high=1000)
+            _("Please type a whole number from {low} to {high}.").format(low=1, high=MAX_POINTS)
         )
         return
     ctx.dialog.update(points=n)
@@ -138,8 +183,10 @@ async def new_points(ctx: Ctx) -> None:
 
 
 @router.state(SetupForm.low)
+@step
 async def new_low(ctx: Ctx) -> None:
-    high = data_int(ctx, "points") or 100
+    draft = RoundSetup.of(ctx)
+    high = draft.points or MAX_PROJECTS
     n = parse_count(ctx.event.text, low=1, high=high) if ctx.event.kind == "text" else None
     if n is None:
         await ctx.reply(
@@ -147,7 +194,7 @@ async def new_low(ctx: Ctx) -> None:
         )
         return
     ctx.dialog.update(min_projects=n)
-    if ctx.dialog.data.get("ballot_type") == "approval":
+    if draft.ballot_type == "approval":
         await ask_number(
             ctx,
             _("At most how many projects may a voter choose? Type 0 for no maximum."),
@@ -158,15 +205,18 @@ async def new_low(ctx: Ctx) -> None:
 
 
 @router.state(SetupForm.high)
+@step
 async def new_high(ctx: Ctx) -> None:
-    low = data_int(ctx, "min_projects") or 1
+    low = RoundSetup.of(ctx).min_projects
     if ctx.event.kind == "text" and ctx.event.text.strip() == "0":
         ctx.dialog.update(max_projects=None)
     else:
-        n = parse_count(ctx.event.text, low=low, high=100) if ctx.event.kind == "text" else None
-        if n is None:
+        n = parse_count(ctx.event.text, low=low, high=MAX_PROJECTS)
+        if ctx.event.kind != "text" or n is None:
             await ctx.reply(
-                _("Please type a whole number from {low} to {high}.").format(low=low, high=100)
+                _("Please type a whole number from {low} to {high}.").format(
+                    low=low, high=MAX_PROJECTS
+                )
                 + " "
                 + _("Type 0 for no maximum.")
             )
@@ -176,17 +226,17 @@ async def new_high(ctx: Ctx) -> None:
 
 
 async def ballot_done(ctx: Ctx) -> None:
-    data = ctx.dialog.data
-    if data.get("ballot_type") not in BALLOT_TYPES:
+    draft = RoundSetup.of(ctx)
+    if draft.ballot_type is None:
         await lost(ctx, "budgetronde")
         return
-    if data.get("edit") == "ballot":
+    if draft.edit == "ballot":
         await apply(
             ctx,
-            ballot_type=data["ballot_type"],
-            min_projects=data_int(ctx, "min_projects"),
-            max_projects=data_int(ctx, "max_projects"),
-            points=data_int(ctx, "points"),
+            ballot_type=draft.ballot_type,
+            min_projects=draft.min_projects,
+            max_projects=draft.max_projects,
+            points=draft.points,
         )
         return
     await ask_rule(ctx)
@@ -203,13 +253,13 @@ async def ask_rule(ctx: Ctx, **data: object) -> None:
 
 
 @router.state(SetupForm.rule)
+@step
 async def new_rule(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else ctx.event.text.strip().lower()
     if value not in COUNTING_RULES:
         await please_choose(ctx, _rule_buttons(ctx))
         return
-    data = ctx.dialog.data
-    if data.get("edit") == "rule":
+    if RoundSetup.of(ctx).edit == "rule":
         await apply(ctx, counting_rule=value)
         return
     await ask_voters(ctx, counting_rule=value)
@@ -233,38 +283,34 @@ async def ask_voters(ctx: Ctx, **data: object) -> None:
 
 
 @router.state(SetupForm.voters)
+@step
 async def new_voters(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
     if value not in VOTERS:
         await please_choose(ctx, _voters_buttons(ctx))
         return
-    data = ctx.dialog.data
-    if data.get("edit") == "voters":
+    if RoundSetup.of(ctx).edit == "voters":
         await apply(ctx, voters=value)
         return
-    person = ctx.person
-    hood_id, title, budget = (
-        data_int(ctx, "neighbourhood_id"),
-        data_str(ctx, "title"),
-        data_int(ctx, "budget"),
-    )
-    ballot_type, rule = data_str(ctx, "ballot_type"), data_str(ctx, "counting_rule")
-    if hood_id is None or title is None or budget is None or ballot_type is None or rule is None:
+    try:
+        draft = NewRound.of(ctx)
+    except ValidationError:
         await lost(ctx, "budgetronde")
         return
-    if person is None or hood_id not in ctx.coordinator_of:
+    person = ctx.person
+    if person is None or draft.neighbourhood_id not in ctx.coordinator_of:
         raise UserFacingError(_("Only a coordinator of the neighbourhood can do this."))
     try:
         round_ = await round_rules.create_round(
             ctx.session,
-            neighbourhood_id=hood_id,
-            title=title[:200],
-            budget=budget,
-            counting_rule=rule,
-            ballot_type=ballot_type,
-            min_projects=data_int(ctx, "min_projects") or 1,
-            max_projects=data_int(ctx, "max_projects"),
-            points=data_int(ctx, "points"),
+            neighbourhood_id=draft.neighbourhood_id,
+            title=draft.title,
+            budget=draft.budget,
+            counting_rule=draft.counting_rule,
+            ballot_type=draft.ballot_type,
+            min_projects=draft.min_projects,
+            max_projects=draft.max_projects,
+            points=draft.points,
             voters=value,
         )
     except BudgetError:
@@ -285,7 +331,7 @@ async def new_voters(ctx: Ctx) -> None:
 
 async def apply(ctx: Ctx, **changes: object) -> None:
     """Change the rules of an existing round (the dialog's `round_id`)."""
-    round_id = data_int(ctx, "round_id")
+    round_id = RoundSetup.of(ctx).round_id
     if round_id is None:
         await lost(ctx, "budgetronde")
         return

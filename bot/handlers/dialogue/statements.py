@@ -4,23 +4,46 @@ The author hears the outcome in their own language."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
+
 from bot.core.callbacks import StaleButton
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.events import Button
 from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.core.text import clean, whole_number
+from bot.core.text import clean
 from bot.delivery.notify import tell
 from bot.handlers.common import guarded, lost
 from bot.services.dialogue.conversations import AddStatement, Review, is_open, may_take_part
-from bot.services.dialogue.statements import alike, problem_with
+from bot.services.dialogue.statements import MAX_STATEMENT, alike, problem_with
 from storage.dialogue_models import Conversation, Statement
 from storage.models import Person
 from storage.repo import dialogue, people
 
 router = Router("dialogue_statements")
 MAX_REASON = 300
+
+
+class StatementDraft(Draft):
+    """A statement being written, for one conversation."""
+
+    conversation: int
+
+
+class ShownAlike(StatementDraft):
+    """A statement written, with one like it shown: "Add mine anyway"."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_STATEMENT)]
+
+
+class Rejecting(Draft):
+    """A coordinator's reason for not adding a statement, to come."""
+
+    statement: int
 
 
 class StatementForm(StatesGroup):
@@ -59,8 +82,7 @@ async def ask_text(ctx: Ctx, conversation_id: int) -> None:
 
 
 async def _open_conversation(ctx: Ctx) -> Conversation | None:
-    conv_id = whole_number(str(ctx.dialog.data.get("conversation", "")))
-    conv = None if conv_id is None else await dialogue.get(ctx.session, conv_id)
+    conv = await dialogue.get(ctx.session, StatementDraft.of(ctx).conversation)
     if conv is None or not is_open(conv, ctx.clock.now()):
         ctx.dialog.clear()
         await ctx.reply(_("This conversation has ended, so no statements can be added."))
@@ -69,7 +91,7 @@ async def _open_conversation(ctx: Ctx) -> Conversation | None:
 
 
 @router.state(StatementForm.text)
-@guarded("gesprek", "conversation")
+@guarded("gesprek", StatementDraft)
 async def statement_text(ctx: Ctx) -> None:
     conv = await _open_conversation(ctx)
     if conv is None or conv.id is None:
@@ -104,13 +126,13 @@ async def statement_text(ctx: Ctx) -> None:
 
 
 @router.state(StatementForm.duplicate)
-@guarded("gesprek", "conversation", "text")
+@guarded("gesprek", ShownAlike)
 async def duplicate(ctx: Ctx) -> None:
     conv = await _open_conversation(ctx)
     if conv is None:
         return
     if ctx.event.kind == "button" and ctx.event.button_data == "add":
-        await _save(ctx, conv, str(ctx.dialog.data["text"]))
+        await _save(ctx, conv, ShownAlike.of(ctx).text)
         return
     await ctx.reply(_("Please choose Add mine anyway, or Cancel."))
 
@@ -181,13 +203,12 @@ async def review(ctx: Ctx) -> None:
 
 
 @router.state(ReviewForm.reason)
-@guarded("gesprek", "statement", coordinator=True)
+@guarded("gesprek", Rejecting, coordinator=True)
 async def reason(ctx: Ctx) -> None:
     if ctx.event.kind != "text" or not clean(ctx.event.text):
         await ctx.reply(_("Please type the reason as text, or choose Cancel."))
         return
-    st_id = whole_number(str(ctx.dialog.data["statement"]))
-    st = None if st_id is None else await dialogue.statement(ctx.session, st_id)
+    st = await dialogue.statement(ctx.session, Rejecting.of(ctx).statement)
     if st is None:
         await lost(ctx, "gesprek")
         return

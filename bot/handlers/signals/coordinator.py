@@ -7,6 +7,7 @@ from typing import Literal
 
 from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
+from bot.core.drafts import Draft
 from bot.core.errors import UserFacingError
 from bot.core.events import Button, keyboard
 from bot.core.i18n import N_, _, fold
@@ -14,7 +15,7 @@ from bot.core.paging import Page
 from bot.core.permissions import can_coordinate
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.common import read_text
+from bot.handlers.common import guarded, read_text
 from bot.services.signals import status as status_service
 from bot.services.signals.forwarding import reason_text
 from bot.services.signals.notices import (
@@ -44,6 +45,18 @@ CHANGEABLE: tuple[Status, ...] = ("accepted", "in_progress", "forwarded", "resol
 ButtonStatus = Literal["accepted", "in_progress", "resolved"]
 BUTTON_STATUSES: tuple[ButtonStatus, ...] = ("accepted", "in_progress", "resolved")
 HINT = N_("Type /meldingen to see the reports again.")
+
+
+class AboutSignal(Draft):
+    """A dialog step about one report."""
+
+    signal_id: int
+
+
+class StatusChange(AboutSignal):
+    """A new status for a report, with its note to come."""
+
+    status: Status
 
 
 class SignalAction(CallbackData, prefix="sig", hint=HINT):
@@ -199,6 +212,7 @@ async def status_pressed(ctx: Ctx) -> None:
 
 
 @router.state(StatusForm.note)
+@guarded("meldingen", StatusChange)
 async def status_note(ctx: Ctx) -> None:
     if ctx.event.kind == "button" and ctx.event.button_data == "none":
         note = ""
@@ -206,10 +220,10 @@ async def status_note(ctx: Ctx) -> None:
         note = await read_text(ctx) or ""
         if not note:
             return
-    data = ctx.dialog.data
-    sig = await signal_for(ctx, int(data["signal_id"]))
+    change = StatusChange.of(ctx)
+    sig = await signal_for(ctx, change.signal_id)
     ctx.dialog.clear()
-    await change_status(ctx, sig, str(data["status"]), note)
+    await change_status(ctx, sig, change.status, note)
 
 
 @router.command("status", role="coordinator")

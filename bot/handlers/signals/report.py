@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
+from bot.core.drafts import Draft, one_of
 from bot.core.events import Button, keyboard
 from bot.core.i18n import N_, _, day, ngettext, when
 from bot.core.paging import Page
@@ -15,6 +19,7 @@ from bot.core.text import MAX_TITLE, first_line, whole_number
 from bot.handlers.common import (
     ask_neighbourhood,
     free_at,
+    guarded,
     home_of,
     please_choose,
     read_neighbourhood,
@@ -57,6 +62,36 @@ class SignalForm(StatesGroup):
     held = State()  # over the hourly limit: kept until it may be sent
 
 
+Words = Annotated[str, StringConstraints(min_length=1)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class ReportDraft(Draft):
+    """A report being made. A field the dialog does not hold yet is a question still to ask
+    (`asked`); `photo` None is a photo skipped."""
+
+    text: Words = ""
+    address: Words | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    far_lat: Latitude | None = None  # a shared point outside the area, until confirmed
+    far_lon: Longitude | None = None
+    photo: str | None = None
+    photo_platform: str | None = None
+    category: Annotated[str, AfterValidator(one_of(CATEGORY_LABELS))] | None = None
+    neighbourhood_id: int | None = None
+    dup_checked: bool = False
+    dup_candidates: list[int] = Field(default_factory=list)
+
+    def asked(self, *fields: str) -> bool:
+        """Whether one of `fields` was answered already."""
+        return any(f in self.model_fields_set for f in fields)
+
+
+step = guarded("melding", ReportDraft)
+
+
 def _too_many() -> str:
     most = PER_HOUR["report"]
     return (
@@ -92,53 +127,50 @@ async def new_signal(ctx: Ctx) -> None:
 async def next_step(ctx: Ctx, **data: object) -> None:
     """Ask for the first thing still missing; save when nothing is."""
     ctx.dialog.update(**data)
-    have = ctx.dialog.data
-    if isinstance(data.get("text"), str) and "address" not in have and "lat" not in have:
-        found = address_in(str(data["text"]))  # named in the report: not asked again
+    have = ReportDraft.of(ctx)
+    if isinstance(data.get("text"), str) and not have.asked("address", "lat"):
+        found = address_in(have.text)  # named in the report: not asked again
         if found is not None:
             ctx.dialog.update(address=found)
-    if "text" not in have:
+            have = ReportDraft.of(ctx)
+    if not have.asked("text"):
         await ctx.ask(_("What is wrong? Describe it in a few words."), SignalForm.text)
-    elif "address" not in have and "lat" not in have:
+    elif not have.asked("address", "lat"):
         await ctx.ask(
             _("Where is it? Type an address or a place, or share your location."),
             SignalForm.location,
         )
-    elif "photo" not in have:
+    elif not have.asked("photo"):
         await ctx.ask(
             _("Do you have a photo? Send it now, or choose Skip."),
             SignalForm.photo,
             [ctx.choice(SignalForm.photo, _("Skip"), "skip")],
         )
-    elif "category" not in have:
+    elif not have.asked("category"):
         await ctx.ask(_("What kind of problem is it?"), SignalForm.category, category_buttons(ctx))
-    elif have.get("neighbourhood_id") is None:
+    elif have.neighbourhood_id is None:
         home = await home_of(ctx)
         if home is None:
             await ask_neighbourhood(ctx, SignalForm.neighbourhood)
         else:
             await next_step(ctx, neighbourhood_id=home.id)
-    elif not have.get("dup_checked") and await offer_duplicates(ctx):
+    elif not have.dup_checked and await offer_duplicates(ctx, have, have.neighbourhood_id):
         return
     else:
-        await save_signal(ctx, int(have["neighbourhood_id"]))
+        await save_signal(ctx, have.neighbourhood_id)
 
 
-async def offer_duplicates(ctx: Ctx) -> bool:
+async def offer_duplicates(ctx: Ctx, have: ReportDraft, neighbourhood_id: int) -> bool:
     """Before filing: "is it one of these?" for open reports nearby or alike."""
-    have = ctx.dialog.data
     known = [
         Known(s.id or 0, s.category, s.text, s.lat, s.lon, s.address)
-        for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))
+        for s in await signals.open_in(ctx.session, neighbourhood_id)
     ]
-    found = likely_same(
-        str(have["text"]), have.get("category"), have.get("lat"), have.get("lon"),
-        have.get("address"), known,
-    )  # fmt: skip
+    found = likely_same(have.text, have.category, have.lat, have.lon, have.address, known)
     if not found:
         return False
     # Labels say what, where and how far, not the other resident's own words.
-    by_id = {s.id: s for s in await signals.open_in(ctx.session, int(have["neighbourhood_id"]))}
+    by_id = {s.id: s for s in await signals.open_in(ctx.session, neighbourhood_id)}
     buttons = []
     for m in found:
         other = by_id[m.known.id]
@@ -160,12 +192,13 @@ async def offer_duplicates(ctx: Ctx) -> bool:
 
 
 @router.state(SignalForm.duplicate)
+@step
 async def signal_duplicate(ctx: Ctx) -> None:
     value = ctx.event.button_data if ctx.event.kind == "button" else None
     if value == "new":
         await next_step(ctx, dup_checked=True)
         return
-    offered = ctx.dialog.data.get("dup_candidates", [])
+    offered = ReportDraft.of(ctx).dup_candidates
     original = (
         await signals.signal(ctx.session, whole_number(value or "") or 0)
         if whole_number(value or "") in offered
@@ -187,6 +220,7 @@ async def signal_duplicate(ctx: Ctx) -> None:
 
 
 @router.state(SignalForm.text)
+@step
 async def signal_text(ctx: Ctx) -> None:
     text = await read_text(ctx)
     if text is not None:
@@ -194,6 +228,7 @@ async def signal_text(ctx: Ctx) -> None:
 
 
 @router.state(SignalForm.location)
+@step
 async def signal_location(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "location" and event.location is not None:
@@ -233,10 +268,11 @@ async def ask_far(ctx: Ctx, lat: float, lon: float) -> None:
 
 
 @router.state(SignalForm.far)
+@step
 async def signal_far(ctx: Ctx) -> None:
-    data = ctx.dialog.data
-    lat, lon = data.get("far_lat"), data.get("far_lon")
-    if ctx.event.kind == "location" or not isinstance(lat, float) or not isinstance(lon, float):
+    draft = ReportDraft.of(ctx)
+    lat, lon = draft.far_lat, draft.far_lon
+    if ctx.event.kind == "location" or lat is None or lon is None:
         await signal_location(ctx)  # a new location, or nothing kept: read it afresh
         return
     if ctx.event.kind == "button" and ctx.event.button_data == "yes":
@@ -251,6 +287,7 @@ async def signal_far(ctx: Ctx) -> None:
 
 
 @router.state(SignalForm.photo)
+@step
 async def signal_photo(ctx: Ctx) -> None:
     event = ctx.event
     if event.kind == "photo" and event.attachment is not None:
@@ -273,6 +310,7 @@ def category_buttons(ctx: Ctx) -> list[Button]:
 
 
 @router.state(SignalForm.category)
+@step
 async def signal_category(ctx: Ctx) -> None:
     key = ctx.event.button_data if ctx.event.kind == "button" else None
     if key not in CATEGORY_LABELS:
@@ -282,6 +320,7 @@ async def signal_category(ctx: Ctx) -> None:
 
 
 @router.state(SignalForm.neighbourhood)
+@step
 async def signal_neighbourhood(ctx: Ctx) -> None:
     chosen = await read_neighbourhood(ctx)
     if chosen is not None:
@@ -289,6 +328,7 @@ async def signal_neighbourhood(ctx: Ctx) -> None:
 
 
 @router.state(SignalForm.held)
+@step
 async def signal_held(ctx: Ctx) -> None:
     """The kept report: "Send" tries again (it is checked once more on saving)."""
     if ctx.event.kind == "button" and ctx.event.button_data == "send":
@@ -310,20 +350,20 @@ async def save_signal(ctx: Ctx, neighbourhood_id: int) -> None:
             [ctx.choice(SignalForm.held, _("Send"), "send")],
         )
         return
-    data = ctx.dialog.data
+    draft = ReportDraft.of(ctx)
     person = await ctx.ensure_person()
     assert person.id is not None
     sig = await signals.create_signal(
         ctx.session,
         neighbourhood_id=neighbourhood_id,
         reporter_id=person.id,
-        category=str(data.get("category", "other")),
-        text=str(data["text"]),
-        address=data.get("address"),
-        lat=data.get("lat"),
-        lon=data.get("lon"),
-        photo_platform=data.get("photo_platform"),
-        photo_file_id=data.get("photo"),
+        category=draft.category or "other",
+        text=draft.text,
+        address=draft.address,
+        lat=draft.lat,
+        lon=draft.lon,
+        photo_platform=draft.photo_platform,
+        photo_file_id=draft.photo,
     )
     ctx.dialog.clear()
     await ctx.edit(
@@ -471,6 +511,8 @@ async def solved_answer(ctx: Ctx) -> None:
 
 @router.state(NotSolvedForm.why)
 async def not_solved_why(ctx: Ctx) -> None:
+    # Not a draft: the report is open again already, so a lost `signal_id` must not end in
+    # "Nothing was saved"; it is read defensively and the answer still thanks.
     if ctx.event.kind == "button" and ctx.event.button_data == "skip":
         signal_id = ctx.dialog.data.get("signal_id")
         ctx.dialog.clear()

@@ -17,8 +17,8 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.core.text import first_line
 from bot.delivery.notify import tell
-from bot.handlers.common import read_text
-from bot.handlers.signals.coordinator import TriageAction, change_status, signal_for
+from bot.handlers.common import guarded, read_text
+from bot.handlers.signals.coordinator import AboutSignal, TriageAction, change_status, signal_for
 from bot.services.signals.access import may_answer
 from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
 from bot.services.signals.notices import RetryForward, tell_coordinators
@@ -41,6 +41,15 @@ class Triage(StatesGroup):
     question = State()
     original = State()
     merge = State()  # "Merge M-1043 into M-1042?"
+
+
+class Merging(AboutSignal):
+    """Merging a report into another: the one it duplicates."""
+
+    original_id: int
+
+
+step = guarded("meldingen", AboutSignal)
 
 
 class ReporterReply(StatesGroup):
@@ -133,21 +142,23 @@ async def retry_pressed(ctx: Ctx) -> None:
 
 
 @router.state(Triage.reason)
+@step
 async def close_reason(ctx: Ctx) -> None:
     reason = await read_text(ctx)
     if reason is None:
         return
-    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    sig = await signal_for(ctx, AboutSignal.of(ctx).signal_id)
     ctx.dialog.clear()
     await change_status(ctx, sig, "closed", reason)
 
 
 @router.state(Triage.question)
+@step
 async def ask_reporter(ctx: Ctx) -> None:
     question = await read_text(ctx)
     if question is None:
         return
-    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    sig = await signal_for(ctx, AboutSignal.of(ctx).signal_id)
     ctx.dialog.clear()
     assert ctx.person is not None and sig.id is not None
     reporter = await ctx.session.get(Person, sig.reporter_id) if sig.reporter_id else None
@@ -209,11 +220,12 @@ async def answer_pressed(ctx: Ctx) -> None:
 
 
 @router.state(ReporterReply.answer)
+@guarded("mijnmeldingen", AboutSignal)
 async def reporter_answers(ctx: Ctx) -> None:
     answer = await read_text(ctx)
     if answer is None:
         return
-    sig = await signals.signal(ctx.session, int(ctx.dialog.data["signal_id"]))
+    sig = await signals.signal(ctx.session, AboutSignal.of(ctx).signal_id)
     ctx.dialog.clear()
     if sig is None or ctx.person is None:
         await ctx.reply(_("Thank you. That report no longer exists."))
@@ -248,8 +260,9 @@ async def ask_original(ctx: Ctx, sig: Signal) -> None:
 
 
 @router.state(Triage.original)
+@step
 async def merge_into(ctx: Ctx) -> None:
-    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
+    sig = await signal_for(ctx, AboutSignal.of(ctx).signal_id)
     original_id: int | None = None
     if ctx.event.kind == "text":
         original_id = signals.parse_reference(ctx.event.text)
@@ -282,12 +295,14 @@ async def merge_into(ctx: Ctx) -> None:
 
 
 @router.state(Triage.merge)
+@guarded("meldingen", Merging)
 async def merge_confirmed(ctx: Ctx) -> None:
     if ctx.event.kind != "button" or ctx.event.button_data != "yes":
         await ctx.reply(_("Please choose one of the buttons."), [ctx.cancel_button()])
         return
-    sig = await signal_for(ctx, int(ctx.dialog.data["signal_id"]))
-    original = await signal_for(ctx, int(ctx.dialog.data["original_id"]))
+    merging = Merging.of(ctx)
+    sig = await signal_for(ctx, merging.signal_id)
+    original = await signal_for(ctx, merging.original_id)
     ctx.dialog.clear()
     assert ctx.person is not None and sig.id is not None and original.id is not None
     sig.duplicate_of_id = original.id
