@@ -12,7 +12,7 @@ from bot.handlers.common import home_of, lost, please_choose
 from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
 from bot.services.forum.panel import Invitation, answer, composition_lines
-from storage.forum_models import INVITED, Forum, ForumCode
+from storage.forum_models import Forum
 from storage.repo import budgets, forums, places
 
 router = Router("forum")
@@ -171,17 +171,17 @@ async def consent_step(ctx: Ctx) -> None:
     if choice == "no":
         await ctx.reply(_("All right. We stored nothing."))
         return
-    code = await ctx.session.get(ForumCode, code_id) if isinstance(code_id, int) else None
-    if code_id is not None and (code is None or code.used_at is not None):
-        await ctx.reply(_("This code has already been used. Each code works only once."))
-        return
     person = await ctx.ensure_person()
     assert person.id is not None
+    await forums.lock(ctx.session, forum.id)  # joins take turns: one pool number each
     if await forums.member(ctx.session, forum.id, person.id) is None:
+        if code_id is not None and not (
+            isinstance(code_id, int)
+            and await forums.claim_code(ctx.session, code_id, ctx.clock.now())
+        ):
+            await ctx.reply(_("This code has already been used. Each code works only once."))
+            return
         await forums.add_member(ctx.session, forum.id, person.id, answers)
-        if code is not None:
-            code.used_at = ctx.clock.now()
-            ctx.session.add(code)
     await ctx.reply(
         _(
             "Thank you, you are in the pool. If you are drawn, I will ask you here whether "
@@ -196,10 +196,15 @@ async def invitation(ctx: Ctx) -> None:
     forum = await forums.forum(ctx.session, pressed.forum)
     pid = ctx.actor.person_id
     row = await forums.member(ctx.session, pressed.forum, pid) if pid is not None else None
-    if forum is None or row is None or row.state != INVITED:
+    if (
+        forum is None
+        or forum.id is None
+        or row is None
+        or row.id is None
+        or not await answer(ctx.session, forum.id, row.id, pressed.verb == "yes", ctx.clock)
+    ):
         await ctx.reply(_("This question is no longer open."))
         return
-    await answer(ctx.session, forum, row, pressed.verb == "yes", ctx.clock)
     if pressed.verb == "yes":
         await ctx.reply(
             _(

@@ -49,11 +49,10 @@ async def draw_forum(
     seed = seed if seed is not None else secrets.randbelow(2**31 - 2) + 1
     db = Database(settings.effective_database_url)
     try:
-        async with db.transaction() as session:
+        result = await run_draw(db, forum_id, seed, clock or SystemClock(), algorithm)
+        async with db.session() as session:
             forum = await forums.forum(session, forum_id)
-            if forum is None:
-                raise ForumError(f"unknown forum {forum_id}")
-            result = await run_draw(session, forum, seed, clock or SystemClock(), algorithm)
+            assert forum is not None
             return report(forum_id, forum.quotas, result)
     finally:
         await db.dispose()
