@@ -5,10 +5,10 @@ a coordinator sees each forum's pool size or panel composition (never answers pe
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.i18n import N_, _, day
+from bot.core.i18n import N_, _, day, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.common import home_of, lost, please_choose
+from bot.handlers.common import guess_wait, home_of, lost, note_wrong_code, please_choose
 from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
 from bot.services.forum.panel import Invitation, answer, composition_lines
@@ -76,6 +76,16 @@ async def _start_join(ctx: Ctx, forum: Forum, code_id: int | None) -> None:
 
 
 async def _join_with_code(ctx: Ctx, typed: str) -> None:
+    minutes = guess_wait(ctx)  # the same limit as for voting codes
+    if minutes is not None:
+        await ctx.reply(
+            ngettext(
+                "You typed too many wrong codes. To keep the forum safe, please wait {n} minute and try again with /wijkforum.",
+                "You typed too many wrong codes. To keep the forum safe, please wait {n} minutes and try again with /wijkforum.",
+                minutes,
+            ).format(n=minutes)
+        )
+        return
     symbols = budgets.normalise_code(typed)
     if symbols is None:
         await ctx.reply(
@@ -87,6 +97,7 @@ async def _join_with_code(ctx: Ctx, typed: str) -> None:
     open_ = await forums.all_open_forums(ctx.session, ctx.clock.now())
     found = await find_code(ctx.session, ctx.settings, open_, symbols)
     if found is None:
+        note_wrong_code(ctx)
         await ctx.reply(
             _("I don't know this code. Check it and type it again, or ask a coordinator for help.")
         )
