@@ -20,8 +20,9 @@ from storage.repo import forums
 def report(forum_id: int, quotas: dict[str, dict[str, list[int]]], result: drawing.Draw) -> str:
     """What anyone may check: the seed, quotas met, and each pool number's chance."""
     lines = [
-        f"Forum {forum_id}: {len(result.panel)} seats drawn with {result.algorithm}, "
-        f"seed {result.seed} (publish it: the same pool and seed give the same panel).",
+        f"Forum {forum_id}: {len(result.panel)} seats drawn with {result.algorithm} "
+        f"({result.library}), seed {result.seed} (publish it: the same pool, quotas, "
+        "algorithm, library version and seed give the same panel).",
         "Quotas (drawn, min–max):",
     ]
     for feature in features_of(quotas):
@@ -31,8 +32,9 @@ def report(forum_id: int, quotas: dict[str, dict[str, list[int]]], result: drawi
             lines.append(f"  {feature} {value}: {n} ({lo}–{hi}) {mark}")
     chances = result.probabilities
     lines.append(
-        f"Selection probability per person in the pool ({len(chances)} people, "
-        f"min {min(chances.values()):.1%}, max {max(chances.values()):.1%}):"
+        f"Selection probability per person in the pool, fixed before the panel was picked "
+        f"({len(chances)} people, min {min(chances.values()):.1%}, "
+        f"max {max(chances.values()):.1%}):"
     )
     lines += [f"  #{n}: {p:.1%}" for n, p in sorted(chances.items())]
     lines.append("Drawn pool numbers: " + ", ".join(f"#{n}" for n in result.panel))
