@@ -126,7 +126,9 @@ async def _ask_next(ctx: Ctx, forum: Forum) -> None:
         feature = todo[0]
         buttons = [ctx.choice(JoinForm.feature, value_label(v), v) for v in forum.quotas[feature]]
         await ctx.ask(
-            _("Your {feature}?").format(feature=feature_name(feature)), JoinForm.feature, buttons
+            _("Which fits you? ({feature})").format(feature=feature_name(feature)),
+            JoinForm.feature,
+            buttons,
         )
         return
     await ctx.ask(

@@ -11,7 +11,7 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import please_choose
 from bot.services.forum.features import AGE_BANDS, value_label
-from bot.services.forum.missing import chart, verdict
+from bot.services.forum.missing import chart, too_few, verdict
 from storage.repo import forums, missing, places
 
 router = Router("missing")
@@ -82,11 +82,15 @@ async def who_is_missing(ctx: Ctx) -> None:
         if hood is None or not population:
             continue
         taking_part = await missing.participants_by_band(ctx.session, hood_id)
+        shown = True
+        hidden = too_few(taking_part)
+        if hidden is not None:
+            await ctx.reply(f"{hood.name}: {hidden}")
+            continue
         await ctx.reply(
             f"{hood.name}: {verdict(population, taking_part)}",
             image=chart(hood.name, population, taking_part),
         )
-        shown = True
     if not shown:
         await ctx.reply(
             _(

@@ -117,3 +117,34 @@ async def test_population_figures_with_a_superscript_are_refused(app: App, tmp_p
     )
     said = await load_population(app.settings, bad)
     assert "Schalkwijk: a number is missing" in said and "for 0 neighbourhoods" in said
+
+
+async def test_my_data_says_where_someone_stands_and_a_late_yes_is_refused(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    chats = {f"r{i}": make_chat(f"r{i}", lang="en") for i in range(40)}
+    for chat in chats.values():
+        await chat.say("/taal en")
+    forum_id = await open_with_pool(app, clock, 40, QUOTAS)
+    waiting = "\n".join(m.text for m in await chats["r0"].say("/mydata"))
+    assert "The draw is after" in waiting
+    await draw_forum(app.settings, forum_id, seed=5, clock=clock)
+    await app.flush_outbox()
+    drawn = [c for c in chats.values() if any("drawn by lot" in m.text for m in c.mine())]
+    passed_over = next(c for c in chats.values() if c not in drawn)
+    yes, no, late = drawn[0], drawn[1], drawn[2]
+    await yes.press("Yes, I take part")
+    await no.press("No, thank you")
+
+    async def my_data(chat: Chat) -> str:
+        return "\n".join(m.text for m in await chat.say("/mydata"))
+
+    assert "You take part in the forum" in await my_data(yes)
+    said_no = await my_data(no)
+    assert "You said no" in said_no and "65 or older" not in said_no  # answers dropped
+    assert "please answer the invitation before" in await my_data(late)
+    assert "You were not drawn" in await my_data(passed_over)
+
+    clock.advance(timedelta(days=7, seconds=1))  # past the deadline, before the job ran
+    await late.press("Yes, I take part")
+    assert "no longer open" in late.text

@@ -18,13 +18,11 @@ from bot.core.states import State, StatesGroup
 from bot.handlers.budget import ballot, basket
 from bot.handlers.budget.basket import not_open, start_basket
 from bot.handlers.budget.common import VoteInRound
-from bot.handlers.common import GUESS_WINDOW, guess_wait, note_wrong_code, wrong_codes
+from bot.handlers.common import guess_wait, note_wrong_code
 from bot.services.budget.sealing import keys_for
 from storage.models import BudgetRound
 from storage.repo import ballots, budgets, people
 from storage.repo.ballots import VoteResult
-
-__all__ = ["GUESS_WINDOW", "wrong_codes"]  # as /mijngegevens reads them
 
 router = Router("budget_vote")
 router.include(basket.router, ballot.router)
