@@ -5,13 +5,14 @@ a coordinator sees each forum's pool size or panel composition (never answers pe
 from __future__ import annotations
 
 from bot.core.context import Ctx
+from bot.core.events import Button
 from bot.core.i18n import N_, _, day, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import guess_wait, home_of, lost, note_wrong_code, please_choose
 from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
-from bot.services.forum.panel import Invitation, answer, composition_lines
+from bot.services.forum.panel import Invitation, LeavePool, answer, composition_lines, leave
 from storage.forum_models import Forum
 from storage.repo import budgets, forums, places
 
@@ -55,7 +56,8 @@ async def _start_join(ctx: Ctx, forum: Forum, code_id: int | None) -> None:
         await ctx.reply(
             _(
                 "You are in the pool of the neighbourhood forum “{purpose}”. The draw is after {date}."
-            ).format(purpose=forum.purpose, date=day(forum.pool_closes_at))
+            ).format(purpose=forum.purpose, date=day(forum.pool_closes_at)),
+            [Button(_("Leave the pool"), LeavePool(forum.id).pack())],
         )
         return
     ctx.dialog.clear()
@@ -198,9 +200,19 @@ async def consent_step(ctx: Ctx) -> None:
     await ctx.reply(
         _(
             "Thank you, you are in the pool. If you are drawn, I will ask you here whether "
-            "you take part. Type /vergeetmij to erase your answers at any time."
+            "you take part. To leave the pool, type /wijkforum at any time."
         )
     )
+
+
+@router.callback(LeavePool)
+async def leave_pool(ctx: Ctx) -> None:
+    pressed = LeavePool.of(ctx)
+    pid = ctx.actor.person_id
+    if pid is None or not await leave(ctx.session, pressed.forum, pid):
+        await ctx.reply(_("You are not in the pool of this forum."))
+        return
+    await ctx.reply(_("You left the pool. Your answers are erased."))
 
 
 @router.callback(Invitation)

@@ -119,6 +119,16 @@ async def add_member(
     return row
 
 
+async def remove_member(session: AsyncSession, forum_id: int, person_id: int) -> bool:
+    """Someone leaves a pool: their row and answers go (a seat they held opens)."""
+    result = await session.exec(
+        delete(ForumMember).where(
+            col(ForumMember.forum_id) == forum_id, col(ForumMember.person_id) == person_id
+        )
+    )
+    return bool(result.rowcount)
+
+
 async def overdue_invitations(
     session: AsyncSession, forum_id: int, before: datetime
 ) -> list[ForumMember]:

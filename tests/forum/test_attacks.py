@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
@@ -15,7 +16,7 @@ from bot.ops.forum import draw_forum, forum_codes
 from bot.ops.population import load_population
 from bot.services.forum import draw as drawing
 from bot.services.forum.features import parse_quota
-from storage.forum_models import CONFIRMED, DECLINED, INVITED, Forum
+from storage.forum_models import CONFIRMED, DECLINED, INVITED, Forum, ForumMember
 from storage.repo import budgets, forums
 from tests.forum.test_draw import QUOTAS, open_forum, open_with_pool
 from tests.support.fake import Chat, MakeChat
@@ -148,3 +149,36 @@ async def test_my_data_says_where_someone_stands_and_a_late_yes_is_refused(
     clock.advance(timedelta(days=7, seconds=1))  # past the deadline, before the job ran
     await late.press("Yes, I take part")
     assert "no longer open" in late.text
+
+
+async def test_leaving_the_pool_and_removing_an_age_group_keep_the_account(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    await open_forum(app, clock, "schalkwijk", QUOTAS)
+    ans: Chat = make_chat("ans", lang="en")
+    await ans.say("/wijk")
+    await ans.press("Schalkwijk")
+    await ans.say("/forum")
+    await ans.press("65 or older")
+    await ans.press("Noord")
+    await ans.press("Yes, put me in the pool")
+    assert "To leave the pool, type /forum" in ans.text  # /wijkforum, in English
+    [again] = await ans.say("/forum")
+    assert "You are in the pool" in again.text
+    await ans.press("Leave the pool")
+    assert "You left the pool" in ans.text
+    async with app.db.session() as s:
+        assert (await s.exec(select(ForumMember))).all() == []
+    await ans.press("Leave the pool")  # pressed again
+    assert "You are not in the pool" in ans.text
+
+    await ans.say("/age")
+    await ans.press("65 or older")
+    [shared] = await ans.say("/age")
+    assert "You shared your age group: 65 or older" in shared.text
+    await ans.press("Remove my age group")
+    assert "Your age group is removed" in ans.text
+    [asked] = await ans.say("/age")
+    assert "Would you share your age group?" in asked.text
+    mine = "\n".join(m.text for m in await ans.say("/mydata"))
+    assert "Schalkwijk" in mine  # the account and its neighbourhood stay

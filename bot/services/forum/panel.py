@@ -45,6 +45,19 @@ class Invitation(CallbackData, prefix="fi", hint=N_("Type /wijkforum to see your
     forum: int
 
 
+class LeavePool(CallbackData, prefix="flv", hint=N_("Type /wijkforum to see your forums.")):
+    """ "Leave the pool" under `/wijkforum`: withdraw consent without erasing everything."""
+
+    forum: int
+
+
+async def leave(session: AsyncSession, forum_id: int, person_id: int) -> bool:
+    """Someone leaves a forum's pool: their answers go; a seat they held is refilled by the
+    job, as after a decline. False when they were not in it."""
+    await forums.lock(session, forum_id)
+    return await forums.remove_member(session, forum_id, person_id)
+
+
 def invitation_buttons(forum_id: int) -> list[Button]:
     return [
         Button(_("Yes, I take part"), Invitation("yes", forum_id).pack()),
