@@ -191,7 +191,7 @@ async def _record(
 
 # Forums whose replacement found nobody within the quotas, with the pool as it was then:
 # not tried again (every sweep) until something changes.
-_no_replacement: dict[int, tuple[tuple[int, str], ...]] = {}
+_no_replacement: dict[tuple[str, int], tuple[tuple[int, str], ...]] = {}
 
 
 async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
@@ -207,7 +207,7 @@ async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
         taken = read.of(INVITED, CONFIRMED)
         rest = read.of(POOL)
         open_seats = forum.seats - len(taken)
-        if open_seats <= 0 or not rest or _no_replacement.get(forum_id) == read.key:
+        if open_seats <= 0 or not rest or _no_replacement.get((str(db.url), forum_id)) == read.key:
             return []
         quotas = _as_tuples(forum.quotas)
         counts = drawing.composition(_pool(taken), [m.number for m in taken], quotas)
@@ -218,7 +218,7 @@ async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
             )
         except drawing.DrawError as exc:
             log.warning("forum %s: no replacement within the quotas: %s", forum_id, exc)
-            _no_replacement[forum_id] = read.key
+            _no_replacement[str(db.url), forum_id] = read.key
             return []  # the coordinator sees the gap
         async with db.transaction() as session:
             locked = await _still(session, read)
