@@ -99,7 +99,7 @@ class App:
                 partial(close_conversations, self.db, clock)),
             Job("conversation-analysis", timedelta(minutes=1),
                 partial(analyse_conversations, self.db, clock)),
-            Job("forum-sweep", timedelta(minutes=5), partial(forum_sweep, self.db, clock)),
+            Job("forum-sweep", timedelta(minutes=1), partial(forum_sweep, self.db, clock)),
             Job("event-reminders", timedelta(minutes=5),
                 partial(remind_due, self.db, clock, settings.default_locale)),
             *digest_jobs(self.db, clock, settings.default_locale),

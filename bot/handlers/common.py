@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
@@ -188,3 +189,32 @@ def chosen_moment(ctx: Ctx) -> datetime | None:
     if ctx.event.kind == "text":
         return parse_moment(ctx.event.text, now)
     return None
+
+
+# Letter codes (voting, forum pools) have 60 random bits, so guessing cannot work; still,
+# nobody gets to try many.
+GUESS_LIMIT = 5  # well-formed but unknown codes …
+GUESS_WINDOW = timedelta(minutes=15)  # … within this time; then wait until it has passed
+WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GUESS_WINDOW
+
+
+def wrong_codes(ctx: Ctx) -> list[datetime]:
+    """When this chat typed a well-formed but unknown code, within the last GUESS_WINDOW."""
+    since = ctx.clock.now() - GUESS_WINDOW
+    times = [datetime.fromisoformat(t) for t in ctx.dialog.sticky(WRONG_CODES) or []]
+    return [t for t in times if t > since]
+
+
+def guess_wait(ctx: Ctx) -> int | None:
+    """Minutes this chat must wait before typing another code; None when it may go on."""
+    wrong = wrong_codes(ctx)
+    if len(wrong) < GUESS_LIMIT:
+        return None
+    wait = min(wrong) + GUESS_WINDOW - ctx.clock.now()
+    return max(1, math.ceil(wait.total_seconds() / 60))
+
+
+def note_wrong_code(ctx: Ctx) -> None:
+    now = ctx.clock.now()
+    times = [t.isoformat() for t in [*wrong_codes(ctx), now]]
+    ctx.dialog.stick(WRONG_CODES, times, now + GUESS_WINDOW)

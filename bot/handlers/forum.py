@@ -8,14 +8,15 @@ from pydantic import Field
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft
-from bot.core.i18n import N_, _, day
+from bot.core.events import Button
+from bot.core.i18n import N_, _, day, ngettext
 from bot.core.router import Router
 from bot.core.states import State, StatesGroup
-from bot.handlers.common import guarded, home_of, lost, please_choose
+from bot.handlers.common import guarded, guess_wait, home_of, lost, note_wrong_code, please_choose
 from bot.services.forum.codes import find_code
 from bot.services.forum.features import feature_name, features_of, value_label
-from bot.services.forum.panel import Invitation, answer, composition_lines
-from storage.forum_models import INVITED, Forum, ForumCode
+from bot.services.forum.panel import Invitation, LeavePool, answer, composition_lines, leave
+from storage.forum_models import Forum
 from storage.repo import budgets, forums, places
 
 router = Router("forum")
@@ -69,7 +70,8 @@ async def _start_join(ctx: Ctx, forum: Forum, code_id: int | None) -> None:
         await ctx.reply(
             _(
                 "You are in the pool of the neighbourhood forum “{purpose}”. The draw is after {date}."
-            ).format(purpose=forum.purpose, date=day(forum.pool_closes_at))
+            ).format(purpose=forum.purpose, date=day(forum.pool_closes_at)),
+            [Button(_("Leave the pool"), LeavePool(forum.id).pack())],
         )
         return
     ctx.dialog.clear()
@@ -90,6 +92,16 @@ async def _start_join(ctx: Ctx, forum: Forum, code_id: int | None) -> None:
 
 
 async def _join_with_code(ctx: Ctx, typed: str) -> None:
+    minutes = guess_wait(ctx)  # the same limit as for voting codes
+    if minutes is not None:
+        await ctx.reply(
+            ngettext(
+                "You typed too many wrong codes. To keep the forum safe, please wait {n} minute and try again with /wijkforum.",
+                "You typed too many wrong codes. To keep the forum safe, please wait {n} minutes and try again with /wijkforum.",
+                minutes,
+            ).format(n=minutes)
+        )
+        return
     symbols = budgets.normalise_code(typed)
     if symbols is None:
         await ctx.reply(
@@ -101,6 +113,7 @@ async def _join_with_code(ctx: Ctx, typed: str) -> None:
     open_ = await forums.all_open_forums(ctx.session, ctx.clock.now())
     found = await find_code(ctx.session, ctx.settings, open_, symbols)
     if found is None:
+        note_wrong_code(ctx)
         await ctx.reply(
             _("I don't know this code. Check it and type it again, or ask a coordinator for help.")
         )
@@ -128,7 +141,9 @@ async def _ask_next(ctx: Ctx, forum: Forum) -> None:
         feature = todo[0]
         buttons = [ctx.choice(JoinForm.feature, value_label(v), v) for v in forum.quotas[feature]]
         await ctx.ask(
-            _("Your {feature}?").format(feature=feature_name(feature)), JoinForm.feature, buttons
+            _("Which fits you? ({feature})").format(feature=feature_name(feature)),
+            JoinForm.feature,
+            buttons,
         )
         return
     await ctx.ask(
@@ -186,23 +201,33 @@ async def consent_step(ctx: Ctx) -> None:
     if choice == "no":
         await ctx.reply(_("All right. We stored nothing."))
         return
-    code = await ctx.session.get(ForumCode, code_id) if code_id is not None else None
-    if code_id is not None and (code is None or code.used_at is not None):
-        await ctx.reply(_("This code has already been used. Each code works only once."))
-        return
     person = await ctx.ensure_person()
     assert person.id is not None
+    await forums.lock(ctx.session, forum.id)  # joins take turns: one pool number each
     if await forums.member(ctx.session, forum.id, person.id) is None:
+        if code_id is not None and not (
+            isinstance(code_id, int)
+            and await forums.claim_code(ctx.session, code_id, ctx.clock.now())
+        ):
+            await ctx.reply(_("This code has already been used. Each code works only once."))
+            return
         await forums.add_member(ctx.session, forum.id, person.id, answers)
-        if code is not None:
-            code.used_at = ctx.clock.now()
-            ctx.session.add(code)
     await ctx.reply(
         _(
             "Thank you, you are in the pool. If you are drawn, I will ask you here whether "
-            "you take part. Type /vergeetmij to erase your answers at any time."
+            "you take part. To leave the pool, type /wijkforum at any time."
         )
     )
+
+
+@router.callback(LeavePool)
+async def leave_pool(ctx: Ctx) -> None:
+    pressed = LeavePool.of(ctx)
+    pid = ctx.actor.person_id
+    if pid is None or not await leave(ctx.session, pressed.forum, pid):
+        await ctx.reply(_("You are not in the pool of this forum."))
+        return
+    await ctx.reply(_("You left the pool. Your answers are erased."))
 
 
 @router.callback(Invitation)
@@ -211,10 +236,15 @@ async def invitation(ctx: Ctx) -> None:
     forum = await forums.forum(ctx.session, pressed.forum)
     pid = ctx.actor.person_id
     row = await forums.member(ctx.session, pressed.forum, pid) if pid is not None else None
-    if forum is None or row is None or row.state != INVITED:
+    if (
+        forum is None
+        or forum.id is None
+        or row is None
+        or row.id is None
+        or not await answer(ctx.session, forum.id, row.id, pressed.verb == "yes", ctx.clock)
+    ):
         await ctx.reply(_("This question is no longer open."))
         return
-    await answer(ctx.session, forum, row, pressed.verb == "yes", ctx.clock)
     if pressed.verb == "yes":
         await ctx.reply(
             _(

@@ -4,6 +4,7 @@ takes part by age against the residents (a chart and one line)."""
 
 from __future__ import annotations
 
+from bot.core.callbacks import CallbackData
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _
@@ -11,7 +12,7 @@ from bot.core.router import Router
 from bot.core.states import State, StatesGroup
 from bot.handlers.common import please_choose
 from bot.services.forum.features import AGE_BANDS, value_label
-from bot.services.forum.missing import chart, verdict
+from bot.services.forum.missing import chart, too_few, verdict
 from storage.repo import forums, missing, places
 
 router = Router("missing")
@@ -28,15 +29,26 @@ def _buttons(ctx: Ctx) -> list[Button]:
     ]
 
 
+class RemoveAge(CallbackData, prefix="agr", hint=N_("Type /leeftijd to see it again.")):
+    """ "Remove my age group" under `/leeftijd`."""
+
+
+@router.callback(RemoveAge)
+async def remove_age(ctx: Ctx) -> None:
+    pid = ctx.actor.person_id
+    if pid is not None:
+        await missing.remove_age_band(ctx.session, pid)
+    await ctx.reply(_("Your age group is removed. You can share it again with /leeftijd."))
+
+
 @router.command("leeftijd", "age")
 async def share_age(ctx: Ctx) -> None:
     if ctx.person is not None and ctx.person.id is not None:
         shared = await missing.age_band(ctx.session, ctx.person.id)
         if shared is not None:
             await ctx.reply(
-                _("You shared your age group: {band}. Type /vergeetmij to erase it.").format(
-                    band=value_label(shared.age_band)
-                )
+                _("You shared your age group: {band}.").format(band=value_label(shared.age_band)),
+                [Button(_("Remove my age group"), RemoveAge().pack())],
             )
             return
     await ctx.ask(
@@ -63,7 +75,7 @@ async def band_step(ctx: Ctx) -> None:
     assert person.id is not None
     if await missing.age_band(ctx.session, person.id) is None:
         await missing.share_age_band(ctx.session, person.id, choice)
-    await ctx.reply(_("Thank you! Type /vergeetmij to erase it at any time."))
+    await ctx.reply(_("Thank you! Type /leeftijd to remove it at any time."))
 
 
 @router.command("wiemister", "missing")
@@ -82,11 +94,15 @@ async def who_is_missing(ctx: Ctx) -> None:
         if hood is None or not population:
             continue
         taking_part = await missing.participants_by_band(ctx.session, hood_id)
+        shown = True
+        hidden = too_few(taking_part)
+        if hidden is not None:
+            await ctx.reply(f"{hood.name}: {hidden}")
+            continue
         await ctx.reply(
             f"{hood.name}: {verdict(population, taking_part)}",
             image=chart(hood.name, population, taking_part),
         )
-        shown = True
     if not shown:
         await ctx.reply(
             _(

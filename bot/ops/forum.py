@@ -20,8 +20,9 @@ from storage.repo import forums
 def report(forum_id: int, quotas: dict[str, dict[str, list[int]]], result: drawing.Draw) -> str:
     """What anyone may check: the seed, quotas met, and each pool number's chance."""
     lines = [
-        f"Forum {forum_id}: {len(result.panel)} seats drawn with {result.algorithm}, "
-        f"seed {result.seed} (publish it: the same pool and seed give the same panel).",
+        f"Forum {forum_id}: {len(result.panel)} seats drawn with {result.algorithm} "
+        f"({result.library}), seed {result.seed} (publish it: the same pool, quotas, "
+        "algorithm, library version and seed give the same panel).",
         "Quotas (drawn, min–max):",
     ]
     for feature in features_of(quotas):
@@ -31,8 +32,9 @@ def report(forum_id: int, quotas: dict[str, dict[str, list[int]]], result: drawi
             lines.append(f"  {feature} {value}: {n} ({lo}–{hi}) {mark}")
     chances = result.probabilities
     lines.append(
-        f"Selection probability per person in the pool ({len(chances)} people, "
-        f"min {min(chances.values()):.1%}, max {max(chances.values()):.1%}):"
+        f"Selection probability per person in the pool, fixed before the panel was picked "
+        f"({len(chances)} people, min {min(chances.values()):.1%}, "
+        f"max {max(chances.values()):.1%}):"
     )
     lines += [f"  #{n}: {p:.1%}" for n, p in sorted(chances.items())]
     lines.append("Drawn pool numbers: " + ", ".join(f"#{n}" for n in result.panel))
@@ -49,11 +51,10 @@ async def draw_forum(
     seed = seed if seed is not None else secrets.randbelow(2**31 - 2) + 1
     db = Database(settings.effective_database_url)
     try:
-        async with db.transaction() as session:
+        result = await run_draw(db, forum_id, seed, clock or SystemClock(), algorithm)
+        async with db.session() as session:
             forum = await forums.forum(session, forum_id)
-            if forum is None:
-                raise ForumError(f"unknown forum {forum_id}")
-            result = await run_draw(session, forum, seed, clock or SystemClock(), algorithm)
+            assert forum is not None
             return report(forum_id, forum.quotas, result)
     finally:
         await db.dispose()

@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.text import whole_number
 from bot.services.forum.features import AGE_BANDS
 from storage.db import Database
 from storage.repo import forums, places
@@ -50,14 +51,14 @@ async def load_population(settings: Settings, path: Path) -> str:
             for line, row in enumerate(rows, start=2):
                 name = next((row[c] for c in NAME_COLUMNS if row.get(c)), "")
                 hood = hoods.get(name.casefold())
-                counts = {b: row[c] for b, c in COLUMNS.items()}
+                counts = {b: whole_number(row[c].strip()) for b, c in COLUMNS.items()}
                 if hood is None or hood.id is None:
                     skipped.append(f"line {line}: {name or '?'} is not a neighbourhood here")
                     continue
-                if not all(v.isdigit() for v in counts.values()):
+                figures = {b: v for b, v in counts.items() if v is not None}
+                if len(figures) < len(counts):  # "²" or "-" is not a number of residents
                     skipped.append(f"line {line}: {name}: a number is missing")
                     continue
-                figures = {b: int(v) for b, v in counts.items()}
                 await forums.replace_population(session, hood.id, figures, path.name)
                 loaded.append(hood.name)
     finally:

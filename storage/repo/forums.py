@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.forum_models import INVITED, Forum, ForumCode, ForumMember, Population
+from storage.forum_models import DECLINED, INVITED, Forum, ForumCode, ForumMember, Population
 
 
 async def add_forum(session: AsyncSession, forum: Forum) -> Forum:
@@ -30,6 +30,50 @@ async def open_forums(
         col(Forum.seed).is_(None),
     )
     return list((await session.exec(stmt.order_by(col(Forum.id)))).all())
+
+
+async def lock(session: AsyncSession, forum_id: int) -> Forum | None:
+    """The forum, fresh from the database and locked until the transaction ends (a row lock
+    on PostgreSQL; SQLite lets one writer at a time anyway): joins, answers and draws of one
+    forum take turns."""
+    stmt = (
+        select(Forum)
+        .where(col(Forum.id) == forum_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def answer_invitation(
+    session: AsyncSession, member_id: int, state: str, invited_after: datetime | None = None
+) -> bool:
+    """Move an invited member to `state` (confirmed or declined), only while they are still
+    invited and their invitation has not run out; False when it changed nothing. A decline
+    also drops their answers: they take no further part."""
+    values: dict[str, object] = {"state": state}
+    if state == DECLINED:
+        values["answers"] = {}
+    stmt = update(ForumMember).where(
+        col(ForumMember.id) == member_id, col(ForumMember.state) == INVITED
+    )
+    if invited_after is not None:
+        stmt = stmt.where(col(ForumMember.invited_at) > invited_after)
+    stmt = stmt.values(**values).execution_options(synchronize_session=False)
+    result = await session.exec(stmt)
+    return int(result.rowcount or 0) == 1
+
+
+async def claim_code(session: AsyncSession, code_id: int, now: datetime) -> bool:
+    """Mark a letter code used; False when it was used already (perhaps a moment ago)."""
+    stmt = (
+        update(ForumCode)
+        .where(col(ForumCode.id) == code_id, col(ForumCode.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.exec(stmt)
+    return int(result.rowcount or 0) == 1
 
 
 async def member(session: AsyncSession, forum_id: int, person_id: int) -> ForumMember | None:
@@ -60,7 +104,8 @@ async def memberships(session: AsyncSession, person_id: int) -> list[tuple[Forum
 async def add_member(
     session: AsyncSession, forum_id: int, person_id: int, answers: dict[str, str]
 ) -> ForumMember:
-    """A new pool member with the next pool number (numbers are never reused)."""
+    """A new pool member with the next pool number (numbers are never reused). The caller
+    holds the forum's lock (`lock`), so two joins do not take the same number."""
     last = (
         await session.exec(
             select(func.max(ForumMember.number)).where(ForumMember.forum_id == forum_id)
@@ -72,6 +117,16 @@ async def add_member(
     session.add(row)
     await session.flush()
     return row
+
+
+async def remove_member(session: AsyncSession, forum_id: int, person_id: int) -> bool:
+    """Someone leaves a pool: their row and answers go (a seat they held opens)."""
+    result = await session.exec(
+        delete(ForumMember).where(
+            col(ForumMember.forum_id) == forum_id, col(ForumMember.person_id) == person_id
+        )
+    )
+    return bool(result.rowcount)
 
 
 async def overdue_invitations(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, func, select, union
+from sqlmodel import col, delete, func, select, union
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.budget_models import VoterRoll
@@ -18,6 +18,11 @@ async def age_band(session: AsyncSession, person_id: int) -> AgeBand | None:
 async def share_age_band(session: AsyncSession, person_id: int, band: str) -> None:
     session.add(AgeBand(person_id=person_id, age_band=band))
     await session.flush()
+
+
+async def remove_age_band(session: AsyncSession, person_id: int) -> bool:
+    result = await session.exec(delete(AgeBand).where(col(AgeBand.person_id) == person_id))
+    return bool(result.rowcount)
 
 
 async def participants_by_band(session: AsyncSession, neighbourhood_id: int) -> dict[str, int]:

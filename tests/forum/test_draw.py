@@ -15,6 +15,7 @@ from bot.core.clock import FrozenClock
 from bot.ops.forum import draw_forum
 from bot.services.forum.panel import ForumError
 from storage.forum_models import INVITED, POOL, Forum, ForumMember
+from storage.models import AuditEvent
 from storage.repo import forums, people, places
 
 AGES = ("15-24", "25-44", "45-64", "65+")
@@ -107,6 +108,36 @@ async def test_the_draw_meets_every_quota_publishes_chances_and_repeats_from_its
     assert text_again.replace(f"Forum {again}", f"Forum {first}") == text
     with pytest.raises(ForumError, match="drawn already"):
         await draw_forum(app.settings, first, seed=1, clock=clock)
+    # The seed matters: another seed picks another panel from the same kind of pool.
+    other = await open_with_pool(app, clock, 40, QUOTAS)
+    text_other = await draw_forum(app.settings, other, seed=2027, clock=clock)
+    assert _panel(text_other) != _panel(text)
+    chances = [
+        float(line.split(": ")[1].rstrip("%"))
+        for line in text.splitlines()
+        if ": " in line and line.startswith("  #")
+    ]
+    assert round(sum(chances)) == 12 * 100  # the chances add up to the seats
+
+
+def _panel(report: str) -> str:
+    return next(line for line in report.splitlines() if line.startswith("Drawn pool numbers"))
+
+
+async def test_the_draw_leaves_pythons_own_random_alone_and_is_recorded(
+    app: App, clock: FrozenClock
+) -> None:
+    forum_id = await open_with_pool(app, clock, 40, QUOTAS)
+    random.seed(99)
+    expected = random.random()
+    random.seed(99)
+    await draw_forum(app.settings, forum_id, seed=2026, clock=clock)
+    assert random.random() == expected  # nobody else's random numbers became predictable
+    async with app.db.session() as s:
+        [event] = (await s.exec(select(AuditEvent).where(AuditEvent.action == "forum.draw"))).all()
+    assert event.detail["seed"] == 2026 and event.detail["algorithm"] == "maximin"
+    assert event.detail["library"].startswith("sortition-algorithms ")
+    assert len(event.detail["drawn"]) == 12
 
 
 async def test_no_answer_by_the_deadline_counts_as_no_and_is_replaced(

@@ -52,12 +52,20 @@ async def test_who_is_missing_by_age_in_dutch_and_english(app: App, make_chat: M
     [refused] = await anna.say("/missing")
     assert "Only a coordinator" in refused.text and refused.reply.image is None
 
+    # Three who took part and shared: a chart would show each of them; it waits for more.
+    [too_few] = await coco.say("/missing")
+    assert "Too few people" in too_few.text and "3 so far" in too_few.text
+    assert too_few.reply.image is None
+    more = ["45–64 years"] * 2 + ["65 or older"] * 3 + ["25–44 years"] * 2
+    for i, band in enumerate(more):
+        await _resident(make_chat, f"extra{i}", band, idea=True)
+
     [shown] = await coco.say("/missing")
     assert shown.text == "Schalkwijk: 15–24 years: 15 % of residents, 0 % of participants."
     assert shown.reply.image is not None
     words = description(shown.reply.image)
     assert "Who takes part in Schalkwijk, by age" in words
-    assert "45–64 years: 33 %, participants" in words and "45–64 years: 31 %, residents" in words
+    assert "45–64 years: 30 %, participants" in words and "45–64 years: 31 %, residents" in words
 
     await coco.say("/taal nl")
     [dutch] = await coco.say("/wiemister")

@@ -10,9 +10,6 @@ This module starts a vote (a round, a letter code, the limit on guessing codes);
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
-
 from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _, ngettext
@@ -21,6 +18,7 @@ from bot.core.states import State, StatesGroup
 from bot.handlers.budget import ballot, basket
 from bot.handlers.budget.basket import not_open, start_basket
 from bot.handlers.budget.common import VoteInRound
+from bot.handlers.common import guess_wait, note_wrong_code
 from bot.services.budget.sealing import keys_for
 from storage.models import BudgetRound
 from storage.repo import ballots, budgets, people
@@ -28,12 +26,6 @@ from storage.repo.ballots import VoteResult
 
 router = Router("budget_vote")
 router.include(basket.router, ballot.router)
-
-
-# Codes have 60 random bits, so guessing cannot work; still, nobody gets to try many.
-GUESS_LIMIT = 5  # well-formed but unknown codes …
-GUESS_WINDOW = timedelta(minutes=15)  # … within this time; then wait until it has passed
-WRONG_CODES = "wrong_codes"  # sticky: kept across /stop and new dialogs, for GUESS_WINDOW
 
 
 class CodeForm(StatesGroup):
@@ -176,18 +168,9 @@ async def code_typed(ctx: Ctx) -> None:
     await check_code(ctx, open_now, ctx.event.text)
 
 
-def wrong_codes(ctx: Ctx) -> list[datetime]:
-    """When this chat typed a well-formed but unknown code, within the last GUESS_WINDOW."""
-    since = ctx.clock.now() - GUESS_WINDOW
-    times = [datetime.fromisoformat(t) for t in ctx.dialog.sticky(WRONG_CODES) or []]
-    return [t for t in times if t > since]
-
-
 async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
-    wrong = wrong_codes(ctx)
-    if len(wrong) >= GUESS_LIMIT:
-        wait = min(wrong) + GUESS_WINDOW - ctx.clock.now()
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    minutes = guess_wait(ctx)
+    if minutes is not None:
         ctx.dialog.clear()
         await ctx.reply(
             ngettext(
@@ -208,9 +191,7 @@ async def check_code(ctx: Ctx, rounds: list[BudgetRound], typed: str) -> None:
         return
     round_, status = await ballots.code_status(ctx.session, rounds, symbols, keys_for(ctx.settings))
     if status is VoteResult.WRONG_CODE or round_ is None:
-        now = ctx.clock.now()
-        wrong.append(now)
-        ctx.dialog.stick(WRONG_CODES, [t.isoformat() for t in wrong], now + GUESS_WINDOW)
+        note_wrong_code(ctx)
         await ctx.ask(
             _("I don't know this code. Check it and type it again, or ask a coordinator for help."),
             CodeForm.code,

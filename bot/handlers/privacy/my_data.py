@@ -8,6 +8,7 @@ is sent as one message, or a few when it is longer than a chat message may be.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.config import LANGUAGES
 from bot.core.context import Ctx
@@ -15,7 +16,7 @@ from bot.core.dialog import DIALOG_TTL
 from bot.core.i18n import _, day, ngettext, number, when
 from bot.core.router import Router
 from bot.delivery.scheduler import OUTBOX_KEEP
-from bot.handlers.budget.vote import GUESS_WINDOW, wrong_codes
+from bot.handlers.common import GUESS_WINDOW, wrong_codes
 from bot.services.announcements import event_name
 from bot.services.dialogue.conversations import vote_word
 from bot.services.forum.features import feature_name, features_of, value_label
@@ -24,6 +25,7 @@ from bot.services.initiatives import my_lines as initiative_lines
 from bot.services.introductions import shared_lines
 from bot.services.offers import describe
 from bot.util.pack import pack
+from storage.forum_models import CONFIRMED, DECLINED, INVITED, Forum, ForumMember
 from storage.models import Person
 from storage.repo import (
     announcements,
@@ -348,6 +350,13 @@ async def forum_lines(ctx: Ctx, pid: int) -> list[str]:
     """Their answers in a forum's pool (kept until the forum ends) and where they stand."""
     lines = []
     for row, forum in await forums.memberships(ctx.session, pid):
+        if row.state == DECLINED:
+            lines.append(
+                _(
+                    "You said no to the neighbourhood forum “{purpose}”, or did not answer in time. We keep no answers of yours for it."
+                ).format(purpose=forum.purpose)
+            )
+            continue
         answers = ", ".join(
             f"{feature_name(f)} {value_label(str(row.answers[f]))}"
             for f in features_of(forum.quotas)
@@ -358,8 +367,24 @@ async def forum_lines(ctx: Ctx, pid: int) -> list[str]:
                 "You are in the pool of the neighbourhood forum “{purpose}” with these answers: "
                 "{answers}. We erase them on {date}."
             ).format(purpose=forum.purpose, answers=answers, date=day(forum.ends_at))
+            + " "
+            + _standing(row, forum)
         )
     return lines
+
+
+def _standing(row: ForumMember, forum: Forum) -> str:
+    """Where a pool member stands: waiting for the draw, not drawn, invited, taking part."""
+    if row.state == CONFIRMED:
+        return _("You take part in the forum.")
+    if row.state == INVITED and row.invited_at is not None:
+        deadline = row.invited_at + timedelta(days=forum.confirm_days)
+        return _("You were drawn: please answer the invitation before {deadline}.").format(
+            deadline=when(deadline)
+        )
+    if forum.seed is None:
+        return _("The draw is after {date}.").format(date=day(forum.pool_closes_at))
+    return _("You were not drawn. If a seat becomes free, you may still be asked.")
 
 
 async def conversations(ctx: Ctx, pid: int, guesses: str | None) -> list[str]:

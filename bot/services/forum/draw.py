@@ -1,19 +1,31 @@
 """The forum draw: a fair stratified lottery with the Sortition Foundation's
-`sortition-algorithms` (maximin by default; nash; leximin needs Gurobi, which is not on
-PyPI for free, so the library falls back to maximin and says so).
+`sortition-algorithms` (maximin by default, or nash; leximin needs Gurobi, which is not
+on PyPI for free, so it is not offered).
 
 The library computes a distribution over panels that meet every quota and gives each pool
 member as high a chance as the quotas allow; one panel is then drawn from it. Everything
-random comes from the published seed, so anyone with the pool's answers and the seed gets
-the same panel. No database and no chat here: pool numbers in, pool numbers out.
+random comes from the published seed (through a `random.Random` of its own, never Python's
+global one), so the same pool answers, quotas, algorithm, library version and seed give the
+same panel. No database and no chat here: pool numbers in, pool numbers out.
+
+`draw` calls the library's steps itself instead of `core.run_stratification`, because that
+returns the distribution only as a formatted report; it catches the same errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 from sortition_algorithms import SortitionBaseError
+from sortition_algorithms import utils as library_utils
 from sortition_algorithms.committee_generation import (
     find_distribution_maximin,
     find_distribution_nash,
@@ -22,10 +34,19 @@ from sortition_algorithms.committee_generation import (
 from sortition_algorithms.core import lottery_rounding
 from sortition_algorithms.features import FeatureCollection, check_desired, read_in_features
 from sortition_algorithms.people import People, check_enough_people_for_every_feature_value
-from sortition_algorithms.utils import override_logging_handlers, set_random_provider
+from sortition_algorithms.utils import RandomProvider
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 
 ALGORITHMS = ("maximin", "nash")
 HOUSEHOLD = "household"  # an optional answer: people at one address are not drawn together
+
+LIBRARY = f"sortition-algorithms {version('sortition-algorithms')}"
+# The library's one random source is a module global: one draw at a time (threads too).
+_one_at_a_time = threading.Lock()
+for _name in ("sortition_algorithms", "sortition_algorithms_user"):
+    logging.getLogger(_name).setLevel(logging.WARNING)  # not every step in our logs
 
 # {feature: {value: (min, max)}}
 Quotas = dict[str, dict[str, tuple[int, int]]]
@@ -42,11 +63,39 @@ class Draw:
     seed: int
     algorithm: str
     composition: dict[str, dict[str, int]] = field(default_factory=dict)
+    library: str = LIBRARY
 
 
-def _quiet() -> None:
-    """The library logs every step to stdout; keep only its warnings, in our logs."""
-    override_logging_handlers([logging.NullHandler()], [logging.NullHandler()])
+def _seeded(seed: int) -> RandomProvider:
+    """The library's random source, from a `random.Random` of our own (the library's
+    `set_random_provider(seed)` seeds Python's global `random`, for every user of it)."""
+    rng = random.Random(seed)  # reproducible on purpose: the seed is public
+
+    class Seeded(RandomProvider):
+        @classmethod
+        def uniform(cls, lower: float, upper: float) -> float:
+            return rng.uniform(lower, upper)
+
+        @classmethod
+        def randbelow(cls, upper: int) -> int:
+            return rng.randrange(upper)
+
+        @classmethod
+        def choice(cls, seq: SupportsLenAndGetItem[str]) -> str:
+            return rng.choice(seq)
+
+    return Seeded()
+
+
+@contextmanager
+def _random_from(seed: int) -> Iterator[None]:
+    with _one_at_a_time:
+        before = library_utils._random_provider
+        library_utils._random_provider = _seeded(seed)
+        try:
+            yield
+        finally:
+            library_utils._random_provider = before
 
 
 def _features(quotas: Quotas) -> FeatureCollection:
@@ -96,20 +145,20 @@ def draw(
         raise DrawError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
     if seed <= 0:
         raise DrawError("the seed must be a positive whole number")
-    _quiet()
     households = any(HOUSEHOLD in a for a in pool.values())
     try:
         features = _features(quotas)
         people = _people(pool, features, households)
         check_desired(features, seats)
         check_enough_people_for_every_feature_value(features, people)
-        set_random_provider(seed)
         find = find_distribution_nash if algorithm == "nash" else find_distribution_maximin
-        committees, probs, _ = find(features, people, seats, [HOUSEHOLD] if households else [])
-        committees, probs = standardize_distribution(committees, probs)
-        [panel_keys] = lottery_rounding(committees, probs, 1)
-    except SortitionBaseError as exc:
-        raise DrawError(str(exc)) from None
+        with _random_from(seed):
+            committees, probs, _ = find(features, people, seats, [HOUSEHOLD] if households else [])
+            committees, probs = standardize_distribution(committees, probs)
+            # The chances below are fixed here, before the one panel is picked from them.
+            [panel_keys] = lottery_rounding(committees, probs, 1)
+    except (SortitionBaseError, ValueError, RuntimeError, AssertionError) as exc:
+        raise DrawError(str(exc) or type(exc).__name__) from None
     chances = dict.fromkeys(pool, 0.0)
     for committee, p in zip(committees, probs, strict=True):
         for key in committee:
@@ -122,6 +171,17 @@ def draw(
         algorithm=algorithm,
         composition=composition(pool, panel, quotas),
     )
+
+
+async def draw_aside(
+    pool: dict[int, dict[str, str]],
+    quotas: Quotas,
+    seats: int,
+    seed: int,
+    algorithm: str = "maximin",
+) -> Draw:
+    """`draw` in a worker thread: the solver can take seconds, the bot goes on meanwhile."""
+    return await asyncio.to_thread(draw, pool, quotas, seats, seed, algorithm)
 
 
 def remaining_quotas(quotas: Quotas, counts: dict[str, dict[str, int]]) -> Quotas:

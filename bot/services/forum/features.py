@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from bot.core.i18n import N_, _
+from bot.core.text import whole_number
 
 AGE, AREA, GENDER, YEARS = "age", "area", "gender", "years"
 AGE_BANDS = ("15-24", "25-44", "45-64", "65+")
@@ -76,6 +77,9 @@ def even_quotas(values: list[str], seats: int) -> dict[str, list[int]]:
     return {v: [lo, min(hi, seats)] for v in values}
 
 
+QUOTA_MOST = 200  # no quota above the most seats a forum may have
+
+
 def parse_quota(text: str, quotas: Quotas) -> tuple[str, str, int, int] | None:
     """ "65+ 4-8" or "Noord 5-7": (feature, value, min, max) for a value these quotas
     have (its key or its words, any case); None when it does not read."""
@@ -84,12 +88,13 @@ def parse_quota(text: str, quotas: Quotas) -> tuple[str, str, int, int] | None:
         return None
     name, span = words[0].strip().casefold(), words[1]
     low, sep, high = span.partition("-")
-    if not (sep and low.isdigit() and high.isdigit()):
+    lo, hi = whole_number(low, at_most=QUOTA_MOST), whole_number(high, at_most=QUOTA_MOST)
+    if not sep or lo is None or hi is None:  # "²" looks like a digit to isdigit, not here
         return None
     for feature in features_of(quotas):
         for value in quotas[feature]:
             if name in (value.casefold(), value_label(value).casefold()):
-                return feature, value, int(low), int(high)
+                return feature, value, lo, hi
     return None
 
 

@@ -7,6 +7,21 @@ from bot.core.i18n import _
 from bot.services.forum.features import AGE_BANDS, value_label
 from bot.util.charts import bar_chart
 
+# Fewer participants who shared an age group than this: no chart and no verdict, since a
+# coordinator who knows who took part could read off each person's age group.
+MIN_SHOWN = 10
+
+
+def too_few(participants: dict[str, int]) -> str | None:
+    """The kind line instead of the chart when too few people shared; None when enough."""
+    n = sum(participants.values())
+    if n >= MIN_SHOWN:
+        return None
+    return _(
+        "Too few people have shared their age group yet to show this without giving away "
+        "who they are: {n} so far, at least {least} needed."
+    ).format(n=n, least=MIN_SHOWN)
+
 
 def shares(counts: dict[str, int]) -> dict[str, float]:
     total = sum(counts.get(b, 0) for b in AGE_BANDS)

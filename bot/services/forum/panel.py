@@ -6,6 +6,8 @@ person are never shown, and are deleted when the forum ends (`sweep`).
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -27,7 +29,9 @@ from bot.services.forum.features import (
 from storage.db import Database
 from storage.forum_models import CONFIRMED, DECLINED, INVITED, POOL, Forum, ForumMember
 from storage.models import Person
-from storage.repo import forums
+from storage.repo import audit, forums
+
+log = logging.getLogger(__name__)
 
 
 class ForumError(Exception):
@@ -39,6 +43,19 @@ class Invitation(CallbackData, prefix="fi", hint=N_("Type /wijkforum to see your
 
     verb: Literal["yes", "no"]
     forum: int
+
+
+class LeavePool(CallbackData, prefix="flv", hint=N_("Type /wijkforum to see your forums.")):
+    """ "Leave the pool" under `/wijkforum`: withdraw consent without erasing everything."""
+
+    forum: int
+
+
+async def leave(session: AsyncSession, forum_id: int, person_id: int) -> bool:
+    """Someone leaves a forum's pool: their answers go; a seat they held is refilled by the
+    job, as after a decline. False when they were not in it."""
+    await forums.lock(session, forum_id)
+    return await forums.remove_member(session, forum_id, person_id)
 
 
 def invitation_buttons(forum_id: int) -> list[Button]:
@@ -90,64 +107,146 @@ async def _invite(
             )
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """What a draw is computed from, read in a short transaction; the result is written
+    only while the members' states are still these (`_still`)."""
+
+    forum: Forum
+    members: list[ForumMember]
+
+    @property
+    def key(self) -> tuple[tuple[int, str], ...]:
+        return tuple((m.number, m.state) for m in self.members)
+
+    def of(self, *states: str) -> list[ForumMember]:
+        return [m for m in self.members if m.state in states]
+
+
+async def _read(db: Database, forum_id: int) -> _Pool:
+    async with db.session() as session:
+        forum = await forums.forum(session, forum_id)
+        if forum is None:
+            raise ForumError(f"unknown forum {forum_id}")
+        return _Pool(forum, await forums.members(session, forum_id))
+
+
+async def _still(session: AsyncSession, read: _Pool) -> Forum | None:
+    """The forum, locked, if nothing changed since `read`; None if something did."""
+    assert read.forum.id is not None
+    forum = await forums.lock(session, read.forum.id)
+    if forum is None or forum.seed != read.forum.seed or forum.erased_at is not None:
+        return None
+    now = _Pool(forum, await forums.members(session, read.forum.id))
+    return forum if now.key == read.key else None
+
+
 async def run_draw(
-    session: AsyncSession, forum: Forum, seed: int, clock: Clock, algorithm: str = "maximin"
+    db: Database, forum_id: int, seed: int, clock: Clock, algorithm: str = "maximin"
 ) -> drawing.Draw:
-    """Draw the panel from the pool and invite it; nothing changes when the quotas fail."""
-    assert forum.id is not None
-    if forum.seed is not None:
-        raise ForumError(f"forum {forum.id} was drawn already (seed {forum.seed})")
-    rows = await forums.members(session, forum.id, (POOL,))
+    """Draw the panel from the pool and invite it; nothing changes when the quotas fail.
+    The solver runs outside any transaction; the result is written only if the pool is
+    still as it was read (otherwise: ForumError, draw again)."""
+    read = await _read(db, forum_id)
+    if read.forum.seed is not None:
+        raise ForumError(f"forum {forum_id} was drawn already (seed {read.forum.seed})")
+    rows = read.of(POOL)
     try:
-        result = drawing.draw(_pool(rows), _as_tuples(forum.quotas), forum.seats, seed, algorithm)
+        result = await drawing.draw_aside(
+            _pool(rows), _as_tuples(read.forum.quotas), read.forum.seats, seed, algorithm
+        )
     except drawing.DrawError as exc:
         raise ForumError(f"nothing was drawn: {exc}") from None
-    forum.seed = seed
-    forum.probabilities = {str(n): p for n, p in result.probabilities.items()}
-    forum.composition = result.composition
-    session.add(forum)
-    chosen = set(result.panel)
-    await _invite(session, forum, [m for m in rows if m.number in chosen], clock)
+    async with db.transaction() as session:
+        forum = await _still(session, read)
+        if forum is None:
+            raise ForumError(f"forum {forum_id} changed during the draw; nothing was drawn")
+        forum.seed = seed
+        forum.probabilities = {str(n): p for n, p in result.probabilities.items()}
+        forum.composition = result.composition
+        session.add(forum)
+        await _record(session, forum_id, "forum.draw", result, len(rows))
+        chosen = set(result.panel)
+        await _invite(session, forum, [m for m in rows if m.number in chosen], clock)
     return result
 
 
-async def replace(session: AsyncSession, forum: Forum, clock: Clock) -> list[int]:
-    """Fill seats left by a decline from the rest of the pool, keeping the quotas; the seed
-    for each replacement is the published seed plus the number of people asked so far."""
-    assert forum.id is not None and forum.seed is not None
-    taken = await forums.members(session, forum.id, (INVITED, CONFIRMED))
-    open_seats = forum.seats - len(taken)
-    if open_seats <= 0:
-        return []
-    quotas = _as_tuples(forum.quotas)
-    counts = drawing.composition(_pool(taken), [m.number for m in taken], quotas)
-    rest = await forums.members(session, forum.id, (POOL,))
-    asked = len(await forums.members(session, forum.id, (INVITED, CONFIRMED, DECLINED)))
-    try:
-        result = drawing.draw(
-            _pool(rest), drawing.remaining_quotas(quotas, counts), open_seats, forum.seed + asked
-        )
-    except drawing.DrawError:
-        return []  # the pool cannot fill it within the quotas; the coordinator sees the gap
-    chosen = set(result.panel)
-    await _invite(session, forum, [m for m in rest if m.number in chosen], clock)
-    forum.composition = drawing.composition(
-        _pool(taken + [m for m in rest if m.number in chosen]),
-        [m.number for m in taken] + result.panel,
-        quotas,
+async def _record(
+    session: AsyncSession, forum_id: int, action: str, result: drawing.Draw, pool: int
+) -> None:
+    """Enough to recount a draw or a replacement: algorithm, library, seed, who was asked."""
+    await audit.record(
+        session,
+        None,
+        action,
+        "forum",
+        forum_id,
+        algorithm=result.algorithm,
+        library=result.library,
+        seed=result.seed,
+        pool=pool,
+        drawn=result.panel,
     )
-    session.add(forum)
-    return result.panel
+
+
+# Forums whose replacement found nobody within the quotas, with the pool as it was then:
+# not tried again (every sweep) until something changes.
+_no_replacement: dict[tuple[str, int], tuple[tuple[int, str], ...]] = {}
+
+
+async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
+    """Fill the open seats (after declines, late answers or someone erasing their data)
+    from the rest of the pool, keeping the quotas. The seed of each replacement is the
+    published seed plus the number of people asked so far (it is recorded in the audit).
+    Returns the pool numbers invited."""
+    for _attempt in range(3):
+        read = await _read(db, forum_id)
+        forum = read.forum
+        if forum.seed is None or forum.erased_at is not None or forum.ends_at <= clock.now():
+            return []
+        taken = read.of(INVITED, CONFIRMED)
+        rest = read.of(POOL)
+        open_seats = forum.seats - len(taken)
+        if open_seats <= 0 or not rest or _no_replacement.get((str(db.url), forum_id)) == read.key:
+            return []
+        quotas = _as_tuples(forum.quotas)
+        counts = drawing.composition(_pool(taken), [m.number for m in taken], quotas)
+        seed = forum.seed + len(read.of(INVITED, CONFIRMED, DECLINED))
+        try:
+            result = await drawing.draw_aside(
+                _pool(rest), drawing.remaining_quotas(quotas, counts), open_seats, seed
+            )
+        except drawing.DrawError as exc:
+            log.warning("forum %s: no replacement within the quotas: %s", forum_id, exc)
+            _no_replacement[str(db.url), forum_id] = read.key
+            return []  # the coordinator sees the gap
+        async with db.transaction() as session:
+            locked = await _still(session, read)
+            if locked is None:
+                continue  # someone answered meanwhile: read again
+            chosen = [m for m in rest if m.number in set(result.panel)]
+            await _invite(session, locked, chosen, clock)
+            locked.composition = drawing.composition(
+                _pool(taken + chosen), [m.number for m in taken + chosen], quotas
+            )
+            session.add(locked)
+            await _record(session, forum_id, "forum.replace", result, len(rest))
+            return result.panel
+    return []
 
 
 async def answer(
-    session: AsyncSession, forum: Forum, member: ForumMember, yes: bool, clock: Clock
-) -> None:
-    member.state = CONFIRMED if yes else DECLINED
-    session.add(member)
-    await session.flush()
-    if not yes:
-        await replace(session, forum, clock)
+    session: AsyncSession, forum_id: int, member_id: int, yes: bool, clock: Clock
+) -> bool:
+    """An invited member's yes or no; False when the invitation is no longer open (answered
+    already, run out, or the forum ended). A seat left open is filled by `refill` (job)."""
+    forum = await forums.lock(session, forum_id)
+    if forum is None or forum.erased_at is not None or forum.ends_at <= clock.now():
+        return False
+    cutoff = clock.now() - timedelta(days=forum.confirm_days)
+    return await forums.answer_invitation(
+        session, member_id, CONFIRMED if yes else DECLINED, cutoff
+    )
 
 
 async def composition_lines(session: AsyncSession, forum: Forum) -> list[str]:
@@ -171,22 +270,40 @@ async def composition_lines(session: AsyncSession, forum: Forum) -> list[str]:
 
 
 async def sweep(db: Database, clock: Clock) -> int:
-    """Invitations past their deadline count as a decline (and are replaced); forums past
-    their end lose all balancing data. Returns how many things changed."""
+    """Forums past their end lose all balancing data first, each in its own transaction;
+    then, per forum still running, invitations past their deadline count as a decline and
+    open seats are refilled. One forum failing stops no other. Returns how many changed."""
     changed = 0
-    async with db.transaction() as session:
-        for forum in await forums.drawn_forums(session):
-            assert forum.id is not None
-            late = await forums.overdue_invitations(
-                session, forum.id, clock.now() - timedelta(days=forum.confirm_days)
-            )
-            for row in late:
-                await answer(session, forum, row, False, clock)
-                changed += 1
-        for forum in await forums.ended_not_erased(session, clock.now()):
-            assert forum.id is not None
-            await forums.erase_pool(session, forum.id)
+    async with db.session() as session:
+        ended = [f.id for f in await forums.ended_not_erased(session, clock.now())]
+        running = [f.id for f in await forums.drawn_forums(session) if f.ends_at > clock.now()]
+    for forum_id in ended:
+        assert forum_id is not None
+        async with db.transaction() as session:
+            forum = await forums.lock(session, forum_id)
+            if forum is None or forum.erased_at is not None:
+                continue
+            await forums.erase_pool(session, forum_id)
             forum.erased_at = clock.now()
             session.add(forum)
             changed += 1
+    for forum_id in running:
+        assert forum_id is not None
+        try:
+            changed += await _late_and_open(db, forum_id, clock)
+        except Exception:
+            log.exception("forum %s: late invitations or replacements failed", forum_id)
     return changed
+
+
+async def _late_and_open(db: Database, forum_id: int, clock: Clock) -> int:
+    changed = 0
+    async with db.transaction() as session:
+        forum = await forums.lock(session, forum_id)
+        if forum is None:
+            return 0
+        cutoff = clock.now() - timedelta(days=forum.confirm_days)
+        for row in await forums.overdue_invitations(session, forum_id, cutoff):
+            assert row.id is not None
+            changed += await forums.answer_invitation(session, row.id, DECLINED)
+    return changed + len(await refill(db, forum_id, clock))
