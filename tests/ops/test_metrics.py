@@ -12,6 +12,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +29,8 @@ from bot.delivery.limits import NO_LIMITS
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import watch_lag
 from storage.repo import outbox, places
+from tests.signals.forwarding.hoods import configure, report_and_forward, signalen_table
+from tests.standins.signalen import SignalenStandIn
 from tests.standins.telegram_botapi import BotApiStandIn, FloodLimits
 from tests.support.fake import FakeAdapter, MakeChat
 
@@ -237,3 +240,20 @@ async def test_429_answers_from_telegram_are_counted(app: App, scrape: httpx.Asy
     assert value(found, "wijkbot_rate_limited_total", platform="telegram") == answered_429
     assert value(found, "wijkbot_outbox_sends_total", platform="telegram", outcome="ok") == 2
     assert value(found, "wijkbot_outbox_depth", platform="telegram") == 0
+
+
+async def test_a_refused_forward_is_counted_once_by_reason(
+    app: App, scrape: httpx.AsyncClient, make_chat: MakeChat, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The municipality's system refuses a report (HTTP 400): one failure, reason "refused";
+    the report's words never reach the metrics."""
+    async with SignalenStandIn() as signalen:
+        await configure(app, tmp_path, schalkwijk=signalen_table(signalen))
+        await report_and_forward(make_chat, "anna", "schalkwijk", "Lantaarnpaal is kapot")
+        signalen.fail_next(status=400, body={"text": ["Kapotte lamp: ongeldige tekst"]})
+        for _ in range(4):
+            clock.advance(timedelta(hours=6))
+            await app.run_jobs_now()
+    body, found = await samples(scrape)
+    assert value(found, "wijkbot_forwarding_failures_total", reason="refused") == 1
+    assert "Lantaarnpaal" not in body and "ongeldige" not in body
