@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.clock import Clock
 from bot.core.dispatcher import Dispatcher
+from bot.core.metrics import Metrics, RateLimitCollector
 from bot.core.middlewares import DEFAULT_MIDDLEWARES
 from bot.core.ports import Adapter
 from bot.delivery.leader import SCHEDULER, Roles, inbound_role, outbox_role
@@ -26,6 +27,7 @@ from bot.delivery.scheduler import (
     build_scheduler,
     purge_dialogs,
     start_scheduler,
+    watch_lag,
 )
 from bot.handlers import build_router
 from bot.handlers.help import MENU
@@ -44,6 +46,7 @@ from bot.services.partners import partner_news
 from bot.services.polls import close_due
 from bot.services.signals.forwarding import ForwardingService
 from bot.web.app import create_app
+from bot.web.metrics import create_metrics_app
 from bot.web.server import server as web_server
 from storage.db import Database, sync_url
 from storage.migrate import upgrade
@@ -61,9 +64,12 @@ class App:
     ) -> None:
         self.settings = settings
         self.db = db or Database(settings.effective_database_url)
+        self.metrics = Metrics()  # this app's own registry: /metrics (bot/web/metrics.py)
+        self.metrics.add(RateLimitCollector(lambda: self.adapters.values()))
         self.dispatcher = Dispatcher(
-            self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock
-        )
+            self.db, build_router(), settings, DEFAULT_MIDDLEWARES, clock=clock,
+            metrics=self.metrics,
+        )  # fmt: skip
         # Rows are stamped by the same clock the bot reads (a test's clock, or the system's).
         use_clock(self.dispatcher.clock.now)
         self.adapters: dict[str, Adapter] = {}
@@ -71,13 +77,13 @@ class App:
         self.adapter_store = DatabaseAdapterStore(self.db)  # all adapters see of the database
         self.outbox = OutboxSender(
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo,
-            room_made=initiative_room_made,
+            room_made=initiative_room_made, metrics=self.metrics,
         )  # fmt: skip
         # What only one worker may do at a time (PostgreSQL); all held on SQLite.
         self.roles = Roles.for_database([SCHEDULER], self.db.url, worker=self.outbox.worker)
         self.dispatcher.after_commit.append(self.send_outbox_soon)
         clock = self.dispatcher.clock
-        self.forwarding = ForwardingService(self.db, clock, self.fetch_photo)
+        self.forwarding = ForwardingService(self.db, clock, self.fetch_photo, metrics=self.metrics)
         # Hashes voting codes and seals ballots; read from outside the database.
         self.ballot_keys = keys_for(settings)
         forget_analyses()  # kept per process, for one database: a new app starts afresh
@@ -146,6 +152,15 @@ class App:
         site = create_app(self.db, self.settings, self.dispatcher.clock, self.send_outbox_soon)
         return web_server(site, self.settings.web_listen, self.settings.web_port)
 
+    def metrics_server(self) -> uvicorn.Server | None:
+        """/metrics for Prometheus on its own port, when one is configured."""
+        if self.settings.metrics_port is None:
+            return None
+        site = create_metrics_app(
+            self.db, self.settings, self.dispatcher.clock, self.metrics, lambda: list(self.adapters)
+        )
+        return web_server(site, self.settings.metrics_listen, self.settings.metrics_port)
+
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal.
 
@@ -159,6 +174,7 @@ class App:
         self.outbox.roles = self.roles  # a running worker sends only while holding the role
         holder = asyncio.create_task(self.roles.run(), name="roles")
         scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
+        watch_lag(scheduler, self.dispatcher.clock, self.metrics)
         scheduling = asyncio.create_task(self._schedule(scheduler), name="scheduler")
         sender = asyncio.create_task(self.outbox.run_forever(self.outbox_interval))
         loop = asyncio.get_running_loop()
@@ -174,9 +190,8 @@ class App:
             for a in self.adapters.values()
         ]
         stopper = asyncio.create_task(stop.wait())
-        web = self._web()
-        if web is not None:
-            tasks.append(asyncio.create_task(web.serve(), name="web"))
+        servers = [s for s in (self._web(), self.metrics_server()) if s is not None]
+        tasks += [asyncio.create_task(s.serve(), name="web") for s in servers]
         lost = asyncio.create_task(self.roles.lost.wait())
         try:
             done, _pending = await asyncio.wait(
@@ -188,8 +203,8 @@ class App:
                 elif t is not stopper:
                     t.result()
         finally:
-            if web is not None:
-                web.should_exit = True
+            for s in servers:
+                s.should_exit = True
             await self._stop(tasks, [stopper, lost, sender, scheduling], scheduler, holder)
 
     async def _stop(

@@ -145,7 +145,14 @@ def _parser() -> argparse.ArgumentParser:
     g_analyse.add_argument("dir", type=Path, metavar="DIR", help="with comments.csv etc.")
     g_analyse.add_argument("--json", action="store_true", help="groups, consensus, repness")
 
-    sub.add_parser("check", help="exit 0 when the database answers (for health checks)")
+    check = sub.add_parser(
+        "check", help="readiness: the database answers, every leader role is held, the outbox "
+        "keeps up; exit 0 when ready (for health checks)",
+    )  # fmt: skip
+    check.add_argument(
+        "--max-outbox-age", type=float, default=None, metavar="MINUTES",
+        help="longest a due outbox message may wait (default 15)",
+    )  # fmt: skip
     sub.add_parser(
         "tally", help="count a Pabulib .pb file (see wijkbot tally --help)", add_help=False
     )
@@ -224,7 +231,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:  # noq
         print("Database is up to date.")
         return 0
     if args.command == "check":
-        return await admin.check(settings)
+        return await admin.check(settings, args.max_outbox_age)
     migrate(settings)
     if args.command == "setup":
         db = Database(settings.effective_database_url)

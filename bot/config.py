@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     # on a blank map; the browser then contacts no other host.
     web_tile_url: str = ""
     web_tile_attribution: str = ""
+    # Prometheus metrics (/metrics) on a port of their own: off unless a port is set. Only
+    # loopback peers are answered, unless a token is set: then `Authorization: Bearer <token>`
+    # is needed (and enough). Listening beyond loopback needs the token.
+    metrics_port: int | None = None
+    metrics_listen: str = "127.0.0.1"
+    metrics_token: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -131,6 +137,11 @@ class Settings(BaseSettings):
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ValueError(
                 "WIJKBOT_TELEGRAM_WEBHOOK_SECRET is needed with WIJKBOT_TELEGRAM_WEBHOOK_URL"
+            )
+        loopback = self.metrics_listen in ("127.0.0.1", "::1", "localhost")
+        if self.metrics_port is not None and not self.metrics_token and not loopback:
+            raise ValueError(
+                "WIJKBOT_METRICS_TOKEN is needed when WIJKBOT_METRICS_LISTEN is not loopback"
             )
         if self.matrix_homeserver:
             if not self.matrix_user_id:

@@ -61,3 +61,16 @@ class AdvisoryLocks:
         if self.conn is not None:
             await self.conn.close()
         self.conn = None
+
+
+HOLDERS = """
+SELECT l.classid::bigint, l.objid::bigint, a.application_name
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+"""
+
+
+def key_of(classid: int, objid: int) -> int:
+    """The 64-bit key of an advisory lock as pg_locks shows it (high and low halves)."""
+    unsigned = (classid << 32) | objid
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned

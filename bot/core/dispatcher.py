@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +29,7 @@ from bot.core.events import Button, Incoming, Reply
 from bot.core.i18n import _, use_locale
 from bot.core.interrupt import SWITCH_BUTTON, ask_first, busy_with, pause, take_switch
 from bot.core.interrupt import after as after_interruption
+from bot.core.metrics import Metrics
 from bot.core.ports import Adapter, StoreUnavailable, Unreachable, group_invite_of
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
@@ -47,6 +49,7 @@ class Dispatcher:
         settings: Settings,
         middlewares: Sequence[Middleware] = (),
         clock: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.router = router
@@ -54,6 +57,7 @@ class Dispatcher:
         self.middlewares = list(middlewares)
         self.clock = clock or SystemClock()
         self.after_commit: list[AfterCommit] = []
+        self.metrics = metrics or Metrics()
 
     def feed_for(self, adapter: Adapter) -> Callable[[Incoming], Awaitable[None]]:
         async def feed(event: Incoming) -> None:
@@ -62,9 +66,11 @@ class Dispatcher:
         return feed
 
     async def handle(self, adapter: Adapter, event: Incoming) -> None:
+        started = time.perf_counter()  # the handler's latency: a duration, not a time of day
         with use_locale(event.user.language_code or self.settings.default_locale):
             outgoing, enqueued = await self._transaction(adapter, event)
             await self._deliver(adapter, event, outgoing)
+        self.metrics.handled(adapter.platform, event.kind, time.perf_counter() - started)
         if enqueued:
             for hook in self.after_commit:
                 await hook()

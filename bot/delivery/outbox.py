@@ -52,6 +52,7 @@ from bot.core.events import (
     Reply,
     stored_keyboard,
 )
+from bot.core.metrics import Metrics
 from bot.core.ports import Adapter, Unreachable
 from bot.delivery.leader import Roles, outbox_role
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
@@ -179,8 +180,10 @@ class OutboxSender:
         batch: int = BATCH,
         roles: Roles | None = None,
         room_made: RoomMade | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()  # counts sends (ok / failed) per platform
         self.room_made = room_made
         self.adapters = adapters
         self.clock = clock
@@ -420,12 +423,15 @@ class OutboxSender:
             ref = await adapter.send(chat, await self._reply(adapter.platform, msg))
         except Unreachable as exc:
             done.append(Attempt(msg, None, f"unreachable: {exc}", True))
+            self.metrics.sent(adapter.platform, False)
             return False
         except Exception as exc:
             log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
             give_up = self.clock.now() - msg.created_at > GIVE_UP_AFTER
             done.append(Attempt(msg, None, f"{type(exc).__name__}: {exc}", give_up))
+            self.metrics.sent(adapter.platform, False)
             return False
+        self.metrics.sent(adapter.platform, True)
         made = ref is not None and ref.chat.id != msg.chat_id
         room = (ref.chat.platform, ref.chat.id) if ref is not None and made else None
         done.append(Attempt(msg, ref.id if ref else None, room=room))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.clock import Clock
 from bot.core.dialog import purge_stale
 from bot.core.i18n import TIMEZONE
+from bot.core.metrics import Metrics
 from storage.db import Database
 from storage.repo import inbox, limits, outbox
 
@@ -145,6 +147,19 @@ def build_scheduler(
             coalesce=True, max_instances=1, replace_existing=True,
         )  # fmt: skip
     return scheduler
+
+
+def watch_lag(scheduler: AsyncIOScheduler, clock: Clock, metrics: Metrics) -> None:
+    """Observe how late each job starts: when APScheduler hands it over, against the
+    earliest planned time it stands for (a run coalesced after downtime shows the whole
+    delay)."""
+
+    def submitted(event: JobSubmissionEvent) -> None:
+        if event.scheduled_run_times:
+            late = clock.now() - min(event.scheduled_run_times)
+            metrics.job_late(event.job_id, late.total_seconds())
+
+    scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)
 
 
 def start_scheduler(scheduler: AsyncIOScheduler, jobs: list[Job]) -> None:

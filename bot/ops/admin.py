@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapters.console import ConsoleAdapter
@@ -186,17 +186,19 @@ def unreachable(database_url: str, exc: BaseException) -> str:
     return f"wijkbot: database not reachable at {where} ({reason}). Is it running?"
 
 
-async def check(settings: Settings) -> int:
-    db = Database(settings.effective_database_url)
+async def check(settings: Settings, max_age_minutes: float | None = None) -> int:
+    """Readiness (bot/ops/readiness.py): 0 when ready, 1 when not, a line per check."""
+    from datetime import timedelta
+
+    from bot.ops.readiness import OUTBOX_MAX_AGE, readiness
+
+    max_age = OUTBOX_MAX_AGE if max_age_minutes is None else timedelta(minutes=max_age_minutes)
     try:
-        async with db.session() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        ready = await readiness(settings, max_age=max_age)
     except Exception as exc:
         print(unreachable(settings.effective_database_url, exc), file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
-    return 0
+    return 0 if ready else 1
 
 
 async def run_platforms(settings: Settings) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, column, exists, insert, literal, table
+from sqlalchemy import Table, and_, bindparam, case, column, exists, func, insert, literal, table
 from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -305,3 +305,17 @@ async def purge_sent(session: AsyncSession, before: datetime) -> int:
         )
     )
     return int(result.rowcount or 0)
+
+
+async def backlog(session: AsyncSession, now: datetime) -> list[tuple[str, int, datetime | None]]:
+    """Per platform: how many messages wait (not sent, not given up), and since when the
+    longest-waiting due one is due (its retry time, or when it was written; None when all
+    wait for a later retry). One grouped query on the pending index, for a scrape."""
+    t = _OUTBOX
+    due_at = func.coalesce(t.c.next_attempt_at, t.c.created_at)
+    stmt = (
+        select(t.c.platform, func.count(), func.min(case((due_at <= now, due_at))))
+        .where(t.c.sent_at.is_(None), t.c.failed.is_(False))
+        .group_by(t.c.platform)
+    )
+    return [(p, int(n), oldest) for p, n, oldest in (await session.exec(stmt)).all()]

@@ -91,6 +91,7 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.menu = tuple(menu)  # Telegram's command menus, in every language
         self.username = ""
+        self.rate_limited = 0  # how often Telegram answered 429 (read by /metrics)
         self._stopping = asyncio.Event()
         # Defence in depth: the token never reaches a log line, even in an exception text.
         remember_secret(token, settings.telegram_webhook_secret)
@@ -172,6 +173,7 @@ class TelegramAdapter:
                 read_timeout=self.poll_timeout + 10,
             )
         except RetryAfter as exc:
+            self.rate_limited += 1
             await asyncio.sleep(_seconds(exc.retry_after))
             return []
         except InvalidToken:
@@ -262,6 +264,7 @@ class TelegramAdapter:
             try:
                 return await make()
             except RetryAfter as exc:
+                self.rate_limited += 1
                 await asyncio.sleep(_seconds(exc.retry_after))
             except Forbidden as exc:
                 await self._mark_unreachable(chat_id)

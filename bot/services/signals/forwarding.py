@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.events import Button
 from bot.core.i18n import N_, _
+from bot.core.metrics import Metrics
 from bot.services.signals.channels import (
     ExternalStatus,
     Forwarder,
@@ -111,7 +112,9 @@ class ForwardingService:
         clock: Clock,
         fetch_photo: PhotoFetcher,
         build: Callable[[ForwardingConfig], Forwarder] = build_forwarder,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()  # counts failed attempts by reason
         self.db = db
         self.clock = clock
         self.fetch_photo = fetch_photo
@@ -224,6 +227,7 @@ class ForwardingService:
     async def _failed(self, forward_id: int | None, sig: Signal, exc: ForwardingError) -> None:
         now = self.clock.now()
         reason = reason_of(exc)
+        self.metrics.forwarding_failed(reason)
         async with self.db.transaction() as session:
             row = await session.get(SignalForward, forward_id)
             assert row is not None
