@@ -32,7 +32,7 @@ def make_forwarder(o: Open311StandIn, **extra: Any) -> Open311Forwarder:
         "base_url": o.base_url,
         "api_key": KEY,
         "service_codes": {"lighting": "VL-01", "waste": "AF-01", "other": "OV-99"},
-        "timeout_seconds": 0.5,
+        "timeout_seconds": 10.0,  # a loaded machine; tests of a hang pass a short one
         **extra,
     }
     made = build_forwarder(load_forwarding_config(table))
@@ -209,9 +209,10 @@ async def test_server_trouble_is_retryable(
     open311: Open311StandIn, make_signal: Callable[..., OutgoingSignal], failure: dict[str, Any]
 ) -> None:
     forwarder = make_forwarder(open311)
+    hasty = make_forwarder(open311, timeout_seconds=0.5)  # the stand-in hangs for 2 s
     open311.fail_next(**failure)
     with pytest.raises(ForwardingError) as caught:
-        await forwarder.forward(make_signal(), "k")
+        await hasty.forward(make_signal(), "k")
     assert caught.value.retryable
     assert open311.service_requests == {}
     await forwarder.forward(make_signal(), "k")

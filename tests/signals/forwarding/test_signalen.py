@@ -58,7 +58,7 @@ def make_forwarder(s: SignalenStandIn, **extra: Any) -> SignalenForwarder:
             "waste": s.category_url("afval", "container-is-vol"),
             "other": s.category_url("overig", "overig"),
         },
-        "timeout_seconds": 0.5,
+        "timeout_seconds": 10.0,  # a loaded machine; tests of a hang pass a short one
         **extra,
     }
     made = build_forwarder(load_forwarding_config(table))
@@ -252,9 +252,10 @@ async def test_server_trouble_is_retryable_and_a_retry_files_once(
     retry_after: float | None,
 ) -> None:
     forwarder = make_forwarder(signalen)
+    hasty = make_forwarder(signalen, timeout_seconds=0.5)  # the stand-in hangs for 2 s
     signalen.fail_next(**failure)
     with pytest.raises(ForwardingError) as caught:
-        await forwarder.forward(make_signal(), "k")
+        await hasty.forward(make_signal(), "k")
     assert caught.value.retryable and caught.value.retry_after == retry_after
     assert signalen.signals == {}
     await forwarder.forward(make_signal(), "k")
