@@ -19,7 +19,7 @@ from bot.services.forum.panel import Invitation, LeavePool, answer, composition_
 from storage.forum_models import Forum
 from storage.repo import budgets, forums, places
 
-router = Router("forum")
+router = Router("forum_join")
 
 
 class JoinForm(StatesGroup):
