@@ -33,8 +33,8 @@ from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_
 from bot.services.web_login import SESSION_VALID
 from bot.web.public import PublicPages
 from storage.db import Database
-from storage.models import Neighbourhood, Person, Signal, WebSession
-from storage.repo import audit, forwards, people, signals, web
+from storage.models import Person, Signal, WebSession
+from storage.repo import audit, forwards, people, places, signals, web
 
 COOKIE = "wijkbot_session"
 WEB_STATUSES = ("accepted", "in_progress", "resolved", "closed")  # "forwarded": by forwarding
@@ -194,10 +194,9 @@ class WebOverview:
             now=self.clock.now(),
         )  # fmt: skip
 
-    async def hood_names(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
-        return {
-            i: hood.name for i in ids if (hood := await session.get(Neighbourhood, i)) is not None
-        }
+    @staticmethod
+    async def hood_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+        return await places.neighbourhood_names(session, ids)
 
     async def report(self, request: Request, notice: str = "", status: int = 200) -> Response:
         async with self.db.session() as session:
@@ -288,9 +287,7 @@ class WebOverview:
             visitor = await self.visitor(session, request)
             if visitor is None:
                 return self.login_needed()
-            rows = []
-            for hood in visitor.neighbourhood_ids:
-                rows += await exports.signal_rows(session, hood)
+            rows = await exports.signal_rows(session, visitor.neighbourhood_ids)
             assert visitor.person.id is not None
         async with self.db.transaction() as session:
             await audit.record(session, visitor.person.id, "web.export", "person",
