@@ -4,10 +4,11 @@ menu entries the help text and the platforms' command menus are built from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.i18n import current_locale
+from bot.core.i18n import _, current_locale
 
 _COMMAND = re.compile(
     r"^[/!]([A-Za-z0-9_\u00C0-\u024F]{1,32})(?:@([A-Za-z0-9_]+))?(?=$|[\s:,.;!?])[:,.;!?]*\s*(.*)$",
@@ -43,6 +44,12 @@ class MenuEntry:
     in_groups: bool = False
     usage: str = ""  # a msgid with example arguments
     english: str = ""  # the English name, shown to people who chose English (both work)
+    values: Callable[[], Mapping[str, object]] | None = None  # fills {…} in the description
+
+    def what(self) -> str:
+        """The description in the current language, its placeholders filled."""
+        text = _(self.description)
+        return text.format(**self.values()) if self.values is not None else text
 
     def shown(self) -> str:
         """The command's name in the current language: /idee for Dutch, /idea for English."""

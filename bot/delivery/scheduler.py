@@ -19,7 +19,7 @@ from bot.core.dialog import purge_stale
 from bot.core.i18n import TIMEZONE
 from bot.core.metrics import Metrics
 from storage.db import Database
-from storage.repo import inbox, limits, outbox
+from storage.repo import inbox, limits, outbox, web
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,14 @@ INBOX_KEEP = timedelta(days=2)
 
 
 async def purge_dialogs(db: Database, clock: Clock) -> int:
-    """Forget unfinished dialogs, old sent messages and counted actions (personal data), and
-    the keys of inbox entries handled long enough ago."""
+    """Forget unfinished dialogs, old sent messages and counted actions (personal data), used
+    or expired web login links and ended web sessions, and the keys of inbox entries handled
+    long enough ago."""
     async with db.transaction() as session:
         count = await purge_stale(session, clock.now())
         count += await limits.purge(session, clock.now() - COUNTED_KEEP)
         count += await inbox.purge_handled(session, clock.now() - INBOX_KEEP)
+        count += await web.purge_ended(session, clock.now())
         return count + await outbox.purge_sent(session, clock.now() - OUTBOX_KEEP)
 
 

@@ -11,6 +11,7 @@ from bot.core.context import Ctx
 from bot.core.events import Button
 from bot.core.i18n import N_, _, compose
 from bot.core.router import Router
+from bot.services import web_login
 
 router = Router("help")
 
@@ -57,8 +58,9 @@ MENU = (
     ),
     MenuEntry(
         "dashboard",
-        N_("a link to the web overview of the reports (works once, for 10 minutes)"),
+        N_("a link to the web overview of the reports (works once, for {minutes} minutes)"),
         "coordinator",
+        values=lambda: {"minutes": web_login.login_minutes()},
     ),
     MenuEntry(
         "nieuwwijkforum",
@@ -137,7 +139,7 @@ def _line(entry: MenuEntry, prefix: str) -> str:
     )
     usage = _(entry.usage) if entry.usage else ""
     template = f"{command} {{usage}} – {{what}}" if usage else f"{command} – {{what}}"
-    return compose(template, name=entry.shown(), usage=usage, what=_(entry.description))
+    return compose(template, name=entry.shown(), usage=usage, what=entry.what())
 
 
 def resident_help(prefix: str = "/") -> str:

@@ -40,12 +40,17 @@ async def _counts(session: AsyncSession, key: Any) -> dict[int, int]:
     return {int(k): int(n) for k, n in (await session.exec(stmt)).all()}
 
 
-async def signal_rows(session: AsyncSession, neighbourhood_id: int | None) -> list[dict[str, Any]]:
+async def signal_rows(
+    session: AsyncSession, neighbourhood_ids: int | list[int] | None
+) -> list[dict[str, Any]]:
+    """The reports of one neighbourhood, of a list of them (one query), or of all (None)."""
     stmt = select(Signal, Neighbourhood.name).join(
         Neighbourhood, col(Neighbourhood.id) == col(Signal.neighbourhood_id)
     )
-    if neighbourhood_id is not None:
-        stmt = stmt.where(col(Signal.neighbourhood_id) == neighbourhood_id)
+    if isinstance(neighbourhood_ids, int):
+        neighbourhood_ids = [neighbourhood_ids]
+    if neighbourhood_ids is not None:
+        stmt = stmt.where(col(Signal.neighbourhood_id).in_(neighbourhood_ids))
     followers = await _counts(session, SignalFollower.signal_id)
     forwards = {f.signal_id: f for f in (await session.exec(select(SignalForward))).all()}
     rows = []

@@ -27,14 +27,14 @@ from starlette.staticfiles import StaticFiles
 from bot.config import LANGUAGES, Settings
 from bot.core.clock import Clock
 from bot.core.i18n import N_, _, ngettext, normalise_locale, right_to_left, use_locale, when
-from bot.services import exports
+from bot.services import exports, web_login
 from bot.services.signals import status as status_service
 from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.services.web_login import SESSION_VALID
 from bot.web.public import PublicPages
 from storage.db import Database
-from storage.models import Neighbourhood, Person, Signal, WebSession
-from storage.repo import audit, forwards, people, signals, web
+from storage.models import Person, Signal, WebSession
+from storage.repo import audit, forwards, people, places, signals, web
 
 COOKIE = "wijkbot_session"
 WEB_STATUSES = ("accepted", "in_progress", "resolved", "closed")  # "forwarded": by forwarding
@@ -43,7 +43,7 @@ PAGE = 50
 
 N_LOGIN = N_("Please log in first: type /dashboard in a private chat with the bot.")
 N_LINK_GONE = N_(
-    "This link does not work (any more): it works once, for 10 minutes. "
+    "This link does not work (any more): it works once, for {minutes} minutes. "
     "Type /dashboard in a private chat with the bot for a new one."
 )
 N_NOT_FOUND = N_("This page does not exist.")
@@ -122,10 +122,12 @@ class WebOverview:
             )
         return HTMLResponse(html, status_code=status, headers=headers or SECURITY_HEADERS)
 
-    def message(self, text_id: str, status: int, locale: str | None = None) -> HTMLResponse:
+    def message(
+        self, text_id: str, status: int, locale: str | None = None, **values: object
+    ) -> HTMLResponse:
         locale = locale or self.settings.default_locale
         with use_locale(locale):
-            text = _(text_id)
+            text = _(text_id).format(**values) if values else _(text_id)
         return self.page("message.html", locale, status, text=text)
 
     async def visitor(self, session: AsyncSession, request: Request) -> Visitor | None:
@@ -157,7 +159,7 @@ class WebOverview:
         async with self.db.transaction() as session:
             person_id = await web.consume_login(session, request.path_params["token"], now)
             if person_id is None:
-                return self.message(N_LINK_GONE, 403)
+                return self.message(N_LINK_GONE, 403, minutes=web_login.login_minutes())
             token, _row = await web.create_session(session, person_id, now, SESSION_VALID)
             await audit.record(session, person_id, "web.login", "person", person_id)
         response = RedirectResponse("/", status_code=303)
@@ -194,10 +196,9 @@ class WebOverview:
             now=self.clock.now(),
         )  # fmt: skip
 
-    async def hood_names(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
-        return {
-            i: hood.name for i in ids if (hood := await session.get(Neighbourhood, i)) is not None
-        }
+    @staticmethod
+    async def hood_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+        return await places.neighbourhood_names(session, ids)
 
     async def report(self, request: Request, notice: str = "", status: int = 200) -> Response:
         async with self.db.session() as session:
@@ -288,9 +289,7 @@ class WebOverview:
             visitor = await self.visitor(session, request)
             if visitor is None:
                 return self.login_needed()
-            rows = []
-            for hood in visitor.neighbourhood_ids:
-                rows += await exports.signal_rows(session, hood)
+            rows = await exports.signal_rows(session, visitor.neighbourhood_ids)
             assert visitor.person.id is not None
         async with self.db.transaction() as session:
             await audit.record(session, visitor.person.id, "web.export", "person",

@@ -24,6 +24,12 @@ async def neighbourhood_by_slug(session: AsyncSession, slug: str) -> Neighbourho
     return (await session.exec(stmt)).first()
 
 
+async def neighbourhood_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """The names of these neighbourhoods by id, in one query (unknown ids are left out)."""
+    stmt = select(Neighbourhood.id, Neighbourhood.name).where(col(Neighbourhood.id).in_(ids))
+    return {int(i): name for i, name in (await session.exec(stmt)).all() if i is not None}
+
+
 async def upsert_neighbourhood(
     session: AsyncSession,
     slug: str,

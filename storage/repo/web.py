@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,6 +70,17 @@ async def end_session(session: AsyncSession, token: str) -> None:
     stmt = select(WebSession).where(col(WebSession.token_hash) == token_hash(token))
     for row in (await session.exec(stmt)).all():
         await session.delete(row)
+
+
+async def purge_ended(session: AsyncSession, now: datetime) -> int:
+    """Delete login links that were used or expired and sessions that ended (least data)."""
+    links = await session.exec(
+        delete(WebLogin).where(
+            or_(col(WebLogin.used_at).is_not(None), col(WebLogin.expires_at) <= now)
+        )
+    )
+    ended = await session.exec(delete(WebSession).where(col(WebSession.expires_at) <= now))
+    return int(links.rowcount or 0) + int(ended.rowcount or 0)
 
 
 async def held_for(session: AsyncSession, person_id: int) -> int:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
+from bot.services import web_login
 from storage.models import AuditEvent, Signal, WebLogin
 from tests.support.fake import FakeAdapter, MakeChat
 from tests.web.conftest import coordinator, csrf_of, link_in, log_in, resident_report
@@ -153,3 +155,26 @@ async def test_log_out_ends_the_session(
     assert (await web.post("/logout", data={"csrf": csrf_of(page.text)})).status_code == 200
     web.cookies.set("wijkbot_session", cookie or "")  # a copied cookie no longer works either
     assert (await web.get("/")).status_code == 401
+
+
+async def test_the_texts_follow_the_links_validity(
+    app: App,
+    make_chat: MakeChat,
+    web: httpx.AsyncClient,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The "10 minutes" in the chat, the help and the web page come from `LOGIN_VALID`."""
+    monkeypatch.setattr(web_login, "LOGIN_VALID", timedelta(minutes=15))
+    coco = await coordinator(app, make_chat)
+    [reply] = await coco.say("/dashboard")
+    assert "for 15 minutes" in reply.text and "10 minutes" not in reply.text
+    help_text = "\n".join(r.text for r in await coco.say("/help"))
+    assert "for 15 minutes" in help_text and "10 minutes" not in help_text
+    clock.advance(timedelta(minutes=12))
+    assert (await log_in(web, link_in([reply]))).status_code == 303  # the rule follows too
+    web.cookies.clear()
+    old = link_in(await coco.say("/dashboard"))
+    clock.advance(timedelta(minutes=15, seconds=1))
+    refused = await log_in(web, old)
+    assert refused.status_code == 403 and "15 minuten" in refused.text

@@ -50,7 +50,7 @@ from bot.adapters.telegram.convert import (
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.core.commands import MenuEntry
 from bot.core.events import ChatRef, Document, MessageRef, Reply
-from bot.core.i18n import _, use_locale
+from bot.core.i18n import use_locale
 from bot.core.inbox import Inbox
 from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable, Unreachable
 from bot.util.bounded import Bounded
@@ -440,8 +440,8 @@ class TelegramAdapter:
             return  # built without a menu (a tool, a test): leave the bot's menus as they are
         for locale in (None, *SUPPORTED_LOCALES):
             with use_locale(locale or self.settings.default_locale):
-                private = [BotCommand(e.shown(), _(e.description)) for e in self.menu]
-                group = [BotCommand(e.shown(), _(e.description)) for e in self.menu if e.in_groups]
+                private = [BotCommand(e.shown(), e.what()) for e in self.menu]
+                group = [BotCommand(e.shown(), e.what()) for e in self.menu if e.in_groups]
             set_private = partial(
                 self.bot.set_my_commands, private, scope=BotCommandScopeAllPrivateChats(),
                 language_code=locale,
