@@ -182,3 +182,30 @@ async def test_leaving_the_pool_and_removing_an_age_group_keep_the_account(
     assert "Would you share your age group?" in asked.text
     mine = "\n".join(m.text for m in await ans.say("/mydata"))
     assert "Schalkwijk" in mine  # the account and its neighbourhood stay
+
+
+async def test_a_seat_nobody_fits_is_told_to_the_coordinator_once(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    # Four seats, one per age band; the pool has one extra 15-24 and nobody else. When the
+    # 65+ member says no, nobody left fits: the coordinator hears it, once.
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    coco: Chat = make_chat("coco", lang="en")
+    await coco.say("/taal en")
+    one_each = {"age": {band: [1, 1] for band in ("15-24", "25-44", "45-64", "65+")}}
+    forum_id = await open_with_pool(app, clock, 5, one_each, seats=4)
+    await draw_forum(app.settings, forum_id, seed=8, clock=clock)
+    async with app.db.transaction() as s:
+        [oldest] = [
+            m for m in await forums.members(s, forum_id, (INVITED,)) if m.answers["age"] == "65+"
+        ]
+        assert oldest.id is not None
+        assert await forums.answer_invitation(s, oldest.id, DECLINED)
+    for _ in range(3):
+        clock.advance(timedelta(minutes=6))
+        await app.run_jobs_now()
+    await app.flush_outbox()
+    told = [m.text for m in coco.mine() if "stays empty" in m.text]
+    assert told == [
+        "1 seat of the forum “Een groener plein” stays empty: nobody in the pool fits the quotas."
+    ]

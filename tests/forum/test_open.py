@@ -82,6 +82,26 @@ async def test_a_resident_cannot_open_a_forum_and_bad_answers_open_nothing(
     assert "Which parts of the neighbourhood" in early.text  # the end date was accepted
 
 
+async def test_dates_years_ahead_are_refused_kindly(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    """Balancing answers are kept until the forum ends: not for decades."""
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    coco: Chat = make_chat("coco", lang="en")
+    await coco.say("/taal en")
+    await coco.say("/newforum")
+    await coco.say("Een groener plein")
+    await coco.press("12")
+    later = clock.now().year + 5
+    [far] = await coco.say(f"1-6-{later}")
+    assert "more than a year from now" in far.text
+    await coco.press("In 14 days")
+    [too_late] = await coco.say(f"1-6-{later}")
+    assert "more than two years after the pool closes" in too_late.text
+    [asked] = await coco.press("In 180 days")
+    assert "Which parts of the neighbourhood" in asked.text
+
+
 GONE = "<gone>"  # a key missing from the draft
 
 
@@ -89,7 +109,7 @@ GONE = "<gone>"  # a key missing from the draft
     "damage",
     [{"seats": "twaalf"}, {"seats": 2}, {"pool_closes": "morgen"}, {"ends": GONE},
      {"neighbourhood": None}, {"purpose": ""}, {"quotas": {"age": {"65+": "2-4"}}},
-     {"areas": "Noord, Zuid"}, {"extras": ["eye colour"]}],
+     {"areas": "Noord, Zuid"}, {"extras": ["eye colour"]}, {"ends": "2099-01-01T00:00:00Z"}],
 )  # fmt: skip
 async def test_a_damaged_forum_draft_starts_again_kindly(
     app: App, make_chat: MakeChat, damage: dict[str, object]
@@ -113,5 +133,21 @@ async def test_a_damaged_forum_draft_starts_again_kindly(
     [lost] = await coco.press("Open the forum")
     assert "lost track" in lost.text and "/nieuwwijkforum" in lost.text
     assert [f.id for f in await _forums(app)] == [first]
+    [again] = await coco.say("/newforum")
+    assert "Type its purpose" in again.text
+
+
+async def test_cancel_in_the_middle_opens_nothing(
+    app: App, make_chat: MakeChat, clock: FrozenClock
+) -> None:
+    await grant_coordinator(app.settings, "fake", "coco", "schalkwijk")
+    coco: Chat = make_chat("coco", lang="en")
+    await coco.say("/taal en")
+    await coco.say("/newforum")
+    await coco.say("Een groener plein")
+    await coco.press("12")
+    [stopped] = await coco.press("Cancel")
+    assert "Nothing was saved" in stopped.text
+    assert await _forums(app) == []
     [again] = await coco.say("/newforum")
     assert "Type its purpose" in again.text

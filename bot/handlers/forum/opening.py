@@ -13,9 +13,9 @@ stateDiagram-v2
     purpose --> seats: the purpose
     seats --> seats: fewer than 4 or more than 200
     seats --> pool_closes: 12, 24, 36 or a typed number
-    pool_closes --> pool_closes: unreadable, or passed
+    pool_closes --> pool_closes: unreadable, passed, or more than a year ahead
     pool_closes --> ends: in 14 or 30 days, or a typed date
-    ends --> ends: less than a week after the pool closes
+    ends --> ends: less than a week, or more than two years, after the pool closes
     ends --> areas: in 90 or 180 days, or a typed date
     areas --> areas: fewer than 2 or more than 8 parts, or one too long
     areas --> extras: parts with commas between, or Do not balance parts
@@ -32,9 +32,9 @@ per feature the forum balances, then consent; "No, store nothing" stores nothing
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
 from bot.core.context import Ctx
 from bot.core.drafts import Draft, one_of
@@ -69,6 +69,8 @@ router = Router("forum_open")
 
 MAX_PURPOSE, MAX_AREAS, MAX_AREA = 300, 8, 40
 MIN_SEATS, MAX_SEATS = 4, 200
+# Balancing answers are kept until the forum ends: not for decades (least data).
+MAX_POOL_DAYS, MAX_FORUM_DAYS = 366, 2 * 365
 
 
 class ForumForm(StatesGroup):
@@ -110,6 +112,12 @@ class WithEnds(WithPool):
     ends: AwareDatetime
     areas: list[Area] = Field(default_factory=list, max_length=MAX_AREAS)
     extras: list[Extra] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ends_in_time(self) -> Self:
+        if self.ends > self.pool_closes + timedelta(days=MAX_FORUM_DAYS):
+            raise ValueError("a forum ending more than two years after its pool closes")
+        return self
 
 
 class ForumDraft(WithEnds):
@@ -198,6 +206,13 @@ async def pool_closes_step(ctx: Ctx) -> None:
             passed(now) if moment else _("I could not read that date. Type it like 12-12 20:00.")
         )
         return
+    if moment > now + timedelta(days=MAX_POOL_DAYS):
+        await ctx.reply(
+            _("That is more than a year from now. Please type a date before {date}.").format(
+                date=day(now + timedelta(days=MAX_POOL_DAYS))
+            )
+        )
+        return
     ctx.dialog.update(pool_closes=moment.isoformat())
     buttons = [ctx.choice(ForumForm.ends, _("In {n} days").format(n=n), str(n)) for n in (90, 180)]
     await ctx.ask_text(
@@ -215,6 +230,14 @@ async def ends_step(ctx: Ctx) -> None:
     if moment is None or moment <= closes + timedelta(days=7):
         await ctx.reply(
             _("Please type a date at least a week after {date}, like 1-6.").format(date=day(closes))
+        )
+        return
+    latest = closes + timedelta(days=MAX_FORUM_DAYS)
+    if moment > latest:
+        await ctx.reply(
+            _(
+                "That is more than two years after the pool closes. Please type a date before {date}."
+            ).format(date=day(latest))
         )
         return
     ctx.dialog.update(ends=moment.isoformat())

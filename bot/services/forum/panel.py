@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.callbacks import CallbackData
 from bot.core.clock import Clock
 from bot.core.events import Button
-from bot.core.i18n import N_, _, day
+from bot.core.i18n import N_, _, day, ngettext
 from bot.delivery.notify import tell
 from bot.services.forum import draw as drawing
 from bot.services.forum.features import (
@@ -29,7 +29,7 @@ from bot.services.forum.features import (
 from storage.db import Database
 from storage.forum_models import CONFIRMED, DECLINED, INVITED, POOL, Forum, ForumMember
 from storage.models import Person
-from storage.repo import audit, forums
+from storage.repo import audit, forums, people
 
 log = logging.getLogger(__name__)
 
@@ -207,19 +207,15 @@ async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
         taken = read.of(INVITED, CONFIRMED)
         rest = read.of(POOL)
         open_seats = forum.seats - len(taken)
-        if open_seats <= 0 or not rest or _no_replacement.get((str(db.url), forum_id)) == read.key:
+        if open_seats <= 0 or _no_replacement.get((str(db.url), forum_id)) == read.key:
+            return []
+        asked = len(read.of(INVITED, CONFIRMED, DECLINED))
+        result = await _replacement(forum, taken, rest, open_seats, asked)
+        if result is None:
+            _no_replacement[str(db.url), forum_id] = read.key
+            await _tell_empty(db, forum, open_seats)
             return []
         quotas = _as_tuples(forum.quotas)
-        counts = drawing.composition(_pool(taken), [m.number for m in taken], quotas)
-        seed = forum.seed + len(read.of(INVITED, CONFIRMED, DECLINED))
-        try:
-            result = await drawing.draw_aside(
-                _pool(rest), drawing.remaining_quotas(quotas, counts), open_seats, seed
-            )
-        except drawing.DrawError as exc:
-            log.warning("forum %s: no replacement within the quotas: %s", forum_id, exc)
-            _no_replacement[str(db.url), forum_id] = read.key
-            return []  # the coordinator sees the gap
         async with db.transaction() as session:
             locked = await _still(session, read)
             if locked is None:
@@ -233,6 +229,40 @@ async def refill(db: Database, forum_id: int, clock: Clock) -> list[int]:
             await _record(session, forum_id, "forum.replace", result, len(rest))
             return result.panel
     return []
+
+
+async def _replacement(
+    forum: Forum, taken: list[ForumMember], rest: list[ForumMember], open_seats: int, asked: int
+) -> drawing.Draw | None:
+    """Who from the rest of the pool fills the open seats within the quotas; None if nobody."""
+    if not rest:
+        return None
+    quotas = _as_tuples(forum.quotas)
+    counts = drawing.composition(_pool(taken), [m.number for m in taken], quotas)
+    seed = (forum.seed or 0) + asked
+    try:
+        return await drawing.draw_aside(
+            _pool(rest), drawing.remaining_quotas(quotas, counts), open_seats, seed
+        )
+    except drawing.DrawError as exc:
+        log.warning("forum %s: no replacement within the quotas: %s", forum.id, exc)
+        return None
+
+
+async def _tell_empty(db: Database, forum: Forum, open_seats: int) -> None:
+    """The neighbourhood's coordinators hear once that seats stay empty (the caller
+    remembers it, so the sweep does not say it again)."""
+
+    def render() -> str:
+        return ngettext(
+            "{n} seat of the forum “{purpose}” stays empty: nobody in the pool fits the quotas.",
+            "{n} seats of the forum “{purpose}” stay empty: nobody in the pool fits the quotas.",
+            open_seats,
+        ).format(n=open_seats, purpose=forum.purpose)
+
+    async with db.transaction() as session:
+        for coordinator in await people.coordinators_of(session, forum.neighbourhood_id):
+            await tell(session, coordinator, render)
 
 
 async def answer(
