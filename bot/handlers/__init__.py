@@ -24,7 +24,7 @@ from bot.handlers import (
     theme_groups,
     themes,
 )
-from bot.handlers.signals import coordinator, triage
+from bot.handlers.signals import coordinator, mine, triage
 from bot.handlers.signals import report as signals
 
 
@@ -42,6 +42,7 @@ def build_router() -> Router:
         initiatives.router,
         budget.router,
         signals.router,
+        mine.router,
         coordinator.router,
         dashboard.router,
         groups.router,

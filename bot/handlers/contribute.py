@@ -19,6 +19,7 @@ from bot.core.states import State, StatesGroup
 from bot.core.text import clean, first_line, has_words
 from bot.handlers import ideas
 from bot.handlers.common import guarded, please_choose
+from bot.handlers.signals import mine
 from bot.handlers.signals import report as signals
 from storage.repo import places
 from storage.repo import signals as signal_refs
@@ -56,7 +57,7 @@ async def free_text(ctx: Ctx) -> None:
     text = clean(ctx.event.text)
     number = signal_refs.parse_reference(text) if _SIGNAL_REF.match(text) else None
     if number is not None:  # "M-1042": that report
-        await signals.open_by_number(ctx, number)
+        await mine.open_by_number(ctx, number)
         return
     if fold(text).strip("!.? ") in GREETINGS or not has_words(text):
         await ctx.reply(

@@ -10,10 +10,10 @@ from typing import Literal
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.events import Button
-from bot.core.i18n import N_, _, when
+from bot.core.i18n import N_, _
 from bot.core.router import Router
 from bot.services.signals.access import may_view
-from bot.services.signals.notices import ViewSignal, status_label
+from bot.services.signals.notices import ViewSignal, resident_card
 from storage.models import Preference
 from storage.repo import digests, signals
 
@@ -112,18 +112,4 @@ async def open_signal(ctx: Ctx) -> None:
             )
         )
         return
-    lines = [
-        f"{sig.reference}: {sig.text}",
-        _("Status: {status}").format(status=status_label(sig.status)),
-        _("Reported on {date}").format(date=when(sig.created_at)),
-    ]
-    if sig.address:
-        lines.append(_("Place: {place}").format(place=sig.address))
-    follow = (
-        []
-        if involved
-        else [
-            Button(_("Follow {ref}").format(ref=sig.reference), ViewSignal(sig.id, "follow").pack())
-        ]
-    )
-    await ctx.reply("\n".join(lines), follow)
+    await ctx.reply(*resident_card(sig, involved))

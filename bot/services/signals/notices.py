@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callbacks import CallbackData
 from bot.core.events import Button
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, when
 from bot.core.text import clean
 from bot.delivery.notify import tell
 from bot.services.signals.channels.base import plain_text, trim
@@ -83,6 +83,23 @@ class RetryForward(
 
 def status_label(status: str) -> str:
     return _(STATUS_LABELS.get(status, status))
+
+
+def resident_card(sig: Signal, involved: bool) -> tuple[str, list[Button]]:
+    """A report as a resident sees it (the digest's Open button, /melding M-1042): text,
+    status, date and place, and "Follow" unless they report or follow it already."""
+    assert sig.id is not None
+    lines = [
+        f"{sig.reference}: {sig.text}",
+        _("Status: {status}").format(status=status_label(sig.status)),
+        _("Reported on {date}").format(date=when(sig.created_at)),
+    ]
+    if sig.address:
+        lines.append(_("Place: {place}").format(place=sig.address))
+    follow = _("Follow {ref}").format(ref=sig.reference)
+    return "\n".join(lines), [] if involved else [
+        Button(follow, ViewSignal(sig.id, "follow").pack())
+    ]
 
 
 async def tell_concerned(
