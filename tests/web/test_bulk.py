@@ -269,3 +269,22 @@ async def test_forward_where_set_up_and_kindly_where_not(
     assert sorted(e.action for e in await _changes(app)) == [
         "signal.forward", "signal.forward", "signal.status", "signal.status",
     ]  # fmt: skip
+
+
+async def test_results_come_in_the_coordinators_language(
+    app: App, make_chat: MakeChat, web: httpx.AsyncClient, adapter: FakeAdapter
+) -> None:
+    csrf = await _queue(app, make_chat, web)
+    await web.post("/language", data={"csrf": csrf, "lang": "nl"})
+    bare = await web.post(
+        "/bulk", data={"csrf": csrf, "report": "1", "action": "status", "status": "closed"}
+    )
+    assert "M-1001 is niet veranderd: Geef een reden als je een melding sluit." in bare.text
+    done = await web.post(
+        "/bulk", data={"csrf": csrf, "report": "1", "action": "status", "status": "accepted"}
+    )
+    assert "M-1001 is nu geaccepteerd. De melder krijgt hiervan bericht." in done.text
+    # anna chose English: she reads it in English, whatever the coordinator's language.
+    assert any(
+        "News about your report M-1001: it is now accepted" in t for t in _news(adapter, "anna")
+    )
