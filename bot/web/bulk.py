@@ -12,7 +12,7 @@ ours (ids that are no ids, too many of them) changes nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -140,10 +140,7 @@ class BulkActions:
         if changed and site.after_commit is not None:
             await site.after_commit()
         if isinstance(outcome, list):  # refused ones stay ticked, to try something else
-            kept = Kept(
-                frozenset(r.signal_id for r in outcome if not r.done),
-                kept.action, kept.status, kept.note, kept.original,
-            )  # fmt: skip
+            kept = replace(kept, ticked=frozenset(r.signal_id for r in outcome if not r.done))
         async with site.db.session() as session:
             values = await site.queue_values(session, visitor, request.query_params)
         values["kept"] = kept
