@@ -195,7 +195,12 @@ class Signal(SQLModel, table=True):
 
     @property
     def reference(self) -> str:
-        return f"M-{1000 + (self.id or 0)}"
+        return signal_reference(self.id or 0)
+
+
+def signal_reference(signal_id: int) -> str:
+    """A report's number as people see it: id 42 is M-1042."""
+    return f"M-{1000 + signal_id}"
 
 
 class SignalFollower(SQLModel, table=True):

@@ -9,16 +9,16 @@ report elsewhere answers 404, as one that does not exist. Status changes go thro
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -31,13 +31,15 @@ from bot.services import exports, web_login
 from bot.services.signals import status as status_service
 from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.services.web_login import SESSION_VALID
+from bot.web.bulk import BulkActions, Kept
 from bot.web.public import PublicPages
+from bot.web.visitor import N_CSRF, Visitor, csrf_matches, own_signal, read_form
 from storage.db import Database
-from storage.models import Person, Signal, WebSession
+from storage.models import Person
 from storage.repo import audit, forwards, people, places, signals, web
 
 COOKIE = "wijkbot_session"
-WEB_STATUSES = ("accepted", "in_progress", "resolved", "closed")  # "forwarded": by forwarding
+WEB_STATUSES = status_service.BY_HAND
 AGES = {"7": 7, "30": 30, "90": 90}  # "older than … days"
 PAGE = 50
 
@@ -47,7 +49,6 @@ N_LINK_GONE = N_(
     "Type /dashboard in a private chat with the bot for a new one."
 )
 N_NOT_FOUND = N_("This page does not exist.")
-N_CSRF = N_("This form is too old or did not come from this site. Please go back and try again.")
 N_LOGGED_OUT = N_("You are logged out.")
 
 SECURITY_HEADERS = {
@@ -57,15 +58,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-@dataclass
-class Visitor:
-    """The coordinator behind a request's cookie."""
-
-    person: Person
-    session_row: WebSession
-    neighbourhood_ids: list[int]
 
 
 class WebOverview:
@@ -98,6 +90,7 @@ class WebOverview:
                 Route("/login/{token}", self.login),
                 Route("/reports/{signal_id:int}", self.report),
                 Route("/reports/{signal_id:int}/status", self.set_status, methods=["POST"]),
+                Route("/bulk", BulkActions(self).post, methods=["POST"]),
                 Route("/language", self.language, methods=["POST"]),
                 Route("/logout", self.logout, methods=["POST"]),
                 Route("/export.{fmt:str}", self.download),
@@ -144,10 +137,11 @@ class WebOverview:
         return Visitor(person, row, hoods)
 
     @staticmethod
-    async def csrf_ok(request: Request, visitor: Visitor) -> tuple[bool, Any]:
-        form = await request.form()
-        sent = str(form.get("csrf") or "")
-        return hmac.compare_digest(sent.encode(), visitor.session_row.csrf.encode()), form
+    async def csrf_ok(request: Request, visitor: Visitor) -> tuple[bool, FormData]:
+        form = await read_form(request)
+        if form is None:
+            return False, FormData()
+        return csrf_matches(form, visitor), form
 
     def login_needed(self) -> HTMLResponse:
         return self.message(N_LOGIN, 401)
@@ -170,30 +164,36 @@ class WebOverview:
         return response
 
     async def queue(self, request: Request) -> Response:
-        q = request.query_params
         async with self.db.session() as session:
             visitor = await self.visitor(session, request)
             if visitor is None:
                 return self.login_needed()
-            status = q.get("status", "open")
-            category = q.get("category") or None
-            age = AGES.get(q.get("age", ""))
-            older = self.clock.now() - timedelta(days=age) if age else None
-            fwd = {"yes": True, "no": False}.get(q.get("forwarded", ""))
-            page_no = max(int(q.get("page", "0")) if q.get("page", "0").isdigit() else 0, 0)
-            found, total = await web.queue(
-                session, visitor.neighbourhood_ids,
-                status=status if status in (*STATUS_LABELS, "open") else None,
-                category=category if category in CATEGORY_LABELS else None,
-                older_than=older, forwarded=fwd, limit=PAGE, offset=page_no * PAGE,
-            )  # fmt: skip
-            hoods = await self.hood_names(session, visitor.neighbourhood_ids)
-        return self.page(
-            "queue.html", visitor.person.locale, reports=found, total=total, hoods=hoods,
-            filters={"status": status, "category": category or "", "age": q.get("age", ""),
-                     "forwarded": q.get("forwarded", "")},
-            page_no=page_no, pages=(total + PAGE - 1) // PAGE, csrf=visitor.session_row.csrf,
-            now=self.clock.now(),
+            values = await self.queue_values(session, visitor, request.query_params)
+        return self.page("queue.html", visitor.person.locale, **values)
+
+    async def queue_values(
+        self, session: AsyncSession, visitor: Visitor, q: QueryParams
+    ) -> dict[str, Any]:
+        """What queue.html shows for the filters in `q` (the bulk form posts them back)."""
+        status = q.get("status", "open")
+        category = q.get("category") or None
+        age = AGES.get(q.get("age", ""))
+        older = self.clock.now() - timedelta(days=age) if age else None
+        fwd = {"yes": True, "no": False}.get(q.get("forwarded", ""))
+        page_no = max(int(q.get("page", "0")) if q.get("page", "0").isdigit() else 0, 0)
+        found, total = await web.queue(
+            session, visitor.neighbourhood_ids,
+            status=status if status in (*STATUS_LABELS, "open") else None,
+            category=category if category in CATEGORY_LABELS else None,
+            older_than=older, forwarded=fwd, limit=PAGE, offset=page_no * PAGE,
+        )  # fmt: skip
+        filters = {"status": status, "category": category or "", "age": q.get("age", ""),
+                   "forwarded": q.get("forwarded", "")}  # fmt: skip
+        return dict(
+            reports=found, total=total, filters=filters, page_no=page_no,
+            pages=(total + PAGE - 1) // PAGE, csrf=visitor.session_row.csrf, now=self.clock.now(),
+            hoods=await self.hood_names(session, visitor.neighbourhood_ids),
+            query=urlencode({**filters, "page": page_no}), kept=Kept(),
         )  # fmt: skip
 
     @staticmethod
@@ -205,7 +205,7 @@ class WebOverview:
             visitor = await self.visitor(session, request)
             if visitor is None:
                 return self.login_needed()
-            sig = await self.own_signal(session, visitor, request.path_params["signal_id"])
+            sig = await own_signal(session, visitor, request.path_params["signal_id"])
             if sig is None:
                 return self.message(N_NOT_FOUND, 404, visitor.person.locale)
             history = await signals.history(session, sig.id or 0)
@@ -217,14 +217,6 @@ class WebOverview:
             notice=notice,
         )  # fmt: skip
 
-    @staticmethod
-    async def own_signal(session: AsyncSession, visitor: Visitor, signal_id: int) -> Signal | None:
-        """The report if it is in this coordinator's neighbourhoods; otherwise None (404)."""
-        sig = await signals.signal(session, signal_id)
-        if sig is None or sig.neighbourhood_id not in visitor.neighbourhood_ids:
-            return None
-        return sig
-
     async def set_status(self, request: Request) -> Response:
         signal_id = request.path_params["signal_id"]
         async with self.db.transaction() as session:
@@ -234,7 +226,7 @@ class WebOverview:
             ok, form = await self.csrf_ok(request, visitor)
             if not ok:
                 return self.message(N_CSRF, 403, visitor.person.locale)
-            sig = await self.own_signal(session, visitor, signal_id)
+            sig = await own_signal(session, visitor, signal_id)
             if sig is None:
                 return self.message(N_NOT_FOUND, 404, visitor.person.locale)
             new = str(form.get("status") or "")

@@ -156,6 +156,20 @@ async def test_merge_into_original(app: App, make_chat: MakeChat, adapter: FakeA
         ]
     [told] = [m for m in adapter.in_chat("dm:bob") if "M-1002" in m.text and "closed" in m.text]
     assert "M-1001" in told.text and not told.labels  # no "really solved?" for a merge
+    # No chains: not into a merged report (here it would be a circle), not merged twice.
+    await coco.say("/meldingen")
+    await coco.press("M-1001")
+    await coco.press("Same as another report")
+    [circle] = await coco.say("M-1002")
+    assert "M-1002 is itself merged into M-1001. Choose M-1001 instead." in circle.text
+    await coco.press("Cancel")
+    await coco.say("M-1002")
+    await coco.press("Same as another report")
+    [twice] = await coco.say("M-1001")
+    assert "M-1002 is already merged into M-1001." in twice.text
+    async with app.db.session() as s:
+        first = await s.get(Signal, 1)
+        assert first is not None and first.duplicate_of_id is None and first.status == "new"
 
 
 async def test_merge_offers_nearby_reports_and_asks_first(

@@ -1,8 +1,9 @@
 """The web overview in a real browser: Debian's headless Chromium through Selenium and
 /usr/bin/chromedriver (never a downloaded driver). A coordinator logs in through the link
 the bot sent in a scripted chat, filters the queue, changes a status, and the reporter is
-told in the chat. With WIJKBOT_SCREENSHOTS=<dir> it saves the Dutch queue at desktop and
-phone widths (the README's pictures: `WIJKBOT_SCREENSHOTS=docs .venv/bin/pytest tests/web/test_browser.py -k sqlite`).
+told in the chat; then a bulk action on two reports tells both reporters. With
+WIJKBOT_SCREENSHOTS=<dir> it saves the Dutch queue at desktop and phone widths (the
+README's pictures: `WIJKBOT_SCREENSHOTS=docs .venv/bin/pytest tests/web/test_browser.py -k sqlite`).
 """
 
 from __future__ import annotations
@@ -93,8 +94,12 @@ async def test_coordinator_works_the_queue_in_a_browser(
         server.should_exit = True
         await serving
     # The status change went through the chat's service: the reporter is told in the chat.
-    [news] = [m for m in adapter.in_chat("dm:anna") if "News about your report M-1001" in m.text]
-    assert "solved" in news.text and "Nieuwe lamp geplaatst" in news.text
+    [news] = [m for m in adapter.in_chat("dm:anna") if "Nieuwe lamp geplaatst" in m.text]
+    assert "News about your report M-1001" in news.text and "solved" in news.text
+    # So did the bulk action: both reporters are told, each about their own report.
+    for who, ref in (("anna", "M-1001"), ("bob", "M-1002")):
+        [bulk] = [m for m in adapter.in_chat(f"dm:{who}") if "Morgen komt de aannemer" in m.text]
+        assert f"News about your report {ref}" in bulk.text and "being handled" in bulk.text
 
 
 def _go(browser: webdriver.Chrome, act: Callable[[], object]) -> None:
@@ -137,6 +142,17 @@ def _work_the_queue(browser: webdriver.Chrome, link: str, port: int) -> None:
     _go(browser, browser.find_element(By.CSS_SELECTOR, "main form button").click)
     assert browser.find_element(By.ID, "status-now").text == "solved"
     assert "Nieuwe lamp geplaatst" in browser.find_element(By.ID, "history").text
+
+    # A bulk action: tick both reports, "being handled" with a note, for both at once.
+    browser.get(f"http://127.0.0.1:{port}/?status=")
+    for signal_id in (1, 2):
+        browser.find_element(By.ID, f"tick-{signal_id}").click()
+    browser.find_element(By.ID, "do-status").click()
+    Select(browser.find_element(By.ID, "bulk-status")).select_by_visible_text("being handled")
+    browser.find_element(By.ID, "bulk-note").send_keys("Morgen komt de aannemer")
+    _go(browser, browser.find_element(By.CSS_SELECTOR, "form.bulk button").click)
+    results = browser.find_element(By.ID, "results").text
+    assert "M-1001 is now being handled" in results and "M-1002 is now being handled" in results
 
     # The language switch, by keyboard only (Tab to it, Enter): Dutch from now on.
     browser.get(f"http://127.0.0.1:{port}/?status=")

@@ -284,7 +284,4 @@ async def change_status(
     told = await status_service.change_status(
         ctx.session, sig, status, note, coordinator.id, ask_solved=ask_solved, news=news
     )
-    msg = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
-    if told:
-        msg += " " + _("The reporter will be told.")
-    await ctx.edit(msg)
+    await ctx.edit(status_service.done_text(sig, status, told))

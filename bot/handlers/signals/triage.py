@@ -6,8 +6,6 @@ own language. The reporter's answer to a question reaches the coordinators.
 
 from __future__ import annotations
 
-from functools import partial
-
 from bot.core.callbacks import CallbackData, StaleButton
 from bot.core.context import Ctx
 from bot.core.dialog import set_dialog_for
@@ -19,8 +17,9 @@ from bot.core.text import first_line
 from bot.delivery.notify import tell
 from bot.handlers.common import guarded, read_text
 from bot.handlers.signals.coordinator import AboutSignal, TriageAction, change_status, signal_for
+from bot.services.signals import status as status_service
+from bot.services.signals import triage
 from bot.services.signals.access import may_answer
-from bot.services.signals.forwarding import ForwardingNotConfigured, request_forward
 from bot.services.signals.notices import RetryForward, tell_coordinators
 from bot.services.signals.similar import Known, likely_same
 from storage.models import Person, Signal
@@ -81,31 +80,12 @@ async def action_pressed(ctx: Ctx) -> None:
 
 
 async def forward(ctx: Ctx, sig: Signal) -> None:
-    assert ctx.person is not None and ctx.person.id is not None and sig.id is not None
-    try:
-        created = await request_forward(ctx.session, sig, ctx.clock.now())
-    except ForwardingNotConfigured as exc:
-        await ctx.reply(
-            _(
-                "Forwarding to the municipality is not set up for {name}. Ask the administrator."
-            ).format(name=exc.neighbourhood)
-        )
+    assert ctx.person is not None and ctx.person.id is not None
+    done = await triage.forward(ctx.session, sig, ctx.person.id, ctx.clock.now())
+    if done.refused:
+        await ctx.reply(done.refused)
         return
-    if not created:
-        await ctx.reply(_("{ref} was already sent to the municipality.").format(ref=sig.reference))
-        return
-    await audit.record(ctx.session, ctx.person.id, "signal.forward", "signal", sig.id)
-    # Not "sent" yet: the reporter hears "received" when the municipality accepted it.
-    await change_status(ctx, sig, "forwarded", "", news=partial(_sending_text, sig.reference))
-
-
-def _sending_text(reference: str, for_reporter: bool) -> str:
-    text = (
-        _("We are sending your report {ref} to the municipality.")
-        if for_reporter
-        else _("We are sending {ref}, a report you follow, to the municipality.")
-    )
-    return text.format(ref=reference) + " " + _("You will hear from us when they have received it.")
+    await ctx.edit(status_service.done_text(sig, "forwarded", done.told))
 
 
 @router.callback(RetryForward, role="coordinator")
@@ -274,13 +254,8 @@ async def merge_into(ctx: Ctx) -> None:
         )
         return
     original = await signal_for(ctx, original_id)
-    if original.id == sig.id or original.neighbourhood_id != sig.neighbourhood_id:
-        await ctx.reply(
-            _("Choose another report of the same neighbourhood, not {ref} itself.").format(
-                ref=sig.reference
-            ),
-            [ctx.cancel_button()],
-        )
+    if problem := triage.merge_refusal(sig, original):
+        await ctx.reply(problem, [ctx.cancel_button()])
         return
     await ctx.ask(
         _(
@@ -304,17 +279,9 @@ async def merge_confirmed(ctx: Ctx) -> None:
     sig = await signal_for(ctx, merging.signal_id)
     original = await signal_for(ctx, merging.original_id)
     ctx.dialog.clear()
-    assert ctx.person is not None and sig.id is not None and original.id is not None
-    sig.duplicate_of_id = original.id
-    for pid in {*(await signals.followers(ctx.session, sig.id)), sig.reporter_id} - {
-        None,
-        original.reporter_id,
-    }:
-        await signals.add_follower(ctx.session, original.id, int(pid))  # type: ignore[arg-type]
-    await audit.record(
-        ctx.session, ctx.person.id, "signal.merged", "signal", sig.id, into=original.id
-    )
-    note = _("Same problem as {ref}; you will hear about that report from now on.").format(
-        ref=original.reference
-    )
-    await change_status(ctx, sig, "closed", note, ask_solved=False)
+    assert ctx.person is not None and ctx.person.id is not None
+    done = await triage.merge(ctx.session, sig, original, ctx.person.id)
+    if done.refused:
+        await ctx.reply(done.refused)
+        return
+    await ctx.edit(status_service.done_text(sig, "closed", done.told))

@@ -12,6 +12,9 @@ from bot.services.signals.notices import status_label, tell_concerned
 from storage.models import Signal
 from storage.repo import audit, signals
 
+# What a coordinator sets by hand; "forwarded" comes with forwarding (`triage.forward`).
+BY_HAND = ("accepted", "in_progress", "resolved", "closed")
+
 
 def refusal(sig: Signal, status: str, note: str) -> str | None:
     """Why this change is not made (in the coordinator's language), or None."""
@@ -58,3 +61,11 @@ async def change_status(
         return text
 
     return await tell_concerned(session, sig, news or render, with_solved_question=asks)
+
+
+def done_text(sig: Signal, status: str, told: int) -> str:
+    """What the coordinator reads after a change."""
+    text = _("{ref} is now {status}.").format(ref=sig.reference, status=status_label(status))
+    if told:
+        text += " " + _("The reporter will be told.")
+    return text
