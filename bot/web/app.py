@@ -31,6 +31,8 @@ from bot.services import exports, web_login
 from bot.services.signals import status as status_service
 from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.services.web_login import SESSION_VALID
+from bot.web.downloads import Downloads
+from bot.web.participation import ParticipationPage
 from bot.web.public import PublicPages
 from storage.db import Database
 from storage.models import Person, Signal, WebSession
@@ -102,6 +104,9 @@ class WebOverview:
                 Route("/logout", self.logout, methods=["POST"]),
                 Route("/export.{fmt:str}", self.download),
                 Route("/wijk/{slug:str}", public.show),
+                Route("/participation", ParticipationPage(self).show),
+                Route("/downloads", Downloads(self).show),
+                Route("/rounds/{round_id:int}.pb", Downloads(self).round_file),
                 Mount("/static", StaticFiles(directory=Path(__file__).parent / "static")),
             ]
         )
