@@ -15,47 +15,22 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.ops.admin import grant_coordinator
 from bot.ops.population import load_population
-from storage.db import Database
 from storage.dialogue_models import Conversation, Statement, StatementVote
-from storage.forum_models import AgeBand, Population
+from storage.forum_models import Population
 from storage.models import (
     BudgetRound,
     Idea,
     IdeaSupport,
-    Membership,
-    Person,
     Poll,
     PollVote,
-    Signal,
     VoterRoll,
 )
 from tests.forum.test_population import DATA
 from tests.support.fake import MakeChat
 from tests.web.conftest import coordinator, link_in, log_in
+from tests.web.data import people, reports
 
 SCHALKWIJK, DELFTWIJK = 1, 2
-
-
-async def people(db: Database, n: int, hood: int, band: str | None = None) -> list[int]:
-    """``n`` residents who live in ``hood`` (and shared ``band``)."""
-    async with db.transaction() as s:
-        made = [Person(locale="en") for _ in range(n)]
-        s.add_all(made)
-        await s.flush()
-        ids = [p.id or 0 for p in made]
-        s.add_all(Membership(person_id=i, neighbourhood_id=hood, is_home=True) for i in ids)
-        if band:
-            s.add_all(AgeBand(person_id=i, age_band=band) for i in ids)
-    return ids
-
-
-async def reports(db: Database, who: list[int], hood: int, at: datetime) -> None:
-    async with db.transaction() as s:
-        s.add_all(
-            Signal(neighbourhood_id=hood, reporter_id=p, category="waste", text="afval",
-                   created_at=at, updated_at=at)
-            for p in who
-        )  # fmt: skip
 
 
 def row(page: str, label: str) -> list[str]:
