@@ -77,6 +77,7 @@ async def test_another_neighbourhoods_round_is_as_one_that_does_not_exist(
     assert nowhere.status_code == elsewhere.status_code == 404
     assert elsewhere.text == nowhere.text and "VOTES" not in elsewhere.text
     for forged in ("/rounds/-1.pb", f"/rounds/{theirs}.csv", "/rounds/1%20OR%201=1.pb",
+                   "/rounds/99999999999999999999.pb",
                    f"/rounds/{theirs}.pb/../1.pb"):  # fmt: skip
         answer = await web.get(forged)
         assert answer.status_code == 404 and "VOTES" not in answer.text, forged
