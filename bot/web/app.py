@@ -32,6 +32,8 @@ from bot.services.signals import status as status_service
 from bot.services.signals.notices import CATEGORY_LABELS, STATUS_LABELS, status_label
 from bot.services.web_login import SESSION_VALID
 from bot.web.bulk import BulkActions, Kept
+from bot.web.downloads import Downloads
+from bot.web.participation import ParticipationPage
 from bot.web.public import PublicPages
 from bot.web.visitor import N_CSRF, Visitor, csrf_matches, own_signal, read_form
 from storage.db import Database
@@ -95,6 +97,9 @@ class WebOverview:
                 Route("/logout", self.logout, methods=["POST"]),
                 Route("/export.{fmt:str}", self.download),
                 Route("/wijk/{slug:str}", public.show),
+                Route("/participation", ParticipationPage(self).show),
+                Route("/downloads", Downloads(self).show),
+                Route("/rounds/{round_id:int}.pb", Downloads(self).round_file),
                 Mount("/static", StaticFiles(directory=Path(__file__).parent / "static")),
             ]
         )

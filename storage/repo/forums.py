@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, delete, func, select, update
@@ -186,6 +187,17 @@ async def replace_population(
 async def population(session: AsyncSession, neighbourhood_id: int) -> dict[str, int]:
     stmt = select(Population).where(Population.neighbourhood_id == neighbourhood_id)
     return {p.age_band: p.residents for p in (await session.exec(stmt)).all()}
+
+
+async def populations(
+    session: AsyncSession, neighbourhood_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """`population` for several neighbourhoods at once: {hood: {band: residents}}."""
+    stmt = select(Population).where(col(Population.neighbourhood_id).in_(neighbourhood_ids))
+    found: dict[int, dict[str, int]] = {}
+    for p in (await session.exec(stmt)).all():
+        found.setdefault(p.neighbourhood_id, {})[p.age_band] = p.residents
+    return found
 
 
 async def add_codes(session: AsyncSession, forum_id: int, hashes: list[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import col, delete, func, select, union
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +30,13 @@ async def remove_age_band(session: AsyncSession, person_id: int) -> bool:
 async def participants_by_band(session: AsyncSession, neighbourhood_id: int) -> dict[str, int]:
     """Residents of the neighbourhood who shared an age band and took part at least once:
     a report, an idea, a poll vote, a vote on a statement, or a budget vote."""
+    return (await participants_by_band_in(session, [neighbourhood_id])).get(neighbourhood_id, {})
+
+
+async def participants_by_band_in(
+    session: AsyncSession, neighbourhood_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """`participants_by_band` for several neighbourhoods at once: {hood: {band: people}}."""
     took_part = union(
         select(col(Signal.reporter_id).label("pid")),
         select(col(Idea.author_id).label("pid")),
@@ -36,10 +45,17 @@ async def participants_by_band(session: AsyncSession, neighbourhood_id: int) -> 
         select(col(VoterRoll.person_id).label("pid")),
     ).subquery()
     stmt = (
-        select(AgeBand.age_band, func.count(func.distinct(AgeBand.person_id)))
+        select(
+            Membership.neighbourhood_id,
+            AgeBand.age_band,
+            func.count(func.distinct(AgeBand.person_id)),
+        )
         .join(Membership, col(Membership.person_id) == AgeBand.person_id)
         .join(took_part, took_part.c.pid == AgeBand.person_id)
-        .where(Membership.neighbourhood_id == neighbourhood_id, col(Membership.is_home))
-        .group_by(AgeBand.age_band)
+        .where(col(Membership.neighbourhood_id).in_(neighbourhood_ids), col(Membership.is_home))
+        .group_by(col(Membership.neighbourhood_id), col(AgeBand.age_band))
     )
-    return {band: int(n) for band, n in (await session.exec(stmt)).all()}
+    found: dict[int, dict[str, int]] = {}
+    for hood, band, n in (await session.exec(stmt)).all():
+        found.setdefault(hood, {})[band] = int(n)
+    return found

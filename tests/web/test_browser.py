@@ -4,6 +4,8 @@ the bot sent in a scripted chat, filters the queue, changes a status, and the re
 told in the chat; then a bulk action on two reports tells both reporters. With
 WIJKBOT_SCREENSHOTS=<dir> it saves the Dutch queue at desktop and phone widths (the
 README's pictures: `WIJKBOT_SCREENSHOTS=docs .venv/bin/pytest tests/web/test_browser.py -k sqlite`).
+Every page also passes axe-core's scan (`tests/web/accessibility.py`) at both widths: no
+serious or critical violation.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,11 +29,16 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.app import App
+from bot.ops.population import load_population
 from bot.ops.setup_data import apply_setup
 from bot.web.app import create_app
 from bot.web.server import server as web_server
+from storage.models import BudgetProject, BudgetRound
+from tests.forum.test_population import DATA as POPULATION
 from tests.support.fake import FakeAdapter, MakeChat
+from tests.web.accessibility import AxeUnavailable, ensure_installed, scan
 from tests.web.conftest import coordinator, link_in, resident_report
+from tests.web.data import people, reports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -65,6 +74,16 @@ def browser() -> Iterator[webdriver.Chrome]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    try:
+        return ensure_installed().read_text(encoding="utf-8")
+    except (AxeUnavailable, subprocess.SubprocessError, OSError) as exc:
+        if os.environ.get("WIJKBOT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"axe-core is required (WIJKBOT_REQUIRE_BROWSER=1): {exc}")
+        pytest.skip(f"no axe-core: {exc}")
 
 
 async def test_coordinator_works_the_queue_in_a_browser(
@@ -216,3 +235,88 @@ def _view_the_public_page(browser: webdriver.Chrome, port: int) -> None:
         for name, (width, height) in {"desktop": (1280, 900), "phone": (390, 844)}.items():
             browser.set_window_size(width, height)
             browser.save_screenshot(str(Path(shots) / f"web-public-{name}.png"))
+
+
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+async def test_every_page_passes_the_axe_scan(
+    app: App, make_chat: MakeChat, browser: webdriver.Chrome, tmp_path: Path, axe_source: str
+) -> None:
+    setup = tmp_path / "public.toml"
+    setup.write_text(
+        '[[neighbourhood]]\nslug = "schalkwijk"\nname = "Schalkwijk"\npublic_page = true\n',
+        encoding="utf-8",
+    )
+    await apply_setup(app.db, setup)
+    await load_population(app.settings, POPULATION)
+    await resident_report(make_chat, "anna", "Schalkwijk", "Lantaarnpaal kapot bij de school")
+    await resident_report(make_chat, "bob", "Schalkwijk", "Dealer", lat=52.38, category="Safety")
+    now = app.dispatcher.clock.now()
+    await reports(app.db, await people(app.db, 12, 1, band="45-64"), 1, now)
+    await reports(app.db, await people(app.db, 3, 1, band="65+"), 1, now - timedelta(days=40))
+    async with app.db.transaction() as s:
+        round_ = BudgetRound(neighbourhood_id=1, title="Wijkbudget 2026", budget=10000,
+                             phase="results", result={"selected": ["P1"], "total_cost": 6000,
+                                                      "votes": {"P1": 40, "P2": 12}})  # fmt: skip
+        s.add(round_)
+        await s.flush()
+        s.add_all([
+            BudgetProject(round_id=round_.id or 0, code="P1", title="Speeltuin", cost=6000),
+            BudgetProject(round_id=round_.id or 0, code="P2", title="Bankjes", cost=5000),
+        ])  # fmt: skip
+    port = _free_port()
+    app.settings.web_port = port
+    coco = await coordinator(app, make_chat)
+    await coco.say("/taal nl")  # the pages in Dutch, as most coordinators see them
+    link = link_in(await coco.say("/dashboard"))
+    site = create_app(app.db, app.settings, app.dispatcher.clock)
+    server = web_server(site, "127.0.0.1", port)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.05)
+        found = await asyncio.to_thread(_scan_every_page, browser, link, port, axe_source)
+    finally:
+        server.should_exit = True
+        await serving
+    for page, violations in found.items():
+        for violation in violations:
+            print(f"{page}: {violation}")  # what to fix, in the test output
+    assert {page: v for page, v in found.items() if v} == {}
+
+
+def _scan_every_page(
+    browser: webdriver.Chrome, link: str, port: int, axe_source: str
+) -> dict[str, list[str]]:
+    base = f"http://127.0.0.1:{port}"
+    browser.get(f"{base}/login/not-a-real-link")  # the error page, before logging in
+    found = {"desktop /login/…": scan(browser, axe_source)}
+    browser.get(link)
+    assert "M-1001" in browser.page_source
+    pages = ["/wijk/schalkwijk", "/", "/reports/1", "/participation", "/downloads",
+             "/login/not-a-real-link"]  # fmt: skip
+    for size, (width, height) in SIZES.items():
+        browser.set_window_size(width, height)
+        for path in pages:
+            browser.get(base + path)
+            if path.startswith("/wijk/"):
+                WebDriverWait(browser, 20).until(
+                    lambda b: b.find_elements(By.CSS_SELECTOR, "#map .leaflet-marker-icon")
+                )
+            found[f"{size} {path}"] = scan(browser, axe_source)
+            if path == "/participation" and (shots := os.environ.get("WIJKBOT_SCREENSHOTS")):
+                browser.save_screenshot(str(Path(shots) / f"web-participation-{size}.png"))
+    return found
+
+
+def test_the_scan_finds_a_missing_label_and_low_contrast(
+    browser: webdriver.Chrome, axe_source: str
+) -> None:
+    """The scan itself can fail: a page with the faults it must catch."""
+    browser.get(
+        "data:text/html,<!doctype html><html lang=en><title>t</title><main>"
+        "<p style='color:%23aaa'>grey on white</p><input id=q></main></html>"
+    )
+    found = " ".join(scan(browser, axe_source))
+    assert "color-contrast" in found and "label" in found and "#q" in found

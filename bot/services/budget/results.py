@@ -62,6 +62,11 @@ async def election_of(session: AsyncSession, round_: BudgetRound) -> Election:
     )
 
 
+def is_counted(round_: BudgetRound) -> bool:
+    """The round's result is counted and published in the chat: its ballots may be shown."""
+    return round_.phase == "results" and round_.result is not None
+
+
 async def export_pabulib(session: AsyncSession, round_: BudgetRound, now: datetime) -> str:
     """The anonymised ballots as a Pabulib file; only after voting has closed."""
     if not is_closed(round_, now):
