@@ -205,7 +205,14 @@ class WebOverview:
     async def hood_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
         return await places.neighbourhood_names(session, ids)
 
-    async def report(self, request: Request, notice: str = "", status: int = 200) -> Response:
+    async def report(
+        self,
+        request: Request,
+        notice: str = "",
+        status: int = 200,
+        kept: dict[str, str] | None = None,
+    ) -> Response:
+        """A report's page; after a refused change, `kept` fills the form again."""
         async with self.db.session() as session:
             visitor = await self.visitor(session, request)
             if visitor is None:
@@ -219,7 +226,7 @@ class WebOverview:
         return self.page(
             "report.html", visitor.person.locale, status, sig=sig, history=history, fwd=fwd,
             hood=hoods.get(sig.neighbourhood_id, ""), csrf=visitor.session_row.csrf,
-            notice=notice,
+            notice=notice, kept=kept or {},
         )  # fmt: skip
 
     async def set_status(self, request: Request) -> Response:
@@ -245,7 +252,7 @@ class WebOverview:
                 assert visitor.person.id is not None
                 await status_service.change_status(session, sig, new, note, visitor.person.id)
         if problem is not None:
-            return await self.report(request, problem, 400)
+            return await self.report(request, problem, 400, {"status": new, "note": note})
         if self.after_commit is not None:
             await self.after_commit()
         return RedirectResponse(f"/reports/{signal_id}?changed=1", status_code=303)

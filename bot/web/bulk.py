@@ -20,11 +20,12 @@ from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from bot.core.callbacks import MAX_ID
 from bot.core.clock import Clock
 from bot.core.i18n import N_, _, use_locale
 from bot.services.signals import status as status_service
 from bot.services.signals import triage
-from bot.web.visitor import MAX_ID, N_CSRF, Visitor, csrf_matches, own_signal, read_form
+from bot.web.visitor import N_CSRF, Visitor, csrf_matches, own_signal, read_form
 from storage.db import Database
 from storage.models import Signal, signal_reference
 from storage.repo import signals

@@ -13,6 +13,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.core.callbacks import MAX_ID
 from bot.core.i18n import N_
 from bot.services.budget import results
 from bot.web.site import Site
@@ -24,7 +25,6 @@ N_NOT_COUNTED = N_(
     "The votes of this round are not counted yet. The file is here once the result is "
     "published in the chat."
 )
-LARGEST_ID = 2**31 - 1  # a larger number is no row on either database (and would not bind)
 FILE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "X-Content-Type-Options": "nosniff",
@@ -58,7 +58,7 @@ class Downloads:
             if visitor is None:
                 return site.login_needed()
             locale = visitor.person.locale
-            round_ = await budgets.get_round(session, round_id) if round_id <= LARGEST_ID else None
+            round_ = await budgets.get_round(session, round_id) if round_id <= MAX_ID else None
             if round_ is None or round_.neighbourhood_id not in visitor.neighbourhood_ids:
                 return site.message(N_NOT_FOUND, 404, locale)
             if not results.is_counted(round_):

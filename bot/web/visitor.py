@@ -10,12 +10,12 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from bot.core.callbacks import MAX_ID  # a bigger "id" is no row, and no query
 from bot.core.i18n import N_
 from storage.models import Person, Signal, WebSession
 from storage.repo import signals
 
 N_CSRF = N_("This form is too old or did not come from this site. Please go back and try again.")
-MAX_ID = 2**31 - 1  # PostgreSQL's integer: a bigger "id" is no report, and no query
 
 
 @dataclass

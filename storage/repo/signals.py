@@ -14,6 +14,7 @@ from storage.repo.unique import add_once
 STATUSES = ("new", "accepted", "in_progress", "forwarded", "resolved", "closed", "reopened")
 CATEGORIES = ("road", "greenery", "waste", "lighting", "safety", "other")
 _REF = re.compile(r"^\s*M?-?\s*(\d{4,})\s*$", re.IGNORECASE)
+LARGEST_ID = 2**31 - 1  # PostgreSQL's integer: a larger number is no report (and would not bind)
 
 
 def parse_reference(text: str) -> int | None:
@@ -21,8 +22,11 @@ def parse_reference(text: str) -> int | None:
     m = _REF.match(text)
     if not m:
         return None
-    number = int(m.group(1))
-    return number - 1000 if number > 1000 else None
+    digits = m.group(1).lstrip("0")
+    if len(digits) > 10:  # not even turned into an int: no report has such a number
+        return None
+    number = int(digits or "0")
+    return number - 1000 if 1000 < number <= LARGEST_ID + 1000 else None
 
 
 async def create_signal(

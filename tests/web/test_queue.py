@@ -28,6 +28,14 @@ async def test_status_change_tells_the_reporter(
         "/reports/1/status", data={"csrf": csrf_of(page.text), "status": "closed"}
     )
     assert bare.status_code == 400 and "give a reason" in bare.text
+    assert '<option value="closed" selected>' in bare.text  # the choice is kept
+    # A refused form keeps what was typed.
+    typed = await web.post(
+        "/reports/1/status", data={"csrf": csrf_of(page.text), "status": "", "note": "Morgen langs"}
+    )
+    assert typed.status_code == 400 and "Choose a status" in typed.text
+    assert ">Morgen langs</textarea>" in typed.text
+    assert not [m for m in adapter.in_chat("dm:anna") if "News about" in m.text]
     done = await web.post(
         "/reports/1/status",
         data={"csrf": csrf_of(page.text), "status": "resolved", "note": "Nieuwe lamp geplaatst"},
