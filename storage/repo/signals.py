@@ -22,11 +22,9 @@ def parse_reference(text: str) -> int | None:
     m = _REF.match(text)
     if not m:
         return None
-    digits = m.group(1).lstrip("0")
-    if len(digits) > 10:  # not even turned into an int: no report has such a number
-        return None
+    digits = m.group(1).lstrip("0")[:40]  # longer is no report either; `signal` says so
     number = int(digits or "0")
-    return number - 1000 if 1000 < number <= LARGEST_ID + 1000 else None
+    return number - 1000 if number > 1000 else None
 
 
 async def create_signal(
@@ -62,6 +60,9 @@ async def create_signal(
 
 
 async def signal(session: AsyncSession, signal_id: int) -> Signal | None:
+    """The report, or None; also for a number no id can be (it would not even bind)."""
+    if not 1 <= signal_id <= LARGEST_ID:
+        return None
     return await session.get(Signal, signal_id)
 
 

@@ -124,7 +124,7 @@ async def test_status_command_bad_arguments(app: App, make_chat: MakeChat) -> No
     assert "can't find that report" in missing.text
     for huge in ("M-2147484648", "M-99999999999", "M-" + "9" * 40):  # beyond any id
         [beyond] = await coco.say(f"/status {huge} opgelost")
-        assert "/status M-1042" in beyond.text or "can't find that report" in beyond.text
+        assert "can't find that report" in beyond.text
     [bad_status] = await coco.say("/status M-1001 verdampt")
     assert "don't know that status" in bad_status.text
 
