@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
+from bot.services.budget.counting import rules
 from bot.services.budget.counting.election import Ballot, Election, Project
 from bot.services.budget.counting.rules import RULES, count
 from tests.budget.counting.strategies import elections
@@ -62,6 +65,16 @@ def _assert_same(election: Election, rule: str) -> None:
 @example(election=NOT_MONOTONE)
 def test_approval_matches_pabutools(rule: str, election: Election) -> None:
     _assert_same(election, rule)
+
+
+@pytest.mark.parametrize("rule", ["mes", "mes-add1", "mes-add1-greedy"])
+@SETTINGS
+@given(election=elections("approval"))
+@example(election=NOT_MONOTONE)
+def test_approval_on_numpy_arrays_matches_pabutools(rule: str, election: Election) -> None:
+    # Large elections count on numpy arrays; here every election does.
+    with patch.multiple(rules, NUMPY_ONE_RUN=0, NUMPY_MORE_RUNS=0):
+        _assert_same(election, rule)
 
 
 @pytest.mark.parametrize("rule", list(RULES))

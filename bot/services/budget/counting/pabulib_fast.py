@@ -8,9 +8,8 @@ once: one split gives every field, slices give the columns, and each project get
 its voters directly.
 
 The fast way only takes what it can check just as strictly: no quotes, every row with exactly
-the header's columns, plain ASCII voter ids present and unique, vote lists without spaces or
-empty items naming known projects at most once each, points as whole numbers (one per
-project). Anything else (a trailing semicolon, a blank row with spaces, a misspelled id ...)
+the header's columns, plain ASCII voter ids present and unique, vote lists without empty items
+naming known projects at most once each, points as whole numbers (one per project). Anything else (a trailing semicolon, a blank row with spaces, a misspelled id ...)
 sends the whole file through :func:`~bot.services.budget.counting.pabulib.parse_pabulib`,
 which reads every quirk it tolerates and names the line of the first problem.
 """
@@ -81,7 +80,7 @@ def _fields(rest: bytes, width: int) -> list[bytes] | None:
     ``width``-th field does, every row has ``width`` fields. ``bytes.strip`` later removes the
     line end from the first field together with any spaces, as the slow path strips them.
     """
-    if b'"' in rest or b"\x00" in rest:
+    if b'"' in rest:
         return None
     if b"\r" in rest:
         rest = rest.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -114,10 +113,12 @@ def _voters_ok(fields: list[bytes], width: int, column: int) -> bool:
 
 
 def _items(fields: list[bytes]) -> tuple[list[bytes], list[int]] | None:
-    """All comma-separated items of ``fields`` in one list, and the number per field."""
+    """All comma-separated items of ``fields`` in one list, and the number per field.
+
+    Items are not stripped: an item with a space at either end names no project (project ids
+    are stripped), so it sends the file to the slow reader, which strips it.
+    """
     joined = b",".join(filter(None, fields))
-    if b" " in joined or b"\t" in joined:
-        return None
     items = joined.split(b",") if joined else []
     if b"" in items:
         return None
