@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
 from itertools import chain, repeat
 from operator import eq
 
@@ -112,71 +111,82 @@ def _voters_ok(fields: list[bytes], width: int, column: int) -> bool:
     return not any(name in firsts for name in _SECTIONS)
 
 
-def _items(fields: list[bytes]) -> tuple[list[bytes], list[int]] | None:
-    """All comma-separated items of ``fields`` in one list, and the number per field.
+def _approvals(votes: list[bytes], ids: list[bytes]) -> list[list[int]] | None:
+    """Each project's voters (ascending), or ``None`` for an unknown project or an empty item.
 
     Items are not stripped: an item with a space at either end names no project (project ids
     are stripped), so it sends the file to the slow reader, which strips it.
     """
+    voters: list[list[int]] = [[] for _ in ids]
+    adder = dict(zip(ids, [lst.append for lst in voters], strict=True)).__getitem__
+    try:
+        for v, field in enumerate(votes):
+            if field:
+                for add in map(adder, field.split(b",")):
+                    add(v)
+    except KeyError:
+        return None
+    return voters
+
+
+def _items(fields: list[bytes]) -> tuple[list[bytes], list[int]]:
+    """All comma-separated items of ``fields`` in one list, and the number per field."""
     joined = b",".join(filter(None, fields))
     items = joined.split(b",") if joined else []
-    if b"" in items:
-        return None
     return items, [field.count(b",") + 1 if field else 0 for field in fields]
+
+
+def _scores(
+    votes: list[bytes], points: list[bytes], ids: list[bytes]
+) -> tuple[list[list[int]], list[list[Number]]] | None:
+    """Each project's voters with positive points and their points, or ``None``."""
+    tokens, sizes = _items(votes)
+    scores, counts = _items(points)
+    digits = b"".join(scores)
+    if counts != sizes or b"" in scores or (digits and not digits.isdigit()):
+        return None  # not one whole number per project
+    index = dict(zip(ids, range(len(ids)), strict=True))
+    try:
+        projects = list(map(index.__getitem__, tokens))
+    except KeyError:
+        return None
+    owners = chain.from_iterable(map(repeat, range(len(votes)), sizes))
+    voters: list[list[int]] = [[] for _ in ids]
+    utilities: list[list[Number]] = [[] for _ in ids]
+    for p, v, u in zip(projects, owners, map(int, scores), strict=True):
+        if u:
+            voters[p].append(v)
+            utilities[p].append(u)
+    return voters, utilities
 
 
 def _profile(parser: _Parser, fields: list[bytes]) -> Profile | None:
     """Build the profile from plain vote rows, or ``None`` if something needs a closer look."""
     width = len(parser.header)
-    n_voters = len(fields) // width
     if not _voters_ok(fields, width, parser.i_voter):
         return None
-    votes = _items(fields[parser.i_vote :: width])
-    if votes is None:
-        return None
-    tokens, sizes = votes
-    index = {p.project_id.encode(): i for i, p in enumerate(parser.projects)}
-    try:
-        projects = list(map(index.__getitem__, tokens))
-    except KeyError:
-        return None
-    owners = chain.from_iterable(map(repeat, range(n_voters), sizes))
-    voters: list[list[int]] = [[] for _ in index]
+    ids = [p.project_id.encode() for p in parser.projects]
+    votes = fields[parser.i_vote :: width]
     utilities: list[list[Number]] | None = None
     if parser.i_points < 0:
-        add = [lst.append for lst in voters]
-        for p, v in zip(projects, owners, strict=True):
-            add[p](v)
-    else:
-        points = _points(fields[parser.i_points :: width], sizes)
-        if points is None:
+        voters = _approvals(votes, ids)
+        if voters is None:
             return None
-        utilities = [[] for _ in index]
-        for p, v, u in zip(projects, owners, points, strict=True):
-            if u:
-                voters[p].append(v)
-                utilities[p].append(u)
+    else:
+        scored = _scores(votes, fields[parser.i_points :: width], ids)
+        if scored is None:
+            return None
+        voters, utilities = scored
     if any(any(map(eq, lst[1:], lst)) for lst in voters):
         return None  # a ballot names a project twice (voter lists are ascending)
     return Profile(
         ids=tuple(p.project_id for p in parser.projects),
         costs=tuple(p.cost for p in parser.projects),
         budget=parser.budget,
-        n_voters=n_voters,
+        n_voters=len(votes),
         supporters=tuple(map(tuple, voters)),
         utilities=None if utilities is None else tuple(map(tuple, utilities)),
         support=(
             tuple(map(len, voters)) if utilities is None else tuple(sum(u, 0) for u in utilities)
         ),
     )
-
-
-def _points(fields: list[bytes], sizes: Sequence[int]) -> list[int] | None:
-    """Whole-number points, as many per row as projects, or ``None``."""
-    items = _items(fields)
-    if items is None or items[1] != sizes:
-        return None
-    digits = b"".join(items[0])
-    if digits and not digits.isdigit():
-        return None
-    return list(map(int, items[0]))
