@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from itertools import chain
+from itertools import accumulate, chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,8 @@ def _solve(low: Array, supporters: int, cost: float, down: Array) -> tuple[int, 
 def supporter_arrays(profile: Profile) -> list[Array]:
     """Each project's supporters as an array (views into one array built at once)."""
     flat = np.array(list(chain.from_iterable(profile.supporters)), dtype=np.intp)
-    return np.split(flat, np.cumsum([len(s) for s in profile.supporters[:-1]]))
+    bounds = list(accumulate(map(len, profile.supporters), initial=0))
+    return [flat[start:end] for start, end in pairwise(bounds)]
 
 
 def locality_order(profile: Profile, supporters: list[Array]) -> Array:
@@ -70,8 +71,8 @@ def locality_order(profile: Profile, supporters: list[Array]) -> Array:
     """
     n = profile.n_voters
     by_support = sorted(range(len(supporters)), key=lambda p: -supporters[p].size)
-    base = len(supporters) + 1
-    depth = max(1, min(8, int(62 / math.log2(base))))  # base ** depth < 2 ** 62
+    base = len(supporters) + 2
+    depth = min(8, int(62 / math.log2(base)))  # base ** depth < 2 ** 62
     key = np.zeros(n, dtype=np.int64)
     filled = np.zeros(n, dtype=np.int64)
     for rank, p in enumerate(by_support, start=1):
