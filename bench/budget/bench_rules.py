@@ -45,30 +45,46 @@ def data_dir() -> Path:
 # -- one measurement (runs in the child process) ---------------------------------------------
 
 
-def _measure_ours(path: Path, rule: str) -> tuple[float, float, list[str]]:
+class _Clock:
+    """Wall and CPU seconds of each phase."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[float, float]] = [(time.perf_counter(), time.process_time())]
+
+    def lap(self) -> None:
+        self.times.append((time.perf_counter(), time.process_time()))
+
+    def phases(self) -> dict[str, float]:
+        (w0, c0), (w1, c1), (w2, c2) = self.times
+        return {"parse_s": w1 - w0, "count_s": w2 - w1, "parse_cpu": c1 - c0, "count_cpu": c2 - c1}
+
+
+def _measure_ours(path: Path, rule: str) -> tuple[_Clock, list[str]]:
     # As `wijkbot tally` does it: the file straight into the counting profile.
     from bot.services.budget.counting.pabulib_fast import read_profile
     from bot.services.budget.counting.rules import count_profile
 
-    start = time.perf_counter()
+    clock = _Clock()
     profile = read_profile(path.read_bytes())
-    parsed = time.perf_counter()
+    clock.lap()
     outcome = count_profile(profile, rule)
-    return parsed - start, time.perf_counter() - parsed, list(outcome.selected)
+    clock.lap()
+    return clock, list(outcome.selected)
 
 
-def _measure_pabutools(path: Path, rule: str) -> tuple[float, float, list[str]]:
+def _measure_pabutools(path: Path, rule: str) -> tuple[_Clock, list[str]]:
     from pabutools.election import Cost_Sat, parse_pabulib
     from pabutools.rules import method_of_equal_shares
 
-    start = time.perf_counter()
+    clock = _Clock()
     instance, profile = parse_pabulib(str(path))
-    parsed = time.perf_counter()
+    clock.lap()
     increment = {"mes": None, "mes-add1": 1}[rule]
     outcome = method_of_equal_shares(
         instance, profile, sat_class=Cost_Sat, voter_budget_increment=increment
     )
-    return parsed - start, time.perf_counter() - parsed, [p.name for p in outcome]
+    clock.lap()
+    return clock, [p.name for p in outcome]
 
 
 def _cpu(who: int = resource.RUSAGE_SELF) -> float:
@@ -78,17 +94,9 @@ def _cpu(who: int = resource.RUSAGE_SELF) -> float:
 
 def measure(implementation: str, path: Path, rule: str) -> dict[str, Any]:
     run = _measure_ours if implementation == "wijkbot" else _measure_pabutools
-    cpu = _cpu()
-    parse_s, count_s, winners = run(path, rule)
-    cpu_s = _cpu() - cpu
+    clock, winners = run(path, rule)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "parse_s": parse_s,
-        "count_s": count_s,
-        "cpu_s": cpu_s,
-        "peak_mb": peak_mb,
-        "winners": winners,
-    }
+    return {**clock.phases(), "peak_mb": peak_mb, "winners": winners}
 
 
 # -- whole processes ---------------------------------------------------------------------------
@@ -151,7 +159,8 @@ def _row(rule: str, who: str, r: dict[str, Any], agree: str) -> str:
     total = r["parse_s"] + r["count_s"]
     return (
         f"{rule:<9} {who:<10} {r['parse_s']:>8.2f} {r['count_s']:>9.2f} {total:>9.2f} "
-        f"{r['cpu_s']:>7.2f} {r['peak_mb']:>8.0f}  {len(r['winners'])} winners, {agree}"
+        f"{r['parse_cpu']:>10.2f} {r['count_cpu']:>6.2f} {r['peak_mb']:>8.0f}  "
+        f"{len(r['winners'])} winners, {agree}"
     )
 
 
@@ -184,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     expected_file = path.parent / "expected.json"
     expected = json.loads(expected_file.read_text()) if expected_file.is_file() else {}
     print(f"{path.name}  (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
-    print(f"{'rule':<9} {'impl':<10} {'parse s':>8} {'count s':>9} {'total s':>9} {'cpu s':>7} "
-          f"{'peak MB':>8}")  # fmt: skip
+    print(f"{'rule':<9} {'impl':<10} {'parse s':>8} {'count s':>9} {'total s':>9}   "
+          f"CPU: {'parse':>5} {'count':>6} {'peak MB':>8}")  # fmt: skip
     for rule in ("mes", "mes-add1"):
         want = expected.get(path.name, {}).get(rule)
         ours = _in_subprocess("wijkbot", path, rule)
