@@ -3,15 +3,15 @@
 :func:`read_profile` gives what ``build_profile(parse_pabulib(text))`` gives, and raises the same
 :class:`~bot.services.budget.counting.pabulib.PabulibError` for a malformed file. The META and
 PROJECTS sections go through the same parser. The VOTES section, tens of thousands of plain
-lines in a city-wide election, is cut up as bytes with methods that each handle all lines at
-once: one split gives every field, slices give the columns, and each project gets the list of
-its voters directly.
+lines in a city-wide election, is cut up as bytes: one split gives every field of every row,
+slices give the columns, and each ballot's projects go straight into their lists of voters.
 
 The fast way only takes what it can check just as strictly: no quotes, every row with exactly
 the header's columns, plain ASCII voter ids present and unique, vote lists without empty items
-naming known projects at most once each, points as whole numbers (one per project). Anything else (a trailing semicolon, a blank row with spaces, a misspelled id ...)
-sends the whole file through :func:`~bot.services.budget.counting.pabulib.parse_pabulib`,
-which reads every quirk it tolerates and names the line of the first problem.
+naming known projects at most once each, points as whole numbers (one per project). Anything
+else (a trailing semicolon, a blank row with spaces, a misspelled id ...) sends the whole file
+through :func:`~bot.services.budget.counting.pabulib.parse_pabulib`, which reads every quirk it
+tolerates and names the line of the first problem.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _SECTIONS = (b"meta", b"projects", b"votes")
 _STR_ONLY_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 
 
-def decode(raw: bytes) -> str:
+def _decode(raw: bytes) -> str:
     """``raw`` as text (UTF-8, with or without a byte-order mark); raises ``PabulibError``."""
     try:
         return raw.decode("utf-8-sig")
@@ -43,7 +43,7 @@ def decode(raw: bytes) -> str:
 def read_profile(raw: bytes) -> Profile:
     """The counting profile of the Pabulib file ``raw``; raises ``PabulibError`` like
     :func:`~bot.services.budget.counting.pabulib.parse_pabulib`."""
-    text = decode(raw)
+    text = _decode(raw)
     head = _read_head(text)
     if head is not None:
         parser, offset = head
