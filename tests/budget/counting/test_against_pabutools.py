@@ -8,37 +8,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from bot.services.budget.counting import rules
-from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting.election import Election
 from bot.services.budget.counting.rules import RULES, count
-from tests.budget.counting.strategies import elections
+from tests.budget.counting.strategies import NOT_MONOTONE, elections
 
 pytest.importorskip("pabutools")
 from tests.budget.counting.pabutools_reference import pabutools_count
-
-# MES is not monotone in the budget: this count stops at step 3, goes on at 4, stops at 5,
-# and mes-add1 must take step 3 as pabutools does (a search that assumed otherwise did not).
-NOT_MONOTONE = Election(
-    budget=68,
-    vote_type="approval",
-    projects=tuple(
-        Project(p, c) for p, c in {"p0": 9, "p1": 52, "p2": 31, "p3": 6, "p4": 2, "p5": 2}.items()
-    ),
-    ballots=tuple(
-        Ballot(str(i), tuple(b.split(",")))
-        for i, b in enumerate(
-            [
-                "p1,p0,p4,p2,p3",
-                "p4,p0,p1,p3,p2",
-                "p2,p4,p1,p3",
-                "p4",
-                "p0,p4,p3,p1,p5,p2",
-                "p3",
-                "p4",
-                "p1,p4,p2,p3,p5,p0",
-            ]
-        )
-    ),
-)
 
 SETTINGS = settings(
     max_examples=150,

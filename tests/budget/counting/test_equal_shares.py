@@ -16,6 +16,7 @@ from bot.services.budget.counting.equal_shares_points import FastPointsEqualShar
 from bot.services.budget.counting.float_mes import Refused
 from bot.services.budget.counting.profile import build_profile
 from bot.services.budget.counting.rules import count
+from tests.budget.counting.strategies import NOT_MONOTONE
 
 
 def random_approval(rng: random.Random, voters: int, projects: int) -> Election:
@@ -227,3 +228,19 @@ def test_paying_refuses_when_a_budget_equals_the_payment(
     assert price is not None and not isinstance(price, float)
     with pytest.raises(Refused):
         run.pay(price)
+
+
+@pytest.mark.parametrize("engine", [FastEqualShares, NumpyEqualShares])
+def test_steps_reusing_the_previous_order_equal_independent_counts(
+    engine: type[FastEqualShares | NumpyEqualShares],
+) -> None:
+    # mes-add1 reuses one engine, so each step starts from the previous step's buying order.
+    # On the election where equal shares is not monotone in the budget (the count stops at
+    # step 3, goes on at 4, stops at 5), every step still equals a count of its own.
+    profile = build_profile(NOT_MONOTONE)
+    start = Fraction(profile.budget, profile.n_voters)
+    reused = engine(profile, reorder=True)
+    for step in range(12):
+        alone = engine(profile, reorder=True).run(start + step)
+        assert reused.run(start + step) == alone
+        assert alone is None or alone == equal_shares(profile, start + step)
