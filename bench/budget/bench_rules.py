@@ -11,8 +11,12 @@ compared with pabutools' where it ran, and always with ``expected.json``.
 * ``--pabutools-add1``: run pabutools' ``mes-add1`` as well;
 * ``--quick``: run only our side, comparing with expected.json and the README figures;
 * ``--whole``: whole processes, as a user runs them: ``wijkbot tally FILE --rule mes``
-  against a Python process that imports pabutools, parses and counts; and the start-up of
+  against a Python process that imports pabutools, parses and counts (``--repeat N``: the
+  best of N runs of each); ``wijkbot tally --rule mes-add1``; and the start-up of
   ``wijkbot tally`` on a tiny file against a bare ``python -c pass`` (best of 5).
+
+Times are wall-clock seconds; the CPU seconds next to them (user + system) change less when
+other programs share the machine.
 """
 
 from __future__ import annotations
@@ -41,37 +45,58 @@ def data_dir() -> Path:
 # -- one measurement (runs in the child process) ---------------------------------------------
 
 
-def _measure_ours(path: Path, rule: str) -> tuple[float, float, list[str]]:
-    from bot.services.budget.counting.pabulib import parse_pabulib
-    from bot.services.budget.counting.rules import count
+class _Clock:
+    """Wall and CPU seconds of each phase."""
 
-    start = time.perf_counter()
-    with open(path, encoding="utf-8", newline="") as fh:
-        election = parse_pabulib(fh)
-    parsed = time.perf_counter()
-    outcome = count(election, rule)
-    return parsed - start, time.perf_counter() - parsed, list(outcome.selected)
+    def __init__(self) -> None:
+        self.times: list[tuple[float, float]] = [(time.perf_counter(), time.process_time())]
+
+    def lap(self) -> None:
+        self.times.append((time.perf_counter(), time.process_time()))
+
+    def phases(self) -> dict[str, float]:
+        (w0, c0), (w1, c1), (w2, c2) = self.times
+        return {"parse_s": w1 - w0, "count_s": w2 - w1, "parse_cpu": c1 - c0, "count_cpu": c2 - c1}
 
 
-def _measure_pabutools(path: Path, rule: str) -> tuple[float, float, list[str]]:
+def _measure_ours(path: Path, rule: str) -> tuple[_Clock, list[str]]:
+    # As `wijkbot tally` does it: the file straight into the counting profile.
+    from bot.services.budget.counting.pabulib_fast import read_profile
+    from bot.services.budget.counting.rules import count_profile
+
+    clock = _Clock()
+    profile = read_profile(path.read_bytes())
+    clock.lap()
+    outcome = count_profile(profile, rule)
+    clock.lap()
+    return clock, list(outcome.selected)
+
+
+def _measure_pabutools(path: Path, rule: str) -> tuple[_Clock, list[str]]:
     from pabutools.election import Cost_Sat, parse_pabulib
     from pabutools.rules import method_of_equal_shares
 
-    start = time.perf_counter()
+    clock = _Clock()
     instance, profile = parse_pabulib(str(path))
-    parsed = time.perf_counter()
+    clock.lap()
     increment = {"mes": None, "mes-add1": 1}[rule]
     outcome = method_of_equal_shares(
         instance, profile, sat_class=Cost_Sat, voter_budget_increment=increment
     )
-    return parsed - start, time.perf_counter() - parsed, [p.name for p in outcome]
+    clock.lap()
+    return clock, [p.name for p in outcome]
+
+
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(implementation: str, path: Path, rule: str) -> dict[str, Any]:
     run = _measure_ours if implementation == "wijkbot" else _measure_pabutools
-    parse_s, count_s, winners = run(path, rule)
+    clock, winners = run(path, rule)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"parse_s": parse_s, "count_s": count_s, "peak_mb": peak_mb, "winners": winners}
+    return {**clock.phases(), "peak_mb": peak_mb, "winners": winners}
 
 
 # -- whole processes ---------------------------------------------------------------------------
@@ -88,25 +113,29 @@ PABUTOOLS_WHOLE = (
 )
 
 
-def _wall(command: list[str], times: int = 1) -> float:
-    """The best wall time of `times` runs of `command` (seconds)."""
-    best = float("inf")
+def _wall(command: list[str], times: int = 1) -> tuple[float, float]:
+    """The best wall time of `times` runs of `command`, and the CPU time of that run."""
+    best = (float("inf"), float("inf"))
     for _ in range(times):
+        cpu = _cpu(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, cwd=REPO, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, (time.perf_counter() - start, _cpu(resource.RUSAGE_CHILDREN) - cpu))
     return best
 
 
-def whole(path: Path, tiny: Path) -> None:
+def whole(path: Path, tiny: Path, repeat: int) -> None:
     wijkbot = str(Path(sys.executable).parent / "wijkbot")
-    ours = _wall([wijkbot, "tally", str(path), "--rule", "mes"])
-    theirs = _wall([sys.executable, "-c", PABUTOOLS_WHOLE, str(path)])
-    print(f"whole process, mes:  wijkbot tally {ours:.2f} s, pabutools {theirs:.2f} s "
-          f"-> {theirs / ours:.1f}x")  # fmt: skip
+    ours, ours_cpu = _wall([wijkbot, "tally", str(path), "--rule", "mes"], repeat)
+    theirs, theirs_cpu = _wall([sys.executable, "-c", PABUTOOLS_WHOLE, str(path)], repeat)
+    print(f"whole process, mes:      wijkbot tally {ours:.2f} s, pabutools {theirs:.2f} s "
+          f"-> {theirs / ours:.1f}x   (CPU {ours_cpu:.2f} s and {theirs_cpu:.2f} s "
+          f"-> {theirs_cpu / ours_cpu:.1f}x)")  # fmt: skip
+    add1, add1_cpu = _wall([wijkbot, "tally", str(path), "--rule", "mes-add1"], repeat)
+    print(f"whole process, mes-add1: wijkbot tally {add1:.2f} s (CPU {add1_cpu:.2f} s)")
     tiny.write_text(TINY, encoding="utf-8")
-    start_up = _wall([wijkbot, "tally", str(tiny), "--rule", "mes"], 5)
-    bare = _wall([sys.executable, "-c", "pass"], 5)
+    start_up, _ = _wall([wijkbot, "tally", str(tiny), "--rule", "mes"], 5)
+    bare, _ = _wall([sys.executable, "-c", "pass"], 5)
     print(f"start-up, tiny file: wijkbot tally {start_up:.3f} s, bare python {bare:.3f} s")
 
 
@@ -130,7 +159,8 @@ def _row(rule: str, who: str, r: dict[str, Any], agree: str) -> str:
     total = r["parse_s"] + r["count_s"]
     return (
         f"{rule:<9} {who:<10} {r['parse_s']:>8.2f} {r['count_s']:>9.2f} {total:>9.2f} "
-        f"{r['peak_mb']:>8.0f}  {len(r['winners'])} winners, {agree}"
+        f"{r['parse_cpu']:>10.2f} {r['count_cpu']:>6.2f} {r['peak_mb']:>8.0f}  "
+        f"{len(r['winners'])} winners, {agree}"
     )
 
 
@@ -141,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pabutools-add1", action="store_true", help="also run pabutools mes-add1 (~17 GB)"
     )
     parser.add_argument("--whole", action="store_true", help="whole processes and start-up")
+    parser.add_argument("--repeat", type=int, default=1, help="--whole: best of N runs each")
     parser.add_argument("--file", type=Path, help="a .pb file (default: Warsaw 2024)")
     parser.add_argument("--measure", choices=["wijkbot", "pabutools"], help=argparse.SUPPRESS)
     parser.add_argument("--rule", default="mes", help=argparse.SUPPRESS)
@@ -157,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            whole(path, Path(tmp) / "tiny.pb")
+            whole(path, Path(tmp) / "tiny.pb", args.repeat)
         return 0
     expected_file = path.parent / "expected.json"
     expected = json.loads(expected_file.read_text()) if expected_file.is_file() else {}
     print(f"{path.name}  (python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
-    print(f"{'rule':<9} {'impl':<10} {'parse s':>8} {'count s':>9} {'total s':>9} {'peak MB':>8}")
+    print(f"{'rule':<9} {'impl':<10} {'parse s':>8} {'count s':>9} {'total s':>9}   "
+          f"CPU: {'parse':>5} {'count':>6} {'peak MB':>8}")  # fmt: skip
     for rule in ("mes", "mes-add1"):
         want = expected.get(path.name, {}).get(rule)
         ours = _in_subprocess("wijkbot", path, rule)

@@ -34,3 +34,29 @@ def elections(draw: st.DrawFn, vote_type: str, max_voters: int = 12) -> Election
         projects=tuple(Project(pid, cost) for pid, cost in zip(ids, costs, strict=True)),
         ballots=tuple(ballots),
     )
+
+
+# MES is not monotone in the budget: this count stops at step 3, goes on at 4, stops at 5,
+# and mes-add1 must take step 3 as pabutools does (a search that assumed otherwise did not).
+NOT_MONOTONE = Election(
+    budget=68,
+    vote_type="approval",
+    projects=tuple(
+        Project(p, c) for p, c in {"p0": 9, "p1": 52, "p2": 31, "p3": 6, "p4": 2, "p5": 2}.items()
+    ),
+    ballots=tuple(
+        Ballot(str(i), tuple(b.split(",")))
+        for i, b in enumerate(
+            [
+                "p1,p0,p4,p2,p3",
+                "p4,p0,p1,p3,p2",
+                "p2,p4,p1,p3",
+                "p4",
+                "p0,p4,p3,p1,p5,p2",
+                "p3",
+                "p4",
+                "p1,p4,p2,p3,p5,p0",
+            ]
+        )
+    ),
+)

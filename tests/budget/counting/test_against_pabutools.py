@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from bot.services.budget.counting.election import Ballot, Election, Project
+from bot.services.budget.counting import rules
+from bot.services.budget.counting.election import Election
 from bot.services.budget.counting.rules import RULES, count
-from tests.budget.counting.strategies import elections
+from tests.budget.counting.strategies import NOT_MONOTONE, elections
 
 pytest.importorskip("pabutools")
 from tests.budget.counting.pabutools_reference import pabutools_count
-
-# MES is not monotone in the budget: this count stops at step 3, goes on at 4, stops at 5,
-# and mes-add1 must take step 3 as pabutools does (a search that assumed otherwise did not).
-NOT_MONOTONE = Election(
-    budget=68,
-    vote_type="approval",
-    projects=tuple(
-        Project(p, c) for p, c in {"p0": 9, "p1": 52, "p2": 31, "p3": 6, "p4": 2, "p5": 2}.items()
-    ),
-    ballots=tuple(
-        Ballot(str(i), tuple(b.split(",")))
-        for i, b in enumerate(
-            [
-                "p1,p0,p4,p2,p3",
-                "p4,p0,p1,p3,p2",
-                "p2,p4,p1,p3",
-                "p4",
-                "p0,p4,p3,p1,p5,p2",
-                "p3",
-                "p4",
-                "p1,p4,p2,p3,p5,p0",
-            ]
-        )
-    ),
-)
 
 SETTINGS = settings(
     max_examples=150,
@@ -62,6 +40,16 @@ def _assert_same(election: Election, rule: str) -> None:
 @example(election=NOT_MONOTONE)
 def test_approval_matches_pabutools(rule: str, election: Election) -> None:
     _assert_same(election, rule)
+
+
+@pytest.mark.parametrize("rule", ["mes", "mes-add1", "mes-add1-greedy"])
+@SETTINGS
+@given(election=elections("approval"))
+@example(election=NOT_MONOTONE)
+def test_approval_on_numpy_arrays_matches_pabutools(rule: str, election: Election) -> None:
+    # Large elections count on numpy arrays; here every election does.
+    with patch.multiple(rules, NUMPY_ONE_RUN=0, NUMPY_MORE_RUNS=0):
+        _assert_same(election, rule)
 
 
 @pytest.mark.parametrize("rule", list(RULES))

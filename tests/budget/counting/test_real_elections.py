@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.budget.counting import rules as counting_rules
 from bot.services.budget.counting.rules import count
 from bot.services.budget.counting.tally_cli import natural_key
 from tests.budget.counting.realdata import expected_results, load_election
@@ -32,6 +33,29 @@ def test_matches_expected(require_data: Path, name: str, rule: str) -> None:
     costs = election.project_costs()
     assert outcome.total_cost == sum(costs[p] for p in outcome.selected)
     assert outcome.total_cost <= election.budget
+
+
+def _mes_cases() -> list[object]:
+    cases = [
+        pytest.param(name, rule, id=f"{name.removesuffix('.pb')}-{rule}")
+        for name, rules in expected_results().items()
+        for rule in rules
+        if rule.startswith("mes") and name not in _SLOW  # Warsaw counts on arrays anyway
+    ]
+    return cases or [pytest.param("", "", marks=pytest.mark.skip(reason="no Pabulib test data"))]
+
+
+@pytest.mark.parametrize(("name", "rule"), _mes_cases())
+def test_matches_expected_on_numpy_arrays(
+    require_data: Path, name: str, rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only large elections count on numpy arrays; here every approval election does.
+    if load_election(name).uses_points:
+        pytest.skip("points ballots are not counted on numpy arrays")
+    monkeypatch.setattr(counting_rules, "NUMPY_ONE_RUN", 0)
+    monkeypatch.setattr(counting_rules, "NUMPY_MORE_RUNS", 0)
+    outcome = count(load_election(name), rule)
+    assert sorted(outcome.selected, key=natural_key) == expected_results()[name][rule]
 
 
 def test_expected_json_is_naturally_sorted(require_data: Path) -> None:

@@ -102,14 +102,24 @@ class FloatRun(Generic[PriceT]):
         """Charge the supporters of the project priced by ``price``."""
         raise NotImplementedError
 
-    def buy_all(self, selected: list[int]) -> list[int]:
-        """Buy projects in MES order after ``selected``; raises :class:`Refused`."""
+    def buy_all(self, selected: list[int], hint: Sequence[int] = ()) -> list[int]:
+        """Buy projects in MES order after ``selected``; raises :class:`Refused`.
+
+        ``hint`` is a guess of the buying order (another run's). Each round prices the guessed
+        project first: when the guess is right, the best price is known at once and the other
+        projects mostly need only a bound. A wrong guess costs one pricing; the outcome never
+        depends on it (every project that may be cheapest is still priced).
+        """
         remaining = set(self.pool)
         lower = {p: self.first_lower_bound(p) for p in remaining}
         while True:
             best: float | None = None
             priced: dict[int, PriceT] = {}
-            for p in sorted(remaining, key=lower.__getitem__):
+            order = sorted(remaining, key=lower.__getitem__)
+            if len(selected) < len(hint) and hint[len(selected)] in remaining:
+                order.remove(hint[len(selected)])
+                order.insert(0, hint[len(selected)])
+            for p in order:
                 if best is not None and lower[p] * (1 - TOLERANCE) > best * (1 + TOLERANCE):
                     break  # prices only grow: this one, and all after it, are dearer
                 price = self.price(p, best)
@@ -143,6 +153,7 @@ class FloatEngine:
         self.pool = candidates(profile)
         self.costs = [float(c) for c in profile.costs]
         self.order = locality_order(profile) if reorder else None
+        self.last: tuple[int, ...] = ()
 
     def supporters(self, p: int) -> tuple[int, ...]:
         """``p``'s supporters, renumbered if the engine reorders voters."""
@@ -159,8 +170,14 @@ class FloatEngine:
         return []
 
     def run(self, per_voter: Number) -> list[int] | None:
-        """Buy projects in MES order, or return ``None`` if a decision was too close."""
+        """Buy projects in MES order, or return ``None`` if a decision was too close.
+
+        Runs with nearby budgets mostly buy in the same order, so each run takes the previous
+        run's order as its hint (see :meth:`FloatRun.buy_all`).
+        """
         try:
-            return self.new_run(float(per_voter)).buy_all(self.first_selected())
+            selected = self.new_run(float(per_voter)).buy_all(self.first_selected(), self.last)
         except Refused:
             return None
+        self.last = tuple(selected)
+        return selected

@@ -16,9 +16,10 @@ import re
 import sys
 
 from bot.services.budget.counting.amounts import Number, format_amount
-from bot.services.budget.counting.election import Election
-from bot.services.budget.counting.pabulib import PabulibError, parse_pabulib
-from bot.services.budget.counting.rules import RULES, count
+from bot.services.budget.counting.pabulib import PabulibError
+from bot.services.budget.counting.pabulib_fast import read_profile
+from bot.services.budget.counting.profile import Profile
+from bot.services.budget.counting.rules import RULES, count_profile
 
 EXIT_BAD_INPUT = 2
 
@@ -45,16 +46,10 @@ def render(selected: tuple[str, ...], total_cost: Number, *, as_json: bool) -> s
     return "\n".join([*ordered, f"total_cost: {format_amount(total_cost)}"])
 
 
-def _read(path: str) -> Election:
+def _read(path: str) -> Profile:
     """Read and parse ``path``; raises ``OSError`` or ``PabulibError``."""
     with open(path, "rb") as fh:
-        raw = fh.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise PabulibError(line, "not UTF-8 text") from None
-    return parse_pabulib(text)
+        return read_profile(fh.read())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 2 bad input or usage)."""
     args = _parser().parse_args(argv)
     try:
-        election = _read(args.file)
+        profile = _read(args.file)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         print(f"wijkbot tally: {args.file}: cannot read: {reason}", file=sys.stderr)
@@ -82,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except PabulibError as exc:
         print(f"wijkbot tally: {args.file}: line {exc.line}: {exc.problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    outcome = count(election, args.rule)
+    outcome = count_profile(profile, args.rule)
     print(render(outcome.selected, outcome.total_cost, as_json=args.json))
     return 0
 
