@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.clock import FrozenClock
+from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
 from storage.repo import inbox
 
@@ -109,3 +110,24 @@ async def test_a_worker_that_dies_while_handling_leaves_the_message_to_another(
     assert await heads(db) == ["a1"]
     assert not await claim(db, ids["a2"], clock)
     assert await claim(db, ids["a1"], clock) and await claim(db, ids["a2"], clock)
+
+
+class _Dialog:
+    async def save(self) -> None:
+        return None
+
+
+async def test_a_handler_that_commits_early_still_holds_its_chat_to_the_end(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The ballot is cast after an early commit (`commit_now`): the voter's next message
+    waits until that handler is done, also in another worker."""
+    postgres_only(db)
+    ids = await keep(db, clock, ("a1", "A"), ("a2", "A"))
+    async with db.transaction() as first:
+        assert await inbox.claim(first, ids["a1"], clock.now())
+        uow = UnitOfWork(first, _Dialog(), inbox_id=ids["a1"])  # type: ignore[arg-type]
+        await uow.commit_now()  # a1 is handled now, for everyone
+        assert await heads(db) == ["a2"]
+        assert not await claim(db, ids["a2"], clock)  # but chat A is still this handler's
+    assert await claim(db, ids["a2"], clock)
