@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.core.events import Incoming
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 PAUSE_FIRST = 0.5  # seconds before the first retry while the database is away
 PAUSE_MOST = 5.0
 BATCH = 100
+TAKE = 10  # shared: heads handled before looking again (the others may be taken meanwhile)
 LOOK_EVERY = 0.5  # seconds: how soon a worker takes up what another worker kept (shared)
 
 
@@ -127,16 +129,18 @@ class Inbox:
                 self._may_wait = False
 
     async def _handle_heads(self) -> None:
-        """Shared: each chat's oldest waiting event, until none is left that this worker has
-        not tried yet (the others are being handled by other workers)."""
+        """Shared: the oldest waiting event of some chats, again and again, until none is left
+        that this worker has not tried (the others are being handled by other workers). A few
+        at a time, in a random order: workers that look at the same moment start on different
+        chats, and seldom try an event another worker has just handled."""
         tried: set[int | None] = set()
         while not self.stopping.is_set():
             self.arrived.clear()
-            events = [
-                e for e in await self.store.heads(self.source, BATCH) if e.inbox_id not in tried
-            ]
-            if not events:
+            heads = await self.store.heads(self.source, BATCH)
+            fresh = [e for e in heads if e.inbox_id not in tried]
+            if not fresh:
                 return
+            events = random.sample(fresh, min(TAKE, len(fresh)))
             tried.update(e.inbox_id for e in events)
             if not await self._feed_all(events):
                 return

@@ -49,18 +49,21 @@ async def heads(session: AsyncSession, source: str, limit: int) -> list[InboxEnt
     handle now. On PostgreSQL an entry another worker is handling (its claim holds the row)
     is left out, and so its chat: that chat's next entry waits until that worker is done."""
     oldest = (
-        select(func.min(InboxEntry.id))
+        select(func.min(InboxEntry.id).label("id"))
         .where(col(InboxEntry.source) == source, col(InboxEntry.handled_at).is_(None))
         .group_by(col(InboxEntry.chat_id))
+        .order_by(func.min(InboxEntry.id))
+        .limit(limit)
+        .subquery()
     )
     stmt = (
         select(InboxEntry)
-        .where(col(InboxEntry.id).in_(oldest), col(InboxEntry.handled_at).is_(None))
+        .join(oldest, col(InboxEntry.id) == oldest.c.id)
+        .where(col(InboxEntry.handled_at).is_(None))  # checked again once the row is locked
         .order_by(col(InboxEntry.id))
-        .limit(limit)
     )
     if _postgres(session):
-        stmt = stmt.with_for_update(read=True, skip_locked=True)
+        stmt = stmt.with_for_update(read=True, skip_locked=True, of=InboxEntry)
     return list((await session.exec(stmt)).all())
 
 

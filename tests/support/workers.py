@@ -14,6 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
+
+from storage.locks import conninfo, lock_key
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -68,3 +72,16 @@ async def until(check: object, within: float, what: Callable[[], str]) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within} s: {what()}")
         await asyncio.sleep(0.1)
+
+
+def role_holder(db_url: str, role: str) -> int | None:
+    """The OS pid of the worker holding `role` (its connection's application_name), if any."""
+    key = lock_key(role) & 0xFFFF_FFFF_FFFF_FFFF
+    with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s "
+            "AND l.objid = %s AND l.objsubid = 1",
+            (key >> 32, key & 0xFFFF_FFFF),
+        ).fetchone()
+    return int(str(row[0]).split(":")[2]) if row is not None else None  # wijkbot:<host>:<pid>:…
