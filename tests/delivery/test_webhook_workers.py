@@ -147,7 +147,7 @@ async def cluster(db_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
                 await w.start()
             for port in ports:  # every worker listens, none needs a role for that
                 await _listening(port, within=START)
-            await until(lambda: bool(api.webhook), 10, c.report("the webhook is set"))
+            await until(lambda: bool(api.webhook), 30, c.report("the webhook is set"))
             await asyncio.sleep(1.0)  # a second setWebhook would come by now
             assert api.request_counts["setWebhook"] == 1  # by one worker, for all
             assert api.request_counts["getMe"] == WORKERS
@@ -276,7 +276,7 @@ async def test_a_worker_killed_in_the_middle_costs_at_most_the_message_it_was_ha
     await victim.kill()  # kill -9 the worker that set the webhook, while it receives and handles
     await until(lambda: answered(api) >= 2 * total // 3, 30, cluster.report("two thirds"))
     # Another worker took its role over, and set the webhook again (the same, harmlessly).
-    await until(lambda: api.request_counts["setWebhook"] == 2, 10, cluster.report("takeover"))
+    await until(lambda: api.request_counts["setWebhook"] == 2, 30, cluster.report("takeover"))
     assert role_holder(cluster.db_url, INBOUND) not in (None, lead)
     await victim.start()  # it comes back and takes its share again
     await writing
