@@ -19,7 +19,7 @@ from bot.core.clock import Clock
 from bot.core.dispatcher import Dispatcher
 from bot.core.metrics import Metrics, RateLimitCollector
 from bot.core.middlewares import DEFAULT_MIDDLEWARES
-from bot.core.ports import Adapter
+from bot.core.ports import Adapter, SharedInbound, shared_inbound
 from bot.delivery.leader import SCHEDULER, Roles, inbound_role, outbox_role
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import (
@@ -141,6 +141,26 @@ class App:
         await self.roles.wait_for(role)
         await work
 
+    async def _lead(self, adapter: SharedInbound, platform: str) -> None:
+        """Once this worker holds the platform's inbound role: what one worker does for all
+        (Telegram: setWebhook, the menus). Then it waits to be cancelled; if it fails, the
+        worker stops (restarted, it tries again)."""
+        await self.roles.wait_for(inbound_role(platform))
+        await adapter.lead()
+        await asyncio.Event().wait()
+
+    def _receive(self, adapter: Adapter) -> tuple[asyncio.Task[None], asyncio.Task[None] | None]:
+        """The adapter's task, and its leading task if every worker receives. On PostgreSQL
+        a Telegram webhook runs in every worker (any may receive); otherwise the adapter runs
+        in the worker holding its inbound role (polling Telegram, syncing Matrix)."""
+        feed = self.dispatcher.feed_for(adapter)
+        shared = None if self.db.is_sqlite else shared_inbound(adapter)
+        if shared is None:
+            work = self._when_held(inbound_role(adapter.platform), adapter.start(feed))
+            return asyncio.create_task(work, name=adapter.platform), None
+        lead = asyncio.create_task(self._lead(shared, adapter.platform), name="lead")
+        return asyncio.create_task(adapter.start(feed), name=adapter.platform), lead
+
     async def _schedule(self, scheduler: AsyncIOScheduler) -> None:
         await self.roles.wait_for(SCHEDULER)
         start_scheduler(scheduler, self.jobs)  # cron jobs (digests) kept in the database
@@ -166,7 +186,8 @@ class App:
 
         With several workers on PostgreSQL, polling, the scheduler and each platform's
         outbox run in one worker at a time (bot/delivery/leader.py); a worker that loses a
-        role it held (its database connection broke) stops, to be restarted.
+        role it held (its database connection broke) stops, to be restarted. A Telegram
+        webhook runs in every worker, which all handle the inbox (bot/core/inbox.py).
         """
         for platform in self.adapters:
             self.roles.want(inbound_role(platform))
@@ -182,20 +203,16 @@ class App:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        tasks = [
-            asyncio.create_task(
-                self._when_held(inbound_role(a.platform), a.start(self.dispatcher.feed_for(a))),
-                name=a.platform,
-            )
-            for a in self.adapters.values()
-        ]
+        receiving = [self._receive(a) for a in self.adapters.values()]
+        tasks = [task for task, _lead in receiving]
+        leads = [lead for _task, lead in receiving if lead is not None]
         stopper = asyncio.create_task(stop.wait())
         servers = [s for s in (self._web(), self.metrics_server()) if s is not None]
         tasks += [asyncio.create_task(s.serve(), name="web") for s in servers]
         lost = asyncio.create_task(self.roles.lost.wait())
         try:
             done, _pending = await asyncio.wait(
-                [*tasks, stopper, lost], return_when=asyncio.FIRST_COMPLETED
+                [*tasks, *leads, stopper, lost], return_when=asyncio.FIRST_COMPLETED
             )
             for t in done:
                 if t is lost:
@@ -205,7 +222,7 @@ class App:
         finally:
             for s in servers:
                 s.should_exit = True
-            await self._stop(tasks, [stopper, lost, sender, scheduling], scheduler, holder)
+            await self._stop(tasks, [*leads, stopper, lost, sender, scheduling], scheduler, holder)
 
     async def _stop(
         self,

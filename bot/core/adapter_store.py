@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.events import Button, Incoming, stored_keyboard
 from bot.core.ports import Received, StoreUnavailable
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import InboxEntry, utcnow
 from storage.repo import channels, cursors, inbox, outbox, people
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,14 @@ class DatabaseAdapterStore:
     async def waiting(self, source: str, limit: int) -> list[Incoming]:
         async with self._transaction() as session:
             entries = await inbox.waiting(session, source, limit)
+        return await self._events(entries)
+
+    async def heads(self, source: str, limit: int) -> list[Incoming]:
+        async with self._transaction() as session:
+            entries = await inbox.heads(session, source, limit)
+        return await self._events(entries)
+
+    async def _events(self, entries: Sequence[InboxEntry]) -> list[Incoming]:
         events = []
         for entry in entries:
             assert entry.id is not None

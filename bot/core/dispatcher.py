@@ -68,23 +68,31 @@ class Dispatcher:
     async def handle(self, adapter: Adapter, event: Incoming) -> None:
         started = time.perf_counter()  # the handler's latency: a duration, not a time of day
         with use_locale(event.user.language_code or self.settings.default_locale):
-            outgoing, enqueued = await self._transaction(adapter, event)
+            done = await self._transaction(adapter, event)
+            if done is None:
+                return  # not this worker's to handle (see `_transaction`)
+            outgoing, enqueued = done
             await self._deliver(adapter, event, outgoing)
         self.metrics.handled(adapter.platform, event.kind, time.perf_counter() - started)
         if enqueued:
             for hook in self.after_commit:
                 await hook()
 
-    async def _transaction(self, adapter: Adapter, event: Incoming) -> tuple[list[Outgoing], bool]:
+    async def _transaction(
+        self, adapter: Adapter, event: Incoming
+    ) -> tuple[list[Outgoing], bool] | None:
+        """What to send, and whether the outbox got messages; None when the inbox entry is not
+        this worker's to handle: handled already (sent again, or by another worker), an older
+        entry of its chat waits, or another worker is handling its chat now."""
         async with self.db.session() as session:
             ctx: Ctx | None = None
             try:
                 if event.inbox_id is not None and not await inbox.claim(
                     session, event.inbox_id, self.clock.now()
                 ):
-                    return [], False  # handled already (sent again, or by another process)
+                    return None
                 dialog = await Dialog(session, event.chat, event.user).load(self.clock.now())
-                uow = UnitOfWork(session, dialog)
+                uow = UnitOfWork(session, dialog, inbox_id=event.inbox_id)
                 ctx = Ctx(
                     event=event,
                     session=session,
@@ -104,7 +112,7 @@ class Dispatcher:
             except UserFacingError as exc:
                 await _rollback(session)
                 if not await self._handled(event, ctx, exc):
-                    return [], False
+                    return None
                 return [Outgoing("send", Reply(exc.message))], False
             except Exception as exc:
                 await _rollback(session)
@@ -112,7 +120,7 @@ class Dispatcher:
                     raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 # A failing update is not retried for ever: it is marked handled.
                 if not await self._handled(event, ctx, exc):
-                    return [], False
+                    return None
                 log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
                 text = _(
                     "Sorry, something went wrong on our side. Nothing was saved. "

@@ -13,11 +13,15 @@ While the database is away nothing is kept and nothing confirmed: the platform h
 the events (Telegram for a day, a Matrix homeserver for good) and the adapter tries again
 after a pause that grows to `PAUSE_MOST`; then everything is answered, in order.
 
-Several processes on one PostgreSQL (a later mode) build on this: any process may keep an
-event (the key is unique), and `claim` locks the entry for the transaction that handles it,
-so only one process handles it. To keep a chat in order across processes, each would take
-only the oldest waiting entry of a chat (`chat_id`), e.g. with FOR UPDATE SKIP LOCKED or an
-advisory lock per chat; today one loop per platform handles everything, in order.
+Several workers on one PostgreSQL (`shared`: Telegram's webhook in every worker, behind a
+load balancer) handle the inbox together. Any worker may keep an event (the key is unique,
+so an update sent to two workers is kept once). Each worker takes the oldest waiting entry
+of each chat (`heads`); `claim` takes it only while no older entry of its chat waits, and
+holds the chat's advisory lock until its transaction ends (storage/repo/inbox.py). So one
+chat's events are handled one at a time, oldest first, each once; other chats go on in other
+workers meanwhile. A worker that dies while handling rolls back, and another takes the entry.
+A worker sees what it kept itself at once, and looks for what other workers kept every
+`LOOK_EVERY` seconds (a worker that finishes a chat's event goes on with that chat's next).
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.core.events import Incoming
 from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,8 @@ log = logging.getLogger(__name__)
 PAUSE_FIRST = 0.5  # seconds before the first retry while the database is away
 PAUSE_MOST = 5.0
 BATCH = 100
+TAKE = 10  # shared: heads handled before looking again (the others may be taken meanwhile)
+LOOK_EVERY = 0.5  # seconds: how soon a worker takes up what another worker kept (shared)
 
 
 class Pause:
@@ -62,12 +70,18 @@ class Inbox:
     """One platform's inbox, as its adapter uses it."""
 
     def __init__(
-        self, store: AdapterStore, source: str, feed: Feed, stopping: asyncio.Event
+        self,
+        store: AdapterStore,
+        source: str,
+        feed: Feed,
+        stopping: asyncio.Event,
+        shared: bool = False,
     ) -> None:
         self.store = store
         self.source = source  # "telegram.<bot id>", "matrix"
         self.feed = feed
         self.stopping = stopping
+        self.shared = shared  # other workers keep and handle this inbox's events too
         self.pause = Pause(stopping)
         self.arrived = asyncio.Event()  # something was kept since the last look
         self._may_wait = True  # entries may be left from before a restart
@@ -103,20 +117,46 @@ class Inbox:
     async def handle_waiting(self) -> None:
         """Handle what was kept, oldest first. StoreUnavailable when the database is away:
         the event that failed and those after it wait for the next call."""
+        if self.shared:
+            await self._handle_heads()
+            return
         while self._may_wait and not self.stopping.is_set():
             self.arrived.clear()
             events = await self.store.waiting(self.source, BATCH)
-            for event in events:
-                if self.stopping.is_set():
-                    return  # finish the event being handled, not the batch
-                try:
-                    await self.feed(event)
-                except StoreUnavailable:
-                    raise
-                except Exception:  # after its commit (the dispatcher catches the rest)
-                    log.exception("inbox: handling %s %s failed", self.source, event.inbox_id)
+            if not await self._feed_all(events):
+                return
             if len(events) < BATCH and not self.arrived.is_set():
                 self._may_wait = False
+
+    async def _handle_heads(self) -> None:
+        """Shared: the oldest waiting event of some chats, again and again, until none is left
+        that this worker has not tried (the others are being handled by other workers). A few
+        at a time, in a random order: workers that look at the same moment start on different
+        chats, and seldom try an event another worker has just handled."""
+        tried: set[int | None] = set()
+        while not self.stopping.is_set():
+            self.arrived.clear()
+            heads = await self.store.heads(self.source, BATCH)
+            fresh = [e for e in heads if e.inbox_id not in tried]
+            if not fresh:
+                return
+            events = random.sample(fresh, min(TAKE, len(fresh)))
+            tried.update(e.inbox_id for e in events)
+            if not await self._feed_all(events):
+                return
+
+    async def _feed_all(self, events: Sequence[Incoming]) -> bool:
+        """Hand each event to the dispatcher; False (early) when the adapter stops."""
+        for event in events:
+            if self.stopping.is_set():
+                return False  # finish the event being handled, not the batch
+            try:
+                await self.feed(event)
+            except StoreUnavailable:
+                raise
+            except Exception:  # after its commit (the dispatcher catches the rest)
+                log.exception("inbox: handling %s %s failed", self.source, event.inbox_id)
+        return True
 
     async def handle_or_stop(self) -> bool:
         """`handle_waiting` until it is done; False if the adapter stops first."""
@@ -124,10 +164,14 @@ class Inbox:
         return done and not self.stopping.is_set()
 
     async def arrival(self) -> None:
-        """Until something new is kept, or the adapter stops."""
+        """Until something new is kept, or the adapter stops; shared, at most `LOOK_EVERY`."""
         waiters = [asyncio.ensure_future(e.wait()) for e in (self.arrived, self.stopping)]
         try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waiters,
+                timeout=LOOK_EVERY if self.shared else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         finally:
             for waiter in waiters:
                 waiter.cancel()

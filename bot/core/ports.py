@@ -42,6 +42,27 @@ class Adapter(Protocol):
         ...
 
 
+class SharedInbound(Protocol):
+    """A platform every worker may receive from at once (Telegram's webhook behind a load
+    balancer), all handling one inbox together; optional."""
+
+    def share(self) -> bool:
+        """Receive in every worker from now on, if this mode allows it (False: one worker)."""
+        ...
+
+    async def lead(self) -> None:
+        """What one worker does for all at the platform (the webhook, the menus)."""
+        ...
+
+
+def shared_inbound(adapter: object) -> SharedInbound | None:
+    """The adapter as a `SharedInbound`, if it can receive in every worker now."""
+    share = getattr(adapter, "share", None)
+    if callable(share) and callable(getattr(adapter, "lead", None)) and share():
+        return adapter  # type: ignore[return-value]
+    return None
+
+
 class GroupInvite(Protocol):
     """A way into a group chat for one account: (group chat id, account id) -> a link to
     open; `expires` (from the caller's clock) ends a link where links expire (Telegram)."""
@@ -84,6 +105,11 @@ class AdapterStore(Protocol):
 
     async def waiting(self, source: str, limit: int) -> list[Incoming]:
         """Events kept and not yet handled, oldest first; each carries its `inbox_id`."""
+        ...
+
+    async def heads(self, source: str, limit: int) -> list[Incoming]:
+        """The oldest waiting event of each chat no other worker is handling, oldest first
+        (several workers on PostgreSQL handle the inbox together)."""
         ...
 
     async def cursor(self, key: str, max_age: timedelta | None = None) -> str | None:

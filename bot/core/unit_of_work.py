@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.dialog import Dialog
+from storage.repo import inbox
 from storage.repo.outbox import WROTE_OUTBOX
 
 
@@ -25,6 +26,7 @@ class UnitOfWork:
     session: AsyncSession
     dialog: Dialog
     committed_early: bool = False  # `commit_now` was called
+    inbox_id: int | None = None  # the inbox entry this event came from
 
     def queued_messages(self) -> bool:
         """Whether this event wrote to the outbox (read once, after the commit)."""
@@ -39,6 +41,8 @@ class UnitOfWork:
         await self.dialog.save()
         await self.session.commit()
         self.committed_early = True
+        if self.inbox_id is not None:  # the commit let go of the chat: hold it again
+            await inbox.hold_chat(self.session, self.inbox_id)
         engine = self.session.bind
         assert isinstance(engine, AsyncEngine)
         return engine

@@ -1,8 +1,9 @@
 """Which worker does what: roles held by PostgreSQL advisory locks.
 
 Several `wijkbot run --worker` processes can share one PostgreSQL database. Some work
-must be done by exactly one of them at a time: polling Telegram ("telegram-poll"),
-syncing Matrix ("matrix-sync"), firing scheduled jobs ("scheduler": APScheduler 3 has no
+must be done by exactly one of them at a time: polling Telegram ("telegram-poll"; with a
+webhook every worker receives, and this role only sets the webhook and the menus), syncing
+Matrix ("matrix-sync"), firing scheduled jobs ("scheduler": APScheduler 3 has no
 coordination between processes) and sending each platform's outbox ("outbox-telegram":
 Telegram's limits and each chat's order then hold across workers). A worker holds a role
 while it holds the role's advisory lock on a connection of its own; a worker that dies

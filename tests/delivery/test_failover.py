@@ -14,8 +14,6 @@ import asyncio
 import itertools
 import os
 import random
-import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,9 +28,9 @@ from storage.locks import conninfo, lock_key
 from storage.repo import outbox
 from tests.standins.telegram_botapi import BotApiStandIn
 from tests.standins.telegram_records import SentRecord
+from tests.support.workers import Worker, until
 
 pytestmark = pytest.mark.postgres
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAF-wijkbot_failover_token"
 RECIPIENTS = 2_000
 FIRST_RECIPIENT = 200_000
@@ -44,46 +42,6 @@ HELP = "/idea"  # in the help text (English command names)
 LANGUAGE = "From now on I will write to you in English."
 KILL_AFTER = (100, 600, 1_100)  # broadcast messages delivered before each kill
 ROLES = ("telegram-poll", "outbox-telegram", "scheduler")
-
-
-class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.support.worker_child",
-                cwd=ROOT, env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=out, stderr=out,
-            )  # fmt: skip
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        await self.proc.wait()
-
-    def dump_stacks(self) -> None:
-        """Ask the worker for its threads' and tasks' stacks (into its log)."""
-        if self.proc is not None and self.proc.returncode is None:
-            for sig in (signal.SIGUSR1, signal.SIGUSR2):
-                os.kill(self.proc.pid, sig)
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 10)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
 
 
 def holders(db_url: str) -> dict[str, int]:
@@ -101,15 +59,6 @@ def holders(db_url: str) -> dict[str, int]:
             if row is not None:
                 found[role] = int(str(row[0]).split(":")[2])  # wijkbot:<host>:<pid>:<id>
     return found
-
-
-async def until(check: object, within: float, what: Callable[[], str]) -> None:
-    """Wait for `check`; else fail, showing `what` (read then: the logs of that moment)."""
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what()}")
-        await asyncio.sleep(0.1)
 
 
 def activity(db_url: str) -> str:

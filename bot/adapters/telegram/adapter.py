@@ -5,17 +5,19 @@ the core. Updates go through the inbox (bot/core/inbox.py): Telegram is told it 
 forget an update only once it is kept in the database, and it is handled from there.
 
 Polling is our own loop over `getUpdates`: a batch is kept with the last `update_id` (the
-next offset confirms it), then handled. Webhook mode is our own small aiohttp server, as
-PTB's answers 200 before anything is stored: it checks the secret token, keeps the update,
-and only then answers 200; while the database is away it answers 503, so Telegram sends the
-update again later. The webhook is set with one connection, so updates come in order.
+next offset confirms it), then handled. Webhook mode is our own small server (webhook.py),
+which answers 200 only once the update is kept. The webhook is set with one connection, so
+updates come in order: the next one only after the 200 of the one before.
+
+With several workers on PostgreSQL (`share`), every worker runs the webhook server behind the
+operator's load balancer and handles the inbox with the others (bot/core/inbox.py); only the
+worker holding the inbound role calls setWebhook and sets the command menus (`lead`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +27,6 @@ from typing import Any, TypeVar
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 
-from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -37,6 +38,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.adapters.telegram import webhook
 from bot.adapters.telegram.convert import (
     MAX_CAPTION,
     MAX_MESSAGE,
@@ -52,7 +54,7 @@ from bot.core.commands import MenuEntry
 from bot.core.events import ChatRef, Document, MessageRef, Reply
 from bot.core.i18n import use_locale
 from bot.core.inbox import Inbox
-from bot.core.ports import AdapterStore, Feed, Received, StoreUnavailable, Unreachable
+from bot.core.ports import AdapterStore, Feed, Received, Unreachable
 from bot.util.bounded import Bounded
 from bot.util.logs import install_redaction, remember_secret
 
@@ -61,7 +63,6 @@ T = TypeVar("T")
 
 # Telegram picks update ids at random again after a week without updates.
 CURSOR_MAX_AGE = timedelta(days=6)
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "poll_answer"]
 MAX_ATTEMPTS = 6
 UPLOADED_KEPT = 64  # file_ids of images we uploaded, newest kept
@@ -117,6 +118,8 @@ class TelegramAdapter:
         self._uploaded: Bounded[str, str] = Bounded(UPLOADED_KEPT)
         self._uploading = asyncio.Lock()  # sends side by side: one uploads, the others wait
         self._poll_backoff = 1.0
+        self.shared = False  # every worker receives (webhook) and handles the inbox together
+        self._listening = asyncio.Event()  # the webhook server takes requests
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -132,9 +135,10 @@ class TelegramAdapter:
         self.username = self.bot.username
         stored = await self.store.cursor(self._cursor_key, max_age=CURSOR_MAX_AGE)
         self._cursor = int(stored or 0)
-        await self._set_commands()
+        if not self.shared:
+            await self._set_commands()
         log.info("telegram: running as @%s", self.username)
-        inbox = Inbox(self.store, self._source, feed, self._stopping)
+        inbox = Inbox(self.store, self._source, feed, self._stopping, shared=self.shared)
         try:
             if self.settings.telegram_webhook_url:
                 await self._run_webhook(inbox)
@@ -145,6 +149,20 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         self._stopping.set()
+
+    def share(self) -> bool:
+        """Run as one of several workers that all receive: True in webhook mode (then `lead`
+        is for the one worker holding the inbound role); False for polling (one worker)."""
+        self.shared = bool(self.settings.telegram_webhook_url)
+        return self.shared
+
+    async def lead(self) -> None:
+        """What one worker does for all, once this one listens: the command menus, and the
+        webhook at Telegram. The next worker to hold the role does it again (harmless: the
+        same URL and secret), so a changed URL or secret takes effect at a rolling restart."""
+        await self._listening.wait()
+        await self._set_commands()
+        await self._set_webhook()
 
     async def _poll(self, inbox: Inbox) -> None:
         """Handle what the inbox holds, fetch more, keep it (which confirms it), and again."""
@@ -190,44 +208,28 @@ class TelegramAdapter:
         return list(updates)
 
     async def _run_webhook(self, inbox: Inbox) -> None:
-        s = self.settings
-        assert s.telegram_webhook_url and s.telegram_webhook_secret
-        secret = s.telegram_webhook_secret.get_secret_value()
-        server = web.Application()
-        server.router.add_post("/telegram", partial(self._on_webhook, inbox, secret))
-        runner = web.AppRunner(server, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, s.telegram_webhook_listen, s.telegram_webhook_port).start()
-            url = s.telegram_webhook_url
-            await self._call(
-                lambda: self.bot.set_webhook(
-                    url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=1
-                )
-            )
+        async with webhook.listening(self.settings, self.bot, partial(self._receive, inbox)):
+            self._listening.set()
+            if not self.shared:
+                await self._set_webhook()
             while await inbox.handle_or_stop():
                 await inbox.arrival()
-        finally:
-            await runner.cleanup()
 
-    async def _on_webhook(self, inbox: Inbox, secret: str, request: web.Request) -> web.Response:
-        """200 only once the update is kept: Telegram forgets it then."""
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
-            return web.Response(status=403)
-        try:
-            update = Update.de_json(await request.json(), self.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
-        try:
-            await self._keep([update], inbox)
-        except StoreUnavailable as exc:
-            log.warning("telegram: the database is away (%s); Telegram sends it again", exc)
-            return web.Response(status=503, text="the database is away; try again later")
+    async def _set_webhook(self) -> None:
+        s = self.settings
+        assert s.telegram_webhook_url and s.telegram_webhook_secret
+        url, secret = s.telegram_webhook_url, s.telegram_webhook_secret.get_secret_value()
+        await self._call(
+            lambda: self.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=1
+            )
+        )
+        log.info("telegram: webhook set")
+
+    async def _receive(self, inbox: Inbox, update: Update) -> None:
+        """A webhook's update: kept (StoreUnavailable if it cannot be), a button answered."""
+        await self._keep([update], inbox)
         await self._answer_buttons([update])
-        return web.Response()
 
     async def _keep(
         self, updates: Sequence[Update], inbox: Inbox, cursor: tuple[str, str] | None = None
