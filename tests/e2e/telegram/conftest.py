@@ -87,7 +87,9 @@ class RunningBot:
             await self.app.db.dispose()
         self.app = self.adapter = self._task = None
 
-    async def replies(self, chat_id: int, count: int = 1, within: float = 5.0) -> list[SentRecord]:
+    async def replies(self, chat_id: int, count: int = 1, within: float = 30.0) -> list[SentRecord]:
+        """The next `count` messages to the chat. The wait is generous: the test is that the
+        bot answers, and a loaded CI machine (two passes side by side) can take seconds."""
         return await self.api.wait_for_sent(
             lambda r: r.chat_id == chat_id, count=count, timeout=within
         )
