@@ -27,13 +27,51 @@ from storage.models import (
     OutboxMessage,
     Person,
     Preference,
+    Signal,
     SignalUpdate,
+    Theme,
     ThemeFollow,
 )
 from storage.network_models import IdeaOffer, Initiative
 from tests.digests.reference import reference_messages
 
 RESIDENTS = 300
+ALIKE = range(303, 310)  # same places, themes, language and setting; all but 304, 307 involved
+
+
+async def _alike_but_involved(db: Database) -> None:
+    """Residents the run would give one shared digest, but for one thing each: 303 offered
+    help, 305 wrote an older idea that still needs helpers, 306 changed a report's status,
+    308 wrote a new idea, 309 made a report."""
+    await add_residents(db, 301, 9)  # 301-302 daily or never; 303-309 weekly
+    async with db.transaction() as s:
+        await s.exec(insert(Theme), params=[  # type: ignore[call-overload]
+            {"id": 7, "slug": "thema-7", "names": {"nl": "Thema 7", "en": "Theme 7"},
+             "created_at": NOW}
+        ])  # fmt: skip
+        await s.exec(delete(ThemeFollow).where(col(ThemeFollow.person_id).in_(ALIKE)))  # type: ignore[call-overload]
+        await s.exec(insert(ThemeFollow), params=[  # type: ignore[call-overload]
+            {"person_id": p, "theme_id": t, "created_at": NOW} for p in ALIKE for t in (7,)
+        ])  # fmt: skip
+        await s.exec(update(Membership).where(col(Membership.person_id).in_(ALIKE))  # type: ignore[call-overload]
+                     .values(neighbourhood_id=1))  # fmt: skip
+        await s.exec(update(Person).where(col(Person.id).in_(ALIKE)).values(locale="nl"))  # type: ignore[call-overload]
+        new = Idea(neighbourhood_id=1, theme_id=7, author_id=1, title="Nieuw idee", body="",
+                   status="open", created_at=NOW - timedelta(hours=1))  # fmt: skip
+        s.add(new)
+        s.add(Idea(neighbourhood_id=1, theme_id=7, author_id=305, title="Oud idee", body="",
+                   status="open", created_at=NOW - timedelta(days=20)))  # fmt: skip
+        s.add(Idea(neighbourhood_id=1, author_id=308, title="Mijn idee", body="",
+                   status="open", created_at=NOW - timedelta(hours=2)))  # fmt: skip
+        await s.flush()
+        s.add(IdeaOffer(idea_id=new.id, person_id=303, kind="time",
+                        created_at=NOW - timedelta(minutes=5)))  # fmt: skip
+        signal = (await s.exec(select(Signal.id).where(col(Signal.neighbourhood_id) == 1)
+                               .order_by(col(Signal.id)))).first()  # fmt: skip
+        await s.exec(update(SignalUpdate).where(col(SignalUpdate.signal_id) == signal)  # type: ignore[call-overload]
+                     .values(by_person_id=306))  # fmt: skip
+        await s.exec(update(Signal).where(col(Signal.id) == signal + 7)  # type: ignore[call-overload]
+                     .values(reporter_id=309))  # fmt: skip
 
 
 async def _personal_touches(db: Database) -> None:
@@ -101,12 +139,16 @@ async def test_the_same_digests_as_the_old_run(
         await add_residents(db, 1, RESIDENTS)
         await add_items(db, RESIDENTS, 400)
         await _personal_touches(db)
+        await _alike_but_involved(db)
         for cadence in ("weekly", "daily"):
             expected, written = await _written(db, cadence)
             assert len(written) > 20
             assert {m[2] for m in written} == ({"direct", "group"} if cadence == "weekly"
                                                else {"direct"})  # fmt: skip
             assert written == expected
+            alike = {m[1]: m[3] for m in written if m[1] in {str(100_000 + p) for p in ALIKE}}
+            if cadence == "weekly":
+                assert len(alike) == 7 and len(set(alike.values())) == 6  # 304, 307 alike
             if cadence == "weekly":  # what makes a digest personal is in there
                 for line in (
                     "You supported",

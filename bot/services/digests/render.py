@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from bot.core.events import Button, store_keyboard
+from bot.core.events import Button, StoredKeyboard, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.services.digests.items import Digest
 from bot.services.ideas import SupportIdea, idea_ref
@@ -200,10 +200,12 @@ def heading_for(cadence: str) -> str:
     return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
 
 
+def keyboard(buttons: list[Button]) -> StoredKeyboard:
+    """A digest's buttons as stored: each item's button on its own line."""
+    return store_keyboard([[b] for b in buttons])
+
+
 def outbox_row(
     platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
 ) -> dict[str, Any]:
-    """A digest as an outbox row: each item's button on its own line."""
-    return outbox.new_row(
-        platform, chat_id, kind, text, store_keyboard([[b] for b in buttons]), None, now
-    )
+    return outbox.new_row(platform, chat_id, kind, text, keyboard(buttons), None, now)

@@ -10,19 +10,30 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.events import StoredKeyboard
 from bot.core.i18n import _, use_locale
 from bot.delivery.scheduler import Job
-from bot.services.digests.items import MAX_SEEKING, SOON, Items, group_digest, resident_digest
-from bot.services.digests.render import heading_for, outbox_row, render
+from bot.services.digests.items import (
+    MAX_SEEKING,
+    SOON,
+    Ids,
+    Items,
+    group_digest,
+    resident_digest,
+)
+from bot.services.digests.render import heading_for, keyboard, outbox_row, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
 from storage.repo import digest_network as network
 from storage.repo import digest_residents as claims
 from storage.repo import digests as repo
 from storage.repo import outbox
-from storage.repo.digests import Due
+from storage.repo.digest_residents import Slice
+from storage.repo.digests import Due, Resident
 
 OUTBOX_BATCH = 1000  # digests written per INSERT
+SHARED = 2000  # kinds of digest remembered for residents who get the same one
+NONE: frozenset[int] = frozenset()
 
 
 async def queue_digests(
@@ -58,24 +69,16 @@ async def queue_digests(
     if claimed:
         done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
         closing = [p.id for p in items.closing]
-        none: set[int] = set()
+        digests = _ResidentDigests(items, now, cadence)
         async for part in claims.residents(
             session, cadence, now, claimed, window=window, closing=closing, done=done
         ):
             for r in part.residents:
-                me = r.person_id
-                since = since_of(r.last_digest_at, now, period)
-                d = resident_digest(
-                    items, r, since, part.hoods.get(me, none), part.themes.get(me, none),
-                    part.following.get(me, none), part.voted.get(me, none),
-                    part.supported.get(me, none),
-                )  # fmt: skip
-                if d.empty:
-                    continue
-                with use_locale(r.locale):
-                    footer = _("Get this more or less often: /overzicht")
-                    text, buttons = render(d, heading_for(cadence), items.themes, footer)
-                await out.add(outbox_row(r.platform, r.chat_id, "direct", text, buttons, now))
+                message = digests.of(r, part)
+                if message is not None:
+                    await out.add(
+                        outbox.new_row(r.platform, r.chat_id, "direct", *message, None, now)
+                    )
     if groups:
         names = await repo.neighbourhood_names(session)
         claimed_groups = await repo.claim_groups(session, groups_before, force, now)
@@ -94,6 +97,51 @@ async def queue_digests(
             await out.add(outbox_row(g.platform, g.chat_id, "group", text, buttons, now))
     await out.flush()
     return out.written
+
+
+Message = tuple[str, StoredKeyboard]  # text and buttons
+
+
+class _ResidentDigests:
+    """Each resident's digest as text and buttons (None: nothing new).
+
+    Residents nothing personal sets apart (`Items.personal`) with the same places, themes,
+    period, setting and language get the same digest: it is made once, and the last SHARED
+    kinds are remembered.
+    """
+
+    def __init__(self, items: Items, now: datetime, cadence: str) -> None:
+        self.items, self.now, self.cadence = items, now, cadence
+        self.shared: dict[Any, Message | None] = {}
+
+    def of(self, r: Resident, part: Slice) -> Message | None:
+        me, items = r.person_id, self.items
+        hoods, themes = part.hoods.get(me, NONE), part.themes.get(me, NONE)
+        following, voted = part.following.get(me, NONE), part.voted.get(me, NONE)
+        supported = part.supported.get(me, NONE)
+        since = since_of(r.last_digest_at, self.now, PERIODS[self.cadence])
+        if items.personal(me, following, voted, supported):
+            return self._make(r, since, hoods, themes, following, voted, supported)
+        key = (frozenset(hoods), frozenset(themes), since, r.broadcasts, r.locale)
+        if key in self.shared:
+            return self.shared[key]
+        message = self._make(r, since, hoods, themes, NONE, NONE, NONE)
+        if len(self.shared) >= SHARED:
+            del self.shared[next(iter(self.shared))]  # the oldest
+        self.shared[key] = message
+        return message
+
+    def _make(
+        self, r: Resident, since: datetime, hoods: Ids, themes: Ids,
+        following: Ids, voted: Ids, supported: Ids,
+    ) -> Message | None:  # fmt: skip
+        d = resident_digest(self.items, r, since, hoods, themes, following, voted, supported)
+        if d.empty:
+            return None
+        with use_locale(r.locale):
+            footer = _("Get this more or less often: /overzicht")
+            text, buttons = render(d, heading_for(self.cadence), self.items.themes, footer)
+        return text, keyboard(buttons)
 
 
 class _Outbox:
