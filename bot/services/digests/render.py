@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
-from typing import Any
 
-from bot.core.events import Button, StoredKeyboard, store_keyboard
+from bot.core.events import Button, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
 from bot.services.digests.items import Digest
 from bot.services.ideas import SupportIdea, idea_ref
@@ -14,9 +12,9 @@ from bot.services.offers import help_button
 from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
-from storage.repo import outbox
 from storage.repo.digest_network import InitiativeRow
 from storage.repo.digests import PollRow, SignalRow
+from storage.repo.outbox_bulk import encode
 
 MAX_TITLE = 80
 
@@ -200,12 +198,6 @@ def heading_for(cadence: str) -> str:
     return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
 
 
-def keyboard(buttons: list[Button]) -> StoredKeyboard:
-    """A digest's buttons as stored: each item's button on its own line."""
-    return store_keyboard([[b] for b in buttons])
-
-
-def outbox_row(
-    platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
-) -> dict[str, Any]:
-    return outbox.new_row(platform, chat_id, kind, text, keyboard(buttons), None, now)
+def keyboard(buttons: list[Button]) -> str:
+    """A digest's buttons as stored (JSON): each item's button on its own line."""
+    return encode(store_keyboard([[b] for b in buttons]))

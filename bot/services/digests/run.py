@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.events import StoredKeyboard
 from bot.core.i18n import _, use_locale
 from bot.delivery.scheduler import Job
 from bot.services.digests.items import (
@@ -21,15 +20,15 @@ from bot.services.digests.items import (
     group_digest,
     resident_digest,
 )
-from bot.services.digests.render import heading_for, keyboard, outbox_row, render
+from bot.services.digests.render import heading_for, keyboard, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
 from storage.repo import digest_network as network
 from storage.repo import digest_residents as claims
 from storage.repo import digests as repo
-from storage.repo import outbox
 from storage.repo.digest_residents import Slice
 from storage.repo.digests import Due, Resident
+from storage.repo.outbox_bulk import encoded_row, enqueue_encoded
 
 OUTBOX_BATCH = 1000  # digests written per INSERT
 SHARED = 2000  # kinds of digest remembered for residents who get the same one
@@ -76,9 +75,7 @@ async def queue_digests(
             for r in part.residents:
                 message = digests.of(r, part)
                 if message is not None:
-                    await out.add(
-                        outbox.new_row(r.platform, r.chat_id, "direct", *message, None, now)
-                    )
+                    await out.add(encoded_row(r.platform, r.chat_id, "direct", *message, now))
     if groups:
         names = await repo.neighbourhood_names(session)
         claimed_groups = await repo.claim_groups(session, groups_before, force, now)
@@ -94,12 +91,12 @@ async def queue_digests(
                 if theme is not None:
                     name = f"{name}, {theme.name_in(group_locale)}"
                 text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
-            await out.add(outbox_row(g.platform, g.chat_id, "group", text, buttons, now))
+            await out.add(encoded_row(g.platform, g.chat_id, "group", text, keyboard(buttons), now))
     await out.flush()
     return out.written
 
 
-Message = tuple[str, StoredKeyboard]  # text and buttons
+Message = tuple[str, str]  # text, and the buttons as JSON
 
 
 class _ResidentDigests:
@@ -158,7 +155,7 @@ class _Outbox:
             await self.flush()
 
     async def flush(self) -> None:
-        await outbox.enqueue_many(self.session, self.rows)
+        await enqueue_encoded(self.session, self.rows)
         self.written += len(self.rows)
         self.rows = []
 
