@@ -28,7 +28,7 @@ from storage.repo import digest_residents as claims
 from storage.repo import digests as repo
 from storage.repo.digest_residents import Slice
 from storage.repo.digests import Due, Resident
-from storage.repo.outbox_bulk import encoded_row, enqueue_encoded
+from storage.repo.outbox_bulk import Row, enqueue_encoded
 
 OUTBOX_BATCH = 1000  # digests written per INSERT
 SHARED = 2000  # kinds of digest remembered for residents who get the same one
@@ -64,18 +64,18 @@ async def queue_digests(
         seeking=await network.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
         initiatives=await network.initiative_news(session, window),
     )
-    out = _Outbox(session)
+    out = _Outbox(session, now)
     if claimed:
         done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
         closing = [p.id for p in items.closing]
         digests = _ResidentDigests(items, now, cadence)
         async for part in claims.residents(
-            session, cadence, now, claimed, window=window, closing=closing, done=done
+            session, claimed, window=window, closing=closing, done=done
         ):
             for r in part.residents:
                 message = digests.of(r, part)
                 if message is not None:
-                    await out.add(encoded_row(r.platform, r.chat_id, "direct", *message, now))
+                    await out.add((r.platform, r.chat_id, "direct", *message))
     if groups:
         names = await repo.neighbourhood_names(session)
         claimed_groups = await repo.claim_groups(session, groups_before, force, now)
@@ -91,7 +91,7 @@ async def queue_digests(
                 if theme is not None:
                     name = f"{name}, {theme.name_in(group_locale)}"
                 text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
-            await out.add(encoded_row(g.platform, g.chat_id, "group", text, keyboard(buttons), now))
+            await out.add((g.platform, g.chat_id, "group", text, keyboard(buttons)))
     await out.flush()
     return out.written
 
@@ -144,18 +144,18 @@ class _ResidentDigests:
 class _Outbox:
     """Digests go out in batches of OUTBOX_BATCH rows: never all of them in memory."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.rows: list[dict[str, Any]] = []
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.rows: list[Row] = []
         self.written = 0
 
-    async def add(self, row: dict[str, Any]) -> None:
+    async def add(self, row: Row) -> None:
         self.rows.append(row)
         if len(self.rows) >= OUTBOX_BATCH:
             await self.flush()
 
     async def flush(self) -> None:
-        await enqueue_encoded(self.session, self.rows)
+        await enqueue_encoded(self.session, self.rows, self.now)
         self.written += len(self.rows)
         self.rows = []
 
