@@ -110,6 +110,8 @@ async def _personal_touches(db: Database) -> None:
              "last_digest_at": NOW - timedelta(days=8 + p % 3)}
             for p in range(33, 60) if p % 10 >= 3
         ])  # poll results come in the digest  # fmt: skip
+        await s.exec(update(Idea).where(col(Idea.id).in_([1, 2, 3]))  # type: ignore[call-overload]
+                     .values(title='Bankjes "oud" \\ nieuw\t🌳 مرحبا \u200f{x}%s'))  # fmt: skip
         await s.exec(update(Person).where(col(Person.id).in_([7, 14, 21]))  # type: ignore[call-overload]
                      .values(locale="ar"))  # fmt: skip
 
@@ -157,6 +159,7 @@ async def test_the_same_digests_as_the_old_run(
                     "Polls that close soon:",
                     "Poll results:",
                     "is now an initiative",
+                    'Bankjes "oud" \\ nieuw 🌳 مرحبا',
                 ):
                     assert any(line in m[3] for m in written), line
     finally:
