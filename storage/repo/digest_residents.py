@@ -138,7 +138,9 @@ class _ByPerson:
 
 
 async def _stream(session: AsyncSession, stmt: Any) -> AsyncResult[Any]:
-    return await session.stream(stmt.execution_options(yield_per=FETCH))
+    """Rows through a server-side cursor, as plain rows (no ORM: it costs per row)."""
+    connection = await session.connection()
+    return await connection.stream(stmt.execution_options(yield_per=FETCH))
 
 
 async def residents(

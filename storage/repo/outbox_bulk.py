@@ -28,7 +28,7 @@ _FROM_JSON = sql(
     " (platform, chat_id, chat_kind, text, buttons, extra, attempts, failed, created_at)"
     " SELECT r.e->>0, r.e->>1, r.e->>2, r.e->>3, CAST(r.e->>4 AS JSON), CAST('{}' AS JSON),"
     " 0, false, :now"
-    " FROM json_array_elements(CAST(:rows AS JSON)) WITH ORDINALITY AS r(e, n) ORDER BY r.n"
+    " FROM jsonb_array_elements(CAST(:rows AS JSONB)) WITH ORDINALITY AS r(e, n) ORDER BY r.n"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
