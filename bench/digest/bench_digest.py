@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -41,6 +42,7 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.digests import queue_digests
+from bot.services.digests import run as digest_run
 from bot.services.digests.run import OUTBOX_BATCH
 from storage.db import Database
 from storage.migrate import upgrade
@@ -198,6 +200,7 @@ class Run(NamedTuple):
     """One weekly run, as measured."""
 
     messages: int
+    made: int  # digests assembled one by one (the others: shared, see digests.run)
     seconds: float  # wall time
     cpu: float  # this process's CPU time (the database server's is not in it)
     reads: int  # statements other than the outbox INSERTs: claims, items, the streams
@@ -211,24 +214,48 @@ def is_outbox_write(statement: str) -> bool:
 
 async def build_once(db: Database, *, trace: bool = False) -> Run:
     """One weekly run, rolled back."""
-    async with db.session() as s:
-        with count_queries(db.engine) as statements:
-            if trace:
-                tracemalloc.start()
-            start, cpu = time.perf_counter(), time.process_time()
-            messages = await queue_digests(s, NOW, "weekly", group_locale="nl")
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-            peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
-            if trace:
-                tracemalloc.stop()
-        await s.rollback()
+    made = 0
+    make = digest_run._ResidentDigests._make
+
+    def counted(*args: Any) -> Any:
+        nonlocal made
+        made += 1
+        return make(*args)
+
+    digest_run._ResidentDigests._make = counted  # type: ignore[method-assign]
+    try:
+        async with db.session() as s:
+            with count_queries(db.engine) as statements:
+                if trace:
+                    tracemalloc.start()
+                start, cpu = time.perf_counter(), time.process_time()
+                messages = await queue_digests(s, NOW, "weekly", group_locale="nl")
+                seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+                peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+                if trace:
+                    tracemalloc.stop()
+            await s.rollback()
+    finally:
+        digest_run._ResidentDigests._make = make  # type: ignore[method-assign]
     writes = sum(1 for q in statements if is_outbox_write(q))
-    return Run(messages, seconds, cpu, len(statements) - writes, writes, peak)
+    return Run(messages, made, seconds, cpu, len(statements) - writes, writes, peak)
 
 
-def rss_mb() -> float:
-    """This process's resident memory high-water mark so far (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(field: str = "VmHWM") -> float:
+    """This process's resident memory: its peak (VmHWM) or now (VmRSS), from /proc.
+
+    Not `ru_maxrss`: Linux carries that over from the parent through fork and exec.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
+def restart_peak() -> None:
+    """The peak resident memory counts again from now (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 async def measure_run(url: str) -> dict[str, float]:
@@ -238,7 +265,8 @@ async def measure_run(url: str) -> dict[str, float]:
     try:
         async with db.session() as s:  # connect and load what a running bot has loaded
             await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        before = rss_mb()
+        before = rss_mb("VmRSS")
+        restart_peak()
         run = await build_once(db)
         peak_rss = rss_mb()
         traced = await build_once(db, trace=True)
@@ -248,7 +276,7 @@ async def measure_run(url: str) -> dict[str, float]:
             "rss_peak_mb": peak_rss}  # fmt: skip
 
 
-async def measure(url: str, residents: int, items: int) -> dict[str, float]:
+async def measure(url: str, residents: int, items: int, unshared: bool) -> dict[str, float]:
     db = Database(url)
     try:
         start = time.perf_counter()
@@ -258,7 +286,7 @@ async def measure(url: str, residents: int, items: int) -> dict[str, float]:
         await db.dispose()
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.digest.bench_digest", "--run-only", url,
-        stdout=asyncio.subprocess.PIPE,
+        *(["--unshared"] if unshared else []), stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _err = await child.communicate()
     if child.returncode != 0:
@@ -288,7 +316,7 @@ def report(backend: str, r: dict[str, float]) -> None:
     print(f"{backend}: {int(r['residents']):,} residents, {int(r['items']):,} new items")
     print(f"    filling the database  {r['filled']:.1f} s (not part of the digest)")
     print(f"    digests written       {int(r['messages']):,} (outbox rows; one per resident/group "
-          "with something new)")  # fmt: skip
+          f"with something new), {int(r['made']):,} of them assembled one by one")  # fmt: skip
     print(f"    building them         {r['seconds']:.2f} s wall, {r['cpu']:.2f} s CPU of this "
           "process")  # fmt: skip
     print(f"    peak Python memory    {r['peak_mb']:.1f} MB (tracemalloc, the run alone)")
@@ -309,6 +337,8 @@ def load() -> str:
 
 async def run(args: argparse.Namespace) -> None:
     if args.run_only:
+        if args.unshared:
+            digest_run.SHARED = 0
         print(json.dumps(await measure_run(args.run_only)))
         return
     print(f"start: {load()}")
@@ -321,7 +351,7 @@ async def run(args: argparse.Namespace) -> None:
             else:
                 url = fresh_sqlite(Path(tmp), f"digest-{i}-{n}.db")
                 backend = "SQLite (file, WAL)"
-            results.append(await measure(url, n, args.items))
+            results.append(await measure(url, n, args.items, args.unshared))
             report(backend, results[-1])
     small, large = results
     same = "the same" if small["reads"] == large["reads"] else "NOT the same"
@@ -337,6 +367,11 @@ def main() -> None:
     parser.add_argument("--compare", type=int, default=1_000)
     parser.add_argument("--items", type=int, default=5_000)
     parser.add_argument("--postgres", help="an admin URL; databases bench_digest_N are made")
+    parser.add_argument(
+        "--unshared",
+        action="store_true",
+        help="every digest assembled one by one (digests.run.SHARED = 0)",
+    )
     parser.add_argument("--run-only", metavar="URL", help=argparse.SUPPRESS)  # the child
     asyncio.run(run(parser.parse_args()))
 

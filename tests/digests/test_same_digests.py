@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
 from bench.digest.bench_digest import NOW, add_items, add_places, add_residents
-from bot.services.digests import queue_digests
+from bot.services.digests import queue_digests, run
 from storage.db import Database
 from storage.models import (
     Channel,
@@ -33,6 +33,7 @@ from storage.models import (
     ThemeFollow,
 )
 from storage.network_models import IdeaOffer, Initiative
+from storage.repo import digest_residents
 from tests.digests.reference import reference_messages
 
 RESIDENTS = 300
@@ -127,12 +128,11 @@ async def _written(db: Database, cadence: str, **kw: Any) -> tuple[list[Any], li
     return [list(m) for m in expected], [list(m) for m in written]
 
 
-@pytest.mark.parametrize("chunk", [7, 1000])
+@pytest.mark.parametrize(("chunk", "shared"), [(7, 2000), (1000, 2000), (1000, 0)])
 async def test_the_same_digests_as_the_old_run(
-    db_url: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+    db_url: str, chunk: int, shared: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage.repo import digest_residents
-
+    monkeypatch.setattr(run, "SHARED", shared)  # 0: every digest made one by one
     monkeypatch.setattr(digest_residents, "CHUNK", chunk)
     monkeypatch.setattr(digest_residents, "FETCH", max(3, chunk // 2))
     db = Database(db_url)

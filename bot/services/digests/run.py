@@ -31,7 +31,7 @@ from storage.repo.digests import Due, Resident
 from storage.repo.outbox_bulk import Row, enqueue_encoded
 
 OUTBOX_BATCH = 1000  # digests written per INSERT
-SHARED = 2000  # kinds of digest remembered for residents who get the same one
+SHARED = 2000  # kinds of digest remembered for residents who get the same one (0: none)
 NONE: frozenset[int] = frozenset()
 
 
@@ -117,7 +117,7 @@ class _ResidentDigests:
         following, voted = part.following.get(me, NONE), part.voted.get(me, NONE)
         supported = part.supported.get(me, NONE)
         since = since_of(r.last_digest_at, self.now, PERIODS[self.cadence])
-        if items.personal(me, following, voted, supported):
+        if not SHARED or items.personal(me, following, voted, supported):
             return self._make(r, since, hoods, themes, following, voted, supported)
         key = (frozenset(hoods), frozenset(themes), since, r.broadcasts, r.locale)
         if key in self.shared:
