@@ -1,6 +1,6 @@
-"""The residents of a digest run: claimed in one statement, then read as a stream.
+"""The residents of a digest run: claimed first, then read as a stream.
 
-The claim comes first: it stamps `last_digest_at = now` on every due resident and hands
+The claim stamps `last_digest_at = now` on every due resident and hands
 back the stamp it replaced (where their digest starts). The residents, their neighbourhoods,
 followed themes, followed reports, votes and supports are then each one query, ordered by
 person and read through a server-side cursor (`FETCH` rows at a time), so a run holds one
@@ -72,7 +72,6 @@ async def claim_residents(
         .execution_options(synchronize_session=False)
     )
     claimed = {pid: before.get(pid) for pid in (await session.exec(stamp)).scalars()}
-    del before
     if due.cadence == DEFAULT_DIGEST:  # residents who never chose: their row starts now
         no_row = select(
             Person.id, literal(due.cadence), literal(True), literal(now, DateTime(timezone=True))

@@ -24,7 +24,7 @@ from bot.services.digests.render import heading_for, keyboard, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
 from storage.repo import digest_network as network
-from storage.repo import digest_residents as claims
+from storage.repo import digest_residents
 from storage.repo import digests as repo
 from storage.repo.digest_residents import Slice
 from storage.repo.digests import Due, Resident
@@ -47,7 +47,7 @@ async def queue_digests(
     period = PERIODS[cadence]
     due = Due(cadence, due_before(cadence, now), force)
     groups_before = due_before("weekly", now)
-    claimed = await claims.claim_residents(session, due, now)
+    claimed = await digest_residents.claim_residents(session, due, now)
     groups = await repo.due_groups(session, groups_before, force) if cadence == "weekly" else []
     if not claimed and not groups:
         return 0
@@ -69,7 +69,7 @@ async def queue_digests(
         done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
         closing = [p.id for p in items.closing]
         digests = _ResidentDigests(items, now, cadence)
-        async for part in claims.residents(
+        async for part in digest_residents.residents(
             session, claimed, window=window, closing=closing, done=done
         ):
             for r in part.residents:
