@@ -9,6 +9,7 @@ hold the same text and buttons for the same chats, in the same order.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,8 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 
 from bench.digest.bench_digest import NOW, add_items, add_places, add_residents
-from bot.services.digests import queue_digests, run
+from bot.core.clock import FrozenClock
+from bot.services.digests import queue_digests, run, send_digests
 from storage.db import Database
 from storage.models import (
     Channel,
@@ -164,3 +166,32 @@ async def test_the_same_digests_as_the_old_run(
                     assert any(line in m[3] for m in written), line
     finally:
         await db.dispose()
+
+
+async def test_two_runs_at_once_send_each_digest_once(db_url: str) -> None:
+    """Two processes firing the same period together (the claim is read, then stamped):
+    between them every resident gets their digest once."""
+    db = Database(db_url)
+    try:
+        await add_places(db)
+        await add_residents(db, 1, 120)
+        await add_items(db, 120, 200)
+        async with db.transaction() as s:  # half the weekly residents chose once: a row
+            await s.exec(insert(Preference), params=[  # type: ignore[call-overload]
+                {"person_id": p, "digest": "weekly", "broadcasts": True,
+                 "last_digest_at": NOW - timedelta(days=8)}
+                for p in range(1, 121) if p % 10 >= 3 and p % 2
+            ])  # fmt: skip
+        async with db.session() as s:
+            expected = await reference_messages(s, NOW, "weekly", group_locale="nl")
+        clock = FrozenClock(NOW)
+        sent = await asyncio.gather(
+            send_digests(db, clock, "weekly", group_locale="nl"),
+            send_digests(db, clock, "weekly", group_locale="nl"),
+        )
+        async with db.session() as s:
+            chats = (await s.exec(select(OutboxMessage.chat_id))).all()
+    finally:
+        await db.dispose()
+    assert sum(sent) == len(chats) == len(set(chats)) == len(expected) > 50
+    assert sorted(chats) == sorted(m[1] for m in expected)
