@@ -10,18 +10,25 @@ and two followed themes; a fifth on daily digests, a tenth on none, the rest on 
 changes of reports (a new report and its acceptance, some with followers), and 14 polls —
 half closing within two days, half closed yesterday — with votes.
 
-One weekly run (residents and linked groups) is measured three times, each rolled back so
-the next starts from the same state: wall time; peak Python memory (tracemalloc) of the
-run alone; and the number of SQL statements sent (`before_cursor_execute`). The same is done
-for `--compare` residents, to show the query count does not depend on how many there are.
+One weekly run (residents and linked groups) is measured in a fresh process (so the filling
+is not in its memory), twice, each rolled back so the next starts from the same state: wall
+time, CPU time, the process's peak resident memory (RSS: imports and all) and the SQL
+statements sent (`before_cursor_execute`; on PostgreSQL the FETCHes of a server-side cursor
+are not statements and not counted); then peak Python memory (tracemalloc) of a run alone.
+The same is done for `--compare` residents: the statements other than the outbox INSERTs
+(one per 1,000 digests) do not depend on how many residents there are.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import os
 import random
 import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,12 +36,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.digests import queue_digests
+from bot.services.digests import run as digest_run
+from bot.services.digests.run import OUTBOX_BATCH
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import (
@@ -43,6 +52,7 @@ from storage.models import (
     IdeaSupport,
     Membership,
     Neighbourhood,
+    OutboxMessage,
     Person,
     Poll,
     PollVote,
@@ -186,34 +196,102 @@ async def add_items(db: Database, residents: int, items: int, now: datetime = NO
     ])  # fmt: skip
 
 
-async def build_once(db: Database, *, trace: bool = False) -> tuple[int, float, int, float]:
-    """One weekly run, rolled back: (messages, seconds, statements, peak MB)."""
-    async with db.session() as s:
-        with count_queries(db.engine) as statements:
-            if trace:
-                tracemalloc.start()
-            start = time.perf_counter()
-            messages = await queue_digests(s, NOW, "weekly", group_locale="nl")
-            seconds = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
-            if trace:
-                tracemalloc.stop()
-        await s.rollback()
-    return messages, seconds, len(statements), peak
+class Run(NamedTuple):
+    """One weekly run, as measured."""
+
+    messages: int
+    made: int  # digests assembled one by one (the others: shared, see digests.run)
+    seconds: float  # wall time
+    cpu: float  # this process's CPU time (the database server's is not in it)
+    reads: int  # statements other than the outbox INSERTs: claims, items, the streams
+    writes: int  # outbox INSERTs, one per OUTBOX_BATCH digests
+    peak_mb: float  # tracemalloc, when traced
 
 
-async def measure(url: str, residents: int, items: int) -> dict[str, float]:
+def is_outbox_write(statement: str) -> bool:
+    return statement.lstrip().startswith(f"INSERT INTO {OutboxMessage.__tablename__} ")
+
+
+async def build_once(db: Database, *, trace: bool = False) -> Run:
+    """One weekly run, rolled back."""
+    made = 0
+    make = digest_run._ResidentDigests._make
+
+    def counted(*args: Any) -> Any:
+        nonlocal made
+        made += 1
+        return make(*args)
+
+    digest_run._ResidentDigests._make = counted  # type: ignore[method-assign]
+    try:
+        async with db.session() as s:
+            with count_queries(db.engine) as statements:
+                if trace:
+                    tracemalloc.start()
+                start, cpu = time.perf_counter(), time.process_time()
+                messages = await queue_digests(s, NOW, "weekly", group_locale="nl")
+                seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+                peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+                if trace:
+                    tracemalloc.stop()
+            await s.rollback()
+    finally:
+        digest_run._ResidentDigests._make = make  # type: ignore[method-assign]
+    writes = sum(1 for q in statements if is_outbox_write(q))
+    return Run(messages, made, seconds, cpu, len(statements) - writes, writes, peak)
+
+
+def rss_mb(field: str = "VmHWM") -> float:
+    """This process's resident memory: its peak (VmHWM) or now (VmRSS), from /proc.
+
+    Not `ru_maxrss`: Linux carries that over from the parent through fork and exec.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
+def restart_peak() -> None:
+    """The peak resident memory counts again from now (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+async def measure_run(url: str) -> dict[str, float]:
+    """In a process of its own (the filling is not in its memory): one run measured for time,
+    statements and the process's peak RSS, then one traced for peak Python memory."""
+    db = Database(url)
+    try:
+        async with db.session() as s:  # connect and load what a running bot has loaded
+            await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        before = rss_mb("VmRSS")
+        restart_peak()
+        run = await build_once(db)
+        peak_rss = rss_mb()
+        traced = await build_once(db, trace=True)
+    finally:
+        await db.dispose()
+    return {**run._asdict(), "peak_mb": traced.peak_mb, "rss_before_mb": before,
+            "rss_peak_mb": peak_rss}  # fmt: skip
+
+
+async def measure(url: str, residents: int, items: int, unshared: bool) -> dict[str, float]:
     db = Database(url)
     try:
         start = time.perf_counter()
         await populate(db, residents, items)
         filled = time.perf_counter() - start
-        messages, seconds, queries, _ = await build_once(db)
-        _m, _s, _q, peak = await build_once(db, trace=True)
-        return {"residents": residents, "items": items, "filled": filled, "messages": messages,
-                "seconds": seconds, "queries": queries, "peak_mb": peak}  # fmt: skip
     finally:
         await db.dispose()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.digest.bench_digest", "--run-only", url,
+        *(["--unshared"] if unshared else []), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _err = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the measuring process failed ({child.returncode})")
+    return {"residents": residents, "items": items, "filled": filled, **json.loads(out)}
 
 
 def fresh_sqlite(tmp: Path, name: str) -> str:
@@ -235,16 +313,35 @@ def fresh_postgres(admin_url: str, name: str) -> str:
 
 
 def report(backend: str, r: dict[str, float]) -> None:
-    print(f"{backend}: {int(r['residents'])} residents, {int(r['items'])} new items")
-    print(f"    filling the database  {r['filled']:.2f} s (not part of the digest)")
-    print(f"    digests written       {int(r['messages'])} (outbox rows; one per resident/group "
-          "with something new)")  # fmt: skip
-    print(f"    building them         {r['seconds']:.2f} s")
+    print(f"{backend}: {int(r['residents']):,} residents, {int(r['items']):,} new items")
+    print(f"    filling the database  {r['filled']:.1f} s (not part of the digest)")
+    print(f"    digests written       {int(r['messages']):,} (outbox rows; one per resident/group "
+          f"with something new), {int(r['made']):,} of them assembled one by one")  # fmt: skip
+    print(f"    building them         {r['seconds']:.2f} s wall, {r['cpu']:.2f} s CPU of this "
+          "process")  # fmt: skip
     print(f"    peak Python memory    {r['peak_mb']:.1f} MB (tracemalloc, the run alone)")
-    print(f"    SQL statements        {int(r['queries'])}")
+    print(f"    process memory (RSS)  {r['rss_peak_mb']:.0f} MB at its peak, {r['rss_before_mb']:.0f}"
+          " MB before the run (imports, a connection)")  # fmt: skip
+    print(f"    SQL statements        {int(r['reads']) + int(r['writes'])}: {int(r['reads'])} "
+          f"claims, items and streams + {int(r['writes'])} outbox INSERTs "
+          f"(one per {OUTBOX_BATCH:,} digests)")  # fmt: skip
+
+
+def load() -> str:
+    return (
+        "load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" on {os.cpu_count()} cores"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.run_only:
+        if args.unshared:
+            digest_run.SHARED = 0
+        print(json.dumps(await measure_run(args.run_only)))
+        return
+    print(f"start: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         results = []
         for i, n in enumerate((args.compare, args.residents)):  # the same n twice: two databases
@@ -254,14 +351,14 @@ async def run(args: argparse.Namespace) -> None:
             else:
                 url = fresh_sqlite(Path(tmp), f"digest-{i}-{n}.db")
                 backend = "SQLite (file, WAL)"
-            results.append(await measure(url, n, args.items))
+            results.append(await measure(url, n, args.items, args.unshared))
             report(backend, results[-1])
     small, large = results
-    same = "the same" if small["queries"] == large["queries"] else "NOT the same"
-    print(f"SQL statements: {int(small['queries'])} for {int(small['residents'])} residents, "
-          f"{int(large['queries'])} for {int(large['residents'])}: {same}")  # fmt: skip
-    print(f"process peak RSS        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-          " MB (everything, the filling included)")  # fmt: skip
+    same = "the same" if small["reads"] == large["reads"] else "NOT the same"
+    print(f"statements besides the outbox INSERTs: {int(small['reads'])} for "
+          f"{int(small['residents']):,} residents, {int(large['reads'])} for "
+          f"{int(large['residents']):,}: {same}")  # fmt: skip
+    print(f"end: {load()}")
 
 
 def main() -> None:
@@ -270,6 +367,12 @@ def main() -> None:
     parser.add_argument("--compare", type=int, default=1_000)
     parser.add_argument("--items", type=int, default=5_000)
     parser.add_argument("--postgres", help="an admin URL; databases bench_digest_N are made")
+    parser.add_argument(
+        "--unshared",
+        action="store_true",
+        help="every digest assembled one by one (digests.run.SHARED = 0)",
+    )
+    parser.add_argument("--run-only", metavar="URL", help=argparse.SUPPRESS)  # the child
     asyncio.run(run(parser.parse_args()))
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Idea, IdeaOffer, IdeaSupport, Initiative
-from storage.repo.digests import Due, _due_people, _rows
+from storage.models import Idea, IdeaOffer, Initiative
+from storage.repo.digests import _rows
 
 
 @dataclass(frozen=True)
@@ -119,15 +119,3 @@ async def initiative_news(session: AsyncSession, since: datetime) -> list[Initia
         InitiativeRow(i, h, t, title, st, int(n), what, at)
         for i, h, t, title, st, n, what, at in (await session.exec(stmt)).all()
     ]
-
-
-async def supporters_of_due(
-    session: AsyncSession, due: Due, idea_ids: list[int]
-) -> list[tuple[int, int]]:
-    """(person, idea) for every due resident who supported one of these ideas."""
-    if not idea_ids:
-        return []
-    stmt = select(IdeaSupport.person_id, IdeaSupport.idea_id).where(
-        col(IdeaSupport.idea_id).in_(idea_ids), col(IdeaSupport.person_id).in_(_due_people(due))
-    )
-    return [(p, i) for p, i in (await session.exec(stmt)).all() if p is not None]

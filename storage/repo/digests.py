@@ -1,7 +1,8 @@
 """Set-based reads and writes for digests: a fixed number of queries whatever the head count.
 
-Who is due is a condition (`Due`), not a list of ids, so the follows, memberships and claims
-of all due residents are each one query; items are loaded once for the whole run.
+Who is due is a condition (`Due`), not a list of ids, so claims are one statement; items are
+loaded once for the whole run. The residents themselves are read as a stream
+(storage/repo/digest_residents.py).
 """
 
 from __future__ import annotations
@@ -12,17 +13,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     and_,
     distinct,
     exists,
     func,
-    literal,
     or_,
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -31,17 +29,14 @@ from storage.models import (
     Channel,
     Idea,
     IdeaSupport,
-    Membership,
     Neighbourhood,
     Person,
     Poll,
     PollVote,
     Preference,
     Signal,
-    SignalFollower,
     SignalUpdate,
     Theme,
-    ThemeFollow,
 )
 
 DEFAULT_DIGEST = "weekly"
@@ -75,19 +70,6 @@ def _reachable_direct() -> ColumnElement[bool]:
     )
 
 
-def _due_people(due: Due) -> Any:
-    """The ids of the due residents, as a subquery other queries filter on."""
-    return (
-        select(Person.id)
-        .outerjoin(Preference, col(Preference.person_id) == col(Person.id))
-        .where(
-            func.coalesce(Preference.digest, DEFAULT_DIGEST) == due.cadence,
-            due.last_is_old(col(Preference.last_digest_at)),
-            _reachable_direct(),
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Resident:
     person_id: int
@@ -96,47 +78,6 @@ class Resident:
     chat_id: str
     last_digest_at: datetime | None
     broadcasts: bool
-
-
-async def due_residents(session: AsyncSession, due: Due) -> list[Resident]:
-    """Each due resident once, with their latest reachable direct chat."""
-    stmt = (
-        _rows(
-            Person.id, Person.locale, Preference.last_digest_at, Preference.broadcasts,
-            Channel.platform, Channel.chat_id,
-        )
-        .join(Channel, col(Channel.person_id) == col(Person.id))
-        .outerjoin(Preference, col(Preference.person_id) == col(Person.id))
-        .where(
-            col(Channel.kind) == "direct",
-            col(Channel.reachable),
-            func.coalesce(Preference.digest, DEFAULT_DIGEST) == due.cadence,
-            due.last_is_old(col(Preference.last_digest_at)),
-        )
-        .order_by(col(Person.id), col(Channel.id).desc())
-    )  # fmt: skip
-    out: list[Resident] = []
-    for pid, locale, last, broadcasts, platform, chat_id in (await session.exec(stmt)).all():
-        if out and out[-1].person_id == pid:
-            continue  # one chat per person: the latest, as in notify.tell
-        out.append(Resident(pid, locale, platform, chat_id, last, broadcasts is not False))
-    return out
-
-
-async def memberships(session: AsyncSession, due: Due) -> list[tuple[int, int]]:
-    """(person, neighbourhood) for every due resident."""
-    stmt = select(Membership.person_id, Membership.neighbourhood_id).where(
-        col(Membership.person_id).in_(_due_people(due))
-    )
-    return [(p, n) for p, n in (await session.exec(stmt)).all()]
-
-
-async def follows(session: AsyncSession, due: Due) -> list[tuple[int, int]]:
-    """(person, theme) for every due resident."""
-    stmt = select(ThemeFollow.person_id, ThemeFollow.theme_id).where(
-        col(ThemeFollow.person_id).in_(_due_people(due))
-    )
-    return [(p, t) for p, t in (await session.exec(stmt)).all()]
 
 
 @dataclass(frozen=True)
@@ -254,18 +195,6 @@ async def changed_signals(session: AsyncSession, since: datetime) -> list[Signal
     return sorted(found.values(), key=lambda r: (r.last_change, r.id))
 
 
-async def signal_followers(
-    session: AsyncSession, due: Due, since: datetime
-) -> list[tuple[int, int]]:
-    """(person, signal) for due residents following a signal that changed after `since`."""
-    changed = select(SignalUpdate.signal_id).where(col(SignalUpdate.created_at) > since)
-    stmt = select(SignalFollower.person_id, SignalFollower.signal_id).where(
-        col(SignalFollower.signal_id).in_(changed),
-        col(SignalFollower.person_id).in_(_due_people(due)),
-    )
-    return [(p, s) for p, s in (await session.exec(stmt)).all()]
-
-
 @dataclass(frozen=True)
 class PollRow:
     id: int
@@ -324,20 +253,6 @@ async def polls(
     return out
 
 
-async def votes_of_due(
-    session: AsyncSession, due: Due, poll_ids: list[int]
-) -> list[tuple[int, int]]:
-    """(person, poll) for due residents who voted in one of `poll_ids`."""
-    if not poll_ids:
-        return []
-    stmt = (
-        select(PollVote.person_id, PollVote.poll_id)
-        .where(col(PollVote.poll_id).in_(poll_ids), col(PollVote.person_id).in_(_due_people(due)))
-        .distinct()
-    )
-    return [(p, q) for p, q in (await session.exec(stmt)).all()]
-
-
 async def neighbourhood_names(session: AsyncSession) -> dict[int, str]:
     rows = (await session.exec(select(Neighbourhood.id, Neighbourhood.name))).all()
     return {i: name for i, name in rows if i is not None}
@@ -347,47 +262,7 @@ async def themes(session: AsyncSession) -> dict[int, Theme]:
     return {t.id: t for t in (await session.exec(select(Theme))).all() if t.id is not None}
 
 
-# --- Claims: who gets this period's digest (idempotent) ----------------------------------------
-
-
-def _insert_ignoring_conflicts(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(Preference).on_conflict_do_nothing()
-    return sqlite.insert(Preference).on_conflict_do_nothing()
-
-
-async def claim_residents(session: AsyncSession, due: Due, now: datetime) -> set[int]:
-    """Stamp `last_digest_at = now` on the due residents; the ids stamped by this call.
-
-    The stamp is the period's claim: a second run (a double fire, another process waiting on
-    the same rows) finds them no longer due and claims nobody, so nobody gets two digests.
-    """
-    stamped = (
-        update(Preference)
-        .where(
-            col(Preference.digest) == due.cadence,
-            due.last_is_old(col(Preference.last_digest_at)),
-            col(Preference.person_id).in_(select(Person.id).where(_reachable_direct())),
-        )
-        .values(last_digest_at=now)
-        .returning(col(Preference.person_id))
-        .execution_options(synchronize_session=False)
-    )
-    claimed = set((await session.exec(stamped)).scalars().all())
-    if due.cadence == DEFAULT_DIGEST:  # residents who never chose: their row starts now
-        no_row = select(
-            Person.id, literal(due.cadence), literal(True), literal(now, DateTime(timezone=True))
-        ).where(
-            ~exists().where(col(Preference.person_id) == col(Person.id)),
-            _reachable_direct(),
-        )  # fmt: skip
-        added = (
-            _insert_ignoring_conflicts(session)
-            .from_select(["person_id", "digest", "broadcasts", "last_digest_at"], no_row)
-            .returning(Preference.__table__.c.person_id)  # type: ignore[attr-defined]
-        )
-        claimed |= set((await session.exec(added)).scalars().all())
-    return claimed
+# --- Claims: groups (residents: storage/repo/digest_residents.py) ---------------------------
 
 
 async def claim_groups(

@@ -1,24 +1,37 @@
-"""The number of SQL statements a digest run sends does not grow with the residents."""
+"""The number of SQL statements a digest run sends does not grow with the residents: the
+reads are a fixed number, the outbox is written one INSERT per OUTBOX_BATCH digests."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from bench.digest.bench_digest import add_items, add_places, add_residents, build_once
+from bot.services.digests import run
 from storage.db import Database
+from storage.repo import digest_residents
 
 
-async def test_query_count_does_not_grow_with_residents(db_url: str) -> None:
+async def test_query_count_does_not_grow_with_residents(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "OUTBOX_BATCH", 50)
+    monkeypatch.setattr(digest_residents, "CHUNK", 30)  # many slices, many fetches
+    monkeypatch.setattr(digest_residents, "FETCH", 20)
     db = Database(db_url)
     try:
         await add_places(db)
         await add_residents(db, 1, 40)
         await add_items(db, 40, 300)
-        few_messages, _s, few_queries, _mb = await build_once(db)
+        few = await build_once(db)
         await add_residents(db, 41, 400)
-        many_messages, _s, many_queries, _mb = await build_once(db)
+        many = await build_once(db)
     finally:
         await db.dispose()
-    assert 0 < few_messages < many_messages
-    assert many_queries == few_queries <= 22  # +2: initiative news, their supporters
+    assert 0 < few.messages < 50 < many.messages
+    assert many.reads == few.reads <= 22  # +2: initiative news, their supporters
+    assert (few.writes, many.writes) == (1, math.ceil(many.messages / 50))
 
 
 def test_a_poll_sent_after_the_last_digest_is_shown_even_if_it_closes_within_two_days() -> None:

@@ -7,9 +7,12 @@ digest; per followed theme how many neighbours offered help in the period and wh
 still need helpers (matchmaking: counts and I-numbers, never names). Each item has a
 button to act on it. Nothing new: nothing is sent (ideas that need helpers are not news).
 
-A run loads every item once and the follows and memberships of all due residents in a few
-set-based queries (storage/repo/digests.py), then assembles each digest in Python: the
-number of queries does not grow with the number of residents.
+A run loads every item once (storage/repo/digests.py), then reads the residents with their
+memberships, follows, votes and supports as a few streams in person order, a slice at a time
+(storage/repo/digest_residents.py), and writes their digests to the outbox 1,000 at a time
+(one INSERT each): the other queries do not grow with the number of residents, and memory
+does not either.
+Residents nothing personal sets apart share one digest (`Items.personal`).
 
 Once per period: a run first stamps `last_digest_at` on the residents it serves (a claim);
 a resident is due when their last digest is older than the latest scheduled time (`slot`),

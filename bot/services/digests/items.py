@@ -18,6 +18,7 @@ from storage.repo.digests import Group, IdeaRow, PollRow, Resident, SignalRow
 SOON = timedelta(days=2)  # "closes soon"
 MAX_ITEMS = 5  # per section; the rest is counted
 MAX_SEEKING = 3  # ideas that still need helpers, newest first
+Ids = AbstractSet[int]
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,23 @@ class Items:
         self.signal_times = {h: [s.last_change for s in v] for h, v in self.signals.items()}
         self.closing = [p for p in polls if p.closed_at is None]
         self.results = [p for p in polls if p.closed_at is not None]
+        self.involved = {*self.authored, *self.reported, *self.changed_by}
+        self.involved |= {o.person_id for o in offers}
+        self.involved |= {i.author_id for i in seeking if i.author_id is not None}
+
+    def personal(
+        self, me: int, following: Ids, voted: Ids,
+        supported: Ids,
+    ) -> bool:  # fmt: skip
+        """Whether anything in a digest depends on who I am: my own ideas, reports, changes and
+        offers are left out or shown apart, and the reports I follow, the polls I voted in and
+        the initiatives I supported. Residents for whom nothing does, in the same places,
+        themes, period, setting and language, get the same digest (see `run`)."""
+        return bool(me in self.involved or following or voted or supported)
 
     # -- ideas --
 
-    def idea_keys(self, hoods: set[int], themes: set[int]) -> list[tuple[int, int | None]]:
+    def idea_keys(self, hoods: Ids, themes: Ids) -> list[tuple[int, int | None]]:
         """Ideas without a theme in my neighbourhoods, and those in themes I follow there
         (a local theme of another neighbourhood too). Following nothing: all of them."""
         if not themes:
@@ -141,7 +155,7 @@ class Items:
 
     # -- matchmaking --
 
-    def theme_keys(self, hoods: set[int], theme_id: int) -> list[tuple[int, int]]:
+    def theme_keys(self, hoods: Ids, theme_id: int) -> list[tuple[int, int]]:
         """A followed theme in my own neighbourhoods only (a local theme: where it is)."""
         theme = self.themes.get(theme_id)
         if theme is None:
@@ -149,7 +163,7 @@ class Items:
         return [(h, theme_id) for h in sorted(hoods) if theme.neighbourhood_id in (None, h)]
 
     def helpers(
-        self, hoods: set[int], themes: Iterable[int], since: datetime, me: int | None
+        self, hoods: Ids, themes: Iterable[int], since: datetime, me: int | None
     ) -> list[Helpers]:
         """Per followed theme: the neighbours (not me) who offered help after `since`."""
         out = []
@@ -165,7 +179,7 @@ class Items:
                 out.append(Helpers(tid, len({o.person_id for o in offers}), ideas))
         return out
 
-    def seeking_helpers(self, hoods: set[int], themes: Iterable[int], me: int | None) -> list[int]:
+    def seeking_helpers(self, hoods: Ids, themes: Iterable[int], me: int | None) -> list[int]:
         """Ideas of followed themes (not mine) nobody's offer was accepted for, newest first."""
         tails = [
             iter(self.seeking.get(key, ())) for tid in themes for key in self.theme_keys(hoods, tid)
@@ -176,7 +190,7 @@ class Items:
         return [i.id for i in _take(found, MAX_SEEKING)]
 
     def initiative_news(
-        self, hoods: set[int], themes: Iterable[int], since: datetime, supported: AbstractSet[int]
+        self, hoods: Ids, themes: Iterable[int], since: datetime, supported: Ids
     ) -> list[InitiativeRow]:
         """Initiatives of followed themes started or done after `since`, and those done that
         I supported (followed or not), at most MAX_ITEMS, the newest."""
@@ -204,7 +218,7 @@ class Items:
         )[-MAX_ITEMS:]
 
     def hood_signals(
-        self, hoods: set[int], since: datetime, me: int | None, skip: set[int]
+        self, hoods: Ids, since: datetime, me: int | None, skip: Ids
     ) -> tuple[list[SignalRow], int]:
         """Reports in my neighbourhoods changed after `since` by others (not those in `skip`)."""
         tails: list[Iterator[SignalRow]] = []
@@ -237,7 +251,7 @@ class Items:
     # -- polls --
 
     def closing_for(
-        self, hoods: set[int], themes: set[int] | None, since: datetime, voted: set[int]
+        self, hoods: Ids, themes: Ids | None, since: datetime, voted: Ids
     ) -> list[PollRow]:
         """Polls out to me that close soon, not voted in, and not in a digest before."""
         return [
@@ -250,7 +264,7 @@ class Items:
             and (p.closes_at > since + SOON or (p.sent_at is not None and p.sent_at > since))
         ][:MAX_ITEMS]
 
-    def results_for(self, hoods: set[int], themes: set[int], since: datetime) -> list[PollRow]:
+    def results_for(self, hoods: Ids, themes: Ids, since: datetime) -> list[PollRow]:
         return [
             p
             for p in self.results
@@ -258,7 +272,7 @@ class Items:
         ][:MAX_ITEMS]
 
 
-def _reaches(poll: PollRow, hoods: set[int], themes: set[int] | None) -> bool:
+def _reaches(poll: PollRow, hoods: Ids, themes: Ids | None) -> bool:
     """A neighbourhood poll reaches its residents; a theme poll those following the theme.
 
     For a group `themes` is its one theme (or None: a neighbourhood group gets no theme polls).
@@ -284,8 +298,9 @@ def _take(items: Iterable[Any], n: int) -> list[Any]:
 
 
 def resident_digest(
-    items: Items, r: Resident, since: datetime, hoods: set[int], themes: set[int],
-    following: set[int], voted: set[int], supported: AbstractSet[int] = frozenset(),
+    items: Items, r: Resident, since: datetime, hoods: Ids,
+    themes: Ids, following: Ids, voted: Ids,
+    supported: Ids = frozenset(),
 ) -> Digest:  # fmt: skip
     me = r.person_id
     d = Digest()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
 
 from bot.core.events import Button, store_keyboard
 from bot.core.i18n import _, current_locale, ngettext, number, use_locale, when
@@ -14,11 +13,12 @@ from bot.services.offers import help_button
 from bot.services.polls import ShowPoll
 from bot.services.signals.notices import ViewSignal, status_label
 from storage.models import Theme
-from storage.repo import outbox
 from storage.repo.digest_network import InitiativeRow
-from storage.repo.digests import PollRow, SignalRow
+from storage.repo.digests import IdeaRow, PollRow, SignalRow
+from storage.repo.outbox_bulk import encode
 
 MAX_TITLE = 80
+ITEMS_KEPT = 8192  # lines and buttons of items, per language
 
 
 @cache
@@ -48,20 +48,13 @@ def render(
     buttons: list[Button] = []
     if d.ideas:
         lines += ["", _("New ideas:")]
+        locale = current_locale()
         for idea in d.ideas:
-            ref = idea_ref(idea.id)
             theme = themes.get(idea.theme_id) if idea.theme_id is not None else None
-            about = f" ({theme.name_in(current_locale())})" if theme is not None else ""
-            lines.append(
-                f"• {ref} {short(idea.title, MAX_TITLE)}{about} – "
-                + ngettext("{n} supporter", "{n} supporters", idea.supporters).format(
-                    n=count(idea.supporters)
-                )
-            )
-            buttons.append(
-                Button(_("Support {ref}").format(ref=ref), SupportIdea.button_data(idea.id))
-            )
-            buttons.append(help_button(idea.id))
+            about = f" ({theme.name_in(locale)})" if theme is not None else ""
+            line, support, helper = _idea_item(locale, idea, about)
+            lines.append(line)
+            buttons += (support, helper)
         if d.more_ideas:
             lines.append(
                 ngettext(
@@ -73,13 +66,9 @@ def render(
     buttons += _matchmaking(d, lines, themes, {b.data for b in buttons})
     lines += _initiative_lines(d)
     if d.my_signals:
-        lines += ["", _("News about your reports:")]
-        lines += [_signal_line(s) for s in d.my_signals]
-        buttons += [_signal_button(s) for s in d.my_signals]
+        _signals(_("News about your reports:"), d.my_signals, lines, buttons)
     if d.hood_signals:
-        lines += ["", _("Reports in the neighbourhood:")]
-        lines += [_signal_line(s) for s in d.hood_signals]
-        buttons += [_signal_button(s) for s in d.hood_signals]
+        _signals(_("Reports in the neighbourhood:"), d.hood_signals, lines, buttons)
         if d.more_signals:
             lines.append(
                 ngettext("And {n} more report.", "And {n} more reports.", d.more_signals).format(
@@ -89,18 +78,9 @@ def render(
     if d.closing:
         lines += ["", _("Polls that close soon:")]
         for p in d.closing:
-            lines.append(
-                "• "
-                + _("“{question}” closes on {moment}.").format(
-                    question=short(p.question, MAX_TITLE), moment=when(p.closes_at)
-                )
-            )
-            buttons.append(
-                Button(
-                    _("Vote: {question}").format(question=short(p.question, 30)),
-                    ShowPoll(p.id).pack(),
-                )
-            )
+            line, button = _closing_item(current_locale(), p.id, p.question, p.closes_at)
+            lines.append(line)
+            buttons.append(button)
     if d.results:
         lines += ["", _("Poll results:")]
         for p in d.results:
@@ -114,6 +94,62 @@ def render(
     if footer:
         lines += ["", footer]
     return "\n".join(lines), buttons
+
+
+def _signals(
+    heading: str, signals: list[SignalRow], lines: list[str], buttons: list[Button]
+) -> None:
+    lines += ["", heading]
+    for s in signals:
+        line, button = _signal_item(current_locale(), s.id, s.status, s.text)
+        lines.append(line)
+        buttons.append(button)
+
+
+# A run shows the same few items to thousands: each item's line and buttons are made once per
+# language. The keys hold everything the text is made of, so a changed item is made anew.
+
+
+@lru_cache(maxsize=ITEMS_KEPT)
+def _idea_item(locale: str, idea: IdeaRow, about: str) -> tuple[str, Button, Button]:
+    with use_locale(locale):
+        ref = idea_ref(idea.id)
+        line = f"• {ref} {short(idea.title, MAX_TITLE)}{about} – " + ngettext(
+            "{n} supporter", "{n} supporters", idea.supporters
+        ).format(n=count(idea.supporters))
+        support = Button(_("Support {ref}").format(ref=ref), SupportIdea.button_data(idea.id))
+        return line, support, help_button(idea.id)
+
+
+@lru_cache(maxsize=ITEMS_KEPT)
+def _signal_item(locale: str, signal_id: int, status: str, text: str) -> tuple[str, Button]:
+    with use_locale(locale):
+        ref = signal_ref(signal_id)
+        head = (
+            _("{ref} is new").format(ref=ref)
+            if status == "new"
+            else _("{ref} is now: {status}").format(ref=ref, status=status_label(status))
+        )
+        button = Button(_("Open {ref}").format(ref=ref), ViewSignal(signal_id).pack())
+        return f"• {head} – {short(text, 60)}", button
+
+
+@lru_cache(maxsize=ITEMS_KEPT)
+def _closing_item(
+    locale: str, poll_id: int, question: str, closes_at: datetime
+) -> tuple[str, Button]:
+    with use_locale(locale):
+        line = "• " + _("“{question}” closes on {moment}.").format(
+            question=short(question, MAX_TITLE), moment=when(closes_at)
+        )
+        label = _("Vote: {question}").format(question=short(question, 30))
+        return line, Button(label, ShowPoll(poll_id).pack())
+
+
+@lru_cache(maxsize=ITEMS_KEPT)
+def _help_button(locale: str, idea_id: int) -> Button:
+    with use_locale(locale):
+        return help_button(idea_id)
 
 
 def _matchmaking(
@@ -140,7 +176,7 @@ def _matchmaking(
     if d.seeking:
         refs = ", ".join(idea_ref(i) for i in d.seeking)
         lines.append(_("Ideas that still need helpers: {refs}").format(refs=refs))
-    buttons = [help_button(i) for i in d.seeking]
+    buttons = [_help_button(current_locale(), i) for i in d.seeking]
     return [b for b in buttons if b.data not in shown]
 
 
@@ -168,20 +204,6 @@ def _initiative_line(i: InitiativeRow, supported: bool) -> str:
     return first + " " + _("What we did: {what}").format(what=short(i.done_text, 200))
 
 
-def _signal_line(s: SignalRow) -> str:
-    ref = signal_ref(s.id)
-    head = (
-        _("{ref} is new").format(ref=ref)
-        if s.status == "new"
-        else _("{ref} is now: {status}").format(ref=ref, status=status_label(s.status))
-    )
-    return f"• {head} – {short(s.text, 60)}"
-
-
-def _signal_button(s: SignalRow) -> Button:
-    return Button(_("Open {ref}").format(ref=signal_ref(s.id)), ViewSignal(s.id or 0).pack())
-
-
 def _result_line(p: PollRow) -> str:
     question = short(p.question, MAX_TITLE)
     if not p.voters or not any(p.counts):
@@ -200,10 +222,6 @@ def heading_for(cadence: str) -> str:
     return _("Your digest for today") if cadence == "daily" else _("Your digest for this week")
 
 
-def outbox_row(
-    platform: str, chat_id: str, kind: str, text: str, buttons: list[Button], now: datetime
-) -> dict[str, Any]:
-    """A digest as an outbox row: each item's button on its own line."""
-    return outbox.new_row(
-        platform, chat_id, kind, text, store_keyboard([[b] for b in buttons]), None, now
-    )
+def keyboard(buttons: list[Button]) -> str:
+    """A digest's buttons as stored (JSON): each item's button on its own line."""
+    return encode(store_keyboard([[b] for b in buttons]))

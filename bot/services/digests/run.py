@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from functools import partial
+from itertools import chain
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,17 +12,30 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.i18n import _, use_locale
 from bot.delivery.scheduler import Job
-from bot.services.digests.items import MAX_SEEKING, SOON, Items, group_digest, resident_digest
-from bot.services.digests.render import heading_for, outbox_row, render
+from bot.services.digests.items import (
+    MAX_SEEKING,
+    SOON,
+    Ids,
+    Items,
+    group_digest,
+    resident_digest,
+)
+from bot.services.digests.render import heading_for, keyboard, render
 from bot.services.digests.slots import CRON, PERIODS, due_before, since_of
 from storage.db import Database
 from storage.repo import digest_network as network
+from storage.repo import digest_residents
 from storage.repo import digests as repo
-from storage.repo import outbox
-from storage.repo.digests import Due
+from storage.repo.digest_residents import Slice
+from storage.repo.digests import Due, Resident
+from storage.repo.outbox_bulk import Row, enqueue_encoded
+
+OUTBOX_BATCH = 1000  # digests written per INSERT
+SHARED = 2000  # kinds of digest remembered for residents who get the same one (0: none)
+NONE: frozenset[int] = frozenset()
 
 
-async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
+async def queue_digests(
     session: AsyncSession, now: datetime, cadence: str, *, group_locale: str = "nl",
     force: bool = False,
 ) -> int:  # fmt: skip
@@ -34,11 +47,11 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
     period = PERIODS[cadence]
     due = Due(cadence, due_before(cadence, now), force)
     groups_before = due_before("weekly", now)
-    residents = await repo.due_residents(session, due)
+    claimed = await digest_residents.claim_residents(session, due, now)
     groups = await repo.due_groups(session, groups_before, force) if cadence == "weekly" else []
-    if not residents and not groups:
+    if not claimed and not groups:
         return 0
-    lasts = [r.last_digest_at for r in residents] + [g.last_digest_at for g in groups]
+    lasts = chain(claimed.values(), (g.last_digest_at for g in groups))
     window = min(since_of(last, now, period) for last in lasts)
     polls = await repo.polls(session, now, now + SOON, window)
     items = Items(
@@ -51,39 +64,18 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
         seeking=await network.ideas_seeking_helpers(session, 2 * MAX_SEEKING),
         initiatives=await network.initiative_news(session, window),
     )
-    rows: list[dict[str, Any]] = []
-    if residents:
-        hoods: dict[int, set[int]] = defaultdict(set)
-        for pid, hood in await repo.memberships(session, due):
-            hoods[pid].add(hood)
-        themes: dict[int, set[int]] = defaultdict(set)
-        for pid, tid in await repo.follows(session, due):
-            themes[pid].add(tid)
-        following: dict[int, set[int]] = defaultdict(set)
-        for pid, sid in await repo.signal_followers(session, due, window):
-            following[pid].add(sid)
-        voted: dict[int, set[int]] = defaultdict(set)
-        for pid, poll_id in await repo.votes_of_due(session, due, [p.id for p in items.closing]):
-            voted[pid].add(poll_id)
+    out = _Outbox(session, now)
+    if claimed:
         done = [i.idea_id for i in items.initiative.values() if i.status == "done"]
-        supported: dict[int, set[int]] = defaultdict(set)
-        for pid, idea_id in await network.supporters_of_due(session, due, done):
-            supported[pid].add(idea_id)
-        claimed = await repo.claim_residents(session, due, now)
-        for r in residents:
-            if r.person_id not in claimed:
-                continue  # another run got there first
-            since = since_of(r.last_digest_at, now, period)
-            d = resident_digest(
-                items, r, since, hoods[r.person_id], themes[r.person_id],
-                following[r.person_id], voted[r.person_id], supported[r.person_id],
-            )  # fmt: skip
-            if d.empty:
-                continue
-            with use_locale(r.locale):
-                footer = _("Get this more or less often: /overzicht")
-                text, buttons = render(d, heading_for(cadence), items.themes, footer)
-            rows.append(outbox_row(r.platform, r.chat_id, "direct", text, buttons, now))
+        closing = [p.id for p in items.closing]
+        digests = _ResidentDigests(items, now, cadence)
+        async for part in digest_residents.residents(
+            session, claimed, window=window, closing=closing, done=done
+        ):
+            for r in part.residents:
+                message = digests.of(r, part)
+                if message is not None:
+                    await out.add((r.platform, r.chat_id, "direct", *message))
     if groups:
         names = await repo.neighbourhood_names(session)
         claimed_groups = await repo.claim_groups(session, groups_before, force, now)
@@ -99,9 +91,73 @@ async def queue_digests(  # noqa: C901 -- one claim, then residents, then groups
                 if theme is not None:
                     name = f"{name}, {theme.name_in(group_locale)}"
                 text, buttons = render(d, _("This week in {name}").format(name=name), items.themes)
-            rows.append(outbox_row(g.platform, g.chat_id, "group", text, buttons, now))
-    await outbox.enqueue_many(session, rows)
-    return len(rows)
+            await out.add((g.platform, g.chat_id, "group", text, keyboard(buttons)))
+    await out.flush()
+    return out.written
+
+
+Message = tuple[str, str]  # text, and the buttons as JSON
+
+
+class _ResidentDigests:
+    """Each resident's digest as text and buttons (None: nothing new).
+
+    Residents nothing personal sets apart (`Items.personal`) with the same places, themes,
+    period, setting and language get the same digest: it is made once, and the last SHARED
+    kinds are remembered.
+    """
+
+    def __init__(self, items: Items, now: datetime, cadence: str) -> None:
+        self.items, self.now, self.cadence = items, now, cadence
+        self.shared: dict[Any, Message | None] = {}
+
+    def of(self, r: Resident, part: Slice) -> Message | None:
+        me, items = r.person_id, self.items
+        hoods, themes = part.hoods.get(me, NONE), part.themes.get(me, NONE)
+        following, voted = part.following.get(me, NONE), part.voted.get(me, NONE)
+        supported = part.supported.get(me, NONE)
+        since = since_of(r.last_digest_at, self.now, PERIODS[self.cadence])
+        if not SHARED or items.personal(me, following, voted, supported):
+            return self._make(r, since, hoods, themes, following, voted, supported)
+        key = (frozenset(hoods), frozenset(themes), since, r.broadcasts, r.locale)
+        if key in self.shared:
+            return self.shared[key]
+        message = self._make(r, since, hoods, themes, NONE, NONE, NONE)
+        if len(self.shared) >= SHARED:
+            del self.shared[next(iter(self.shared))]  # the oldest
+        self.shared[key] = message
+        return message
+
+    def _make(
+        self, r: Resident, since: datetime, hoods: Ids, themes: Ids,
+        following: Ids, voted: Ids, supported: Ids,
+    ) -> Message | None:  # fmt: skip
+        d = resident_digest(self.items, r, since, hoods, themes, following, voted, supported)
+        if d.empty:
+            return None
+        with use_locale(r.locale):
+            footer = _("Get this more or less often: /overzicht")
+            text, buttons = render(d, heading_for(self.cadence), self.items.themes, footer)
+        return text, keyboard(buttons)
+
+
+class _Outbox:
+    """Digests go out in batches of OUTBOX_BATCH rows: never all of them in memory."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.rows: list[Row] = []
+        self.written = 0
+
+    async def add(self, row: Row) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= OUTBOX_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        await enqueue_encoded(self.session, self.rows, self.now)
+        self.written += len(self.rows)
+        self.rows = []
 
 
 async def send_digests(
