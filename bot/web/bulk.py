@@ -18,15 +18,14 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from bot.core.callbacks import MAX_ID
-from bot.core.clock import Clock
 from bot.core.i18n import N_, _, use_locale
 from bot.services.signals import status as status_service
 from bot.services.signals import triage
+from bot.web.site import Site
 from bot.web.visitor import N_CSRF, Visitor, csrf_matches, own_signal, read_form
-from storage.db import Database
 from storage.models import Signal, signal_reference
 from storage.repo import signals
 
@@ -68,26 +67,11 @@ class Kept:
     original: str = ""
 
 
-class Site(Protocol):
-    """What the web overview lends the bulk actions."""
+class BulkSite(Site, Protocol):
+    """What the web overview lends the bulk actions, besides what every page gets."""
 
-    db: Database
-    clock: Clock
     after_commit: Callable[[], Awaitable[None]] | None
 
-    async def visitor(self, session: AsyncSession, request: Request) -> Visitor | None: ...
-    def login_needed(self) -> HTMLResponse: ...
-    def message(
-        self, text_id: str, status: int, locale: str | None = None, **values: object
-    ) -> HTMLResponse: ...
-    def page(
-        self,
-        name: str,
-        locale: str,
-        status: int = 200,
-        headers: dict[str, str] | None = None,
-        **values: Any,
-    ) -> HTMLResponse: ...
     async def queue_values(
         self, session: AsyncSession, visitor: Visitor, q: QueryParams
     ) -> dict[str, Any]: ...
@@ -114,7 +98,7 @@ def kept_from(form: FormData, ticked: list[int]) -> Kept:
 
 
 class BulkActions:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: BulkSite) -> None:
         self.site = site
 
     async def post(self, request: Request) -> Response:

@@ -11,14 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.core.clock import Clock
+from bot.web.visitor import Visitor
 from storage.db import Database
-from storage.models import Person, WebSession
-
-
-class SignedIn(Protocol):
-    person: Person
-    session_row: WebSession
-    neighbourhood_ids: list[int]
 
 
 class Site(Protocol):
@@ -38,6 +32,6 @@ class Site(Protocol):
         self, text_id: str, status: int, locale: str | None = None, **values: object
     ) -> HTMLResponse: ...
 
-    async def visitor(self, session: AsyncSession, request: Request) -> SignedIn | None: ...
+    async def visitor(self, session: AsyncSession, request: Request) -> Visitor | None: ...
 
     def login_needed(self) -> HTMLResponse: ...
