@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.base import _ts
@@ -269,6 +269,9 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+_LEASED = "sent_at IS NULL AND lease_until IS NOT NULL"
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to send later (feedback, batches); written in the same transaction."""
 
@@ -276,6 +279,14 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_pending", "platform", "sent_at"),
         # A chat's messages: the buttons last sent there, erasing a person's messages.
         Index("ix_outbox_chat", "platform", "chat_id", "claimed_at"),
+        # Rows under a lease: the claim looks up the chats other workers hold (a few rows).
+        Index(
+            "ix_outbox_leased",
+            "platform",
+            "lease_until",
+            sqlite_where=text(_LEASED),
+            postgresql_where=text(_LEASED),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)

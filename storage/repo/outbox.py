@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, column, exists, func, insert, literal, table
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, Table, bindparam, case, column, exists, func, insert, literal, table
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -171,43 +170,70 @@ async def claim_batch(
     until its lease is over (that worker may still be sending it); so is every later row
     to the same chat, which keeps each chat's order. On PostgreSQL a lease ends early when
     its worker has no connection open any more (it died).
+
+    The statement is built once per dialect and run on the connection (no ORM): a
+    broadcast claims thousands of times.
     """
+    conn = await session.connection()
+    stmt = _claim_statement(conn.dialect.name)
+    params = {
+        "b_platform": platform, "b_now": now, "b_worker": worker, "b_lease": lease_until,
+        "b_size": limit,
+    }  # fmt: skip
+    rows = (await conn.execute(stmt, params)).all()
+    return sorted((Outgoing(*row) for row in rows), key=lambda m: m.id)
+
+
+_CLAIM: dict[str, Any] = {}
+
+
+def _claim_statement(dialect: str) -> Any:
+    stmt = _CLAIM.get(dialect)
+    if stmt is not None:
+        return stmt
     t = _OUTBOX
-    other = aliased(OutboxMessage)
+    other = t.alias("other")
+    platform = bindparam("b_platform", type_=t.c.platform.type)
+    now = bindparam("b_now", type_=t.c.claimed_at.type)
+    worker = bindparam("b_worker", type_=t.c.claimed_by.type)
     held = [  # chats with a row under another worker's lease (this very row included)
-        col(other.platform) == platform,
-        col(other.sent_at).is_(None),
-        col(other.lease_until) > now,
-        col(other.claimed_by) != worker,
+        other.c.platform == platform,
+        other.c.sent_at.is_(None),
+        other.c.lease_until > now,
+        other.c.claimed_by != worker,
     ]
     # The row itself, again, in the WHERE of the locking select: PostgreSQL checks it once
     # more on the row's newest version when it locks it (a claim committed meanwhile).
     free = [t.c.lease_until.is_(None), t.c.lease_until <= now, t.c.claimed_by == worker]
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # A claimer with no connection open is gone (killed): its lease ends at once.
-        held.append(_alive(col(other.claimed_by)))
+        held.append(_alive(other.c.claimed_by))
         free.append(~_alive(t.c.claimed_by))
     due = (
         select(t.c.id)
         # NOT IN an uncorrelated subquery: the few held chats are looked up once (a hash),
         # not once per due row, and the rows are read in id order only until `limit`.
         .where(
-            and_(*_due(platform, now)),
+            t.c.platform == platform,
+            t.c.sent_at.is_(None),
+            t.c.failed.is_(False),
+            or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
             or_(*free),
-            t.c.chat_id.not_in(select(col(other.chat_id)).where(*held)),
+            t.c.chat_id.not_in(select(other.c.chat_id).where(*held)),
         )
         .order_by(t.c.id)
-        .limit(limit)
+        .limit(bindparam("b_size", type_=Integer))
         .with_for_update(skip_locked=True)
     )
     stmt = (
         update(t)
         .where(t.c.id.in_(due.scalar_subquery()))
-        .values(claimed_at=now, claimed_by=worker, lease_until=lease_until)
+        .values(claimed_at=now, claimed_by=worker,
+                lease_until=bindparam("b_lease", type_=t.c.lease_until.type))
         .returning(*_OUTGOING)
-    )
-    rows = (await session.exec(stmt)).all()
-    return sorted((Outgoing(*row) for row in rows), key=lambda m: m.id)
+    )  # fmt: skip
+    _CLAIM[dialect] = stmt
+    return stmt
 
 
 async def release(session: AsyncSession, ids: list[int]) -> None:
@@ -236,13 +262,14 @@ async def mark_sent_many(
 ) -> None:
     """Step 3 for a batch: the platform took each (id, its message ref); one statement."""
     if sent:
-        t = _OUTBOX
-        stmt = (
-            update(t).where(t.c.id == bindparam("b_id"))
-            .values(sent_at=at, sent_ref=bindparam("b_ref"))
-        )  # fmt: skip
-        params = [{"b_id": i, "b_ref": ref[:255] if ref else None} for i, ref in sent]
-        await session.exec(stmt, params=params)
+        params = [{"b_id": i, "b_ref": ref[:255] if ref else None, "b_at": at} for i, ref in sent]
+        await (await session.connection()).execute(_MARK_SENT, params)
+
+
+_MARK_SENT = (
+    update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(sent_at=bindparam("b_at", type_=_OUTBOX.c.sent_at.type), sent_ref=bindparam("b_ref"))
+)  # fmt: skip
 
 
 async def sent_buttons(

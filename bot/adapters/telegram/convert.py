@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -165,15 +166,16 @@ def as_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Our buttons as an inline keyboard, within Telegram's limits (see MAX_BUTTONS).
+def keyboard(reply: Reply) -> dict[str, Any] | None:
+    """Our buttons as the Bot API's inline keyboard (plain JSON), within Telegram's limits
+    (see MAX_BUTTONS).
 
     Lists page (`bot.core.paging`), so a keyboard over 100 buttons is a mistake: the first
     100 are kept and the rest logged, rather than the whole message refused.
     """
     if not reply.buttons:
         return None
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[dict[str, str]]] = []
     count = 0
     for row in reply.buttons:
         for start in range(0, len(row), MAX_ROW):
@@ -184,15 +186,25 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     total = len(reply.flat_buttons())
     if total > count:
         log.warning("telegram: %d buttons in one message, only the first %d sent", total, count)
-    return InlineKeyboardMarkup(rows)
+    return {"inline_keyboard": rows}
 
 
-def _button(b: Button) -> InlineKeyboardButton:
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The same keyboard as python-telegram-bot's object, for its typed methods."""
+    rows = keyboard(reply)
+    if rows is None:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(**b) for b in row] for row in rows["inline_keyboard"]]
+    )
+
+
+def _button(b: Button) -> dict[str, str]:
     label = b.label if len(b.label) <= MAX_LABEL else b.label[: MAX_LABEL - 1] + "…"
     if b.url:
-        return InlineKeyboardButton(label, url=b.url)
+        return {"text": label, "url": b.url}
     if len(b.data.encode()) <= MAX_CALLBACK_DATA:
-        return InlineKeyboardButton(label, callback_data=b.data)
+        return {"text": label, "callback_data": b.data}
     raise ValueError(f"button data over {MAX_CALLBACK_DATA} bytes: {b.data[:20]}…")
 
 
