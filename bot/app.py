@@ -29,6 +29,7 @@ from bot.delivery.scheduler import (
     start_scheduler,
     watch_lag,
 )
+from bot.delivery.send_budget import SharedBudget
 from bot.handlers import build_router
 from bot.handlers.help import MENU
 from bot.services.announcements import remind_due
@@ -77,7 +78,7 @@ class App:
         self.adapter_store = DatabaseAdapterStore(self.db)  # all adapters see of the database
         self.outbox = OutboxSender(
             self.db, self.adapters, self.dispatcher.clock, fetch_photo=self.fetch_photo,
-            room_made=initiative_room_made, metrics=self.metrics,
+            room_made=initiative_room_made, metrics=self.metrics, shared=self._shared_budget(),
         )  # fmt: skip
         # What only one worker may do at a time (PostgreSQL); all held on SQLite.
         self.roles = Roles.for_database([SCHEDULER], self.db.url, worker=self.outbox.worker)
@@ -113,6 +114,15 @@ class App:
 
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
+
+    def _shared_budget(self) -> SharedBudget | None:
+        """Every worker sends (WIJKBOT_OUTBOX_SENDERS=all, PostgreSQL): the shared limits."""
+        if self.settings.outbox_senders != "all":
+            return None
+        if self.db.is_sqlite:  # the settings refuse this; a database handed in may differ
+            log.warning("outbox: WIJKBOT_OUTBOX_SENDERS=all ignored on SQLite (one process)")
+            return None
+        return SharedBudget(self.db)
 
     async def flush_outbox(self) -> None:
         """Send everything the outbox holds, and return when it is sent (tests, `:jobs`)."""
@@ -185,14 +195,17 @@ class App:
         """Run every adapter until one stops (the console at end of input) or a signal.
 
         With several workers on PostgreSQL, polling, the scheduler and each platform's
-        outbox run in one worker at a time (bot/delivery/leader.py); a worker that loses a
+        outbox (unless WIJKBOT_OUTBOX_SENDERS=all: every worker sends) run in one worker at
+        a time (bot/delivery/leader.py); a worker that loses a
         role it held (its database connection broke) stops, to be restarted. A Telegram
         webhook runs in every worker, which all handle the inbox (bot/core/inbox.py).
         """
         for platform in self.adapters:
             self.roles.want(inbound_role(platform))
-            self.roles.want(outbox_role(platform))
-        self.outbox.roles = self.roles  # a running worker sends only while holding the role
+        if self.outbox.shared is None:  # one sender per platform: the one holding its role
+            for platform in self.adapters:
+                self.roles.want(outbox_role(platform))
+            self.outbox.roles = self.roles
         holder = asyncio.create_task(self.roles.run(), name="roles")
         scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
         watch_lag(scheduler, self.dispatcher.clock, self.metrics)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # Several workers on PostgreSQL: "one" sends each platform's outbox in one worker at a
+    # time; "all" in every worker, Telegram's limits shared through the database.
+    outbox_senders: Literal["one", "all"] = "one"
     default_locale: str = "nl"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     support_batch_minutes: int = 60
@@ -110,6 +113,17 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("outbox_senders")
+    @classmethod
+    def _all_senders_need_postgres(cls, value: str, info: ValidationInfo) -> str:
+        url = info.data.get("database_url")
+        if value == "all" and (url is None or url.startswith("sqlite")):
+            raise ValueError(
+                "'all' needs PostgreSQL (WIJKBOT_DATABASE_URL=postgresql://…); "
+                "on SQLite one process sends everything: leave it at 'one'"
+            )
         return value
 
     @field_validator("area")

@@ -38,12 +38,14 @@ from storage.forum_models import ForumCode as ForumCode
 from storage.forum_models import ForumMember as ForumMember
 from storage.forum_models import Population as Population
 
-# The network (issue 13) lives in storage.network_models, the web overview in web_models.
+# The network (issue 13) lives in storage.network_models, the web overview in web_models,
+# the outbox's shared send budget in outbox_models.
 from storage.network_models import IdeaOffer as IdeaOffer
 from storage.network_models import Initiative as Initiative
 from storage.network_models import Introduction as Introduction
 from storage.network_models import Partner as Partner
 from storage.network_models import PartnerResponse as PartnerResponse
+from storage.outbox_models import SendBudget as SendBudget
 from storage.types import UTCDateTime
 from storage.web_models import WebLogin as WebLogin
 from storage.web_models import WebSession as WebSession

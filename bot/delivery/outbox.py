@@ -1,4 +1,4 @@
-"""Sends what the outbox holds, one sender per platform; nothing is lost on a restart.
+"""Sends what the outbox holds; nothing is lost on a restart.
 
 Messages go in batches: claim → send → mark. A batch of rows is claimed in one statement
 (`claimed_at`, `claimed_by` this worker, `lease_until`) and committed, the platform is asked
@@ -7,11 +7,13 @@ send and mark, the claimed rows are sent again after the restart: delivery is at
 once, and only the rows claimed at the kill (at most BATCH per platform) can reach their
 recipients twice. `claimed_at` without `sent_at` marks them.
 
-Several workers (PostgreSQL): one of them sends each platform's outbox at a time, the one
-holding its role (bot/delivery/leader.py), so Telegram's limits and each chat's order hold
-across workers. Rows another worker claimed are taken over when their lease is over; the
-claim skips rows locked by another claim (SKIP LOCKED). On SQLite (one process) rows
-claimed before a restart are taken at once, as before.
+Several workers (PostgreSQL): by default one of them sends each platform's outbox at a
+time, the one holding its role (bot/delivery/leader.py), so Telegram's limits and each
+chat's order hold across workers. With WIJKBOT_OUTBOX_SENDERS=all every worker sends, and
+the limits hold through a budget in the database (bot/delivery/send_budget.py). Rows
+another worker claimed are taken over when their lease is over; the claim skips rows
+locked by another claim (SKIP LOCKED). On SQLite (one process) rows claimed before a
+restart are taken at once, as before.
 
 Limits: each platform has a `RateLimits` (bot/delivery/limits.py); the sender waits before a
 send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
@@ -36,7 +38,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -54,8 +55,10 @@ from bot.core.events import (
 )
 from bot.core.metrics import Metrics
 from bot.core.ports import Adapter, Unreachable
+from bot.delivery.flight import Attempt, InFlight
 from bot.delivery.leader import Roles, outbox_role
 from bot.delivery.limits import RateLimiter, RateLimits, limits_for
+from bot.delivery.send_budget import SharedBudget, recent_since
 from bot.util.bounded import Bounded
 from storage.db import Database
 from storage.models import Media
@@ -100,60 +103,6 @@ def worker_name(host: str, pid: int, token: str) -> str:
     return f"{short}:{pid}:{token}"
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """How sending one claimed row went: its platform ref, or the error."""
-
-    msg: Outgoing
-    ref: str | None
-    error: str | None = None
-    give_up: bool = False
-    room: tuple[str, str] | None = None  # (platform, room id) made for this message, if any
-
-
-class InFlight:
-    """At most `limit` sends at once, one per chat; counts what was sent."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self.tasks: set[asyncio.Task[bool]] = set()
-        self.by_chat: dict[str, asyncio.Task[bool]] = {}
-        self.sent = 0
-
-    def _collect(self, done: set[asyncio.Task[bool]]) -> None:
-        for task in done:
-            self.tasks.discard(task)
-            self.sent += bool(task.result())  # _deliver handles the platform's errors
-
-    async def wait_for_chat(self, chat_id: str) -> None:
-        task = self.by_chat.get(chat_id)
-        if task is not None and not task.done():
-            await asyncio.wait({task})
-        self._collect({t for t in self.tasks if t.done()})
-
-    async def start(self, chat_id: str, send: Awaitable[bool]) -> None:
-        while len(self.tasks) >= self.limit:
-            done, _pending = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
-            self._collect(done)
-        task = asyncio.ensure_future(send)
-        self.tasks.add(task)
-        self.by_chat[chat_id] = task
-        await asyncio.sleep(0)  # the send starts now, at the time the limiter recorded
-
-    async def finish(self) -> int:
-        if self.tasks:
-            done, _pending = await asyncio.wait(self.tasks)
-            self._collect(done)
-        self.by_chat.clear()
-        return self.sent
-
-    async def cancel(self) -> None:
-        """Stopping (cancelled): the sends already started may finish their three steps."""
-        if self.tasks:
-            await asyncio.wait(self.tasks)
-            self._collect({t for t in self.tasks if t.done()})
-
-
 class PlatformQueue:
     """The sending state of one platform: its limiter, a lock (one pass at a time), a wake-up."""
 
@@ -181,6 +130,7 @@ class OutboxSender:
         roles: Roles | None = None,
         room_made: RoomMade | None = None,
         metrics: Metrics | None = None,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics or Metrics()  # counts sends (ok / failed) per platform
@@ -195,6 +145,8 @@ class OutboxSender:
         self.concurrency = concurrency
         self.batch = batch
         self.roles = roles  # set by a running worker: send only while holding the role
+        # Every worker sends (WIJKBOT_OUTBOX_SENDERS=all): the limits held across workers.
+        self.shared = shared
         self.worker = worker_name(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         # Images sent to many chats are read (or downloaded) once: a small cache by key.
         self._images: Bounded[str, bytes | None] = Bounded(16)
@@ -291,14 +243,28 @@ class OutboxSender:
             if size <= 0:
                 return sent, True
             now = self.clock.now()
+            recent = recent_since(q.limiter.limits, now) if self.shared else None
             async with self.db.transaction() as session:
                 batch = await outbox.claim_batch(
-                    session, q.platform, now, self.worker, now + LEASE, size
+                    session, q.platform, now, self.worker, now + LEASE, size, recent
                 )
             if not batch:
                 return sent, False
             attempted += len(batch)
             sent += await self._send_batch(adapter, q, batch)
+
+    async def _tokens(self, q: PlatformQueue, flight: InFlight, want: int) -> int:
+        """How many of the next `want` sends may go now by the shared budget (at least one:
+        waits while there are none). All of them without a shared budget or overall limit."""
+        window = q.limiter.limits.overall
+        if self.shared is None or window is None:
+            return want
+        while True:
+            taken, wait = await self.shared.take(q.platform, window, want)
+            if taken:
+                return taken
+            await flight.finish()  # as before any pause
+            await self.sleep(wait)
 
     def _may_send(self, platform: str) -> bool:
         """One sender per platform across workers (its limits and each chat's order hold)."""
@@ -309,14 +275,19 @@ class OutboxSender:
         flight = InFlight(self.concurrency)
         done: list[Attempt] = []
         started: set[int] = set()
+        tokens = 0  # sends the shared budget allows now
         try:
-            for msg in batch:
+            for i, msg in enumerate(batch):
                 await flight.wait_for_chat(msg.chat_id)
                 if q.limiter.wait(msg.chat_id, msg.chat_kind, self.monotonic()) > 0:
                     # Before a pause, every send started has reached the platform: it
                     # counts its window by arrival, and a simulated clock moves at once.
                     await flight.finish()
+                    tokens = 0  # taken before the pause: used after it, they would bunch
                 await self._pace(q, msg)
+                if tokens == 0:
+                    tokens = await self._tokens(q, flight, len(batch) - i)
+                tokens -= 1
                 q.limiter.record(msg.chat_id, msg.chat_kind, self.monotonic())
                 started.add(msg.id)
                 await flight.start(msg.chat_id, self._deliver(adapter, msg, done))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, case, column, exists, func, insert, literal, table
+from sqlalchemy import Table, bindparam, case, func, insert
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.repo.outbox_claim import WORKER_PREFIX as WORKER_PREFIX
+from storage.repo.outbox_claim import Outgoing as Outgoing
+from storage.repo.outbox_claim import claim_batch as claim_batch
 
 # Marks a session that queued messages, so the sender is woken after its commit.
 WROTE_OUTBOX = "wijkbot.outbox_written"
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 async def enqueue(
@@ -124,116 +127,6 @@ async def on_screen(
     if with_buttons is None:
         return None, None, last_at
     return with_buttons.buttons, with_buttons.claimed_at, last_at
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A claimed outbox row, as plain values (no ORM object on the sending path)."""
-
-    id: int
-    chat_id: str
-    chat_kind: str
-    text: str
-    buttons: list[list[dict[str, str]]]
-    extra: dict[str, Any]
-    attempts: int
-    created_at: datetime
-
-
-# Each worker keeps a connection open named WORKER_PREFIX + its id (bot/delivery/leader.py).
-WORKER_PREFIX = "wijkbot:"
-_ACTIVITY = table("pg_stat_activity", column("application_name"))
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-_OUTGOING = [_OUTBOX.c[name] for name in Outgoing.__slots__]
-
-
-def _alive(worker: Any) -> Any:
-    """Whether `worker` has a connection open (PostgreSQL)."""
-    return exists(
-        select(literal(1)).select_from(_ACTIVITY)
-        .where(_ACTIVITY.c.application_name == WORKER_PREFIX + worker)
-    )  # fmt: skip
-
-
-async def claim_batch(
-    session: AsyncSession,
-    platform: str,
-    now: datetime,
-    worker: str,
-    lease_until: datetime,
-    limit: int,
-) -> list[Outgoing]:
-    """Claim up to `limit` due messages, oldest first, for `worker` until `lease_until`.
-
-    One statement. On PostgreSQL the rows are locked with SKIP LOCKED, so workers claiming
-    at the same time never get the same row. A row another worker claimed is left alone
-    until its lease is over (that worker may still be sending it); so is every later row
-    to the same chat, which keeps each chat's order. On PostgreSQL a lease ends early when
-    its worker has no connection open any more (it died).
-
-    The statement is built once per dialect and run on the connection (no ORM): a
-    broadcast claims thousands of times.
-    """
-    conn = await session.connection()
-    stmt = _claim_statement(conn.dialect.name)
-    params = {
-        "b_platform": platform, "b_now": now, "b_worker": worker, "b_lease": lease_until,
-        "b_size": limit,
-    }  # fmt: skip
-    rows = (await conn.execute(stmt, params)).all()
-    return sorted((Outgoing(*row) for row in rows), key=lambda m: m.id)
-
-
-_CLAIM: dict[str, Any] = {}
-
-
-def _claim_statement(dialect: str) -> Any:
-    stmt = _CLAIM.get(dialect)
-    if stmt is not None:
-        return stmt
-    t = _OUTBOX
-    other = t.alias("other")
-    platform = bindparam("b_platform", type_=t.c.platform.type)
-    now = bindparam("b_now", type_=t.c.claimed_at.type)
-    worker = bindparam("b_worker", type_=t.c.claimed_by.type)
-    held = [  # chats with a row under another worker's lease (this very row included)
-        other.c.platform == platform,
-        other.c.sent_at.is_(None),
-        other.c.lease_until > now,
-        other.c.claimed_by != worker,
-    ]
-    # The row itself, again, in the WHERE of the locking select: PostgreSQL checks it once
-    # more on the row's newest version when it locks it (a claim committed meanwhile).
-    free = [t.c.lease_until.is_(None), t.c.lease_until <= now, t.c.claimed_by == worker]
-    if dialect == "postgresql":
-        # A claimer with no connection open is gone (killed): its lease ends at once.
-        held.append(_alive(other.c.claimed_by))
-        free.append(~_alive(t.c.claimed_by))
-    due = (
-        select(t.c.id)
-        # NOT IN an uncorrelated subquery: the few held chats are looked up once (a hash),
-        # not once per due row, and the rows are read in id order only until `limit`.
-        .where(
-            t.c.platform == platform,
-            t.c.sent_at.is_(None),
-            t.c.failed.is_(False),
-            or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
-            or_(*free),
-            t.c.chat_id.not_in(select(other.c.chat_id).where(*held)),
-        )
-        .order_by(t.c.id)
-        .limit(bindparam("b_size", type_=Integer))
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(t)
-        .where(t.c.id.in_(due.scalar_subquery()))
-        .values(claimed_at=now, claimed_by=worker,
-                lease_until=bindparam("b_lease", type_=t.c.lease_until.type))
-        .returning(*_OUTGOING)
-    )  # fmt: skip
-    _CLAIM[dialect] = stmt
-    return stmt
 
 
 async def release(session: AsyncSession, ids: list[int]) -> None:
