@@ -191,6 +191,15 @@ class App:
         )
         return web_server(site, self.settings.metrics_listen, self.settings.metrics_port)
 
+    def want_roles(self) -> None:
+        """Receiving on each platform, and sending its outbox unless every worker sends."""
+        for platform in self.adapters:
+            self.roles.want(inbound_role(platform))
+        if self.outbox.shared is None:  # one sender per platform: the one holding its role
+            for platform in self.adapters:
+                self.roles.want(outbox_role(platform))
+            self.outbox.roles = self.roles
+
     async def run(self) -> None:
         """Run every adapter until one stops (the console at end of input) or a signal.
 
@@ -200,12 +209,7 @@ class App:
         role it held (its database connection broke) stops, to be restarted. A Telegram
         webhook runs in every worker, which all handle the inbox (bot/core/inbox.py).
         """
-        for platform in self.adapters:
-            self.roles.want(inbound_role(platform))
-        if self.outbox.shared is None:  # one sender per platform: the one holding its role
-            for platform in self.adapters:
-                self.roles.want(outbox_role(platform))
-            self.outbox.roles = self.roles
+        self.want_roles()
         holder = asyncio.create_task(self.roles.run(), name="roles")
         scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
         watch_lag(scheduler, self.dispatcher.clock, self.metrics)

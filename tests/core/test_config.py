@@ -45,6 +45,8 @@ def test_toml_file_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: P
             "WIJKBOT_MATRIX_PASSWORD",
         ),
         ({"WIJKBOT_CONFIG": "/nonexistent/wijkbot.toml"}, "WIJKBOT_CONFIG"),
+        ({"WIJKBOT_OUTBOX_SENDERS": "all"}, "WIJKBOT_OUTBOX_SENDERS"),  # SQLite: one process
+        ({"WIJKBOT_OUTBOX_SENDERS": "every"}, "WIJKBOT_OUTBOX_SENDERS"),
     ],
 )
 def test_wrong_setting_names_itself(
