@@ -324,7 +324,8 @@ class OutboxSender:
         """Report what was in flight when the last sender stopped; on SQLite (one process)
         those rows are free at once, on PostgreSQL when their lease is over."""
         async with self.db.transaction() as session:
-            doubt = await outbox.in_doubt(session, platform)
+            # Every worker sending: rows other workers are sending now are not in doubt.
+            doubt = await outbox.in_doubt(session, platform, gone_only=self.shared is not None)
             if self.db.is_sqlite:
                 await outbox.release_all(session, platform)
         if doubt:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import OutboxMessage
 from storage.repo.outbox_claim import WORKER_PREFIX as WORKER_PREFIX
 from storage.repo.outbox_claim import Outgoing as Outgoing
+from storage.repo.outbox_claim import alive
 from storage.repo.outbox_claim import claim_batch as claim_batch
 
 # Marks a session that queued messages, so the sender is woken after its commit.
@@ -90,14 +91,19 @@ async def pending(
     return list((await session.exec(stmt)).all())
 
 
-async def in_doubt(session: AsyncSession, platform: str | None = None) -> list[OutboxMessage]:
+async def in_doubt(
+    session: AsyncSession, platform: str | None = None, gone_only: bool = False
+) -> list[OutboxMessage]:
     """Claimed but neither sent nor failed: in flight when the process stopped.
 
     They are sent again (at least once); the recipient may get such a message twice.
+    `gone_only` (PostgreSQL): not those of a worker still running (being sent right now).
     """
     stmt = select(OutboxMessage).where(
         col(OutboxMessage.claimed_at).is_not(None), col(OutboxMessage.sent_at).is_(None)
     )
+    if gone_only:
+        stmt = stmt.where(~alive(col(OutboxMessage.claimed_by)))
     if platform is not None:
         stmt = stmt.where(col(OutboxMessage.platform) == platform)
     return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())

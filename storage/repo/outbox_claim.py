@@ -37,7 +37,7 @@ _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 _OUTGOING = [_OUTBOX.c[name] for name in Outgoing.__slots__]
 
 
-def _alive(worker: Any) -> Any:
+def alive(worker: Any) -> Any:
     """Whether `worker` has a connection open (PostgreSQL)."""
     return exists(
         select(literal(1)).select_from(_ACTIVITY)
@@ -104,8 +104,8 @@ def _claim_statement(dialect: str, recent: bool) -> Any:
     free = [t.c.lease_until.is_(None), t.c.lease_until <= now, t.c.claimed_by == worker]
     if dialect == "postgresql":
         # A claimer with no connection open is gone (killed): its lease ends at once.
-        held.append(_alive(other.c.claimed_by))
-        free.append(~_alive(t.c.claimed_by))
+        held.append(alive(other.c.claimed_by))
+        free.append(~alive(t.c.claimed_by))
     held_chats: Any = select(other.c.chat_id).where(*held)
     if recent:
         held_chats = union_all(held_chats, _recently_sent(platform, worker))

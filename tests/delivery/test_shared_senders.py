@@ -289,3 +289,28 @@ async def test_every_worker_sends_only_on_postgresql(db_url: str, tmp_path: Path
         assert {r for r in app.roles.wanted if r.startswith("outbox")} == roles
         assert (app.outbox.shared is not None) == (senders == "all")
         await app.db.dispose()
+
+
+async def test_only_a_stopped_workers_messages_are_reported_as_in_doubt(
+    postgres: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    time = SharedTime(BASE)
+    async with postgres.db.transaction() as s:
+        for chat in ["1", "2", "3"]:
+            await outbox.enqueue(s, "telegram", chat, "hoi")
+    adapters = [LoggingAdapter(platform="telegram", record=Log(time), name=w) for w in "AB"]
+    async with Workers(postgres, time, adapters, batch=16) as workers:
+        a, b = workers.senders
+        async with postgres.db.transaction() as s:  # A is sending two of them right now
+            now = time.moment()
+            await outbox.claim_batch(s, "telegram", now, a.worker, now + timedelta(minutes=1), 2)
+        async with time.at_work():
+            assert await b.flush() == 1
+        assert "were being sent" not in caplog.text
+        await workers.alive[0].close()  # A stops (killed): its two are in doubt
+        later = OutboxSender(postgres.db, {"telegram": adapters[1]}, SimClock(time),
+                             monotonic=time.now, sleep=time.sleep,
+                             shared=SharedBudget(postgres.db, at=time.moment))  # fmt: skip
+        async with time.at_work():
+            assert await later.flush() == 2
+    assert "2 telegram message(s) were being sent when the bot stopped" in caplog.text

@@ -13,6 +13,7 @@ Also detects the entities Telegram adds by itself (``bot_command``, ``mention``,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +132,7 @@ def _checked_link(url: str) -> str | None:
 
 
 def _link_entity(
-    offset: int, length: int, url: str, users: dict[int, JSONDict] | None
+    offset: int, length: int, url: str, users: Mapping[int, JSONDict] | None
 ) -> JSONDict | None:
     match = re.fullmatch(r"tg://user\?id=(\d+)", url.strip())
     if match:
@@ -181,7 +182,7 @@ def _decode_html_entity(text: str, pos: int) -> tuple[str, int] | None:
     return decoded, end
 
 
-def parse_html(text: str, users: dict[int, JSONDict] | None = None) -> FormattedText:
+def parse_html(text: str, users: Mapping[int, JSONDict] | None = None) -> FormattedText:
     """Parse Bot API HTML; raise :class:`EntityParseError` like Telegram does."""
     n = len(text)
 
@@ -453,7 +454,7 @@ def format_text(
     text: str,
     parse_mode: str | None = None,
     entities: list[JSONDict] | None = None,
-    users: dict[int, JSONDict] | None = None,
+    users: Mapping[int, JSONDict] | None = None,
 ) -> FormattedText:
     """Apply ``parse_mode`` (or explicit ``entities``), trim, and add detected entities.
 

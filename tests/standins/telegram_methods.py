@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .telegram_format import EntityParseError, format_text
@@ -16,11 +17,33 @@ from .telegram_records import (
     SentRecord,
     StoredMessage,
     TgChat,
+    TgUser,
     Upload,
     bad_request,
     image_info,
 )
 from .telegram_state import TelegramWorld
+
+
+class _ApiUsers(Mapping[int, JSONDict]):
+    """The known users as the Bot API shows them, each made when looked up (a mention).
+
+    Made whole for every message, the 10,000 users of a broadcast benchmark cost the
+    stand-in 7 ms a message, more than the bot spent sending it.
+    """
+
+    def __init__(self, users: Mapping[int, TgUser]) -> None:
+        self._users = users
+
+    def __getitem__(self, user_id: int) -> JSONDict:
+        return self._users[user_id].to_api()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._users)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
 
 __all__ = ["SEND_METHODS", "MessageMethods"]
 
@@ -131,8 +154,8 @@ class MessageMethods(TelegramWorld):
         if status == "left":
             raise BotApiError(403, f"Forbidden: bot is not a member of the {kind}")
 
-    def _known_users(self) -> dict[int, JSONDict]:
-        return {uid: u.to_api() for uid, u in self._users.items()}
+    def _known_users(self) -> Mapping[int, JSONDict]:
+        return _ApiUsers(self._users)
 
     def _formatted(
         self, p: Params, text_field: str, mode_field: str, entities_field: str
