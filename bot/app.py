@@ -205,9 +205,9 @@ class App:
 
         With several workers on PostgreSQL, polling, the scheduler and each platform's
         outbox (unless WIJKBOT_OUTBOX_SENDERS=all: every worker sends) run in one worker at
-        a time (bot/delivery/leader.py); a worker that loses a
-        role it held (its database connection broke) stops, to be restarted. A Telegram
-        webhook runs in every worker, which all handle the inbox (bot/core/inbox.py).
+        a time (bot/delivery/leader.py); a worker that loses a role it held (its database
+        connection broke) stops, to be restarted. A Telegram webhook runs in every worker,
+        which all handle the inbox (bot/core/inbox.py).
         """
         self.want_roles()
         holder = asyncio.create_task(self.roles.run(), name="roles")
