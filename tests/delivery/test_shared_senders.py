@@ -40,9 +40,7 @@ RATE, BURST = bucket((30, 1.0))
 @pytest.fixture
 def postgres(app: App) -> App:
     if app.db.is_sqlite:
-        pytest.skip(
-            "every worker sends only on PostgreSQL (refused there: test_every_worker_sends_only_on_postgresql)"
-        )
+        pytest.skip("every worker sends only on PostgreSQL (refused there: see the config test)")
     return app
 
 
