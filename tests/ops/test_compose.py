@@ -136,6 +136,18 @@ def test_default_is_postgres_and_two_polling_workers(monkeypatch: pytest.MonkeyP
     assert services["migrate"]["command"] == ["db", "upgrade"]
 
 
+def test_a_matrix_only_setup_starts_without_a_telegram_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compose gives the workers `WIJKBOT_TELEGRAM_TOKEN=` (empty) when no token is set: that
+    is no token, not a malformed one (the workers stopped with "expected the form …")."""
+    matrix_only = {key: value for key, value in REQUIRED.items() if "TELEGRAM" not in key}
+    for name in WORKERS:
+        service = project(matrix_only)[name]
+        assert service["environment"]["WIJKBOT_TELEGRAM_TOKEN"] == ""
+        assert worker_settings(service, monkeypatch).telegram_token is None
+
+
 def test_every_worker_gets_the_same_secret_key_and_database() -> None:
     for env, profiles in ((REQUIRED, ()), (WEBHOOK, ("webhook",))):
         services = project(env, *profiles)
