@@ -3,11 +3,16 @@ stand-in over HTTP: what a sender in any worker relies on."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+from aiohttp import web
 from pydantic import SecretStr
+from telegram.error import NetworkError, TimedOut
 
 from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.request import AiohttpRequest
 from bot.config import Settings
 from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.events import Button, ChatRef, MessageRef, Reply
@@ -82,3 +87,31 @@ async def test_a_picture_goes_as_a_multipart_upload(db_url: str, tmp_path: Path)
         assert sent.method == "sendPhoto" and sent.plain_text == "Uitslag"
         assert isinstance(ref, MessageRef)
         await adapter.bot.shutdown()
+
+
+async def test_a_slow_or_absent_server_gives_the_errors_the_adapter_retries() -> None:
+    """A read that times out is PTB's TimedOut, a refused connection its NetworkError: the
+    two `_call` retries with backoff (anything else would fail the message at once)."""
+
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": True})
+
+    server = web.Application()
+    server.router.add_post("/slow", slow)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    request = AiohttpRequest(2)
+    try:
+        with pytest.raises(TimedOut):
+            await request.do_request(f"http://127.0.0.1:{port}/slow", "POST", read_timeout=0.2)
+        await runner.cleanup()
+        with pytest.raises(NetworkError) as refused:
+            await request.do_request(f"http://127.0.0.1:{port}/slow", "POST")
+        assert not isinstance(refused.value, TimedOut)
+    finally:
+        await request.shutdown()
+        await runner.cleanup()

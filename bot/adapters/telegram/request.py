@@ -17,7 +17,6 @@ PyPI; this one is small and maps PTB's four timeouts onto aiohttp's as follows:
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -100,8 +99,6 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp: {type(exc).__name__}") from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
-        except asyncio.CancelledError:
-            raise
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | aiohttp.BytesPayload | None:
