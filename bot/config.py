@@ -33,7 +33,8 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WIJKBOT_", extra="forbid")
+    # An empty variable is an unset one (compose files pass `${VAR:-}` for what is optional).
+    model_config = SettingsConfigDict(env_prefix="WIJKBOT_", extra="forbid", env_ignore_empty=True)
 
     data_dir: Path = Path("data")
     database_url: str | None = None

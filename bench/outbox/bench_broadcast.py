@@ -174,9 +174,9 @@ async def bench_limited(recipients: int, tmp: Path) -> None:
     print(f"    floor N / 30 s        {floor:.2f} s")
     least = math.ceil(recipients / 30) - 1  # bursts of 30 at 0, 1, 2 … s (a 1 s window)
     ratio = sim.now() / floor
-    verdict = "meets" if ratio <= 1.05 else "MISSES"
+    verdict = "meets" if ratio <= 1.01 else "MISSES"  # issue #17: within 1 % of the floor
     print(f"    least possible        {least:.2f} s (30 at once, each second)")
-    print(f"    ratio to the floor    {ratio:.4f} ({verdict} the target: at most 1.05)")
+    print(f"    ratio to the floor    {ratio:.4f} ({verdict} the target: at most 1.01)")
     print(f"    429 answers           {too_many}")
     print(f"    real time, CPU        {wall:.2f} s, {cpu:.2f} s (bot and stand-in together)")
 

@@ -70,7 +70,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_GAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
 INLINE_MAX = 20  # messages sent inline after a handled event; the rest in the background
-CONCURRENCY = 16  # sends in flight at once per platform (round trips overlap)
+CONCURRENCY = 32  # sends in flight at once per platform (round trips overlap)
 # Rows claimed (and marked) per transaction. Claimed rows not yet marked are in doubt after
 # a crash, so this bounds how many can reach their recipients twice.
 BATCH = CONCURRENCY

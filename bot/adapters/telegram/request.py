@@ -17,7 +17,6 @@ PyPI; this one is small and maps PTB's four timeouts onto aiohttp's as follows:
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -39,7 +38,8 @@ def _given(value: Any, default: float | None) -> float | None:
 
 
 class AiohttpRequest(BaseRequest):
-    """One aiohttp session with up to `pool_size` connections, made in the running loop."""
+    """One aiohttp session with up to `pool_size` connections, made in the running loop
+    (at `initialize`, or at the first request)."""
 
     __slots__ = ("_pool_size", "_session")
 
@@ -75,7 +75,10 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized")
+            # Made on first use, as PTB's httpx request is usable before `initialize`: a
+            # worker that sends the outbox need not be the one that polls (and starts PTB).
+            await self.initialize()
+        assert self._session is not None
         files = request_data is not None and request_data.contains_files
         read = _given(read_timeout, READ_TIMEOUT)
         write = _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else WRITE_TIMEOUT)
@@ -96,8 +99,6 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp: {type(exc).__name__}") from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
-        except asyncio.CancelledError:
-            raise
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | aiohttp.BytesPayload | None:

@@ -113,6 +113,16 @@ BAD_CASES = [
         "points of voter 'a' is not a number",
     ),
     ('META\nkey;value\ndescription;"never closed\n', 3, "unreadable row"),
+    # A section line straight after another one, or at the end of the file: no header row.
+    ("META\n" + GOOD[GOOD.index("PROJECTS") :], 2, "section META has no header row"),
+    (GOOD.split("\nproject_id")[0] + "\nVOTES\n", 7, "section PROJECTS has no header row"),
+    (
+        GOOD.split("\nproject_id")[0] + "\n" + GOOD[GOOD.index("VOTES") :],
+        7,
+        "section PROJECTS has no header row",
+    ),
+    (GOOD.split("project_id")[0], 6, "section PROJECTS has no header row (the file ends here)"),
+    (GOOD.split("voter_id")[0] + "\n\n", 10, "section VOTES has no header row (the file ends"),
 ]
 
 

@@ -65,6 +65,17 @@ def test_malformed_file_gives_one_line_and_exit_2(
     assert "unknown project '7'" in out.err
 
 
+def test_section_without_header_row_gives_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.pb"
+    bad.write_text(ELECTION.replace("project_id;cost\n9;40\n10;40\n2;30\n", ""), encoding="utf-8")
+    assert main([str(bad), "--rule", "mes"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == f"wijkbot tally: {bad}: line 6: section PROJECTS has no header row\n"
+
+
 def test_missing_file_and_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nope.pb"), "--rule", "mes"]) == 2
     assert "cannot read" in capsys.readouterr().err

@@ -83,6 +83,7 @@ class _Parser:
         self.seen: list[str] = []
         self.header: list[str] = []
         self.handle: Callable[[int, _Row], None] = self._before_meta
+        self.wants_header = False  # a section line came; its header row has not
         self.meta: dict[str, str] = {}
         self.meta_lines: dict[str, int] = {}
         self.meta_line = 0
@@ -107,7 +108,7 @@ class _Parser:
             self._start(lineno, section)
 
     def _start(self, lineno: int, section: str) -> None:
-        if self.handle is self._header_row:
+        if self.wants_header:
             raise PabulibError(lineno, f"section {self.seen[-1].upper()} has no header row")
         if section in self.seen:
             raise PabulibError(lineno, f"section {section.upper()} appears twice")
@@ -123,6 +124,7 @@ class _Parser:
             self.budget = self._meta_budget()
         self.seen.append(section)
         self.handle = self._header_row
+        self.wants_header = True
 
     def _before_meta(self, lineno: int, row: _Row) -> None:
         raise PabulibError(lineno, f"expected section META, found {row[0].strip()!r}")
@@ -148,6 +150,7 @@ class _Parser:
                 lineno, f"{section.upper()} header lacks column(s) {', '.join(missing)}"
             )
         self.header = header
+        self.wants_header = False
         if section == "meta":
             self.handle = self._meta_row
         elif section == "projects":
@@ -255,10 +258,10 @@ class _Parser:
         self.ballots.append(Ballot(voter, projects, points, extra))
 
     def finish(self) -> Election:
-        if len(self.seen) < len(_SECTIONS) or self.handle is self._header_row:
+        if len(self.seen) < len(_SECTIONS) or self.wants_header:
             if len(self.seen) == 0:
                 raise PabulibError(max(self.last_line, 1), "empty file (no META section)")
-            if self.handle is self._header_row:
+            if self.wants_header:
                 problem = f"section {self.seen[-1].upper()} has no header row"
             else:
                 problem = f"missing section {_SECTIONS[len(self.seen)].upper()}"
