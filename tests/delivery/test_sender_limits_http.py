@@ -8,16 +8,13 @@ its wait begin before the sends it started have arrived is caught: the stand-in 
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-
-from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
-from bot.core.adapter_store import DatabaseAdapterStore
 from bot.delivery.limits import TELEGRAM_LIMITS
 from bot.delivery.outbox import OutboxSender
 from storage.repo import outbox
 from tests.standins.telegram_botapi import BotApiStandIn, FloodLimits
 from tests.support.outbox_sim import SimTime
+from tests.support.telegram_adapter import standin_adapter
 
 TOKEN = "123456789:AAF-wijkbot_limits_token"
 FIRST_CHAT = 70_000
@@ -31,11 +28,7 @@ async def test_no_429_and_the_floor_for_a_broadcast_over_http(app: App) -> None:
         for i in range(N):
             api.private_chat(api.user(FIRST_CHAT + i, f"Buur {i}", f"buur{i}"))
         api.enable_flood_limits(FloodLimits(), clock=sim.now)
-        settings = app.settings.model_copy(update={
-            "telegram_token": SecretStr(TOKEN), "telegram_base_url": api.base_url,
-            "telegram_base_file_url": api.base_file_url,
-        })  # fmt: skip
-        adapter = TelegramAdapter(settings, DatabaseAdapterStore(app.db))
+        adapter = standin_adapter(app.settings, app.db, api, TOKEN)
         await adapter.bot.initialize()
         async with app.db.transaction() as s:
             for i in range(N):

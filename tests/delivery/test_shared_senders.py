@@ -15,13 +15,12 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
 from bot.config import Settings
-from bot.core.adapter_store import DatabaseAdapterStore
 from bot.delivery.limits import NO_LIMITS
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.send_budget import SharedBudget, bucket
@@ -30,6 +29,7 @@ from tests.standins.telegram_botapi import BotApiStandIn, FloodLimits
 from tests.support.fake import FakeAdapter
 from tests.support.outbox_sim import SharedTime, SimClock
 from tests.support.outbox_workers import Log, LoggingAdapter, Workers
+from tests.support.telegram_adapter import standin_adapter
 
 pytestmark = pytest.mark.postgres
 TOKEN = "123456789:AAF-wijkbot_shared_token"
@@ -51,11 +51,7 @@ async def stand_in() -> AsyncIterator[BotApiStandIn]:
 
 
 async def telegram(app: App, api: BotApiStandIn) -> TelegramAdapter:
-    settings = app.settings.model_copy(update={
-        "telegram_token": SecretStr(TOKEN), "telegram_base_url": api.base_url,
-        "telegram_base_file_url": api.base_file_url,
-    })  # fmt: skip
-    adapter = TelegramAdapter(settings, DatabaseAdapterStore(app.db))
+    adapter = standin_adapter(app.settings, app.db, api, TOKEN)
     await adapter.bot.initialize()
     return adapter
 

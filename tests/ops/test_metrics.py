@@ -20,9 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.app import App
-from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.clock import FrozenClock
 from bot.delivery.broadcast import Target, broadcast
 from bot.delivery.limits import NO_LIMITS
@@ -33,6 +31,7 @@ from tests.signals.forwarding.hoods import configure, report_and_forward, signal
 from tests.standins.signalen import SignalenStandIn
 from tests.standins.telegram_botapi import BotApiStandIn, FloodLimits
 from tests.support.fake import FakeAdapter, MakeChat
+from tests.support.telegram_adapter import standin_adapter
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -216,11 +215,7 @@ async def test_429_answers_from_telegram_are_counted(app: App, scrape: httpx.Asy
     async with BotApiStandIn(token=TOKEN) as api:
         api.private_chat(api.user(80_001, "Buur", "buur"))
         api.enable_flood_limits(FloodLimits(), clock=asyncio.get_running_loop().time)
-        settings = app.settings.model_copy(update={
-            "telegram_token": SecretStr(TOKEN), "telegram_base_url": api.base_url,
-            "telegram_base_file_url": api.base_file_url,
-        })  # fmt: skip
-        telegram = TelegramAdapter(settings, DatabaseAdapterStore(app.db))
+        telegram = standin_adapter(app.settings, app.db, api, TOKEN)
         await telegram.bot.initialize()
         app.add(telegram)
         async with app.db.transaction() as s:
