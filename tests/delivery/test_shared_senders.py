@@ -221,7 +221,7 @@ async def test_only_a_stopped_workers_messages_are_reported_as_in_doubt(
         async with time.at_work():
             assert await b.flush() == 1
         assert "were being sent" not in caplog.text
-        await workers.alive[0].close()  # A stops (killed): its two are in doubt
+        await workers.stop(0)  # A stops (killed): its two are in doubt
         later = OutboxSender(postgres.db, {"telegram": adapters[1]}, SimClock(time),
                              monotonic=time.now, sleep=time.sleep,
                              shared=SharedBudget(postgres.db, at=time.moment))  # fmt: skip

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from bot.app import App
 from bot.core.events import ChatRef, MessageRef, Reply
 from bot.delivery.limits import RateLimits
@@ -22,6 +24,7 @@ from storage.repo.outbox import WORKER_PREFIX
 from tests.support.fake import FakeAdapter
 from tests.support.outbox_sim import SharedTime, SimClock
 
+LISTED = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n")
 FAR = datetime(2100, 1, 1, tzinfo=UTC)  # everything is due by then, retries included
 
 
@@ -78,6 +81,21 @@ class Workers:
     async def __aexit__(self, *exc: object) -> None:
         for locks in self.alive:
             await locks.close()
+
+    async def stop(self, i: int) -> None:
+        """Worker `i` stops (is killed): its connection closes. PostgreSQL lists it until
+        its backend has exited, a moment later; a worker started after the kill comes
+        later still, so wait until the database no longer shows it."""
+        await self.alive[i].close()
+        name = WORKER_PREFIX + self.senders[i].worker
+        for _ in range(200):
+            async with self.app.db.session() as s:
+                conn = await s.connection()
+                seen = await conn.execute(LISTED, {"n": name})
+                if not seen.scalar_one():
+                    return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"PostgreSQL still lists {name} 10 s after it closed")
 
     async def drain(self) -> list[int]:
         """Both send until nothing waits; how many each sent."""
