@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -10,7 +9,7 @@ from typing import Any
 
 from .telegram_methods import MessageMethods
 from .telegram_params import Params
-from .telegram_records import CallbackAnswer, JSONDict, bad_request
+from .telegram_records import CallbackAnswer, JSONDict, bad_request, json_copy
 
 __all__ = ["Handler", "TelegramBotApiMethods", "method_table"]
 
@@ -40,7 +39,7 @@ class TelegramBotApiMethods(MessageMethods):
                 show_alert=p.get_bool("show_alert"),
                 url=p.get_str("url"),
                 cache_time=p.get_int("cache_time", 0) or 0,
-                query=copy.deepcopy(entry[0]),
+                query=json_copy(entry[0]),
             )
         )
         return True
@@ -131,7 +130,7 @@ class TelegramBotApiMethods(MessageMethods):
             if value is not None:
                 link[key] = value
         self._invite_links[str(link["invite_link"])] = (chat.id, link, [])
-        return copy.deepcopy(link)
+        return json_copy(link)
 
     async def m_getFile(self, p: Params) -> JSONDict:
         file_id = p.get_str("file_id") or ""

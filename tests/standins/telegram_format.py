@@ -105,7 +105,12 @@ class FormattedText:
 
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, the unit of entity offsets."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
+
+
+_PLAIN_RUN = re.compile(r"[^<&]+")
 
 
 def _byte_offset(text: str, index: int) -> int:
@@ -208,9 +213,12 @@ def parse_html(text: str, users: Mapping[int, JSONDict] | None = None) -> Format
                 i = decoded[1]
                 continue
         if ch != "<":
-            out.append(ch)
-            utf16 += utf16_len(ch)
-            i += 1
+            # A run of plain text at once (up to the next tag or entity).
+            run = _PLAIN_RUN.match(text, i + 1)
+            end = run.end() if run is not None else i + 1
+            out.append(text[i:end])
+            utf16 += utf16_len(text[i:end])
+            i = end
             continue
         begin = i
         i += 1
@@ -408,17 +416,23 @@ def _u16_offset_map(text: str) -> list[int]:
 
 def detect_entities(text: str) -> list[JSONDict]:
     """Entities Telegram finds by itself: bot_command, mention, hashtag and url."""
-    u16 = _u16_offset_map(text)
-    found: list[JSONDict] = []
-    for kind, regex in (
-        ("bot_command", _BOT_COMMAND_RE),
-        ("mention", _MENTION_RE),
-        ("hashtag", _HASHTAG_RE),
-        ("url", _URL_RE),
-    ):
-        for match in regex.finditer(text):
-            start, end = match.span()
-            found.append({"offset": u16[start], "length": u16[end] - u16[start], "type": kind})
+    spans = [
+        (kind, match.span())
+        for kind, regex in (
+            ("bot_command", _BOT_COMMAND_RE),
+            ("mention", _MENTION_RE),
+            ("hashtag", _HASHTAG_RE),
+            ("url", _URL_RE),
+        )
+        for match in regex.finditer(text)
+    ]
+    if not spans:
+        return []
+    u16 = range(len(text) + 1) if text.isascii() else _u16_offset_map(text)
+    found: list[JSONDict] = [
+        {"offset": u16[start], "length": u16[end] - u16[start], "type": kind}
+        for kind, (start, end) in spans
+    ]
     # keep only non-intersecting ones, first come first served (like tdlib)
     found = _sort_entities(found)
     kept: list[JSONDict] = []

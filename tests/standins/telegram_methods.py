@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,6 +20,7 @@ from .telegram_records import (
     Upload,
     bad_request,
     image_info,
+    json_copy,
 )
 from .telegram_state import TelegramWorld
 
@@ -251,7 +251,7 @@ class MessageMethods(TelegramWorld):
         stored = self._store_message(
             chat, self.bot_user.to_api(), content, from_bot=True, reply_to=target
         )
-        result = copy.deepcopy(stored.data)
+        result = json_copy(stored.data)
         self._record_sent(
             SentRecord(
                 method=method,
@@ -261,7 +261,7 @@ class MessageMethods(TelegramWorld):
                 parse_mode=parse_mode,
                 reply_markup=markup_sent,
                 message=result,
-                params=copy.deepcopy(p.values),
+                params=json_copy(p.values),
             )
         )
         return result
@@ -279,7 +279,7 @@ class MessageMethods(TelegramWorld):
         return chat, stored
 
     def _record_edit(self, method: str, p: Params, stored: StoredMessage, text: str) -> JSONDict:
-        result = copy.deepcopy(stored.data)
+        result = json_copy(stored.data)
         markup = p.get_json("reply_markup")
         self._record_sent(
             SentRecord(
@@ -290,7 +290,7 @@ class MessageMethods(TelegramWorld):
                 parse_mode=p.get_str("parse_mode"),
                 reply_markup=markup if isinstance(markup, dict) else None,
                 message=result,
-                params=copy.deepcopy(p.values),
+                params=json_copy(p.values),
             )
         )
         return result
@@ -339,7 +339,7 @@ class MessageMethods(TelegramWorld):
                     "one bot instance is running",
                 )
             if self._updates or self._closing:
-                return copy.deepcopy(self._updates[:limit])
+                return json_copy(self._updates[:limit])
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
@@ -418,7 +418,7 @@ class MessageMethods(TelegramWorld):
                 raise bad_request("IMAGE_PROCESS_FAILED")
             sizes = self._store_photo(photo.data, info[1], info[2])
         elif photo in self._photo_sets:
-            sizes = copy.deepcopy(self._photo_sets[photo])
+            sizes = json_copy(self._photo_sets[photo])
         elif photo.startswith(("http://", "https://")):
             # Never fetched (tests must not reach the network); a stock photo stands in.
             sizes = self._store_photo(b"", 1280, 960)

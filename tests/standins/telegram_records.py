@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import struct
 import zlib
@@ -28,6 +29,7 @@ __all__ = [
     "Upload",
     "bad_request",
     "image_info",
+    "json_copy",
     "tiny_png",
 ]
 
@@ -63,6 +65,19 @@ class BotApiError(Exception):
         if parameters:
             body["parameters"] = parameters
         return body
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, plain values); a few times faster
+    than ``copy.deepcopy``, which the stand-in otherwise spent most of a message on."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def bad_request(message: str) -> BotApiError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from .telegram_records import (
     StoredMessage,
     TgChat,
     TgUser,
+    json_copy,
     tiny_png,
 )
 
@@ -258,7 +258,7 @@ class TelegramWorld:
             return None
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._updates.append({"update_id": update_id, kind: copy.deepcopy(payload)})
+        self._updates.append({"update_id": update_id, kind: json_copy(payload)})
         self._updates_changed.set()
         self._updates_changed = asyncio.Event()
         return update_id
@@ -270,7 +270,7 @@ class TelegramWorld:
     @property
     def pending_updates(self) -> list[JSONDict]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
-        return copy.deepcopy(self._updates)
+        return json_copy(self._updates)
 
     def _confirm_updates(self, offset: int) -> None:
         if offset > 0:
@@ -297,7 +297,7 @@ class TelegramWorld:
         data["chat"] = chat.to_api()
         data["date"] = self._now()
         if reply_to is not None:
-            nested = copy.deepcopy(reply_to.data)
+            nested = json_copy(reply_to.data)
             nested.pop("reply_to_message", None)
             data["reply_to_message"] = nested
         data.update(content)
@@ -466,7 +466,7 @@ class TelegramWorld:
         query: JSONDict = {
             "id": query_id,
             "from": user.to_api(),
-            "message": copy.deepcopy(stored.data),
+            "message": json_copy(stored.data),
             "chat_instance": self._chat_instance(stored.chat_id),
             "data": callback_data,
         }
@@ -551,9 +551,7 @@ class TelegramWorld:
     def invite_links(self, chat: TgChat | int) -> list[JSONDict]:
         """The invite links created for a chat (createChatInviteLink), oldest first."""
         chat_id = chat if isinstance(chat, int) else chat.id
-        return [
-            copy.deepcopy(link) for cid, link, _u in self._invite_links.values() if cid == chat_id
-        ]
+        return [json_copy(link) for cid, link, _u in self._invite_links.values() if cid == chat_id]
 
     async def join_by_link(self, user: TgUser, invite_link: str) -> TgChat:
         """``user`` opens an invite link and joins: a ``new_chat_members`` message (from the
@@ -719,7 +717,7 @@ class TelegramWorld:
     @property
     def commands(self) -> dict[tuple[str, str], list[JSONDict]]:
         """setMyCommands state keyed by (scope key, language_code); see ``scope_key``."""
-        return copy.deepcopy(self._commands)
+        return json_copy(self._commands)
 
     @property
     def request_log(self) -> list[RequestRecord]:
@@ -732,7 +730,7 @@ class TelegramWorld:
 
     @property
     def webhook(self) -> JSONDict | None:
-        return copy.deepcopy(self._webhook)
+        return json_copy(self._webhook)
 
     def visible_commands(self, user: TgUser, chat: TgChat) -> list[JSONDict]:
         """The command menu ``user`` sees in ``chat`` (the Bot API's scope resolution)."""
@@ -751,7 +749,7 @@ class TelegramWorld:
         for key in keys:
             for lang in (language, ""):
                 if (key, lang) in self._commands:
-                    return copy.deepcopy(self._commands[(key, lang)])
+                    return json_copy(self._commands[(key, lang)])
         return []
 
     def _failure_summary(self) -> str:

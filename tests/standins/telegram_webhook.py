@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from .telegram_records import JSONDict
+from .telegram_records import JSONDict, json_copy
 
 if TYPE_CHECKING:
     from .telegram_state import TelegramWorld
@@ -59,7 +58,7 @@ class WebhookSender:
     def resend(self, update_id: int) -> None:
         """Send a delivered update again, as Telegram does when the bot's 200 did not reach it
         (the bot answered too late, or the connection broke)."""
-        self.world._updates.append(copy.deepcopy(self._delivered[update_id]))
+        self.world._updates.append(json_copy(self._delivered[update_id]))
         self.world._updates_changed.set()
         self.world._updates_changed = asyncio.Event()
 
