@@ -1,7 +1,7 @@
 """Broadcast with several worker processes on one PostgreSQL: one sender, or every worker.
 
     .venv/bin/python -m bench.outbox.bench_workers [--recipients 10000] [--repeat 2]
-        [--postgres postgresql://…/postgres] [--runs 1:one,2:all,2:one]
+        [--postgres postgresql://…/postgres] [--runs 1:one,2:all,2:one] [--latency-ms 0]
 
 Rate limits lifted. Each run has a fresh database (created and migrated), N residents with a
 poll sent to them (`send_poll`), the Bot API stand-in in its own process and W worker
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -117,7 +118,13 @@ def commits(admin: str, name: str) -> int:
 
 
 async def one_run(
-    admin: str, name: str, recipients: int, workers: int, mode: str, postmaster: int | None
+    admin: str,
+    name: str,
+    recipients: int,
+    workers: int,
+    mode: str,
+    postmaster: int | None,
+    latency_ms: float,
 ) -> Result:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -127,7 +134,7 @@ async def one_run(
     await write_broadcast(db, recipients)
     await db.dispose()
     standin = await spawn("bench.outbox.standin_server", "--recipients", str(recipients),
-                          "--token", TOKEN)  # fmt: skip
+                          "--token", TOKEN, "--latency-ms", str(latency_ms))  # fmt: skip
     api = f"http://127.0.0.1:{(await line(standin)).split()[1]}"
     procs = [await spawn("bench.outbox.worker_child", "--url", url, "--api", api, "--mode", mode)
              for _ in range(workers)]  # fmt: skip
@@ -161,12 +168,14 @@ async def one_run(
 
 
 async def bench(admin: str, recipients: int, repeat: int, runs: list[tuple[int, str]],
-                postmaster: int | None) -> None:  # fmt: skip
-    print(f"{recipients} recipients, limits lifted, load average {os.getloadavg()[0]:.1f}")
+                postmaster: int | None, latency_ms: float) -> None:  # fmt: skip
+    print(f"{recipients} recipients, limits lifted, each answer {latency_ms:g} ms on its way, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     results: list[Result] = []
     for r in range(repeat):
         for i, (workers, mode) in enumerate(runs):
-            result = await one_run(admin, f"bench_{r}_{i}", recipients, workers, mode, postmaster)
+            result = await one_run(admin, f"bench_{r}_{i}", recipients, workers, mode, postmaster,
+                                   latency_ms)  # fmt: skip
             print(result.show(recipients), flush=True)
             results.append(result)
     base = [recipients / r.wall for r in results if r.workers == 1]
@@ -175,6 +184,21 @@ async def bench(admin: str, recipients: int, repeat: int, runs: list[tuple[int, 
             rates = [recipients / r.wall for r in results if (r.workers, r.mode) == (workers, mode)]
             print(f"{workers} {mode}: {min(rates):.0f} to {max(rates):.0f} msg/s, "
                   f"{min(rates) / max(base):.2f}x to {max(rates) / min(base):.2f}x one worker")  # fmt: skip
+    # Each run against the one-worker run of its own round (the same moment's load).
+    size = len(runs)
+    for workers, mode in runs:
+        paired = sorted(
+            results[k].wall / b.wall
+            for k in range(len(results))
+            for b in [results[k - k % size + j] for j, run in enumerate(runs) if run[0] == 1][:1]
+            if (results[k].workers, results[k].mode) == (workers, mode)
+        )
+        if paired and workers > 1:
+            shown = ", ".join(f"{1 / p:.2f}x" for p in paired)
+            print(
+                f"{workers} {mode} against one worker in the same round: {shown} "
+                f"(median {1 / statistics.median(paired):.2f}x)"
+            )
 
 
 def main() -> None:
@@ -183,16 +207,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--postgres", help="an admin URL (…/postgres); default: a throwaway server")
     parser.add_argument("--runs", default="1:one,2:all,2:one")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="the stand-in answers this much later, as over the internet")  # fmt: skip
     args = parser.parse_args()
     runs = [(int(w), m) for w, m in (r.split(":") for r in args.runs.split(","))]
     if args.postgres:
-        asyncio.run(bench(args.postgres, args.recipients, args.repeat, runs, None))
+        asyncio.run(bench(args.postgres, args.recipients, args.repeat, runs, None, args.latency_ms))
         return
     server = PostgresServer()
     try:
         admin = server.start()
         postmaster = int((server.dir / "data" / "postmaster.pid").read_text().split()[0])
-        asyncio.run(bench(admin, args.recipients, args.repeat, runs, postmaster))
+        asyncio.run(bench(admin, args.recipients, args.repeat, runs, postmaster, args.latency_ms))
     finally:
         server.stop()
 

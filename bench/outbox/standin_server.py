@@ -1,6 +1,6 @@
 """The Bot API stand-in in its own process, so the bot's CPU time is measured alone.
 
-    python -m bench.outbox.standin_server --recipients N --token T
+    python -m bench.outbox.standin_server --recipients N --token T [--latency-ms MS]
 
 Prints ``PORT <n>`` when it listens on 127.0.0.1; then answers lines on stdin:
 ``count`` → ``SENT <messages> <distinct chats> <non-200 requests>``, ``quit`` → exits.
@@ -17,8 +17,9 @@ from tests.standins.telegram_botapi import BotApiStandIn
 FIRST_CHAT = 100_000
 
 
-async def serve(recipients: int, token: str) -> None:
+async def serve(recipients: int, token: str, latency_ms: float) -> None:
     async with BotApiStandIn(token=token) as api:
+        api.latency = latency_ms / 1000
         for i in range(recipients):
             chat = FIRST_CHAT + i
             api.private_chat(api.user(chat, f"Buur {i}", f"buur{i}"))
@@ -38,8 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args()
-    asyncio.run(serve(args.recipients, args.token))
+    asyncio.run(serve(args.recipients, args.token, args.latency_ms))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,8 @@ class BotApiStandIn(TelegramBotApiMethods):
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._webhook_sender: WebhookSender | None = None
+        # Seconds each answer takes to arrive, as over the internet (benchmarks; 0: at once).
+        self.latency = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -285,6 +287,8 @@ class BotApiStandIn(TelegramBotApiMethods):
         logged = dict(params)
         logged.update({k: f"<upload {len(v.data)} bytes>" for k, v in files.items()})
         self._record_request(RequestRecord(name, logged, status, description, time.time()))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return web.json_response(body, status=status)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
