@@ -272,10 +272,10 @@ class ConversationState(SQLModel, table=True):
 
 
 _LEASED = "sent_at IS NULL AND lease_until IS NOT NULL"
-# As the claim writes it (storage/repo/outbox_claim.py), so each database uses the index.
+# As the claim writes it (storage/repo/outbox_claim.py), so each database can use the index.
 _WAITING = {
     "sqlite": "sent_at IS NULL AND failed IS 0",
-    "pg": "sent_at IS NULL AND failed IS false",
+    "postgresql": "sent_at IS NULL AND failed IS false",
 }
 
 
@@ -294,14 +294,17 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=text(_LEASED),
             postgresql_where=text(_LEASED),
         ),
-        # Rows still to send, in id order: the claim reads the oldest waiting ones without
-        # walking past the sent rows kept for 30 days (bench/outbox/bench_claim.py).
+        # Rows still to send, in id order: PostgreSQL's claim reads the oldest waiting ones
+        # without walking past the sent rows kept for 30 days (bench/outbox/bench_claim.py).
+        # SQLite finds them in id order on ix_outbox_pending already (equal keys are in rowid
+        # order) and does not use it; kept on both so one schema serves both (a few waiting
+        # rows: small, cheap to keep up).
         Index(
             "ix_outbox_waiting",
             "platform",
             "id",
             sqlite_where=text(_WAITING["sqlite"]),
-            postgresql_where=text(_WAITING["pg"]),
+            postgresql_where=text(_WAITING["postgresql"]),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

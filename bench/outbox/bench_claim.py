@@ -20,48 +20,18 @@ import asyncio
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import insert, text
 
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import OutboxMessage
 from storage.repo import outbox
-from storage.repo.outbox_claim import _claim_statement as claim_statement
+from tests.support.outbox_plan import LEASE, NOW, TABLE, claim_plan, fill
 from tests.support.pg import PostgresServer
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BATCH = 32
-TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
-DROP = "DROP INDEX ix_outbox_waiting"
-MAKE = {  # as migration 0027 makes it
-    "sqlite": "CREATE INDEX ix_outbox_waiting ON outboxmessage (platform, id) "
-    "WHERE sent_at IS NULL AND failed IS 0",
-    "postgresql": "CREATE INDEX ix_outbox_waiting ON outboxmessage (platform, id) "
-    "WHERE sent_at IS NULL AND failed IS false",
-}
-
-
-def row(i: int, sent: bool) -> dict[str, object]:
-    at = NOW - timedelta(days=30) + timedelta(seconds=i)
-    return {
-        "platform": "telegram", "chat_id": str(100_000 + i % 50_000), "chat_kind": "direct",
-        "text": f"Nieuws uit de wijk {i}", "buttons": [], "extra": {}, "attempts": 0,
-        "created_at": at, "claimed_at": at if sent else None,
-        "claimed_by": "w" if sent else None, "sent_at": at if sent else None, "failed": False,
-    }  # fmt: skip
-
-
-async def fill(db: Database, sent: int, waiting: int) -> None:
-    for start in range(0, sent + waiting, 10_000):
-        rows = [row(i, i < sent) for i in range(start, min(start + 10_000, sent + waiting))]
-        async with db.transaction() as s:
-            await s.exec(insert(TABLE), params=rows)  # type: ignore[call-overload]
-    async with db.transaction() as s:
-        await s.exec(text("ANALYZE"))  # type: ignore[call-overload]
+WAITING_INDEX = next(ix for ix in TABLE.indexes if ix.name == "ix_outbox_waiting")
 
 
 async def claims(db: Database, n: int) -> list[float]:
@@ -69,9 +39,7 @@ async def claims(db: Database, n: int) -> list[float]:
     for _ in range(n):
         async with db.session() as s:
             start = time.perf_counter()
-            got = await outbox.claim_batch(
-                s, "telegram", NOW, "me", NOW + timedelta(minutes=5), BATCH
-            )
+            got = await outbox.claim_batch(s, "telegram", NOW, "me", LEASE, BATCH)
             times.append((time.perf_counter() - start) * 1000)
             await s.rollback()
         assert len(got) == BATCH, len(got)
@@ -79,26 +47,18 @@ async def claims(db: Database, n: int) -> list[float]:
 
 
 async def plan(db: Database) -> str:
-    """Which index each read of the claim uses (EXPLAIN)."""
-    dialect = "sqlite" if db.is_sqlite else "postgresql"
+    async with db.session() as s:
+        return "\n      " + "; ".join(await claim_plan(await s.connection()))
+
+
+async def index(db: Database, make: bool) -> None:
+    """Make or drop ix_outbox_waiting, from the model's own definition."""
     async with db.session() as s:
         conn = await s.connection()
-        compiled = claim_statement(dialect, False).compile(dialect=conn.dialect)
-        params: dict[str, object] = compiled.construct_params({
-            "b_platform": "telegram", "b_now": NOW, "b_worker": "me",
-            "b_lease": NOW + timedelta(minutes=5), "b_size": BATCH,
-        })  # fmt: skip
-        if db.is_sqlite:
-            positional = tuple(params[k] for k in compiled.positiontup or [])
-            sql = "EXPLAIN QUERY PLAN " + compiled.string
-            lines = [r[3] for r in (await conn.exec_driver_sql(sql, positional)).all()]
-        else:
-            sql = "EXPLAIN " + compiled.string
-            lines = [r[0] for r in (await conn.exec_driver_sql(sql, params)).all()]
-        await s.rollback()
-    reads = [line.strip().removeprefix("-> ").split("  (")[0] for line in lines
-             if ("Scan" in line and " outboxmessage" in line) or line.startswith("SEARCH")]  # fmt: skip
-    return "\n      " + "; ".join(reads)
+        await conn.run_sync(
+            lambda sync: (WAITING_INDEX.create if make else WAITING_INDEX.drop)(sync)
+        )
+        await s.commit()
 
 
 def show(name: str, times: list[float]) -> str:
@@ -114,17 +74,16 @@ async def bench(url: str, sent: int, waiting: int, n: int) -> None:
     dialect = "sqlite" if db.is_sqlite else "postgresql"
     print(f"{dialect}: {sent:,} sent, {waiting:,} waiting ({time.perf_counter() - started:.0f} s)")
     with_index = await claims(db, n)
-    print("  " + show("waiting index", with_index), await plan(db))
-    async with db.transaction() as s:
-        await s.exec(text(DROP))  # type: ignore[call-overload]
+    print("  " + show("waiting index", with_index), plan_with := await plan(db))
+    await index(db, make=False)
     without = await claims(db, n)
-    print("  " + show("without (before)", without), await plan(db))
-    async with db.transaction() as s:
-        await s.exec(text(MAKE[dialect]))  # type: ignore[call-overload]
+    print("  " + show("without (before)", without), plan_without := await plan(db))
+    await index(db, make=True)
     again = await claims(db, n)
     print("  " + show("waiting index", again))
     best = min(statistics.median(with_index), statistics.median(again))
-    print(f"  {statistics.median(without) / best:.1f}x as fast with the index")
+    same = " (the same plan: the difference is noise)" if plan_with == plan_without else ""
+    print(f"  {statistics.median(without) / best:.1f}x as fast with the index{same}")
     await db.dispose()
 
 
@@ -132,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sent", type=int, default=200_000)
     parser.add_argument("--waiting", type=int, default=10_000)
-    parser.add_argument("--claims", type=int, default=200)
+    parser.add_argument("--claims", type=int, default=200, help="at least 2")
     parser.add_argument("--postgres", help="an admin URL (…/postgres); default: a throwaway server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

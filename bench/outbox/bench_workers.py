@@ -185,20 +185,18 @@ async def bench(admin: str, recipients: int, repeat: int, runs: list[tuple[int, 
             print(f"{workers} {mode}: {min(rates):.0f} to {max(rates):.0f} msg/s, "
                   f"{min(rates) / max(base):.2f}x to {max(rates) / min(base):.2f}x one worker")  # fmt: skip
     # Each run against the one-worker run of its own round (the same moment's load).
+    ones = [j for j, (workers, _) in enumerate(runs) if workers == 1]
+    if not ones:
+        return
     size = len(runs)
-    for workers, mode in runs:
-        paired = sorted(
-            results[k].wall / b.wall
-            for k in range(len(results))
-            for b in [results[k - k % size + j] for j, run in enumerate(runs) if run[0] == 1][:1]
-            if (results[k].workers, results[k].mode) == (workers, mode)
-        )
-        if paired and workers > 1:
-            shown = ", ".join(f"{1 / p:.2f}x" for p in paired)
-            print(
-                f"{workers} {mode} against one worker in the same round: {shown} "
-                f"(median {1 / statistics.median(paired):.2f}x)"
-            )
+    for j, (workers, mode) in enumerate(runs):
+        if j == ones[0]:
+            continue
+        speedups = [results[r * size + ones[0]].wall / results[r * size + j].wall
+                    for r in range(repeat)]  # fmt: skip
+        shown = ", ".join(f"{x:.2f}x" for x in speedups)
+        print(f"{workers} {mode} against one worker, round by round: {shown} "
+              f"(median {statistics.median(speedups):.2f}x)")  # fmt: skip
 
 
 def main() -> None:

@@ -18,8 +18,7 @@ FIRST_CHAT = 100_000
 
 
 async def serve(recipients: int, token: str, latency_ms: float) -> None:
-    async with BotApiStandIn(token=token) as api:
-        api.latency = latency_ms / 1000
+    async with BotApiStandIn(token=token, latency=latency_ms / 1000) as api:
         for i in range(recipients):
             chat = FIRST_CHAT + i
             api.private_chat(api.user(chat, f"Buur {i}", f"buur{i}"))

@@ -70,7 +70,7 @@ async def claim_batch(
     broadcast claims thousands of times.
     """
     conn = await session.connection()
-    stmt = _claim_statement(conn.dialect.name, recent is not None)
+    stmt = claim_statement(conn.dialect.name, recent is not None)
     params = {
         "b_platform": platform, "b_now": now, "b_worker": worker, "b_lease": lease_until,
         "b_size": limit,
@@ -84,7 +84,8 @@ async def claim_batch(
 _CLAIM: dict[tuple[str, bool], Any] = {}
 
 
-def _claim_statement(dialect: str, recent: bool) -> Any:
+def claim_statement(dialect: str, recent: bool) -> Any:
+    """The claim for a database kind (`recent`: with the arm for chats sent to lately)."""
     stmt = _CLAIM.get((dialect, recent))
     if stmt is not None:
         return stmt

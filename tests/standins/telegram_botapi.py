@@ -93,6 +93,7 @@ class BotApiStandIn(TelegramBotApiMethods):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         port: int = 0,
+        latency: float = 0.0,
     ) -> None:
         super().__init__(
             token,
@@ -109,7 +110,8 @@ class BotApiStandIn(TelegramBotApiMethods):
         self._port: int | None = None
         self._webhook_sender: WebhookSender | None = None
         # Seconds each answer takes to arrive, as over the internet (benchmarks; 0: at once).
-        self.latency = 0.0
+        # Only the answer is late: the request has been handled when it waits.
+        self.latency = latency
 
     # ------------------------------------------------------------------ lifecycle
 
