@@ -8,27 +8,23 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 from telegram.error import NetworkError, TimedOut
 
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.adapters.telegram.request import AiohttpRequest
 from bot.config import Settings
-from bot.core.adapter_store import DatabaseAdapterStore
 from bot.core.events import Button, ChatRef, MessageRef, Reply
 from storage.db import Database
 from tests.standins.telegram_botapi import BotApiStandIn
 from tests.standins.telegram_records import tiny_png
+from tests.support.telegram_adapter import standin_adapter
 
 TOKEN = "123456789:AAF-wijkbot_request_token"
 
 
 def telegram(api: BotApiStandIn, db_url: str, tmp_path: Path) -> TelegramAdapter:
-    settings = Settings(
-        database_url=db_url, data_dir=tmp_path, telegram_token=SecretStr(TOKEN),
-        telegram_base_url=api.base_url, telegram_base_file_url=api.base_file_url,
-    )  # fmt: skip
-    return TelegramAdapter(settings, DatabaseAdapterStore(Database(db_url)))
+    settings = Settings(database_url=db_url, data_dir=tmp_path)
+    return standin_adapter(settings, Database(db_url), api, TOKEN)
 
 
 async def test_a_worker_that_never_started_telegram_still_sends(
