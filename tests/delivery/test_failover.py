@@ -86,10 +86,9 @@ def broadcast_sent(sent: list[SentRecord]) -> list[int]:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="open (#17): 1 of 21 runs (under faketime +365d, as in CI's second pass) did not "
-    "deliver everything within 60 s after the third kill, with one live worker holding every "
-    "role and all processes idle; the cause is not found yet (the report now shows the "
-    "state at the time of failure)",
+    reason="open (#17): 2 of 13 runs (faketime +365d, a CI run beside it) lost one answer "
+    "of 200: a worker killed after handling a message and before sending its reply (sent "
+    "after the commit, kept nowhere); see test_reply_durability.py",
 )
 async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) -> None:
     if db_url.startswith("sqlite"):
