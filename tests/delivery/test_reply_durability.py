@@ -10,8 +10,6 @@ load (every broadcast message delivered, no inbox entry waiting, no outbox row u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from bot.app import App
@@ -25,7 +23,6 @@ class Killed(BaseException):
     """kill -9: nothing after it runs in that worker."""
 
 
-@dataclass
 class DiesOnSend(FakeAdapter):
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         raise Killed

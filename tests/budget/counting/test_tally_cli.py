@@ -51,29 +51,32 @@ def test_json_output(pb_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out) == {"selected": ["9", "10"], "total_cost": 80}
 
 
+def refused(bad: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Count `text` as file `bad`: exit 2, nothing on stdout; what stderr says."""
+    bad.write_text(text, encoding="utf-8")
+    assert main([str(bad), "--rule", "mes"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    return out.err
+
+
 def test_malformed_file_gives_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.pb"
-    bad.write_text(ELECTION.replace("3;9,2", "3;9,7"), encoding="utf-8")
-    assert main([str(bad), "--rule", "mes"]) == 2
-    out = capsys.readouterr()
-    assert out.out == ""
-    assert out.err.count("\n") == 1
-    assert str(bad) in out.err
-    assert "line 14" in out.err
-    assert "unknown project '7'" in out.err
+    err = refused(bad, ELECTION.replace("3;9,2", "3;9,7"), capsys)
+    assert err.count("\n") == 1
+    assert str(bad) in err
+    assert "line 14" in err
+    assert "unknown project '7'" in err
 
 
 def test_section_without_header_row_gives_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.pb"
-    bad.write_text(ELECTION.replace("project_id;cost\n9;40\n10;40\n2;30\n", ""), encoding="utf-8")
-    assert main([str(bad), "--rule", "mes"]) == 2
-    out = capsys.readouterr()
-    assert out.out == ""
-    assert out.err == f"wijkbot tally: {bad}: line 6: section PROJECTS has no header row\n"
+    err = refused(bad, ELECTION.replace("project_id;cost\n9;40\n10;40\n2;30\n", ""), capsys)
+    assert err == f"wijkbot tally: {bad}: line 6: section PROJECTS has no header row\n"
 
 
 def test_missing_file_and_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
