@@ -20,6 +20,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.metrics import Metrics, RateLimitCollector
 from bot.core.middlewares import DEFAULT_MIDDLEWARES
 from bot.core.ports import Adapter, SharedInbound, shared_inbound
+from bot.core.replies import Replies
 from bot.delivery.leader import SCHEDULER, Roles, inbound_role, outbox_role
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import (
@@ -83,6 +84,8 @@ class App:
         # What only one worker may do at a time (PostgreSQL); all held on SQLite.
         self.roles = Roles.for_database([SCHEDULER], self.db.url, worker=self.outbox.worker)
         self.dispatcher.after_commit.append(self.send_outbox_soon)
+        # Replies to what the inbox holds are kept in the outbox until sent, under this name.
+        self.dispatcher.replies = Replies(self.db, self.outbox.worker)
         clock = self.dispatcher.clock
         self.forwarding = ForwardingService(self.db, clock, self.fetch_photo, metrics=self.metrics)
         # Hashes voting codes and seals ballots; read from outside the database.

@@ -299,6 +299,15 @@ class OutboxMessage(SQLModel, table=True):
         # SQLite finds them in id order on ix_outbox_pending already (equal keys are in rowid
         # order) and does not use it; kept on both so one schema serves both (a few waiting
         # rows: small, cheap to keep up).
+        # A chat's unsent rows (usually none): a handled message looks for earlier answers to
+        # its chat nobody is sending (bot/core/replies.py), not through 30 days of its sent.
+        Index(
+            "ix_outbox_unsent_chat",
+            "platform",
+            "chat_id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
         Index(
             "ix_outbox_waiting",
             "platform",

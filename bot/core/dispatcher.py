@@ -4,9 +4,11 @@ One event is one transaction: replies are buffered and sent only after commit, s
 user is never told "saved" about something that was rolled back. One error boundary
 logs the traceback and tells the user kindly, in their language.
 
-An event from the inbox (`inbox_id`) is marked handled in that same transaction. When the
-database is away, such an event raises `StoreUnavailable` instead: it stays in the inbox,
-nobody is told anything, and it is handled once the database is back.
+An event from the inbox (`inbox_id`) is marked handled in that same transaction, and its
+replies are kept in the outbox in it too (`replies`, bot/core/replies.py), so a worker killed
+before it sent them leaves them to another. When the database is away, such an event raises
+`StoreUnavailable` instead: it stays in the inbox, nobody is told anything, and it is handled
+once the database is back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.core.interrupt import SWITCH_BUTTON, ask_first, busy_with, pause, take_
 from bot.core.interrupt import after as after_interruption
 from bot.core.metrics import Metrics
 from bot.core.ports import Adapter, StoreUnavailable, Unreachable, group_invite_of
+from bot.core.replies import Kept, Replies
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
@@ -39,6 +42,9 @@ from storage.repo import inbox
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+# What a transaction leaves to do after its commit: replies to send, whether the outbox got
+# messages, and the replies as kept in the outbox (an inbox event with `replies` set).
+Done = tuple[list[Outgoing], bool, Kept | None]
 
 
 class Dispatcher:
@@ -58,6 +64,8 @@ class Dispatcher:
         self.clock = clock or SystemClock()
         self.after_commit: list[AfterCommit] = []
         self.metrics = metrics or Metrics()
+        # Set by the app: replies to inbox events kept in the outbox until they are sent.
+        self.replies: Replies | None = None
 
     def feed_for(self, adapter: Adapter) -> Callable[[Incoming], Awaitable[None]]:
         async def feed(event: Incoming) -> None:
@@ -71,19 +79,20 @@ class Dispatcher:
             done = await self._transaction(adapter, event)
             if done is None:
                 return  # not this worker's to handle (see `_transaction`)
-            outgoing, enqueued = done
-            await self._deliver(adapter, event, outgoing)
+            outgoing, enqueued, kept = done
+            if kept is not None and self.replies is not None:
+                enqueued |= await self.replies.send(adapter, event.chat, kept)
+            else:
+                await self._deliver(adapter, event, outgoing)
         self.metrics.handled(adapter.platform, event.kind, time.perf_counter() - started)
         if enqueued:
             for hook in self.after_commit:
                 await hook()
 
-    async def _transaction(
-        self, adapter: Adapter, event: Incoming
-    ) -> tuple[list[Outgoing], bool] | None:
-        """What to send, and whether the outbox got messages; None when the inbox entry is not
-        this worker's to handle: handled already (sent again, or by another worker), an older
-        entry of its chat waits, or another worker is handling its chat now."""
+    async def _transaction(self, adapter: Adapter, event: Incoming) -> Done | None:
+        """What to send after the commit; None when the inbox entry is not this worker's to
+        handle: handled already (sent again, or by another worker), an older entry of its
+        chat waits, or another worker is handling its chat now."""
         async with self.db.session() as session:
             ctx: Ctx | None = None
             try:
@@ -107,36 +116,55 @@ class Dispatcher:
                 await self._run(ctx)
                 await screen.remember(ctx)
                 await dialog.save()
+                kept = await self._keep(session, event, ctx.outgoing)
                 await session.commit()
-                return ctx.outgoing, uow.queued_messages()
+                return ctx.outgoing, uow.queued_messages(), kept
             except UserFacingError as exc:
                 await _rollback(session)
-                if not await self._handled(event, ctx, exc):
-                    return None
-                return [Outgoing("send", Reply(exc.message))], False
+                return await self._handled(event, ctx, exc, Reply(exc.message))
             except Exception as exc:
                 await _rollback(session)
                 if event.inbox_id is not None and not _claimed(ctx) and await self.db.is_away(exc):
                     raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 # A failing update is not retried for ever: it is marked handled.
-                if not await self._handled(event, ctx, exc):
-                    return None
-                log.exception("handler failed for %s event in %s", event.kind, event.chat.platform)
                 text = _(
                     "Sorry, something went wrong on our side. Nothing was saved. "
                     "Please try again in a moment, or type /help."
                 )
-                return [Outgoing("send", Reply(text))], False
+                done = await self._handled(event, ctx, exc, Reply(text))
+                if done is not None:
+                    log.exception(
+                        "handler failed for %s event in %s", event.kind, event.chat.platform
+                    )
+                return done
 
-    async def _handled(self, event: Incoming, ctx: Ctx | None, cause: Exception) -> bool:
-        """Mark an inbox event handled after its transaction was rolled back; False if it
-        was handled already. StoreUnavailable if that cannot be stored now."""
-        if event.inbox_id is None or _claimed(ctx):
-            return True
+    async def _keep(
+        self, session: AsyncSession, event: Incoming, outgoing: list[Outgoing]
+    ) -> Kept | None:
+        """An inbox event's replies, kept in the outbox in its transaction (see the module)."""
+        if event.inbox_id is None or self.replies is None:
+            return None
+        return await self.replies.keep(session, event.chat, outgoing, self.clock.now())
+
+    async def _handled(
+        self, event: Incoming, ctx: Ctx | None, cause: Exception, reply: Reply
+    ) -> Done | None:
+        """After the event's transaction was rolled back: mark an inbox event handled and keep
+        `reply` to it, in one transaction. None if it was handled already; StoreUnavailable
+        if that cannot be stored now."""
+        outgoing = [Outgoing("send", reply)]
+        if event.inbox_id is None:
+            return outgoing, False, None
         try:
             async with self.db.transaction() as session:
-                return await inbox.claim(session, event.inbox_id, self.clock.now())
+                if not _claimed(ctx) and not await inbox.claim(
+                    session, event.inbox_id, self.clock.now()
+                ):
+                    return None
+                return outgoing, False, await self._keep(session, event, outgoing)
         except Exception as exc:
+            if _claimed(ctx):  # handled already (committed early): tell the person anyway
+                return outgoing, False, None
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from cause
 
     async def _run(self, ctx: Ctx) -> None:

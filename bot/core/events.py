@@ -56,13 +56,15 @@ class Button:
     data: str
     url: str | None = None
 
-    # Stored (dialog choices, outbox rows) as {"label", "data"}: the one codec for buttons.
+    # Stored (dialog choices, outbox rows) as {"label", "data"} and "url" when it has one:
+    # the one codec for buttons.
     def to_row(self) -> dict[str, str]:
-        return {"label": self.label, "data": self.data}
+        row = {"label": self.label, "data": self.data}
+        return row if self.url is None else row | {"url": self.url}
 
     @classmethod
     def from_row(cls, row: Mapping[str, str]) -> Button:
-        return cls(row["label"], row["data"])
+        return cls(row["label"], row["data"], row.get("url"))
 
 
 StoredKeyboard = list[list[dict[str, str]]]

@@ -12,8 +12,13 @@ time, the one holding its role (bot/delivery/leader.py), so Telegram's limits an
 chat's order hold across workers. With WIJKBOT_OUTBOX_SENDERS=all every worker sends, and
 the limits hold through a budget in the database (bot/delivery/send_budget.py). Rows
 another worker claimed are taken over when their lease is over; the claim skips rows
-locked by another claim (SKIP LOCKED). On SQLite (one process) rows claimed before a
-restart are taken at once, as before.
+locked by another claim (SKIP LOCKED), or whose worker is gone (PostgreSQL: it has no
+connection open). On SQLite (one process) rows claimed before a restart are taken at once.
+
+Answers to incoming messages pass through here too: the worker that handled the message
+writes them claimed by itself and sends them at once (bot/core/replies.py). The sender never
+takes a row its own worker holds; it sends an answer only when its worker is gone or the
+send failed, and deletes it once sent (an answer is not kept).
 
 Limits: each platform has a `RateLimits` (bot/delivery/limits.py); the sender waits before a
 send until the limiter allows it, on an injectable monotonic clock and sleep (so tests and
@@ -43,6 +48,7 @@ from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core import replies
 from bot.core.clock import Clock
 from bot.core.events import (
     Attachment,
@@ -62,7 +68,7 @@ from bot.delivery.send_budget import SharedBudget, recent_since
 from bot.util.bounded import Bounded
 from storage.db import Database
 from storage.models import Media
-from storage.repo import outbox
+from storage.repo import outbox, outbox_replies
 from storage.repo.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -303,7 +309,11 @@ class OutboxSender:
         if not done and not unstarted:
             return
         now = self.clock.now()
+        # An answer is kept only until it arrived (or never can): bot/core/replies.py.
+        over = [a for a in done if replies.is_answer(a.msg) and (a.error is None or a.give_up)]
+        done = [a for a in done if all(a is not o for o in over)]
         async with self.db.transaction() as session:
+            await outbox_replies.forget(await session.connection(), [a.msg.id for a in over])
             await outbox.mark_sent_many(
                 session, [(a.msg.id, a.ref) for a in done if a.error is None], now
             )
@@ -324,10 +334,11 @@ class OutboxSender:
         """Report what was in flight when the last sender stopped; on SQLite (one process)
         those rows are free at once, on PostgreSQL when their lease is over."""
         async with self.db.transaction() as session:
-            # Every worker sending: rows other workers are sending now are not in doubt.
-            doubt = await outbox.in_doubt(session, platform, gone_only=self.shared is not None)
+            # Rows other workers are sending now (a batch when every worker sends, the answers
+            # each worker sends itself) are not in doubt.
+            doubt = await outbox.in_doubt(session, platform, gone_only=not self.db.is_sqlite)
             if self.db.is_sqlite:
-                await outbox.release_all(session, platform)
+                await outbox.release_all(session, platform, self.worker)
         if doubt:
             log.warning(
                 "outbox: %d %s message(s) were being sent when the bot stopped; sending them "
@@ -392,7 +403,11 @@ class OutboxSender:
         """Step 2: send; the outcome goes to `done`, marked with its batch (step 3)."""
         chat = ChatRef(adapter.platform, msg.chat_id, _kind(msg))
         try:
-            ref = await adapter.send(chat, await self._reply(adapter.platform, msg))
+            if replies.is_answer(msg):  # an answer its worker did not send (bot/core/replies.py)
+                await replies.send_one(adapter, chat, *replies.from_row(chat, msg))
+                ref = None
+            else:
+                ref = await adapter.send(chat, await self._reply(adapter.platform, msg))
         except Unreachable as exc:
             done.append(Attempt(msg, None, f"unreachable: {exc}", True))
             self.metrics.sent(adapter.platform, False)

@@ -145,13 +145,14 @@ async def release(session: AsyncSession, ids: list[int]) -> None:
         )  # fmt: skip
 
 
-async def release_all(session: AsyncSession, platform: str) -> None:
+async def release_all(session: AsyncSession, platform: str, worker: str) -> None:
     """One process only (SQLite): rows claimed by a process that stopped are free at once
-    (still claimed, so in doubt, until they are sent again)."""
+    (still claimed, so in doubt, until they are sent again). Not those of `worker`, this
+    process: the answers it is sending now."""
     t = _OUTBOX
     await session.exec(
         update(t).where(t.c.platform == platform, t.c.sent_at.is_(None),
-                        t.c.lease_until.is_not(None))
+                        t.c.lease_until.is_not(None), t.c.claimed_by != worker)
         .values(lease_until=None)
     )  # fmt: skip
 

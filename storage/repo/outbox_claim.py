@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, column, exists, literal, table, union_all
+from sqlalchemy import Integer, Table, and_, bindparam, column, exists, literal, table, union_all
 from sqlmodel import or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,13 +100,9 @@ def claim_statement(dialect: str, recent: bool) -> Any:
         other.c.lease_until > now,
         other.c.claimed_by != worker,
     ]
-    # The row itself, again, in the WHERE of the locking select: PostgreSQL checks it once
-    # more on the row's newest version when it locks it (a claim committed meanwhile).
-    free = [t.c.lease_until.is_(None), t.c.lease_until <= now, t.c.claimed_by == worker]
     if dialect == "postgresql":
         # A claimer with no connection open is gone (killed): its lease ends at once.
         held.append(alive(other.c.claimed_by))
-        free.append(~alive(t.c.claimed_by))
     held_chats: Any = select(other.c.chat_id).where(*held)
     if recent:
         held_chats = union_all(held_chats, _recently_sent(platform, worker))
@@ -119,22 +115,46 @@ def claim_statement(dialect: str, recent: bool) -> Any:
             t.c.sent_at.is_(None),
             t.c.failed.is_(False),
             or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
-            or_(*free),
+            # The row itself, again, in the WHERE of the locking select: PostgreSQL checks it
+            # once more on the row's newest version when it locks it (a claim committed
+            # meanwhile).
+            free(t, now, worker, dialect),
             t.c.chat_id.not_in(held_chats),
         )
         .order_by(t.c.id)
         .limit(bindparam("b_size", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    stmt = (
+    stmt = claiming(due, now, worker)
+    _CLAIM[(dialect, recent)] = stmt
+    return stmt
+
+
+def claiming(due: Any, now: Any, worker: Any) -> Any:
+    """Claim the rows `due` selects (their ids, locked) for `worker` until `b_lease`,
+    returning them as `Outgoing` columns."""
+    t = _OUTBOX
+    return (
         update(t)
         .where(t.c.id.in_(due.scalar_subquery()))
         .values(claimed_at=now, claimed_by=worker,
                 lease_until=bindparam("b_lease", type_=t.c.lease_until.type))
         .returning(*_OUTGOING)
     )  # fmt: skip
-    _CLAIM[(dialect, recent)] = stmt
-    return stmt
+
+
+def free(t: Any, now: Any, worker: Any, dialect: str) -> Any:
+    """Whether a row of `t` is free for `worker` to claim: nobody holds it, its lease is
+    over, or its claimer is gone: on PostgreSQL it has no connection open any more (killed),
+    on SQLite (one process) it is not this process. Never while `worker` itself holds it: a
+    worker's own rows under lease are being sent by it now (a batch, or the answer to a
+    message it just handled)."""
+    arms = [t.c.lease_until.is_(None), t.c.lease_until <= now]
+    if dialect == "postgresql":
+        arms.append(and_(~alive(t.c.claimed_by), t.c.claimed_by != worker))
+    else:
+        arms.append(t.c.claimed_by != worker)
+    return or_(*arms)
 
 
 def _recently_sent(platform: Any, worker: Any) -> Any:

@@ -4,8 +4,9 @@ Three real `wijkbot run --worker` processes (tests/support/worker_child.py) shar
 PostgreSQL database and the Telegram Bot API stand-in, which runs here. While they send a
 2,000-recipient broadcast and 20 residents send 200 messages, a random worker is killed
 three times (the one polling Telegram first) and started again each time. A user would
-notice a lost message, an answer twice or out of order, a job fired twice, or silence after
-the polling worker died; the test checks each.
+notice a lost message or answer, an answer out of order, a job fired twice, or silence after
+the polling worker died; the test checks each. A message or an answer the platform took in
+the moment its worker was killed comes twice: at most what that worker had in flight.
 """
 
 from __future__ import annotations
@@ -84,12 +85,6 @@ def broadcast_sent(sent: list[SentRecord]) -> list[int]:
     return [r.chat_id for r in sent if FIRST_RECIPIENT <= r.chat_id < FIRST_WRITER]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (#17): 2 of 13 runs (faketime +365d, a CI run beside it) lost one answer "
-    "of 200: a worker killed after handling a message and before sending its reply (sent "
-    "after the commit, kept nowhere); see test_reply_durability.py",
-)
 async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) -> None:
     if db_url.startswith("sqlite"):
         pytest.skip("PostgreSQL only: workers need PostgreSQL")
@@ -181,11 +176,18 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
     twice = sum(times.values()) - RECIPIENTS
     sender_kills = sum(1 for pid, held in kills if held.get("outbox-telegram") == pid)
     assert twice <= BATCH * sender_kills, (twice, kills)
-    # Every message answered once, in the order written.
+    # Every message answered, in the order written. An answer the platform took just before
+    # its worker was killed (before the worker could note it) comes again, right after
+    # itself: at least once, as every message; at most the answers a killed worker had in
+    # flight (one per chat it was answering).
+    again = 0
     for dm in dms:
         answers = [r.plain_text for r in sent if r.chat_id == dm.id]
         kinds = ["help" if HELP in a else "language" if LANGUAGE in a else a for a in answers]
-        assert kinds == ["help", "language"] * (ROUNDS // 2), (dm.id, kinds)
+        once = [k for k, _same in itertools.groupby(kinds)]
+        assert once == ["help", "language"] * (ROUNDS // 2), (dm.id, kinds)
+        again += len(kinds) - len(once)
+    assert again <= WRITERS * len(kills), (again, kills)
     # The polling worker was killed first, and another took polling over (checked above).
     assert kills[0][1]["telegram-poll"] == kills[0][0]
     # The scheduled job ran in one worker at a time: each worker's firings form one unbroken

@@ -55,13 +55,18 @@ def claim_params(size: int, recent: bool) -> dict[str, Any]:
 
 
 async def claim_plan(conn: AsyncConnection, recent: bool = False) -> list[str]:
-    """How the database reads the outbox for one claim (EXPLAIN): one line per table read,
+    """How the database reads the outbox for one claim (see `explain`)."""
+    stmt = claim_statement(conn.dialect.name, recent)
+    return await explain(conn, stmt, claim_params(32, recent))
+
+
+async def explain(conn: AsyncConnection, stmt: Any, values: dict[str, Any]) -> list[str]:
+    """How the database reads the outbox for `stmt` (EXPLAIN): one line per table read,
     e.g. `Index Scan using ix_outbox_waiting on outboxmessage …` or `SEARCH outboxmessage
     USING INDEX …`, sorts included (`USE TEMP B-TREE`)."""
-    dialect = conn.dialect.name
-    compiled = claim_statement(dialect, recent).compile(dialect=conn.dialect)
-    params = compiled.construct_params(claim_params(32, recent))
-    if dialect == "sqlite":
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params(values)
+    if conn.dialect.name == "sqlite":
         positional = tuple(params[k] for k in compiled.positiontup or [])
         rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, positional)
         return [r[3] for r in rows.all()]

@@ -37,7 +37,10 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: every commit waits for the disk, as in production (benchmarks of
+        commits); by default not (tests, which throw the data away)."""
+        self.durable = durable
         self.dir = Path(tempfile.mkdtemp(prefix="wijkbot-pg-"))
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
@@ -59,8 +62,10 @@ class PostgresServer:
                   "--locale=C.UTF-8")  # fmt: skip
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            " -c max_connections=200"
         )
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._opts = opts
         self._run(pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
