@@ -213,6 +213,9 @@ class App:
         which all handle the inbox (bot/core/inbox.py).
         """
         self.want_roles()
+        # The worker's named connection is open before it handles anything: while it is, the
+        # answers it is sending are its own (bot/core/replies.py), not a dead worker's.
+        await self.roles.try_once()
         holder = asyncio.create_task(self.roles.run(), name="roles")
         scheduler = build_scheduler(self.jobs, self.wake_outbox, sync_url(self.db.url))
         watch_lag(scheduler, self.dispatcher.clock, self.metrics)

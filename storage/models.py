@@ -305,6 +305,7 @@ class OutboxMessage(SQLModel, table=True):
             "ix_outbox_unsent_chat",
             "platform",
             "chat_id",
+            "id",
             sqlite_where=text("sent_at IS NULL"),
             postgresql_where=text("sent_at IS NULL"),
         ),

@@ -155,17 +155,25 @@ class Dispatcher:
         outgoing = [Outgoing("send", reply)]
         if event.inbox_id is None:
             return outgoing, False, None
-        try:
-            async with self.db.transaction() as session:
-                if not _claimed(ctx) and not await inbox.claim(
-                    session, event.inbox_id, self.clock.now()
-                ):
-                    return None
-                return outgoing, False, await self._keep(session, event, outgoing)
-        except Exception as exc:
-            if _claimed(ctx):  # handled already (committed early): tell the person anyway
-                return outgoing, False, None
-            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from cause
+        keep = True
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    if not _claimed(ctx) and not await inbox.claim(
+                        session, event.inbox_id, self.clock.now()
+                    ):
+                        return None
+                    kept = await self._keep(session, event, outgoing) if keep else None
+                return outgoing, False, kept
+            except Exception as exc:
+                if _claimed(ctx):  # handled already (committed early): tell the person anyway
+                    return outgoing, False, None
+                if not keep or await self.db.is_away(exc):
+                    raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from cause
+                # Keeping the answer failed, the database is there: handled all the same
+                # (never stuck in the inbox), the answer sent directly.
+                log.exception("keeping the answer failed")
+                keep = False
 
     async def _run(self, ctx: Ctx) -> None:
         call: Next = self._route

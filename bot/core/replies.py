@@ -109,6 +109,7 @@ class Replies:
         self.db = db
         self.worker = worker  # the outbox sender's name: one worker, one name
         self.lease = lease
+        self._unsettled: tuple[list[int], list[int]] = ([], [])  # (sent, failed) to note
 
     async def keep(
         self, session: AsyncSession, chat: ChatRef, outgoing: Sequence[Outgoing], now: datetime
@@ -141,16 +142,23 @@ class Replies:
                 done += [i for i, _r, _e in todo[n:]]
                 break
             except Exception:
+                # This one and the later ones go to the outbox, which keeps their order.
                 log.exception(
                     "sending a reply failed on %s; the outbox tries again", adapter.platform
                 )
-                failed.append(row_id)
+                failed += [i for i, _r, _e in todo[n:]]
+                break
             else:
                 done.append(row_id)
+        # What could not be noted last time (the database was away) is noted with this.
+        done, failed = self._unsettled[0] + done, self._unsettled[1] + failed
         try:
             await outbox_replies.settle(self.db, done, failed)
         except Exception:
-            # Sent, but still kept: sent again once the lease is over (at least once).
-            log.exception("answers sent but not marked; they may arrive twice")
+            # Still held by this worker, which notes it with its next answers; until then no
+            # other sender takes them (a worker that dies meanwhile: sent again).
+            log.exception("answers sent but not noted yet; they are noted with the next ones")
+            self._unsettled = (done, failed)
             return False
+        self._unsettled = ([], [])
         return bool(failed)

@@ -336,7 +336,9 @@ class OutboxSender:
         async with self.db.transaction() as session:
             # Rows other workers are sending now (a batch when every worker sends, the answers
             # each worker sends itself) are not in doubt.
-            doubt = await outbox.in_doubt(session, platform, gone_only=not self.db.is_sqlite)
+            doubt = await outbox.in_doubt(
+                session, platform, gone_only=not self.db.is_sqlite, not_of=self.worker
+            )
             if self.db.is_sqlite:
                 await outbox.release_all(session, platform, self.worker)
         if doubt:

@@ -92,18 +92,24 @@ async def pending(
 
 
 async def in_doubt(
-    session: AsyncSession, platform: str | None = None, gone_only: bool = False
+    session: AsyncSession,
+    platform: str | None = None,
+    gone_only: bool = False,
+    not_of: str | None = None,
 ) -> list[OutboxMessage]:
     """Claimed but neither sent nor failed: in flight when the process stopped.
 
     They are sent again (at least once); the recipient may get such a message twice.
-    `gone_only` (PostgreSQL): not those of a worker still running (being sent right now).
+    `gone_only` (PostgreSQL): not those of a worker still running (being sent right now);
+    `not_of`: not those of this worker (the answers it is sending itself).
     """
     stmt = select(OutboxMessage).where(
         col(OutboxMessage.claimed_at).is_not(None), col(OutboxMessage.sent_at).is_(None)
     )
     if gone_only:
         stmt = stmt.where(~alive(col(OutboxMessage.claimed_by)))
+    if not_of is not None:
+        stmt = stmt.where(col(OutboxMessage.claimed_by) != not_of)
     if platform is not None:
         stmt = stmt.where(col(OutboxMessage.platform) == platform)
     return list((await session.exec(stmt.order_by(col(OutboxMessage.id)))).all())

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,12 +96,15 @@ def take_statement(dialect: str) -> Any:
             t.c.chat_id == bindparam("b_chat", type_=t.c.chat_id.type),
             t.c.sent_at.is_(None),  # on ix_outbox_unsent: the few unsent rows of the chat
             t.c.failed.is_(False),
-            or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
+            # Also one waiting for its retry: the chat's next message is a fine moment, and
+            # the answers keep their order.
             t.c.extra[REPLY].as_boolean().is_(True),
             free(t, now, worker, dialect),
         )
-        # A bound the planner sees: the update then looks its few rows up by id, and never
-        # reads the whole table to join them (PostgreSQL, estimating more than none).
+        # The oldest first, in the index's own order; a bound the planner sees: the update
+        # then looks its few rows up by id, and never reads the whole table to join them
+        # (PostgreSQL, estimating more than none).
+        .order_by(t.c.id)
         .limit(TAKE_AT_MOST)
         .with_for_update(skip_locked=True)
     )

@@ -179,7 +179,7 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
     # Every message answered, in the order written. An answer the platform took just before
     # its worker was killed (before the worker could note it) comes again, right after
     # itself: at least once, as every message; at most the answers a killed worker had in
-    # flight (one per chat it was answering).
+    # flight (a worker handles one message at a time: one per kill).
     again = 0
     for dm in dms:
         answers = [r.plain_text for r in sent if r.chat_id == dm.id]
@@ -187,7 +187,7 @@ async def test_three_workers_survive_three_kills(db_url: str, tmp_path: Path) ->
         once = [k for k, _same in itertools.groupby(kinds)]
         assert once == ["help", "language"] * (ROUNDS // 2), (dm.id, kinds)
         again += len(kinds) - len(once)
-    assert again <= WRITERS * len(kills), (again, kills)
+    assert again <= len(kills), (again, kills)
     # The polling worker was killed first, and another took polling over (checked above).
     assert kills[0][1]["telegram-poll"] == kills[0][0]
     # The scheduled job ran in one worker at a time: each worker's firings form one unbroken

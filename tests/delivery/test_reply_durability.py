@@ -12,6 +12,7 @@ order, or kept after it arrived.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 
 import pytest
@@ -182,3 +183,67 @@ async def test_an_answer_comes_back_from_the_outbox_whole(app: App) -> None:
     assert edited.edited and edited.ref == poll and edited.reply == answers[0].reply
     assert sent.reply == answers[1].reply
     assert await kept_rows(app) == []
+
+
+async def test_answers_after_a_failed_one_wait_for_it(app: App) -> None:
+    """Two answers to one message, the first refused: Anna reads them in order, later."""
+    replies = Replies(app.db, app.outbox.worker)
+    answers = [Outgoing("send", Reply("First")), Outgoing("send", Reply("Second"))]
+    async with app.db.transaction() as s:
+        kept = await replies.keep(s, DM, answers, app.dispatcher.clock.now())
+    phone = FailsOnce()
+    assert await replies.send(phone, DM, kept)  # type: ignore[arg-type]
+    assert phone.sent == []  # not the second before the first
+    await another_worker(app, phone).flush()
+    assert [s.text for s in phone.sent] == ["First", "Second"]
+    assert await kept_rows(app) == []
+
+
+async def test_answers_noted_later_when_the_database_was_away(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent, but the database did not take the note: the answer is neither lost nor sent
+    again by anyone while this worker lives, and it is noted with the next answer."""
+    from storage.repo import outbox_replies
+
+    real = outbox_replies.settle
+
+    async def away(*args: object) -> None:
+        raise ConnectionError("the database is restarting")
+
+    monkeypatch.setattr(outbox_replies, "settle", away)
+    phone = FakeAdapter()
+    app.add(phone)  # type: ignore[arg-type]
+    await app.dispatcher.handle(phone, await incoming(app, "/help"))  # type: ignore[arg-type]
+    assert len(phone.sent) == 1
+    assert len(await kept_rows(app)) == 1
+    assert await app.outbox.flush() == 0  # its own sender leaves it: it was sent
+    monkeypatch.setattr(outbox_replies, "settle", real)
+    await app.dispatcher.handle(phone, await incoming(app, "/language en"))  # type: ignore[arg-type]
+    assert [HELP in s.text for s in phone.sent] == [True, False]
+    assert await kept_rows(app) == []
+
+
+async def test_an_answer_that_cannot_be_kept_still_goes(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in keeping the apology (the database is there) does not leave the message
+    stuck in the inbox, blocking Anna's chat: it is handled, the apology sent directly."""
+
+    async def broken(ctx: object) -> None:
+        raise RuntimeError("a bug")
+
+    async def cannot_keep(*args: object) -> None:
+        raise RuntimeError("another bug")
+
+    route = app.dispatcher.router.find_command("help")
+    assert route is not None
+    failing = dataclasses.replace(route, handler=broken)
+    monkeypatch.setattr(app.dispatcher.router, "find_command", lambda _name: failing)
+    assert app.dispatcher.replies is not None
+    monkeypatch.setattr(app.dispatcher.replies, "keep", cannot_keep)
+    phone = FakeAdapter()
+    await app.dispatcher.handle(phone, await incoming(app, "/help"))  # type: ignore[arg-type]
+    assert ["Sorry, something went wrong" in s.text for s in phone.sent] == [True]
+    async with app.db.session() as s:
+        assert await inbox.waiting(s, "fake", 10) == []

@@ -22,7 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.create_index(
-            'ix_outbox_unsent_chat', ['platform', 'chat_id'], unique=False,
+            'ix_outbox_unsent_chat', ['platform', 'chat_id', 'id'], unique=False,
             sqlite_where=sa.text("sent_at IS NULL"),
             postgresql_where=sa.text("sent_at IS NULL"),
         )
