@@ -33,7 +33,7 @@ from bot.core.interrupt import SWITCH_BUTTON, ask_first, busy_with, pause, take_
 from bot.core.interrupt import after as after_interruption
 from bot.core.metrics import Metrics
 from bot.core.ports import Adapter, StoreUnavailable, Unreachable, group_invite_of
-from bot.core.replies import Kept, Replies
+from bot.core.replies import Kept, Replies, edited, send_one
 from bot.core.router import Route, Router
 from bot.core.unit_of_work import UnitOfWork
 from storage.db import Database
@@ -186,10 +186,7 @@ class Dispatcher:
     async def _deliver(adapter: Adapter, event: Incoming, outgoing: list[Outgoing]) -> None:
         for out in outgoing:
             try:
-                if out.verb == "edit" and out.ref is not None:
-                    await adapter.edit(out.ref, out.reply)
-                else:
-                    await adapter.send(event.chat, out.reply)
+                await send_one(adapter, event.chat, out.reply, edited(out))
             except Unreachable:
                 log.info("chat unreachable on %s", adapter.platform)
                 return

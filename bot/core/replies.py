@@ -49,8 +49,8 @@ def to_row(chat: ChatRef, out: Outgoing, now: datetime) -> dict[str, Any]:
     if reply.photo or reply.poll or reply.ends or reply.new_room or reply.extra:
         raise ValueError("answers carry text, buttons, an image or a document only")
     extra: dict[str, Any] = {outbox_replies.REPLY: True}
-    if out.verb == "edit" and out.ref is not None:
-        extra["edit"] = out.ref.id
+    if (edit := edited(out)) is not None:
+        extra["edit"] = edit.id
     if not reply.numbered:
         extra["numbered"] = False
     if reply.reply_to is not None:
@@ -84,6 +84,11 @@ def from_row(chat: ChatRef, row: Row) -> tuple[Reply, MessageRef | None]:
     )
     edit = extra.get("edit")
     return reply, MessageRef(chat, str(edit)) if edit is not None else None
+
+
+def edited(out: Outgoing) -> MessageRef | None:
+    """The message an answer replaces, if it is an edit."""
+    return out.ref if out.verb == "edit" else None
 
 
 async def send_one(adapter: Adapter, chat: ChatRef, reply: Reply, edit: MessageRef | None) -> None:
@@ -129,8 +134,7 @@ class Replies:
         outbox to retry (True then: wake it). An unreachable chat gets nothing more."""
         todo = [(row.id, *from_row(chat, row)) for row in kept.earlier]
         todo += [
-            (i, out.reply, out.ref if out.verb == "edit" else None)
-            for i, out in zip(kept.ids, kept.outgoing, strict=True)
+            (i, out.reply, edited(out)) for i, out in zip(kept.ids, kept.outgoing, strict=True)
         ]
         done: list[int] = []
         failed: list[int] = []
